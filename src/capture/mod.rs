@@ -1,0 +1,432 @@
+//! Saved captures: `.pcap` (micro- and nanosecond, either byte order) and `.pcapng` (several
+//! interfaces of different link types, per-interface timestamp resolution and offset,
+//! enhanced and simple packet blocks, Decryption Secrets Blocks).
+//!
+//! The only I/O in the library. Built on pcap-parser's streaming reader (zero-copy: a
+//! packet's bytes borrow the reader's buffer until the callback returns), so memory is the
+//! buffer whatever the file size. The format is found by magic number, never by extension.
+//!
+//! Damage is not fatal once the file is known to be a capture: a record cut by the end of the
+//! file, a record header claiming an impossible length, or an unparsable block ends reading
+//! with a warning, and everything before it is analyzed. Only input that is not a capture
+//! at all is an error ([`CaptureError`]).
+
+use std::fmt;
+use std::io::Read;
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{PcapBlockOwned, PcapError};
+
+use crate::link::LinkType;
+use crate::pageload::model::Warning;
+use crate::time::Ts;
+
+/// Largest packet a capture may hold (libpcap's MAXIMUM_SNAPLEN); a record claiming more
+/// is damage, as tshark and capinfos also say.
+pub const MAX_PACKET: u32 = 262_144;
+/// Initial read buffer; it grows for larger pcapng blocks up to [`MAX_BLOCK`].
+const BUFFER: usize = 1 << 20;
+const MAX_BLOCK: usize = 64 << 20;
+
+#[derive(Debug)]
+pub enum CaptureError {
+    Io(std::io::Error),
+    Empty,
+    NotACapture,
+    /// The file starts like a capture but its header is damaged.
+    BadHeader(String),
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureError::Io(e) => write!(f, "{e}"),
+            CaptureError::Empty => write!(f, "the file is empty"),
+            CaptureError::NotACapture => {
+                write!(f, "not a pcap or pcapng capture (unknown magic number)")
+            }
+            CaptureError::BadHeader(m) => write!(f, "damaged capture header: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// A packet as read from the capture; `data` borrows the reader's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    /// 1-based frame number.
+    pub frame: u64,
+    pub ts: Ts,
+    pub link: LinkType,
+    pub data: &'a [u8],
+    /// Length on the wire; more than `data.len()` when the snaplen cut the packet.
+    pub orig_len: u32,
+}
+
+/// What reading a capture yields, in file order.
+#[derive(Debug)]
+pub enum CaptureEvent<'a> {
+    Packet(Packet<'a>),
+    /// A Decryption Secrets Block: for TLS, NSS key log text.
+    Secrets {
+        kind: SecretsKind,
+        data: &'a [u8],
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretsKind {
+    TlsKeyLog,
+    Other(u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    link: LinkType,
+    /// Units per second.
+    resolution: u64,
+    offset_secs: i64,
+}
+
+/// Reads a capture from any `Read` (a file, standard input).
+pub struct CaptureReader {
+    inner: Box<dyn PcapReaderIterator + Send>,
+    pub format: &'static str,
+    interfaces: Vec<Interface>,
+    legacy: Option<Interface>,
+    legacy_big_endian: Option<bool>,
+    frame: u64,
+    done: bool,
+}
+
+impl CaptureReader {
+    pub fn new<R: Read + Send + 'static>(mut input: R) -> Result<CaptureReader, CaptureError> {
+        // Sniff the magic ourselves so "not a capture" is told apart from damage.
+        let mut head = [0u8; 4];
+        let mut got = 0;
+        while got < 4 {
+            match input.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(CaptureError::Io(e)),
+            }
+        }
+        if got == 0 {
+            return Err(CaptureError::Empty);
+        }
+        let format = match head {
+            [0x0a, 0x0d, 0x0d, 0x0a] => "pcapng",
+            [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d]
+            | [0x34, 0xcd, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xcd, 0x34] => "pcap",
+            _ => return Err(CaptureError::NotACapture),
+        };
+        let chained = FillRead(std::io::Cursor::new(head[..got].to_vec()).chain(input));
+        let inner = pcap_parser::create_reader(BUFFER, chained).map_err(|e| match e {
+            PcapError::Eof | PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
+                CaptureError::BadHeader("the file ends inside the file header".into())
+            }
+            PcapError::ReadError => CaptureError::BadHeader("read error".into()),
+            other => CaptureError::BadHeader(format!("{other:?}")),
+        })?;
+        Ok(CaptureReader {
+            inner,
+            format,
+            interfaces: Vec::new(),
+            legacy: None,
+            legacy_big_endian: None,
+            frame: 0,
+            done: false,
+        })
+    }
+
+    /// Link types of the interfaces seen so far.
+    pub fn link_types(&self) -> Vec<LinkType> {
+        let mut v: Vec<LinkType> = Vec::new();
+        for i in self.legacy.iter().chain(self.interfaces.iter()) {
+            if !v.contains(&i.link) {
+                v.push(i.link);
+            }
+        }
+        v
+    }
+
+    /// Reads the whole capture, calling `on_event` for each packet and secrets block.
+    /// Problems after the header end reading with a warning in `warnings`.
+    pub fn for_each(
+        &mut self,
+        warnings: &mut Vec<Warning>,
+        mut on_event: impl FnMut(CaptureEvent<'_>),
+    ) {
+        while let Some(()) = self.step(warnings, &mut on_event) {}
+    }
+
+    /// Reads up to one block; `None` at the end.
+    fn step(
+        &mut self,
+        warnings: &mut Vec<Warning>,
+        on_event: &mut impl FnMut(CaptureEvent<'_>),
+    ) -> Option<()> {
+        if self.done {
+            return None;
+        }
+        match self.inner.next() {
+            Ok((offset, block)) => {
+                let mut bad: Option<Warning> = None;
+                match block {
+                    PcapBlockOwned::LegacyHeader(h) => {
+                        let resolution = if h.is_nanosecond_precision() {
+                            1_000_000_000
+                        } else {
+                            1_000_000
+                        };
+                        self.legacy_big_endian = Some(h.is_bigendian());
+                        self.legacy = Some(Interface {
+                            link: LinkType::from_dlt(h.network.0 as u32),
+                            resolution,
+                            offset_secs: h.thiszone as i64,
+                        });
+                    }
+                    PcapBlockOwned::Legacy(b) => {
+                        self.frame += 1;
+                        let iface = self.legacy.unwrap_or(Interface {
+                            link: LinkType::Unknown(0),
+                            resolution: 1_000_000,
+                            offset_secs: 0,
+                        });
+                        if b.caplen > MAX_PACKET {
+                            bad = Some(damage(self.frame, b.caplen));
+                        } else {
+                            let ts = Ts::from_parts(
+                                b.ts_sec as i64 + iface.offset_secs,
+                                b.ts_usec as u64,
+                                iface.resolution,
+                            );
+                            on_event(CaptureEvent::Packet(Packet {
+                                frame: self.frame,
+                                ts,
+                                link: iface.link,
+                                data: b.data,
+                                orig_len: b.origlen,
+                            }));
+                        }
+                    }
+                    PcapBlockOwned::NG(block) => {
+                        ng_block(
+                            &mut self.interfaces,
+                            &mut self.frame,
+                            block,
+                            warnings,
+                            on_event,
+                        );
+                    }
+                }
+                self.inner.consume(offset);
+                if let Some(w) = bad {
+                    warnings.push(w);
+                    self.done = true;
+                }
+                Some(())
+            }
+            Err(PcapError::Eof) => {
+                self.done = true;
+                None
+            }
+            Err(PcapError::Incomplete(_)) => {
+                if self.inner.refill().is_err() {
+                    warnings.push(Warning::new(None, "io", "read error"));
+                    self.done = true;
+                }
+                Some(())
+            }
+            Err(PcapError::BufferTooSmall) => {
+                if let Some(w) = self.oversized_record() {
+                    warnings.push(w);
+                    self.done = true;
+                    return None;
+                }
+                let size = self.inner.data().len().max(BUFFER) * 2;
+                if size > MAX_BLOCK || !self.inner.grow(size) {
+                    warnings.push(Warning::new(
+                        Some(self.frame + 1),
+                        "corrupt",
+                        format!(
+                            "a block larger than {} MiB: damaged or corrupt file, reading stopped",
+                            MAX_BLOCK >> 20
+                        ),
+                    ));
+                    self.done = true;
+                    return None;
+                }
+                if self.inner.refill().is_err() {
+                    self.done = true;
+                }
+                Some(())
+            }
+            Err(PcapError::UnexpectedEof) => {
+                if let Some(w) = self.oversized_record() {
+                    warnings.push(w);
+                } else {
+                    warnings.push(Warning::new(
+                        Some(self.frame + 1),
+                        "truncated",
+                        format!(
+                            "the capture was cut short in the middle of a record after {} packets",
+                            self.frame
+                        ),
+                    ));
+                }
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                let msg = match e {
+                    PcapError::ReadError => "read error".to_string(),
+                    PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
+                        format!(
+                            "unparsable block ({kind:?}): damaged or corrupt file, reading stopped"
+                        )
+                    }
+                    other => format!("{other:?}: reading stopped"),
+                };
+                warnings.push(Warning::new(Some(self.frame + 1), "corrupt", msg));
+                self.done = true;
+                None
+            }
+        }
+    }
+
+    /// A legacy record header claiming more than [`MAX_PACKET`] bytes.
+    fn oversized_record(&self) -> Option<Warning> {
+        let big_endian = self.legacy_big_endian?;
+        let b: [u8; 4] = self.inner.data().get(8..12)?.try_into().ok()?;
+        let caplen = if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        };
+        (caplen > MAX_PACKET).then(|| damage(self.frame + 1, caplen))
+    }
+}
+
+/// One pcapng block: interfaces are remembered, packets and secrets passed on.
+fn ng_block(
+    interfaces: &mut Vec<Interface>,
+    frame: &mut u64,
+    block: Block<'_>,
+    warnings: &mut Vec<Warning>,
+    on_event: &mut impl FnMut(CaptureEvent<'_>),
+) {
+    {
+        match block {
+            Block::SectionHeader(_) => interfaces.clear(),
+            Block::InterfaceDescription(idb) => {
+                let resolution = idb.ts_resolution().unwrap_or_else(|| {
+                    warnings.push(Warning::new(
+                        None,
+                        "malformed",
+                        format!("interface {} has an invalid timestamp resolution; microseconds assumed", interfaces.len()),
+                    ));
+                    1_000_000
+                });
+                interfaces.push(Interface {
+                    link: LinkType::from_dlt(idb.linktype.0 as u32),
+                    resolution,
+                    offset_secs: idb.ts_offset(),
+                });
+            }
+            Block::EnhancedPacket(epb) => {
+                *frame += 1;
+                let Some(iface) = interfaces.get(epb.if_id as usize).copied() else {
+                    warnings.push(Warning::new(
+                        Some(*frame),
+                        "malformed",
+                        format!(
+                            "packet names interface {} which was never described",
+                            epb.if_id
+                        ),
+                    ));
+                    return;
+                };
+                let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                let secs = (raw / iface.resolution) as i64 + iface.offset_secs;
+                let ts = Ts::from_parts(secs, raw % iface.resolution, iface.resolution);
+                let len = (epb.caplen as usize).min(epb.data.len());
+                on_event(CaptureEvent::Packet(Packet {
+                    frame: *frame,
+                    ts,
+                    link: iface.link,
+                    data: &epb.data[..len],
+                    orig_len: epb.origlen,
+                }));
+            }
+            Block::SimplePacket(spb) => {
+                *frame += 1;
+                let Some(iface) = interfaces.first().copied() else {
+                    return;
+                };
+                // A simple packet block has no timestamp; it inherits none (time 0 would lie),
+                // so it is given the previous packet's time by the pipeline's clock.
+                on_event(CaptureEvent::Packet(Packet {
+                    frame: *frame,
+                    ts: Ts(i64::MIN),
+                    link: iface.link,
+                    data: spb.data,
+                    orig_len: spb.origlen,
+                }));
+            }
+            Block::DecryptionSecrets(dsb) => {
+                let kind = if dsb.secrets_type.0 == 0x544c_534b {
+                    SecretsKind::TlsKeyLog
+                } else {
+                    SecretsKind::Other(dsb.secrets_type.0)
+                };
+                let len = (dsb.secrets_len as usize).min(dsb.data.len());
+                on_event(CaptureEvent::Secrets {
+                    kind,
+                    data: &dsb.data[..len],
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Fills the caller's buffer as far as the input allows: pcap-parser sniffs the format from
+/// a single `read`, and pipes and chained readers return short reads.
+struct FillRead<R>(R);
+
+impl<R: Read> Read for FillRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        while n < buf.len() {
+            match self.0.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if n > 0 => {
+                    let _ = e;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn damage(frame: u64, caplen: u32) -> Warning {
+    Warning::new(
+        Some(frame),
+        "corrupt",
+        format!(
+            "record {frame} claims {caplen} bytes, more than the {MAX_PACKET}-byte maximum: damaged or corrupt file, reading stopped"
+        ),
+    )
+}

@@ -1,0 +1,74 @@
+//! `pagetrace analyze`: read a capture, print the report.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+use pagetrace::capture::{CaptureEvent, CaptureReader};
+use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+use pagetrace::report::{json, table};
+
+use super::args::{AnalyzeArgs, Format};
+use super::CliError;
+
+pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
+    let keylog_path = a
+        .keylog
+        .clone()
+        .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(Into::into));
+    if let Some(k) = &keylog_path {
+        std::fs::metadata(k)
+            .map_err(|e| CliError::Usage(format!("cannot read key log {}: {e}", k.display())))?;
+    }
+    let input: Box<dyn io::Read + Send> = if a.capture == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(
+            File::open(&a.capture)
+                .map_err(|e| CliError::Usage(format!("cannot open {}: {e}", a.capture)))?,
+        )
+    };
+    let mut reader =
+        CaptureReader::new(input).map_err(|e| CliError::Usage(format!("{}: {e}", a.capture)))?;
+    let cfg = AnalyzerConfig {
+        body_hash: a.body_hash,
+        ..AnalyzerConfig::default()
+    };
+    let mut analyzer = Analyzer::new(cfg, &a.capture, reader.format);
+    let mut warnings = Vec::new();
+    reader.for_each(&mut warnings, |ev| match ev {
+        CaptureEvent::Packet(p) => analyzer.handle_packet(&p),
+        CaptureEvent::Secrets { kind, data } => analyzer.handle_secrets(kind, data),
+    });
+    for w in warnings {
+        analyzer.warn(w);
+    }
+    let report = analyzer.finish();
+
+    let to_terminal = a.output.is_none() && io::stdout().is_terminal();
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
+            CliError::Usage(format!("cannot write {}: {e}", p.display()))
+        })?)),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    match a.format {
+        Format::Json => json::write_report(&mut out, &report)?,
+        Format::Table => {
+            let color = to_terminal
+                && !a.no_color
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let width = if to_terminal { terminal_width() } else { None };
+            table::write_report(&mut out, &report, &table::TableOptions { color, width })?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The terminal's width from $COLUMNS (comfy-table asks the terminal itself when dynamic).
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(120))
+}

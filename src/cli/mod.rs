@@ -1,0 +1,64 @@
+//! Command line: clap's raw arguments become library configuration here (two phases:
+//! `args` → the `analyze`/`live`/`diff` runners), and only here are exit codes decided:
+//! 0 the report was produced, 2 bad usage or an input that cannot be opened. A closed
+//! standard output (`pagetrace … | head`) is success, not an error.
+
+mod analyze;
+mod args;
+
+use std::io;
+
+use clap::Parser;
+
+pub use args::Cli;
+
+/// Exit status for bad usage or unreadable input (REPORT.md).
+pub const EXIT_USAGE: i32 = 2;
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        args::Command::Analyze(a) => analyze::run(a),
+        args::Command::Live(_) => Err(CliError::Usage(
+            "live capture needs the `live` feature: install libpcap (apt-get install libpcap-dev) and build with `cargo build --release --features live`".into(),
+        )),
+        args::Command::Diff(_) => Err(CliError::Usage("diff is not implemented yet".into())),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(CliError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("pagetrace: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad usage or input that cannot be used: one line, exit 2.
+    Usage(String),
+    Io(io::Error),
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Usage(m) => write!(f, "{m}"),
+            CliError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> CliError {
+        CliError::Io(e)
+    }
+}

@@ -1,0 +1,83 @@
+//! The contract between TCP reassembly and the stream dissectors.
+//!
+//! Reassembly calls each dissector with, per direction, in stream order:
+//! - `handle_data(dir, ts, bytes, ctx)`: the next bytes of the stream; `ts` (a `crate::time::Ts`) is the capture
+//!   time of the segment that carried them (never of an ACK). A dissector may be handed a
+//!   segment in several calls; it must not assume a call is a message.
+//! - `handle_gap(dir, len, ts, ctx)`: `len` bytes were never captured (capture loss) at
+//!   this point of the stream. The dissector resynchronises (record or frame boundaries)
+//!   or gives up on that direction only, with a warning in `ctx`.
+//! - `handle_close(ts, ctx)`: the connection ended (FIN, RST or end of capture).
+//!
+//! Dissectors never panic on input and keep bounded state; hitting a cap is a warning.
+
+use crate::pageload::model::Warning;
+
+/// Direction of a byte stream within a connection. The client is whoever sent the SYN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dir {
+    /// Client to server (`>` in teardown sequences).
+    ToServer,
+    /// Server to client (`<`).
+    ToClient,
+}
+
+impl Dir {
+    pub fn index(self) -> usize {
+        match self {
+            Dir::ToServer => 0,
+            Dir::ToClient => 1,
+        }
+    }
+
+    pub fn from_index(i: usize) -> Dir {
+        if i == 0 {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        }
+    }
+
+    pub fn reverse(self) -> Dir {
+        match self {
+            Dir::ToServer => Dir::ToClient,
+            Dir::ToClient => Dir::ToServer,
+        }
+    }
+
+    /// `client` or `server`: who sent bytes travelling this way.
+    pub fn sender(self) -> &'static str {
+        match self {
+            Dir::ToServer => "client",
+            Dir::ToClient => "server",
+        }
+    }
+}
+
+/// Most warnings one connection keeps; beyond this they are only counted.
+pub const MAX_WARNINGS_PER_CONNECTION: usize = 64;
+
+/// What a dissector may tell the connection it runs on.
+#[derive(Debug, Default)]
+pub struct StreamCtx {
+    /// 1-based frame number of the packet being handled (for warnings).
+    pub packet: u64,
+    pub warnings: Vec<Warning>,
+    pub warnings_dropped: u64,
+}
+
+impl StreamCtx {
+    pub fn new() -> StreamCtx {
+        StreamCtx::default()
+    }
+
+    /// Records a warning on this connection at the current packet.
+    pub fn warn(&mut self, kind: &str, message: impl Into<String>) {
+        if self.warnings.len() < MAX_WARNINGS_PER_CONNECTION {
+            self.warnings
+                .push(Warning::new(Some(self.packet), kind, message));
+        } else {
+            self.warnings_dropped += 1;
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The `pagetrace` binary: argument parsing, I/O, exit codes. All analysis is in the library.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::run());
+}

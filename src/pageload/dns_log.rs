@@ -1,0 +1,188 @@
+//! DNS transactions: queries paired with their responses.
+//!
+//! A response is paired with the earliest unanswered query that has the same client,
+//! server, transaction id and first question (RFC 5452 section 9.1: id, addresses, ports and
+//! question must all match). A query repeated before its answer (a client retry) joins the
+//! transaction it repeats; the latency is measured from the first query, as tshark's
+//! `dns.time` is. A response with no captured query is a transaction of its own with no
+//! latency. Memory: unanswered queries wait at most [`PENDING_NANOS`] of capture time and at
+//! most [`MAX_PENDING`] at once; the transactions themselves are the report.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::dissect::dns::{self as wire, DnsMessage};
+use crate::net::endpoint;
+use crate::pageload::model::{DnsTransaction, Warning};
+use crate::tcp::Endpoint;
+use crate::time::{ms_between, Ts};
+
+pub const PENDING_NANOS: i64 = 30_000_000_000;
+pub const MAX_PENDING: usize = 65_536;
+
+/// (client, server, id, first question name lowercased, first question type)
+type Key = (Endpoint, Endpoint, u16, String, String);
+
+#[derive(Default)]
+pub struct DnsLog {
+    txs: Vec<DnsTransaction>,
+    pending: HashMap<Key, usize>,
+    /// Messages that did not parse even to a header.
+    pub malformed: u64,
+    /// Transactions not yet handed out by [`DnsLog::take_new`].
+    streamed: usize,
+}
+
+impl DnsLog {
+    pub fn new() -> DnsLog {
+        DnsLog::default()
+    }
+
+    pub fn transactions(&self) -> &[DnsTransaction] {
+        &self.txs
+    }
+
+    pub fn into_transactions(mut self) -> Vec<DnsTransaction> {
+        // In order of time (DNS over TCP arrives when its connection ends).
+        self.txs.sort_by_key(|t| t.ts);
+        self.txs
+    }
+
+    /// A DNS message in a UDP datagram from `src` to `dst`.
+    pub fn handle_udp(
+        &mut self,
+        ts: Ts,
+        frame: u64,
+        src: Endpoint,
+        dst: Endpoint,
+        payload: &[u8],
+        warnings: &mut Vec<Warning>,
+    ) {
+        match wire::parse_message(payload) {
+            Ok(msg) => {
+                if let Some(e) = &msg.stopped {
+                    warnings.push(Warning::new(Some(frame), "malformed", format!("DNS: {e}")));
+                }
+                self.handle_message(ts, frame, src, dst, "udp", &msg);
+            }
+            Err(e) => {
+                self.malformed += 1;
+                warnings.push(Warning::new(Some(frame), "malformed", format!("DNS: {e}")));
+            }
+        }
+    }
+
+    /// A parsed message; `src`/`dst` are the packet's endpoints.
+    pub fn handle_message(
+        &mut self,
+        ts: Ts,
+        frame: u64,
+        src: Endpoint,
+        dst: Endpoint,
+        transport: &str,
+        msg: &DnsMessage,
+    ) {
+        let (client, server) = if msg.response { (dst, src) } else { (src, dst) };
+        let q = msg.questions.first();
+        let key: Key = (
+            client,
+            server,
+            msg.id,
+            q.map(|q| q.name.to_ascii_lowercase()).unwrap_or_default(),
+            q.map(|q| q.qtype.clone()).unwrap_or_default(),
+        );
+        if !msg.response {
+            if let Some(&i) = self.pending.get(&key) {
+                if self.txs[i].response_ts.is_none() {
+                    return; // a retry of a query still waiting
+                }
+            }
+            self.expire(ts);
+            let i = self.txs.len();
+            self.txs.push(DnsTransaction {
+                ts,
+                client: endpoint(client.0, client.1),
+                server: endpoint(server.0, server.1),
+                transport: transport.to_string(),
+                id: msg.id,
+                questions: msg.questions.clone(),
+                response_ts: None,
+                latency_ms: None,
+                rcode: None,
+                truncated: false,
+                answers: Vec::new(),
+                authority: Vec::new(),
+                query_packet: Some(frame),
+                response_packet: None,
+            });
+            if self.pending.len() < MAX_PENDING {
+                self.pending.insert(key, i);
+            }
+            return;
+        }
+        let waiting = self
+            .pending
+            .get(&key)
+            .copied()
+            .filter(|&i| self.txs[i].response_ts.is_none());
+        let i = match waiting {
+            Some(i) => {
+                self.pending.remove(&key);
+                i
+            }
+            None => {
+                self.txs.push(DnsTransaction {
+                    ts,
+                    client: endpoint(client.0, client.1),
+                    server: endpoint(server.0, server.1),
+                    transport: transport.to_string(),
+                    id: msg.id,
+                    questions: msg.questions.clone(),
+                    response_ts: None,
+                    latency_ms: None,
+                    rcode: None,
+                    truncated: false,
+                    answers: Vec::new(),
+                    authority: Vec::new(),
+                    query_packet: None,
+                    response_packet: None,
+                });
+                self.txs.len() - 1
+            }
+        };
+        let t = &mut self.txs[i];
+        t.response_ts = Some(ts);
+        if t.query_packet.is_some() {
+            t.latency_ms = ms_between(Some(t.ts), Some(ts));
+        }
+        t.rcode = Some(wire::rcode_name(msg.rcode));
+        t.truncated = msg.truncated;
+        t.answers = msg.answers.clone();
+        t.authority = msg.authority.clone();
+        t.response_packet = Some(frame);
+    }
+
+    fn expire(&mut self, now: Ts) {
+        if self.pending.len() < MAX_PENDING / 2 {
+            return;
+        }
+        let txs = &self.txs;
+        self.pending
+            .retain(|_, &mut i| now.nanos().saturating_sub(txs[i].ts.nanos()) < PENDING_NANOS);
+    }
+
+    /// Transactions added since the last call (for streaming output).
+    pub fn take_new(&mut self) -> &[DnsTransaction] {
+        let from = self.streamed;
+        self.streamed = self.txs.len();
+        &self.txs[from..]
+    }
+}
+
+/// The addresses an answer section resolves to (A and AAAA records, whatever the CNAME chain).
+pub fn answer_addresses(t: &DnsTransaction) -> impl Iterator<Item = IpAddr> + '_ {
+    t.answers
+        .iter()
+        .filter(|a| a.rtype == "A" || a.rtype == "AAAA")
+        .filter_map(|a| a.data.parse::<IpAddr>().ok())
+}

@@ -1,0 +1,6 @@
+//! From dissector events to the page-load report: the typed model, the DNS transaction log,
+//! and the stitching of connections to lookups, hostnames, timelines and redirects.
+
+pub mod dns_log;
+pub mod model;
+pub mod stitch;

@@ -1,0 +1,257 @@
+//! Stitching: from a finished TCP connection and the DNS log to one connection report.
+//!
+//! - `hostname` comes from the TLS SNI, else the HTTP `Host`/`:authority`, else the DNS
+//!   lookup that gave the server's address; `hostname_source` says which.
+//! - `dns` points at the **latest answered lookup before the SYN** (before the first packet
+//!   when no SYN was captured) whose A/AAAA answers, at the end of any CNAME chain, contain
+//!   the server's address. A connection with no such lookup says why in `dns_note`.
+//! - `timeline`: `dns_ms` is that lookup's latency; `connect_ms` the TCP handshake;
+//!   `tls_ms` the TLS handshake; `ttfb_ms` and `download_ms` those of the first request;
+//!   `total_ms` runs from the start of the lookup (or the SYN, or the first packet) to the end
+//!   of the last response (or the close, or the last packet).
+//! - Redirects: a 3xx response with a `Location` is linked to the first later request, on
+//!   any connection, whose URL is that location.
+
+use std::net::IpAddr;
+
+use crate::pageload::dns_log::answer_addresses;
+use crate::pageload::model::{Connection, DnsTransaction, RedirectRef, Report, Timeline};
+use crate::tcp::TcpConn;
+use crate::time::{ms_between, round_ms, Ts};
+
+pub const NO_DNS_NOTE: &str = "not observed: resolved from a cache or before the capture";
+
+/// The report of a finished connection (DNS is linked later, by [`link_dns`]).
+pub fn connection_report(c: &mut TcpConn) -> Connection {
+    c.finish();
+    let tls = c.app.tls_info();
+    let http = c.app.take_exchanges();
+    let mut warnings = std::mem::take(&mut c.ctx.warnings);
+    if c.ctx.warnings_dropped > 0 {
+        warnings.push(crate::pageload::model::Warning::new(
+            None,
+            "cap",
+            format!(
+                "{} more warnings on this connection not listed",
+                c.ctx.warnings_dropped
+            ),
+        ));
+    }
+    let (hostname, hostname_source) = if let Some(sni) = tls.as_ref().and_then(|t| t.sni.clone()) {
+        (Some(sni), Some("sni".to_string()))
+    } else if let Some(host) = http.iter().find_map(|h| host_header(&h.request_headers)) {
+        (Some(host), Some("http".to_string()))
+    } else {
+        (None, None)
+    };
+    Connection {
+        id: c.id,
+        client: c.client_str(),
+        server: c.server_str(),
+        hostname,
+        hostname_source,
+        dns: None,
+        dns_note: None,
+        client_by: c.client_by.to_string(),
+        app_protocol: c.app.protocol().map(str::to_string),
+        tcp: c.info.clone(),
+        tls,
+        http,
+        timeline: Timeline::default(),
+        warnings,
+    }
+}
+
+/// `Host` or `:authority`, without a port.
+fn host_header(headers: &[(String, String)]) -> Option<String> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host") || k == ":authority")
+        .map(|(_, v)| strip_port(v).to_string())
+        .filter(|h| !h.is_empty())
+}
+
+fn strip_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match host.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
+        _ => host,
+    }
+}
+
+fn server_ip(c: &Connection) -> Option<IpAddr> {
+    if let Some(rest) = c.server.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    c.server.rsplit_once(':')?.0.parse().ok()
+}
+
+/// The lookup that gave `c` its server address: the latest answered one before `start`.
+pub fn find_lookup(c: &Connection, start: Ts, dns: &[DnsTransaction]) -> Option<usize> {
+    let ip = server_ip(c)?;
+    dns.iter()
+        .enumerate()
+        .filter(|(_, t)| t.response_ts.is_some_and(|r| r <= start))
+        .filter(|(_, t)| answer_addresses(t).any(|a| a == ip))
+        .max_by_key(|(_, t)| t.response_ts)
+        .map(|(i, _)| i)
+}
+
+fn start_ts(c: &Connection) -> Option<Ts> {
+    c.tcp
+        .syn_ts
+        .or(c.tcp.synack_ts)
+        .or(c.tcp.ack_ts)
+        .or_else(|| c.http.first().and_then(|h| h.request_ts))
+        .or(c.tcp.close.ts)
+}
+
+/// Links connections to lookups, fills hostnames from DNS and computes timelines.
+pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts: Option<Ts>) {
+    for c in connections.iter_mut() {
+        let start = start_ts(c).or(first_ts).unwrap_or_default();
+        c.dns = find_lookup(c, start, dns);
+        match c.dns {
+            Some(i) => {
+                if c.hostname.is_none() {
+                    c.hostname = dns[i].questions.first().map(|q| q.name.clone());
+                    c.hostname_source = Some("dns".into());
+                }
+            }
+            None => c.dns_note = Some(NO_DNS_NOTE.to_string()),
+        }
+        c.timeline = timeline(c, c.dns.map(|i| &dns[i]));
+    }
+}
+
+pub fn timeline(c: &Connection, lookup: Option<&DnsTransaction>) -> Timeline {
+    let first = c.http.first();
+    let begin = lookup
+        .map(|t| t.ts)
+        .or(c.tcp.syn_ts)
+        .or_else(|| start_ts(c));
+    let end = c
+        .http
+        .iter()
+        .filter_map(|h| h.response_end_ts.or(h.response_ts))
+        .max()
+        .or(c.tcp.close.ts);
+    Timeline {
+        dns_ms: lookup.and_then(|t| t.latency_ms),
+        connect_ms: c.tcp.handshake_ms,
+        tls_ms: c.tls.as_ref().and_then(|t| t.handshake_ms),
+        ttfb_ms: first.and_then(|h| h.ttfb_ms),
+        download_ms: first.and_then(|h| h.download_ms),
+        total_ms: ms_between(begin, end).map(round_ms).filter(|v| *v >= 0.0),
+    }
+}
+
+/// Links each redirect to the request that followed it.
+pub fn link_redirects(report: &mut Report) {
+    let mut requests: Vec<(Ts, u64, usize, String)> = Vec::new();
+    for c in &report.connections {
+        for (i, h) in c.http.iter().enumerate() {
+            if let (Some(ts), Some(url)) = (h.request_ts, &h.url) {
+                requests.push((ts, c.id, i, url.clone()));
+            }
+        }
+    }
+    requests.sort_by_key(|r| r.0);
+    let mut links: Vec<((u64, usize), (u64, usize))> = Vec::new();
+    for c in &report.connections {
+        for (i, h) in c.http.iter().enumerate() {
+            let (Some(status), Some(to), Some(at)) = (h.status, &h.redirect_to, h.response_ts)
+            else {
+                continue;
+            };
+            if !(300..400).contains(&status) {
+                continue;
+            }
+            let target = absolute(to, h.url.as_deref());
+            if let Some(next) = requests
+                .iter()
+                .find(|r| r.0 >= at && same_url(&r.3, &target))
+            {
+                links.push(((next.1, next.2), (c.id, i)));
+            }
+        }
+    }
+    for ((cid, idx), (from_c, from_i)) in links {
+        if let Some(c) = report.connections.iter_mut().find(|c| c.id == cid) {
+            if let Some(h) = c.http.get_mut(idx) {
+                h.redirected_from = Some(RedirectRef {
+                    connection: from_c,
+                    index: from_i,
+                });
+            }
+        }
+    }
+}
+
+/// Resolves a Location against the request URL (absolute, scheme-relative or path).
+fn absolute(location: &str, base: Option<&str>) -> String {
+    if location.contains("://") {
+        return location.to_string();
+    }
+    let Some(base) = base else {
+        return location.to_string();
+    };
+    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
+    if let Some(l) = location.strip_prefix("//") {
+        return format!("{scheme}://{l}");
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    if location.starts_with('/') {
+        format!("{scheme}://{authority}{location}")
+    } else {
+        format!("{scheme}://{authority}/{location}")
+    }
+}
+
+/// URLs equal up to a default port and a trailing slash on the bare authority.
+fn same_url(a: &str, b: &str) -> bool {
+    normalize(a) == normalize(b)
+}
+
+fn normalize(u: &str) -> String {
+    let u = u.to_ascii_lowercase();
+    let u = u.replacen(":443/", "/", 1).replacen(":80/", "/", 1);
+    let slashes = u.matches('/').count();
+    if slashes == 2 {
+        format!("{u}/")
+    } else {
+        u
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_ports_from_hosts() {
+        assert_eq!(strip_port("example.com:8080"), "example.com");
+        assert_eq!(strip_port("[fd99::2]:443"), "fd99::2");
+        assert_eq!(strip_port("fd99::2"), "fd99::2");
+        assert_eq!(strip_port("example.com"), "example.com");
+    }
+
+    #[test]
+    fn resolves_locations() {
+        assert_eq!(
+            absolute("https://a.test/", Some("http://a.test/")),
+            "https://a.test/"
+        );
+        assert_eq!(
+            absolute("/x", Some("http://a.test:8080/y")),
+            "http://a.test:8080/x"
+        );
+        assert_eq!(
+            absolute("//b.test/z", Some("https://a.test/")),
+            "https://b.test/z"
+        );
+        assert!(same_url("https://a.test:443/", "https://a.test"));
+    }
+}

@@ -1,0 +1,312 @@
+//! The stage order, and the only place that knows it.
+//!
+//! ```text
+//! capture ─► link ─► net (+ defrag) ─┬─► tcp flow table ─► reassembly ─► dissect::App ─┐
+//!                                    └─► udp ─► DNS                                    ├─► pageload::stitch ─► Report
+//!                                                                                      ┘
+//! ```
+//!
+//! [`Analyzer`] is sans-IO: the file reader, the live capture and the tests all call
+//! [`Analyzer::handle_packet`] with a packet and its capture time, and collect connection
+//! reports as connections end ([`Analyzer::take_finished`]) or all at once ([`Analyzer::finish`]).
+//! Nothing here reads the wall clock.
+
+use crate::capture::{Packet, SecretsKind};
+use crate::link::{self, LinkError, LinkType, NetProto};
+use crate::net::defrag::{DefragResult, Defragmenter};
+use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
+use crate::pageload::dns_log::DnsLog;
+use crate::pageload::model::{CaptureInfo, Connection, Report, Warning, SCHEMA};
+use crate::pageload::stitch;
+use crate::tcp::{FlowTable, TcpConfig};
+use crate::time::Ts;
+
+/// Most warnings listed in `capture.warnings`; the rest are counted.
+pub const MAX_CAPTURE_WARNINGS: usize = 1000;
+/// How often (capture time) the flow table is swept for ended connections.
+const SWEEP_NANOS: i64 = 1_000_000_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzerConfig {
+    pub tcp: TcpConfig,
+    /// Hash response bodies (SHA-256) for `body_sha256`.
+    pub body_hash: bool,
+}
+
+pub struct Analyzer {
+    cfg: AnalyzerConfig,
+    info: CaptureInfo,
+    links: Vec<LinkType>,
+    flows: FlowTable,
+    defrag: Defragmenter,
+    dns: DnsLog,
+    /// Reports of connections that ended, in order of ending.
+    done: Vec<Connection>,
+    last_ts: Option<Ts>,
+    next_sweep: Option<Ts>,
+    /// Key log text seen in Decryption Secrets Blocks.
+    pub embedded_keylog: Vec<u8>,
+}
+
+impl Analyzer {
+    pub fn new(cfg: AnalyzerConfig, path: &str, format: &str) -> Analyzer {
+        let tcp = cfg.tcp;
+        Analyzer {
+            cfg,
+            info: CaptureInfo {
+                path: path.to_string(),
+                format: format.to_string(),
+                ..CaptureInfo::default()
+            },
+            links: Vec::new(),
+            flows: FlowTable::new(tcp),
+            defrag: Defragmenter::new(),
+            dns: DnsLog::new(),
+            done: Vec::new(),
+            last_ts: None,
+            next_sweep: None,
+            embedded_keylog: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &AnalyzerConfig {
+        &self.cfg
+    }
+
+    /// Live connections in the flow table.
+    pub fn live_connections(&self) -> usize {
+        self.flows.live()
+    }
+
+    pub fn warn(&mut self, w: Warning) {
+        if self.info.warnings.len() < MAX_CAPTURE_WARNINGS {
+            self.info.warnings.push(w);
+        } else {
+            self.info.stats.warnings_suppressed += 1;
+        }
+    }
+
+    pub fn handle_secrets(&mut self, kind: SecretsKind, data: &[u8]) {
+        if kind == SecretsKind::TlsKeyLog {
+            self.embedded_keylog.extend_from_slice(data);
+            if !self.embedded_keylog.ends_with(b"\n") {
+                self.embedded_keylog.push(b'\n');
+            }
+        }
+    }
+
+    /// Handles one captured packet.
+    pub fn handle_packet(&mut self, p: &Packet<'_>) {
+        // A packet without a time (pcapng simple packet block) takes the previous one's.
+        let ts = if p.ts.nanos() == i64::MIN {
+            self.last_ts.unwrap_or_default()
+        } else {
+            p.ts
+        };
+        self.info.packets += 1;
+        self.info.bytes += p.data.len() as u64;
+        if self.info.first_ts.is_none() {
+            self.info.first_ts = Some(ts);
+        }
+        self.info.last_ts = Some(self.info.last_ts.map_or(ts, |t| t.max(ts)));
+        self.last_ts = Some(ts);
+        if !self.links.contains(&p.link) {
+            self.links.push(p.link);
+        }
+        if (p.orig_len as usize) > p.data.len() {
+            self.info.stats.truncated += 1;
+            self.warn(Warning::new(
+                Some(p.frame),
+                "truncated",
+                format!(
+                    "snaplen cut the packet: {} of {} bytes captured",
+                    p.data.len(),
+                    p.orig_len
+                ),
+            ));
+        }
+        self.sweep(ts);
+
+        let frame = match link::decode(p.link, p.data) {
+            Ok(f) => f,
+            Err(LinkError::Truncated { need, have }) => {
+                self.info.stats.malformed += 1;
+                self.warn(Warning::new(
+                    Some(p.frame),
+                    "malformed",
+                    format!("link header needs {need} bytes, {have} captured"),
+                ));
+                return;
+            }
+            Err(LinkError::Unsupported(l)) => {
+                self.info.stats.other += 1;
+                if self.info.stats.other == 1 {
+                    self.warn(Warning::new(
+                        Some(p.frame),
+                        "unsupported",
+                        format!("link type {} is not decoded", l.name()),
+                    ));
+                }
+                return;
+            }
+        };
+        if let NetProto::Other(_) = frame.proto {
+            self.info.stats.other += 1;
+            return;
+        }
+        let ip = match net::parse_ip(frame.proto, frame.payload) {
+            Ok(ip) => ip,
+            Err(net::NetError::NotIp) => {
+                self.info.stats.other += 1;
+                return;
+            }
+            Err(net::NetError::Malformed(m)) => {
+                self.info.stats.malformed += 1;
+                self.warn(Warning::new(Some(p.frame), "malformed", format!("IP: {m}")));
+                return;
+            }
+        };
+        match ip.src {
+            std::net::IpAddr::V4(_) => self.info.stats.ipv4 += 1,
+            std::net::IpAddr::V6(_) => self.info.stats.ipv6 += 1,
+        }
+        if ip.frag.is_some() {
+            self.info.stats.ip_fragments += 1;
+            match self.defrag.add(ts, &ip) {
+                DefragResult::Pending => {}
+                DefragResult::Dropped(why) => {
+                    self.warn(Warning::new(Some(p.frame), "fragment", why));
+                }
+                DefragResult::Complete(payload) => {
+                    self.info.stats.reassembled_datagrams += 1;
+                    let whole = IpPacket {
+                        payload: &payload,
+                        frag: None,
+                        ..ip
+                    };
+                    self.transport(ts, p.frame, &whole);
+                }
+            }
+            return;
+        }
+        self.transport(ts, p.frame, &ip);
+    }
+
+    fn transport(&mut self, ts: Ts, frame: u64, ip: &IpPacket<'_>) {
+        match ip.proto {
+            PROTO_TCP => match TcpSegment::new_checked(ip.payload) {
+                Ok(seg) => {
+                    self.info.stats.tcp += 1;
+                    self.flows.handle(
+                        (ip.src, seg.src_port),
+                        (ip.dst, seg.dst_port),
+                        ts,
+                        frame,
+                        &seg,
+                    );
+                }
+                Err(e) => {
+                    self.info.stats.malformed += 1;
+                    let kind = if ip.incomplete {
+                        "truncated"
+                    } else {
+                        "malformed"
+                    };
+                    self.warn(Warning::new(
+                        Some(frame),
+                        kind,
+                        format!("TCP header: {e:?}"),
+                    ));
+                }
+            },
+            PROTO_UDP => match UdpDatagram::new_checked(ip.payload) {
+                Some(udp) => {
+                    self.info.stats.udp += 1;
+                    if udp.src_port == 53 || udp.dst_port == 53 {
+                        let mut warnings = Vec::new();
+                        self.dns.handle_udp(
+                            ts,
+                            frame,
+                            (ip.src, udp.src_port),
+                            (ip.dst, udp.dst_port),
+                            udp.payload,
+                            &mut warnings,
+                        );
+                        for w in warnings {
+                            self.warn(w);
+                        }
+                    }
+                }
+                None => {
+                    self.info.stats.malformed += 1;
+                    self.warn(Warning::new(
+                        Some(frame),
+                        "malformed",
+                        "UDP header shorter than 8 bytes",
+                    ));
+                }
+            },
+            _ => self.info.stats.other += 1,
+        }
+    }
+
+    /// Every second of capture time: finish ended connections, expire fragments.
+    fn sweep(&mut self, ts: Ts) {
+        match self.next_sweep {
+            Some(t) if ts < t => {}
+            _ => {
+                self.next_sweep = Some(ts.saturating_add_nanos(SWEEP_NANOS));
+                self.flows.expire(ts);
+                self.defrag.expire(ts);
+                self.collect();
+            }
+        }
+    }
+
+    /// Turns ended TCP connections into reports.
+    fn collect(&mut self) {
+        for mut c in self.flows.take_finished() {
+            // DNS carried over TCP goes to the DNS log.
+            for msg in c.app.take_dns_messages() {
+                let (dir, ts, msg) = msg;
+                let (src, dst) = if dir == crate::dissect::stream::Dir::ToServer {
+                    (c.client, c.server)
+                } else {
+                    (c.server, c.client)
+                };
+                self.dns
+                    .handle_message(ts, c.ctx.packet, src, dst, "tcp", &msg);
+            }
+            let conn = stitch::connection_report(&mut c);
+            self.done.push(conn);
+        }
+    }
+
+    /// Connection reports finished since the last call (for streaming output).
+    pub fn take_finished(&mut self) -> Vec<Connection> {
+        self.collect();
+        let mut done = std::mem::take(&mut self.done);
+        stitch::link_dns(&mut done, self.dns.transactions(), self.info.first_ts);
+        done
+    }
+
+    /// Ends the capture: every open connection is reported as it stands.
+    pub fn finish(mut self) -> Report {
+        self.flows.finish_all();
+        self.collect();
+        self.info.stats.flow_table_full = self.flows.evicted;
+        self.info.link_types = self.links.iter().map(|l| l.name()).collect();
+        let mut connections = std::mem::take(&mut self.done);
+        connections.sort_by_key(|c| c.id);
+        let dns = self.dns.into_transactions();
+        stitch::link_dns(&mut connections, &dns, self.info.first_ts);
+        let mut report = Report {
+            schema: SCHEMA,
+            capture: self.info,
+            dns,
+            connections,
+        };
+        stitch::link_redirects(&mut report);
+        report
+    }
+}

@@ -1,0 +1,604 @@
+//! `--format table`: each connection told as a story, in the order things happened on the
+//! wire (DNS → TCP handshake → TLS → requests → teardown), then summary tables of all
+//! connections and DNS transactions.
+//!
+//! Times are shown relative to the first packet of the capture (`+1.234 s`), as Wireshark
+//! shows them by default. Colour only when the caller says so (a terminal, and NO_COLOR
+//! unset); the text reads the same without it.
+
+use std::io::{self, Write};
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+
+use crate::pageload::model::{Connection, DnsTransaction, HttpExchange, Report, TcpInfo};
+use crate::time::Ts;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableOptions {
+    pub color: bool,
+    /// Terminal width for the summary tables; `None` lets them be as wide as they need.
+    pub width: Option<u16>,
+}
+
+/// ANSI styling that disappears when colour is off.
+#[derive(Clone, Copy)]
+pub struct Paint(pub bool);
+
+impl Paint {
+    fn wrap(self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn bold(self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    pub fn dim(self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+    pub fn red(self, s: &str) -> String {
+        self.wrap("31", s)
+    }
+    pub fn green(self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+    pub fn yellow(self, s: &str) -> String {
+        self.wrap("33", s)
+    }
+    pub fn cyan(self, s: &str) -> String {
+        self.wrap("36", s)
+    }
+}
+
+/// `1.234 ms`, `12.3 ms`, `1.235 s`.
+pub fn fmt_ms(ms: f64) -> String {
+    if ms.abs() >= 1000.0 {
+        format!("{:.3} s", ms / 1000.0)
+    } else if ms.abs() >= 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.3} ms")
+    }
+}
+
+pub fn fmt_opt_ms(ms: Option<f64>) -> String {
+    ms.map(fmt_ms).unwrap_or_else(|| "–".to_string())
+}
+
+/// `512 B`, `1.2 KiB`, `3.4 MiB`.
+pub fn fmt_bytes(n: u64) -> String {
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1024 * 1024 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else if n < 1024 * 1024 * 1024 {
+        format!("{:.1} MiB", n as f64 / 1048576.0)
+    } else {
+        format!("{:.2} GiB", n as f64 / 1073741824.0)
+    }
+}
+
+/// Offset from the capture's first packet: `+0.123456 s`.
+pub fn rel(ts: Option<Ts>, origin: Option<Ts>) -> String {
+    match (ts, origin) {
+        (Some(t), Some(o)) => format!("+{:.6} s", t.ms_since(o) / 1000.0),
+        _ => "–".to_string(),
+    }
+}
+
+pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> io::Result<()> {
+    let p = Paint(opts.color);
+    let origin = r.capture.first_ts;
+    writeln!(
+        out,
+        "{} {} ({}, {}): {} packets, {}, {} connections, {} DNS transactions",
+        p.bold("pagetrace"),
+        r.capture.path,
+        r.capture.format,
+        if r.capture.link_types.is_empty() {
+            "no packets".to_string()
+        } else {
+            r.capture.link_types.join(", ")
+        },
+        r.capture.packets,
+        fmt_bytes(r.capture.bytes),
+        r.connections.len(),
+        r.dns.len()
+    )?;
+    if let (Some(a), Some(b)) = (r.capture.first_ts, r.capture.last_ts) {
+        writeln!(out, "  spans {}", fmt_ms(b.ms_since(a)))?;
+    }
+    for c in &r.connections {
+        writeln!(out)?;
+        write_connection(out, c, r, origin, p)?;
+    }
+    let unlinked: Vec<&DnsTransaction> = r.dns.iter().filter(|_| true).collect();
+    if !r.connections.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", p.bold("Connections"))?;
+        writeln!(out, "{}", connections_table(r, opts))?;
+    }
+    if !unlinked.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", p.bold("DNS"))?;
+        writeln!(out, "{}", dns_table(r, opts))?;
+    }
+    write_warnings(out, r, p)?;
+    Ok(())
+}
+
+fn write_warnings<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
+    let w = &r.capture.warnings;
+    if w.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        p.yellow(&format!(
+            "Capture warnings ({})",
+            w.len() as u64 + r.capture.stats.warnings_suppressed
+        ))
+    )?;
+    for x in w.iter().take(20) {
+        let at = x
+            .packet
+            .map(|n| format!("packet {n}: "))
+            .unwrap_or_default();
+        writeln!(out, "  {at}{} ({})", x.message, x.kind)?;
+    }
+    if w.len() > 20 {
+        writeln!(
+            out,
+            "  … {} more in --format json",
+            w.len() - 20 + r.capture.stats.warnings_suppressed as usize
+        )?;
+    }
+    Ok(())
+}
+
+fn label(p: Paint, s: &str) -> String {
+    p.cyan(&format!("  {s:<7}"))
+}
+
+fn write_connection<W: Write>(
+    out: &mut W,
+    c: &Connection,
+    r: &Report,
+    origin: Option<Ts>,
+    p: Paint,
+) -> io::Result<()> {
+    let host = c
+        .hostname
+        .as_deref()
+        .map(|h| {
+            format!(
+                "  {} ({})",
+                p.bold(h),
+                c.hostname_source.as_deref().unwrap_or("?")
+            )
+        })
+        .unwrap_or_default();
+    let proto = c
+        .app_protocol
+        .as_deref()
+        .map(|a| format!("  [{a}]"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} {} → {}{host}{proto}",
+        p.bold(&format!("Connection #{}", c.id)),
+        c.client,
+        c.server
+    )?;
+
+    // DNS.
+    match c.dns.and_then(|i| r.dns.get(i)) {
+        Some(d) => {
+            let q = d
+                .questions
+                .first()
+                .map(|q| format!("{} {}", q.name, q.qtype))
+                .unwrap_or_default();
+            let answers: Vec<String> = d
+                .answers
+                .iter()
+                .map(|a| {
+                    if a.rtype == "CNAME" {
+                        format!("CNAME {}", a.data)
+                    } else {
+                        a.data.clone()
+                    }
+                })
+                .collect();
+            writeln!(
+                out,
+                "{} {} → {} via {} ({}) in {}  at {}",
+                label(p, "DNS"),
+                q,
+                answers.join(", "),
+                d.server,
+                d.transport,
+                fmt_opt_ms(d.latency_ms),
+                rel(Some(d.ts), origin)
+            )?;
+        }
+        None => writeln!(
+            out,
+            "{} {}",
+            label(p, "DNS"),
+            p.dim(c.dns_note.as_deref().unwrap_or("not linked"))
+        )?,
+    }
+
+    // TCP handshake.
+    write_handshake(out, &c.tcp, origin, p)?;
+
+    // TLS.
+    if let Some(t) = &c.tls {
+        let mut parts = Vec::new();
+        parts.push(t.version.clone().unwrap_or_else(|| "no ServerHello".into()));
+        if let Some(cs) = &t.cipher {
+            parts.push(cs.clone());
+        }
+        if let Some(sni) = &t.sni {
+            parts.push(format!("SNI {sni}"));
+        }
+        if !t.alpn_offered.is_empty() {
+            parts.push(format!("ALPN offered {}", t.alpn_offered.join(",")));
+        }
+        match &t.alpn {
+            Some(a) => parts.push(format!("chose {a}")),
+            None if t.version.as_deref() == Some("TLS 1.3") && !t.decrypted => {
+                parts.push("chosen ALPN encrypted".into())
+            }
+            None => {}
+        }
+        if t.resumed {
+            parts.push("resumed".into());
+        }
+        if t.hello_retry {
+            parts.push("HelloRetryRequest".into());
+        }
+        writeln!(
+            out,
+            "{} {}  handshake {}  at {}",
+            label(p, "TLS"),
+            parts.join(", "),
+            fmt_opt_ms(t.handshake_ms),
+            rel(t.client_hello_ts, origin)
+        )?;
+        if let Some(leaf) = t.certificates.first() {
+            let sans = if leaf.san.is_empty() {
+                String::new()
+            } else {
+                format!(" SAN {}", leaf.san.join(","))
+            };
+            writeln!(
+                out,
+                "{}   cert {}{} issued by {}, valid {} – {}",
+                label(p, ""),
+                leaf.subject,
+                sans,
+                leaf.issuer,
+                leaf.not_before,
+                leaf.not_after
+            )?;
+        }
+        for a in &t.alerts {
+            writeln!(
+                out,
+                "{}   {} alert from {}: {}",
+                label(p, ""),
+                a.level,
+                a.from,
+                p.red(&a.description)
+            )?;
+        }
+    }
+
+    // HTTP.
+    for h in &c.http {
+        writeln!(
+            out,
+            "{} {}",
+            label(p, &h.version.replace("HTTP/", "HTTP")),
+            http_line(h, origin, p)
+        )?;
+    }
+
+    // Data and anomalies.
+    let t = &c.tcp;
+    writeln!(
+        out,
+        "{} client→server {} in {} packets, server→client {} in {} packets",
+        label(p, "Data"),
+        fmt_bytes(t.bytes.client),
+        t.packets.client,
+        fmt_bytes(t.bytes.server),
+        t.packets.server
+    )?;
+    let mut issues = Vec::new();
+    for (what, v) in [
+        ("retransmissions", t.retransmissions),
+        ("out-of-order", t.out_of_order),
+        ("zero-window", t.zero_window),
+    ] {
+        if v.client + v.server > 0 {
+            issues.push(format!("{what} {}/{}", v.client, v.server));
+        }
+    }
+    if t.gaps.client + t.gaps.server > 0 {
+        issues.push(format!(
+            "bytes never captured {}/{}",
+            t.gaps.client, t.gaps.server
+        ));
+    }
+    if !issues.is_empty() {
+        writeln!(
+            out,
+            "{} {} {}",
+            label(p, "Issues"),
+            p.yellow(&issues.join(", ")),
+            p.dim("(client/server)")
+        )?;
+    }
+    for w in c.warnings.iter().take(5) {
+        let at = w
+            .packet
+            .map(|n| format!("packet {n}: "))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{} {}",
+            label(p, "Warning"),
+            p.yellow(&format!("{at}{}", w.message))
+        )?;
+    }
+    if c.warnings.len() > 5 {
+        writeln!(
+            out,
+            "{} … {} more warnings in --format json",
+            label(p, ""),
+            c.warnings.len() - 5
+        )?;
+    }
+
+    // Teardown.
+    let close = &t.close;
+    let line = match close.kind.as_str() {
+        "open" => p.dim("still open at the end of the capture"),
+        "rst" => {
+            let who = close.initiator.as_deref().unwrap_or("?");
+            p.red(&format!(
+                "reset by the {who}: {}",
+                close.sequence.join(" → ")
+            ))
+        }
+        _ => {
+            let who = close.initiator.as_deref().unwrap_or("?");
+            let complete = close.sequence.iter().filter(|s| s.contains("FIN")).count() >= 2;
+            let tw = if complete {
+                format!("; the {who} waits in TIME_WAIT")
+            } else {
+                String::new()
+            };
+            format!("{}: the {who} closed first{tw}", close.sequence.join(" → "))
+        }
+    };
+    writeln!(
+        out,
+        "{} {}  at {}",
+        label(p, "Close"),
+        line,
+        rel(close.ts, origin)
+    )?;
+    Ok(())
+}
+
+fn write_handshake<W: Write>(
+    out: &mut W,
+    t: &TcpInfo,
+    origin: Option<Ts>,
+    p: Paint,
+) -> io::Result<()> {
+    let (Some(cisn), Some(_)) = (t.client_isn, t.syn_ts) else {
+        writeln!(
+            out,
+            "{} {}",
+            label(p, "TCP"),
+            p.dim("handshake not captured (the connection was already open)")
+        )?;
+        return Ok(());
+    };
+    let mut s = format!("SYN seq={cisn}");
+    match t.server_isn {
+        Some(sisn) => {
+            s += &format!(" → SYN/ACK seq={sisn} ack={}", cisn.wrapping_add(1));
+            if t.ack_ts.is_some() {
+                s += &format!(" → ACK ack={}", sisn.wrapping_add(1));
+            }
+        }
+        None => s += &p.red(" → no SYN/ACK"),
+    }
+    let rtt = t
+        .handshake_ms
+        .map(|m| format!("  RTT {}", fmt_ms(m)))
+        .unwrap_or_default();
+    let valid = if t.handshake_valid == Some(false) {
+        p.red("  (acks do not match the ISNs)")
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "{} {s}{rtt}{valid}  at {}",
+        label(p, "TCP"),
+        rel(t.syn_ts, origin)
+    )?;
+    let o = &t.options;
+    let mut opts = Vec::new();
+    if let Some(m) = o.mss {
+        opts.push(format!("MSS {m}"));
+    }
+    if let Some(w) = o.wscale {
+        opts.push(format!("wscale {w}"));
+    }
+    if o.sack {
+        opts.push("SACK".into());
+    }
+    if o.timestamps {
+        opts.push("timestamps".into());
+    }
+    if o.fastopen {
+        opts.push("Fast Open".into());
+    }
+    if !opts.is_empty() {
+        writeln!(out, "{}   options {}", label(p, ""), opts.join(", "))?;
+    }
+    Ok(())
+}
+
+fn http_line(h: &HttpExchange, origin: Option<Ts>, p: Paint) -> String {
+    let what = format!(
+        "{} {}",
+        h.method.as_deref().unwrap_or("?"),
+        h.url.as_deref().or(h.path.as_deref()).unwrap_or("?")
+    );
+    let status = match h.status {
+        Some(s) if s >= 400 => p.red(&s.to_string()),
+        Some(s) if s >= 300 => p.yellow(&s.to_string()),
+        Some(s) => p.green(&s.to_string()),
+        None => p.dim("no response"),
+    };
+    let mut extra = vec![fmt_bytes(h.body_bytes)];
+    if let Some(ct) = &h.content_type {
+        extra.push(ct.split(';').next().unwrap_or(ct).to_string());
+    }
+    if let Some(ce) = &h.content_encoding {
+        extra.push(ce.clone());
+    }
+    if let Some(to) = &h.redirect_to {
+        extra.push(format!("→ {to}"));
+    }
+    format!(
+        "{what} → {status} {}  TTFB {}, download {}  at {}",
+        extra.join(", "),
+        fmt_opt_ms(h.ttfb_ms),
+        fmt_opt_ms(h.download_ms),
+        rel(h.request_ts, origin)
+    )
+}
+
+fn table(opts: &TableOptions) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    match opts.width {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_width(w);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    t
+}
+
+fn right(s: String) -> Cell {
+    Cell::new(s).set_alignment(CellAlignment::Right)
+}
+
+fn connections_table(r: &Report, opts: &TableOptions) -> Table {
+    let mut t = table(opts);
+    t.set_header(vec![
+        "#",
+        "client",
+        "server",
+        "host",
+        "proto",
+        "TCP",
+        "TLS",
+        "requests",
+        "→ server",
+        "← client",
+        "close",
+    ]);
+    for c in &r.connections {
+        let proto = match (&c.tls, c.app_protocol.as_deref()) {
+            (Some(tls), _) => format!(
+                "{} {}",
+                tls.version.as_deref().unwrap_or("TLS"),
+                tls.alpn.as_deref().unwrap_or("")
+            )
+            .trim()
+            .to_string(),
+            (None, Some(a)) => a.to_string(),
+            (None, None) => "–".into(),
+        };
+        let close = match (c.tcp.close.kind.as_str(), c.tcp.close.initiator.as_deref()) {
+            ("open", _) => "open".to_string(),
+            (k, Some(who)) => format!("{k} by {who}"),
+            (k, None) => k.to_string(),
+        };
+        t.add_row(vec![
+            right(c.id.to_string()),
+            Cell::new(&c.client),
+            Cell::new(&c.server),
+            Cell::new(c.hostname.as_deref().unwrap_or("–")),
+            Cell::new(proto),
+            right(fmt_opt_ms(c.tcp.handshake_ms)),
+            right(fmt_opt_ms(c.tls.as_ref().and_then(|t| t.handshake_ms))),
+            right(c.http.len().to_string()),
+            right(fmt_bytes(c.tcp.bytes.client)),
+            right(fmt_bytes(c.tcp.bytes.server)),
+            Cell::new(close),
+        ]);
+    }
+    t
+}
+
+fn dns_table(r: &Report, opts: &TableOptions) -> Table {
+    let mut t = table(opts);
+    t.set_header(vec![
+        "at", "client", "server", "via", "question", "rcode", "answers", "latency",
+    ]);
+    let origin = r.capture.first_ts;
+    for d in &r.dns {
+        let q = d
+            .questions
+            .first()
+            .map(|q| format!("{} {}", q.name, q.qtype))
+            .unwrap_or_else(|| "–".into());
+        let mut answers: Vec<String> = d
+            .answers
+            .iter()
+            .map(|a| format!("{} {}", a.rtype, a.data))
+            .collect();
+        if answers.len() > 4 {
+            let more = answers.len() - 4;
+            answers.truncate(4);
+            answers.push(format!("… {more} more"));
+        }
+        let rcode = match (&d.rcode, d.truncated) {
+            (Some(r), true) => format!("{r} (TC)"),
+            (Some(r), false) => r.clone(),
+            (None, _) => "no answer".into(),
+        };
+        t.add_row(vec![
+            Cell::new(rel(Some(d.ts), origin)),
+            Cell::new(&d.client),
+            Cell::new(&d.server),
+            Cell::new(&d.transport),
+            Cell::new(q),
+            Cell::new(rcode),
+            Cell::new(answers.join("\n")),
+            right(fmt_opt_ms(d.latency_ms)),
+        ]);
+    }
+    t
+}
