@@ -1,0 +1,59 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use pagetrace::capture::{CaptureEvent, CaptureReader};
+use pagetrace::pageload::model::Report;
+use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// `../shared/captures`, when present (CI has it; a user's clone does not).
+pub fn shared_captures() -> Option<PathBuf> {
+    let p = root().join("../shared/captures");
+    p.is_dir().then_some(p)
+}
+
+/// Runs the library on capture bytes, as `analyze` does.
+pub fn analyze_bytes(bytes: Vec<u8>, cfg: AnalyzerConfig) -> Report {
+    let mut reader = CaptureReader::new(Cursor::new(bytes)).expect("a capture");
+    let mut a = Analyzer::new(cfg, "test", reader.format);
+    let mut warnings = Vec::new();
+    reader.for_each(&mut warnings, |ev| match ev {
+        CaptureEvent::Packet(p) => a.handle_packet(&p),
+        CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
+    });
+    for w in warnings {
+        a.warn(w);
+    }
+    a.finish()
+}
+
+pub fn analyze(path: &Path) -> Report {
+    analyze_bytes(
+        std::fs::read(path).expect("read capture"),
+        AnalyzerConfig::default(),
+    )
+}
+
+pub fn manifest(dir: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture(dir).join("manifest.json")).expect("manifest");
+    serde_json::from_str(&text).expect("manifest JSON")
+}
+
+/// `ip:port` as the report writes endpoints.
+pub fn endpoint(ip: &str, port: u64) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    }
+}

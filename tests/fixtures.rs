@@ -1,0 +1,174 @@
+//! Our own recordings (fixtures/, made with ../shared/tools/record-pageload.sh) against
+//! their manifests: every TCP connection and every DNS lookup the manifest lists is in the
+//! report with the right endpoints, handshake, answers and close initiator.
+
+mod common;
+
+use common::*;
+use pagetrace::pageload::model::Report;
+
+fn check_connections(dir: &str, report: &Report) {
+    let m = manifest(dir);
+    let conns = m["connections"].as_array().expect("connections");
+    assert!(!conns.is_empty());
+    let requests = m["requests"].as_array().expect("requests");
+    for mc in conns {
+        let client = endpoint(
+            mc["client_ip"].as_str().unwrap(),
+            mc["client_port"].as_u64().unwrap(),
+        );
+        let server = endpoint(
+            mc["server_ip"].as_str().unwrap(),
+            mc["server_port"].as_u64().unwrap(),
+        );
+        let c = report
+            .connections
+            .iter()
+            .find(|c| c.client == client && c.server == server)
+            .unwrap_or_else(|| panic!("{dir}: connection {client} -> {server} missing"));
+        assert_eq!(c.client_by, "syn", "{client}");
+        let t = &c.tcp;
+        assert!(
+            t.syn_ts.is_some() && t.synack_ts.is_some() && t.ack_ts.is_some(),
+            "{client}: handshake"
+        );
+        assert_eq!(t.handshake_valid, Some(true), "{client}");
+        assert!(t.handshake_ms.unwrap() > 0.0);
+        assert_eq!(
+            t.gaps.client + t.gaps.server,
+            0,
+            "{client}: no capture loss in our recordings"
+        );
+        // Connection: close makes the server close first; curl closes the others.
+        let ids: Vec<&str> = mc["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        let server_closes = requests
+            .iter()
+            .filter(|r| ids.contains(&r["id"].as_str().unwrap()))
+            .any(|r| r["connection_close"].as_bool() == Some(true));
+        assert_eq!(t.close.kind, "fin", "{client}: {:?}", t.close);
+        let want = if server_closes { "server" } else { "client" };
+        assert_eq!(
+            t.close.initiator.as_deref(),
+            Some(want),
+            "{client}: {:?}",
+            t.close.sequence
+        );
+        assert!(t.bytes.client > 0 && t.bytes.server > 0);
+    }
+}
+
+fn check_dns(dir: &str, report: &Report) {
+    let m = manifest(dir);
+    for l in m["dns"]["lookups_per_load"].as_array().unwrap() {
+        let name = l["name"].as_str().unwrap();
+        for qtype in l["qtypes"].as_array().unwrap() {
+            let qtype = qtype.as_str().unwrap();
+            let t = report
+                .dns
+                .iter()
+                .find(|d| {
+                    d.questions
+                        .first()
+                        .is_some_and(|q| q.name == name && q.qtype == qtype)
+                        && d.response_ts.is_some()
+                })
+                .unwrap_or_else(|| panic!("{dir}: lookup {name} {qtype} missing"));
+            assert_eq!(t.rcode.as_deref(), l["rcode"].as_str(), "{name} {qtype}");
+            assert_eq!(t.transport, "udp");
+            assert!(t.latency_ms.unwrap() >= 0.0);
+            let key = if qtype == "A" { "a" } else { "aaaa" };
+            let mut want: Vec<&str> = l[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            let mut got: Vec<&str> = t
+                .answers
+                .iter()
+                .filter(|a| a.rtype == qtype)
+                .map(|a| a.data.as_str())
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{name} {qtype}");
+            let chain: Vec<&str> = l["cname_chain"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            if qtype == "A" {
+                let cnames: Vec<&str> = t
+                    .answers
+                    .iter()
+                    .filter(|a| a.rtype == "CNAME")
+                    .map(|a| a.data.as_str())
+                    .collect();
+                assert_eq!(cnames, chain, "{name} CNAME chain");
+            }
+        }
+    }
+    // Every connection to a name is linked to the lookup that gave its address.
+    for c in &report.connections {
+        let i = c
+            .dns
+            .unwrap_or_else(|| panic!("{}: not linked to DNS", c.client));
+        let d = &report.dns[i];
+        assert!(d.response_ts.unwrap() <= c.tcp.syn_ts.unwrap());
+        assert!(c.timeline.dns_ms.is_some());
+    }
+}
+
+#[test]
+fn pageload_connections_match_manifest() {
+    let r = analyze(&fixture("pageload/pageload.pcap"));
+    check_connections("pageload", &r);
+}
+
+#[test]
+fn pageload_dns_matches_manifest() {
+    let r = analyze(&fixture("pageload/pageload.pcap"));
+    check_dns("pageload", &r);
+}
+
+#[test]
+fn pcapng_gives_the_same_connections_as_pcap() {
+    let a = analyze(&fixture("pageload/pageload.pcap"));
+    let b = analyze(&fixture("pageload/pageload.pcapng"));
+    assert_eq!(b.capture.format, "pcapng");
+    assert_eq!(a.connections.len(), b.connections.len());
+    for (x, y) in a.connections.iter().zip(&b.connections) {
+        assert_eq!(
+            (&x.client, &x.server, x.tcp.handshake_ms),
+            (&y.client, &y.server, y.tcp.handshake_ms)
+        );
+        assert_eq!(x.tcp.bytes, y.tcp.bytes);
+    }
+}
+
+#[test]
+fn lossy_pageload_reassembles_every_connection() {
+    let r = analyze(&fixture("pageload-loss/pageload.pcap"));
+    check_connections("pageload-loss", &r);
+    check_dns("pageload-loss", &r);
+    let m = manifest("pageload-loss");
+    let want = m["capture"]["tcp_retransmitted_segments"]["server"]
+        .as_u64()
+        .unwrap();
+    let got: u64 = r
+        .connections
+        .iter()
+        .map(|c| c.tcp.retransmissions.server)
+        .sum();
+    assert!(want > 0, "the recording has server retransmissions");
+    assert!(
+        got >= want,
+        "retransmissions seen {got}, tcpdump counted {want}"
+    );
+}
