@@ -7,6 +7,7 @@
 pub mod time;
 
 pub mod capture;
+pub mod diff;
 pub mod dissect;
 pub mod link;
 pub mod net;

@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 
 use pagetrace::capture::{CaptureEvent, CaptureReader};
 use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
-use pagetrace::report::{json, table};
+use pagetrace::report::{har, html, json, table, waterfall};
 
 use super::args::{AnalyzeArgs, Format};
 use super::CliError;
@@ -53,6 +53,22 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     };
     match a.format {
         Format::Json => json::write_report(&mut out, &report)?,
+        Format::Har => har::write_har(&mut out, &report)?,
+        Format::Html => html::write_html(&mut out, &report)?,
+        Format::Waterfall => {
+            let color = to_terminal
+                && !a.no_color
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let width = if to_terminal { terminal_width() } else { None };
+            waterfall::write_waterfall(
+                &mut out,
+                &report,
+                &waterfall::WaterfallOptions {
+                    color,
+                    width: width.unwrap_or(120),
+                },
+            )?;
+        }
         Format::Table => {
             let color = to_terminal
                 && !a.no_color

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use super::diff::DiffArgs;
+pub use super::live::LiveArgs;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "pagetrace",
@@ -27,8 +30,16 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Each connection as a story, then summary tables.
     Table,
+    /// One JSON document (REPORT.md).
     Json,
+    /// HAR 1.2 with timings from the packets.
+    Har,
+    /// A text waterfall of every request on a shared time axis.
+    Waterfall,
+    /// One self-contained HTML page drawing the waterfall.
+    Html,
 }
 
 #[derive(Args, Debug)]
@@ -50,21 +61,4 @@ pub struct AnalyzeArgs {
     /// Never colour the output (NO_COLOR in the environment does the same).
     #[arg(long)]
     pub no_color: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct LiveArgs {
-    /// Interface to capture on (`any` for all).
-    #[arg(short = 'i', long)]
-    pub interface: Option<String>,
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
-}
-
-#[derive(Args, Debug)]
-pub struct DiffArgs {
-    pub a: String,
-    pub b: String,
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
 }

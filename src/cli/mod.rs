@@ -5,6 +5,8 @@
 
 mod analyze;
 mod args;
+mod diff;
+mod live;
 
 use std::io;
 
@@ -26,10 +28,8 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         args::Command::Analyze(a) => analyze::run(a),
-        args::Command::Live(_) => Err(CliError::Usage(
-            "live capture needs the `live` feature: install libpcap (apt-get install libpcap-dev) and build with `cargo build --release --features live`".into(),
-        )),
-        args::Command::Diff(_) => Err(CliError::Usage("diff is not implemented yet".into())),
+        args::Command::Live(a) => live::run(a),
+        args::Command::Diff(a) => diff::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -1,4 +1,7 @@
 //! Renderers: pure functions from the typed report to any `io::Write`.
 
+pub mod har;
+pub mod html;
 pub mod json;
 pub mod table;
+pub mod waterfall;

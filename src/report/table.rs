@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
-use crate::pageload::model::{Connection, DnsTransaction, HttpExchange, Report, TcpInfo};
+use crate::pageload::model::{Connection, HttpExchange, Report, TcpInfo};
 use crate::time::Ts;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -115,13 +115,12 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
         writeln!(out)?;
         write_connection(out, c, r, origin, p)?;
     }
-    let unlinked: Vec<&DnsTransaction> = r.dns.iter().filter(|_| true).collect();
     if !r.connections.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("Connections"))?;
         writeln!(out, "{}", connections_table(r, opts))?;
     }
-    if !unlinked.is_empty() {
+    if !r.dns.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("DNS"))?;
         writeln!(out, "{}", dns_table(r, opts))?;

@@ -1,0 +1,1 @@
+//! Two page-load reports → one comparison. STUB: replaced by the diff work.
