@@ -88,11 +88,32 @@ impl Analyzer {
 
     pub fn handle_secrets(&mut self, kind: SecretsKind, data: &[u8]) {
         if kind == SecretsKind::TlsKeyLog {
-            self.embedded_keylog.extend_from_slice(data);
-            if !self.embedded_keylog.ends_with(b"\n") {
-                self.embedded_keylog.push(b'\n');
-            }
+            self.add_keylog_text(&String::from_utf8_lossy(data));
         }
+    }
+
+    /// NSS key log text (`--keylog`, `SSLKEYLOGFILE`, a secrets block, or lines appended to a
+    /// followed file): available to every connection from now on.
+    pub fn add_keylog_text(&mut self, text: &str) {
+        self.embedded_keylog.extend_from_slice(text.as_bytes());
+        if !self.embedded_keylog.ends_with(b"\n") {
+            self.embedded_keylog.push(b'\n');
+        }
+    }
+
+    /// Advances capture time without a packet (live capture on a quiet interface): connections
+    /// closed or idle long enough by `now` are finished, ready for [`Analyzer::take_finished`].
+    pub fn tick(&mut self, now: Ts) {
+        if self.last_ts.is_some_and(|t| now < t) {
+            return;
+        }
+        self.next_sweep = None;
+        self.sweep(now);
+    }
+
+    /// DNS transactions added since the last call (queries, and responses as they pair).
+    pub fn take_new_dns(&mut self) -> Vec<crate::pageload::model::DnsTransaction> {
+        self.dns.take_new().to_vec()
     }
 
     /// Handles one captured packet.
