@@ -111,9 +111,10 @@ impl Analyzer {
         self.sweep(now);
     }
 
-    /// DNS transactions added since the last call (queries, and responses as they pair).
-    pub fn take_new_dns(&mut self) -> Vec<crate::pageload::model::DnsTransaction> {
-        self.dns.take_new().to_vec()
+    /// For streaming: DNS transactions answered (or given up on) since the last call.
+    pub fn take_ready_dns(&mut self) -> Vec<crate::pageload::model::DnsTransaction> {
+        let now = self.last_ts.unwrap_or_default();
+        self.dns.take_ready(now)
     }
 
     /// Handles one captured packet.

@@ -19,6 +19,8 @@ use crate::time::{ms_between, Ts};
 
 pub const PENDING_NANOS: i64 = 30_000_000_000;
 pub const MAX_PENDING: usize = 65_536;
+/// How long a streamed query waits for its answer before it is shown unanswered.
+pub const STREAM_WAIT_NANOS: i64 = 5_000_000_000;
 
 /// (client, server, id, first question name lowercased, first question type)
 type Key = (Endpoint, Endpoint, u16, String, String);
@@ -29,8 +31,9 @@ pub struct DnsLog {
     pending: HashMap<Key, usize>,
     /// Messages that did not parse even to a header.
     pub malformed: u64,
-    /// Transactions not yet handed out by [`DnsLog::take_new`].
-    streamed: usize,
+    /// Which transactions [`DnsLog::take_ready`] has handed out, and the first that it has not.
+    emitted: Vec<bool>,
+    first_unemitted: usize,
 }
 
 impl DnsLog {
@@ -171,11 +174,23 @@ impl DnsLog {
             .retain(|_, &mut i| now.nanos().saturating_sub(txs[i].ts.nanos()) < PENDING_NANOS);
     }
 
-    /// Transactions added since the last call (for streaming output).
-    pub fn take_new(&mut self) -> &[DnsTransaction] {
-        let from = self.streamed;
-        self.streamed = self.txs.len();
-        &self.txs[from..]
+    /// For streaming output: transactions answered, or unanswered for [`STREAM_WAIT_NANOS`],
+    /// that were not handed out before.
+    pub fn take_ready(&mut self, now: Ts) -> Vec<DnsTransaction> {
+        self.emitted.resize(self.txs.len(), false);
+        let mut out = Vec::new();
+        for i in self.first_unemitted..self.txs.len() {
+            let t = &self.txs[i];
+            let ready = t.response_ts.is_some() || now.nanos().saturating_sub(t.ts.nanos()) > STREAM_WAIT_NANOS;
+            if !self.emitted[i] && ready {
+                self.emitted[i] = true;
+                out.push(t.clone());
+            }
+        }
+        while self.first_unemitted < self.emitted.len() && self.emitted[self.first_unemitted] {
+            self.first_unemitted += 1;
+        }
+        out
     }
 }
 
