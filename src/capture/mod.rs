@@ -11,6 +11,9 @@
 //! with a warning, and everything before it is analyzed. Only input that is not a capture
 //! at all is an error ([`CaptureError`]).
 
+#[cfg(feature = "live")]
+pub mod live;
+
 use std::fmt;
 use std::io::Read;
 

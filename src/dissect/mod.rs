@@ -2,54 +2,168 @@
 //!
 //! [`App`] receives a connection's two byte streams (see [`stream`] for the contract) and
 //! decides what they carry **by content**, the port being only a hint (STYLE principle 12):
-//! the first bytes either side sends are tested against TLS records, HTTP/1.x request and
-//! response lines, the HTTP/2 preface, and DNS length-prefixed messages (port 53 only: DNS
-//! has no magic). Until a decision is made nothing is buffered beyond the first segment;
-//! a stream nothing recognises is counted only (`unknown`).
+//! the first bytes either side sends are tested against TLS records, the HTTP/2 preface,
+//! and HTTP/1.x request and response lines. DNS has no magic, so port 53 decides it.
+//!
+//! Detection buffers at most [`DETECT_BYTES`] per direction (a request line or a record
+//! header split over tiny segments), then replays them to the chosen dissector. A
+//! direction whose first bytes nothing recognises is marked tried; when both are, the
+//! stream is `unknown` and its bytes are only counted.
 
-#[path = "dns_tmp.rs"]
 pub mod dns;
 pub mod stream;
 
+use dns::{DnsMessage, DnsTcpStream};
 use stream::{Dir, StreamCtx};
 
-use crate::dissect::dns::DnsMessage;
 use crate::pageload::model::{HttpExchange, TlsInfo};
 use crate::time::Ts;
 
-/// What a connection carries, once decided.
-pub enum App {
-    /// Nothing decided yet.
-    Undecided { server_port: u16, tried: [bool; 2] },
-    /// Nothing recognised the stream; bytes are only counted.
+/// Bytes a direction may buffer while the protocol is undecided.
+pub const DETECT_BYTES: usize = 16;
+
+/// What the first bytes of a direction look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Dns,
+    /// Not enough bytes to tell yet.
+    NeedMore,
     Unknown,
 }
 
+fn detect(_dir: Dir, first: &[u8], ports: (u16, u16)) -> Kind {
+    if ports.0 == 53 || ports.1 == 53 {
+        return Kind::Dns;
+    }
+    if first.len() < DETECT_BYTES {
+        return Kind::NeedMore;
+    }
+    Kind::Unknown
+}
+
+/// Detection state: what each direction has sent so far (bounded).
+pub struct Detect {
+    server_port: u16,
+    client_port: u16,
+    buf: [Vec<u8>; 2],
+    buf_ts: [Ts; 2],
+    tried: [bool; 2],
+}
+
+/// What a connection carries, once decided.
+pub enum App {
+    Undecided(Box<Detect>),
+    /// Nothing recognised the stream; bytes are only counted.
+    Unknown,
+    Dns(Box<DnsTcpStream>),
+}
+
 impl App {
-    pub fn new(server_port: u16, _client_port: u16) -> App {
-        App::Undecided {
+    pub fn new(server_port: u16, client_port: u16) -> App {
+        App::Undecided(Box::new(Detect {
             server_port,
+            client_port,
+            buf: [Vec::new(), Vec::new()],
+            buf_ts: [Ts::default(); 2],
             tried: [false, false],
-        }
+        }))
     }
 
     /// The protocol name for the report.
     pub fn protocol(&self) -> Option<&'static str> {
         match self {
-            App::Undecided { .. } => None,
+            App::Undecided(_) => None,
             App::Unknown => Some("unknown"),
+            App::Dns(_) => Some("dns"),
         }
     }
 
-    pub fn handle_data(&mut self, dir: Dir, _ts: Ts, data: &[u8], _ctx: &mut StreamCtx) {
-        if let App::Undecided { tried, .. } = self {
-            if data.is_empty() {
-                return;
+    pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) {
+        if data.is_empty() {
+            return;
+        }
+        match self {
+            App::Undecided(d) => {
+                let i = dir.index();
+                if d.tried[i] {
+                    return;
+                }
+                let kind = if d.buf[i].is_empty() {
+                    detect(dir, data, (d.server_port, d.client_port))
+                } else {
+                    let mut joined = d.buf[i].clone();
+                    joined.extend_from_slice(&data[..data.len().min(DETECT_BYTES)]);
+                    detect(dir, &joined, (d.server_port, d.client_port))
+                };
+                match kind {
+                    Kind::NeedMore => {
+                        if d.buf[i].is_empty() {
+                            d.buf_ts[i] = ts;
+                        }
+                        d.buf[i].extend_from_slice(data);
+                    }
+                    Kind::Unknown => {
+                        d.tried[i] = true;
+                        d.buf[i].clear();
+                        if d.tried[0] && d.tried[1] {
+                            *self = App::Unknown;
+                        }
+                    }
+                    decided => {
+                        let mut d = match std::mem::replace(self, App::Unknown) {
+                            App::Undecided(d) => d,
+                            _ => return,
+                        };
+                        *self = App::start(decided);
+                        // Replay what each direction buffered, then this segment.
+                        for j in [dir.reverse().index(), i] {
+                            let buffered = std::mem::take(&mut d.buf[j]);
+                            if !buffered.is_empty() {
+                                self.handle_data(Dir::from_index(j), d.buf_ts[j], &buffered, ctx);
+                            }
+                        }
+                        self.handle_data(dir, ts, data, ctx);
+                    }
+                }
             }
-            tried[dir.index()] = true;
-            if tried[0] && tried[1] {
-                *self = App::Unknown;
+            App::Unknown => {}
+            App::Dns(s) => s.handle_data(dir, ts, data, ctx),
+        }
+    }
+
+    fn start(kind: Kind) -> App {
+        match kind {
+            Kind::Dns => App::Dns(Box::new(DnsTcpStream::new())),
+            Kind::NeedMore | Kind::Unknown => App::Unknown,
+        }
+    }
+
+    pub fn handle_gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
+        match self {
+            App::Undecided(d) => {
+                // Bytes before a gap cannot be trusted to start a message.
+                d.buf[dir.index()].clear();
             }
+            App::Unknown => {}
+            App::Dns(s) => s.handle_gap(dir, len, ts, ctx),
+        }
+    }
+
+    pub fn handle_close(&mut self, ts: Ts, ctx: &mut StreamCtx) {
+        match self {
+            App::Undecided(d) => {
+                // A stream that ended before detection had enough bytes: try what there is.
+                let ports = (d.server_port, d.client_port);
+                let kinds = [0, 1].map(|i| (!d.buf[i].is_empty()).then(|| detect(Dir::from_index(i), &d.buf[i], ports)));
+                if kinds.iter().all(|k| k.is_none() || *k == Some(Kind::NeedMore)) {
+                    if d.buf.iter().any(|b| !b.is_empty()) {
+                        *self = App::Unknown;
+                    }
+                    return;
+                }
+            }
+            App::Unknown => {}
+            App::Dns(s) => s.handle_close(ts, ctx),
         }
     }
 
@@ -63,12 +177,11 @@ impl App {
         Vec::new()
     }
 
-    /// DNS messages carried over TCP, with the direction and time of each.
+    /// DNS messages carried over TCP, with the direction and the time each was complete.
     pub fn take_dns_messages(&mut self) -> Vec<(Dir, Ts, DnsMessage)> {
-        Vec::new()
+        match self {
+            App::Dns(s) => s.take_messages().into_iter().filter_map(|m| m.message.ok().map(|msg| (m.dir, m.ts, msg))).collect(),
+            _ => Vec::new(),
+        }
     }
-
-    pub fn handle_gap(&mut self, _dir: Dir, _len: u64, _ts: Ts, _ctx: &mut StreamCtx) {}
-
-    pub fn handle_close(&mut self, _ts: Ts, _ctx: &mut StreamCtx) {}
 }

@@ -63,8 +63,8 @@ impl DnsLog {
     ) {
         match wire::parse_message(payload) {
             Ok(msg) => {
-                if let Some(e) = &msg.stopped {
-                    warnings.push(Warning::new(Some(frame), "malformed", format!("DNS: {e}")));
+                if let Some((kind, m)) = msg.problem() {
+                    warnings.push(Warning::new(Some(frame), kind, format!("DNS: {m}")));
                 }
                 self.handle_message(ts, frame, src, dst, "udp", &msg);
             }
@@ -85,16 +85,18 @@ impl DnsLog {
         transport: &str,
         msg: &DnsMessage,
     ) {
-        let (client, server) = if msg.response { (dst, src) } else { (src, dst) };
-        let q = msg.questions.first();
+        let response = msg.is_response();
+        let (client, server) = if response { (dst, src) } else { (src, dst) };
+        let questions = msg.question_models();
+        let q = questions.first();
         let key: Key = (
             client,
             server,
-            msg.id,
+            msg.id(),
             q.map(|q| q.name.to_ascii_lowercase()).unwrap_or_default(),
             q.map(|q| q.qtype.clone()).unwrap_or_default(),
         );
-        if !msg.response {
+        if !response {
             if let Some(&i) = self.pending.get(&key) {
                 if self.txs[i].response_ts.is_none() {
                     return; // a retry of a query still waiting
@@ -107,8 +109,8 @@ impl DnsLog {
                 client: endpoint(client.0, client.1),
                 server: endpoint(server.0, server.1),
                 transport: transport.to_string(),
-                id: msg.id,
-                questions: msg.questions.clone(),
+                id: msg.id(),
+                questions: questions.clone(),
                 response_ts: None,
                 latency_ms: None,
                 rcode: None,
@@ -139,8 +141,8 @@ impl DnsLog {
                     client: endpoint(client.0, client.1),
                     server: endpoint(server.0, server.1),
                     transport: transport.to_string(),
-                    id: msg.id,
-                    questions: msg.questions.clone(),
+                    id: msg.id(),
+                    questions: questions.clone(),
                     response_ts: None,
                     latency_ms: None,
                     rcode: None,
@@ -158,10 +160,10 @@ impl DnsLog {
         if t.query_packet.is_some() {
             t.latency_ms = ms_between(Some(t.ts), Some(ts));
         }
-        t.rcode = Some(wire::rcode_name(msg.rcode));
-        t.truncated = msg.truncated;
-        t.answers = msg.answers.clone();
-        t.authority = msg.authority.clone();
+        t.rcode = Some(msg.rcode_name());
+        t.truncated = msg.header.truncated;
+        t.answers = msg.answer_models();
+        t.authority = msg.authority_models();
         t.response_packet = Some(frame);
     }
 

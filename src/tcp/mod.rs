@@ -120,6 +120,9 @@ pub struct TcpConn {
     fin_seq: [Option<SeqNum>; 2],
     fin_acked: [bool; 2],
     last_syn_ts: Option<Ts>,
+    /// Per direction: the last ACK number sent, its window, how many pure ACKs repeated it,
+    /// and when the last of them was seen.
+    acks: [Option<(u32, u16, u32, Ts)>; 2],
     state: State,
     closed_ts: Option<Ts>,
     pub app: App,
@@ -191,6 +194,7 @@ impl TcpConn {
             fin_seq: [None, None],
             fin_acked: [false, false],
             last_syn_ts: None,
+            acks: [None, None],
             state: State::Open,
             closed_ts: None,
             app: App::new(server.1, client.1),
@@ -275,6 +279,9 @@ impl TcpConn {
             if let Some(syn_ts) = self.last_syn_ts {
                 self.info.ack_ts = Some(ts);
                 self.info.handshake_ms = ms_between(Some(syn_ts), Some(ts));
+                let rtt = ts.nanos().saturating_sub(syn_ts.nanos());
+                self.re[0].set_rtt(rtt);
+                self.re[1].set_rtt(rtt);
                 if dir == Dir::ToServer {
                     if let Some(isn) = self.info.server_isn {
                         let ok = isn.wrapping_add(1) == seg.ack;
@@ -325,14 +332,17 @@ impl TcpConn {
                 // Data after the close: a retransmission or the tail of a RST race.
                 self.count_retransmission(dir);
             } else {
+                // Wireshark's fast retransmission: two or more duplicate ACKs asked for exactly
+                // this segment, the last of them less than 20 ms ago.
+                let asked = self.acks[other].is_some_and(|(a, _, dups, at)| {
+                    dups >= 2 && a == data_seq.0 && ts.nanos().saturating_sub(at.nanos()) < 20_000_000
+                });
                 let mut sink = AppSink {
                     app: &mut self.app,
                     ctx: &mut self.ctx,
                 };
-                let v = self.re[d].segment(data_seq, seg.payload, ts, &mut sink);
-                if v.retransmission && v.new_bytes == 0 {
-                    self.count_retransmission(dir);
-                } else if v.retransmission {
+                let v = self.re[d].segment_after_dupacks(data_seq, seg.payload, ts, asked, &mut sink);
+                if v.retransmission {
                     self.count_retransmission(dir);
                 }
                 if v.out_of_order {
@@ -348,6 +358,17 @@ impl TcpConn {
                     );
                 }
             }
+        }
+
+        // Duplicate ACKs (RFC 5681 section 2: no data, no SYN/FIN, same ACK and window).
+        if f.ack() {
+            let pure = seg.payload.is_empty() && !f.syn() && !f.fin() && !f.rst();
+            self.acks[d] = match self.acks[d] {
+                Some((a, w, dups, _)) if pure && a == seg.ack && w == seg.window => {
+                    Some((a, w, dups + 1, ts))
+                }
+                _ => Some((seg.ack, seg.window, 0, ts)),
+            };
         }
 
         // Teardown.

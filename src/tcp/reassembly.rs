@@ -15,6 +15,14 @@
 //! - Out-of-order segments are buffered up to a per-direction cap. When the cap is hit the
 //!   hole before the earliest buffered segment is declared a gap (a `cap` warning), so memory
 //!   stays bounded and the stream keeps flowing.
+//! - **Classification** follows Wireshark's `tcp.analysis`, so the counters mean what a
+//!   Wireshark user expects: a segment that does not advance the highest sequence number
+//!   seen is *out-of-order* when it arrives within the connection's initial RTT (3 ms when
+//!   unknown) of the segment that did, and does not end exactly there; otherwise it is a
+//!   *retransmission* (also when every byte was seen before). Segments that arrive after a
+//!   hole advance the highest sequence number and are neither: the hole's filler is flagged.
+//!   A capture taken at the receiver never sees a segment lost on the way, so the sender's
+//!   retransmission is the first copy the capture holds; it is still a retransmission.
 //! - **Loss is proven by ACKs.** When the peer acknowledges bytes beyond what was captured,
 //!   the sender will not send them again: the hole is a gap (capture loss). At the end of a
 //!   connection the remaining holes before buffered data are gaps too.
@@ -52,9 +60,10 @@ pub trait StreamSink {
 /// What a segment was, for the connection's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SegmentVerdict {
-    /// All or part of the payload had been seen before.
+    /// Wireshark's `tcp.analysis.retransmission`: below the highest sequence seen, and
+    /// either seen before or arriving later than the out-of-order threshold.
     pub retransmission: bool,
-    /// The segment arrived ahead of a hole and was buffered.
+    /// Wireshark's `tcp.analysis.out_of_order`: below the highest sequence seen, soon after.
     pub out_of_order: bool,
     /// Payload bytes that were new to the stream (delivered now or buffered).
     pub new_bytes: u64,
@@ -83,6 +92,10 @@ pub struct Reassembler {
     /// Bytes delivered and declared lost so far.
     delivered: u64,
     gap_bytes: u64,
+    /// End offset of the highest segment seen, and when it was seen.
+    highest: Option<(u64, Ts)>,
+    /// Out-of-order threshold: the initial RTT, 3 ms until it is known.
+    ooo_nanos: i64,
 }
 
 /// Default cap on buffered out-of-order bytes per direction.
@@ -99,6 +112,15 @@ impl Reassembler {
             cap,
             delivered: 0,
             gap_bytes: 0,
+            highest: None,
+            ooo_nanos: 3_000_000,
+        }
+    }
+
+    /// Sets the out-of-order threshold to the connection's initial RTT.
+    pub fn set_rtt(&mut self, nanos: i64) {
+        if nanos > 0 {
+            self.ooo_nanos = nanos;
         }
     }
 
@@ -140,6 +162,58 @@ impl Reassembler {
     /// Handles one segment's payload (`seq` is the sequence number of its first byte; for a
     /// SYN carrying data, the caller passes `isn + 1`).
     pub fn segment(
+        &mut self,
+        seq: SeqNum,
+        payload: &[u8],
+        ts: Ts,
+        sink: &mut dyn StreamSink,
+    ) -> SegmentVerdict {
+        self.segment_after_dupacks(seq, payload, ts, false, sink)
+    }
+
+    /// As [`Reassembler::segment`]; `asked_by_dupacks` says the peer sent two or more
+    /// duplicate ACKs asking for exactly `seq` (Wireshark's fast retransmission).
+    pub fn segment_after_dupacks(
+        &mut self,
+        seq: SeqNum,
+        payload: &[u8],
+        ts: Ts,
+        asked_by_dupacks: bool,
+        sink: &mut dyn StreamSink,
+    ) -> SegmentVerdict {
+        if payload.is_empty() {
+            return SegmentVerdict::default();
+        }
+        if self.base.is_none() {
+            self.base = Some(seq);
+        }
+        let start = self.offset_of(seq).unwrap_or(0);
+        let end = start + payload.len() as i128;
+        let mut v = self.place(seq, payload, ts, sink);
+        // Classify as Wireshark does (see the module doc).
+        v.retransmission = false;
+        v.out_of_order = false;
+        match self.highest {
+            Some((high, high_ts)) if start < high as i128 => {
+                let since = ts.nanos().saturating_sub(high_ts.nanos());
+                if asked_by_dupacks {
+                    v.retransmission = true;
+                } else if v.new_bytes > 0 && since < self.ooo_nanos && end != high as i128 {
+                    v.out_of_order = true;
+                } else {
+                    v.retransmission = true;
+                }
+            }
+            _ => {}
+        }
+        if end > 0 && self.highest.is_none_or(|(h, _)| end > h as i128) {
+            self.highest = Some((end as u64, ts));
+        }
+        v
+    }
+
+    /// Delivers or buffers a segment's bytes (first copy wins).
+    fn place(
         &mut self,
         seq: SeqNum,
         payload: &[u8],
@@ -192,7 +266,6 @@ impl Reassembler {
         }
         // Ahead of a hole: buffer it.
         let start = off as u64;
-        v.out_of_order = true;
         let added = self.insert_pending(start, payload, ts, &mut v);
         v.new_bytes += added;
         if self.pending_bytes > self.cap {
@@ -379,9 +452,12 @@ mod tests {
         let mut re = r();
         let mut c = Collect::default();
         let v = re.segment(SeqNum(1006), b"world", Ts(2), &mut c);
-        assert!(v.out_of_order);
+        // The segment after the hole advances the highest sequence: not flagged.
+        assert!(!v.out_of_order && !v.retransmission);
         assert!(c.bytes.is_empty());
-        re.segment(SeqNum(1000), b"hello ", Ts(3), &mut c);
+        // The hole's filler, soon after: out-of-order (Wireshark's rule).
+        let v = re.segment(SeqNum(1000), b"hello ", Ts(3), &mut c);
+        assert!(v.out_of_order && !v.retransmission);
         assert_eq!(c.bytes, b"hello world");
         // The drained bytes keep the timestamp of the segment that carried them.
         assert_eq!(c.calls, vec![(Ts(3), 6), (Ts(2), 5)]);
@@ -392,12 +468,14 @@ mod tests {
         let mut re = r();
         let mut c = Collect::default();
         re.segment(SeqNum(1000), b"abcdef", Ts(1), &mut c);
-        let v = re.segment(SeqNum(1003), b"XYZghi", Ts(2), &mut c);
+        // Later than the 3 ms out-of-order threshold: a retransmission with a new tail.
+        let v = re.segment(SeqNum(1003), b"XYZghi", Ts(10_000_000), &mut c);
         assert!(v.retransmission);
         assert_eq!(v.new_bytes, 3);
         assert_eq!(c.bytes, b"abcdefghi");
-        let v = re.segment(SeqNum(1000), b"abc", Ts(3), &mut c);
-        assert!(v.retransmission);
+        // Every byte seen before: a retransmission however soon it comes.
+        let v = re.segment(SeqNum(1000), b"abc", Ts(10_000_001), &mut c);
+        assert!(v.retransmission && !v.out_of_order);
         assert_eq!(v.new_bytes, 0);
     }
 
