@@ -8,6 +8,7 @@ pub mod time;
 
 pub mod capture;
 pub mod diff;
+pub mod decrypt;
 pub mod dissect;
 pub mod link;
 pub mod net;
