@@ -50,7 +50,7 @@ pub struct Analyzer {
 
 impl Analyzer {
     pub fn new(cfg: AnalyzerConfig, path: &str, format: &str) -> Analyzer {
-        let tcp = cfg.tcp;
+        let tcp = TcpConfig { body_hash: cfg.body_hash, ..cfg.tcp };
         Analyzer {
             cfg,
             info: CaptureInfo {
@@ -298,6 +298,13 @@ impl Analyzer {
                 };
                 self.dns
                     .handle_message(ts, c.ctx.packet, src, dst, "tcp", &msg);
+            }
+            // DNS carried in HTTP (DoH).
+            for (dir, ts, bytes) in c.app.take_doh_messages() {
+                let (src, dst) = if dir == crate::dissect::stream::Dir::ToServer { (c.client, c.server) } else { (c.server, c.client) };
+                if let Ok(msg) = crate::dissect::dns::parse_message(&bytes) {
+                    self.dns.handle_message(ts, c.ctx.packet, src, dst, "doh", &msg);
+                }
             }
             let conn = stitch::connection_report(&mut c);
             self.done.push(conn);

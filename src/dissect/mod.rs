@@ -11,9 +11,13 @@
 //! stream is `unknown` and its bytes are only counted.
 
 pub mod dns;
+pub mod http1;
 pub mod stream;
+pub mod tls;
 
 use dns::{DnsMessage, DnsTcpStream};
+use http1::{Http1Dissector, Http1Options};
+use tls::TlsDissector;
 use stream::{Dir, StreamCtx};
 
 use crate::pageload::model::{HttpExchange, TlsInfo};
@@ -26,6 +30,8 @@ pub const DETECT_BYTES: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Dns,
+    Tls,
+    Http1,
     /// Not enough bytes to tell yet.
     NeedMore,
     Unknown,
@@ -35,16 +41,33 @@ fn detect(_dir: Dir, first: &[u8], ports: (u16, u16)) -> Kind {
     if ports.0 == 53 || ports.1 == 53 {
         return Kind::Dns;
     }
+    if first.len() >= 6 && tls::looks_like_tls(first) {
+        return Kind::Tls;
+    }
+    if http1::looks_like_http1(_dir, first) {
+        return Kind::Http1;
+    }
     if first.len() < DETECT_BYTES {
         return Kind::NeedMore;
     }
     Kind::Unknown
 }
 
+/// What the dissectors of one connection need to know about it.
+#[derive(Debug, Clone, Default)]
+pub struct AppConfig {
+    pub server_port: u16,
+    pub client_port: u16,
+    /// The server as a URL authority (`192.0.2.1`, `[2001:db8::1]:8080`), for requests
+    /// without a Host header.
+    pub server_authority: String,
+    /// Hash HTTP response bodies (`--body-hash`).
+    pub body_hash: bool,
+}
+
 /// Detection state: what each direction has sent so far (bounded).
 pub struct Detect {
-    server_port: u16,
-    client_port: u16,
+    cfg: AppConfig,
     buf: [Vec<u8>; 2],
     buf_ts: [Ts; 2],
     tried: [bool; 2],
@@ -56,13 +79,19 @@ pub enum App {
     /// Nothing recognised the stream; bytes are only counted.
     Unknown,
     Dns(Box<DnsTcpStream>),
+    Tls(Box<TlsApp>),
+    Http1(Box<Http1Dissector>),
+}
+
+/// TLS, and what its plaintext carries once decrypted.
+pub struct TlsApp {
+    pub tls: TlsDissector,
 }
 
 impl App {
-    pub fn new(server_port: u16, client_port: u16) -> App {
+    pub fn new(cfg: AppConfig) -> App {
         App::Undecided(Box::new(Detect {
-            server_port,
-            client_port,
+            cfg,
             buf: [Vec::new(), Vec::new()],
             buf_ts: [Ts::default(); 2],
             tried: [false, false],
@@ -75,6 +104,8 @@ impl App {
             App::Undecided(_) => None,
             App::Unknown => Some("unknown"),
             App::Dns(_) => Some("dns"),
+            App::Tls(_) => Some("tls"),
+            App::Http1(_) => Some("http1"),
         }
     }
 
@@ -89,11 +120,11 @@ impl App {
                     return;
                 }
                 let kind = if d.buf[i].is_empty() {
-                    detect(dir, data, (d.server_port, d.client_port))
+                    detect(dir, data, (d.cfg.server_port, d.cfg.client_port))
                 } else {
                     let mut joined = d.buf[i].clone();
                     joined.extend_from_slice(&data[..data.len().min(DETECT_BYTES)]);
-                    detect(dir, &joined, (d.server_port, d.client_port))
+                    detect(dir, &joined, (d.cfg.server_port, d.cfg.client_port))
                 };
                 match kind {
                     Kind::NeedMore => {
@@ -114,7 +145,7 @@ impl App {
                             App::Undecided(d) => d,
                             _ => return,
                         };
-                        *self = App::start(decided);
+                        *self = App::start(decided, &d.cfg, "http");
                         // Replay what each direction buffered, then this segment.
                         for j in [dir.reverse().index(), i] {
                             let buffered = std::mem::take(&mut d.buf[j]);
@@ -128,12 +159,25 @@ impl App {
             }
             App::Unknown => {}
             App::Dns(s) => s.handle_data(dir, ts, data, ctx),
+            App::Tls(t) => t.tls.handle_data(dir, ts, data, ctx),
+            App::Http1(h) => {
+                // After a protocol switch (101) the rest is not HTTP/1: counted only, until
+                // the HTTP/2 dissector takes h2c.
+                let _ = h.handle_data(dir, ts, data, ctx);
+            }
         }
     }
 
-    fn start(kind: Kind) -> App {
+    fn start(kind: Kind, cfg: &AppConfig, scheme: &str) -> App {
         match kind {
+            Kind::Http1 => App::Http1(Box::new(Http1Dissector::new(Http1Options {
+                scheme: scheme.to_string(),
+                fallback_host: Some(cfg.server_authority.clone()),
+                body_hash: cfg.body_hash,
+                ..Http1Options::default()
+            }))),
             Kind::Dns => App::Dns(Box::new(DnsTcpStream::new())),
+            Kind::Tls => App::Tls(Box::new(TlsApp { tls: TlsDissector::new() })),
             Kind::NeedMore | Kind::Unknown => App::Unknown,
         }
     }
@@ -146,6 +190,8 @@ impl App {
             }
             App::Unknown => {}
             App::Dns(s) => s.handle_gap(dir, len, ts, ctx),
+            App::Tls(t) => t.tls.handle_gap(dir, len, ts, ctx),
+            App::Http1(h) => h.handle_gap(dir, len, ts, ctx),
         }
     }
 
@@ -153,7 +199,7 @@ impl App {
         match self {
             App::Undecided(d) => {
                 // A stream that ended before detection had enough bytes: try what there is.
-                let ports = (d.server_port, d.client_port);
+                let ports = (d.cfg.server_port, d.cfg.client_port);
                 let kinds = [0, 1].map(|i| (!d.buf[i].is_empty()).then(|| detect(Dir::from_index(i), &d.buf[i], ports)));
                 if kinds.iter().all(|k| k.is_none() || *k == Some(Kind::NeedMore)) {
                     if d.buf.iter().any(|b| !b.is_empty()) {
@@ -164,17 +210,33 @@ impl App {
             }
             App::Unknown => {}
             App::Dns(s) => s.handle_close(ts, ctx),
+            App::Tls(t) => t.tls.handle_close(ts, ctx),
+            App::Http1(h) => h.handle_close(ts, ctx),
         }
     }
 
     /// The TLS handshake, when the connection carried TLS.
     pub fn tls_info(&self) -> Option<TlsInfo> {
-        None
+        match self {
+            App::Tls(t) => Some(t.tls.info()),
+            _ => None,
+        }
     }
 
     /// HTTP exchanges completed so far (all of them after `handle_close`).
     pub fn take_exchanges(&mut self) -> Vec<HttpExchange> {
-        Vec::new()
+        match self {
+            App::Http1(h) => h.exchanges().to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// DNS messages carried in HTTP (DoH, RFC 8484), raw, with direction and time.
+    pub fn take_doh_messages(&mut self) -> Vec<(Dir, Ts, Vec<u8>)> {
+        match self {
+            App::Http1(h) => h.take_doh_messages().into_iter().map(|m| (m.dir, m.ts, m.bytes)).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// DNS messages carried over TCP, with the direction and the time each was complete.

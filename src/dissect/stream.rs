@@ -12,6 +12,7 @@
 //! Dissectors never panic on input and keep bounded state; hitting a cap is a warning.
 
 use crate::pageload::model::Warning;
+use crate::time::Ts;
 
 /// Direction of a byte stream within a connection. The client is whoever sent the SYN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,4 +81,13 @@ impl StreamCtx {
             self.warnings_dropped += 1;
         }
     }
+}
+
+/// Where a decrypting dissector (TLS) hands the plaintext it recovers, in order per
+/// direction, with the capture time of the record that carried it: the same contract as
+/// reassembly gives the dissectors above it.
+pub trait PlaintextSink {
+    fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], ctx: &mut StreamCtx);
+    /// Plaintext that could not be recovered (a record that failed to decrypt, a gap).
+    fn gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx);
 }

@@ -299,10 +299,17 @@ pub struct ServerHelloInfo {
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct HttpExchange {
-    /// `HTTP/1.1`, `HTTP/1.0` or `HTTP/2`.
+    /// `HTTP/1.1`, `HTTP/1.0` or `HTTP/2` (for HTTP/1.x, the higher of the request's and the
+    /// response's).
     pub version: String,
     /// HTTP/2 stream id; `None` for HTTP/1.x.
     pub stream: Option<u32>,
+    /// The versions on the request line and the status line (HTTP/1.x). `version` is the
+    /// highest of the two: what was spoken on the wire by the side that could.
+    pub request_version: Option<String>,
+    pub response_version: Option<String>,
+    /// Interim (1xx) statuses seen before the final response, e.g. `[100]`.
+    pub informational: Vec<u16>,
     pub method: Option<String>,
     pub path: Option<String>,
     pub url: Option<String>,

@@ -26,7 +26,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 use crate::dissect::stream::{Dir, StreamCtx};
-use crate::dissect::App;
+use crate::dissect::{App, AppConfig};
 use crate::net::{endpoint, TcpSegment};
 use crate::pageload::model::{TcpClose, TcpInfo, TcpOptions};
 use crate::time::{ms_between, Ts};
@@ -95,14 +95,13 @@ enum State {
 pub struct TcpConfig {
     pub ooo_cap: usize,
     pub max_connections: usize,
+    /// Passed on to the HTTP dissectors (`--body-hash`).
+    pub body_hash: bool,
 }
 
 impl Default for TcpConfig {
     fn default() -> TcpConfig {
-        TcpConfig {
-            ooo_cap: DEFAULT_OOO_CAP,
-            max_connections: MAX_CONNECTIONS,
-        }
+        TcpConfig { ooo_cap: DEFAULT_OOO_CAP, max_connections: MAX_CONNECTIONS, body_hash: false }
     }
 }
 
@@ -197,7 +196,12 @@ impl TcpConn {
             acks: [None, None],
             state: State::Open,
             closed_ts: None,
-            app: App::new(server.1, client.1),
+            app: App::new(AppConfig {
+                server_port: server.1,
+                client_port: client.1,
+                server_authority: authority(server),
+                body_hash: cfg.body_hash,
+            }),
             ctx: StreamCtx::new(),
         }
     }
@@ -448,6 +452,18 @@ impl TcpConn {
         self.state == State::Closed
             || (self.info.client_isn.is_some_and(|isn| isn != seg.seq)
                 && (self.info.synack_ts.is_some() || self.re[0].delivered_bytes() > 0))
+    }
+}
+
+/// The server as a URL authority: the port only when it is not 80 or 443.
+fn authority(server: Endpoint) -> String {
+    let host = match server.0 {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => format!("[{a}]"),
+    };
+    match server.1 {
+        80 | 443 => host,
+        p => format!("{host}:{p}"),
     }
 }
 

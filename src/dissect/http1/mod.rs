@@ -1,0 +1,1398 @@
+//! HTTP/1.0 and HTTP/1.1 over one reassembled TCP stream (RFC 9112), or over decrypted TLS.
+//!
+//! **Consumes** the stream contract of [`crate::dissect::stream`]: `handle_data`, `handle_gap`
+//! and `handle_close`, requests on [`Dir::ToServer`] and responses on [`Dir::ToClient`], in any
+//! split (a head, a chunk-size line or a CRLF may straddle calls; results do not depend on it).
+//!
+//! **Produces** one [`HttpExchange`] per request, in request order, responses paired to
+//! requests in order (pipelining included; interim 1xx responses are skipped and remembered,
+//! see [`Http1Dissector::informational`]); a [`Switch`] after `101 Switching Protocols` or a
+//! CONNECT tunnel; [`DohMessage`]s for RFC 8484 exchanges; warnings in the [`StreamCtx`].
+//! Times: `request_ts` is the capture time of the segment carrying the request's first byte,
+//! `request_end_ts` of its last byte (body included), `response_ts` / `response_end_ts` the
+//! same for the response; `ttfb_ms = response_ts - request_end_ts` (negative when a server
+//! answers before the request is complete), `download_ms = response_end_ts - response_ts`.
+//! `body_bytes` / `request_body_bytes` count the body as transferred: for chunked, the sum of
+//! the chunk data sizes (framing excluded), before any content coding is undone; bytes lost
+//! in a gap are not counted. `body_sha256` hashes the same bytes (`body_hash` on, no gap).
+//!
+//! **Guarantees**: no panic on any input; bodies are never buffered, only counted (and hashed,
+//! or kept up to [`Http1Options::max_doh_message`] for DoH); a head is buffered only while it
+//! spans calls, up to [`Http1Options::max_head`] (beyond: a `cap` warning and that direction
+//! is abandoned); at most [`Http1Options::max_exchanges`] exchanges are retained.
+//!
+//! Framing follows RFC 9112 section 6.3: no body for responses to HEAD, 1xx, 204 and 304;
+//! a 2xx to CONNECT opens a tunnel; Transfer-Encoding overrides Content-Length (both present
+//! is warned about); chunked must be the final coding (else a response runs to the close, a
+//! request is unrecoverable); an invalid or conflicting Content-Length is a `malformed`
+//! warning and the direction resynchronises; a response with neither runs to the close, a
+//! request with neither has no body. Loss: a gap inside a Content-Length body only reduces the
+//! count and keeps the framing (the exchange is marked incomplete); a gap inside a head or
+//! chunked framing makes the direction resynchronise at the next plausible start line (a
+//! known method at a line start, or `HTTP/1.x NNN` anywhere), giving up after
+//! [`Http1Options::max_resync_scan`] bytes without one.
+//!
+//! Per direction the state machine is:
+//!
+//! ```text
+//!            ┌────────── body done ───────────┐
+//!            v                                │
+//! Idle ──> Head ──head parsed──> (no body) ──>┤ Body (Length | Chunked | UntilClose)
+//!  ^  │       │                                 │
+//!  │  │       └─ garbage / gap ─> Resync ──start line──> Head
+//!  │  └─ HTTP/2 preface after an h2c offer ─> Switched   (no more bytes consumed)
+//!  └─ 101 / CONNECT 2xx: both directions ────> Switched
+//! any ── head over the cap, chunk size overflow, resync budget spent ──> Dead
+//! ```
+
+mod chunked;
+mod doh;
+mod head;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+
+use sha2::{Digest, Sha256};
+
+use crate::dissect::stream::{Dir, StreamCtx};
+use crate::pageload::model::{HttpExchange, PerDir};
+use crate::time::{ms_between, Ts};
+
+use chunked::{ChunkDecoder, ChunkStep};
+pub use doh::DohMessage;
+pub use head::looks_like_http1;
+use head::{ContentLength, Head, HeadScan, Plausible, ScanStop};
+
+/// What an [`Http1Dissector`] is told about its connection, and its caps.
+#[derive(Debug, Clone)]
+pub struct Http1Options {
+    /// `http`, or `https` on decrypted TLS: the scheme of the URLs built.
+    pub scheme: String,
+    /// Authority for URLs when a request has no Host (the server's address, as
+    /// `192.0.2.1`, `[2001:db8::1]:8080`); used verbatim.
+    pub fallback_host: Option<String>,
+    /// Hash response bodies (SHA-256 of the bytes as transferred, de-chunked).
+    pub body_hash: bool,
+    /// Header values are cut at this many bytes (and `headers_truncated` set).
+    pub max_header_value: usize,
+    /// A head (start line and header section) or a trailer section may not exceed this.
+    pub max_head: usize,
+    /// DoH bodies kept for DNS decoding up to this size; larger ones are a `cap` warning.
+    pub max_doh_message: usize,
+    /// Exchanges retained (not yet taken); beyond, a `cap` warning and both directions stop.
+    pub max_exchanges: usize,
+    /// Bytes scanned for a start line after loss or garbage before giving up the direction.
+    pub max_resync_scan: u64,
+}
+
+impl Default for Http1Options {
+    fn default() -> Http1Options {
+        Http1Options {
+            scheme: "http".to_string(),
+            fallback_host: None,
+            body_hash: false,
+            max_header_value: 8 * 1024,
+            max_head: 64 * 1024,
+            max_doh_message: 64 * 1024,
+            max_exchanges: 100_000,
+            max_resync_scan: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// The protocol a connection switched to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwitchProtocol {
+    /// HTTP/2 over cleartext (RFC 7540 section 3.2): hand both directions to HTTP/2.
+    H2c,
+    /// RFC 6455: count the frames.
+    WebSocket,
+    /// A CONNECT request answered 2xx: the bytes are whatever was tunnelled (often TLS).
+    Tunnel,
+    /// Any other Upgrade token (lowercased), empty when the 101 named none.
+    Other(String),
+}
+
+impl SwitchProtocol {
+    pub fn as_str(&self) -> &str {
+        match self {
+            SwitchProtocol::H2c => "h2c",
+            SwitchProtocol::WebSocket => "websocket",
+            SwitchProtocol::Tunnel => "tunnel",
+            SwitchProtocol::Other(s) => s,
+        }
+    }
+
+    fn from_token(token: Option<&str>) -> SwitchProtocol {
+        match token {
+            Some("h2c") => SwitchProtocol::H2c,
+            Some("websocket") => SwitchProtocol::WebSocket,
+            Some(other) => SwitchProtocol::Other(other.to_string()),
+            None => SwitchProtocol::Other(String::new()),
+        }
+    }
+}
+
+/// The connection stopped speaking HTTP/1.x. From then on `handle_data` consumes nothing in a
+/// switched direction: the caller hands `data[consumed..]` and all later bytes of that
+/// direction to the new protocol.
+#[derive(Debug, Clone)]
+pub struct Switch {
+    pub protocol: SwitchProtocol,
+    /// Capture time of the 101 or the CONNECT's 2xx (or of the client's HTTP/2 preface when
+    /// that is seen first).
+    pub ts: Ts,
+    /// The exchange that switched, in [`Http1Dissector::first_index`] numbering.
+    pub exchange_index: Option<usize>,
+    /// For h2c: the upgrade request; its response arrives as HTTP/2 stream 1
+    /// (RFC 7540 section 3.2).
+    pub request: Option<HttpExchange>,
+}
+
+/// Counters of what the dissector saw and skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Http1Stats {
+    pub requests: u64,
+    /// Final responses (101 included).
+    pub responses: u64,
+    /// Interim 1xx responses other than 101.
+    pub interim: u64,
+    /// Times a direction found a message again after garbage or loss.
+    pub resyncs: u64,
+    /// Bytes not understood: skipped while resynchronising or after giving up.
+    pub skipped: PerDir,
+}
+
+/// Most interim statuses remembered per exchange.
+const MAX_INTERIM: usize = 8;
+/// Bytes of the start of a head judged for plausibility (a 32-byte method and its SP fit).
+const PROBE: usize = 40;
+/// Warning for a message with both framings.
+const BOTH_TE_CL: &str =
+    "Transfer-Encoding and Content-Length both present; Transfer-Encoding wins";
+/// The HTTP/2 client connection preface (RFC 9113 section 3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// Consecutive calls that consumed nothing before the loop is declared stuck (a bug guard).
+const MAX_STALLS: u32 = 8;
+
+#[derive(Debug)]
+enum Framing {
+    Length(u64),
+    Chunked(ChunkDecoder),
+    UntilClose,
+}
+
+#[derive(Debug)]
+struct Body {
+    /// Absolute index of the exchange the body belongs to.
+    index: usize,
+    framing: Framing,
+}
+
+#[derive(Debug, Default)]
+enum State {
+    /// Between messages: empty lines are skipped (RFC 9112 section 2.2).
+    #[default]
+    Idle,
+    /// Reading a head; it is in `DirState::buf` when it spans calls.
+    Head,
+    Body(Body),
+    /// After loss or garbage: looking for a plausible start line.
+    Resync {
+        line_start: bool,
+        scanned: u64,
+    },
+    /// Given up: bytes are dropped.
+    Dead,
+    /// Another protocol owns the rest of this direction.
+    Switched,
+}
+
+#[derive(Debug, Default)]
+struct DirState {
+    state: State,
+    /// The head being read, when it spans calls (never more than `max_head`).
+    buf: Vec<u8>,
+    /// Capture time of the head's first byte, and of the last byte buffered so far.
+    head_ts: Ts,
+    head_last_ts: Ts,
+    /// The head's first bytes were judged a plausible start line.
+    start_ok: bool,
+    /// The head was found by resynchronisation: require a known method.
+    strict: bool,
+    scan: HeadScan,
+    /// Capture time of the last body byte so far (the head's end before any).
+    last_ts: Ts,
+    hasher: Option<Sha256>,
+    /// The body kept for DoH, while within the cap.
+    doh: Option<Vec<u8>>,
+    /// Switch once the current body ends (a 101 came while the upgrade request's body was
+    /// still in flight).
+    switch_after_body: bool,
+}
+
+/// What the dissector knows about an exchange beyond the report fields.
+#[derive(Debug, Default, Clone)]
+struct Track {
+    /// The request's body is still arriving.
+    req_open: bool,
+    /// The response has not ended.
+    resp_open: bool,
+    /// Something is missing: a gap, a truncation, invalid framing.
+    cut: bool,
+    head: bool,
+    connect: bool,
+    upgrade_offer: Vec<String>,
+    doh_req: bool,
+    interim: Vec<u16>,
+}
+
+/// The HTTP/1.x dissector of one connection. See the module documentation.
+#[derive(Debug)]
+pub struct Http1Dissector {
+    opts: Http1Options,
+    dirs: [DirState; 2],
+    exchanges: Vec<HttpExchange>,
+    tracks: Vec<Track>,
+    /// Absolute index of `exchanges[0]` (exchanges already taken).
+    base: usize,
+    /// Absolute indices of requests awaiting their final response, oldest first.
+    pending: VecDeque<usize>,
+    switch: Option<Switch>,
+    doh_out: Vec<DohMessage>,
+    stats: Http1Stats,
+    full: bool,
+    closed: bool,
+}
+
+impl Http1Dissector {
+    pub fn new(opts: Http1Options) -> Http1Dissector {
+        Http1Dissector {
+            opts,
+            dirs: Default::default(),
+            exchanges: Vec::new(),
+            tracks: Vec::new(),
+            base: 0,
+            pending: VecDeque::new(),
+            switch: None,
+            doh_out: Vec::new(),
+            stats: Http1Stats::default(),
+            full: false,
+            closed: false,
+        }
+    }
+
+    /// Exchanges not yet taken, in request order.
+    pub fn exchanges(&self) -> &[HttpExchange] {
+        &self.exchanges
+    }
+
+    /// Connection-wide index of `exchanges()[0]`: how many were taken by [`Self::take_finished`].
+    pub fn first_index(&self) -> usize {
+        self.base
+    }
+
+    /// Removes and returns the leading exchanges whose request and response have both ended
+    /// (completely or not), for live output. Order is kept; later ones wait for earlier ones.
+    pub fn take_finished(&mut self) -> Vec<HttpExchange> {
+        let n = self
+            .tracks
+            .iter()
+            .take_while(|t| !t.req_open && !t.resp_open)
+            .count();
+        self.tracks.drain(..n);
+        self.base += n;
+        self.exchanges.drain(..n).collect()
+    }
+
+    /// Interim (1xx) statuses seen before the final response of the exchange with this
+    /// connection-wide index, e.g. `[100]` after `Expect: 100-continue`.
+    pub fn informational(&self, index: usize) -> &[u16] {
+        index
+            .checked_sub(self.base)
+            .and_then(|i| self.tracks.get(i))
+            .map_or(&[][..], |t| t.interim.as_slice())
+    }
+
+    /// The protocol switch, once a 101 (or CONNECT 2xx, or h2c preface) was seen.
+    pub fn switched(&self) -> Option<&Switch> {
+        self.switch.as_ref()
+    }
+
+    /// Whether this direction is switched (consumes nothing more).
+    pub fn is_switched(&self, dir: Dir) -> bool {
+        matches!(self.dirs[dir.index()].state, State::Switched)
+    }
+
+    /// DNS messages found in DoH exchanges since the last call, in the order they completed.
+    pub fn take_doh_messages(&mut self) -> Vec<DohMessage> {
+        std::mem::take(&mut self.doh_out)
+    }
+
+    pub fn stats(&self) -> Http1Stats {
+        self.stats
+    }
+
+    /// The next bytes of `dir`. Returns how many were consumed: all of them, except once the
+    /// direction has switched protocols ([`Self::switched`]), when the rest is the new protocol's.
+    pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) -> usize {
+        let d = dir.index();
+        let mut pos = 0;
+        let mut stalls = 0;
+        while let Some(rest) = data.get(pos..).filter(|r| !r.is_empty()) {
+            let n = match self.dirs[d].state {
+                State::Switched => return pos,
+                State::Dead => {
+                    self.skipped(dir, rest.len());
+                    return data.len();
+                }
+                State::Idle => self.feed_idle(dir, ts, rest),
+                State::Head => self.feed_head(dir, ts, rest, ctx),
+                State::Body(_) => self.feed_body(dir, ts, rest, ctx),
+                State::Resync { .. } => self.feed_resync(dir, ts, rest, ctx),
+            };
+            let n = n.min(rest.len());
+            pos += n;
+            if n == 0 {
+                stalls += 1;
+                if stalls > MAX_STALLS {
+                    self.give_up(
+                        dir,
+                        ctx,
+                        "malformed",
+                        "HTTP/1 parser made no progress; giving up this direction",
+                    );
+                }
+            } else {
+                stalls = 0;
+            }
+        }
+        pos
+    }
+
+    /// `len` bytes of `dir` were never captured.
+    pub fn handle_gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
+        enum Act {
+            Stop,
+            HeadLoss(bool),
+            Shortened(usize),
+            PastEnd(usize, u64),
+            Chunked(usize),
+        }
+        let d = dir.index();
+        let mut len = len;
+        while len > 0 {
+            let act = match &mut self.dirs[d].state {
+                State::Switched | State::Dead => Act::Stop,
+                State::Resync { line_start, .. } => {
+                    *line_start = false;
+                    Act::Stop
+                }
+                State::Idle => Act::HeadLoss(false),
+                State::Head => Act::HeadLoss(true),
+                State::Body(body) => match &mut body.framing {
+                    // RFC 9112 section 6.3: the length frames the message; the loss only
+                    // shortens what is counted.
+                    Framing::Length(rem) if len < *rem => {
+                        *rem -= len;
+                        Act::Shortened(body.index)
+                    }
+                    Framing::Length(rem) => Act::PastEnd(body.index, *rem),
+                    Framing::UntilClose => Act::Shortened(body.index),
+                    Framing::Chunked(_) => Act::Chunked(body.index),
+                },
+            };
+            match act {
+                Act::Stop => return,
+                Act::HeadLoss(inside) => {
+                    let what = if inside { "inside" } else { "before" };
+                    ctx.warn(
+                        "gap",
+                        format!(
+                            "{len} {} bytes lost {what} an HTTP/1 head; resynchronising",
+                            dir.sender()
+                        ),
+                    );
+                    if !self.salvage_head(dir, ctx) {
+                        self.lost_message_start(dir, ctx);
+                    }
+                    self.resync(dir, false);
+                    return;
+                }
+                Act::Shortened(index) => {
+                    self.mark_cut(dir, index);
+                    return;
+                }
+                Act::PastEnd(index, rem) => {
+                    // The body ends inside the gap; the rest of the gap is the next message's.
+                    self.mark_cut(dir, index);
+                    self.end_body(dir, ts);
+                    len -= rem;
+                }
+                Act::Chunked(index) => {
+                    ctx.warn(
+                        "gap",
+                        format!(
+                            "{len} bytes lost inside a chunked {} body; resynchronising",
+                            dir.sender()
+                        ),
+                    );
+                    self.mark_cut(dir, index);
+                    self.end_body(dir, ts);
+                    self.resync(dir, false);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The connection ended (FIN, RST or end of capture): a body framed by the close ends;
+    /// any other open message is incomplete. Messages end at their last byte, not at `_ts`.
+    pub fn handle_close(&mut self, _ts: Ts, ctx: &mut StreamCtx) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        for dir in [Dir::ToServer, Dir::ToClient] {
+            let d = dir.index();
+            match &self.dirs[d].state {
+                State::Body(Body {
+                    framing: Framing::UntilClose,
+                    ..
+                }) => {
+                    let end = self.dirs[d].last_ts;
+                    self.end_body(dir, end);
+                }
+                State::Body(Body { index, framing }) => {
+                    let index = *index;
+                    let left = match framing {
+                        Framing::Length(rem) => {
+                            format!("{rem} bytes before the end of its Content-Length")
+                        }
+                        _ => "inside its chunked body".to_string(),
+                    };
+                    ctx.warn(
+                        "truncated",
+                        format!("connection closed {left} ({} side)", dir.sender()),
+                    );
+                    self.mark_cut(dir, index);
+                    let end = self.dirs[d].last_ts;
+                    self.end_body(dir, end);
+                }
+                State::Head if !self.dirs[d].buf.is_empty() => {
+                    ctx.warn(
+                        "truncated",
+                        format!(
+                            "connection closed inside an HTTP/1 head ({} bytes from the {})",
+                            self.dirs[d].buf.len(),
+                            dir.sender()
+                        ),
+                    );
+                    self.salvage_head(dir, ctx);
+                }
+                _ => {}
+            }
+            let ds = &mut self.dirs[d];
+            if !matches!(ds.state, State::Switched) {
+                ds.state = State::Dead;
+            }
+            ds.buf = Vec::new();
+            ds.hasher = None;
+            ds.doh = None;
+        }
+        for t in &mut self.tracks {
+            t.req_open = false;
+            t.resp_open = false;
+        }
+        self.pending.clear();
+        for i in 0..self.exchanges.len() {
+            self.refresh(self.base + i);
+        }
+    }
+
+    // ----- per-state feeders: each consumes at least one byte or changes state -----
+
+    fn feed_idle(&mut self, dir: Dir, ts: Ts, rest: &[u8]) -> usize {
+        // RFC 9112 section 2.2: ignore empty lines received before a start line.
+        let skip = rest
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        if skip > 0 {
+            return skip;
+        }
+        if dir == Dir::ToServer {
+            if let Some(index) = self.h2c_offer_pending() {
+                let n = rest.len().min(H2_PREFACE.len());
+                if rest.get(..n) == H2_PREFACE.get(..n) {
+                    // RFC 7540 section 3.2: after the 101 the client sends the preface; it
+                    // can be seen before the 101 is, when directions interleave.
+                    self.dirs[0].state = State::Switched;
+                    self.record_switch(SwitchProtocol::H2c, ts, index);
+                    return 0;
+                }
+            }
+        }
+        let ds = &mut self.dirs[dir.index()];
+        ds.state = State::Head;
+        ds.head_ts = ts;
+        ds.start_ok = false;
+        ds.strict = false;
+        ds.scan = HeadScan::default();
+        ds.buf.clear();
+        0
+    }
+
+    fn feed_head(&mut self, dir: Dir, ts: Ts, rest: &[u8], ctx: &mut StreamCtx) -> usize {
+        let d = dir.index();
+        let cap = self.opts.max_head;
+        if !self.dirs[d].start_ok {
+            let ds = &self.dirs[d];
+            let mut probe = [0u8; PROBE];
+            let mut n = 0;
+            for (slot, &b) in probe.iter_mut().zip(ds.buf.iter().chain(rest.iter())) {
+                *slot = b;
+                n += 1;
+            }
+            match head::start_plausible(dir, probe.get(..n).unwrap_or_default(), ds.strict) {
+                Plausible::Yes => self.dirs[d].start_ok = true,
+                Plausible::Maybe => {}
+                Plausible::No => {
+                    let what = if dir == Dir::ToServer {
+                        "a request line"
+                    } else {
+                        "a status line"
+                    };
+                    return self.reject_head(
+                        dir,
+                        ctx,
+                        format!("{} bytes do not begin {what}", dir.sender()),
+                        false,
+                    );
+                }
+            }
+        }
+        // Fast path: the whole head is in this call; parse it in place, no copy.
+        if self.dirs[d].buf.is_empty() {
+            let mut scan = self.dirs[d].scan;
+            let window = rest.get(..rest.len().min(cap)).unwrap_or_default();
+            if let ScanStop::End(end) = scan.scan(window, false) {
+                let head_bytes = rest.get(..end).unwrap_or_default();
+                return match head::parse_head(dir, head_bytes, self.opts.max_header_value) {
+                    Ok(h) => {
+                        let start = self.dirs[d].head_ts;
+                        self.dirs[d].state = State::Idle;
+                        self.on_head(dir, start, ts, h, ctx);
+                        end
+                    }
+                    Err(e) => self.reject_head(
+                        dir,
+                        ctx,
+                        format!("invalid {} head: {e}", dir.sender()),
+                        false,
+                    ),
+                };
+            }
+        }
+        let ds = &mut self.dirs[d];
+        let stop = ds.scan.scan(rest, true);
+        let take = match stop {
+            ScanStop::FirstLine(n) | ScanStop::End(n) => n,
+            ScanStop::More => rest.len(),
+        };
+        if ds.buf.len().saturating_add(take) > cap {
+            let dropped = ds.buf.len() + rest.len();
+            self.skipped(dir, dropped);
+            self.give_up(
+                dir,
+                ctx,
+                "cap",
+                format!(
+                    "{} HTTP/1 head over {cap} bytes; abandoning this direction",
+                    dir.sender()
+                ),
+            );
+            return rest.len();
+        }
+        ds.buf
+            .extend_from_slice(rest.get(..take).unwrap_or_default());
+        ds.head_last_ts = ts;
+        match stop {
+            ScanStop::FirstLine(_) => {
+                if let Err(e) = head::check_first_line(dir, &ds.buf) {
+                    return take
+                        + self.reject_head(
+                            dir,
+                            ctx,
+                            format!("invalid {} start line: {e}", dir.sender()),
+                            true,
+                        );
+                }
+            }
+            ScanStop::End(_) => match head::parse_head(dir, &ds.buf, self.opts.max_header_value) {
+                Ok(h) => {
+                    ds.buf.clear();
+                    let start = ds.head_ts;
+                    ds.state = State::Idle;
+                    self.on_head(dir, start, ts, h, ctx);
+                }
+                Err(e) => {
+                    return take
+                        + self.reject_head(
+                            dir,
+                            ctx,
+                            format!("invalid {} head: {e}", dir.sender()),
+                            true,
+                        );
+                }
+            },
+            ScanStop::More => {}
+        }
+        take
+    }
+
+    /// The head being read is not HTTP: warn and resynchronise. Returns how many more bytes
+    /// of the current input to consume: the first byte of an unbuffered head, so the scan
+    /// restarts inside it; nothing when the head was buffered (those bytes are gone).
+    fn reject_head(
+        &mut self,
+        dir: Dir,
+        ctx: &mut StreamCtx,
+        msg: String,
+        line_start: bool,
+    ) -> usize {
+        let ds = &mut self.dirs[dir.index()];
+        // A candidate found while resynchronising that turns out not to be a head is part of
+        // the same trouble, already warned about.
+        if !ds.strict {
+            ctx.warn("malformed", format!("{msg}; resynchronising"));
+        }
+        let buffered = ds.buf.len();
+        ds.buf.clear();
+        self.skipped(dir, buffered);
+        self.resync(dir, line_start);
+        if buffered == 0 {
+            self.skipped(dir, 1);
+            1
+        } else {
+            0
+        }
+    }
+
+    fn feed_resync(&mut self, dir: Dir, ts: Ts, rest: &[u8], ctx: &mut StreamCtx) -> usize {
+        let d = dir.index();
+        let State::Resync {
+            line_start,
+            scanned,
+        } = self.dirs[d].state
+        else {
+            return 0;
+        };
+        match head::find_resync(dir, rest, line_start) {
+            Some(k) => {
+                self.skipped(dir, k);
+                let ds = &mut self.dirs[d];
+                ds.state = State::Head;
+                ds.head_ts = ts;
+                ds.start_ok = false;
+                ds.strict = true;
+                ds.scan = HeadScan::default();
+                ds.buf.clear();
+                k
+            }
+            None => {
+                self.skipped(dir, rest.len());
+                let scanned = scanned.saturating_add(rest.len() as u64);
+                if scanned > self.opts.max_resync_scan {
+                    self.give_up(
+                        dir,
+                        ctx,
+                        "malformed",
+                        format!(
+                            "no HTTP/1 start line in {scanned} {} bytes; abandoning",
+                            dir.sender()
+                        ),
+                    );
+                } else {
+                    self.dirs[d].state = State::Resync {
+                        line_start: rest.last() == Some(&b'\n'),
+                        scanned,
+                    };
+                }
+                rest.len()
+            }
+        }
+    }
+
+    fn feed_body(&mut self, dir: Dir, ts: Ts, rest: &[u8], ctx: &mut StreamCtx) -> usize {
+        let d = dir.index();
+        let State::Body(body) = &mut self.dirs[d].state else {
+            return 0;
+        };
+        let index = body.index;
+        match &mut body.framing {
+            Framing::Length(rem) => {
+                let n = usize::try_from(*rem).unwrap_or(usize::MAX).min(rest.len());
+                *rem -= n as u64;
+                let done = *rem == 0;
+                self.body_data(dir, index, rest.get(..n).unwrap_or_default(), ts, ctx);
+                if done {
+                    self.end_body(dir, ts);
+                }
+                n
+            }
+            Framing::UntilClose => {
+                self.body_data(dir, index, rest, ts, ctx);
+                rest.len()
+            }
+            Framing::Chunked(dec) => match dec.step(rest) {
+                ChunkStep::Framing(n) => n,
+                ChunkStep::Data(n) => {
+                    self.body_data(dir, index, rest.get(..n).unwrap_or_default(), ts, ctx);
+                    n
+                }
+                ChunkStep::Done(n) => {
+                    self.end_body(dir, ts);
+                    n
+                }
+                ChunkStep::Error(e @ chunked::ChunkError::SizeOverflow) => {
+                    self.mark_cut(dir, index);
+                    self.skipped(dir, rest.len());
+                    self.give_up(
+                        dir,
+                        ctx,
+                        "malformed",
+                        format!("{} body: {e}; abandoning this direction", dir.sender()),
+                    );
+                    rest.len()
+                }
+                ChunkStep::Error(e) => {
+                    ctx.warn(
+                        "malformed",
+                        format!("{} chunked body: {e}; resynchronising", dir.sender()),
+                    );
+                    self.mark_cut(dir, index);
+                    self.end_body(dir, ts);
+                    self.resync(dir, false);
+                    0
+                }
+            },
+        }
+    }
+
+    // ----- messages -----
+
+    /// A head was read; returns the index of the exchange it filled.
+    fn on_head(
+        &mut self,
+        dir: Dir,
+        start: Ts,
+        end: Ts,
+        head: Head,
+        ctx: &mut StreamCtx,
+    ) -> Option<usize> {
+        if self.dirs[dir.index()].strict {
+            self.stats.resyncs += 1;
+        }
+        match dir {
+            Dir::ToServer => self.on_request(start, end, head, ctx),
+            Dir::ToClient => self.on_response(start, end, head, ctx),
+        }
+    }
+
+    fn on_request(&mut self, start: Ts, end: Ts, head: Head, ctx: &mut StreamCtx) -> Option<usize> {
+        let index = self.new_exchange(ctx)?;
+        self.stats.requests += 1;
+        let method = head.method.unwrap_or_default();
+        let target = head.target.unwrap_or_default();
+        let f = head.fields;
+        let response_gone = matches!(self.dirs[1].state, State::Dead | State::Switched);
+        let is_get = method == "GET";
+        let doh_req = f.accept_dns
+            || f.content_type
+                .as_deref()
+                .is_some_and(|c| head::is_dns_message_type(c.as_bytes()));
+        let track = Track {
+            req_open: true,
+            resp_open: !response_gone,
+            head: method == "HEAD",
+            connect: method == "CONNECT",
+            upgrade_offer: f.upgrade,
+            doh_req,
+            ..Track::default()
+        };
+        let ex = HttpExchange {
+            version: format!("HTTP/1.{}", head.version),
+            request_version: Some(format!("HTTP/1.{}", head.version)),
+            url: self.url_for(&method, &target, f.host.as_deref()),
+            method: Some(method),
+            path: Some(target),
+            request_ts: Some(start),
+            request_headers: head.headers,
+            headers_truncated: head.truncated,
+            ..HttpExchange::default()
+        };
+        self.exchanges.push(ex);
+        self.tracks.push(track);
+        if !response_gone {
+            self.pending.push_back(index);
+        }
+        if doh_req && is_get {
+            self.emit_doh_query_from_target(index, end, ctx);
+        }
+
+        // RFC 9112 section 6.3, for requests.
+        if f.te_present && f.content_length != ContentLength::Absent {
+            ctx.warn("malformed", BOTH_TE_CL);
+        }
+        let framing = if f.te_present {
+            if !f.chunked_final {
+                // "If a Transfer-Encoding header field is present in a request and the chunked
+                // transfer coding is not the final encoding, the message body length cannot be
+                // determined reliably" (RFC 9112 6.3 item 4).
+                self.mark_cut(Dir::ToServer, index);
+                self.close_request(index, end);
+                let why = "request Transfer-Encoding does not end in chunked; abandoning";
+                self.give_up(Dir::ToServer, ctx, "malformed", why);
+                return Some(index);
+            }
+            Some(Framing::Chunked(ChunkDecoder::new(self.opts.max_head)))
+        } else {
+            match f.content_length {
+                ContentLength::Absent | ContentLength::Valid(0) => None,
+                ContentLength::Valid(n) => Some(Framing::Length(n)),
+                ContentLength::Invalid(why) => {
+                    ctx.warn("malformed", format!("request {why}; resynchronising"));
+                    self.mark_cut(Dir::ToServer, index);
+                    self.close_request(index, end);
+                    self.resync(Dir::ToServer, true);
+                    return Some(index);
+                }
+            }
+        };
+        let ds = &mut self.dirs[0];
+        ds.last_ts = end;
+        match framing {
+            None => self.end_message(Dir::ToServer, index, end),
+            Some(framing) => {
+                ds.doh = (doh_req && !is_get).then(Vec::new);
+                ds.state = State::Body(Body { index, framing });
+            }
+        }
+        Some(index)
+    }
+
+    fn on_response(
+        &mut self,
+        start: Ts,
+        end: Ts,
+        head: Head,
+        ctx: &mut StreamCtx,
+    ) -> Option<usize> {
+        let status = head.status.unwrap_or(0);
+        if (100..200).contains(&status) && status != 101 {
+            // RFC 9110 section 15.2: interim responses precede the final one.
+            self.stats.interim += 1;
+            if let Some(&i) = self.pending.front() {
+                if let Some(t) = self.track_mut(i).filter(|t| t.interim.len() < MAX_INTERIM) {
+                    t.interim.push(status);
+                }
+            }
+            return None;
+        }
+        let index = match self.pending.pop_front() {
+            Some(i) => i,
+            None => {
+                let i = self.new_exchange(ctx)?;
+                self.exchanges.push(HttpExchange {
+                    version: format!("HTTP/1.{}", head.version),
+                    ..HttpExchange::default()
+                });
+                self.tracks.push(Track {
+                    resp_open: true,
+                    ..Track::default()
+                });
+                i
+            }
+        };
+        self.stats.responses += 1;
+        let f = head.fields;
+        let t = self.track_mut(index)?;
+        let (is_head, is_connect, doh_req) = (t.head, t.connect, t.doh_req);
+        let interim = t.interim.clone();
+        let offered_h2c = t.upgrade_offer.iter().any(|p| p == "h2c");
+        let doh_resp = doh_req
+            || f.content_type
+                .as_deref()
+                .is_some_and(|c| head::is_dns_message_type(c.as_bytes()));
+        if let Some(ex) = self.exchange_mut(index) {
+            ex.status = Some(status);
+            ex.informational = interim;
+            // `version` is the highest either side declared (an HTTP/1.1 server answering an
+            // HTTP/1.0 client spoke HTTP/1.1 on the wire); each side's is kept apart.
+            let v = format!("HTTP/1.{}", head.version);
+            if v > ex.version {
+                ex.version = v.clone();
+            }
+            ex.response_version = Some(v);
+            ex.reason = head.reason;
+            ex.response_ts = Some(start);
+            ex.response_headers = head.headers;
+            ex.headers_truncated |= head.truncated;
+            ex.content_encoding = f.content_encoding;
+            ex.transfer_encoding = f.transfer_encoding;
+            ex.content_type = f.content_type;
+        }
+        if doh_resp
+            && !doh_req
+            && self.exchange(index).and_then(|e| e.method.as_deref()) == Some("GET")
+        {
+            let query_end = self
+                .exchange(index)
+                .and_then(|e| e.request_end_ts)
+                .unwrap_or(start);
+            self.emit_doh_query_from_target(index, query_end, ctx);
+        }
+
+        self.dirs[1].last_ts = end;
+
+        // RFC 9112 section 6.3: 101 and a 2xx to CONNECT end HTTP/1 on this connection.
+        let switch = if status == 101 {
+            let proto = SwitchProtocol::from_token(f.upgrade.first().map(String::as_str));
+            if proto != SwitchProtocol::H2c && offered_h2c && f.upgrade.is_empty() {
+                Some(SwitchProtocol::H2c)
+            } else {
+                Some(proto)
+            }
+        } else if is_connect && (200..300).contains(&status) {
+            Some(SwitchProtocol::Tunnel)
+        } else {
+            None
+        };
+        if let Some(proto) = switch {
+            if let Some(ex) = self.exchange_mut(index) {
+                ex.upgrade = Some(proto.as_str().to_string());
+            }
+            self.end_message(Dir::ToClient, index, end);
+            self.switch_both(proto, end, index, ctx);
+            return Some(index);
+        }
+
+        if f.te_present && f.content_length != ContentLength::Absent {
+            ctx.warn("malformed", BOTH_TE_CL);
+        }
+        let ds = &mut self.dirs[1];
+        ds.hasher = self.opts.body_hash.then(Sha256::new);
+        ds.doh = doh_resp.then(Vec::new);
+        let bodiless = is_head || status < 200 || status == 204 || status == 304;
+        let framing = if bodiless {
+            None
+        } else if f.te_present {
+            // "If a Transfer-Encoding header field is present in a response and the chunked
+            // transfer coding is not the final encoding, the message body length is determined
+            // by reading the connection until it is closed" (RFC 9112 6.3 item 4).
+            Some(if f.chunked_final {
+                Framing::Chunked(ChunkDecoder::new(self.opts.max_head))
+            } else {
+                Framing::UntilClose
+            })
+        } else {
+            match f.content_length {
+                ContentLength::Valid(0) => None,
+                ContentLength::Valid(n) => Some(Framing::Length(n)),
+                ContentLength::Absent => Some(Framing::UntilClose),
+                ContentLength::Invalid(why) => {
+                    ctx.warn("malformed", format!("response {why}; resynchronising"));
+                    self.mark_cut(Dir::ToClient, index);
+                    self.end_message(Dir::ToClient, index, end);
+                    self.resync(Dir::ToClient, true);
+                    return Some(index);
+                }
+            }
+        };
+        match framing {
+            None => self.end_message(Dir::ToClient, index, end),
+            Some(framing) => self.dirs[1].state = State::Body(Body { index, framing }),
+        }
+        Some(index)
+    }
+
+    fn body_data(&mut self, dir: Dir, index: usize, bytes: &[u8], ts: Ts, ctx: &mut StreamCtx) {
+        if bytes.is_empty() {
+            return;
+        }
+        let cap = self.opts.max_doh_message;
+        let ds = &mut self.dirs[dir.index()];
+        ds.last_ts = ts;
+        if let Some(h) = &mut ds.hasher {
+            h.update(bytes);
+        }
+        let mut over = false;
+        if let Some(doh) = &mut ds.doh {
+            if doh.len() + bytes.len() > cap {
+                over = true;
+                ds.doh = None;
+            } else {
+                doh.extend_from_slice(bytes);
+            }
+        }
+        if over {
+            ctx.warn("cap", format!("DoH message over {cap} bytes not decoded"));
+        }
+        if let Some(ex) = self.exchange_mut(index) {
+            let counter = match dir {
+                Dir::ToServer => &mut ex.request_body_bytes,
+                Dir::ToClient => &mut ex.body_bytes,
+            };
+            *counter = counter.saturating_add(bytes.len() as u64);
+        }
+    }
+
+    /// The current body of `dir` ended (completely or not) at `ts`.
+    fn end_body(&mut self, dir: Dir, ts: Ts) {
+        let ds = &mut self.dirs[dir.index()];
+        let State::Body(body) = std::mem::take(&mut ds.state) else {
+            return;
+        };
+        self.end_message(dir, body.index, ts);
+    }
+
+    /// A message of `dir` ended at `ts`: record it, emit DoH, and move the direction on.
+    fn end_message(&mut self, dir: Dir, index: usize, ts: Ts) {
+        let d = dir.index();
+        let ds = &mut self.dirs[d];
+        let hasher = ds.hasher.take();
+        let doh = ds.doh.take();
+        let switch_now = std::mem::take(&mut ds.switch_after_body);
+        if matches!(ds.state, State::Body(_)) {
+            ds.state = State::Idle;
+        }
+        if switch_now {
+            ds.state = State::Switched;
+        }
+        let cut = self.track(index).is_some_and(|t| t.cut);
+        match dir {
+            Dir::ToServer => self.close_request(index, ts),
+            Dir::ToClient => {
+                if let Some(ex) = self.exchange_mut(index) {
+                    ex.response_end_ts = Some(ts);
+                    if !cut {
+                        ex.body_sha256 = hasher.map(|h| hex(&h.finalize()));
+                    }
+                }
+                if let Some(t) = self.track_mut(index) {
+                    t.resp_open = false;
+                }
+            }
+        }
+        if let Some(bytes) = doh.filter(|_| !cut) {
+            self.doh_out.push(DohMessage {
+                dir,
+                ts,
+                bytes,
+                exchange_index: index,
+            });
+        }
+        self.refresh(index);
+    }
+
+    fn close_request(&mut self, index: usize, ts: Ts) {
+        if let Some(ex) = self.exchange_mut(index) {
+            ex.request_end_ts = Some(ts);
+        }
+        if let Some(t) = self.track_mut(index) {
+            t.req_open = false;
+        }
+        self.refresh(index);
+    }
+
+    /// Recomputes the derived fields of an exchange.
+    fn refresh(&mut self, index: usize) {
+        let Some(i) = index.checked_sub(self.base) else {
+            return;
+        };
+        let (Some(ex), Some(t)) = (self.exchanges.get_mut(i), self.tracks.get(i)) else {
+            return;
+        };
+        ex.ttfb_ms = ms_between(ex.request_end_ts, ex.response_ts);
+        ex.download_ms = ms_between(ex.response_ts, ex.response_end_ts);
+        ex.complete = !t.cut
+            && !t.req_open
+            && !t.resp_open
+            && ex.method.is_some()
+            && ex.status.is_some()
+            && ex.request_end_ts.is_some()
+            && ex.response_end_ts.is_some();
+    }
+
+    fn emit_doh_query_from_target(&mut self, index: usize, ts: Ts, ctx: &mut StreamCtx) {
+        let Some(target) = self.exchange(index).and_then(|e| e.path.as_deref()) else {
+            return;
+        };
+        let Some(param) = doh::dns_param(target) else {
+            return;
+        };
+        match doh::base64url_decode(param, self.opts.max_doh_message) {
+            Some(bytes) => self.doh_out.push(DohMessage {
+                dir: Dir::ToServer,
+                ts,
+                bytes,
+                exchange_index: index,
+            }),
+            None => ctx.warn(
+                "malformed",
+                "DoH GET dns parameter is not base64url (or over the cap)",
+            ),
+        }
+    }
+
+    // ----- loss, switching, giving up -----
+
+    /// Loss swallowed the start of the next message of `dir`. Toward the client that is the
+    /// response to the oldest pending request (lost, at least in part); toward the server, a
+    /// request whose response will still come, so a placeholder keeps the pairing in order.
+    fn lost_message_start(&mut self, dir: Dir, ctx: &mut StreamCtx) {
+        match dir {
+            Dir::ToClient => {
+                if let Some(index) = self.pending.pop_front() {
+                    if let Some(t) = self.track_mut(index) {
+                        t.cut = true;
+                        t.resp_open = false;
+                    }
+                    self.refresh(index);
+                }
+            }
+            Dir::ToServer => {
+                if matches!(self.dirs[1].state, State::Dead | State::Switched) {
+                    return;
+                }
+                let Some(index) = self.new_exchange(ctx) else {
+                    return;
+                };
+                let version = self
+                    .exchanges
+                    .last()
+                    .map_or_else(|| "HTTP/1.1".to_string(), |e| e.version.clone());
+                self.exchanges.push(HttpExchange {
+                    version,
+                    ..HttpExchange::default()
+                });
+                self.tracks.push(Track {
+                    resp_open: true,
+                    cut: true,
+                    ..Track::default()
+                });
+                self.pending.push_back(index);
+            }
+        }
+    }
+
+    fn mark_cut(&mut self, dir: Dir, index: usize) {
+        if let Some(t) = self.track_mut(index) {
+            t.cut = true;
+        }
+        // A hash or DNS message of a body with a hole would be wrong.
+        let ds = &mut self.dirs[dir.index()];
+        ds.hasher = None;
+        ds.doh = None;
+    }
+
+    fn resync(&mut self, dir: Dir, line_start: bool) {
+        let ds = &mut self.dirs[dir.index()];
+        ds.buf.clear();
+        if !matches!(ds.state, State::Switched | State::Dead) {
+            ds.state = State::Resync {
+                line_start,
+                scanned: 0,
+            };
+        }
+    }
+
+    /// A head was cut by loss or by the close: keep what its bytes say (see
+    /// [`head::salvage`]) as an incomplete message. Returns whether anything was kept.
+    fn salvage_head(&mut self, dir: Dir, ctx: &mut StreamCtx) -> bool {
+        let d = dir.index();
+        let ds = &mut self.dirs[d];
+        if !matches!(ds.state, State::Head) || ds.buf.is_empty() {
+            return false;
+        }
+        let head = head::salvage(dir, &ds.buf, self.opts.max_header_value);
+        ds.buf.clear();
+        let Some(head) = head else { return false };
+        let (start, end) = (ds.head_ts, ds.head_last_ts);
+        ds.state = State::Idle;
+        let index = self.on_head(dir, start, end, head, ctx);
+        if let Some(index) = index {
+            self.mark_cut(dir, index);
+        }
+        // Whatever framing the partial head implied cannot be trusted: the message ends here.
+        match std::mem::take(&mut self.dirs[d].state) {
+            State::Body(body) => self.end_message(dir, body.index, end),
+            other => self.dirs[d].state = other,
+        }
+        if let Some(index) = index {
+            self.refresh(index);
+        }
+        true
+    }
+
+    /// Gives up on `dir` for good: its open message is incomplete, and toward the client no
+    /// pending request will get its response.
+    fn give_up(&mut self, dir: Dir, ctx: &mut StreamCtx, kind: &str, msg: impl Into<String>) {
+        ctx.warn(kind, msg);
+        let d = dir.index();
+        if let State::Body(body) = std::mem::take(&mut self.dirs[d].state) {
+            self.mark_cut(dir, body.index);
+            let end = self.dirs[d].last_ts;
+            self.end_message(dir, body.index, end);
+        }
+        let ds = &mut self.dirs[d];
+        ds.state = State::Dead;
+        ds.buf = Vec::new();
+        ds.hasher = None;
+        ds.doh = None;
+        if dir == Dir::ToClient {
+            while let Some(index) = self.pending.pop_front() {
+                if let Some(t) = self.track_mut(index) {
+                    t.resp_open = false;
+                }
+                self.refresh(index);
+            }
+        }
+    }
+
+    /// The exchange `index` switched protocols at `ts`: the server direction now, the client
+    /// direction at its next message boundary.
+    fn switch_both(&mut self, proto: SwitchProtocol, ts: Ts, index: usize, ctx: &mut StreamCtx) {
+        self.dirs[1].state = State::Switched;
+        let cs = &mut self.dirs[0];
+        match cs.state {
+            State::Body(_) => cs.switch_after_body = true,
+            State::Head if !cs.buf.is_empty() => {
+                ctx.warn(
+                    "malformed",
+                    format!(
+                        "{} client bytes after the switch were read as HTTP/1, lost",
+                        cs.buf.len()
+                    ),
+                );
+                cs.buf.clear();
+                cs.state = State::Switched;
+            }
+            _ => cs.state = State::Switched,
+        }
+        self.record_switch(proto, ts, index);
+    }
+
+    fn record_switch(&mut self, protocol: SwitchProtocol, ts: Ts, index: usize) {
+        if self.switch.is_some() {
+            return;
+        }
+        let request = if protocol == SwitchProtocol::H2c {
+            self.exchange(index).cloned()
+        } else {
+            None
+        };
+        self.switch = Some(Switch {
+            protocol,
+            ts,
+            exchange_index: Some(index),
+            request,
+        });
+    }
+
+    /// The newest pending request that offered `Upgrade: h2c` and was sent in full.
+    fn h2c_offer_pending(&self) -> Option<usize> {
+        let &index = self.pending.back()?;
+        let t = self.track(index)?;
+        (!t.req_open && t.upgrade_offer.iter().any(|p| p == "h2c")).then_some(index)
+    }
+
+    // ----- bookkeeping -----
+
+    /// The absolute index a new exchange gets, or `None` (with a warning, both directions
+    /// stopped) when the cap is reached.
+    fn new_exchange(&mut self, ctx: &mut StreamCtx) -> Option<usize> {
+        if self.exchanges.len() < self.opts.max_exchanges {
+            return Some(self.base + self.exchanges.len());
+        }
+        if !self.full {
+            self.full = true;
+            ctx.warn(
+                "cap",
+                format!(
+                    "more than {} HTTP/1 exchanges; stopping HTTP/1 on this connection",
+                    self.opts.max_exchanges
+                ),
+            );
+        }
+        for ds in &mut self.dirs {
+            if !matches!(ds.state, State::Switched) {
+                ds.state = State::Dead;
+                ds.buf = Vec::new();
+            }
+        }
+        None
+    }
+
+    fn skipped(&mut self, dir: Dir, n: usize) {
+        let s = &mut self.stats.skipped;
+        let c = match dir {
+            Dir::ToServer => &mut s.client,
+            Dir::ToClient => &mut s.server,
+        };
+        *c = c.saturating_add(n as u64);
+    }
+
+    fn url_for(&self, method: &str, target: &str, host: Option<&str>) -> Option<String> {
+        let authority = host.or(self.opts.fallback_host.as_deref());
+        let scheme = &self.opts.scheme;
+        if target.starts_with('/') {
+            authority.map(|h| format!("{scheme}://{h}{target}"))
+        } else if target == "*" {
+            // RFC 9112 section 3.3: asterisk-form has an empty path.
+            authority.map(|h| format!("{scheme}://{h}"))
+        } else if method == "CONNECT" {
+            None
+        } else if target
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            || target
+                .get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+            || target.contains("://")
+        {
+            // absolute-form (to a proxy): already the URL.
+            Some(target.to_string())
+        } else {
+            None
+        }
+    }
+
+    fn exchange(&self, index: usize) -> Option<&HttpExchange> {
+        self.exchanges.get(index.checked_sub(self.base)?)
+    }
+
+    fn exchange_mut(&mut self, index: usize) -> Option<&mut HttpExchange> {
+        self.exchanges.get_mut(index.checked_sub(self.base)?)
+    }
+
+    fn track(&self, index: usize) -> Option<&Track> {
+        self.tracks.get(index.checked_sub(self.base)?)
+    }
+
+    fn track_mut(&mut self, index: usize) -> Option<&mut Track> {
+        self.tracks.get_mut(index.checked_sub(self.base)?)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}

@@ -1,0 +1,953 @@
+//! TLS handshake dissector: one [`TlsDissector`] per TCP connection that carries TLS.
+//!
+//! # Consumes
+//! The reassembled byte stream of each direction through the [`crate::dissect::stream`]
+//! contract (`handle_data`, `handle_gap`, `handle_close`), in capture order across the two
+//! directions. Detection is by content ([`looks_like_tls`]), never by port.
+//!
+//! # Produces
+//! [`TlsDissector::info`]: a [`TlsInfo`] snapshot (hellos in detail, negotiated version and
+//! cipher, SNI, ALPN, JA3/JA3S/JA4, resumption, HelloRetryRequest, certificate chain,
+//! key exchange, alerts, timing, application-data counters); [`TlsDissector::outcome`] for
+//! the connection's outcome (a fatal alert, a handshake that never finished); the randoms,
+//! cipher and version the decryptor needs. Problems are warnings in the [`StreamCtx`].
+//!
+//! # Guarantees
+//! No panic on any input; bounded state: one partial record per direction (2^14 + 2048
+//! bytes; an 18 KB window while resynchronising), one handshake message per direction
+//! (capped at 1 MiB: bigger ones are skipped with a `cap` warning), at most
+//! [`MAX_CERTIFICATES`] certificates and [`MAX_ALERTS`] alerts.
+//!
+//! # Layers, and the seam for decryption
+//! ```text
+//!  bytes ─► Framer ─► on_record ─┬─ readable ─► on_plaintext ─┬─ handshake ─► HsAssembler
+//!          (records   (THE SEAM) │                            │     ─► on_handshake_message
+//!          across                │                            ├─ alert, change_cipher_spec
+//!          segments,             │                            └─ application data
+//!          gaps, resync)         │                                (decrypted) ─► [HTTP]
+//!                                └─ protected ─► on_ciphertext (counts, timing, alerts)
+//! ```
+//! The record loop exists once ([`record::Framer::push`] feeding `on_record`). `on_record`
+//! decides whether a record can be read. A decryptor (`src/decrypt/`) slots in there: for
+//! a protected record it returns the inner content type and plaintext and `on_record` passes
+//! them to `on_plaintext` (so TLS 1.3 EncryptedExtensions, Certificate and Finished reach the
+//! same handshake parser, and decrypted application data reaches the HTTP dissector from
+//! the `CT_APPLICATION_DATA` arm of `on_plaintext`); records it cannot open still go to
+//! `on_ciphertext`. The decryptor keys off [`TlsDissector::client_random`],
+//! [`TlsDissector::server_random`], [`TlsDissector::cipher_id`] and
+//! [`TlsDissector::version`].
+//!
+//! Handshake messages are parsed by this module's own parsers ([`handshake`]), not
+//! tls-parser: tls-parser neither joins a message split over records nor keeps the
+//! extensions that parsed when a later one is malformed, and JA3/JA4 need the raw code-point
+//! order. x509-parser reads certificates.
+//!
+//! # Records
+//! - A record is stamped with the capture time of the segment that carried its first byte;
+//!   a handshake message with that of the record holding its first byte.
+//! - Record boundaries after a gap: when the gap falls inside a record whose length is known,
+//!   the rest of that record is skipped exactly. Otherwise the framer resynchronises on two
+//!   chained plausible headers (content type 20..=24, version 3.0..=3.4, length <= 2^14+2048);
+//!   after 256 KiB without one it gives up on that direction, with a warning.
+//! - Handshake records after a change_cipher_spec (TLS <= 1.2) and every application_data
+//!   record are protected. In TLS 1.3 the change_cipher_spec is the middlebox-compatibility
+//!   dummy (RFC 8446 D.4) and changes nothing; one seen before any ServerHello from a client
+//!   that offered TLS 1.3 is taken as that dummy.
+//! - An alert record that is not whole (level 1|2, description) pairs is protected even
+//!   without a change_cipher_spec (captures that start mid-connection).
+//!
+//! # Roles
+//! The client is the side that sent the ClientHello (or the other side of the one that sent
+//! a ServerHello); until a hello is seen it is [`Dir::ToServer`]. [`TlsDissector::client_dir`]
+//! tells the caller when the SYN-based guess was wrong.
+//!
+//! # Timing rules
+//! - `client_hello_ts`: the first ClientHello (a second one after a HelloRetryRequest does
+//!   not move it: the retry is part of the handshake's cost).
+//! - `server_hello_ts`: the ServerHello that settled the parameters (after a
+//!   HelloRetryRequest, the second one; the HelloRetryRequest's when no other came).
+//! - `handshake_done_ts` is the Finished of the side that speaks last:
+//!   - TLS <= 1.2 full handshake: the server's Finished, i.e. its first protected handshake
+//!     record after its change_cipher_spec (RFC 5246 7.3: the server's Finished closes the
+//!     full handshake; the client may send data only after it unless False Start).
+//!   - TLS <= 1.2 resumed (abbreviated handshake, RFC 5246 7.3 figure 2): the client's
+//!     Finished, its first protected handshake record after its change_cipher_spec.
+//!   - TLS 1.3 without keys: the client's Finished, taken to be the client's first protected
+//!     record after the ServerHello (RFC 8446 2: the client's Finished follows the server's
+//!     flight; early data is sent before the ServerHello arrives). With keys, the decrypted
+//!     client Finished (the same record).
+//! - `handshake_ms` = `handshake_done_ts - client_hello_ts`.
+//! - Application data: TLS <= 1.2: every application_data record. TLS 1.3 without keys: the
+//!   client's protected records after its Finished, plus 0-RTT records sent before the
+//!   ServerHello; the server's protected records after the client's Finished (a
+//!   NewSessionTicket is indistinguishable from data there). Bytes are record payload bytes
+//!   as on the wire (ciphertext, headers excluded).
+//!
+//! # Resumption
+//! TLS <= 1.2: resumed when the server neither sent Certificate, ServerKeyExchange,
+//! CertificateRequest nor ServerHelloDone after its ServerHello and either echoed the
+//! client's non-empty session id (RFC 5246 7.4.1.3) or went straight to change_cipher_spec
+//! (RFC 5077 3.1: ticket resumption). TLS 1.3: the ServerHello carries pre_shared_key
+//! (RFC 8446 4.2.11). 0-RTT: offered is the ClientHello's early_data; accepted lives in the
+//! encrypted EncryptedExtensions and stays `false` without keys.
+//!
+//! # HelloRetryRequest
+//! A ServerHello whose random is SHA-256("HelloRetryRequest") (RFC 8446 4.1.3). SNI, offered
+//! ALPN, JA3 and JA4 come from the first ClientHello, which is what the client chose freely
+//! (the second may differ only as RFC 8446 4.1.2 allows).
+
+pub mod cert;
+pub mod fingerprint;
+pub mod handshake;
+pub mod names;
+pub mod record;
+#[cfg(test)]
+mod tests;
+
+use crate::dissect::stream::{Dir, StreamCtx};
+use crate::pageload::model::{
+    Certificate, ClientHelloInfo, EarlyData, PerDir, ServerHelloInfo, TlsAlert, TlsInfo,
+    TlsPerDirStats,
+};
+use crate::time::{ms_between, Ts};
+
+use handshake::{ClientHello, KeyExchangeParams, ServerHello};
+use record::{
+    FrameEvent, Framer, HsAssembler, HsMessage, CT_ALERT, CT_APPLICATION_DATA,
+    CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE,
+};
+
+/// Certificates kept from one Certificate message.
+pub const MAX_CERTIFICATES: usize = 16;
+/// Alerts kept per connection (more are counted in a warning).
+pub const MAX_ALERTS: usize = 32;
+
+const HS_CLIENT_HELLO: u8 = 1;
+const HS_SERVER_HELLO: u8 = 2;
+const HS_NEW_SESSION_TICKET: u8 = 4;
+const HS_ENCRYPTED_EXTENSIONS: u8 = 8;
+const HS_CERTIFICATE: u8 = 11;
+const HS_SERVER_KEY_EXCHANGE: u8 = 12;
+const HS_CERTIFICATE_REQUEST: u8 = 13;
+const HS_SERVER_HELLO_DONE: u8 = 14;
+const HS_FINISHED: u8 = 20;
+
+/// Whether the first bytes of a stream look like TLS: a record header with content type
+/// 20..=24, version 3.0..=3.4 and a length the RFCs allow (a handshake record must then
+/// start with a known handshake type), or an SSL 2.0-compatible ClientHello.
+pub fn looks_like_tls(first_bytes: &[u8]) -> bool {
+    if record::sslv2_client_hello_len(first_bytes).is_some() {
+        return true;
+    }
+    let Some((ct, _, len)) = record::plausible_header(first_bytes) else {
+        return false;
+    };
+    if len == 0 {
+        return false;
+    }
+    if ct == CT_HANDSHAKE {
+        if let Some(&t) = first_bytes.get(record::HEADER_LEN) {
+            return names::is_known_handshake_type(t);
+        }
+    }
+    true
+}
+
+/// How the TLS part of a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsOutcome {
+    /// No handshake message was seen (a capture that starts mid-connection).
+    NoHandshake,
+    /// A ClientHello that got no ServerHello.
+    NoServerHello,
+    /// Hellos were exchanged but the handshake did not finish within the capture.
+    Incomplete,
+    /// The handshake finished (by the timing rules in the module doc).
+    Established,
+    /// A fatal alert in clear text; `from` is `client` or `server`.
+    FatalAlert {
+        from: &'static str,
+        description: String,
+    },
+}
+
+#[derive(Debug, Default)]
+struct DirState {
+    framer: Framer,
+    hs: HsAssembler,
+    /// Handshake and alert records are protected from here on (TLS <= 1.2 after CCS).
+    protected: bool,
+    /// First protected handshake record after CCS (TLS <= 1.2) / the client's first
+    /// protected record after the ServerHello (TLS 1.3 client) / the last protected record
+    /// of the server's flight (TLS 1.3 server, an approximation of its Finished).
+    finished_ts: Option<Ts>,
+    ccs_ts: Option<Ts>,
+    ccs: u64,
+    app_records: u64,
+    app_bytes: u64,
+    first_app_ts: Option<Ts>,
+}
+
+/// The TLS dissector of one connection (see the module doc).
+#[derive(Debug, Default)]
+pub struct TlsDissector {
+    /// Indexed by [`Dir::index`].
+    dirs: [DirState; 2],
+    client_dir: Option<Dir>,
+    ch: Option<Box<ClientHello>>,
+    /// The ClientHello that answered a HelloRetryRequest.
+    ch2: Option<Box<ClientHello>>,
+    client_hello_ts: Option<Ts>,
+    client_hellos: u32,
+    sh: Option<Box<ServerHello>>,
+    server_hello_ts: Option<Ts>,
+    hrr: Option<Box<ServerHello>>,
+    hrr_ts: Option<Ts>,
+    /// The server sent Certificate/ServerKeyExchange/CertificateRequest/ServerHelloDone.
+    server_full_flight: bool,
+    ticket_issued: bool,
+    certificates: Vec<Certificate>,
+    ske: Option<KeyExchangeParams>,
+    alerts: Vec<TlsAlert>,
+    alerts_dropped: u64,
+    fatal: Option<(&'static str, String)>,
+    early_data_accepted: bool,
+    /// ALPN from the ServerHello (TLS <= 1.2) or decrypted EncryptedExtensions.
+    alpn: Option<String>,
+    decrypted: bool,
+}
+
+impl TlsDissector {
+    pub fn new() -> TlsDissector {
+        TlsDissector::default()
+    }
+
+    /// The next bytes of one direction (see [`crate::dissect::stream`]).
+    pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) {
+        if data.is_empty() {
+            return;
+        }
+        let i = dir.index();
+        let mut framer = std::mem::take(&mut self.dirs[i].framer);
+        framer.push(data, ts, ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx));
+        self.dirs[i].framer = framer;
+    }
+
+    /// `len` bytes of one direction were never captured.
+    pub fn handle_gap(&mut self, dir: Dir, len: u64, _ts: Ts, ctx: &mut StreamCtx) {
+        let i = dir.index();
+        let mut framer = std::mem::take(&mut self.dirs[i].framer);
+        framer.gap(len, ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx));
+        self.dirs[i].framer = framer;
+    }
+
+    /// The connection ended: flushes partial records with a warning.
+    pub fn handle_close(&mut self, _ts: Ts, ctx: &mut StreamCtx) {
+        for i in 0..2 {
+            let dir = Dir::from_index(i);
+            let mut framer = std::mem::take(&mut self.dirs[i].framer);
+            framer.finish(ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx));
+            self.dirs[i].framer = framer;
+            let pending = self.dirs[i].hs.pending();
+            if pending > 0 {
+                ctx.warn(
+                    "truncated",
+                    format!(
+                        "TLS: stream ended inside a {} handshake message ({pending} bytes)",
+                        dir.sender()
+                    ),
+                );
+                self.dirs[i].hs.reset();
+            }
+        }
+    }
+
+    fn on_frame(&mut self, dir: Dir, ev: FrameEvent<'_>, ctx: &mut StreamCtx) {
+        match ev {
+            FrameEvent::Record {
+                content_type,
+                version,
+                payload,
+                ts,
+            } => self.on_record(dir, ts, content_type, version, payload, ctx),
+            FrameEvent::Sslv2 { body, ts } => self.on_sslv2(dir, ts, body, ctx),
+            FrameEvent::Lost { content_type } => {
+                let handshake_hit = matches!(content_type, None | Some(CT_HANDSHAKE));
+                if handshake_hit && self.dirs[dir.index()].hs.reset() {
+                    ctx.warn(
+                        "gap",
+                        format!(
+                            "TLS: {} handshake message cut by a capture gap; dropped",
+                            dir.sender()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// THE SEAM between record framing and record contents (see the module doc). Every
+    /// record of both directions passes here exactly once, in stream order.
+    fn on_record(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        content_type: u8,
+        _version: u16,
+        payload: &[u8],
+        ctx: &mut StreamCtx,
+    ) {
+        let protected = match content_type {
+            CT_APPLICATION_DATA => true,
+            CT_HANDSHAKE => self.dirs[dir.index()].protected,
+            // A clear alert is level (1 or 2) + description, two bytes (RFC 5246 7.2); an
+            // alert record of another shape is protected even when the change_cipher_spec
+            // was not captured (a capture that starts mid-connection).
+            CT_ALERT => self.dirs[dir.index()].protected || !plausible_clear_alerts(payload),
+            _ => false,
+        };
+        if protected {
+            // A decryptor goes here:
+            //     if let Some((inner_type, plain)) = decryptor.open(dir, content_type, payload) {
+            //         return self.on_plaintext(dir, ts, inner_type, &plain, ctx);
+            //     }
+            self.on_ciphertext(dir, ts, content_type, payload.len(), ctx);
+        } else {
+            self.on_plaintext(dir, ts, content_type, payload, ctx);
+        }
+    }
+
+    /// A record whose content can be read: clear text, or the output of a decryptor.
+    fn on_plaintext(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        content_type: u8,
+        payload: &[u8],
+        ctx: &mut StreamCtx,
+    ) {
+        match content_type {
+            CT_HANDSHAKE => {
+                let i = dir.index();
+                let mut hs = std::mem::take(&mut self.dirs[i].hs);
+                hs.push(payload, ts, ctx, &mut |m, ctx| {
+                    self.on_handshake_message(dir, m, ctx)
+                });
+                self.dirs[i].hs = hs;
+            }
+            CT_ALERT => self.on_alert_record(dir, ts, payload, ctx),
+            CT_CHANGE_CIPHER_SPEC => self.on_change_cipher_spec(dir, ts, payload, ctx),
+            CT_APPLICATION_DATA => {
+                // Decrypted application data: counted here; the HTTP dissector hook goes here.
+                self.count_app_data(dir, ts, payload.len());
+            }
+            _ => {}
+        }
+    }
+
+    /// A record that cannot be read: counted, and used for timing.
+    fn on_ciphertext(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        content_type: u8,
+        len: usize,
+        ctx: &mut StreamCtx,
+    ) {
+        let i = dir.index();
+        match content_type {
+            CT_HANDSHAKE => {
+                // TLS <= 1.2: the first protected handshake record is the Finished.
+                self.dirs[i].finished_ts.get_or_insert(ts);
+            }
+            CT_ALERT => self.push_alert(
+                dir,
+                ts,
+                "encrypted".to_string(),
+                "encrypted".to_string(),
+                ctx,
+            ),
+            CT_APPLICATION_DATA => {
+                let tls13 = self
+                    .sh
+                    .as_ref()
+                    .is_some_and(|s| names::is_tls13(s.version()));
+                if tls13 {
+                    let client_done = self.dirs[self.client_dir().index()].finished_ts.is_some();
+                    if self.is_client(dir) {
+                        if !client_done {
+                            self.dirs[i].finished_ts = Some(ts);
+                            return;
+                        }
+                    } else if !client_done {
+                        // Still the server's encrypted flight (EE .. Finished).
+                        self.dirs[i].finished_ts = Some(ts);
+                        return;
+                    }
+                }
+                self.count_app_data(dir, ts, len);
+            }
+            _ => {}
+        }
+    }
+
+    fn count_app_data(&mut self, dir: Dir, ts: Ts, len: usize) {
+        let d = &mut self.dirs[dir.index()];
+        d.app_records += 1;
+        d.app_bytes = d.app_bytes.saturating_add(len as u64);
+        d.first_app_ts.get_or_insert(ts);
+    }
+
+    fn on_change_cipher_spec(&mut self, dir: Dir, ts: Ts, payload: &[u8], ctx: &mut StreamCtx) {
+        if payload != [1] {
+            ctx.warn(
+                "malformed",
+                format!(
+                    "TLS: change_cipher_spec of {} bytes, not the single byte 1",
+                    payload.len()
+                ),
+            );
+        }
+        // RFC 5246 7.1: records after change_cipher_spec use the new keys. In TLS 1.3 it is
+        // the RFC 8446 D.4 compatibility dummy, which a client may send before it has seen
+        // the ServerHello: without one, a client that offered TLS 1.3 is given the benefit
+        // of the doubt (its next handshake record may be a second ClientHello).
+        let tls12 = match &self.sh {
+            Some(s) => !names::is_tls13(s.version()),
+            None => !self
+                .ch
+                .as_ref()
+                .is_some_and(|c| c.supported_versions.iter().any(|&v| names::is_tls13(v))),
+        };
+        let d = &mut self.dirs[dir.index()];
+        d.ccs += 1;
+        d.ccs_ts.get_or_insert(ts);
+        if tls12 {
+            d.protected = true;
+        }
+    }
+
+    fn on_alert_record(&mut self, dir: Dir, ts: Ts, payload: &[u8], ctx: &mut StreamCtx) {
+        let mut pairs = payload.chunks_exact(2);
+        for p in pairs.by_ref() {
+            let level = match p[0] {
+                1 => "warning".to_string(),
+                2 => "fatal".to_string(),
+                l => format!("level_{l}"),
+            };
+            let desc = names::alert_name(p[1]);
+            if p[0] == 2 && self.fatal.is_none() {
+                self.fatal = Some((self.role(dir), desc.clone()));
+            }
+            self.push_alert(dir, ts, level, desc, ctx);
+        }
+        if !pairs.remainder().is_empty() || payload.is_empty() {
+            ctx.warn(
+                "malformed",
+                format!("TLS: alert record of {} bytes", payload.len()),
+            );
+        }
+    }
+
+    fn push_alert(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        level: String,
+        description: String,
+        ctx: &mut StreamCtx,
+    ) {
+        if self.alerts.len() >= MAX_ALERTS {
+            self.alerts_dropped += 1;
+            if self.alerts_dropped == 1 {
+                ctx.warn(
+                    "cap",
+                    format!("TLS: more than {MAX_ALERTS} alerts; the rest are not listed"),
+                );
+            }
+            return;
+        }
+        let from = self.role(dir).to_string();
+        self.alerts.push(TlsAlert {
+            ts,
+            from,
+            level,
+            description,
+        });
+    }
+
+    fn on_sslv2(&mut self, dir: Dir, ts: Ts, body: &[u8], ctx: &mut StreamCtx) {
+        match handshake::parse_sslv2_client_hello(body) {
+            Ok(ch) => {
+                ctx.warn(
+                    "legacy",
+                    "TLS: SSL 2.0-compatible ClientHello (RFC 6101 E.2)",
+                );
+                self.accept_client_hello(dir, ts, ch, ctx);
+            }
+            Err(e) => ctx.warn("malformed", format!("TLS: SSL 2.0 ClientHello {e}")),
+        }
+    }
+
+    fn on_handshake_message(&mut self, dir: Dir, m: HsMessage<'_>, ctx: &mut StreamCtx) {
+        let from_server = self.client_dir.is_some_and(|c| c != dir);
+        match m.msg_type {
+            HS_CLIENT_HELLO => match handshake::parse_client_hello(m.body) {
+                Ok((ch, notes)) => {
+                    for n in notes {
+                        ctx.warn("malformed", format!("TLS: {n}"));
+                    }
+                    self.accept_client_hello(dir, m.ts, ch, ctx);
+                }
+                Err(e) => ctx.warn("malformed", format!("TLS: ClientHello {e}")),
+            },
+            HS_SERVER_HELLO => match handshake::parse_server_hello(m.body) {
+                Ok((sh, notes)) => {
+                    for n in notes {
+                        ctx.warn("malformed", format!("TLS: {n}"));
+                    }
+                    self.accept_server_hello(dir, m.ts, sh, ctx);
+                }
+                Err(e) => ctx.warn("malformed", format!("TLS: ServerHello {e}")),
+            },
+            HS_CERTIFICATE if from_server => self.on_certificate(m.ts, m.body, ctx),
+            HS_SERVER_KEY_EXCHANGE if from_server => {
+                self.server_full_flight = true;
+                let kx = self
+                    .sh
+                    .as_ref()
+                    .and_then(|s| names::key_exchange_of(s.cipher));
+                self.ske = handshake::parse_server_key_exchange(m.body, kx);
+                if self.ske.is_none() {
+                    ctx.warn("malformed", "TLS: ServerKeyExchange parameters unreadable");
+                }
+            }
+            // TLS 1.3 CertificateRequest is encrypted; once decrypted it must not count here.
+            HS_CERTIFICATE_REQUEST | HS_SERVER_HELLO_DONE if from_server && !self.tls13() => {
+                self.server_full_flight = true;
+            }
+            HS_NEW_SESSION_TICKET if from_server => self.ticket_issued = true,
+            HS_ENCRYPTED_EXTENSIONS if from_server => self.on_encrypted_extensions(m.body, ctx),
+            HS_FINISHED => {
+                self.dirs[dir.index()].finished_ts.get_or_insert(m.ts);
+            }
+            _ => {}
+        }
+    }
+
+    fn accept_client_hello(&mut self, dir: Dir, ts: Ts, ch: ClientHello, ctx: &mut StreamCtx) {
+        match self.client_dir {
+            None => self.client_dir = Some(dir),
+            Some(c) if c != dir => {
+                ctx.warn(
+                    "unexpected",
+                    "TLS: ClientHello from the server side ignored",
+                );
+                return;
+            }
+            Some(_) => {}
+        }
+        self.client_hellos += 1;
+        if self.ch.is_none() {
+            self.ch = Some(Box::new(ch));
+            self.client_hello_ts = Some(ts);
+        } else if self.hrr.is_some() && self.ch2.is_none() {
+            self.ch2 = Some(Box::new(ch));
+        } else {
+            let msg =
+                "TLS: another ClientHello in clear text (renegotiation?); the first is reported";
+            ctx.warn("unexpected", msg);
+        }
+    }
+
+    fn accept_server_hello(&mut self, dir: Dir, ts: Ts, sh: ServerHello, ctx: &mut StreamCtx) {
+        match self.client_dir {
+            None => self.client_dir = Some(dir.reverse()),
+            Some(c) if c == dir => {
+                ctx.warn(
+                    "unexpected",
+                    "TLS: ServerHello from the client side ignored",
+                );
+                return;
+            }
+            Some(_) => {}
+        }
+        if sh.is_hrr {
+            if self.hrr.is_none() && self.sh.is_none() {
+                self.hrr = Some(Box::new(sh));
+                self.hrr_ts = Some(ts);
+            } else {
+                ctx.warn("unexpected", "TLS: a second HelloRetryRequest ignored");
+            }
+            return;
+        }
+        if self.sh.is_some() {
+            ctx.warn(
+                "unexpected",
+                "TLS: another ServerHello in clear text ignored",
+            );
+            return;
+        }
+        if !names::is_tls13(sh.version()) {
+            // TLS <= 1.2 carries the chosen ALPN in the clear ServerHello (RFC 7301 3.1).
+            self.alpn = sh.alpn.clone();
+        }
+        self.sh = Some(Box::new(sh));
+        self.server_hello_ts = Some(ts);
+    }
+
+    fn on_certificate(&mut self, ts: Ts, body: &[u8], ctx: &mut StreamCtx) {
+        if !self.tls13() {
+            self.server_full_flight = true;
+        }
+        if !self.certificates.is_empty() {
+            ctx.warn(
+                "unexpected",
+                "TLS: a second server Certificate message ignored",
+            );
+            return;
+        }
+        match handshake::parse_certificate_list(body, self.tls13(), MAX_CERTIFICATES) {
+            Ok((ders, total)) => {
+                if total > ders.len() {
+                    ctx.warn(
+                        "cap",
+                        format!(
+                            "TLS: certificate chain of {total}; the first {MAX_CERTIFICATES} kept"
+                        ),
+                    );
+                }
+                let at = self.server_hello_ts.or(Some(ts));
+                let sni = self.ch.as_ref().and_then(|c| c.sni.clone());
+                for (k, der) in ders.into_iter().enumerate() {
+                    let (c, err) = cert::summarize(der, at, sni.as_deref(), k == 0);
+                    if let Some((kind, e)) = err {
+                        ctx.warn(kind, format!("TLS: certificate {k}: {e}"));
+                    }
+                    self.certificates.push(c);
+                }
+            }
+            Err(e) => ctx.warn("malformed", format!("TLS: Certificate message {e}")),
+        }
+    }
+
+    /// EncryptedExtensions (TLS 1.3, readable only once decrypted): ALPN and early_data.
+    fn on_encrypted_extensions(&mut self, body: &[u8], ctx: &mut StreamCtx) {
+        let mut r = handshake::Reader::new(body);
+        let Some(exts) = r.vec16() else {
+            ctx.warn("malformed", "TLS: EncryptedExtensions truncated");
+            return;
+        };
+        let mut er = handshake::Reader::new(exts);
+        while let (Some(t), Some(data)) = (er.u16(), er.vec16()) {
+            match t {
+                16 => {
+                    let p = handshake::Reader::new(data)
+                        .vec16()
+                        .and_then(|l| handshake::Reader::new(l).vec8());
+                    self.alpn = p.map(|p| String::from_utf8_lossy(p).into_owned());
+                }
+                42 => self.early_data_accepted = true,
+                _ => {}
+            }
+        }
+    }
+
+    /// `client` or `server` for bytes travelling `dir`.
+    fn role(&self, dir: Dir) -> &'static str {
+        if self.is_client(dir) {
+            "client"
+        } else {
+            "server"
+        }
+    }
+
+    fn is_client(&self, dir: Dir) -> bool {
+        dir == self.client_dir()
+    }
+
+    fn tls13(&self) -> bool {
+        self.sh
+            .as_ref()
+            .is_some_and(|s| names::is_tls13(s.version()))
+    }
+
+    fn server_dir(&self) -> Dir {
+        self.client_dir().reverse()
+    }
+
+    /// The direction the client writes in: who sent the ClientHello (or the reverse of who
+    /// sent the ServerHello); [`Dir::ToServer`] until a hello decides.
+    pub fn client_dir(&self) -> Dir {
+        self.client_dir.unwrap_or(Dir::ToServer)
+    }
+
+    /// Whether a hello decided the roles (else [`Self::client_dir`] is the default).
+    pub fn roles_known(&self) -> bool {
+        self.client_dir.is_some()
+    }
+
+    /// The first ClientHello's random (the key log's `CLIENT_RANDOM`; a second ClientHello
+    /// after a HelloRetryRequest keeps it, RFC 8446 4.1.2).
+    pub fn client_random(&self) -> Option<[u8; 32]> {
+        self.ch.as_ref().map(|c| c.random)
+    }
+
+    /// The (final) ServerHello's random.
+    pub fn server_random(&self) -> Option<[u8; 32]> {
+        self.sh.as_ref().map(|s| s.random)
+    }
+
+    /// Negotiated cipher suite.
+    pub fn cipher_id(&self) -> Option<u16> {
+        self.sh.as_ref().or(self.hrr.as_ref()).map(|s| s.cipher)
+    }
+
+    /// Negotiated version (supported_versions' choice for TLS 1.3), e.g. `0x0303`.
+    pub fn version(&self) -> Option<u16> {
+        self.sh.as_ref().or(self.hrr.as_ref()).map(|s| s.version())
+    }
+
+    /// The parsed first ClientHello.
+    pub fn client_hello(&self) -> Option<&ClientHello> {
+        self.ch.as_deref()
+    }
+
+    /// The parsed (final) ServerHello.
+    pub fn server_hello(&self) -> Option<&ServerHello> {
+        self.sh.as_deref()
+    }
+
+    /// The ClientHello that answered a HelloRetryRequest.
+    pub fn second_client_hello(&self) -> Option<&ClientHello> {
+        self.ch2.as_deref()
+    }
+
+    /// ClientHellos seen in clear text (2 after a HelloRetryRequest).
+    pub fn client_hello_count(&self) -> u32 {
+        self.client_hellos
+    }
+
+    /// A NewSessionTicket was seen in clear text (TLS <= 1.2).
+    pub fn ticket_issued(&self) -> bool {
+        self.ticket_issued
+    }
+
+    /// Whether any handshake message was seen (the stream is TLS with a handshake).
+    pub fn saw_handshake(&self) -> bool {
+        self.ch.is_some() || self.sh.is_some() || self.hrr.is_some()
+    }
+
+    /// For a decryptor: marks the connection as decrypted (reported in `TlsInfo::decrypted`).
+    pub fn set_decrypted(&mut self, yes: bool) {
+        self.decrypted = yes;
+    }
+
+    /// Whether the handshake was resumed (see the module doc).
+    pub fn resumed(&self) -> bool {
+        let Some(sh) = &self.sh else {
+            return false;
+        };
+        if names::is_tls13(sh.version()) {
+            return sh.psk_identity.is_some();
+        }
+        if self.server_full_flight {
+            return false;
+        }
+        let echoed = !sh.session_id.is_empty()
+            && self
+                .ch
+                .as_ref()
+                .is_some_and(|c| c.session_id == sh.session_id);
+        let abbreviated = self.dirs[self.server_dir().index()].ccs_ts.is_some();
+        echoed || abbreviated
+    }
+
+    /// When the handshake completed, by the rules in the module doc.
+    pub fn handshake_done_ts(&self) -> Option<Ts> {
+        let sh = self.sh.as_ref()?;
+        let client = self.dirs[self.client_dir().index()].finished_ts;
+        let server = self.dirs[self.server_dir().index()].finished_ts;
+        if names::is_tls13(sh.version()) || self.resumed() {
+            client
+        } else {
+            server
+        }
+    }
+
+    /// How the TLS part of the connection ended.
+    pub fn outcome(&self) -> TlsOutcome {
+        if let Some((from, description)) = &self.fatal {
+            return TlsOutcome::FatalAlert {
+                from,
+                description: description.clone(),
+            };
+        }
+        if !self.saw_handshake() {
+            return TlsOutcome::NoHandshake;
+        }
+        if self.sh.is_none() && self.hrr.is_none() {
+            return TlsOutcome::NoServerHello;
+        }
+        if self.handshake_done_ts().is_some() {
+            TlsOutcome::Established
+        } else {
+            TlsOutcome::Incomplete
+        }
+    }
+
+    fn key_exchange(&self) -> (Option<String>, Option<String>) {
+        let Some(sh) = self.sh.as_ref().or(self.hrr.as_ref()) else {
+            return (None, None);
+        };
+        if names::is_tls13(sh.version()) {
+            return match sh.key_share_group {
+                Some(g) => (
+                    Some(names::group_kx(g).to_string()),
+                    Some(names::group_name(g)),
+                ),
+                None if sh.psk_identity.is_some() => (Some("PSK".to_string()), None),
+                None => (None, None),
+            };
+        }
+        if self.resumed() {
+            // An abbreviated handshake (RFC 5246 7.3) exchanges no keys.
+            return (None, None);
+        }
+        let kx = names::key_exchange_of(sh.cipher).map(str::to_string);
+        let group = match &self.ske {
+            Some(KeyExchangeParams::NamedCurve(g)) => Some(names::group_name(*g)),
+            Some(KeyExchangeParams::ExplicitCurve) => Some("explicit curve".to_string()),
+            Some(KeyExchangeParams::Dh { prime_bits }) => Some(format!("DH {prime_bits}-bit")),
+            _ => None,
+        };
+        (kx, group)
+    }
+
+    /// A snapshot of everything known, for the report.
+    pub fn info(&self) -> TlsInfo {
+        let ch = self.ch.as_deref();
+        let sh = self.sh.as_deref().or(self.hrr.as_deref());
+        let ja3_string = ch.filter(|c| !c.sslv2).map(fingerprint::ja3_string);
+        let ja3 = ja3_string.as_deref().map(fingerprint::md5_hex);
+        let ja3s = self
+            .sh
+            .as_deref()
+            .map(|s| fingerprint::md5_hex(&fingerprint::ja3s_string(s)));
+        let (key_exchange, key_exchange_group) = self.key_exchange();
+        let done = self.handshake_done_ts();
+        let c = self.client_dir().index();
+        let s = self.server_dir().index();
+        let stats = |d: &DirState| crate::pageload::model::RecordStats {
+            records: d.app_records,
+            bytes: d.app_bytes,
+        };
+        TlsInfo {
+            version: sh.map(|s| names::version_name(s.version())),
+            cipher: sh.map(|s| names::cipher_name(s.cipher)),
+            cipher_id: sh.map(|s| s.cipher),
+            sni: ch.and_then(|c| c.sni.clone()),
+            alpn_offered: ch.map(|c| c.alpn.clone()).unwrap_or_default(),
+            alpn: self.alpn.clone(),
+            ja3,
+            ja3_string,
+            ja3s,
+            ja4: ch.filter(|c| !c.sslv2).map(|c| fingerprint::ja4(c, false)),
+            resumed: self.resumed(),
+            hello_retry: self.hrr.is_some(),
+            client_hello_ts: self.client_hello_ts,
+            server_hello_ts: self.server_hello_ts.or(self.hrr_ts),
+            handshake_done_ts: done,
+            handshake_ms: ms_between(self.client_hello_ts, done),
+            certificates: self.certificates.clone(),
+            decrypted: self.decrypted,
+            client_hello: ch.map(client_hello_info),
+            server_hello: sh.map(server_hello_info),
+            key_exchange,
+            key_exchange_group,
+            early_data: EarlyData {
+                offered: ch.is_some_and(|c| c.early_data),
+                accepted: self.early_data_accepted,
+            },
+            client_first_app_data_ts: self.dirs[c].first_app_ts,
+            server_first_app_data_ts: self.dirs[s].first_app_ts,
+            app_data: TlsPerDirStats {
+                client: stats(&self.dirs[c]),
+                server: stats(&self.dirs[s]),
+            },
+            alerts: self.alerts.clone(),
+            change_cipher_spec: PerDir {
+                client: self.dirs[c].ccs,
+                server: self.dirs[s].ccs,
+            },
+        }
+    }
+}
+
+/// Whether an alert record reads as clear-text alerts: whole (level, description) pairs
+/// with level warning(1) or fatal(2).
+fn plausible_clear_alerts(payload: &[u8]) -> bool {
+    !payload.is_empty()
+        && payload.len() % 2 == 0
+        && payload.chunks_exact(2).all(|p| p[0] == 1 || p[0] == 2)
+}
+
+fn session_hex(id: &[u8]) -> Option<String> {
+    (!id.is_empty()).then(|| fingerprint::hex(id))
+}
+
+fn client_hello_info(ch: &ClientHello) -> ClientHelloInfo {
+    ClientHelloInfo {
+        legacy_version: names::version_name(ch.legacy_version),
+        session_id: session_hex(&ch.session_id),
+        cipher_suites: ch.ciphers.iter().map(|&c| names::cipher_name(c)).collect(),
+        compression_methods: ch.compression.clone(),
+        extensions: ch
+            .extensions
+            .iter()
+            .map(|&e| names::extension_name(e))
+            .collect(),
+        supported_versions: ch
+            .supported_versions
+            .iter()
+            .map(|&v| names::version_name(v))
+            .collect(),
+        supported_groups: ch.groups.iter().map(|&g| names::group_name(g)).collect(),
+        key_share_groups: ch
+            .key_share_groups
+            .iter()
+            .map(|&g| names::group_name(g))
+            .collect(),
+        signature_algorithms: ch.sig_algs.iter().map(|&s| names::sigalg_name(s)).collect(),
+        session_ticket: ch.session_ticket.is_some(),
+        psk_offered: ch.psk,
+        psk_modes: ch
+            .psk_modes
+            .iter()
+            .map(|&m| names::psk_mode_name(m))
+            .collect(),
+        early_data: ch.early_data,
+        ech: ch.ech,
+        grease: ch
+            .ciphers
+            .iter()
+            .chain(&ch.extensions)
+            .chain(&ch.groups)
+            .chain(&ch.supported_versions)
+            .any(|&v| names::is_grease(v)),
+    }
+}
+
+fn server_hello_info(sh: &ServerHello) -> ServerHelloInfo {
+    ServerHelloInfo {
+        legacy_version: names::version_name(sh.legacy_version),
+        session_id: session_hex(&sh.session_id),
+        extensions: sh
+            .extensions
+            .iter()
+            .map(|&e| names::extension_name(e))
+            .collect(),
+        key_share_group: sh.key_share_group.map(names::group_name),
+        psk_accepted: sh.psk_identity.is_some(),
+    }
+}

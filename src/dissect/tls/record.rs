@@ -1,0 +1,937 @@
+//! Record framing (one [`Framer`] per direction) and handshake-message joining (one
+//! [`HsAssembler`] per direction).
+//!
+//! Both are incremental and bounded: a [`Framer`] holds at most one partial record (or,
+//! while resynchronising, a window of one record plus the next header); an
+//! [`HsAssembler`] holds at most one handshake message of up to [`MAX_HANDSHAKE_MESSAGE`]
+//! bytes plus the rest of the record that completed it. Records and messages that are
+//! wholly inside one input slice are handed out as borrowed slices without copying.
+
+use crate::dissect::stream::StreamCtx;
+use crate::time::Ts;
+
+use super::names;
+
+pub const HEADER_LEN: usize = 5;
+/// RFC 5246 6.2.3: "The length (in bytes) of the following TLSCiphertext.fragment. The
+/// length MUST NOT exceed 2^14 + 2048." (RFC 8446 5.2 lowers it to 2^14 + 256.)
+pub const MAX_RECORD_LEN: usize = (1 << 14) + 2048;
+/// Handshake messages larger than this are skipped with a warning (issue 3).
+pub const MAX_HANDSHAKE_MESSAGE: usize = 1 << 20;
+/// Bytes examined while looking for a record boundary before giving up on a direction.
+pub const RESYNC_SCAN_LIMIT: u64 = 256 * 1024;
+/// Resynchronisation window: a candidate record plus the header of the one after it.
+const RESYNC_WINDOW: usize = HEADER_LEN + MAX_RECORD_LEN + HEADER_LEN;
+
+pub const CT_CHANGE_CIPHER_SPEC: u8 = 20;
+pub const CT_ALERT: u8 = 21;
+pub const CT_HANDSHAKE: u8 = 22;
+pub const CT_APPLICATION_DATA: u8 = 23;
+pub const CT_HEARTBEAT: u8 = 24;
+
+/// What the framer hands to the dissector.
+pub enum FrameEvent<'a> {
+    /// One whole TLSPlaintext/TLSCiphertext record; `ts` is the capture time of its first byte.
+    Record {
+        content_type: u8,
+        version: u16,
+        payload: &'a [u8],
+        ts: Ts,
+    },
+    /// An SSL 2.0 record at the start of a stream (RFC 6101 appendix E.2 compatible hello);
+    /// `body` follows the 2-byte header.
+    Sslv2 { body: &'a [u8], ts: Ts },
+    /// Bytes of the stream were lost or skipped: `content_type` of the record that lost
+    /// bytes when known. Anything spanning records (a handshake message) is broken.
+    Lost { content_type: Option<u8> },
+}
+
+enum Header {
+    NeedMore,
+    Bad,
+    /// A TLS record header: content type, version, total length including the header.
+    Tls(u8, u16, usize),
+    /// An SSL 2.0 record with a 2-byte header: total length including the header.
+    Sslv2(usize),
+}
+
+/// Whether five bytes are a plausible TLS record header: a known content type, major
+/// version 3 with minor 0..=4, and a length the RFCs allow.
+pub fn plausible_header(b: &[u8]) -> Option<(u8, u16, usize)> {
+    let ct = *b.first()?;
+    let major = *b.get(1)?;
+    let minor = *b.get(2)?;
+    let len = u16::from_be_bytes([*b.get(3)?, *b.get(4)?]) as usize;
+    let ct_ok = (CT_CHANGE_CIPHER_SPEC..=CT_HEARTBEAT).contains(&ct);
+    if ct_ok && major == 3 && minor <= 4 && len <= MAX_RECORD_LEN {
+        Some((ct, u16::from_be_bytes([major, minor]), len))
+    } else {
+        None
+    }
+}
+
+/// An SSL 2.0 CLIENT-HELLO header (RFC 6101 E.2, 2-byte form): high bit set, message type 1,
+/// version 0x0002 or 0x0300..=0x0304. Returns the total record length.
+pub fn sslv2_client_hello_len(b: &[u8]) -> Option<usize> {
+    let b0 = *b.first()?;
+    let b1 = *b.get(1)?;
+    if b0 & 0x80 == 0 || *b.get(2)? != 1 {
+        return None;
+    }
+    let ver = u16::from_be_bytes([*b.get(3)?, *b.get(4)?]);
+    let len = (((b0 & 0x7f) as usize) << 8) | b1 as usize;
+    // The fixed part of the body: type, version, three lengths = 9 bytes.
+    if (ver == 0x0002 || (0x0300..=0x0304).contains(&ver)) && len >= 9 {
+        Some(2 + len)
+    } else {
+        None
+    }
+}
+
+fn parse_header(b: &[u8], at_stream_start: bool) -> Header {
+    if at_stream_start && b.first().is_some_and(|&x| x & 0x80 != 0) {
+        if b.len() < HEADER_LEN {
+            return Header::NeedMore;
+        }
+        return match sslv2_client_hello_len(b) {
+            Some(n) => Header::Sslv2(n),
+            None => Header::Bad,
+        };
+    }
+    if b.len() < HEADER_LEN {
+        // Reject early on the bytes we have, so garbage is found without waiting.
+        let ct_ok =
+            !matches!(b.first(), Some(c) if !(CT_CHANGE_CIPHER_SPEC..=CT_HEARTBEAT).contains(c));
+        let major_ok = !matches!(b.get(1), Some(&m) if m != 3);
+        let minor_ok = !matches!(b.get(2), Some(&m) if m > 4);
+        return if ct_ok && major_ok && minor_ok {
+            Header::NeedMore
+        } else {
+            Header::Bad
+        };
+    }
+    match plausible_header(b) {
+        Some((ct, ver, len)) => Header::Tls(ct, ver, HEADER_LEN + len),
+        None => Header::Bad,
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Framing,
+    /// Looking for a record boundary after a loss or a malformed header.
+    Resync,
+    /// Stopped decoding this direction.
+    GaveUp,
+}
+
+/// Cuts one direction's byte stream into records.
+#[derive(Debug, Default)]
+pub struct Framer {
+    /// Framing: the start of one partial record. Resync: the scan window.
+    buf: Vec<u8>,
+    /// Capture time of `buf`'s first byte.
+    buf_ts: Ts,
+    /// Bytes of a record cut by a gap still to discard before the next header.
+    skip: usize,
+    mode: Mode,
+    /// Bytes discarded while resynchronising, since the last good record.
+    scanned: u64,
+    /// No byte of this direction seen yet (an SSL 2.0 header is only accepted there).
+    started: bool,
+}
+
+impl Framer {
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Bytes held (a partial record or the resynchronisation window).
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Stops decoding this direction (the caller decided the bytes are not TLS).
+    pub fn give_up(&mut self) {
+        self.mode = Mode::GaveUp;
+        self.buf = Vec::new();
+    }
+
+    /// Feeds the next bytes of the direction; calls `f` for each record completed.
+    pub fn push<F>(&mut self, data: &[u8], ts: Ts, ctx: &mut StreamCtx, f: &mut F)
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        let mut input = data;
+        while !input.is_empty() {
+            let used = match self.mode {
+                Mode::GaveUp => return,
+                Mode::Framing => self.step_framing(input, ts, ctx, f),
+                Mode::Resync => self.step_resync(input, ts, ctx, f),
+            };
+            input = input.get(used..).unwrap_or_default();
+        }
+    }
+
+    /// Consumes some of `input` in framing mode; returns how many bytes.
+    fn step_framing<F>(&mut self, input: &[u8], ts: Ts, ctx: &mut StreamCtx, f: &mut F) -> usize
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        if self.skip > 0 {
+            let n = self.skip.min(input.len());
+            self.skip -= n;
+            return n;
+        }
+        if !self.buf.is_empty() {
+            return self.fill_partial(input, ctx, f);
+        }
+        // Fast path: records wholly inside `input` are handed out without copying.
+        let mut pos = 0;
+        while let Some(rest) = input.get(pos..).filter(|r| !r.is_empty()) {
+            let start = !self.started;
+            match parse_header(rest, start) {
+                Header::NeedMore => {
+                    self.buf.extend_from_slice(rest);
+                    self.buf_ts = ts;
+                    return input.len();
+                }
+                Header::Bad => {
+                    self.enter_resync(ctx, rest);
+                    return pos;
+                }
+                Header::Tls(ct, version, total) => match rest.get(..total) {
+                    Some(rec) => {
+                        self.started = true;
+                        self.scanned = 0;
+                        let payload = rec.get(HEADER_LEN..).unwrap_or_default();
+                        f(
+                            FrameEvent::Record {
+                                content_type: ct,
+                                version,
+                                payload,
+                                ts,
+                            },
+                            ctx,
+                        );
+                        pos += total;
+                    }
+                    None => {
+                        self.buf.extend_from_slice(rest);
+                        self.buf_ts = ts;
+                        return input.len();
+                    }
+                },
+                Header::Sslv2(total) => match rest.get(..total) {
+                    Some(rec) => {
+                        self.started = true;
+                        f(
+                            FrameEvent::Sslv2 {
+                                body: rec.get(2..).unwrap_or_default(),
+                                ts,
+                            },
+                            ctx,
+                        );
+                        pos += total;
+                    }
+                    None => {
+                        self.buf.extend_from_slice(rest);
+                        self.buf_ts = ts;
+                        return input.len();
+                    }
+                },
+            }
+        }
+        input.len()
+    }
+
+    /// Completes the partial record in `buf` from `input`; returns bytes used.
+    fn fill_partial<F>(&mut self, input: &[u8], ctx: &mut StreamCtx, f: &mut F) -> usize
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        let mut used = 0;
+        // Complete the header first (5 bytes; an SSL 2.0 header is decided on 5 too).
+        if self.buf.len() < HEADER_LEN {
+            let n = (HEADER_LEN - self.buf.len()).min(input.len());
+            self.buf
+                .extend_from_slice(input.get(..n).unwrap_or_default());
+            used = n;
+        }
+        let total = match parse_header(&self.buf, !self.started) {
+            Header::NeedMore => return used,
+            Header::Bad => {
+                let window = std::mem::take(&mut self.buf);
+                self.enter_resync(ctx, &window);
+                // The window's bytes are examined again by the scanner.
+                self.buf = window;
+                return used;
+            }
+            Header::Tls(_, _, total) | Header::Sslv2(total) => total,
+        };
+        let need = total.saturating_sub(self.buf.len());
+        let n = need.min(input.len().saturating_sub(used));
+        self.buf
+            .extend_from_slice(input.get(used..used + n).unwrap_or_default());
+        used += n;
+        if self.buf.len() == total {
+            let rec = std::mem::take(&mut self.buf);
+            self.emit_buffered(&rec, ctx, f);
+            // Keep the allocation for the next partial record.
+            self.buf = rec;
+            self.buf.clear();
+        }
+        used
+    }
+
+    fn emit_buffered<F>(&mut self, rec: &[u8], ctx: &mut StreamCtx, f: &mut F)
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        let ts = self.buf_ts;
+        match parse_header(rec, !self.started) {
+            Header::Tls(ct, version, _) => {
+                let payload = rec.get(HEADER_LEN..).unwrap_or_default();
+                f(
+                    FrameEvent::Record {
+                        content_type: ct,
+                        version,
+                        payload,
+                        ts,
+                    },
+                    ctx,
+                );
+            }
+            Header::Sslv2(_) => f(
+                FrameEvent::Sslv2 {
+                    body: rec.get(2..).unwrap_or_default(),
+                    ts,
+                },
+                ctx,
+            ),
+            Header::NeedMore | Header::Bad => {}
+        }
+        self.started = true;
+        self.scanned = 0;
+    }
+
+    fn enter_resync(&mut self, ctx: &mut StreamCtx, at: &[u8]) {
+        let head: Vec<String> = at
+            .iter()
+            .take(HEADER_LEN)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        ctx.warn(
+            "malformed",
+            format!(
+                "TLS: no valid record header ({}); resynchronising",
+                head.join(" ")
+            ),
+        );
+        self.mode = Mode::Resync;
+        self.started = true;
+        self.buf.clear();
+    }
+
+    /// Resync mode: buffers a window and looks for two chained plausible headers.
+    fn step_resync<F>(&mut self, input: &[u8], ts: Ts, ctx: &mut StreamCtx, f: &mut F) -> usize
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        let room = RESYNC_WINDOW.saturating_sub(self.buf.len());
+        if room == 0 {
+            // Cannot happen (a full window always decides its first candidate); guarantee
+            // progress anyway.
+            self.buf.remove(0);
+            self.scanned = self.scanned.saturating_add(1);
+            return 0;
+        }
+        let n = room.min(input.len());
+        if self.buf.is_empty() {
+            self.buf_ts = ts;
+        }
+        self.buf
+            .extend_from_slice(input.get(..n).unwrap_or_default());
+        self.scan(false, ctx, f);
+        n
+    }
+
+    /// Scans the window; on success switches back to framing and frames what the window
+    /// holds (without recursion: a bad header inside it starts another scan).
+    /// `at_end`: no more bytes will come, so a candidate that ends exactly at the end of
+    /// the window is accepted without a following header.
+    fn scan<F>(&mut self, at_end: bool, ctx: &mut StreamCtx, f: &mut F)
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        loop {
+            let Some(start) = self.find_candidate(at_end) else {
+                if self.scanned > RESYNC_SCAN_LIMIT {
+                    ctx.warn(
+                        "malformed",
+                        format!(
+                            "TLS: no record boundary in {} bytes; giving up on this direction",
+                            self.scanned
+                        ),
+                    );
+                    self.give_up();
+                }
+                return;
+            };
+            ctx.warn(
+                "gap",
+                format!(
+                    "TLS: resynchronised on a record boundary after skipping {} bytes",
+                    self.scanned
+                ),
+            );
+            self.mode = Mode::Framing;
+            self.scanned = 0;
+            let window = std::mem::take(&mut self.buf);
+            let ts = self.buf_ts;
+            let mut pos = start;
+            loop {
+                let rest = window.get(pos..).unwrap_or_default();
+                if rest.is_empty() {
+                    self.buf = window;
+                    self.buf.clear();
+                    return;
+                }
+                match parse_header(rest, false) {
+                    Header::Tls(ct, version, total) if rest.len() >= total => {
+                        let payload = rest.get(HEADER_LEN..total).unwrap_or_default();
+                        f(
+                            FrameEvent::Record {
+                                content_type: ct,
+                                version,
+                                payload,
+                                ts,
+                            },
+                            ctx,
+                        );
+                        pos += total;
+                    }
+                    Header::Tls(..) | Header::NeedMore => {
+                        // A partial record: framing goes on from here with the next input.
+                        self.buf = rest.to_vec();
+                        return;
+                    }
+                    Header::Bad | Header::Sslv2(_) => {
+                        self.enter_resync(ctx, rest);
+                        self.buf = rest.to_vec();
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Looks for two chained plausible headers in the window. Drops the bytes that cannot
+    /// start a record (counted in `scanned`) and returns the candidate's offset in `buf`.
+    fn find_candidate(&mut self, at_end: bool) -> Option<usize> {
+        let mut found = None;
+        let mut keep_from = self.buf.len();
+        let mut i = 0;
+        while i < self.buf.len() {
+            let rest = self.buf.get(i..).unwrap_or_default();
+            if rest.len() < HEADER_LEN {
+                keep_from = i;
+                break;
+            }
+            if let Some((_, _, len)) = plausible_header(rest) {
+                let next = HEADER_LEN + len;
+                match rest.get(next..next + HEADER_LEN) {
+                    Some(h2) if plausible_header(h2).is_some() => {
+                        found = Some(i);
+                        break;
+                    }
+                    Some(_) => {}
+                    None if at_end && rest.len() == next => {
+                        found = Some(i);
+                        break;
+                    }
+                    None if !at_end => {
+                        // Undecided: wait for the bytes that confirm or refute it.
+                        keep_from = i;
+                        break;
+                    }
+                    None => {}
+                }
+            }
+            i += 1;
+        }
+        let drop = found.unwrap_or(keep_from).min(self.buf.len());
+        self.scanned = self.scanned.saturating_add(drop as u64);
+        self.buf.drain(..drop);
+        found.map(|_| 0)
+    }
+
+    /// `len` bytes of the direction were never captured.
+    pub fn gap<F>(&mut self, len: u64, ctx: &mut StreamCtx, f: &mut F)
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        match self.mode {
+            Mode::GaveUp => {}
+            Mode::Resync => {
+                // Bytes on both sides of a hole cannot confirm each other.
+                self.buf.clear();
+                f(FrameEvent::Lost { content_type: None }, ctx);
+            }
+            Mode::Framing => {
+                self.started = true;
+                let len = usize::try_from(len).unwrap_or(usize::MAX);
+                if self.skip > 0 {
+                    if len <= self.skip {
+                        self.skip -= len;
+                        return;
+                    }
+                    self.skip = 0;
+                    self.start_resync_after_gap(ctx, f, None);
+                    return;
+                }
+                let header = if self.buf.len() >= HEADER_LEN {
+                    plausible_header(&self.buf)
+                } else {
+                    None
+                };
+                match header {
+                    Some((ct, _, plen)) => {
+                        // The gap falls inside a record whose length we know: skip exactly.
+                        let remaining = (HEADER_LEN + plen).saturating_sub(self.buf.len());
+                        self.buf.clear();
+                        f(
+                            FrameEvent::Lost {
+                                content_type: Some(ct),
+                            },
+                            ctx,
+                        );
+                        if len < remaining {
+                            self.skip = remaining - len;
+                        } else if len > remaining {
+                            self.start_resync_after_gap(ctx, f, Some(ct));
+                        }
+                    }
+                    None => self.start_resync_after_gap(ctx, f, None),
+                }
+            }
+        }
+    }
+
+    fn start_resync_after_gap<F>(&mut self, ctx: &mut StreamCtx, f: &mut F, reported: Option<u8>)
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        self.buf.clear();
+        self.mode = Mode::Resync;
+        if reported.is_none() {
+            f(FrameEvent::Lost { content_type: None }, ctx);
+        }
+        ctx.warn(
+            "gap",
+            "TLS: capture gap across a record boundary; resynchronising",
+        );
+    }
+
+    /// End of the stream: a resync candidate ending exactly at the end is accepted; a
+    /// partial record is reported as truncated.
+    pub fn finish<F>(&mut self, ctx: &mut StreamCtx, f: &mut F)
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        if self.mode == Mode::Resync && !self.buf.is_empty() {
+            self.scan(true, ctx, f);
+        }
+        if self.mode == Mode::Framing && !self.buf.is_empty() {
+            let total = match parse_header(&self.buf, !self.started) {
+                Header::Tls(_, _, t) | Header::Sslv2(t) => Some(t),
+                _ => None,
+            };
+            let msg = match total {
+                Some(t) => format!(
+                    "TLS: stream ended inside a record ({} of {} bytes)",
+                    self.buf.len(),
+                    t
+                ),
+                None => format!(
+                    "TLS: stream ended inside a record header ({} bytes)",
+                    self.buf.len()
+                ),
+            };
+            ctx.warn("truncated", msg);
+            self.buf.clear();
+        }
+    }
+}
+
+/// What the handshake assembler hands out.
+pub struct HsMessage<'a> {
+    pub msg_type: u8,
+    pub body: &'a [u8],
+    /// Capture time of the record that carried the message's first byte.
+    pub ts: Ts,
+}
+
+/// Joins handshake-record payloads into handshake messages (a message may span records and
+/// a record may hold several messages: RFC 8446 5.1, RFC 5246 6.2.1).
+#[derive(Debug, Default)]
+pub struct HsAssembler {
+    buf: Vec<u8>,
+    ts: Ts,
+    /// Bytes of an over-cap message still to discard.
+    skip: usize,
+    /// After a loss the next record must begin a message; garbage is dropped once.
+    desynced: bool,
+}
+
+impl HsAssembler {
+    /// Bytes of a partial message held (for tests and the cap).
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Discards any partial message (bytes were lost). Returns whether one was pending.
+    pub fn reset(&mut self) -> bool {
+        let had = !self.buf.is_empty() || self.skip > 0;
+        self.buf.clear();
+        if self.buf.capacity() > 64 * 1024 {
+            self.buf = Vec::new();
+        }
+        self.skip = 0;
+        self.desynced = true;
+        had
+    }
+
+    /// Feeds the payload of one plaintext handshake record.
+    pub fn push<F>(&mut self, payload: &[u8], ts: Ts, ctx: &mut StreamCtx, f: &mut F)
+    where
+        F: FnMut(HsMessage<'_>, &mut StreamCtx),
+    {
+        let mut input = payload;
+        if self.skip > 0 {
+            let n = self.skip.min(input.len());
+            self.skip -= n;
+            input = input.get(n..).unwrap_or_default();
+            if input.is_empty() {
+                return;
+            }
+            // The skipped message ended inside this record: the rest starts a message.
+            self.ts = ts;
+        }
+        if self.buf.is_empty() {
+            self.ts = ts;
+            let (used, skip) = split_messages(input, ts, ts, self.desynced, ctx, f);
+            self.desynced = false;
+            self.skip = skip;
+            if let Some(rest) = input.get(used..) {
+                self.buf.extend_from_slice(rest);
+            }
+            return;
+        }
+        self.buf.extend_from_slice(input);
+        let buf = std::mem::take(&mut self.buf);
+        let (used, skip) = split_messages(&buf, self.ts, ts, false, ctx, f);
+        self.buf = buf;
+        self.buf.drain(..used.min(self.buf.len()));
+        self.skip = skip;
+        if !self.buf.is_empty() && used > 0 {
+            // What remains begins a new message in this record.
+            self.ts = ts;
+        }
+    }
+}
+
+/// Calls `f` for each whole message at the front of `input`. Returns (bytes consumed, bytes
+/// of an over-cap message still to skip after `input`). With `desynced`, input that does
+/// not start with a known message type is dropped with one warning. The first message is
+/// stamped `first_ts`, the ones after it `later_ts` (they began in the newest record).
+fn split_messages<F>(
+    input: &[u8],
+    first_ts: Ts,
+    later_ts: Ts,
+    desynced: bool,
+    ctx: &mut StreamCtx,
+    f: &mut F,
+) -> (usize, usize)
+where
+    F: FnMut(HsMessage<'_>, &mut StreamCtx),
+{
+    let mut pos = 0;
+    loop {
+        let rest = input.get(pos..).unwrap_or_default();
+        let (Some(&t), Some(l)) = (rest.first(), rest.get(1..4)) else {
+            return (pos, 0);
+        };
+        let len = ((l[0] as usize) << 16) | ((l[1] as usize) << 8) | l[2] as usize;
+        if !names::is_known_handshake_type(t) {
+            let why = if desynced && pos == 0 {
+                "after a loss, record does not start a message"
+            } else {
+                "unknown"
+            };
+            ctx.warn(
+                "malformed",
+                format!("TLS: handshake message type {t} ({why}); rest of the record dropped"),
+            );
+            return (input.len(), 0);
+        }
+        if len > MAX_HANDSHAKE_MESSAGE {
+            ctx.warn(
+                "cap",
+                format!(
+                    "TLS: {} message of {len} bytes is over the {MAX_HANDSHAKE_MESSAGE}-byte cap; skipped",
+                    names::handshake_name(t)
+                ),
+            );
+            // The header shows as soon as the record carrying it arrives, so fewer than
+            // `len` body bytes are held here.
+            let have = rest.len().saturating_sub(4);
+            return (input.len(), len.saturating_sub(have));
+        }
+        match rest.get(4..4 + len) {
+            Some(body) => {
+                let ts = if pos == 0 { first_ts } else { later_ts };
+                f(
+                    HsMessage {
+                        msg_type: t,
+                        body,
+                        ts,
+                    },
+                    ctx,
+                );
+                pos += 4 + len;
+            }
+            None => return (pos, 0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(ct: u8, payload: &[u8]) -> Vec<u8> {
+        let mut v = vec![ct, 3, 3, (payload.len() >> 8) as u8, payload.len() as u8];
+        v.extend_from_slice(payload);
+        v
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Ev {
+        Rec(u8, Vec<u8>, Ts),
+        V2(usize),
+        Lost(Option<u8>),
+    }
+
+    fn push_all(f: &mut Framer, parts: &[(&[u8], i64)], ctx: &mut StreamCtx) -> Vec<Ev> {
+        let mut out = Vec::new();
+        for (p, ts) in parts {
+            f.push(p, Ts(*ts), ctx, &mut |e, _| {
+                out.push(match e {
+                    FrameEvent::Record {
+                        content_type,
+                        payload,
+                        ts,
+                        ..
+                    } => Ev::Rec(content_type, payload.to_vec(), ts),
+                    FrameEvent::Sslv2 { body, .. } => Ev::V2(body.len()),
+                    FrameEvent::Lost { content_type } => Ev::Lost(content_type),
+                })
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn several_records_in_one_push_and_one_record_over_three() {
+        let mut ctx = StreamCtx::new();
+        let mut f = Framer::default();
+        let data = [rec(22, b"abc"), rec(23, b""), rec(21, &[1, 0])].concat();
+        let ev = push_all(&mut f, &[(&data, 7)], &mut ctx);
+        assert_eq!(
+            ev,
+            vec![
+                Ev::Rec(22, b"abc".to_vec(), Ts(7)),
+                Ev::Rec(23, vec![], Ts(7)),
+                Ev::Rec(21, vec![1, 0], Ts(7))
+            ]
+        );
+        let r = rec(23, &[9; 100]);
+        let ev = push_all(
+            &mut f,
+            &[(&r[..2], 10), (&r[2..50], 11), (&r[50..], 12)],
+            &mut ctx,
+        );
+        // Stamped with the segment that carried the first byte.
+        assert_eq!(ev, vec![Ev::Rec(23, vec![9; 100], Ts(10))]);
+        assert!(ctx.warnings.is_empty());
+        assert_eq!(f.buffered(), 0);
+    }
+
+    #[test]
+    fn gap_inside_known_record_skips_exactly_and_gap_at_boundary_resyncs() {
+        let mut ctx = StreamCtx::new();
+        let mut f = Framer::default();
+        let r = rec(23, &[1; 50]);
+        let mut out = push_all(&mut f, &[(&r[..10], 1)], &mut ctx);
+        f.gap(20, &mut ctx, &mut |e, _| {
+            if let FrameEvent::Lost { content_type } = e {
+                out.push(Ev::Lost(content_type))
+            }
+        });
+        out.extend(push_all(
+            &mut f,
+            &[(&r[30..], 2), (&rec(22, b"x"), 3)],
+            &mut ctx,
+        ));
+        assert_eq!(
+            out,
+            vec![Ev::Lost(Some(23)), Ev::Rec(22, b"x".to_vec(), Ts(3))]
+        );
+        assert!(ctx.warnings.is_empty());
+        // A gap at a record boundary: resynchronise on two chained headers.
+        let mut lost = 0;
+        f.gap(7, &mut ctx, &mut |_, _| lost += 1);
+        assert_eq!((lost, f.mode()), (1, Mode::Resync));
+        let data = [
+            vec![0x16, 3, 3, 0xff, 0xff, 0, 0],
+            rec(23, b"ab"),
+            rec(23, b"cd"),
+        ]
+        .concat();
+        let ev = push_all(&mut f, &[(&data, 4)], &mut ctx);
+        assert_eq!(
+            ev,
+            vec![
+                Ev::Rec(23, b"ab".to_vec(), Ts(4)),
+                Ev::Rec(23, b"cd".to_vec(), Ts(4))
+            ]
+        );
+        assert_eq!(f.mode(), Mode::Framing);
+    }
+
+    #[test]
+    fn resync_candidate_is_confirmed_at_the_end_of_the_stream() {
+        let mut ctx = StreamCtx::new();
+        let mut f = Framer::default();
+        f.gap(3, &mut ctx, &mut |_, _| {});
+        let data = [vec![1, 2, 3], rec(21, &[1, 0])].concat();
+        assert!(push_all(&mut f, &[(&data, 5)], &mut ctx).is_empty());
+        let mut out = Vec::new();
+        f.finish(&mut ctx, &mut |e, _| {
+            if let FrameEvent::Record { payload, .. } = e {
+                out.push(payload.to_vec())
+            }
+        });
+        assert_eq!(out, vec![vec![1, 0]]);
+    }
+
+    #[test]
+    fn truncated_record_at_the_end_is_a_warning() {
+        let mut ctx = StreamCtx::new();
+        let mut f = Framer::default();
+        let r = rec(22, &[0; 40]);
+        push_all(&mut f, &[(&r[..20], 1)], &mut ctx);
+        f.finish(&mut ctx, &mut |_, _| {});
+        assert_eq!(ctx.warnings.len(), 1);
+        assert_eq!(ctx.warnings[0].kind, "truncated");
+        assert_eq!(
+            ctx.warnings[0].message,
+            "TLS: stream ended inside a record (20 of 45 bytes)"
+        );
+    }
+
+    #[test]
+    fn sslv2_header_only_at_the_start() {
+        let mut ctx = StreamCtx::new();
+        let mut f = Framer::default();
+        let body = [
+            1, 0, 2, 0, 3, 0, 0, 0, 16, 0, 0, 4, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+            7,
+        ];
+        let mut v2 = vec![0x80, body.len() as u8];
+        v2.extend(body);
+        let ev = push_all(&mut f, &[(&v2, 1), (&v2, 2)], &mut ctx);
+        assert_eq!(ev, vec![Ev::V2(body.len())]);
+        assert_eq!(f.mode(), Mode::Resync);
+        assert_eq!(ctx.warnings.len(), 1);
+    }
+
+    fn hs_push(
+        a: &mut HsAssembler,
+        parts: &[(&[u8], i64)],
+        ctx: &mut StreamCtx,
+    ) -> Vec<(u8, usize, Ts)> {
+        let mut out = Vec::new();
+        for (p, ts) in parts {
+            a.push(p, Ts(*ts), ctx, &mut |m, _| {
+                out.push((m.msg_type, m.body.len(), m.ts))
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn handshake_messages_join_across_records_and_split_within_one() {
+        let mut ctx = StreamCtx::new();
+        let mut a = HsAssembler::default();
+        let msgs = [
+            vec![2, 0, 0, 3, 1, 2, 3],
+            vec![11, 0, 0, 5, 1, 2, 3, 4, 5],
+            vec![14, 0, 0, 0],
+        ]
+        .concat();
+        // SH whole in record 1 with the start of the Certificate; the rest in record 2.
+        let out = hs_push(&mut a, &[(&msgs[..9], 1), (&msgs[9..], 2)], &mut ctx);
+        assert_eq!(out, vec![(2, 3, Ts(1)), (11, 5, Ts(1)), (14, 0, Ts(2))]);
+        assert_eq!(a.pending(), 0);
+        assert!(ctx.warnings.is_empty());
+    }
+
+    #[test]
+    fn over_cap_message_is_skipped_across_records() {
+        let mut ctx = StreamCtx::new();
+        let mut a = HsAssembler::default();
+        let n = MAX_HANDSHAKE_MESSAGE + 10;
+        let mut first = vec![11, (n >> 16) as u8, (n >> 8) as u8, n as u8];
+        first.extend(vec![0; 100]);
+        let middle = vec![0; n - 100 - 5];
+        let last = [vec![0; 5], vec![14, 0, 0, 0]].concat();
+        let out = hs_push(&mut a, &[(&first, 1), (&middle, 2), (&last, 3)], &mut ctx);
+        assert_eq!(out, vec![(14, 0, Ts(3))]);
+        assert_eq!(ctx.warnings.len(), 1);
+        assert_eq!(ctx.warnings[0].kind, "cap");
+        assert_eq!(a.pending(), 0);
+    }
+
+    #[test]
+    fn after_a_reset_a_record_that_is_not_a_message_start_is_dropped() {
+        let mut ctx = StreamCtx::new();
+        let mut a = HsAssembler::default();
+        hs_push(&mut a, &[(&[11, 0, 1, 0, 5, 5], 1)], &mut ctx);
+        assert!(a.reset());
+        let out = hs_push(
+            &mut a,
+            &[(&[0xee, 1, 2, 3, 4], 2), (&[14, 0, 0, 0], 3)],
+            &mut ctx,
+        );
+        assert_eq!(out, vec![(14, 0, Ts(3))]);
+        assert_eq!(ctx.warnings.len(), 1);
+        assert!(ctx.warnings[0].message.contains("after a loss"));
+    }
+
+    #[test]
+    fn plausible_header_bounds() {
+        assert_eq!(
+            plausible_header(&[23, 3, 3, 0x48, 0x00]),
+            Some((23, 0x0303, MAX_RECORD_LEN))
+        );
+        assert_eq!(plausible_header(&[23, 3, 3, 0x48, 0x01]), None);
+        assert_eq!(plausible_header(&[19, 3, 3, 0, 1]), None);
+        assert_eq!(plausible_header(&[25, 3, 3, 0, 1]), None);
+        assert_eq!(plausible_header(&[22, 2, 0, 0, 1]), None);
+        assert_eq!(plausible_header(&[22, 3, 5, 0, 1]), None);
+        assert_eq!(plausible_header(&[22, 3, 0]), None);
+    }
+}
