@@ -44,8 +44,7 @@ pub struct Analyzer {
     done: Vec<Connection>,
     last_ts: Option<Ts>,
     next_sweep: Option<Ts>,
-    /// Key log text seen in Decryption Secrets Blocks.
-    pub embedded_keylog: Vec<u8>,
+    keylog_stats: crate::decrypt::KeyLogStats,
 }
 
 impl Analyzer {
@@ -65,7 +64,7 @@ impl Analyzer {
             done: Vec::new(),
             last_ts: None,
             next_sweep: None,
-            embedded_keylog: Vec::new(),
+            keylog_stats: crate::decrypt::KeyLogStats::default(),
         }
     }
 
@@ -95,10 +94,15 @@ impl Analyzer {
     /// NSS key log text (`--keylog`, `SSLKEYLOGFILE`, a secrets block, or lines appended to a
     /// followed file): available to every connection from now on.
     pub fn add_keylog_text(&mut self, text: &str) {
-        self.embedded_keylog.extend_from_slice(text.as_bytes());
-        if !self.embedded_keylog.ends_with(b"\n") {
-            self.embedded_keylog.push(b'\n');
-        }
+        let stats = self.flows.add_keylog_text(text);
+        self.keylog_stats.lines += stats.lines;
+        self.keylog_stats.accepted += stats.accepted;
+        self.keylog_stats.bad += stats.bad;
+    }
+
+    /// What the key logs given so far held (lines, accepted secrets, bad lines).
+    pub fn keylog_stats(&self) -> &crate::decrypt::KeyLogStats {
+        &self.keylog_stats
     }
 
     /// Advances capture time without a packet (live capture on a quiet interface): connections

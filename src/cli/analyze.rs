@@ -15,10 +15,13 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         .keylog
         .clone()
         .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(Into::into));
-    if let Some(k) = &keylog_path {
-        std::fs::metadata(k)
-            .map_err(|e| CliError::Usage(format!("cannot read key log {}: {e}", k.display())))?;
-    }
+    let keylog = match &keylog_path {
+        Some(k) => Some(
+            std::fs::read(k)
+                .map_err(|e| CliError::Usage(format!("cannot read key log {}: {e}", k.display())))?,
+        ),
+        None => None,
+    };
     let input: Box<dyn io::Read + Send> = if a.capture == "-" {
         Box::new(io::stdin())
     } else {
@@ -34,6 +37,9 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         ..AnalyzerConfig::default()
     };
     let mut analyzer = Analyzer::new(cfg, &a.capture, reader.format);
+    if let Some(text) = &keylog {
+        analyzer.add_keylog_text(&String::from_utf8_lossy(text));
+    }
     let mut warnings = Vec::new();
     reader.for_each(&mut warnings, |ev| match ev {
         CaptureEvent::Packet(p) => analyzer.handle_packet(&p),
@@ -41,6 +47,14 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     });
     for w in warnings {
         analyzer.warn(w);
+    }
+    let ks = analyzer.keylog_stats();
+    if ks.bad > 0 {
+        let msg = format!(
+            "key log: {} of {} lines were not NSS key log lines and were skipped",
+            ks.bad, ks.lines
+        );
+        analyzer.warn(pagetrace::pageload::model::Warning::new(None, "keylog", msg));
     }
     let report = analyzer.finish();
 

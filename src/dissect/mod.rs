@@ -18,8 +18,9 @@ pub mod tls;
 use dns::{DnsMessage, DnsTcpStream};
 use http1::{Http1Dissector, Http1Options};
 use tls::TlsDissector;
-use stream::{Dir, StreamCtx};
+use stream::{Dir, PlaintextSink, StreamCtx};
 
+use crate::decrypt::KeyLog;
 use crate::pageload::model::{HttpExchange, TlsInfo};
 use crate::time::Ts;
 
@@ -63,6 +64,8 @@ pub struct AppConfig {
     pub server_authority: String,
     /// Hash HTTP response bodies (`--body-hash`).
     pub body_hash: bool,
+    /// The bytes are TLS plaintext: URLs are `https`.
+    pub in_tls: bool,
 }
 
 /// Detection state: what each direction has sent so far (bounded).
@@ -86,6 +89,23 @@ pub enum App {
 /// TLS, and what its plaintext carries once decrypted.
 pub struct TlsApp {
     pub tls: TlsDissector,
+    /// The dissector of the decrypted bytes (detected by content, as on clear streams).
+    pub inner: App,
+}
+
+/// Hands decrypted bytes to the inner dissector.
+struct InnerSink<'a> {
+    inner: &'a mut App,
+    keys: &'a KeyLog,
+}
+
+impl PlaintextSink for InnerSink<'_> {
+    fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], ctx: &mut StreamCtx) {
+        self.inner.handle_data(dir, ts, bytes, ctx, self.keys);
+    }
+    fn gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
+        self.inner.handle_gap(dir, len, ts, ctx, self.keys);
+    }
 }
 
 impl App {
@@ -104,12 +124,16 @@ impl App {
             App::Undecided(_) => None,
             App::Unknown => Some("unknown"),
             App::Dns(_) => Some("dns"),
-            App::Tls(_) => Some("tls"),
+            App::Tls(t) => match t.inner.protocol() {
+                Some("http1") => Some("tls/http1"),
+                Some("http2") => Some("tls/http2"),
+                _ => Some("tls"),
+            },
             App::Http1(_) => Some("http1"),
         }
     }
 
-    pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) {
+    pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx, keys: &KeyLog) {
         if data.is_empty() {
             return;
         }
@@ -145,21 +169,24 @@ impl App {
                             App::Undecided(d) => d,
                             _ => return,
                         };
-                        *self = App::start(decided, &d.cfg, "http");
+                        *self = App::start(decided, &d.cfg);
                         // Replay what each direction buffered, then this segment.
                         for j in [dir.reverse().index(), i] {
                             let buffered = std::mem::take(&mut d.buf[j]);
                             if !buffered.is_empty() {
-                                self.handle_data(Dir::from_index(j), d.buf_ts[j], &buffered, ctx);
+                                self.handle_data(Dir::from_index(j), d.buf_ts[j], &buffered, ctx, keys);
                             }
                         }
-                        self.handle_data(dir, ts, data, ctx);
+                        self.handle_data(dir, ts, data, ctx, keys);
                     }
                 }
             }
             App::Unknown => {}
             App::Dns(s) => s.handle_data(dir, ts, data, ctx),
-            App::Tls(t) => t.tls.handle_data(dir, ts, data, ctx),
+            App::Tls(t) => {
+                let TlsApp { tls, inner } = &mut **t;
+                tls.handle_data_decrypting(dir, ts, data, ctx, keys, &mut InnerSink { inner, keys });
+            }
             App::Http1(h) => {
                 // After a protocol switch (101) the rest is not HTTP/1: counted only, until
                 // the HTTP/2 dissector takes h2c.
@@ -168,7 +195,8 @@ impl App {
         }
     }
 
-    fn start(kind: Kind, cfg: &AppConfig, scheme: &str) -> App {
+    fn start(kind: Kind, cfg: &AppConfig) -> App {
+        let scheme = if cfg.in_tls { "https" } else { "http" };
         match kind {
             Kind::Http1 => App::Http1(Box::new(Http1Dissector::new(Http1Options {
                 scheme: scheme.to_string(),
@@ -177,12 +205,15 @@ impl App {
                 ..Http1Options::default()
             }))),
             Kind::Dns => App::Dns(Box::new(DnsTcpStream::new())),
-            Kind::Tls => App::Tls(Box::new(TlsApp { tls: TlsDissector::new() })),
+            Kind::Tls => App::Tls(Box::new(TlsApp {
+                tls: TlsDissector::new(),
+                inner: App::new(AppConfig { in_tls: true, ..cfg.clone() }),
+            })),
             Kind::NeedMore | Kind::Unknown => App::Unknown,
         }
     }
 
-    pub fn handle_gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
+    pub fn handle_gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx, keys: &KeyLog) {
         match self {
             App::Undecided(d) => {
                 // Bytes before a gap cannot be trusted to start a message.
@@ -190,12 +221,15 @@ impl App {
             }
             App::Unknown => {}
             App::Dns(s) => s.handle_gap(dir, len, ts, ctx),
-            App::Tls(t) => t.tls.handle_gap(dir, len, ts, ctx),
+            App::Tls(t) => {
+                let TlsApp { tls, inner } = &mut **t;
+                tls.handle_gap_decrypting(dir, len, ts, ctx, keys, &mut InnerSink { inner, keys });
+            }
             App::Http1(h) => h.handle_gap(dir, len, ts, ctx),
         }
     }
 
-    pub fn handle_close(&mut self, ts: Ts, ctx: &mut StreamCtx) {
+    pub fn handle_close(&mut self, ts: Ts, ctx: &mut StreamCtx, keys: &KeyLog) {
         match self {
             App::Undecided(d) => {
                 // A stream that ended before detection had enough bytes: try what there is.
@@ -210,7 +244,11 @@ impl App {
             }
             App::Unknown => {}
             App::Dns(s) => s.handle_close(ts, ctx),
-            App::Tls(t) => t.tls.handle_close(ts, ctx),
+            App::Tls(t) => {
+                let TlsApp { tls, inner } = &mut **t;
+                tls.handle_close_decrypting(ts, ctx, keys, &mut InnerSink { inner, keys });
+                inner.handle_close(ts, ctx, keys);
+            }
             App::Http1(h) => h.handle_close(ts, ctx),
         }
     }
@@ -227,6 +265,7 @@ impl App {
     pub fn take_exchanges(&mut self) -> Vec<HttpExchange> {
         match self {
             App::Http1(h) => h.exchanges().to_vec(),
+            App::Tls(t) => t.inner.take_exchanges(),
             _ => Vec::new(),
         }
     }
@@ -235,6 +274,7 @@ impl App {
     pub fn take_doh_messages(&mut self) -> Vec<(Dir, Ts, Vec<u8>)> {
         match self {
             App::Http1(h) => h.take_doh_messages().into_iter().map(|m| (m.dir, m.ts, m.bytes)).collect(),
+            App::Tls(t) => t.inner.take_doh_messages(),
             _ => Vec::new(),
         }
     }

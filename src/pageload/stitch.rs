@@ -23,7 +23,6 @@ pub const NO_DNS_NOTE: &str = "not observed: resolved from a cache or before the
 
 /// The report of a finished connection (DNS is linked later, by [`link_dns`]).
 pub fn connection_report(c: &mut TcpConn) -> Connection {
-    c.finish();
     let tls = c.app.tls_info();
     let http = c.app.take_exchanges();
     let mut warnings = std::mem::take(&mut c.ctx.warnings);

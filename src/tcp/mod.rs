@@ -26,6 +26,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 use crate::dissect::stream::{Dir, StreamCtx};
+use crate::decrypt::KeyLog;
 use crate::dissect::{App, AppConfig};
 use crate::net::{endpoint, TcpSegment};
 use crate::pageload::model::{TcpClose, TcpInfo, TcpOptions};
@@ -132,18 +133,19 @@ pub struct TcpConn {
 struct AppSink<'a> {
     app: &'a mut App,
     ctx: &'a mut StreamCtx,
+    keys: &'a KeyLog,
 }
 
 impl StreamSink for AppSink<'_> {
     fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8]) {
-        self.app.handle_data(dir, ts, bytes, self.ctx);
+        self.app.handle_data(dir, ts, bytes, self.ctx, self.keys);
     }
     fn gap(&mut self, dir: Dir, len: u64, ts: Ts) {
         self.ctx.warn(
             "gap",
             format!("{len} bytes {} never captured", dir_words(dir)),
         );
-        self.app.handle_gap(dir, len, ts, self.ctx);
+        self.app.handle_gap(dir, len, ts, self.ctx, self.keys);
     }
 }
 
@@ -201,6 +203,7 @@ impl TcpConn {
                 client_port: client.1,
                 server_authority: authority(server),
                 body_hash: cfg.body_hash,
+                in_tls: false,
             }),
             ctx: StreamCtx::new(),
         }
@@ -233,7 +236,7 @@ impl TcpConn {
     }
 
     /// Handles one segment travelling in `dir`.
-    pub fn handle_segment(&mut self, dir: Dir, ts: Ts, frame: u64, seg: &TcpSegment<'_>) {
+    pub fn handle_segment(&mut self, dir: Dir, ts: Ts, frame: u64, seg: &TcpSegment<'_>, keys: &KeyLog) {
         let d = dir.index();
         self.last_ts = ts;
         self.ctx.packet = frame;
@@ -312,10 +315,7 @@ impl TcpConn {
                     ack = fs;
                 }
             }
-            let mut sink = AppSink {
-                app: &mut self.app,
-                ctx: &mut self.ctx,
-            };
+            let mut sink = AppSink { app: &mut self.app, ctx: &mut self.ctx, keys };
             self.re[other].ack(ack, ts, &mut sink);
             if let Some(fs) = self.fin_seq[other] {
                 if !self.fin_acked[other] && SeqNum(seg.ack).diff(fs.add(1)) >= 0 {
@@ -341,10 +341,7 @@ impl TcpConn {
                 let asked = self.acks[other].is_some_and(|(a, _, dups, at)| {
                     dups >= 2 && a == data_seq.0 && ts.nanos().saturating_sub(at.nanos()) < 20_000_000
                 });
-                let mut sink = AppSink {
-                    app: &mut self.app,
-                    ctx: &mut self.ctx,
-                };
+                let mut sink = AppSink { app: &mut self.app, ctx: &mut self.ctx, keys };
                 let v = self.re[d].segment_after_dupacks(data_seq, seg.payload, ts, asked, &mut sink);
                 if v.retransmission {
                     self.count_retransmission(dir);
@@ -398,12 +395,12 @@ impl TcpConn {
         if f.rst() {
             self.begin_close("rst", dir, ts);
             self.push_step(arrow(dir, "RST"));
-            self.close(ts);
+            self.close(ts, keys);
         } else if self.fin_seq[0].is_some()
             && self.fin_seq[1].is_some()
             && self.state == State::Open
         {
-            self.close(ts);
+            self.close(ts, keys);
         }
     }
 
@@ -415,30 +412,27 @@ impl TcpConn {
     }
 
     /// No more data will flow: deliver what is buffered and tell the dissector.
-    fn close(&mut self, ts: Ts) {
+    fn close(&mut self, ts: Ts, keys: &KeyLog) {
         if self.state == State::Closed {
             return;
         }
         self.state = State::Closed;
         self.closed_ts = Some(ts);
-        self.flush(ts);
+        self.flush(ts, keys);
     }
 
-    fn flush(&mut self, ts: Ts) {
-        let mut sink = AppSink {
-            app: &mut self.app,
-            ctx: &mut self.ctx,
-        };
+    fn flush(&mut self, ts: Ts, keys: &KeyLog) {
+        let mut sink = AppSink { app: &mut self.app, ctx: &mut self.ctx, keys };
         self.re[0].flush(ts, &mut sink);
         self.re[1].flush(ts, &mut sink);
-        self.app.handle_close(ts, &mut self.ctx);
+        self.app.handle_close(ts, &mut self.ctx, keys);
     }
 
     /// Ends the connection for good (end of capture, expiry, eviction).
-    pub fn finish(&mut self) {
+    pub fn finish(&mut self, keys: &KeyLog) {
         if self.state == State::Open {
             let ts = self.last_ts;
-            self.flush(ts);
+            self.flush(ts, keys);
             self.state = State::Closed;
         }
         self.info.bytes.client = self.re[0].delivered_bytes();
@@ -529,6 +523,8 @@ pub struct FlowTable {
     /// Connections that ended, waiting to be collected by the pipeline.
     finished: Vec<TcpConn>,
     pub evicted: u64,
+    /// TLS session secrets, available to every connection.
+    keys: KeyLog,
 }
 
 impl FlowTable {
@@ -541,7 +537,17 @@ impl FlowTable {
             next_id: 1,
             finished: Vec::new(),
             evicted: 0,
+            keys: KeyLog::new(),
         }
+    }
+
+    /// Adds NSS key log text; connections decrypt with it from now on.
+    pub fn add_keylog_text(&mut self, text: &str) -> crate::decrypt::KeyLogStats {
+        self.keys.add_text(text)
+    }
+
+    pub fn keys(&self) -> &KeyLog {
+        &self.keys
     }
 
     pub fn live(&self) -> usize {
@@ -583,7 +589,7 @@ impl FlowTable {
         } else {
             Dir::ToClient
         };
-        conn.handle_segment(dir, ts, frame, seg);
+        conn.handle_segment(dir, ts, frame, seg, &self.keys);
     }
 
     fn open(
@@ -636,7 +642,7 @@ impl FlowTable {
 
     fn finish_slot(&mut self, slot: usize) {
         if let Some(mut c) = self.slab[slot].take() {
-            c.finish();
+            c.finish(&self.keys);
             self.finished.push(c);
             self.free.push(slot);
         }

@@ -222,6 +222,45 @@ impl TlsDissector {
         TlsDissector::default()
     }
 
+    /// As [`TlsDissector::handle_data`], decrypting with `keys` where they match this
+    /// session and handing the plaintext to `sink`. (STUB until decryption is wired in:
+    /// decrypts nothing yet.)
+    pub fn handle_data_decrypting(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        data: &[u8],
+        ctx: &mut StreamCtx,
+        _keys: &crate::decrypt::KeyLog,
+        _sink: &mut dyn crate::dissect::stream::PlaintextSink,
+    ) {
+        self.handle_data(dir, ts, data, ctx);
+    }
+
+    /// As [`TlsDissector::handle_gap`], telling `sink` when plaintext is lost. (STUB)
+    pub fn handle_gap_decrypting(
+        &mut self,
+        dir: Dir,
+        len: u64,
+        ts: Ts,
+        ctx: &mut StreamCtx,
+        _keys: &crate::decrypt::KeyLog,
+        _sink: &mut dyn crate::dissect::stream::PlaintextSink,
+    ) {
+        self.handle_gap(dir, len, ts, ctx);
+    }
+
+    /// As [`TlsDissector::handle_close`], flushing plaintext to `sink`. (STUB)
+    pub fn handle_close_decrypting(
+        &mut self,
+        ts: Ts,
+        ctx: &mut StreamCtx,
+        _keys: &crate::decrypt::KeyLog,
+        _sink: &mut dyn crate::dissect::stream::PlaintextSink,
+    ) {
+        self.handle_close(ts, ctx);
+    }
+
     /// The next bytes of one direction (see [`crate::dissect::stream`]).
     pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) {
         if data.is_empty() {
