@@ -12,13 +12,15 @@
 
 pub mod dns;
 pub mod http1;
+pub mod http2;
 pub mod stream;
 pub mod tls;
 
 use dns::{DnsMessage, DnsTcpStream};
-use http1::{Http1Dissector, Http1Options};
-use tls::TlsDissector;
+use http1::{Http1Dissector, Http1Options, SwitchProtocol};
+use http2::{Http2Dissector, Http2Options};
 use stream::{Dir, PlaintextSink, StreamCtx};
+use tls::TlsDissector;
 
 use crate::decrypt::KeyLog;
 use crate::pageload::model::{HttpExchange, TlsInfo};
@@ -33,6 +35,7 @@ enum Kind {
     Dns,
     Tls,
     Http1,
+    Http2,
     /// Not enough bytes to tell yet.
     NeedMore,
     Unknown,
@@ -44,6 +47,9 @@ fn detect(_dir: Dir, first: &[u8], ports: (u16, u16)) -> Kind {
     }
     if first.len() >= 6 && tls::looks_like_tls(first) {
         return Kind::Tls;
+    }
+    if http2::looks_like_http2(_dir, first) {
+        return Kind::Http2;
     }
     if http1::looks_like_http1(_dir, first) {
         return Kind::Http1;
@@ -83,7 +89,15 @@ pub enum App {
     Unknown,
     Dns(Box<DnsTcpStream>),
     Tls(Box<TlsApp>),
-    Http1(Box<Http1Dissector>),
+    Http1(Box<Http1App>),
+    Http2(Box<Http2Dissector>),
+}
+
+/// HTTP/1.x, and HTTP/2 after an `Upgrade: h2c` (RFC 7540 section 3.2).
+pub struct Http1App {
+    pub h1: Http1Dissector,
+    pub h2: Option<Http2Dissector>,
+    h2_opts: Http2Options,
 }
 
 /// TLS, and what its plaintext carries once decrypted.
@@ -129,11 +143,20 @@ impl App {
                 Some("http2") => Some("tls/http2"),
                 _ => Some("tls"),
             },
+            App::Http1(h) if h.h2.is_some() => Some("http1/h2c"),
             App::Http1(_) => Some("http1"),
+            App::Http2(_) => Some("http2"),
         }
     }
 
-    pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx, keys: &KeyLog) {
+    pub fn handle_data(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        data: &[u8],
+        ctx: &mut StreamCtx,
+        keys: &KeyLog,
+    ) {
         if data.is_empty() {
             return;
         }
@@ -174,7 +197,13 @@ impl App {
                         for j in [dir.reverse().index(), i] {
                             let buffered = std::mem::take(&mut d.buf[j]);
                             if !buffered.is_empty() {
-                                self.handle_data(Dir::from_index(j), d.buf_ts[j], &buffered, ctx, keys);
+                                self.handle_data(
+                                    Dir::from_index(j),
+                                    d.buf_ts[j],
+                                    &buffered,
+                                    ctx,
+                                    keys,
+                                );
                             }
                         }
                         self.handle_data(dir, ts, data, ctx, keys);
@@ -185,29 +214,47 @@ impl App {
             App::Dns(s) => s.handle_data(dir, ts, data, ctx),
             App::Tls(t) => {
                 let TlsApp { tls, inner } = &mut **t;
-                tls.handle_data_decrypting(dir, ts, data, ctx, keys, &mut InnerSink { inner, keys });
+                tls.handle_data_decrypting(
+                    dir,
+                    ts,
+                    data,
+                    ctx,
+                    keys,
+                    &mut InnerSink { inner, keys },
+                );
             }
-            App::Http1(h) => {
-                // After a protocol switch (101) the rest is not HTTP/1: counted only, until
-                // the HTTP/2 dissector takes h2c.
-                let _ = h.handle_data(dir, ts, data, ctx);
-            }
+            App::Http1(h) => h.handle_data(dir, ts, data, ctx),
+            App::Http2(h) => h.handle_data(dir, ts, data, ctx),
         }
     }
 
     fn start(kind: Kind, cfg: &AppConfig) -> App {
         let scheme = if cfg.in_tls { "https" } else { "http" };
         match kind {
-            Kind::Http1 => App::Http1(Box::new(Http1Dissector::new(Http1Options {
+            Kind::Http1 => App::Http1(Box::new(Http1App {
+                h1: Http1Dissector::new(Http1Options {
+                    scheme: scheme.to_string(),
+                    fallback_host: Some(cfg.server_authority.clone()),
+                    body_hash: cfg.body_hash,
+                    ..Http1Options::default()
+                }),
+                h2: None,
+                h2_opts: Http2Options {
+                    scheme: scheme.to_string(),
+                    authority: Some(cfg.server_authority.clone()),
+                },
+            })),
+            Kind::Http2 => App::Http2(Box::new(Http2Dissector::new(Http2Options {
                 scheme: scheme.to_string(),
-                fallback_host: Some(cfg.server_authority.clone()),
-                body_hash: cfg.body_hash,
-                ..Http1Options::default()
+                authority: Some(cfg.server_authority.clone()),
             }))),
             Kind::Dns => App::Dns(Box::new(DnsTcpStream::new())),
             Kind::Tls => App::Tls(Box::new(TlsApp {
                 tls: TlsDissector::new(),
-                inner: App::new(AppConfig { in_tls: true, ..cfg.clone() }),
+                inner: App::new(AppConfig {
+                    in_tls: true,
+                    ..cfg.clone()
+                }),
             })),
             Kind::NeedMore | Kind::Unknown => App::Unknown,
         }
@@ -225,7 +272,11 @@ impl App {
                 let TlsApp { tls, inner } = &mut **t;
                 tls.handle_gap_decrypting(dir, len, ts, ctx, keys, &mut InnerSink { inner, keys });
             }
-            App::Http1(h) => h.handle_gap(dir, len, ts, ctx),
+            App::Http1(h) => match &mut h.h2 {
+                Some(h2) if h.h1.is_switched(dir) => h2.handle_gap(dir, len, ts, ctx),
+                _ => h.h1.handle_gap(dir, len, ts, ctx),
+            },
+            App::Http2(h) => h.handle_gap(dir, len, ts, ctx),
         }
     }
 
@@ -234,8 +285,13 @@ impl App {
             App::Undecided(d) => {
                 // A stream that ended before detection had enough bytes: try what there is.
                 let ports = (d.cfg.server_port, d.cfg.client_port);
-                let kinds = [0, 1].map(|i| (!d.buf[i].is_empty()).then(|| detect(Dir::from_index(i), &d.buf[i], ports)));
-                if kinds.iter().all(|k| k.is_none() || *k == Some(Kind::NeedMore)) {
+                let kinds = [0, 1].map(|i| {
+                    (!d.buf[i].is_empty()).then(|| detect(Dir::from_index(i), &d.buf[i], ports))
+                });
+                if kinds
+                    .iter()
+                    .all(|k| k.is_none() || *k == Some(Kind::NeedMore))
+                {
                     if d.buf.iter().any(|b| !b.is_empty()) {
                         *self = App::Unknown;
                     }
@@ -249,7 +305,13 @@ impl App {
                 tls.handle_close_decrypting(ts, ctx, keys, &mut InnerSink { inner, keys });
                 inner.handle_close(ts, ctx, keys);
             }
-            App::Http1(h) => h.handle_close(ts, ctx),
+            App::Http1(h) => {
+                h.h1.handle_close(ts, ctx);
+                if let Some(h2) = &mut h.h2 {
+                    h2.handle_close(ts, ctx);
+                }
+            }
+            App::Http2(h) => h.handle_close(ts, ctx),
         }
     }
 
@@ -264,7 +326,19 @@ impl App {
     /// HTTP exchanges completed so far (all of them after `handle_close`).
     pub fn take_exchanges(&mut self) -> Vec<HttpExchange> {
         match self {
-            App::Http1(h) => h.exchanges().to_vec(),
+            App::Http1(h) => {
+                let mut v = h.h1.exchanges().to_vec();
+                if let Some(h2) = &mut h.h2 {
+                    v.extend(h2.take_finished());
+                    v.extend(h2.exchanges());
+                }
+                v
+            }
+            App::Http2(h) => {
+                let mut v = h.take_finished();
+                v.extend(h.exchanges());
+                v
+            }
             App::Tls(t) => t.inner.take_exchanges(),
             _ => Vec::new(),
         }
@@ -273,7 +347,26 @@ impl App {
     /// DNS messages carried in HTTP (DoH, RFC 8484), raw, with direction and time.
     pub fn take_doh_messages(&mut self) -> Vec<(Dir, Ts, Vec<u8>)> {
         match self {
-            App::Http1(h) => h.take_doh_messages().into_iter().map(|m| (m.dir, m.ts, m.bytes)).collect(),
+            App::Http1(h) => {
+                let mut v: Vec<_> =
+                    h.h1.take_doh_messages()
+                        .into_iter()
+                        .map(|m| (m.dir, m.ts, m.bytes))
+                        .collect();
+                if let Some(h2) = &mut h.h2 {
+                    v.extend(
+                        h2.take_doh_messages()
+                            .into_iter()
+                            .map(|m| (m.dir, m.ts, m.bytes)),
+                    );
+                }
+                v
+            }
+            App::Http2(h) => h
+                .take_doh_messages()
+                .into_iter()
+                .map(|m| (m.dir, m.ts, m.bytes))
+                .collect(),
             App::Tls(t) => t.inner.take_doh_messages(),
             _ => Vec::new(),
         }
@@ -282,8 +375,43 @@ impl App {
     /// DNS messages carried over TCP, with the direction and the time each was complete.
     pub fn take_dns_messages(&mut self) -> Vec<(Dir, Ts, DnsMessage)> {
         match self {
-            App::Dns(s) => s.take_messages().into_iter().filter_map(|m| m.message.ok().map(|msg| (m.dir, m.ts, msg))).collect(),
+            App::Dns(s) => s
+                .take_messages()
+                .into_iter()
+                .filter_map(|m| m.message.ok().map(|msg| (m.dir, m.ts, msg)))
+                .collect(),
             _ => Vec::new(),
+        }
+    }
+}
+
+impl Http1App {
+    fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) {
+        if let Some(h2) = &mut self.h2 {
+            if self.h1.is_switched(dir) {
+                h2.handle_data(dir, ts, data, ctx);
+                return;
+            }
+        }
+        let used = self.h1.handle_data(dir, ts, data, ctx).min(data.len());
+        if used == data.len() {
+            return;
+        }
+        // The direction switched protocols (101): h2c goes to HTTP/2, anything else
+        // (WebSocket, a CONNECT tunnel) is only counted.
+        if self.h2.is_none() {
+            if let Some(sw) = self.h1.switched() {
+                if sw.protocol == SwitchProtocol::H2c {
+                    let opts = self.h2_opts.clone();
+                    self.h2 = Some(match sw.request.clone() {
+                        Some(req) => Http2Dissector::new_after_upgrade(opts, req),
+                        None => Http2Dissector::new(opts),
+                    });
+                }
+            }
+        }
+        if let Some(h2) = &mut self.h2 {
+            h2.handle_data(dir, ts, &data[used..], ctx);
         }
     }
 }
