@@ -7,8 +7,8 @@
 pub mod time;
 
 pub mod capture;
-pub mod diff;
 pub mod decrypt;
+pub mod diff;
 pub mod dissect;
 pub mod link;
 pub mod net;

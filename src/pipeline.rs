@@ -49,7 +49,10 @@ pub struct Analyzer {
 
 impl Analyzer {
     pub fn new(cfg: AnalyzerConfig, path: &str, format: &str) -> Analyzer {
-        let tcp = TcpConfig { body_hash: cfg.body_hash, ..cfg.tcp };
+        let tcp = TcpConfig {
+            body_hash: cfg.body_hash,
+            ..cfg.tcp
+        };
         Analyzer {
             cfg,
             info: CaptureInfo {
@@ -305,9 +308,14 @@ impl Analyzer {
             }
             // DNS carried in HTTP (DoH).
             for (dir, ts, bytes) in c.app.take_doh_messages() {
-                let (src, dst) = if dir == crate::dissect::stream::Dir::ToServer { (c.client, c.server) } else { (c.server, c.client) };
+                let (src, dst) = if dir == crate::dissect::stream::Dir::ToServer {
+                    (c.client, c.server)
+                } else {
+                    (c.server, c.client)
+                };
                 if let Ok(msg) = crate::dissect::dns::parse_message(&bytes) {
-                    self.dns.handle_message(ts, c.ctx.packet, src, dst, "doh", &msg);
+                    self.dns
+                        .handle_message(ts, c.ctx.packet, src, dst, "doh", &msg);
                 }
             }
             let conn = stitch::connection_report(&mut c);

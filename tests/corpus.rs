@@ -41,12 +41,18 @@ fn mdns_probes_and_announcements_are_not_lookups() {
     let mut w = Vec::new();
     reader.for_each(&mut w, |ev| {
         let CaptureEvent::Packet(p) = ev else { return };
-        let Ok(f) = link::decode(p.link, p.data) else { return };
-        let Ok(ip) = net::parse_ip(f.proto, f.payload) else { return };
+        let Ok(f) = link::decode(p.link, p.data) else {
+            return;
+        };
+        let Ok(ip) = net::parse_ip(f.proto, f.payload) else {
+            return;
+        };
         if ip.proto != net::PROTO_UDP {
             return;
         }
-        let Some(u) = UdpDatagram::new_checked(ip.payload) else { return };
+        let Some(u) = UdpDatagram::new_checked(ip.payload) else {
+            return;
+        };
         if u.dst_port != 5353 {
             return;
         }
@@ -54,17 +60,27 @@ fn mdns_probes_and_announcements_are_not_lookups() {
         assert_eq!(ip.dst, "ff02::fb".parse::<IpAddr>().unwrap());
         if m.is_response() {
             announcements += 1;
-            assert!(m.questions.is_empty(), "an announcement answers no question");
+            assert!(
+                m.questions.is_empty(),
+                "an announcement answers no question"
+            );
         } else {
             probes += 1;
-            assert!(!m.authority.is_empty(), "a probe carries its proposed records");
+            assert!(
+                !m.authority.is_empty(),
+                "a probe carries its proposed records"
+            );
         }
         if !senders.contains(&ip.src) {
             senders.push(ip.src);
         }
     });
     assert!(probes >= 3 && announcements >= 2);
-    assert_eq!(senders.len(), 1, "every mDNS message comes from one host: {senders:?}");
+    assert_eq!(
+        senders.len(),
+        1,
+        "every mDNS message comes from one host: {senders:?}"
+    );
     let r = analyze(&path);
     assert!(r.dns.is_empty(), "mDNS is not reported as DNS lookups");
 }
@@ -87,11 +103,23 @@ fn pipelined_responses_pair_in_request_order() {
     assert_eq!(first.status, Some(404));
     let ttfb = first.ttfb_ms.unwrap();
     assert!((ttfb - 0.219).abs() < 0.01, "{ttfb}");
-    let fpcount = http.iter().position(|h| h.path.as_deref().is_some_and(|p| p.starts_with("/_vti_bin/fpcount.exe"))).unwrap();
+    let fpcount = http
+        .iter()
+        .position(|h| {
+            h.path
+                .as_deref()
+                .is_some_and(|p| p.starts_with("/_vti_bin/fpcount.exe"))
+        })
+        .unwrap();
     assert_eq!(fpcount, 6, "the seventh request of the batch");
-    assert!(http[fpcount].ttfb_ms.unwrap() > ttfb, "its response came later");
+    assert!(
+        http[fpcount].ttfb_ms.unwrap() > ttfb,
+        "its response came later"
+    );
     // Every request got exactly one response, in order.
-    assert!(http.iter().all(|h| h.status == Some(404) || h.status == Some(200)));
+    assert!(http
+        .iter()
+        .all(|h| h.status == Some(404) || h.status == Some(200)));
 }
 
 /// `http-keepalive-page.pcap` asks for `/favicon.ico` twice (streams 3 and 6). tshark's
@@ -101,16 +129,32 @@ fn pipelined_responses_pair_in_request_order() {
 #[test]
 fn both_favicon_requests_are_timed() {
     let path = corpus_or_skip!("http-keepalive-page.pcap");
-    let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path.with_extension("pcap.truth.json")).unwrap()).unwrap();
+    let truth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(path.with_extension("pcap.truth.json")).unwrap(),
+    )
+    .unwrap();
     let answered = truth["http"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|m| m["kind"] == "response" && m["response_for.uri"].as_str().is_some_and(|u| u.ends_with("/favicon.ico")))
+        .filter(|m| {
+            m["kind"] == "response"
+                && m["response_for.uri"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("/favicon.ico"))
+        })
         .count();
     assert_eq!(answered, 2, "tshark saw both favicon responses");
-    let timing: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path.with_extension("pcap.timing.json")).unwrap()).unwrap();
-    let timed = timing["http1"].as_array().unwrap().iter().filter(|h| h["uri"] == "/favicon.ico").count();
+    let timing: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(path.with_extension("pcap.timing.json")).unwrap(),
+    )
+    .unwrap();
+    let timed = timing["http1"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["uri"] == "/favicon.ico")
+        .count();
     assert_eq!(timed, 1, "tshark's timing file times only one");
     let r = analyze(&path);
     let ours: Vec<f64> = r
@@ -123,5 +167,8 @@ fn both_favicon_requests_are_timed() {
     assert_eq!(ours.len(), 2);
     // Both near tshark's reassembled http.time (76.171 ms and 117.467 ms), measured to
     // the response's first byte.
-    assert!((ours[0] - 76.1).abs() < 1.0 && (ours[1] - 117.4).abs() < 1.0, "{ours:?}");
+    assert!(
+        (ours[0] - 76.1).abs() < 1.0 && (ours[1] - 117.4).abs() < 1.0,
+        "{ours:?}"
+    );
 }

@@ -15,13 +15,13 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         .keylog
         .clone()
         .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(Into::into));
-    let keylog = match &keylog_path {
-        Some(k) => Some(
-            std::fs::read(k)
-                .map_err(|e| CliError::Usage(format!("cannot read key log {}: {e}", k.display())))?,
-        ),
-        None => None,
-    };
+    let keylog =
+        match &keylog_path {
+            Some(k) => Some(std::fs::read(k).map_err(|e| {
+                CliError::Usage(format!("cannot read key log {}: {e}", k.display()))
+            })?),
+            None => None,
+        };
     let input: Box<dyn io::Read + Send> = if a.capture == "-" {
         Box::new(io::stdin())
     } else {
@@ -54,7 +54,9 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
             "key log: {} of {} lines were not NSS key log lines and were skipped",
             ks.bad, ks.lines
         );
-        analyzer.warn(pagetrace::pageload::model::Warning::new(None, "keylog", msg));
+        analyzer.warn(pagetrace::pageload::model::Warning::new(
+            None, "keylog", msg,
+        ));
     }
     let report = analyzer.finish();
 

@@ -183,7 +183,8 @@ impl DnsLog {
         let mut out = Vec::new();
         for i in self.first_unemitted..self.txs.len() {
             let t = &self.txs[i];
-            let ready = t.response_ts.is_some() || now.nanos().saturating_sub(t.ts.nanos()) > STREAM_WAIT_NANOS;
+            let ready = t.response_ts.is_some()
+                || now.nanos().saturating_sub(t.ts.nanos()) > STREAM_WAIT_NANOS;
             if !self.emitted[i] && ready {
                 self.emitted[i] = true;
                 out.push(t.clone());

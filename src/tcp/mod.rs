@@ -25,8 +25,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
-use crate::dissect::stream::{Dir, StreamCtx};
 use crate::decrypt::KeyLog;
+use crate::dissect::stream::{Dir, StreamCtx};
 use crate::dissect::{App, AppConfig};
 use crate::net::{endpoint, TcpSegment};
 use crate::pageload::model::{TcpClose, TcpInfo, TcpOptions};
@@ -102,7 +102,11 @@ pub struct TcpConfig {
 
 impl Default for TcpConfig {
     fn default() -> TcpConfig {
-        TcpConfig { ooo_cap: DEFAULT_OOO_CAP, max_connections: MAX_CONNECTIONS, body_hash: false }
+        TcpConfig {
+            ooo_cap: DEFAULT_OOO_CAP,
+            max_connections: MAX_CONNECTIONS,
+            body_hash: false,
+        }
     }
 }
 
@@ -236,7 +240,14 @@ impl TcpConn {
     }
 
     /// Handles one segment travelling in `dir`.
-    pub fn handle_segment(&mut self, dir: Dir, ts: Ts, frame: u64, seg: &TcpSegment<'_>, keys: &KeyLog) {
+    pub fn handle_segment(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        frame: u64,
+        seg: &TcpSegment<'_>,
+        keys: &KeyLog,
+    ) {
         let d = dir.index();
         self.last_ts = ts;
         self.ctx.packet = frame;
@@ -315,7 +326,11 @@ impl TcpConn {
                     ack = fs;
                 }
             }
-            let mut sink = AppSink { app: &mut self.app, ctx: &mut self.ctx, keys };
+            let mut sink = AppSink {
+                app: &mut self.app,
+                ctx: &mut self.ctx,
+                keys,
+            };
             self.re[other].ack(ack, ts, &mut sink);
             if let Some(fs) = self.fin_seq[other] {
                 if !self.fin_acked[other] && SeqNum(seg.ack).diff(fs.add(1)) >= 0 {
@@ -339,10 +354,17 @@ impl TcpConn {
                 // Wireshark's fast retransmission: two or more duplicate ACKs asked for exactly
                 // this segment, the last of them less than 20 ms ago.
                 let asked = self.acks[other].is_some_and(|(a, _, dups, at)| {
-                    dups >= 2 && a == data_seq.0 && ts.nanos().saturating_sub(at.nanos()) < 20_000_000
+                    dups >= 2
+                        && a == data_seq.0
+                        && ts.nanos().saturating_sub(at.nanos()) < 20_000_000
                 });
-                let mut sink = AppSink { app: &mut self.app, ctx: &mut self.ctx, keys };
-                let v = self.re[d].segment_after_dupacks(data_seq, seg.payload, ts, asked, &mut sink);
+                let mut sink = AppSink {
+                    app: &mut self.app,
+                    ctx: &mut self.ctx,
+                    keys,
+                };
+                let v =
+                    self.re[d].segment_after_dupacks(data_seq, seg.payload, ts, asked, &mut sink);
                 if v.retransmission {
                     self.count_retransmission(dir);
                 }
@@ -422,7 +444,11 @@ impl TcpConn {
     }
 
     fn flush(&mut self, ts: Ts, keys: &KeyLog) {
-        let mut sink = AppSink { app: &mut self.app, ctx: &mut self.ctx, keys };
+        let mut sink = AppSink {
+            app: &mut self.app,
+            ctx: &mut self.ctx,
+            keys,
+        };
         self.re[0].flush(ts, &mut sink);
         self.re[1].flush(ts, &mut sink);
         self.app.handle_close(ts, &mut self.ctx, keys);
