@@ -1,5 +1,6 @@
 //! Renderers: pure functions from the typed report to any `io::Write`.
 
+pub mod explain;
 pub mod har;
 pub mod html;
 pub mod json;

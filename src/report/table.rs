@@ -12,6 +12,21 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use crate::pageload::model::{Connection, HttpExchange, Report, TcpInfo};
+use crate::report::explain::explain;
+
+/// Response headers explained under a request (Content-Type and Content-Length are on its line).
+const NOTABLE: &[&str] = &[
+    "strict-transport-security",
+    "alt-svc",
+    "content-encoding",
+    "cache-control",
+    "expires",
+    "etag",
+    "last-modified",
+    "connection",
+    "x-frame-options",
+    "upgrade",
+];
 use crate::time::Ts;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -289,25 +304,59 @@ fn write_connection<W: Write>(
             )?;
         }
         for a in &t.alerts {
-            writeln!(
-                out,
-                "{}   {} alert from {}: {}",
-                label(p, ""),
-                a.level,
-                a.from,
-                p.red(&a.description)
-            )?;
+            let line = match a.level.as_str() {
+                "encrypted" => p.dim(&format!(
+                    "encrypted alert from the {} (usually close_notify at the end)",
+                    a.from
+                )),
+                "fatal" => p.red(&format!(
+                    "fatal alert from the {}: {}",
+                    a.from, a.description
+                )),
+                l => format!("{l} alert from the {}: {}", a.from, a.description),
+            };
+            writeln!(out, "{}   {line}", label(p, ""))?;
         }
     }
 
-    // HTTP.
+    // HTTP, with the headers worth a word explained once per connection.
+    let mut explained: Vec<String> = Vec::new();
     for h in &c.http {
-        writeln!(
-            out,
-            "{} {}",
-            label(p, &h.version.replace("HTTP/", "HTTP")),
-            http_line(h, origin, p)
-        )?;
+        let version = if h.version == "HTTP/2" {
+            "HTTP/2"
+        } else {
+            "HTTP/1"
+        };
+        writeln!(out, "{} {}", label(p, version), http_line(h, origin, p))?;
+        let notable = h
+            .request_headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("upgrade-insecure-requests"))
+            .chain(
+                h.response_headers
+                    .iter()
+                    .filter(|(k, _)| NOTABLE.iter().any(|n| k.eq_ignore_ascii_case(n))),
+            );
+        for (k, v) in notable {
+            let key = k.to_ascii_lowercase();
+            if explained.contains(&key) || explained.len() >= 32 {
+                continue;
+            }
+            if let Some(meaning) = explain(k, v) {
+                let shown = if v.len() > 60 {
+                    format!("{}…", &v[..v.floor_char_boundary(60)])
+                } else {
+                    v.clone()
+                };
+                writeln!(
+                    out,
+                    "{}   {} — {meaning}",
+                    label(p, ""),
+                    p.dim(&format!("{key}: {shown}"))
+                )?;
+            }
+            explained.push(key);
+        }
     }
 
     // Data and anomalies.
