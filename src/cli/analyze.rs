@@ -1,7 +1,10 @@
 //! `pagetrace analyze`: read a capture, print the report.
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use pagetrace::capture::{CaptureEvent, CaptureReader};
 use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
@@ -22,13 +25,20 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
             })?),
             None => None,
         };
+    // A progress bar on standard error for files that take more than a moment, only on a
+    // terminal (never in pipes or CI logs).
+    let size = std::fs::metadata(&a.capture).map(|m| m.len()).unwrap_or(0);
+    let read_bytes = Arc::new(AtomicU64::new(0));
+    let progress = (a.capture != "-" && size > PROGRESS_MIN_BYTES && io::stderr().is_terminal())
+        .then(|| Progress::new(size, read_bytes.clone()));
     let input: Box<dyn io::Read + Send> = if a.capture == "-" {
         Box::new(io::stdin())
     } else {
-        Box::new(
-            File::open(&a.capture)
+        Box::new(Counting {
+            inner: File::open(&a.capture)
                 .map_err(|e| CliError::Usage(format!("cannot open {}: {e}", a.capture)))?,
-        )
+            count: read_bytes,
+        })
     };
     let mut reader =
         CaptureReader::new(input).map_err(|e| CliError::Usage(format!("{}: {e}", a.capture)))?;
@@ -41,10 +51,19 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         analyzer.add_keylog_text(&String::from_utf8_lossy(text));
     }
     let mut warnings = Vec::new();
+    let mut progress = progress;
     reader.for_each(&mut warnings, |ev| match ev {
-        CaptureEvent::Packet(p) => analyzer.handle_packet(&p),
+        CaptureEvent::Packet(p) => {
+            analyzer.handle_packet(&p);
+            if let Some(pr) = progress.as_mut() {
+                pr.tick(p.frame);
+            }
+        }
         CaptureEvent::Secrets { kind, data } => analyzer.handle_secrets(kind, data),
     });
+    if let Some(pr) = progress {
+        pr.done();
+    }
     for w in warnings {
         analyzer.warn(w);
     }
@@ -103,4 +122,75 @@ fn terminal_width() -> Option<u16> {
         .ok()
         .and_then(|c| c.parse().ok())
         .or(Some(120))
+}
+
+/// Files smaller than this are read before a progress bar would be seen.
+const PROGRESS_MIN_BYTES: u64 = 32 << 20;
+
+/// Counts the bytes read from the capture file, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// `reading 42% (430.1 MiB of 1.0 GiB), 1.2 GB/s` on standard error, redrawn in place.
+struct Progress {
+    size: u64,
+    read: Arc<AtomicU64>,
+    start: Instant,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(size: u64, read: Arc<AtomicU64>) -> Progress {
+        let now = Instant::now();
+        Progress {
+            size,
+            read,
+            start: now,
+            last: now,
+            shown: false,
+        }
+    }
+
+    fn tick(&mut self, frame: u64) {
+        if frame % 4096 != 0 {
+            return;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.last) < Duration::from_millis(200)
+            || now.duration_since(self.start) < Duration::from_millis(500)
+        {
+            return;
+        }
+        self.last = now;
+        self.shown = true;
+        let read = self.read.load(Ordering::Relaxed).min(self.size);
+        let pct = read * 100 / self.size.max(1);
+        let rate = read as f64 / now.duration_since(self.start).as_secs_f64() / 1e6;
+        let width = 30usize;
+        let filled = (pct as usize * width) / 100;
+        eprint!(
+            "\r  [{}{}] {pct:>3}% ({} of {}), {rate:.0} MB/s ",
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            table::fmt_bytes(read),
+            table::fmt_bytes(self.size)
+        );
+    }
+
+    fn done(self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
