@@ -163,7 +163,7 @@ impl Progress {
     }
 
     fn tick(&mut self, frame: u64) {
-        if frame % 4096 != 0 {
+        if !frame.is_multiple_of(4096) {
             return;
         }
         let now = Instant::now();

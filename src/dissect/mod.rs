@@ -291,11 +291,9 @@ impl App {
                 if kinds
                     .iter()
                     .all(|k| k.is_none() || *k == Some(Kind::NeedMore))
+                    && d.buf.iter().any(|b| !b.is_empty())
                 {
-                    if d.buf.iter().any(|b| !b.is_empty()) {
-                        *self = App::Unknown;
-                    }
-                    return;
+                    *self = App::Unknown;
                 }
             }
             App::Unknown => {}

@@ -344,7 +344,7 @@ fn write_connection<W: Write>(
             }
             if let Some(meaning) = explain(k, v) {
                 let shown = if v.len() > 60 {
-                    format!("{}…", &v[..v.floor_char_boundary(60)])
+                    format!("{}…", &v[..floor_char_boundary(v, 60)])
                 } else {
                     v.clone()
                 };
@@ -649,4 +649,13 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
         ]);
     }
     t
+}
+
+/// The largest char boundary of `s` at or below `at` (`str::floor_char_boundary` is newer
+/// than this crate's MSRV).
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    if at >= s.len() {
+        return s.len();
+    }
+    (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
 }

@@ -333,7 +333,7 @@ impl TcpConn {
             };
             self.re[other].ack(ack, ts, &mut sink);
             if let Some(fs) = self.fin_seq[other] {
-                if !self.fin_acked[other] && SeqNum(seg.ack).diff(fs.add(1)) >= 0 {
+                if !self.fin_acked[other] && SeqNum(seg.ack).diff(fs.plus(1)) >= 0 {
                     self.fin_acked[other] = true;
                     if f.fin() && self.fin_seq[d].is_none() {
                         self.push_step(arrow(dir, "FIN+ACK"));
@@ -345,7 +345,7 @@ impl TcpConn {
         }
 
         // Payload.
-        let data_seq = SeqNum(seg.seq).add(u32::from(f.syn()));
+        let data_seq = SeqNum(seg.seq).plus(u32::from(f.syn()));
         if !seg.payload.is_empty() {
             if self.state == State::Closed && !f.syn() {
                 // Data after the close: a retransmission or the tail of a RST race.
@@ -396,7 +396,7 @@ impl TcpConn {
 
         // Teardown.
         if f.fin() {
-            let fin_at = data_seq.add(seg.payload.len() as u32);
+            let fin_at = data_seq.plus(seg.payload.len() as u32);
             match self.fin_seq[d] {
                 None => {
                     self.fin_seq[d] = Some(fin_at);

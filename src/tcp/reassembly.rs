@@ -42,7 +42,7 @@ impl SeqNum {
         self.0.wrapping_sub(other.0) as i32 as i64
     }
 
-    pub fn add(self, n: u32) -> SeqNum {
+    pub fn plus(self, n: u32) -> SeqNum {
         SeqNum(self.0.wrapping_add(n))
     }
 
@@ -127,7 +127,7 @@ impl Reassembler {
     /// The SYN carried `isn`: data starts at `isn + 1`.
     pub fn set_isn(&mut self, isn: SeqNum) {
         if self.base.is_none() {
-            self.base = Some(isn.add(1));
+            self.base = Some(isn.plus(1));
         }
     }
 
@@ -150,13 +150,13 @@ impl Reassembler {
     /// Stream offset of a sequence number, relative to the next byte expected.
     fn offset_of(&self, seq: SeqNum) -> Option<i128> {
         let base = self.base?;
-        let next_seq = base.add(self.next as u32);
+        let next_seq = base.plus(self.next as u32);
         Some(self.next as i128 + seq.diff(next_seq) as i128)
     }
 
     /// The sequence number the next delivered byte will have.
     pub fn next_seq(&self) -> Option<SeqNum> {
-        self.base.map(|b| b.add(self.next as u32))
+        self.base.map(|b| b.plus(self.next as u32))
     }
 
     /// Handles one segment's payload (`seq` is the sequence number of its first byte; for a
@@ -564,7 +564,7 @@ mod tests {
             re.set_isn(SeqNum(isn));
             let mut c = Collect::default();
             for (k, &(a, b)) in segs.iter().enumerate() {
-                re.segment(SeqNum(isn).add(1 + a as u32), &data[a..b], Ts(k as i64), &mut c);
+                re.segment(SeqNum(isn).plus(1 + a as u32), &data[a..b], Ts(k as i64), &mut c);
             }
             re.flush(Ts(0), &mut c);
             prop_assert!(c.gaps.is_empty());

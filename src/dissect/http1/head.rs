@@ -532,7 +532,7 @@ pub fn looks_like_http1(dir: Dir, first_bytes: &[u8]) -> bool {
                 version.get(..n) == VERSION.get(..n)
                     && version
                         .get(VERSION.len()..)
-                        .map_or(true, |d| d.len() <= 1 && d.iter().all(u8::is_ascii_digit))
+                        .is_none_or(|d| d.len() <= 1 && d.iter().all(u8::is_ascii_digit))
             }
         }
     }

@@ -628,7 +628,7 @@ fn malformed_endless_header_line_is_bounded() {
 fn header_values_are_capped() {
     let mut r = Run::new();
     let mut req = b"GET / HTTP/1.1\r\nHost: h\r\nCookie: ".to_vec();
-    req.extend(std::iter::repeat(b'c').take(10_000));
+    req.extend(std::iter::repeat_n(b'c', 10_000));
     req.extend_from_slice(b"\r\n\r\n");
     r.feed(C, 0, &req);
     let a = r.ex(0);
@@ -1056,7 +1056,7 @@ fn feed_random_splits(r: &mut Run, dir: Dir, bytes: &[u8], seed: &mut u64) {
         let n = (rng(seed) % 64 + 1) as usize;
         let end = (pos + n).min(bytes.len());
         let _ = r.send(dir, 0, &bytes[pos..end]);
-        if rng(seed) % 16 == 0 {
+        if rng(seed).is_multiple_of(16) {
             r.gap(dir, 0, rng(seed) % 40);
         }
         pos = end;

@@ -891,7 +891,7 @@ impl Http2Dissector {
                 if head.has(flags::ACK) {
                     return;
                 }
-                if head.length % 6 != 0 {
+                if !head.length.is_multiple_of(6) {
                     self.malformed(
                         ctx,
                         dir,

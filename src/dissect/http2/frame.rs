@@ -166,7 +166,9 @@ impl FrameHead {
             FrameType::Priority => on_stream && self.length == 5,
             FrameType::RstStream => on_stream && self.length == 4,
             FrameType::Settings => {
-                !on_stream && self.length % 6 == 0 && (!self.has(flags::ACK) || self.length == 0)
+                !on_stream
+                    && self.length.is_multiple_of(6)
+                    && (!self.has(flags::ACK) || self.length == 0)
             }
             FrameType::Ping => !on_stream && self.length == 8,
             FrameType::GoAway => !on_stream && self.length >= 8,

@@ -880,7 +880,7 @@ fn random_bytes_splits_and_gaps_never_panic() {
         let mut d = Http2Dissector::new(opts());
         let mut ctx = StreamCtx::new();
         for _ in 0..(next() % 12) {
-            let dir = if next() % 2 == 0 { C } else { S };
+            let dir = if next().is_multiple_of(2) { C } else { S };
             let v: Vec<u8> = if round % 3 == 0 {
                 // Mutated real frames.
                 let mut v = base.clone();

@@ -75,7 +75,7 @@ impl<'a> Reader<'a> {
 
 /// A list of u16 values (cipher suites, groups, signature schemes, versions).
 fn u16_list(b: &[u8]) -> Option<Vec<u16>> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     Some(
@@ -276,7 +276,7 @@ pub fn parse_sslv2_client_hello(body: &[u8]) -> Result<ClientHello, ParseError> 
     let spec_len = r.u16().ok_or(ParseError::Truncated("cipher_spec_length"))? as usize;
     let sid_len = r.u16().ok_or(ParseError::Truncated("session_id_length"))? as usize;
     let chal_len = r.u16().ok_or(ParseError::Truncated("challenge_length"))? as usize;
-    if spec_len % 3 != 0 || sid_len > 32 || !(16..=32).contains(&chal_len) {
+    if !spec_len.is_multiple_of(3) || sid_len > 32 || !(16..=32).contains(&chal_len) {
         return Err(ParseError::Invalid("SSL 2.0 CLIENT-HELLO lengths"));
     }
     let specs = r

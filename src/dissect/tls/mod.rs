@@ -927,7 +927,7 @@ impl TlsDissector {
 /// with level warning(1) or fatal(2).
 fn plausible_clear_alerts(payload: &[u8]) -> bool {
     !payload.is_empty()
-        && payload.len() % 2 == 0
+        && payload.len().is_multiple_of(2)
         && payload.chunks_exact(2).all(|p| p[0] == 1 || p[0] == 2)
 }
 

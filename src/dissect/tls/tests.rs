@@ -1472,12 +1472,12 @@ fn random_bytes_and_random_chunking_never_panic() {
         while pos < data.len() {
             let n = 1 + (rng.next() % 700) as usize;
             let end = (pos + n).min(data.len());
-            let dir = if rng.next() % 2 == 0 {
+            let dir = if rng.next().is_multiple_of(2) {
                 Dir::ToServer
             } else {
                 Dir::ToClient
             };
-            if rng.next() % 17 == 0 {
+            if rng.next().is_multiple_of(17) {
                 d.handle_gap(dir, rng.next() % 3000, t(0), &mut ctx);
             }
             d.handle_data(dir, t(pos as i64), &data[pos..end], &mut ctx);
@@ -1492,7 +1492,7 @@ fn random_bytes_and_random_chunking_never_panic() {
         let body: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
         let _ = handshake::parse_client_hello(&body);
         let _ = handshake::parse_server_hello(&body);
-        let _ = handshake::parse_certificate_list(&body, rng.next() % 2 == 0, 4);
+        let _ = handshake::parse_certificate_list(&body, rng.next().is_multiple_of(2), 4);
         let _ = handshake::parse_server_key_exchange(&body, Some("DHE"));
         let _ = handshake::parse_sslv2_client_hello(&body);
         let _ = cert::summarize(&body, Some(t(0)), Some("a.example"), true);
