@@ -76,10 +76,16 @@ impl LiveConfig {
 #[derive(Debug)]
 pub enum LiveError {
     /// The process may not capture: not root and without the capabilities.
-    Permission { interface: String, message: String },
+    Permission {
+        interface: String,
+        message: String,
+    },
     NoSuchInterface(String),
     /// libpcap did not accept the filter; its message.
-    Filter { filter: String, message: String },
+    Filter {
+        filter: String,
+        message: String,
+    },
     /// Anything else libpcap or the system reported.
     Pcap(String),
 }
@@ -260,11 +266,10 @@ impl LiveCapture {
                 .dispatch(Some(want), |p| {
                     *frame += 1;
                     let h = p.header;
-                    let ts = Ts::from_parts(
-                        h.ts.tv_sec as i64,
-                        h.ts.tv_usec.max(0) as u64,
-                        resolution,
-                    );
+                    // time_t and suseconds_t are 32-bit on some targets.
+                    #[allow(clippy::unnecessary_cast)]
+                    let ts =
+                        Ts::from_parts(h.ts.tv_sec as i64, h.ts.tv_usec.max(0) as u64, resolution);
                     on_packet(&Packet {
                         frame: *frame,
                         ts,
@@ -273,7 +278,9 @@ impl LiveCapture {
                         orig_len: h.len,
                     });
                 })
-                .map_err(|e| LiveError::Pcap(format!("reading the capture: {}", pcap_message(&e))))?;
+                .map_err(|e| {
+                    LiveError::Pcap(format!("reading the capture: {}", pcap_message(&e)))
+                })?;
             if n == 0 {
                 break;
             }
@@ -388,7 +395,8 @@ impl<W: Write> PcapngWriter<W> {
         self.out.write_all(&kind.to_le_bytes())?;
         self.out.write_all(&(total as u32).to_le_bytes())?;
         self.out.write_all(body)?;
-        self.out.write_all(&[0u8; 3][..padded(body.len()) - body.len()])?;
+        self.out
+            .write_all(&[0u8; 3][..padded(body.len()) - body.len()])?;
         self.out.write_all(&(total as u32).to_le_bytes())?;
         self.bytes += total as u64;
         Ok(())
@@ -595,8 +603,20 @@ mod tests {
         assert_eq!(
             seen,
             vec![
-                (1, 1_700_000_000_123_456_789, a.to_vec(), 60, LinkType::Ethernet),
-                (2, 1_700_000_001_000_000_001, b.to_vec(), 8, LinkType::Ethernet),
+                (
+                    1,
+                    1_700_000_000_123_456_789,
+                    a.to_vec(),
+                    60,
+                    LinkType::Ethernet
+                ),
+                (
+                    2,
+                    1_700_000_001_000_000_001,
+                    b.to_vec(),
+                    8,
+                    LinkType::Ethernet
+                ),
             ]
         );
     }
@@ -628,7 +648,8 @@ mod tests {
     fn epb_is_cut_to_the_snaplen_and_padded() {
         let mut w = PcapngWriter::new(Vec::new(), 1, 4, "").unwrap();
         let start = w.bytes as usize;
-        w.write_packet(&packet(1, 5, &[1, 2, 3, 4, 5, 6], 6)).unwrap();
+        w.write_packet(&packet(1, 5, &[1, 2, 3, 4, 5, 6], 6))
+            .unwrap();
         let bytes = w.into_inner();
         let epb = &bytes[start..];
         assert_eq!(epb.len(), 36);
@@ -695,7 +716,12 @@ mod tests {
 
     #[test]
     fn missing_interface_is_named() {
-        let e = LiveCapture::open(&LiveConfig::new("pt-no-such-if0")).err().unwrap();
-        assert!(matches!(e, LiveError::NoSuchInterface(ref n) if n == "pt-no-such-if0"), "{e}");
+        let e = LiveCapture::open(&LiveConfig::new("pt-no-such-if0"))
+            .err()
+            .unwrap();
+        assert!(
+            matches!(e, LiveError::NoSuchInterface(ref n) if n == "pt-no-such-if0"),
+            "{e}"
+        );
     }
 }

@@ -1,19 +1,868 @@
-//! `pagetrace live`: capture from an interface (libpcap, behind the `live` feature).
-//! STUB: replaced by the live-capture work.
+//! `pagetrace live`: capture from an interface (libpcap, behind the `live` feature) and
+//! report each connection as it ends.
+//!
+//! The loop owns the wall clock, the signals and the output; the library's
+//! [`LiveCapture`](pagetrace::capture::live::LiveCapture) hands packets to the same
+//! `Analyzer` as `analyze`, so a connection reads the same live and from a file.
+//!
+//! - The capture is non-blocking and polled with a 200 ms timeout, so `--duration`,
+//!   `--count`, Ctrl-C and SIGTERM (the `ctrlc` crate, "termination" feature) end it on an
+//!   idle interface too. A second Ctrl-C exits at once (status 130).
+//! - Once a second of wall time with no packets, the analyzer's clock is advanced
+//!   (`Analyzer::tick`, half a second behind the wall clock so packets still in the kernel
+//!   ring are not overtaken) so closed and idle connections are reported on a quiet
+//!   interface.
+//! - Output: DNS transactions as they are answered (or given up on), connections as they
+//!   end. `--format jsonl` prints one JSON object per line, flushed; `"type"` tells them
+//!   apart: `"dns"` (a REPORT.md DNS transaction plus `"index"`, its number in this stream),
+//!   `"connection"` (a REPORT.md connection object, whose `"dns"` is that `index`), and one
+//!   last `"capture"` object (REPORT.md `capture` plus `"pcap"`: libpcap's received / dropped
+//!   counters, and `"end"`: why the capture stopped, `signal`, `duration`, `count` or
+//!   `error` when the interface failed mid-capture). `--format table` prints one line per
+//!   DNS transaction and per connection, then a summary and the statistics line.
+//! - At the end (signal, duration, count) the packets still buffered are read, open
+//!   connections are reported with close kind `open`, and the statistics line is printed:
+//!   on standard output for `table`, on standard error for `jsonl` (whose standard output
+//!   stays pure JSON lines).
+//! - `-w FILE` writes every packet to pcapng, and key log text as Decryption Secrets Blocks
+//!   where it was learnt, so `pagetrace analyze FILE` reports the same connections.
+//! - Memory: ended connections are dropped once printed; the DNS window kept for `"index"`
+//!   links holds the last 4,096 transactions (`DNS_WINDOW`).
 
-use clap::Args;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
 
 use super::CliError;
 
-#[derive(Args, Debug)]
-pub struct LiveArgs {
-    /// Interface to capture on (`any` for all).
-    #[arg(short = 'i', long)]
-    pub interface: Option<String>,
+/// What a build without the feature says.
+#[cfg(not(feature = "live"))]
+const INSTALL_HINT: &str =
+    "live capture is not in this build: install libpcap's development files \
+     (`apt-get install libpcap-dev`, or your distribution's libpcap-devel) and build with \
+     `cargo build --release --features live`";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LiveFormat {
+    /// One line per DNS transaction and per connection as it ends, then a summary.
+    Table,
+    /// One JSON object per line (`"type"`: `dns`, `connection`, and a final `capture`).
+    Jsonl,
 }
 
+#[derive(Args, Debug)]
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
+pub struct LiveArgs {
+    /// Interface to capture on (`any` for all interfaces, Linux cooked capture).
+    #[arg(
+        short = 'i',
+        long,
+        value_name = "IFACE",
+        required_unless_present = "list"
+    )]
+    pub interface: Option<String>,
+    /// List the interfaces that can be captured on, and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Capture filter in BPF (tcpdump) syntax, e.g. "tcp port 443 or port 53".
+    #[arg(short = 'f', long = "filter", value_name = "BPF")]
+    pub filter: Option<String>,
+    /// Bytes captured per packet (1 to 262144).
+    #[arg(long, value_name = "N", default_value_t = 262_144)]
+    pub snaplen: u32,
+    /// Kernel capture buffer: bytes, or with a suffix K, M, G (KiB, MiB, GiB).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub buffer_size: u32,
+    /// Do not put the interface in promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Also write every captured packet to FILE (pcapng, with the key log embedded).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Stop after SECS seconds (fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub duration: Option<f64>,
+    /// Stop after N packets.
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<u64>,
+    /// NSS key log (SSLKEYLOGFILE format), followed while it grows; defaults to $SSLKEYLOGFILE.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: LiveFormat,
+    /// Hash every HTTP response body (SHA-256 as transferred) into `body_sha256`.
+    #[arg(long)]
+    pub body_hash: bool,
+    /// Never colour the output (NO_COLOR in the environment does the same).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[cfg(not(feature = "live"))]
 pub fn run(_a: LiveArgs) -> Result<(), CliError> {
-    Err(CliError::Usage(
-        "live capture needs the `live` feature: install libpcap (apt-get install libpcap-dev) and build with `cargo build --release --features live`".into(),
-    ))
+    Err(CliError::Usage(INSTALL_HINT.into()))
+}
+
+#[cfg(feature = "live")]
+pub fn run(a: LiveArgs) -> Result<(), CliError> {
+    imp::run(a)
+}
+
+/// `65536`, `64K`, `64M`, `1G`, `64MiB` (binary multiples).
+fn parse_size(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 65536, 64M, 1G)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("`{s}`: unknown unit (use K, M or G)")),
+    };
+    let bytes = n
+        .checked_mul(mult)
+        .filter(|&b| (4096..=i32::MAX as u64).contains(&b))
+        .ok_or_else(|| format!("`{s}`: the buffer must be 4 KiB to 2 GiB"))?;
+    Ok(bytes as u32)
+}
+
+fn parse_secs(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
+#[cfg(feature = "live")]
+mod imp {
+    use std::collections::{HashSet, VecDeque};
+    use std::fs::File;
+    use std::io::{self, BufWriter, IsTerminal, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+    use serde::Serialize;
+
+    use pagetrace::capture::live::{
+        list_interfaces, KeylogFollower, LiveCapture, LiveConfig, LiveError, LiveStats,
+        PcapngWriter,
+    };
+    use pagetrace::capture::{Packet, MAX_PACKET};
+    use pagetrace::pageload::model::{CaptureInfo, Connection, DnsTransaction, Report};
+    use pagetrace::pageload::stitch;
+    use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+    use pagetrace::report::json;
+    use pagetrace::report::table::{fmt_bytes, fmt_ms, fmt_opt_ms, rel, Paint};
+    use pagetrace::time::Ts;
+
+    use super::{CliError, LiveArgs, LiveFormat};
+
+    /// Longest wait for packets before the loop looks at its clock and flags.
+    const POLL: Duration = Duration::from_millis(200);
+    /// How often the analyzer's clock is advanced without packets.
+    const TICK_EVERY: Duration = Duration::from_secs(1);
+    /// How far behind the wall clock the analyzer's clock is advanced: packets the kernel
+    /// still holds (at most libpcap's 100 ms read timeout) must not be overtaken.
+    const TICK_LAG_NANOS: i64 = 500_000_000;
+    /// How often the key log is looked at.
+    const KEYLOG_EVERY: Duration = Duration::from_millis(20);
+    /// How often the `-w` file is flushed to disk.
+    const FLUSH_EVERY: Duration = Duration::from_secs(1);
+    /// At the end, how long packets already captured may take to leave the kernel ring.
+    const DRAIN: Duration = Duration::from_millis(150);
+
+    pub fn run(a: LiveArgs) -> Result<(), CliError> {
+        if a.list {
+            return list();
+        }
+        let Some(iface) = a.interface.clone() else {
+            return Err(CliError::Usage("-i IFACE is required (or --list)".into()));
+        };
+        if a.snaplen == 0 || a.snaplen > MAX_PACKET {
+            return Err(CliError::Usage(format!(
+                "--snaplen must be 1 to {MAX_PACKET}, not {}",
+                a.snaplen
+            )));
+        }
+        if a.count == Some(0) {
+            return Err(CliError::Usage("--count must be at least 1".into()));
+        }
+        let keylog_path = a.keylog.clone().or_else(|| {
+            std::env::var_os("SSLKEYLOGFILE")
+                .filter(|v| !v.is_empty())
+                .map(Into::into)
+        });
+        let mut keylog = match &keylog_path {
+            Some(p) => {
+                let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+                if dir.is_some_and(|d| !d.is_dir()) {
+                    return Err(CliError::Usage(format!(
+                        "key log {}: no such directory",
+                        p.display()
+                    )));
+                }
+                if p.is_dir() {
+                    return Err(CliError::Usage(format!(
+                        "key log {} is a directory",
+                        p.display()
+                    )));
+                }
+                if !p.exists() {
+                    eprintln!(
+                        "pagetrace: key log {} does not exist yet; it is read when it appears",
+                        p.display()
+                    );
+                }
+                Some(KeylogFollower::new(p))
+            }
+            None => None,
+        };
+
+        let cfg = LiveConfig {
+            interface: iface.clone(),
+            filter: a.filter.clone(),
+            snaplen: a.snaplen,
+            buffer_size: a.buffer_size,
+            promisc: !a.no_promisc,
+        };
+        let mut cap = LiveCapture::open(&cfg).map_err(|e| CliError::Usage(e.to_string()))?;
+
+        let mut writer = match &a.write {
+            Some(p) => {
+                let f = File::create(p)
+                    .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", p.display())))?;
+                let w = PcapngWriter::new(
+                    BufWriter::with_capacity(1 << 20, f),
+                    cap.dlt(),
+                    cap.snaplen(),
+                    &iface,
+                )
+                .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", p.display())))?;
+                Some(w)
+            }
+            None => None,
+        };
+
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let stop = stop.clone();
+            ctrlc::set_handler(move || {
+                if stop.swap(true, Ordering::SeqCst) {
+                    // A second Ctrl-C: the user does not want to wait.
+                    std::process::exit(130);
+                }
+            })
+            .map_err(|e| CliError::Usage(format!("cannot handle signals: {e}")))?;
+        }
+
+        eprintln!(
+            "pagetrace: capturing on {} ({}), snaplen {}, buffer {}{}{}; Ctrl-C ends the capture",
+            iface,
+            cap.link().name(),
+            cap.snaplen(),
+            fmt_bytes(a.buffer_size as u64),
+            a.filter
+                .as_deref()
+                .map(|f| format!(", filter \"{f}\""))
+                .unwrap_or_default(),
+            a.write
+                .as_deref()
+                .map(|p| format!(", writing {}", p.display()))
+                .unwrap_or_default(),
+        );
+
+        let color = a.format == LiveFormat::Table
+            && io::stdout().is_terminal()
+            && !a.no_color
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let mut out = Output::new(io::stdout().lock(), a.format, Paint(color));
+        let mut analyzer = Analyzer::new(
+            AnalyzerConfig {
+                body_hash: a.body_hash,
+                ..AnalyzerConfig::default()
+            },
+            &iface,
+            "live",
+        );
+        let mut write_error: Option<io::Error> = None;
+
+        let start = Instant::now();
+        let deadline = a.duration.map(|d| start + Duration::from_secs_f64(d));
+        let mut last_tick = start;
+        let mut last_keylog: Option<Instant> = None;
+        let mut last_flush = start;
+        let mut seen_since_tick = false;
+        let mut end = "signal";
+        let mut out_error: Option<io::Error> = None;
+
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                end = "duration";
+                break;
+            }
+            if a.count.is_some_and(|c| cap.packets() >= c) {
+                end = "count";
+                break;
+            }
+            let wait = deadline.map_or(POLL, |d| POLL.min(d.saturating_duration_since(now)));
+            if let Err(e) = cap.wait(wait) {
+                eprintln!("pagetrace: {e}; capture ended");
+                end = "error";
+                break;
+            }
+
+            if last_keylog.is_none_or(|t| t.elapsed() >= KEYLOG_EVERY) {
+                last_keylog = Some(Instant::now());
+                follow_keylog(&mut keylog, &mut analyzer, &mut writer, &mut write_error);
+            }
+            let max = a
+                .count
+                .map_or(u64::MAX, |c| c.saturating_sub(cap.packets()));
+            let n = match read(
+                &mut cap,
+                max,
+                &mut analyzer,
+                &mut writer,
+                &mut write_error,
+                &mut out,
+            ) {
+                Ok(n) => n,
+                Err(e) => {
+                    // The interface went away, or the like: report what was seen.
+                    eprintln!("pagetrace: {e}; capture ended");
+                    end = "error";
+                    break;
+                }
+            };
+            seen_since_tick |= n > 0;
+
+            if last_tick.elapsed() >= TICK_EVERY {
+                last_tick = Instant::now();
+                if !seen_since_tick {
+                    analyzer.tick(Ts(wall_nanos().saturating_sub(TICK_LAG_NANOS)));
+                }
+                seen_since_tick = false;
+            }
+            if last_flush.elapsed() >= FLUSH_EVERY {
+                last_flush = Instant::now();
+                flush_writer(&mut writer, &mut write_error);
+            }
+            if let Err(e) = out.stream(&mut analyzer) {
+                out_error = Some(e);
+                break;
+            }
+        }
+
+        // The end: what the kernel still holds, the last keys, then everything still open.
+        if out_error.is_none() && end != "count" && end != "error" {
+            let until = Instant::now() + DRAIN;
+            loop {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                let max = a
+                    .count
+                    .map_or(u64::MAX, |c| c.saturating_sub(cap.packets()));
+                if max == 0 || cap.wait(left).is_err() {
+                    break;
+                }
+                if let Err(e) = read(
+                    &mut cap,
+                    max,
+                    &mut analyzer,
+                    &mut writer,
+                    &mut write_error,
+                    &mut out,
+                ) {
+                    eprintln!("pagetrace: {e}");
+                    break;
+                }
+            }
+        }
+        let stats = cap.stats().ok();
+        follow_keylog(&mut keylog, &mut analyzer, &mut writer, &mut write_error);
+        flush_writer(&mut writer, &mut write_error);
+        if let Some(e) = out_error {
+            return Err(CliError::Io(e));
+        }
+        out.stream(&mut analyzer)?;
+        let report = analyzer.finish();
+        let keylog_dropped = keylog.as_ref().map_or(0, |k| k.dropped_lines);
+        out.finish(report, stats, end, &iface)?;
+        if keylog_dropped > 0 {
+            eprintln!("pagetrace: {keylog_dropped} key log lines longer than 64 KiB were ignored");
+        }
+        if let (Some(e), Some(p)) = (write_error, &a.write) {
+            eprintln!(
+                "pagetrace: writing {} failed ({e}); the file stops where the error happened",
+                p.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Reads what the kernel holds: each packet to the `-w` file and the analyzer.
+    fn read(
+        cap: &mut LiveCapture,
+        max: u64,
+        analyzer: &mut Analyzer,
+        writer: &mut Option<PcapngWriter<BufWriter<File>>>,
+        write_error: &mut Option<io::Error>,
+        out: &mut Output<impl Write>,
+    ) -> Result<u64, LiveError> {
+        cap.read_available(max, |p: &Packet<'_>| {
+            if let Some(w) = writer {
+                if let Err(e) = w.write_packet(p) {
+                    *write_error = Some(e);
+                    *writer = None;
+                }
+            }
+            out.first_ts.get_or_insert(p.ts);
+            analyzer.handle_packet(p);
+        })
+    }
+
+    fn follow_keylog(
+        keylog: &mut Option<KeylogFollower>,
+        analyzer: &mut Analyzer,
+        writer: &mut Option<PcapngWriter<BufWriter<File>>>,
+        write_error: &mut Option<io::Error>,
+    ) {
+        let Some(k) = keylog else { return };
+        match k.poll() {
+            Ok(Some(text)) => {
+                analyzer.add_keylog_text(&text);
+                if let Some(w) = writer {
+                    if let Err(e) = w.write_keylog(text.as_bytes()) {
+                        *write_error = Some(e);
+                        *writer = None;
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!(
+                    "pagetrace: key log {}: {e}; no longer followed",
+                    k.path().display()
+                );
+                *keylog = None;
+            }
+        }
+    }
+
+    fn flush_writer(
+        writer: &mut Option<PcapngWriter<BufWriter<File>>>,
+        write_error: &mut Option<io::Error>,
+    ) {
+        if let Some(w) = writer {
+            if let Err(e) = w.flush() {
+                *write_error = Some(e);
+                *writer = None;
+            }
+        }
+    }
+
+    fn wall_nanos() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
+    }
+
+    fn list() -> Result<(), CliError> {
+        let ifaces = list_interfaces().map_err(|e| CliError::Usage(e.to_string()))?;
+        let mut out = io::stdout().lock();
+        for (n, i) in ifaces.iter().enumerate() {
+            let mut flags = Vec::new();
+            for (on, name) in [
+                (i.up, "up"),
+                (i.running, "running"),
+                (i.loopback, "loopback"),
+                (i.wireless, "wireless"),
+            ] {
+                if on {
+                    flags.push(name);
+                }
+            }
+            let addrs: Vec<String> = i.addresses.iter().map(|a| a.to_string()).collect();
+            writeln!(
+                out,
+                "{}. {}{} [{}]{}",
+                n + 1,
+                i.name,
+                i.description
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default(),
+                flags.join(", "),
+                if addrs.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", addrs.join(", "))
+                }
+            )?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Most DNS transactions remembered for `"index"` links and end-of-capture bookkeeping.
+    pub const DNS_WINDOW: usize = 4096;
+    const DNS_KEYS: usize = 65_536;
+
+    #[derive(Serialize)]
+    struct DnsLine<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        index: u64,
+        #[serde(flatten)]
+        dns: &'a DnsTransaction,
+    }
+
+    #[derive(Serialize)]
+    struct ConnectionLine<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        #[serde(flatten)]
+        connection: &'a Connection,
+    }
+
+    #[derive(Serialize)]
+    struct CaptureLine<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        #[serde(flatten)]
+        capture: &'a CaptureInfo,
+        pcap: Option<LiveStats>,
+        end: &'a str,
+    }
+
+    /// The streamed output and the little it must remember.
+    struct Output<W: Write> {
+        out: W,
+        format: LiveFormat,
+        paint: Paint,
+        first_ts: Option<Ts>,
+        /// The last DNS transactions printed, the first being number `window_base`.
+        window: VecDeque<DnsTransaction>,
+        window_base: u64,
+        dns_printed: u64,
+        connections_printed: u64,
+        /// (query time, first frame) of the DNS transactions printed recently.
+        keys: HashSet<(i64, Option<u64>)>,
+        key_order: VecDeque<(i64, Option<u64>)>,
+    }
+
+    fn dns_key(t: &DnsTransaction) -> (i64, Option<u64>) {
+        (t.ts.nanos(), t.query_packet.or(t.response_packet))
+    }
+
+    impl<W: Write> Output<W> {
+        fn new(out: W, format: LiveFormat, paint: Paint) -> Output<W> {
+            Output {
+                out,
+                format,
+                paint,
+                first_ts: None,
+                window: VecDeque::new(),
+                window_base: 0,
+                dns_printed: 0,
+                connections_printed: 0,
+                keys: HashSet::new(),
+                key_order: VecDeque::new(),
+            }
+        }
+
+        /// Prints what the analyzer has finished: DNS first, so a connection's lookup is
+        /// always printed before it.
+        fn stream(&mut self, analyzer: &mut Analyzer) -> io::Result<()> {
+            let conns = analyzer.take_finished();
+            let dns = analyzer.take_ready_dns();
+            if conns.is_empty() && dns.is_empty() {
+                return Ok(());
+            }
+            for t in dns {
+                self.dns(t)?;
+            }
+            for c in conns {
+                self.connection(c)?;
+            }
+            self.out.flush()
+        }
+
+        fn dns(&mut self, t: DnsTransaction) -> io::Result<()> {
+            let index = self.dns_printed;
+            self.dns_printed += 1;
+            match self.format {
+                LiveFormat::Jsonl => json::write_line(
+                    &mut self.out,
+                    &DnsLine {
+                        kind: "dns",
+                        index,
+                        dns: &t,
+                    },
+                )?,
+                LiveFormat::Table => self.dns_row(&t)?,
+            }
+            let key = dns_key(&t);
+            if self.keys.insert(key) {
+                self.key_order.push_back(key);
+                if self.key_order.len() > DNS_KEYS {
+                    if let Some(old) = self.key_order.pop_front() {
+                        self.keys.remove(&old);
+                    }
+                }
+            }
+            self.window.push_back(t);
+            if self.window.len() > DNS_WINDOW {
+                self.window.pop_front();
+                self.window_base += 1;
+            }
+            Ok(())
+        }
+
+        fn connection(&mut self, mut c: Connection) -> io::Result<()> {
+            // The analyzer's `dns` indexes its own log; in the stream it is the `index` of
+            // the DNS line, found by the same rule among the lookups printed.
+            if c.dns.is_some() {
+                let mut probe = c.clone();
+                probe.dns = None;
+                stitch::link_dns(
+                    std::slice::from_mut(&mut probe),
+                    self.window.make_contiguous(),
+                    self.first_ts,
+                );
+                c.dns = probe.dns.map(|i| (self.window_base + i as u64) as usize);
+            }
+            self.connections_printed += 1;
+            match self.format {
+                LiveFormat::Jsonl => json::write_line(
+                    &mut self.out,
+                    &ConnectionLine {
+                        kind: "connection",
+                        connection: &c,
+                    },
+                ),
+                LiveFormat::Table => self.connection_row(&c),
+            }
+        }
+
+        fn dns_row(&mut self, t: &DnsTransaction) -> io::Result<()> {
+            let p = self.paint;
+            let q = t
+                .questions
+                .first()
+                .map(|q| format!("{} {}", q.name, q.qtype))
+                .unwrap_or_else(|| "–".into());
+            let answers: Vec<String> = t
+                .answers
+                .iter()
+                .map(|a| format!("{} {}", a.rtype, a.data))
+                .collect();
+            let result = match (&t.rcode, answers.is_empty()) {
+                (None, _) => p.red("no answer"),
+                (Some(r), true) => r.clone(),
+                (Some(r), false) if r == "NOERROR" => answers.join(", "),
+                (Some(r), false) => format!("{r} {}", answers.join(", ")),
+            };
+            writeln!(
+                self.out,
+                "{}  {}  {} → {}  {}  {} → {} ({})",
+                rel(Some(t.ts), self.first_ts),
+                p.cyan("DNS "),
+                p.bold(&q),
+                result,
+                fmt_opt_ms(t.latency_ms),
+                t.client,
+                t.server,
+                t.transport
+            )
+        }
+
+        fn connection_row(&mut self, c: &Connection) -> io::Result<()> {
+            let p = self.paint;
+            let start = c
+                .tcp
+                .syn_ts
+                .or_else(|| c.http.first().and_then(|h| h.request_ts))
+                .or(c.tcp.close.ts);
+            let mut parts = vec![format!("{} → {}", c.client, c.server)];
+            if let Some(h) = &c.hostname {
+                parts.push(p.bold(h));
+            }
+            let proto = match (&c.tls, c.app_protocol.as_deref()) {
+                (Some(t), _) => format!(
+                    "{}{}",
+                    t.version.as_deref().unwrap_or("TLS"),
+                    t.alpn
+                        .as_deref()
+                        .map(|a| format!(" {a}"))
+                        .unwrap_or_default()
+                ),
+                (None, Some(a)) => a.to_string(),
+                (None, None) => "–".into(),
+            };
+            parts.push(proto);
+            parts.push(format!("TCP {}", fmt_opt_ms(c.tcp.handshake_ms)));
+            if let Some(t) = &c.tls {
+                parts.push(format!("TLS {}", fmt_opt_ms(t.handshake_ms)));
+            }
+            if let Some(h) = c.http.first() {
+                let status = match h.status {
+                    Some(s) if s >= 400 => p.red(&s.to_string()),
+                    Some(s) if s >= 300 => p.yellow(&s.to_string()),
+                    Some(s) => p.green(&s.to_string()),
+                    None => p.dim("no response"),
+                };
+                let more = if c.http.len() > 1 {
+                    format!(" (+{} more)", c.http.len() - 1)
+                } else {
+                    String::new()
+                };
+                parts.push(format!(
+                    "{} {} → {status}{more}",
+                    h.method.as_deref().unwrap_or("?"),
+                    h.path.as_deref().unwrap_or("?")
+                ));
+            }
+            parts.push(format!(
+                "↑{} ↓{}",
+                fmt_bytes(c.tcp.bytes.client),
+                fmt_bytes(c.tcp.bytes.server)
+            ));
+            let close = &c.tcp.close;
+            parts.push(match (close.kind.as_str(), close.initiator.as_deref()) {
+                ("open", _) => p.dim("open"),
+                ("rst", who) => p.red(&format!("rst by {}", who.unwrap_or("?"))),
+                (k, Some(who)) => format!("{k} by {who}"),
+                (k, None) => k.to_string(),
+            });
+            if let Some(t) = c.timeline.total_ms {
+                parts.push(format!("total {}", fmt_ms(t)));
+            }
+            writeln!(
+                self.out,
+                "{}  {}  {}",
+                rel(start, self.first_ts),
+                p.bold(&format!("#{:<3}", c.id)),
+                parts.join("  ")
+            )
+        }
+
+        /// The end: DNS not yet printed, the connections still open, the capture summary and
+        /// the statistics line.
+        fn finish(
+            &mut self,
+            report: Report,
+            stats: Option<LiveStats>,
+            end: &str,
+            iface: &str,
+        ) -> io::Result<()> {
+            let Report {
+                capture,
+                dns,
+                connections,
+                ..
+            } = report;
+            // A transaction printed long ago has left `keys`; it is older than every key kept.
+            let oldest = if self.key_order.len() < DNS_KEYS {
+                i64::MIN
+            } else {
+                self.key_order.iter().map(|k| k.0).min().unwrap_or(i64::MIN)
+            };
+            for t in dns {
+                if !self.keys.contains(&dns_key(&t)) && t.ts.nanos() >= oldest {
+                    self.dns(t)?;
+                }
+            }
+            for c in connections {
+                self.connection(c)?;
+            }
+            let drops = stats.map_or(0, |s| s.dropped_by_kernel + s.dropped_by_interface);
+            let stats_line = match stats {
+                Some(s) => format!(
+                    "pagetrace: {} packets captured on {iface}: libpcap received {}, dropped {} by the kernel, {} by the interface{}",
+                    capture.packets,
+                    s.received,
+                    s.dropped_by_kernel,
+                    s.dropped_by_interface,
+                    if drops > 0 {
+                        " (the report misses those packets: a larger --buffer-size or a narrower -f filter helps)"
+                    } else {
+                        ""
+                    }
+                ),
+                None => format!(
+                    "pagetrace: {} packets captured on {iface}: libpcap gave no statistics",
+                    capture.packets
+                ),
+            };
+            match self.format {
+                LiveFormat::Jsonl => {
+                    json::write_line(
+                        &mut self.out,
+                        &CaptureLine {
+                            kind: "capture",
+                            capture: &capture,
+                            pcap: stats,
+                            end,
+                        },
+                    )?;
+                    eprintln!("{stats_line}");
+                }
+                LiveFormat::Table => {
+                    let p = self.paint;
+                    writeln!(
+                        self.out,
+                        "{}: {} packets, {}, {} connections, {} DNS transactions{}",
+                        p.bold("Capture ended"),
+                        capture.packets,
+                        fmt_bytes(capture.bytes),
+                        self.connections_printed,
+                        self.dns_printed,
+                        match (capture.first_ts, capture.last_ts) {
+                            (Some(a), Some(b)) => format!(", spanning {}", fmt_ms(b.ms_since(a))),
+                            _ => String::new(),
+                        }
+                    )?;
+                    let w = &capture.warnings;
+                    let total = w.len() as u64 + capture.stats.warnings_suppressed;
+                    if total > 0 {
+                        writeln!(
+                            self.out,
+                            "{}",
+                            p.yellow(&format!("Capture warnings ({total})"))
+                        )?;
+                        for x in w.iter().take(10) {
+                            let at = x
+                                .packet
+                                .map(|n| format!("packet {n}: "))
+                                .unwrap_or_default();
+                            writeln!(self.out, "  {at}{} ({})", x.message, x.kind)?;
+                        }
+                        if total > 10 {
+                            writeln!(self.out, "  … {} more in --format jsonl", total - 10)?;
+                        }
+                    }
+                    let line = if drops > 0 {
+                        p.red(&stats_line)
+                    } else {
+                        stats_line
+                    };
+                    writeln!(self.out, "{line}")?;
+                }
+            }
+            self.out.flush()
+        }
+    }
 }

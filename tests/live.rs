@@ -1,0 +1,1144 @@
+//! `pagetrace live` against real traffic: network namespaces this file creates and removes
+//! (a veth pair, addresses in 10.200.N.0/24 and fd00:200:N::/64 only), real servers
+//! (python3's http.server, dnsmasq when installed), real clients (curl), and the binary
+//! capturing on the client's interface. Run as root:
+//!
+//! ```text
+//! cargo test --features live --test live
+//! ```
+//!
+//! Every test skips (with a message) when not root or when `ip`, `curl` or `python3` is
+//! missing. Every client and server has a time limit; the load test is bounded in
+//! connections and in time (`PAGETRACE_LOAD_CONNS`, `PAGETRACE_LOAD_SECS` raise it for
+//! measurements).
+#![cfg(feature = "live")]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use pagetrace::capture::{CaptureEvent, CaptureReader};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pagetrace");
+
+// ------------------------------------------------------------------------------------------
+// Environment
+// ------------------------------------------------------------------------------------------
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Why this machine cannot run the live tests, if it cannot.
+fn unavailable(tools: &[&str]) -> Option<String> {
+    if !is_root() {
+        return Some("not root (capturing and network namespaces need root)".into());
+    }
+    for t in tools {
+        if !have(t) {
+            return Some(format!("`{t}` is not installed"));
+        }
+    }
+    None
+}
+
+macro_rules! require {
+    ($($tool:expr),*) => {
+        if let Some(why) = unavailable(&[$($tool),*]) {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+}
+
+fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{cmd:?}: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn ip(args: &[&str]) -> Result<String, String> {
+    run(Command::new("ip").args(args))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pagetrace-live-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A background process, killed and reaped when dropped.
+struct Bg(Child);
+
+impl Drop for Bg {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Two namespaces joined by a veth pair
+// ------------------------------------------------------------------------------------------
+
+/// netns "client" 10.200.N.1 / fd00:200:N::1 (eth0) -- veth -- netns "server" 10.200.N.2 /
+/// fd00:200:N::2 (eth0). Removed, with the client's /etc/netns files, when dropped.
+struct Net {
+    client: String,
+    server: String,
+    n: u8,
+    v6: bool,
+}
+
+impl Net {
+    fn new(n: u8) -> Result<Net, String> {
+        let pid = std::process::id();
+        let net = Net {
+            client: format!("ptl{pid}c{n}"),
+            server: format!("ptl{pid}s{n}"),
+            n,
+            v6: false,
+        };
+        ip(&["netns", "add", &net.client])?;
+        // From here on, Drop cleans up.
+        let mut net = net;
+        ip(&["netns", "add", &net.server])?;
+        ip(&[
+            "link",
+            "add",
+            "name",
+            "eth0",
+            "netns",
+            &net.client,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            &net.server,
+        ])?;
+        let v6 = [&net.client, &net.server].iter().all(|ns| {
+            run(Command::new("ip").args([
+                "netns",
+                "exec",
+                ns,
+                "sh",
+                "-c",
+                "for k in all default eth0; do \
+                   echo 0 > /proc/sys/net/ipv6/conf/$k/disable_ipv6 && \
+                   echo 0 > /proc/sys/net/ipv6/conf/$k/accept_ra && \
+                   echo 0 > /proc/sys/net/ipv6/conf/$k/router_solicitations || exit 1; done",
+            ]))
+            .is_ok()
+        });
+        for (ns, host) in [(net.client.clone(), 1), (net.server.clone(), 2)] {
+            ip(&[
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("10.200.{n}.{host}/24"),
+                "dev",
+                "eth0",
+            ])?;
+            if v6 {
+                ip(&[
+                    "-n",
+                    &ns,
+                    "addr",
+                    "add",
+                    &format!("fd00:200:{n}::{host}/64"),
+                    "dev",
+                    "eth0",
+                    "nodad",
+                ])?;
+            }
+            ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+            ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
+        }
+        net.v6 = v6;
+        // The client's resolver asks the server namespace's dnsmasq and nothing else
+        // (`ip netns exec` bind-mounts /etc/netns/<ns>/* over /etc/*).
+        let etc = net.etc();
+        std::fs::create_dir_all(&etc).map_err(|e| e.to_string())?;
+        std::fs::write(
+            etc.join("resolv.conf"),
+            format!("nameserver 10.200.{n}.2\noptions timeout:2 attempts:1\n"),
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::write(
+            etc.join("hosts"),
+            "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n",
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::write(etc.join("nsswitch.conf"), "hosts: files dns\n")
+            .map_err(|e| e.to_string())?;
+        Ok(net)
+    }
+
+    fn etc(&self) -> PathBuf {
+        PathBuf::from("/etc/netns").join(&self.client)
+    }
+
+    fn cmd(ns: &str, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns, program]);
+        c
+    }
+
+    fn client_ip(&self) -> String {
+        format!("10.200.{}.1", self.n)
+    }
+
+    fn server_ip(&self) -> String {
+        format!("10.200.{}.2", self.n)
+    }
+
+    fn server_ip6(&self) -> String {
+        format!("fd00:200:{}::2", self.n)
+    }
+
+    /// Waits until something listens on `port` in the server namespace.
+    fn wait_listening(&self, port: u16, udp: bool) {
+        let flag = if udp { "-Hlun" } else { "-Hltn" };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let out = Net::cmd(&self.server, "ss")
+                .args([flag, &format!("sport = :{port}")])
+                .output();
+            if out.is_ok_and(|o| !o.stdout.is_empty()) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        panic!("nothing listens on port {port} in {}", self.server);
+    }
+
+    /// python3's http.server on :8080 serving `dir` (HTTP/1.0: one request per connection).
+    fn http_server(&self, dir: &Path) -> Bg {
+        let bind = if self.v6 { "::" } else { "0.0.0.0" };
+        let child = Net::cmd(&self.server, "timeout")
+            .args([
+                "60",
+                "python3",
+                "-m",
+                "http.server",
+                "8080",
+                "--bind",
+                bind,
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 http.server");
+        let bg = Bg(child);
+        self.wait_listening(8080, false);
+        bg
+    }
+
+    /// dnsmasq answering www.live.test (A and AAAA) from the server namespace.
+    fn dns_server(&self) -> Bg {
+        let mut c = Net::cmd(&self.server, "timeout");
+        c.args([
+            "60",
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-poll",
+            "--bind-interfaces",
+            "--pid-file=",
+            "--user=root",
+            &format!("--listen-address={}", self.server_ip()),
+            &format!("--address=/www.live.test/{}", self.server_ip()),
+        ]);
+        if self.v6 {
+            c.arg(format!("--address=/www.live.test/{}", self.server_ip6()));
+        }
+        let child = c
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dnsmasq");
+        let bg = Bg(child);
+        self.wait_listening(53, true);
+        bg
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        let _ = ip(&["netns", "del", &self.client]);
+        let _ = ip(&["netns", "del", &self.server]);
+        let _ = std::fs::remove_dir_all(self.etc());
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Running `pagetrace live`
+// ------------------------------------------------------------------------------------------
+
+struct Live {
+    child: Child,
+    lines: Arc<Mutex<Vec<(Instant, String)>>>,
+    stderr: Arc<Mutex<String>>,
+    readers: Vec<thread::JoinHandle<()>>,
+}
+
+struct LiveResult {
+    status: ExitStatus,
+    /// Standard output, one line each, with when it arrived.
+    lines: Vec<(Instant, String)>,
+    stderr: String,
+    exited: Instant,
+}
+
+impl LiveResult {
+    fn objects(&self) -> Vec<Value> {
+        self.lines
+            .iter()
+            .map(|(_, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    fn of_type(&self, kind: &str) -> Vec<Value> {
+        self.objects()
+            .into_iter()
+            .filter(|o| o["type"] == kind)
+            .collect()
+    }
+
+    fn capture(&self) -> Value {
+        let objs = self.objects();
+        let last = objs.last().expect("some output").clone();
+        assert_eq!(
+            last["type"], "capture",
+            "the last line is the capture summary"
+        );
+        last
+    }
+}
+
+/// Starts `pagetrace live ARGS` (inside `ns` when given) and waits until it captures.
+fn start_live(ns: Option<&str>, args: &[&str]) -> Live {
+    let mut cmd = match ns {
+        Some(ns) => Net::cmd(ns, BIN),
+        None => Command::new(BIN),
+    };
+    cmd.arg("live")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn pagetrace");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let l = lines.clone();
+    let r1 = thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            l.lock().unwrap().push((Instant::now(), line));
+        }
+    });
+    let e = stderr.clone();
+    let r2 = thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("capturing on") {
+                let _ = ready_tx.send(());
+            }
+            let mut s = e.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    let mut live = Live {
+        child,
+        lines,
+        stderr,
+        readers: vec![r1, r2],
+    };
+    if ready_rx.recv_timeout(Duration::from_secs(20)).is_err() {
+        let _ = live.child.kill();
+        let _ = live.child.wait();
+        panic!(
+            "pagetrace live did not start: {}",
+            live.stderr.lock().unwrap()
+        );
+    }
+    live
+}
+
+impl Live {
+    fn signal(&self, sig: &str) {
+        run(Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()])).unwrap();
+    }
+
+    /// Waits for the process to end (at most `limit`, then kills it and fails).
+    fn wait(mut self, limit: Duration) -> LiveResult {
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "pagetrace live still running after {limit:?}: {}",
+                    self.stderr.lock().unwrap()
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        let exited = Instant::now();
+        for r in self.readers.drain(..) {
+            r.join().unwrap();
+        }
+        LiveResult {
+            status,
+            lines: std::mem::take(&mut *self.lines.lock().unwrap()),
+            stderr: self.stderr.lock().unwrap().clone(),
+            exited,
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn analyze_json(file: &Path) -> Value {
+    let out = Command::new(BIN)
+        .args(["analyze", "--format", "json"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A connection object without what legitimately differs between a stream and a report:
+/// the `type` tag and the `dns` index (a stream's DNS line number vs the report's index).
+fn comparable(c: &Value) -> Value {
+    let mut c = c.clone();
+    let m = c.as_object_mut().unwrap();
+    m.remove("type");
+    m.remove("dns");
+    c
+}
+
+fn dns_comparable(d: &Value) -> Value {
+    let mut d = d.clone();
+    let m = d.as_object_mut().unwrap();
+    m.remove("type");
+    m.remove("index");
+    d
+}
+
+fn by_client(conns: &[Value]) -> BTreeMap<String, Value> {
+    conns
+        .iter()
+        .map(|c| (c["client"].as_str().unwrap().to_string(), c.clone()))
+        .collect()
+}
+
+fn statuses(c: &Value) -> Vec<u64> {
+    c["http"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|h| h["status"].as_u64()).collect())
+        .unwrap_or_default()
+}
+
+fn secrets_in(file: &Path) -> Vec<u8> {
+    let f = std::fs::File::open(file).unwrap();
+    let mut r = CaptureReader::new(f).unwrap();
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    r.for_each(&mut warnings, |ev| {
+        if let CaptureEvent::Secrets { data, .. } = ev {
+            out.extend_from_slice(data);
+        }
+    });
+    out
+}
+
+const KEY_A: &str = "CLIENT_RANDOM 0000000000000000000000000000000000000000000000000000000000000001 \
+    000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001\n";
+const KEY_B: &str = "CLIENT_RANDOM 0000000000000000000000000000000000000000000000000000000000000002 \
+    000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000002\n";
+
+// ------------------------------------------------------------------------------------------
+// Tests
+// ------------------------------------------------------------------------------------------
+
+/// DNS lookups and HTTP connections on the client's interface are streamed as they end,
+/// the `-w` file analyzed afterwards gives the same connections and DNS transactions, the
+/// key log followed during the run is embedded, and `-i any` sees the same connections.
+#[test]
+fn streams_connections_as_they_end_and_the_written_file_agrees() {
+    require!("ip", "curl", "python3", "ss", "timeout");
+    let net = match Net::new(11) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("skipped: cannot create network namespaces: {e}");
+            return;
+        }
+    };
+    let dir = temp_dir("stream");
+    let site = dir.join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        "<html>hello from the live test</html>\n",
+    )
+    .unwrap();
+    let _http = net.http_server(&site);
+    let with_dns = have("dnsmasq");
+    let _dns = with_dns.then(|| net.dns_server());
+    if !with_dns {
+        eprintln!("note: dnsmasq not installed: connecting by address, no DNS checks");
+    }
+
+    let pcapng = dir.join("live.pcapng");
+    let keylog = dir.join("keys.log");
+    std::fs::write(&keylog, KEY_A).unwrap();
+    let duration = "11";
+    let live = start_live(
+        Some(&net.client),
+        &[
+            "-i",
+            "eth0",
+            "--format",
+            "jsonl",
+            "--duration",
+            duration,
+            "-w",
+            pcapng.to_str().unwrap(),
+            "--keylog",
+            keylog.to_str().unwrap(),
+        ],
+    );
+    let any = start_live(
+        Some(&net.client),
+        &["-i", "any", "--format", "jsonl", "--duration", duration],
+    );
+
+    // The browser side: two requests over IPv4 (HTTP/1.0 server: two connections), one
+    // over IPv6, each name resolved through dnsmasq.
+    let host4 = if with_dns {
+        "www.live.test".to_string()
+    } else {
+        net.server_ip()
+    };
+    let host6 = if with_dns {
+        "www.live.test".to_string()
+    } else {
+        format!("[{}]", net.server_ip6())
+    };
+    let out = run(Net::cmd(&net.client, "curl").args([
+        "-4",
+        "-sS",
+        "--max-time",
+        "5",
+        "-o",
+        "/dev/null",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}\n",
+        &format!("http://{host4}:8080/"),
+        &format!("http://{host4}:8080/missing"),
+    ]))
+    .unwrap();
+    assert_eq!(out, "200\n404\n");
+    if net.v6 {
+        let out = run(Net::cmd(&net.client, "curl").args([
+            "-6",
+            "-sS",
+            "--max-time",
+            "5",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}\n",
+            &format!("http://{host6}:8080/"),
+        ]))
+        .unwrap();
+        assert_eq!(out, "200\n");
+    }
+    // A key arrives while the capture runs, and half a line that must wait for its end.
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&keylog)
+            .unwrap();
+        f.write_all(KEY_B.as_bytes()).unwrap();
+        f.write_all(b"CLIENT_RAN").unwrap();
+    }
+
+    let res = live.wait(Duration::from_secs(30));
+    let res_any = any.wait(Duration::from_secs(30));
+    assert!(res.status.success(), "{}", res.stderr);
+    assert!(res_any.status.success(), "{}", res_any.stderr);
+
+    // --- The stream ----------------------------------------------------------------------
+    let conns = res.of_type("connection");
+    let dns = res.of_type("dns");
+    let expected = if net.v6 { 3 } else { 2 };
+    assert_eq!(conns.len(), expected, "{:#?}", res.lines);
+    let server4 = format!("{}:8080", net.server_ip());
+    let server6 = format!("[{}]:8080", net.server_ip6());
+    for c in &conns {
+        let server = c["server"].as_str().unwrap();
+        assert!(server == server4 || server == server6, "{c}");
+        let client = c["client"].as_str().unwrap();
+        if server == server4 {
+            assert!(client.starts_with(&format!("{}:", net.client_ip())), "{c}");
+        } else {
+            assert!(
+                client.starts_with(&format!("[fd00:200:{}::1]:", net.n)),
+                "{c}"
+            );
+        }
+        assert_eq!(c["client_by"], "syn");
+        let tcp = &c["tcp"];
+        for k in ["syn_ts", "synack_ts", "ack_ts", "handshake_ms"] {
+            assert!(tcp[k].is_number(), "{k} in {c}");
+        }
+        assert_eq!(tcp["close"]["kind"], "fin", "{c}");
+        assert!(tcp["bytes"]["client"].as_u64().unwrap() > 0);
+        assert!(tcp["bytes"]["server"].as_u64().unwrap() > 0);
+        assert_eq!(c["app_protocol"], "http1", "{c}");
+        if with_dns {
+            let i = c["dns"].as_u64().expect("linked to its lookup") as usize;
+            let d = dns
+                .iter()
+                .find(|d| d["index"] == i)
+                .expect("the lookup was streamed");
+            assert_eq!(d["questions"][0]["name"], "www.live.test");
+            let want = if server == server4 { "A" } else { "AAAA" };
+            assert_eq!(d["questions"][0]["type"], want);
+            assert_eq!(d["rcode"], "NOERROR");
+            let answers: Vec<&str> = d["answers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|a| a["data"].as_str())
+                .collect();
+            let ip = if want == "A" {
+                net.server_ip()
+            } else {
+                net.server_ip6()
+            };
+            assert!(answers.contains(&ip.as_str()), "{d}");
+        }
+        // Streamed when it ended (FIN + grace), long before the capture stopped.
+        let at = res
+            .lines
+            .iter()
+            .find(|(_, l)| l.contains(&format!("\"client\":\"{client}\"")))
+            .unwrap()
+            .0;
+        assert!(
+            res.exited.duration_since(at) >= Duration::from_secs(1),
+            "connection {client} printed only {:?} before the end",
+            res.exited.duration_since(at)
+        );
+    }
+    let mut by_status: Vec<Vec<u64>> = conns.iter().map(statuses).collect();
+    by_status.sort();
+    let mut want_status = vec![vec![200], vec![404]];
+    if net.v6 {
+        want_status.push(vec![200]);
+    }
+    want_status.sort();
+    assert_eq!(by_status, want_status);
+    if with_dns {
+        assert!(dns.iter().all(|d| d["index"].is_u64()));
+        let q: Vec<(&str, &str)> = dns
+            .iter()
+            .map(|d| {
+                (
+                    d["questions"][0]["name"].as_str().unwrap(),
+                    d["questions"][0]["type"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert!(q.contains(&("www.live.test", "A")), "{q:?}");
+        if net.v6 {
+            assert!(q.contains(&("www.live.test", "AAAA")), "{q:?}");
+        }
+    }
+    let cap = res.capture();
+    assert_eq!(cap["end"], "duration");
+    assert_eq!(cap["link_types"], serde_json::json!(["ETHERNET"]));
+    assert_eq!(cap["pcap"]["dropped_by_kernel"], 0);
+    assert!(cap["pcap"]["received"].as_u64().unwrap() >= cap["packets"].as_u64().unwrap());
+    assert!(
+        res.stderr.contains("dropped 0 by the kernel"),
+        "{}",
+        res.stderr
+    );
+
+    // --- The file written with -w ----------------------------------------------------------
+    let report = analyze_json(&pcapng);
+    assert_eq!(report["capture"]["packets"], cap["packets"]);
+    let from_file: Vec<Value> = report["connections"].as_array().unwrap().clone();
+    let a = by_client(&conns);
+    let b = by_client(&from_file);
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, c) in &a {
+        assert_eq!(comparable(c), comparable(&b[k]), "connection {k} differs");
+    }
+    let mut d1: Vec<Value> = dns.iter().map(dns_comparable).collect();
+    let mut d2: Vec<Value> = report["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(dns_comparable)
+        .collect();
+    d1.sort_by_key(|d| d["ts"].as_f64().map(|t| (t * 1e9) as i64));
+    d2.sort_by_key(|d| d["ts"].as_f64().map(|t| (t * 1e9) as i64));
+    assert_eq!(d1, d2);
+    // The key log: what was there, what was appended, not the unfinished line.
+    assert_eq!(
+        String::from_utf8(secrets_in(&pcapng)).unwrap(),
+        format!("{KEY_A}{KEY_B}")
+    );
+
+    // --- -i any (Linux cooked capture) ------------------------------------------------------
+    let cap_any = res_any.capture();
+    let link = cap_any["link_types"][0].as_str().unwrap().to_string();
+    assert!(link == "LINUX_SLL" || link == "LINUX_SLL2", "{cap_any}");
+    let c_any = by_client(&res_any.of_type("connection"));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        c_any.keys().collect::<Vec<_>>()
+    );
+    for (k, c) in &a {
+        let o = &c_any[k];
+        assert_eq!(c["server"], o["server"]);
+        assert_eq!(c["tcp"]["bytes"], o["tcp"]["bytes"]);
+        assert_eq!(c["tcp"]["packets"], o["tcp"]["packets"]);
+        assert_eq!(c["tcp"]["close"]["kind"], o["tcp"]["close"]["kind"]);
+        assert_eq!(statuses(c), statuses(o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// SIGINT ends the capture at once; a connection still open is reported as open, and the
+/// `-w` file says the same.
+#[test]
+fn sigint_reports_open_connections() {
+    require!("ip", "python3", "ss", "timeout");
+    let net = match Net::new(12) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("skipped: cannot create network namespaces: {e}");
+            return;
+        }
+    };
+    let dir = temp_dir("sigint");
+    // A server that accepts, answers once and keeps the connection open; a client that
+    // sends a line and waits.
+    let server = Net::cmd(&net.server, "timeout")
+        .args([
+            "30",
+            "python3",
+            "-c",
+            "import socket,time\n\
+             s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             s.bind(('0.0.0.0', 9000)); s.listen(4)\n\
+             c,_=s.accept(); c.recv(100); c.sendall(b'hello back\\n'); time.sleep(30)\n",
+        ])
+        .spawn()
+        .unwrap();
+    let _server = Bg(server);
+    net.wait_listening(9000, false);
+    let pcapng = dir.join("open.pcapng");
+    let live = start_live(
+        Some(&net.client),
+        &[
+            "-i",
+            "eth0",
+            "--format",
+            "jsonl",
+            "-w",
+            pcapng.to_str().unwrap(),
+        ],
+    );
+    let client = Net::cmd(&net.client, "timeout")
+        .args([
+            "30",
+            "python3",
+            "-c",
+            &format!(
+                "import socket,time\n\
+                 c=socket.create_connection(('{}', 9000)); c.sendall(b'hello\\n'); c.recv(100); time.sleep(30)\n",
+                net.server_ip()
+            ),
+        ])
+        .spawn()
+        .unwrap();
+    let _client = Bg(client);
+    thread::sleep(Duration::from_millis(1500));
+    let sent = Instant::now();
+    live.signal("INT");
+    let res = live.wait(Duration::from_secs(10));
+    assert!(
+        res.exited.duration_since(sent) < Duration::from_secs(2),
+        "took {:?} to stop",
+        res.exited.duration_since(sent)
+    );
+    assert!(res.status.success(), "{:?} {}", res.status, res.stderr);
+    let conns = res.of_type("connection");
+    assert_eq!(conns.len(), 1, "{:#?}", res.lines);
+    let c = &conns[0];
+    assert_eq!(c["server"], format!("{}:9000", net.server_ip()));
+    assert_eq!(c["tcp"]["close"]["kind"], "open");
+    assert_eq!(c["tcp"]["bytes"]["client"], 6);
+    assert_eq!(c["tcp"]["bytes"]["server"], 11);
+    let cap = res.capture();
+    assert_eq!(cap["end"], "signal");
+    assert!(cap["pcap"]["received"].is_u64());
+
+    let report = analyze_json(&pcapng);
+    let fc = report["connections"].as_array().unwrap();
+    assert_eq!(fc.len(), 1);
+    assert_eq!(comparable(&fc[0]), comparable(c));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--duration 2` on an interface with no traffic at all returns within 3 seconds, and
+/// SIGTERM ends an idle capture at once.
+#[test]
+fn idle_interface_duration_and_sigterm() {
+    require!("ip");
+    let ns = format!("ptl{}i", std::process::id());
+    if let Err(e) = ip(&["netns", "add", &ns]) {
+        eprintln!("skipped: cannot create a network namespace: {e}");
+        return;
+    }
+    struct Del(String);
+    impl Drop for Del {
+        fn drop(&mut self) {
+            let _ = ip(&["netns", "del", &self.0]);
+        }
+    }
+    let _del = Del(ns.clone());
+    ip(&["-n", &ns, "link", "set", "lo", "up"]).unwrap();
+
+    let t0 = Instant::now();
+    let out = Net::cmd(&ns, BIN)
+        .args(["live", "-i", "lo", "--duration", "2", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    let took = t0.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took < Duration::from_secs(3), "--duration 2 took {took:?}");
+    assert!(
+        took >= Duration::from_secs(2),
+        "--duration 2 took only {took:?}"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "capture");
+    assert_eq!(last["packets"], 0);
+    assert_eq!(last["end"], "duration");
+    assert_eq!(last["pcap"]["received"], 0);
+
+    // Table format: the statistics line ends the output.
+    let out = Net::cmd(&ns, BIN)
+        .args(["live", "-i", "lo", "--duration", "0.5"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.contains("libpcap received 0, dropped 0 by the kernel, 0 by the interface"),
+        "{text}"
+    );
+
+    let live = start_live(Some(&ns), &["-i", "lo", "--format", "jsonl"]);
+    thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    live.signal("TERM");
+    let res = live.wait(Duration::from_secs(5));
+    assert!(res.status.success(), "{:?}", res.status);
+    assert!(res.exited.duration_since(sent) < Duration::from_secs(1));
+    assert_eq!(res.capture()["end"], "signal");
+}
+
+/// `--count N` stops after exactly N packets.
+#[test]
+fn count_stops_after_n_packets() {
+    require!("ip", "ping");
+    let ns = format!("ptl{}k", std::process::id());
+    if let Err(e) = ip(&["netns", "add", &ns]) {
+        eprintln!("skipped: cannot create a network namespace: {e}");
+        return;
+    }
+    struct Del(String);
+    impl Drop for Del {
+        fn drop(&mut self) {
+            let _ = ip(&["netns", "del", &self.0]);
+        }
+    }
+    let _del = Del(ns.clone());
+    ip(&["-n", &ns, "link", "set", "lo", "up"]).unwrap();
+    let live = start_live(
+        Some(&ns),
+        &["-i", "lo", "--count", "5", "--format", "jsonl"],
+    );
+    let _ = Net::cmd(&ns, "ping")
+        .args(["-c", "10", "-i", "0.05", "-W", "1", "127.0.0.1"])
+        .output()
+        .unwrap();
+    let res = live.wait(Duration::from_secs(10));
+    assert!(res.status.success());
+    let cap = res.capture();
+    assert_eq!(cap["packets"], 5);
+    assert_eq!(cap["end"], "count");
+}
+
+/// Clear errors with exit status 2: no such interface, a filter libpcap rejects, no
+/// permission to capture.
+#[test]
+fn errors_are_clear_and_exit_2() {
+    require!("ip");
+    let out = Command::new(BIN)
+        .args(["live", "-i", "pt-nonexistent0", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no such interface: pt-nonexistent0"), "{err}");
+
+    let out = Command::new(BIN)
+        .args([
+            "live",
+            "-i",
+            "lo",
+            "-f",
+            "tcp port 80 and and",
+            "--duration",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid capture filter \"tcp port 80 and and\": "),
+        "{err}"
+    );
+    assert!(err.contains("syntax error"), "{err}");
+
+    let out = Command::new(BIN)
+        .args(["live", "-i", "lo", "--snaplen", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    if have("setpriv") {
+        // An unprivileged user (nobody) with no capabilities, running a copy it can read.
+        let dir = temp_dir("perm");
+        let bin = dir.join("pagetrace");
+        std::fs::copy(BIN, &bin).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let out = Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+            ])
+            .arg(&bin)
+            .args(["live", "-i", "lo", "--duration", "1"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if err.contains("Permission denied") && !err.contains("capture") {
+            eprintln!("note: nobody cannot run {}: {err}", bin.display());
+        } else {
+            assert_eq!(out.status.code(), Some(2), "{err}");
+            assert!(err.contains("no permission to capture on lo"), "{err}");
+            assert!(
+                err.contains("root or the CAP_NET_RAW and CAP_NET_ADMIN"),
+                "{err}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A bounded load on loopback: clients make many short HTTP/1.1 connections while
+/// `pagetrace live` captures; the drop counters are reported, and with no drops every
+/// connection is reported. Prints the rate (for the README's figure).
+#[test]
+fn loopback_load_reports_drops() {
+    require!("ip");
+    let conns_wanted: u64 = std::env::var("PAGETRACE_LOAD_CONNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    let max_secs: u64 = std::env::var("PAGETRACE_LOAD_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let server = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            let body = vec![b'x'; 2048];
+            listener.set_nonblocking(true).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        s.set_nonblocking(false).unwrap();
+                        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                        let mut buf = [0u8; 1024];
+                        let mut got = Vec::new();
+                        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match s.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => got.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = s.write_all(head.as_bytes());
+                        let _ = s.write_all(&body);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        thread::sleep(Duration::from_micros(200));
+                    }
+                    Err(_) => {}
+                }
+            }
+        })
+    };
+    let filter = format!("tcp port {port}");
+    let live = start_live(None, &["-i", "lo", "-f", &filter, "--format", "jsonl"]);
+
+    let made = Arc::new(AtomicU64::new(0));
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(max_secs);
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let made = made.clone();
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while Instant::now() < deadline {
+                    if made.fetch_add(1, Ordering::Relaxed) >= conns_wanted {
+                        made.fetch_sub(1, Ordering::Relaxed);
+                        break;
+                    }
+                    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+                        made.fetch_sub(1, Ordering::Relaxed);
+                        continue;
+                    };
+                    let _ = s.write_all(b"GET /load HTTP/1.1\r\nHost: load\r\n\r\n");
+                    while let Ok(n) = s.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let elapsed = t0.elapsed();
+    thread::sleep(Duration::from_millis(300));
+    live.signal("INT");
+    let res = live.wait(Duration::from_secs(60));
+    stop.store(true, Ordering::Relaxed);
+    server.join().unwrap();
+    assert!(res.status.success(), "{}", res.stderr);
+
+    let made = made.load(Ordering::Relaxed);
+    let cap = res.capture();
+    let pcap = &cap["pcap"];
+    let dropped = pcap["dropped_by_kernel"]
+        .as_u64()
+        .expect("kernel drops reported");
+    assert!(pcap["dropped_by_interface"].is_u64());
+    let received = pcap["received"].as_u64().unwrap();
+    let packets = cap["packets"].as_u64().unwrap();
+    let reported = res.of_type("connection").len() as u64;
+    let secs = elapsed.as_secs_f64();
+    eprintln!(
+        "load: {made} connections in {secs:.2} s ({:.0} conn/s, {:.0} packets/s analyzed); \
+         libpcap received {received}, dropped {dropped} by the kernel; {reported} connections reported",
+        made as f64 / secs,
+        packets as f64 / secs,
+    );
+    assert!(made > 0);
+    if dropped == 0 {
+        assert_eq!(reported, made, "no drops, so every connection is reported");
+    } else {
+        assert!(res
+            .stderr
+            .contains(&format!("dropped {dropped} by the kernel")));
+    }
+}
