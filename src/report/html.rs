@@ -1,8 +1,906 @@
-//! `--format html`. STUB: replaced by the HAR/waterfall work.
+//! `--format html`: one self-contained page that draws the waterfall as a browser's
+//! network panel does.
+//!
+//! # Consumes
+//! The finished [`Report`], through the rows, timings and pages of
+//! [`crate::report::waterfall`] (the same numbers as the HAR and the terminal waterfall).
+//!
+//! # Produces
+//! One HTML document: per page load a table of requests (name, status, protocol, type,
+//! size, time) beside a waterfall on the page's own time axis, one `.bar` element per HTTP
+//! exchange (`.cbar` for a connection with no readable request), each made of one `.p`
+//! element per phase. Hovering a row shows its phases; clicking it (a `<details>` element,
+//! no script) opens the connection's journey, DNS → TCP → TLS → requests → teardown, drawn on
+//! the same axis and told in words, beside the request's and response's headers.
+//!
+//! # Guarantees
+//! - Self-contained: inline CSS only, no script, no font, image or other URL is loaded; a
+//!   Content-Security-Policy of `default-src 'none'` makes the browser refuse any load even
+//!   if something slipped through.
+//! - Every string from the capture is escaped for HTML text and attributes (`& < > " '`);
+//!   control characters and bidirectional overrides are replaced by U+FFFD so a hostile
+//!   header can neither inject markup nor reorder what the reader sees. Style attributes
+//!   hold only numbers this module formats.
+//! - The size is bounded by the report: a journey lists at most [`JOURNEY_REQUESTS`]
+//!   requests of its connection around the current one.
+
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::pageload::model::Report;
+use crate::pageload::model::{Connection, HttpExchange, Report};
+use crate::report::table::{fmt_bytes, fmt_ms};
+use crate::report::waterfall::{self, fmt_tick, mime_type, tick_step, Page, Phase, Row};
+use crate::time::Ts;
 
-pub fn write_html<W: Write>(_out: &mut W, _r: &Report) -> io::Result<()> {
-    Err(io::Error::other("HTML output is not implemented yet"))
+/// Requests of a connection listed in one journey.
+pub const JOURNEY_REQUESTS: usize = 20;
+
+/// Escapes capture text for HTML text and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+                out.push('\u{FFFD}')
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = r#"
+:root{--dns:#1b9e8a;--connect:#f29a1b;--tls:#a44fd6;--send:#2e9d4a;--wait:#5cc26f;--receive:#1a73e8;--blocked:#b9bec6;--line:#e6e8ec;--muted:#6b7280;--text:#1f2328;--bg:#fff;--alt:#f7f8fa;--hover:#eaf1fd}
+*{box-sizing:border-box}
+body{margin:0;font:12px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Ubuntu,"Helvetica Neue",Arial,sans-serif;color:var(--text);background:var(--bg)}
+header{padding:14px 18px 10px;border-bottom:1px solid var(--line);background:#fbfbfc}
+h1{margin:0 0 4px;font-size:16px;font-weight:600}
+h1 .logo{color:#1a73e8;margin-right:8px}
+.sum{margin:0;color:var(--muted)}
+.legend{list-style:none;margin:8px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:14px;color:var(--muted)}
+.legend i{display:inline-block;width:14px;height:9px;margin-right:5px;vertical-align:middle;border-radius:2px}
+.legend i.blocked{height:3px}
+main{padding:6px 0 30px}
+section.page{margin:10px 0 18px}
+h2{font-size:13px;font-weight:600;margin:0;padding:6px 18px}
+h2 .u{font-weight:400;color:#1a56b8;margin-left:6px;word-break:break-all}
+h2 .m{font-weight:400;color:var(--muted);margin-left:10px}
+.wf{border-top:1px solid var(--line);border-bottom:1px solid var(--line)}
+.row{display:grid;grid-template-columns:minmax(12em,24em) 4.2em 5.6em 5.2em 6.2em 6.2em minmax(18em,1fr);align-items:center;min-height:22px;border-bottom:1px solid var(--line)}
+.row>span{padding:0 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;border-right:1px solid var(--line);line-height:21px}
+.row>span.c-w{border-right:0;position:relative;overflow:visible;height:21px;padding:0;margin:0 10px 0 4px;background-image:repeating-linear-gradient(to right,#e3e5e9 0 1px,transparent 1px var(--step,100%))}
+.head{font-weight:600;color:#3c4043;background:#f1f3f4;position:sticky;top:0;z-index:20}
+.head .c-w{color:var(--muted);font-weight:400}
+.axis b{position:absolute;top:0;font-weight:400;padding-left:3px;white-space:nowrap;font-size:11px}
+.num{text-align:right}
+details.req>summary{list-style:none;cursor:pointer}
+details.req>summary::-webkit-details-marker{display:none}
+details.req:nth-of-type(even)>summary{background:var(--alt)}
+details.req>summary:hover{background:var(--hover)}
+details.req[open]>summary{background:#dde8fb}
+.c-n .path{color:var(--text)}
+.c-n .host{color:var(--muted);margin-left:6px}
+.c-n .enc{color:var(--muted);font-style:italic}
+.s3{color:#a15c00}.s4,.s5{color:#c5221f;font-weight:600}.s0{color:var(--muted)}
+.bar,.cbar{position:absolute;top:5px;height:11px;min-width:2px}
+.p{position:absolute;top:0;height:100%;min-width:1px}
+.p.blocked{background:var(--blocked);top:45%;height:10%}
+.p.dns{background:var(--dns)}.p.connect{background:var(--connect)}.p.tls{background:var(--tls)}
+.p.send{background:var(--send)}.p.wait{background:var(--wait)}.p.receive{background:var(--receive)}
+.p.data{background:repeating-linear-gradient(135deg,#9aa7b4 0 3px,#c9d1d9 3px 6px)}
+.legend i.dns{background:var(--dns)}.legend i.connect{background:var(--connect)}.legend i.tls{background:var(--tls)}.legend i.send{background:var(--send)}.legend i.wait{background:var(--wait)}.legend i.receive{background:var(--receive)}.legend i.blocked{background:var(--blocked)}.legend i.data{background:repeating-linear-gradient(135deg,#9aa7b4 0 3px,#c9d1d9 3px 6px)}
+.tip{display:none;position:absolute;top:19px;z-index:30;background:#fff;border:1px solid #c9ced6;border-radius:6px;box-shadow:0 4px 14px rgba(0,0,0,.14);padding:8px 10px;min-width:17em;white-space:normal;color:var(--text);line-height:1.5}
+summary:hover .tip{display:block}
+details[open] .tip{display:none}
+.tip table{border-collapse:collapse;width:100%}
+.tip td{padding:0 4px}.tip td:last-child{text-align:right;font-variant-numeric:tabular-nums}
+.tip i{display:inline-block;width:9px;height:9px;margin-right:5px;border-radius:2px}
+.tip tr.total td{border-top:1px solid var(--line);font-weight:600}
+.tip .when{color:var(--muted);margin-bottom:4px}
+.detail{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:18px;padding:12px 18px 14px;background:#fff;border-bottom:2px solid #c6d5f3;position:relative;z-index:10}
+.detail h3{font-size:12px;margin:0 0 6px}
+.ctrack{position:relative;height:16px;margin:4px 0 10px;background:var(--alt);border:1px solid var(--line);border-radius:3px}
+.ctrack .p{top:3px;height:8px}
+.ctrack .jr{position:absolute;top:2px;height:10px;min-width:2px;background:#9ab5e8;border-radius:1px}
+.ctrack .jr.cur{background:var(--receive)}
+.ctrack .fin{position:absolute;top:-2px;width:2px;height:18px;background:#c5221f}
+ol.journey{margin:0;padding:0;list-style:none}
+ol.journey>li{display:grid;grid-template-columns:5.5em 1fr;gap:8px;padding:3px 0;border-top:1px dashed var(--line)}
+ol.journey>li>b{color:#3c4043}
+ol.journey .at{color:var(--muted)}
+ol.reqs{margin:2px 0 0;padding-left:1.6em}
+ol.reqs li.cur{font-weight:600}
+ol.reqs li{word-break:break-all}
+.warn{color:#a15c00}
+table.hdrs{border-collapse:collapse;width:100%;margin-bottom:10px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:11px}
+table.hdrs th{text-align:left;padding:1px 8px 1px 0;color:#3c4043;vertical-align:top;white-space:nowrap;font-weight:600}
+table.hdrs td{padding:1px 0;word-break:break-all}
+.gen{font-size:12px;margin:0 0 10px;line-height:1.6}
+.gen span{color:var(--muted)}
+footer{color:var(--muted);padding:0 18px 20px}
+.empty{padding:18px;color:var(--muted)}
+"#;
+
+/// Where a time falls on a page's axis, in percent.
+struct Axis {
+    start: Ts,
+    span_ms: f64,
+}
+
+impl Axis {
+    fn pct(&self, t: Ts) -> f64 {
+        (t.ms_since(self.start) / self.span_ms * 100.0).clamp(0.0, 100.0)
+    }
+}
+
+fn phase_name(p: Phase) -> &'static str {
+    match p {
+        Phase::Blocked => "Stalled",
+        Phase::Dns => "DNS lookup",
+        Phase::Connect => "TCP connect",
+        Phase::Tls => "TLS handshake",
+        Phase::Send => "Request sent",
+        Phase::Wait => "Waiting (TTFB)",
+        Phase::Receive => "Content download",
+        Phase::Data => "Encrypted data",
+    }
+}
+
+fn rel(t: Option<Ts>, origin: Option<Ts>) -> String {
+    match (t, origin) {
+        (Some(t), Some(o)) => format!("+{:.3} s", t.ms_since(o) / 1000.0),
+        _ => "–".into(),
+    }
+}
+
+fn short_type(h: &HttpExchange) -> String {
+    let Some(m) = mime_type(h) else {
+        return "–".into();
+    };
+    let m = m
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let sub = m.rsplit('/').next().unwrap_or(&m);
+    let sub = sub.strip_prefix("x-").unwrap_or(sub);
+    let sub = sub.strip_suffix("+xml").unwrap_or(sub);
+    match sub {
+        "javascript" | "ecmascript" => "script".into(),
+        s => s.to_string(),
+    }
+}
+
+fn protocol(row: &Row) -> String {
+    match row.exchange {
+        Some((_, h)) if h.version.starts_with("HTTP/2") => "h2".into(),
+        Some((_, h)) => h.version.to_ascii_lowercase(),
+        None => match &row.conn.tls {
+            Some(t) => t.version.clone().unwrap_or_else(|| "TLS".into()),
+            None => row
+                .conn
+                .app_protocol
+                .clone()
+                .unwrap_or_else(|| "tcp".into()),
+        },
+    }
+}
+
+/// `(path and query, host)` of a URL.
+fn split_url(url: &str) -> (String, String) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    match rest.find('/') {
+        Some(i) => (rest[i..].to_string(), rest[..i].to_string()),
+        None => ("/".to_string(), rest.to_string()),
+    }
+}
+
+/// Writes the whole report as one HTML document.
+pub fn write_html<W: Write>(out: &mut W, r: &Report) -> io::Result<()> {
+    let mut s = String::with_capacity(64 * 1024);
+    render(&mut s, r);
+    out.write_all(s.as_bytes())
+}
+
+fn render(s: &mut String, r: &Report) {
+    let rows = waterfall::rows(r);
+    let pages = waterfall::pages(&rows);
+    let requests = rows.iter().filter(|row| row.exchange.is_some()).count();
+    let from_servers: u64 = r.connections.iter().map(|c| c.tcp.bytes.server).sum();
+    let span = match (r.capture.first_ts, r.capture.last_ts) {
+        (Some(a), Some(b)) => format!(" · spans {}", fmt_ms(b.ms_since(a).max(0.0))),
+        _ => String::new(),
+    };
+    let path = esc(&r.capture.path);
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"pagetrace {}\">\n\
+         <title>pagetrace · {path}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>\n\
+         <h1><span class=\"logo\">pagetrace</span>{path}</h1>\n\
+         <p class=\"sum\">{requests} requests · {} connections · {} DNS lookups · {} from servers · {} packets{span}</p>\n",
+        env!("CARGO_PKG_VERSION"),
+        r.connections.len(),
+        r.dns.len(),
+        fmt_bytes(from_servers),
+        r.capture.packets,
+    );
+    s.push_str("<ul class=\"legend\">");
+    for p in [
+        Phase::Blocked,
+        Phase::Dns,
+        Phase::Connect,
+        Phase::Tls,
+        Phase::Send,
+        Phase::Wait,
+        Phase::Receive,
+        Phase::Data,
+    ] {
+        let _ = write!(s, "<li><i class=\"{}\"></i>{}</li>", p.key(), phase_name(p));
+    }
+    s.push_str("</ul>\n</header>\n<main>\n");
+    if rows.is_empty() {
+        s.push_str("<p class=\"empty\">No requests or connections in this capture.</p>\n");
+    }
+    for (pi, page) in pages.iter().enumerate() {
+        render_page(s, r, &rows, page, pi);
+    }
+    let _ = write!(
+        s,
+        "</main>\n<footer>Timings are the capture's packet timestamps. Hover a request for its \
+         phases; click it for its connection's journey and its headers. Written by pagetrace {}.</footer>\n\
+         </body>\n</html>\n",
+        env!("CARGO_PKG_VERSION")
+    );
+}
+
+fn render_page(s: &mut String, r: &Report, rows: &[Row], page: &Page, pi: usize) {
+    let span_ms = page.end.ms_since(page.start).max(0.0);
+    let axis = Axis {
+        start: page.start,
+        span_ms: if span_ms > 0.0 { span_ms } else { 1.0 },
+    };
+    let step = tick_step(axis.span_ms, 8);
+    let n_req = page
+        .rows
+        .iter()
+        .filter(|&&i| rows[i].exchange.is_some())
+        .count();
+    let bytes: u64 = page
+        .rows
+        .iter()
+        .filter_map(|&i| rows[i].exchange.map(|e| e.1.body_bytes))
+        .sum();
+    let _ = write!(
+        s,
+        "<section class=\"page\" id=\"page-{n}\">\n<h2>Page {n}<span class=\"u\">{}</span>\
+         <span class=\"m\">{n_req} requests · {} · {} · at {}</span></h2>\n\
+         <div class=\"wf\" style=\"--step:{:.4}%\">\n",
+        esc(&page.title),
+        fmt_bytes(bytes),
+        fmt_ms(span_ms),
+        rel(Some(page.start), r.capture.first_ts),
+        step / axis.span_ms * 100.0,
+        n = pi + 1,
+    );
+    s.push_str(
+        "<div class=\"row head\"><span class=\"c-n\">Name</span><span class=\"c-s\">Status</span>\
+         <span class=\"c-p\">Protocol</span><span class=\"c-t\">Type</span>\
+         <span class=\"c-z num\">Size</span><span class=\"c-d num\">Time</span><span class=\"c-w axis\">",
+    );
+    let mut k = 0u32;
+    loop {
+        let t = step * k as f64;
+        // Leave room for the last label.
+        if t > axis.span_ms * 0.93 || k > 50 {
+            break;
+        }
+        let _ = write!(
+            s,
+            "<b style=\"left:{:.3}%\">{}</b>",
+            t / axis.span_ms * 100.0,
+            fmt_tick(t, step)
+        );
+        k += 1;
+    }
+    s.push_str("</span></div>\n");
+    for &ri in &page.rows {
+        render_row(s, r, rows, ri, &axis);
+    }
+    s.push_str("</div>\n</section>\n");
+}
+
+fn render_row(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis) {
+    let row = &rows[ri];
+    let c = row.conn;
+    let (name, status, status_class, kind, size) = match row.exchange {
+        Some((_, h)) => {
+            let (path, host) = split_url(&row.url);
+            let name = format!(
+                "<span class=\"path\">{}</span><span class=\"host\">{}</span>",
+                esc(&path),
+                esc(&host)
+            );
+            let (st, cls) = match h.status {
+                Some(v) => (v.to_string(), format!("s{}", (v / 100).min(9))),
+                None => ("–".to_string(), "s0".to_string()),
+            };
+            (name, st, cls, short_type(h), fmt_bytes(h.body_bytes))
+        }
+        None => {
+            let what = match &c.tls {
+                Some(t) if !t.decrypted => "encrypted, no keys",
+                Some(_) => "no HTTP seen",
+                None => "not HTTP",
+            };
+            let name = format!(
+                "<span class=\"path\">{}</span><span class=\"host enc\">{what}</span>",
+                esc(&row.url)
+            );
+            let kind = if c.tls.is_some() { "tls" } else { "tcp" };
+            (
+                name,
+                "–".to_string(),
+                "s0".to_string(),
+                kind.to_string(),
+                fmt_bytes(c.tcp.bytes.server),
+            )
+        }
+    };
+    let _ = write!(
+        s,
+        "<details class=\"req\"><summary class=\"row\">\
+         <span class=\"c-n\" title=\"{}\">{name}</span><span class=\"c-s {status_class}\">{status}</span>\
+         <span class=\"c-p\">{}</span><span class=\"c-t\">{}</span><span class=\"c-z num\">{size}</span>\
+         <span class=\"c-d num\">{}</span><span class=\"c-w\">",
+        esc(&row.url),
+        esc(&protocol(row)),
+        esc(&kind),
+        fmt_ms(row.duration_ms()),
+    );
+    // The bar, its phases positioned within it.
+    let left = axis.pct(row.start);
+    let right = axis.pct(row.end);
+    let width = (right - left).max(0.0);
+    let class = if row.exchange.is_some() {
+        "bar"
+    } else {
+        "cbar"
+    };
+    let _ = write!(
+        s,
+        "<span class=\"{class}\" style=\"left:{left:.3}%;width:{width:.3}%\">"
+    );
+    let bar_ms = row.end.ms_since(row.start);
+    for sp in &row.spans {
+        let (l, w) = if bar_ms > 0.0 {
+            (
+                (sp.from.ms_since(row.start) / bar_ms * 100.0).clamp(0.0, 100.0),
+                (sp.to.ms_since(sp.from) / bar_ms * 100.0).clamp(0.0, 100.0),
+            )
+        } else {
+            (0.0, 100.0)
+        };
+        let _ = write!(
+            s,
+            "<i class=\"p {}\" style=\"left:{l:.3}%;width:{w:.3}%\"></i>",
+            sp.phase.key()
+        );
+    }
+    s.push_str("</span>");
+    render_tip(s, r, row, left, right);
+    s.push_str("</span></summary>\n");
+    render_detail(s, r, rows, ri, axis);
+    s.push_str("</details>\n");
+}
+
+fn render_tip(s: &mut String, r: &Report, row: &Row, left: f64, right: f64) {
+    // Anchored on the side with room.
+    let pos = if left > 55.0 {
+        format!("right:{:.3}%", (100.0 - right).max(0.0))
+    } else {
+        format!("left:{left:.3}%")
+    };
+    let _ = write!(
+        s,
+        "<span class=\"tip\" style=\"{pos}\"><div class=\"when\">Started at {}</div><table>",
+        rel(Some(row.start), r.capture.first_ts)
+    );
+    let t = &row.timings;
+    let mut lines: Vec<(Phase, f64)> = Vec::new();
+    let mut push = |p: Phase, v: Option<f64>| {
+        if let Some(v) = v {
+            lines.push((p, v));
+        }
+    };
+    push(Phase::Blocked, t.blocked.filter(|v| *v > 0.0));
+    push(Phase::Dns, t.dns);
+    // HAR's connect holds the TLS handshake; the tip shows them apart.
+    push(
+        Phase::Connect,
+        t.connect.map(|c| (c - t.ssl.unwrap_or(0.0)).max(0.0)),
+    );
+    push(Phase::Tls, t.ssl);
+    push(Phase::Send, t.send);
+    push(Phase::Wait, t.wait);
+    push(Phase::Receive, t.receive);
+    if row.exchange.is_none() {
+        if let Some(d) = row.spans.iter().find(|sp| sp.phase == Phase::Data) {
+            push(Phase::Data, Some(d.to.ms_since(d.from)));
+        }
+    }
+    for (p, v) in &lines {
+        let _ = write!(
+            s,
+            "<tr><td><i class=\"p-{k}\" style=\"background:var(--{k},#9aa7b4)\"></i>{}</td><td>{}</td></tr>",
+            phase_name(*p),
+            fmt_ms(*v),
+            k = p.key()
+        );
+    }
+    let _ = write!(
+        s,
+        "<tr class=\"total\"><td>Total</td><td>{}</td></tr></table>",
+        fmt_ms(row.duration_ms())
+    );
+    if let Some((_, h)) = row.exchange {
+        if let Some(to) = &h.redirect_to {
+            let _ = write!(s, "<div>Redirects to {}</div>", esc(to));
+        }
+    }
+    s.push_str("</span>");
+}
+
+fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis) {
+    let row = &rows[ri];
+    let c = row.conn;
+    let origin = r.capture.first_ts;
+    s.push_str("<div class=\"detail\"><div>");
+    let _ = write!(
+        s,
+        "<h3>Connection #{} · {} → {}{}</h3>",
+        c.id,
+        esc(&c.client),
+        esc(&c.server),
+        c.hostname
+            .as_deref()
+            .map(|h| format!(" · {}", esc(h)))
+            .unwrap_or_default()
+    );
+    render_track(s, r, rows, ri, axis);
+    s.push_str("<ol class=\"journey\">");
+
+    // DNS.
+    match c.dns.and_then(|i| r.dns.get(i)) {
+        Some(d) => {
+            let q = d
+                .questions
+                .first()
+                .map(|q| format!("{} {}", q.name, q.qtype))
+                .unwrap_or_default();
+            let answers: Vec<String> = d
+                .answers
+                .iter()
+                .take(8)
+                .map(|a| {
+                    if a.rtype == "CNAME" {
+                        format!("CNAME {}", a.data)
+                    } else {
+                        a.data.clone()
+                    }
+                })
+                .collect();
+            let reused = if row.dns.is_none() && d.latency_ms.is_some() {
+                " (answer reused by this connection)"
+            } else {
+                ""
+            };
+            let _ = write!(
+                s,
+                "<li><b>DNS</b><span>{} → {} · via {} ({}) · {}{reused} <span class=\"at\">{}</span></span></li>",
+                esc(&q),
+                esc(&answers.join(", ")),
+                esc(&d.server),
+                esc(&d.transport),
+                d.latency_ms.map(fmt_ms).unwrap_or_else(|| "no answer".into()),
+                rel(Some(d.ts), origin)
+            );
+        }
+        None => {
+            let _ = write!(
+                s,
+                "<li><b>DNS</b><span class=\"at\">{}</span></li>",
+                esc(c.dns_note.as_deref().unwrap_or("not linked to a lookup"))
+            );
+        }
+    }
+
+    // TCP.
+    let t = &c.tcp;
+    if t.syn_ts.is_some() {
+        let mut steps = vec!["SYN"];
+        if t.synack_ts.is_some() {
+            steps.push("SYN/ACK");
+        }
+        if t.ack_ts.is_some() {
+            steps.push("ACK");
+        }
+        let mut opts = Vec::new();
+        if let Some(m) = t.options.mss {
+            opts.push(format!("MSS {m}"));
+        }
+        if let Some(w) = t.options.wscale {
+            opts.push(format!("wscale {w}"));
+        }
+        if t.options.sack {
+            opts.push("SACK".into());
+        }
+        if t.options.timestamps {
+            opts.push("timestamps".into());
+        }
+        if t.options.fastopen {
+            opts.push("Fast Open".into());
+        }
+        let opts = if opts.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", opts.join(", "))
+        };
+        let _ = write!(
+            s,
+            "<li><b>TCP</b><span>{} · RTT {}{opts} <span class=\"at\">{}</span></span></li>",
+            steps.join(" → "),
+            t.handshake_ms.map(fmt_ms).unwrap_or_else(|| "–".into()),
+            rel(t.syn_ts, origin)
+        );
+    } else {
+        s.push_str(
+            "<li><b>TCP</b><span class=\"at\">handshake not captured (already open)</span></li>",
+        );
+    }
+
+    // TLS.
+    if let Some(tls) = &c.tls {
+        let mut parts = vec![tls
+            .version
+            .clone()
+            .unwrap_or_else(|| "no ServerHello".into())];
+        if let Some(cs) = &tls.cipher {
+            parts.push(cs.clone());
+        }
+        if let Some(sni) = &tls.sni {
+            parts.push(format!("SNI {sni}"));
+        }
+        match &tls.alpn {
+            Some(a) => parts.push(format!("ALPN {a}")),
+            None if !tls.alpn_offered.is_empty() => {
+                parts.push(format!("ALPN offered {}", tls.alpn_offered.join(",")))
+            }
+            None => {}
+        }
+        if tls.resumed {
+            parts.push("resumed".into());
+        }
+        if tls.hello_retry {
+            parts.push("HelloRetryRequest".into());
+        }
+        parts.push(if tls.decrypted {
+            "decrypted".into()
+        } else {
+            "not decrypted".into()
+        });
+        let cert = tls
+            .certificates
+            .first()
+            .map(|leaf| format!(" · cert {} by {}", leaf.subject, leaf.issuer))
+            .unwrap_or_default();
+        let _ = write!(
+            s,
+            "<li><b>TLS</b><span>{} · handshake {}{} <span class=\"at\">{}</span></span></li>",
+            esc(&parts.join(" · ")),
+            tls.handshake_ms.map(fmt_ms).unwrap_or_else(|| "–".into()),
+            esc(&cert),
+            rel(tls.client_hello_ts, origin)
+        );
+        for a in tls.alerts.iter().take(5) {
+            let _ = write!(
+                s,
+                "<li><b>Alert</b><span class=\"warn\">{} alert from the {}: {}</span></li>",
+                esc(&a.level),
+                esc(&a.from),
+                esc(&a.description)
+            );
+        }
+    }
+
+    // Requests.
+    if c.http.is_empty() {
+        let _ = write!(
+            s,
+            "<li><b>Data</b><span>{} to the server, {} back; no readable request</span></li>",
+            fmt_bytes(t.bytes.client),
+            fmt_bytes(t.bytes.server)
+        );
+    } else {
+        let current = row.exchange.map(|e| e.0);
+        let cur = current.unwrap_or(0);
+        let from = cur
+            .saturating_sub(JOURNEY_REQUESTS / 2)
+            .min(c.http.len().saturating_sub(JOURNEY_REQUESTS));
+        let to = (from + JOURNEY_REQUESTS).min(c.http.len());
+        let _ = write!(
+            s,
+            "<li><b>HTTP</b><span>{} request{} on this connection<ol class=\"reqs\" start=\"{}\">",
+            c.http.len(),
+            if c.http.len() == 1 { "" } else { "s" },
+            from + 1
+        );
+        for (i, h) in c.http.iter().enumerate().take(to).skip(from) {
+            let url = waterfall::exchange_url(c, h);
+            let status = h
+                .status
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "no response".into());
+            let _ = write!(
+                s,
+                "<li{}>{} {} → {} · {} · TTFB {} · download {} <span class=\"at\">{}</span></li>",
+                if Some(i) == current {
+                    " class=\"cur\""
+                } else {
+                    ""
+                },
+                esc(h.method.as_deref().unwrap_or("?")),
+                esc(&url),
+                esc(&status),
+                fmt_bytes(h.body_bytes),
+                h.ttfb_ms.map(fmt_ms).unwrap_or_else(|| "–".into()),
+                h.download_ms.map(fmt_ms).unwrap_or_else(|| "–".into()),
+                rel(h.request_ts, origin)
+            );
+        }
+        s.push_str("</ol></span></li>");
+    }
+
+    // Anomalies.
+    let rt = t.retransmissions;
+    let mut issues = Vec::new();
+    if rt.client + rt.server > 0 {
+        issues.push(format!(
+            "retransmissions {} from the client, {} from the server",
+            rt.client, rt.server
+        ));
+    }
+    if t.gaps.client + t.gaps.server > 0 {
+        issues.push(format!(
+            "bytes never captured {} / {}",
+            t.gaps.client, t.gaps.server
+        ));
+    }
+    if t.zero_window.client + t.zero_window.server > 0 {
+        issues.push(format!(
+            "zero windows {} / {}",
+            t.zero_window.client, t.zero_window.server
+        ));
+    }
+    if !issues.is_empty() {
+        let _ = write!(
+            s,
+            "<li><b>Issues</b><span class=\"warn\">{}</span></li>",
+            esc(&issues.join("; "))
+        );
+    }
+    for w in c.warnings.iter().take(5) {
+        let _ = write!(
+            s,
+            "<li><b>Warning</b><span class=\"warn\">{}</span></li>",
+            esc(&w.message)
+        );
+    }
+
+    // Teardown.
+    let close = &t.close;
+    let text = match close.kind.as_str() {
+        "open" => "still open at the end of the capture".to_string(),
+        "rst" => format!(
+            "reset by the {}: {}",
+            close.initiator.as_deref().unwrap_or("?"),
+            close.sequence.join(" → ")
+        ),
+        "" => "not seen".to_string(),
+        _ => format!(
+            "{} · the {} closed first",
+            close.sequence.join(" → "),
+            close.initiator.as_deref().unwrap_or("?")
+        ),
+    };
+    let _ = write!(
+        s,
+        "<li><b>Close</b><span>{} <span class=\"at\">{}</span></span></li>",
+        esc(&text),
+        rel(close.ts, origin)
+    );
+    s.push_str("</ol></div><div>");
+    if let Some((_, h)) = row.exchange {
+        render_headers(s, c, h, &row.url);
+    }
+    s.push_str("</div></div>");
+}
+
+/// The connection on the page's axis: its setup phases, its requests (this one darker),
+/// its close.
+fn render_track(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis) {
+    let c = rows[ri].conn;
+    s.push_str("<div class=\"ctrack\">");
+    let mut put = |class: &str, from: Ts, to: Ts| {
+        let l = axis.pct(from);
+        let w = (axis.pct(to) - l).max(0.0);
+        let _ = write!(
+            s,
+            "<i class=\"{class}\" style=\"left:{l:.3}%;width:{w:.3}%\"></i>"
+        );
+    };
+    if let Some(d) = c.dns.and_then(|i| r.dns.get(i)) {
+        if let Some(resp) = d.response_ts {
+            put("p dns", d.ts, resp);
+        }
+    }
+    if let (Some(a), Some(b)) = (c.tcp.syn_ts, c.tcp.ack_ts) {
+        put("p connect", a, b);
+    }
+    if let Some(t) = &c.tls {
+        if let (Some(a), Some(b)) = (t.client_hello_ts, t.handshake_done_ts) {
+            put("p tls", a, b);
+        }
+    }
+    let current = rows[ri].exchange.map(|e| e.0);
+    for (i, h) in c.http.iter().enumerate() {
+        let (Some(a), Some(b)) = (
+            h.request_ts.or(h.response_ts),
+            h.response_end_ts.or(h.response_ts).or(h.request_end_ts),
+        ) else {
+            continue;
+        };
+        put(
+            if Some(i) == current { "jr cur" } else { "jr" },
+            a,
+            b.max(a),
+        );
+    }
+    if let Some(ts) = c.tcp.close.ts {
+        if ts.ms_since(axis.start) <= axis.span_ms {
+            let _ = write!(
+                s,
+                "<i class=\"fin\" style=\"left:{:.3}%\" title=\"close\"></i>",
+                axis.pct(ts)
+            );
+        }
+    }
+    s.push_str("</div>");
+}
+
+fn render_headers(s: &mut String, c: &Connection, h: &HttpExchange, url: &str) {
+    let status = match h.status {
+        Some(v) => format!("{v} {}", h.reason.as_deref().unwrap_or("")),
+        None => "no response captured".into(),
+    };
+    let _ = write!(
+        s,
+        "<h3>Request</h3><div class=\"gen\"><span>URL</span> {}<br><span>Method</span> {} · \
+         <span>Status</span> {} · <span>Version</span> {}{}<br><span>Remote</span> {} · \
+         <span>Sent</span> {} body · <span>Received</span> {} body{}{}</div>",
+        esc(url),
+        esc(h.method.as_deref().unwrap_or("?")),
+        esc(status.trim()),
+        esc(&h.version),
+        h.stream
+            .map(|id| format!(" · <span>Stream</span> {id}"))
+            .unwrap_or_default(),
+        esc(&c.server),
+        fmt_bytes(h.request_body_bytes),
+        fmt_bytes(h.body_bytes),
+        h.content_encoding
+            .as_deref()
+            .map(|e| format!(" ({})", esc(e)))
+            .unwrap_or_default(),
+        if h.complete { "" } else { " · incomplete" },
+    );
+    for (title, headers) in [
+        ("Response headers", &h.response_headers),
+        ("Request headers", &h.request_headers),
+    ] {
+        if headers.is_empty() {
+            continue;
+        }
+        let _ = write!(s, "<h3>{title}</h3><table class=\"hdrs\">");
+        for (k, v) in headers {
+            let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+        }
+        s.push_str("</table>");
+    }
+    if h.headers_truncated {
+        s.push_str("<p class=\"warn\">Some header values were cut at pagetrace's cap.</p>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::waterfall::tests::sample;
+
+    fn html(r: &Report) -> String {
+        let mut out = Vec::new();
+        write_html(&mut out, r).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escapes_everything_hostile() {
+        assert_eq!(
+            esc("<script>alert('x')</script>&\"\u{202e}\u{0}\n"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;\u{FFFD}\u{FFFD}\n"
+        );
+        let mut r = sample();
+        let evil =
+            "https://www.example.test/\"><script>alert(1)</script><img src=x onerror=alert(2)>";
+        r.connections[0].http[0].url = Some(evil.into());
+        r.connections[0].http[0]
+            .response_headers
+            .push(("X-<b>".into(), "</table><iframe src=//evil>".into()));
+        r.capture.path = "<style>body{display:none}</style>".into();
+        let page = html(&r);
+        assert!(!page.contains("<script"), "{page}");
+        assert!(!page.contains("<img"));
+        assert!(!page.contains("<iframe"));
+        assert!(!page.contains("<style>body"));
+        assert!(!page.contains("X-<b>"));
+        assert!(page.contains("X-&lt;b&gt;"));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    }
+
+    #[test]
+    fn self_contained_with_one_bar_per_request() {
+        let page = html(&sample());
+        assert_eq!(page.matches("class=\"bar\"").count(), 3);
+        assert_eq!(page.matches("class=\"cbar\"").count(), 1);
+        assert_eq!(page.matches("<details class=\"req\">").count(), 4);
+        for needle in [
+            "http://",
+            "https://fonts",
+            "<script",
+            "<link",
+            "src=",
+            "url(",
+            "@import",
+        ] {
+            let hits: Vec<_> = page.match_indices(needle).collect();
+            // The only URLs are the capture's own, as escaped text.
+            if needle.starts_with("http") {
+                continue;
+            }
+            assert!(hits.is_empty(), "{needle}");
+        }
+        assert!(page.contains("default-src 'none'"));
+        assert!(page.contains("<b>DNS</b>"));
+        assert!(page.contains("<b>TCP</b>"));
+        assert!(page.contains("<b>TLS</b>"));
+        assert!(page.contains("<b>Close</b>"));
+        assert!(page.contains("answer reused by this connection"));
+    }
+
+    #[test]
+    fn empty_report() {
+        let page = html(&Report::default());
+        assert!(page.contains("No requests or connections"));
+        assert!(page.ends_with("</html>\n"));
+    }
 }
