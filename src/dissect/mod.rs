@@ -242,11 +242,13 @@ impl App {
                 h2_opts: Http2Options {
                     scheme: scheme.to_string(),
                     authority: Some(cfg.server_authority.clone()),
+                    body_hash: cfg.body_hash,
                 },
             })),
             Kind::Http2 => App::Http2(Box::new(Http2Dissector::new(Http2Options {
                 scheme: scheme.to_string(),
                 authority: Some(cfg.server_authority.clone()),
+                body_hash: cfg.body_hash,
             }))),
             Kind::Dns => App::Dns(Box::new(DnsTcpStream::new())),
             Kind::Tls => App::Tls(Box::new(TlsApp {

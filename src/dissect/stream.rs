@@ -88,6 +88,7 @@ impl StreamCtx {
 /// reassembly gives the dissectors above it.
 pub trait PlaintextSink {
     fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], ctx: &mut StreamCtx);
-    /// Plaintext that could not be recovered (a record that failed to decrypt, a gap).
+    /// Plaintext that could not be recovered (a record that failed to decrypt, a gap);
+    /// `len` is `u64::MAX` when the amount is unknown (the dissector resynchronises).
     fn gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx);
 }

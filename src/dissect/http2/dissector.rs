@@ -4,8 +4,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::dissect::stream::{Dir, StreamCtx};
+use crate::dissect::tls::fingerprint::hex;
 use crate::pageload::model::HttpExchange;
 use crate::time::{ms_between, Ts};
+use sha2::{Digest, Sha256};
 
 use super::doh::{self, DohMessage, MAX_DOH_MESSAGE};
 use super::frame::{
@@ -49,6 +51,8 @@ pub struct Http2Options {
     /// Used in URLs when a request has neither `:authority` nor `host` (the SNI, or the
     /// server's address).
     pub authority: Option<String>,
+    /// Hash response bodies as transferred (`--body-hash`).
+    pub body_hash: bool,
 }
 
 /// A GOAWAY frame (RFC 9113 §6.8).
@@ -226,6 +230,8 @@ struct StreamRec {
     /// Bytes counted in `Http2Dissector::active_bytes`.
     held: usize,
     doh: Option<Box<DohState>>,
+    /// SHA-256 of the response DATA content so far (`body_hash`).
+    hasher: Option<Box<Sha256>>,
 }
 
 /// Decodes one HTTP/2 connection (both directions) into exchanges.
@@ -329,6 +335,7 @@ impl Http2Dissector {
             header_bytes: [0; 2],
             held: 0,
             doh: None,
+            hasher: None,
         };
         d.next_seq += 1;
         d.streams.insert(1, rec);
@@ -746,7 +753,8 @@ impl Http2Dissector {
                 at = 1;
             }
         }
-        if !cur.doh || chunk.is_empty() {
+        let hash = d == 1 && self.opts.body_hash;
+        if !(cur.doh || hash) || chunk.is_empty() {
             return;
         }
         // Content is [start, end) of the payload: after Pad Length, before the padding.
@@ -759,6 +767,16 @@ impl Http2Dissector {
             return;
         }
         let piece = &chunk[(lo - at) as usize..(hi - at) as usize];
+        if hash {
+            if let Some(rec) = self.streams.get_mut(&cur.head.stream) {
+                rec.hasher
+                    .get_or_insert_with(|| Box::new(Sha256::new()))
+                    .update(piece);
+            }
+        }
+        if !cur.doh {
+            return;
+        }
         let budget = MAX_ACTIVE_BYTES.saturating_sub(self.active_bytes);
         if let Some(rec) = self.streams.get_mut(&cur.head.stream) {
             if let Some(doh) = rec.doh.as_mut() {
@@ -1090,6 +1108,7 @@ impl Http2Dissector {
                 header_bytes: [0; 2],
                 held: 0,
                 doh: None,
+                hasher: None,
             };
             self.next_seq += 1;
             self.streams.insert(id, rec);
@@ -1531,5 +1550,8 @@ fn finalize(rec: &StreamRec) -> HttpExchange {
     ex.ttfb_ms = ms_between(ex.request_end_ts, ex.response_ts);
     ex.download_ms = ms_between(ex.response_ts, ex.response_end_ts);
     ex.complete = rec.req_done && rec.resp_done && !rec.cut_by_gap && ex.reset.is_none();
+    if rec.resp_done && !rec.cut_by_gap {
+        ex.body_sha256 = rec.hasher.as_ref().map(|h| hex(&(**h).clone().finalize()));
+    }
     ex
 }

@@ -43,6 +43,7 @@ fn opts() -> Http2Options {
     Http2Options {
         scheme: "https".into(),
         authority: Some("fallback.example".into()),
+        body_hash: false,
     }
 }
 
@@ -655,6 +656,7 @@ fn h2c_after_upgrade() {
         Http2Options {
             scheme: "http".into(),
             authority: None,
+            body_hash: false,
         },
         upgrade,
     );

@@ -28,14 +28,19 @@
 //!                                └─ protected ─► on_ciphertext (counts, timing, alerts)
 //! ```
 //! The record loop exists once ([`record::Framer::push`] feeding `on_record`). `on_record`
-//! decides whether a record can be read. A decryptor (`src/decrypt/`) slots in there: for
-//! a protected record it returns the inner content type and plaintext and `on_record` passes
-//! them to `on_plaintext` (so TLS 1.3 EncryptedExtensions, Certificate and Finished reach the
-//! same handshake parser, and decrypted application data reaches the HTTP dissector from
-//! the `CT_APPLICATION_DATA` arm of `on_plaintext`); records it cannot open still go to
-//! `on_ciphertext`. The decryptor keys off [`TlsDissector::client_random`],
-//! [`TlsDissector::server_random`], [`TlsDissector::cipher_id`] and
-//! [`TlsDissector::version`].
+//! decides whether a record can be read. With a key log ([`TlsDissector::handle_data_decrypting`])
+//! a protected record goes through the connection's key state ([`keys`]): what opens goes to
+//! `on_plaintext` (so TLS 1.3 EncryptedExtensions, Certificate and Finished reach the same
+//! handshake parser as clear-text hellos) and decrypted application data goes to the
+//! [`PlaintextSink`] (the HTTP dissectors, chosen by content as on clear streams); records
+//! without keys, or that fail authentication, go to `on_ciphertext` (counts, timing) and a
+//! failure is a `decrypt` warning plus a plaintext gap, never bytes upward.
+//!
+//! Decrypted application data is stamped with the capture time of the **last** byte of its
+//! record: a receiver can read none of it before the whole record is in and its tag checked.
+//! So an HTTP response over TLS "starts" when its first record is readable, as a browser's
+//! network stack and tshark's `http.time` see it. Handshake messages keep the time of the
+//! record holding their first byte.
 //!
 //! Handshake messages are parsed by this module's own parsers ([`handshake`]), not
 //! tls-parser: tls-parser neither joins a message split over records nor keeps the
@@ -99,12 +104,14 @@
 pub mod cert;
 pub mod fingerprint;
 pub mod handshake;
+pub mod keys;
 pub mod names;
 pub mod record;
 #[cfg(test)]
 mod tests;
 
-use crate::dissect::stream::{Dir, StreamCtx};
+use crate::decrypt::KeyLog;
+use crate::dissect::stream::{Dir, PlaintextSink, StreamCtx};
 use crate::pageload::model::{
     Certificate, ClientHelloInfo, EarlyData, PerDir, ServerHelloInfo, TlsAlert, TlsInfo,
     TlsPerDirStats,
@@ -131,6 +138,20 @@ const HS_SERVER_KEY_EXCHANGE: u8 = 12;
 const HS_CERTIFICATE_REQUEST: u8 = 13;
 const HS_SERVER_HELLO_DONE: u8 = 14;
 const HS_FINISHED: u8 = 20;
+const HS_KEY_UPDATE: u8 = 24;
+/// RFC 7366 encrypt_then_mac.
+const EXT_ENCRYPT_THEN_MAC: u16 = 22;
+/// Decryption failures listed as warnings per connection (the rest are counted).
+const MAX_DECRYPT_WARNINGS: u64 = 4;
+
+/// A plaintext gap of unknown length (see [`PlaintextSink::gap`]).
+pub const UNKNOWN_LEN: u64 = u64::MAX;
+
+/// The keys to open protected records and where their plaintext goes.
+pub struct Decrypting<'a> {
+    pub keys: &'a KeyLog,
+    pub sink: &'a mut dyn PlaintextSink,
+}
 
 /// Whether the first bytes of a stream look like TLS: a record header with content type
 /// 20..=24, version 3.0..=3.4 and a length the RFCs allow (a handshake record must then
@@ -215,6 +236,17 @@ pub struct TlsDissector {
     /// ALPN from the ServerHello (TLS <= 1.2) or decrypted EncryptedExtensions.
     alpn: Option<String>,
     decrypted: bool,
+    keys: keys::ConnKeys,
+    /// Reused plaintext buffer.
+    plain: Vec<u8>,
+    /// Set while a decrypted record's handshake messages are being read: TLS 1.3 key
+    /// changes they announce, applied once the record is done (RFC 8446 5.1: handshake
+    /// messages never span a key change).
+    pending_finished: [bool; 2],
+    pending_key_update: [bool; 2],
+    in_decrypted: bool,
+    /// Capture time of the last gap (for the plaintext gap it causes).
+    gap_ts: Ts,
 }
 
 impl TlsDissector {
@@ -223,69 +255,97 @@ impl TlsDissector {
     }
 
     /// As [`TlsDissector::handle_data`], decrypting with `keys` where they match this
-    /// session and handing the plaintext to `sink`. (STUB until decryption is wired in:
-    /// decrypts nothing yet.)
+    /// session and handing the plaintext to `sink` (in order, with record timestamps).
     pub fn handle_data_decrypting(
         &mut self,
         dir: Dir,
         ts: Ts,
         data: &[u8],
         ctx: &mut StreamCtx,
-        _keys: &crate::decrypt::KeyLog,
-        _sink: &mut dyn crate::dissect::stream::PlaintextSink,
+        keys: &KeyLog,
+        sink: &mut dyn PlaintextSink,
     ) {
-        self.handle_data(dir, ts, data, ctx);
+        self.push(dir, ts, data, ctx, &mut Some(Decrypting { keys, sink }));
     }
 
-    /// As [`TlsDissector::handle_gap`], telling `sink` when plaintext is lost. (STUB)
+    /// As [`TlsDissector::handle_gap`], telling `sink` that plaintext was lost.
     pub fn handle_gap_decrypting(
         &mut self,
         dir: Dir,
         len: u64,
         ts: Ts,
         ctx: &mut StreamCtx,
-        _keys: &crate::decrypt::KeyLog,
-        _sink: &mut dyn crate::dissect::stream::PlaintextSink,
+        keys: &KeyLog,
+        sink: &mut dyn PlaintextSink,
     ) {
-        self.handle_gap(dir, len, ts, ctx);
+        self.gap(dir, len, ts, ctx, &mut Some(Decrypting { keys, sink }));
     }
 
-    /// As [`TlsDissector::handle_close`], flushing plaintext to `sink`. (STUB)
+    /// As [`TlsDissector::handle_close`], decrypting the records still buffered.
     pub fn handle_close_decrypting(
         &mut self,
         ts: Ts,
         ctx: &mut StreamCtx,
-        _keys: &crate::decrypt::KeyLog,
-        _sink: &mut dyn crate::dissect::stream::PlaintextSink,
+        keys: &KeyLog,
+        sink: &mut dyn PlaintextSink,
     ) {
-        self.handle_close(ts, ctx);
+        self.close(ts, ctx, &mut Some(Decrypting { keys, sink }));
     }
 
     /// The next bytes of one direction (see [`crate::dissect::stream`]).
     pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) {
+        self.push(dir, ts, data, ctx, &mut None);
+    }
+
+    /// `len` bytes of one direction were never captured.
+    pub fn handle_gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
+        self.gap(dir, len, ts, ctx, &mut None);
+    }
+
+    /// The connection ended: flushes partial records with a warning.
+    pub fn handle_close(&mut self, ts: Ts, ctx: &mut StreamCtx) {
+        self.close(ts, ctx, &mut None);
+    }
+
+    fn push(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        data: &[u8],
+        ctx: &mut StreamCtx,
+        env: &mut Option<Decrypting<'_>>,
+    ) {
         if data.is_empty() {
             return;
         }
         let i = dir.index();
         let mut framer = std::mem::take(&mut self.dirs[i].framer);
-        framer.push(data, ts, ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx));
+        framer.push(data, ts, ctx, &mut |ev, ctx| {
+            self.on_frame(dir, ev, ctx, env)
+        });
         self.dirs[i].framer = framer;
     }
 
-    /// `len` bytes of one direction were never captured.
-    pub fn handle_gap(&mut self, dir: Dir, len: u64, _ts: Ts, ctx: &mut StreamCtx) {
+    fn gap(
+        &mut self,
+        dir: Dir,
+        len: u64,
+        ts: Ts,
+        ctx: &mut StreamCtx,
+        env: &mut Option<Decrypting<'_>>,
+    ) {
         let i = dir.index();
+        self.gap_ts = ts;
         let mut framer = std::mem::take(&mut self.dirs[i].framer);
-        framer.gap(len, ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx));
+        framer.gap(len, ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx, env));
         self.dirs[i].framer = framer;
     }
 
-    /// The connection ended: flushes partial records with a warning.
-    pub fn handle_close(&mut self, _ts: Ts, ctx: &mut StreamCtx) {
+    fn close(&mut self, _ts: Ts, ctx: &mut StreamCtx, env: &mut Option<Decrypting<'_>>) {
         for i in 0..2 {
             let dir = Dir::from_index(i);
             let mut framer = std::mem::take(&mut self.dirs[i].framer);
-            framer.finish(ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx));
+            framer.finish(ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx, env));
             self.dirs[i].framer = framer;
             let pending = self.dirs[i].hs.pending();
             if pending > 0 {
@@ -299,18 +359,56 @@ impl TlsDissector {
                 self.dirs[i].hs.reset();
             }
         }
+        if self.keys.failed > MAX_DECRYPT_WARNINGS {
+            ctx.warn(
+                "decrypt",
+                format!(
+                    "TLS: {} records did not decrypt ({} did)",
+                    self.keys.failed, self.keys.opened
+                ),
+            );
+        }
     }
 
-    fn on_frame(&mut self, dir: Dir, ev: FrameEvent<'_>, ctx: &mut StreamCtx) {
+    fn on_frame(
+        &mut self,
+        dir: Dir,
+        ev: FrameEvent<'_>,
+        ctx: &mut StreamCtx,
+        env: &mut Option<Decrypting<'_>>,
+    ) {
         match ev {
             FrameEvent::Record {
                 content_type,
                 version,
                 payload,
                 ts,
-            } => self.on_record(dir, ts, content_type, version, payload, ctx),
+                end_ts,
+            } => self.on_record(dir, (ts, end_ts), content_type, version, payload, ctx, env),
             FrameEvent::Sslv2 { body, ts } => self.on_sslv2(dir, ts, body, ctx),
-            FrameEvent::Lost { content_type } => {
+            FrameEvent::Lost {
+                content_type,
+                record_len,
+            } => {
+                let from_client = self.is_client(dir);
+                if self.keys.ready(from_client) {
+                    self.keys.lost(from_client);
+                    if let Some(env) = env.as_mut() {
+                        // The plaintext lost: exact when one AEAD record went missing,
+                        // else unknown and the inner dissector resynchronises.
+                        let plain = match (content_type, record_len) {
+                            (Some(CT_APPLICATION_DATA), Some(n)) => {
+                                self.keys.plaintext_len(from_client, n)
+                            }
+                            (Some(CT_HANDSHAKE | CT_ALERT), Some(_)) => Some(0),
+                            _ => None,
+                        };
+                        if plain != Some(0) {
+                            let ts = self.gap_ts;
+                            env.sink.gap(dir, plain.unwrap_or(UNKNOWN_LEN), ts, ctx);
+                        }
+                    }
+                }
                 let handshake_hit = matches!(content_type, None | Some(CT_HANDSHAKE));
                 if handshake_hit && self.dirs[dir.index()].hs.reset() {
                     ctx.warn(
@@ -327,14 +425,16 @@ impl TlsDissector {
 
     /// THE SEAM between record framing and record contents (see the module doc). Every
     /// record of both directions passes here exactly once, in stream order.
+    #[allow(clippy::too_many_arguments)]
     fn on_record(
         &mut self,
         dir: Dir,
-        ts: Ts,
+        (ts, end_ts): (Ts, Ts),
         content_type: u8,
-        _version: u16,
+        version: u16,
         payload: &[u8],
         ctx: &mut StreamCtx,
+        env: &mut Option<Decrypting<'_>>,
     ) {
         let protected = match content_type {
             CT_APPLICATION_DATA => true,
@@ -345,14 +445,108 @@ impl TlsDissector {
             CT_ALERT => self.dirs[dir.index()].protected || !plausible_clear_alerts(payload),
             _ => false,
         };
-        if protected {
-            // A decryptor goes here:
-            //     if let Some((inner_type, plain)) = decryptor.open(dir, content_type, payload) {
-            //         return self.on_plaintext(dir, ts, inner_type, &plain, ctx);
-            //     }
-            self.on_ciphertext(dir, ts, content_type, payload.len(), ctx);
-        } else {
+        if !protected {
             self.on_plaintext(dir, ts, content_type, payload, ctx);
+            return;
+        }
+        let Some(env) = env.as_mut() else {
+            self.on_ciphertext(dir, ts, content_type, payload.len(), ctx);
+            return;
+        };
+        let from_client = self.is_client(dir);
+        let facts = self.session_facts();
+        let mut plain = std::mem::take(&mut self.plain);
+        let (opened, problem) = self.keys.open(
+            from_client,
+            facts.as_ref(),
+            env.keys,
+            (content_type, version, payload),
+            &mut plain,
+        );
+        if let Some(p) = problem {
+            let side = dir.sender();
+            let msg = match p {
+                keys::Unavailable::NoSecrets => {
+                    "TLS: the key log has no secrets for this session's client random".to_string()
+                }
+                keys::Unavailable::Suite(id) => format!(
+                    "TLS: cannot decrypt {} records of suite {}",
+                    side,
+                    names::cipher_name(id)
+                ),
+                keys::Unavailable::WrongSecrets(why) => format!("TLS: {why}"),
+                keys::Unavailable::Setup(e) => format!("TLS: {side} keys: {e}"),
+            };
+            ctx.warn("keys", msg);
+        }
+        match opened {
+            keys::Opened::Plain(inner) => {
+                self.decrypted = true;
+                self.in_decrypted = true;
+                if inner == CT_APPLICATION_DATA {
+                    self.count_app_data(dir, ts, payload.len());
+                    // Plaintext is readable once the whole record is in and its tag checked.
+                    env.sink.data(dir, end_ts, &plain, ctx);
+                } else {
+                    self.on_plaintext(dir, ts, inner, &plain, ctx);
+                }
+                self.in_decrypted = false;
+                self.apply_key_changes(dir, ctx);
+            }
+            keys::Opened::Clear => self.on_plaintext(dir, ts, content_type, payload, ctx),
+            keys::Opened::NoKeys => self.on_ciphertext(dir, ts, content_type, payload.len(), ctx),
+            keys::Opened::Failed(e) => {
+                if self.keys.failed <= MAX_DECRYPT_WARNINGS {
+                    ctx.warn(
+                        "decrypt",
+                        format!(
+                            "TLS: {} record of {} bytes: {e}",
+                            dir.sender(),
+                            payload.len()
+                        ),
+                    );
+                }
+                let lost = self
+                    .keys
+                    .plaintext_len(from_client, payload.len())
+                    .unwrap_or(UNKNOWN_LEN);
+                self.on_ciphertext(dir, ts, content_type, payload.len(), ctx);
+                if content_type == CT_APPLICATION_DATA {
+                    env.sink.gap(dir, lost, end_ts, ctx);
+                }
+            }
+        }
+        self.plain = plain;
+    }
+
+    /// What the key state needs from the hellos, once both were seen.
+    fn session_facts(&self) -> Option<keys::SessionFacts> {
+        let ch = self.ch.as_ref()?;
+        let sh = self.sh.as_ref()?;
+        let etm = ch.extensions.contains(&EXT_ENCRYPT_THEN_MAC)
+            && sh.extensions.contains(&EXT_ENCRYPT_THEN_MAC);
+        Some(keys::SessionFacts {
+            client_random: ch.random,
+            server_random: sh.random,
+            version: sh.version(),
+            cipher: sh.cipher,
+            encrypt_then_mac: etm,
+            tls13: names::is_tls13(sh.version()),
+            early_data_offered: ch.early_data,
+        })
+    }
+
+    /// TLS 1.3 key changes announced by the record just decrypted.
+    fn apply_key_changes(&mut self, dir: Dir, ctx: &mut StreamCtx) {
+        let i = dir.index();
+        let from_client = self.is_client(dir);
+        if std::mem::take(&mut self.pending_finished[i]) && self.tls13() {
+            self.keys.finished(from_client);
+        }
+        if std::mem::take(&mut self.pending_key_update[i]) {
+            if let Err(e) = self.keys.key_update(from_client) {
+                ctx.warn("decrypt", format!("TLS: KeyUpdate: {e}"));
+            }
         }
     }
 
@@ -569,6 +763,12 @@ impl TlsDissector {
             HS_ENCRYPTED_EXTENSIONS if from_server => self.on_encrypted_extensions(m.body, ctx),
             HS_FINISHED => {
                 self.dirs[dir.index()].finished_ts.get_or_insert(m.ts);
+                if self.in_decrypted {
+                    self.pending_finished[dir.index()] = true;
+                }
+            }
+            HS_KEY_UPDATE if self.in_decrypted => {
+                self.pending_key_update[dir.index()] = true;
             }
             _ => {}
         }

@@ -31,19 +31,26 @@ pub const CT_HEARTBEAT: u8 = 24;
 
 /// What the framer hands to the dissector.
 pub enum FrameEvent<'a> {
-    /// One whole TLSPlaintext/TLSCiphertext record; `ts` is the capture time of its first byte.
+    /// One whole TLSPlaintext/TLSCiphertext record; `ts` is the capture time of its first
+    /// byte, `end_ts` of its last (when a receiver could first decrypt it).
     Record {
         content_type: u8,
         version: u16,
         payload: &'a [u8],
         ts: Ts,
+        end_ts: Ts,
     },
     /// An SSL 2.0 record at the start of a stream (RFC 6101 appendix E.2 compatible hello);
     /// `body` follows the 2-byte header.
     Sslv2 { body: &'a [u8], ts: Ts },
     /// Bytes of the stream were lost or skipped: `content_type` of the record that lost
-    /// bytes when known. Anything spanning records (a handshake message) is broken.
-    Lost { content_type: Option<u8> },
+    /// bytes when known, and its payload length when that record alone was lost (the
+    /// stream goes on at the next header). Anything spanning records (a handshake message)
+    /// is broken.
+    Lost {
+        content_type: Option<u8>,
+        record_len: Option<usize>,
+    },
 }
 
 enum Header {
@@ -140,6 +147,8 @@ pub struct Framer {
     scanned: u64,
     /// No byte of this direction seen yet (an SSL 2.0 header is only accepted there).
     started: bool,
+    /// Capture time of the bytes being pushed (the last byte of a record completed now).
+    now: Ts,
 }
 
 impl Framer {
@@ -163,6 +172,7 @@ impl Framer {
     where
         F: FnMut(FrameEvent<'_>, &mut StreamCtx),
     {
+        self.now = ts;
         let mut input = data;
         while !input.is_empty() {
             let used = match self.mode {
@@ -212,6 +222,7 @@ impl Framer {
                                 version,
                                 payload,
                                 ts,
+                                end_ts: ts,
                             },
                             ctx,
                         );
@@ -299,6 +310,7 @@ impl Framer {
                         version,
                         payload,
                         ts,
+                        end_ts: self.now.max(ts),
                     },
                     ctx,
                 );
@@ -407,6 +419,7 @@ impl Framer {
                                 version,
                                 payload,
                                 ts,
+                                end_ts: self.now.max(ts),
                             },
                             ctx,
                         );
@@ -477,7 +490,13 @@ impl Framer {
             Mode::Resync => {
                 // Bytes on both sides of a hole cannot confirm each other.
                 self.buf.clear();
-                f(FrameEvent::Lost { content_type: None }, ctx);
+                f(
+                    FrameEvent::Lost {
+                        content_type: None,
+                        record_len: None,
+                    },
+                    ctx,
+                );
             }
             Mode::Framing => {
                 self.started = true;
@@ -504,6 +523,7 @@ impl Framer {
                         f(
                             FrameEvent::Lost {
                                 content_type: Some(ct),
+                                record_len: (len <= remaining).then_some(plen),
                             },
                             ctx,
                         );
@@ -526,7 +546,13 @@ impl Framer {
         self.buf.clear();
         self.mode = Mode::Resync;
         if reported.is_none() {
-            f(FrameEvent::Lost { content_type: None }, ctx);
+            f(
+                FrameEvent::Lost {
+                    content_type: None,
+                    record_len: None,
+                },
+                ctx,
+            );
         }
         ctx.warn(
             "gap",
@@ -736,7 +762,7 @@ mod tests {
                         ..
                     } => Ev::Rec(content_type, payload.to_vec(), ts),
                     FrameEvent::Sslv2 { body, .. } => Ev::V2(body.len()),
-                    FrameEvent::Lost { content_type } => Ev::Lost(content_type),
+                    FrameEvent::Lost { content_type, .. } => Ev::Lost(content_type),
                 })
             });
         }
@@ -776,7 +802,7 @@ mod tests {
         let r = rec(23, &[1; 50]);
         let mut out = push_all(&mut f, &[(&r[..10], 1)], &mut ctx);
         f.gap(20, &mut ctx, &mut |e, _| {
-            if let FrameEvent::Lost { content_type } = e {
+            if let FrameEvent::Lost { content_type, .. } = e {
                 out.push(Ev::Lost(content_type))
             }
         });

@@ -1,0 +1,349 @@
+//! Which keys open which record: the per-connection decryption state of the TLS dissector.
+//!
+//! # Consumes
+//! Protected records of one direction, in stream order, with the facts the handshake gave
+//! (client and server randoms, negotiated version and suite, encrypt_then_mac) and the
+//! [`KeyLog`].
+//!
+//! # Produces
+//! For each record either the plaintext and its real content type, or why it could not be
+//! opened ([`Opened`]).
+//!
+//! # Key state per direction
+//! ```text
+//!                 first protected record
+//!   NotTried ─────────────────────────────► Ready(decryptor) ──► (TLS 1.3) Finished seen:
+//!      │        keys found, suite known            ▲                 Ready(traffic_secret_0)
+//!      │                                           │                 KeyUpdate: next secret
+//!      └──► Unavailable (no keys for this          └── a gap: the next record is searched for
+//!           client random, or a suite we don't         within a window of sequence numbers
+//!           decrypt): records stay opaque               (AEAD tags make a wrong guess fail)
+//! ```
+//! - TLS <= 1.2: one decryptor per direction from the master secret, built at that side's
+//!   first protected record (its Finished, sequence number 0, RFC 5246 6.1).
+//! - TLS 1.3 (RFC 8446 7.1): the handshake traffic secret until that side's Finished, then
+//!   `*_TRAFFIC_SECRET_0`, advanced by each KeyUpdate (7.2). A client that offered 0-RTT may
+//!   send records under `CLIENT_EARLY_TRAFFIC_SECRET` first; a record the current key fails
+//!   on is tried with the early key (the AEAD tag decides). When only the application
+//!   secrets were logged, each record is tried with them until one opens (the handshake
+//!   records before it stay opaque).
+//! - After a capture gap the sequence number of the next record is unknown: it is searched
+//!   forward from the expected one, at most [`SEQ_SEARCH`] candidates.
+//!
+//! Every failure is counted; the first few are warnings on the connection. Nothing that
+//! failed authentication is ever handed upward.
+
+use crate::decrypt::{
+    suite, BulkCipher, DecryptError, KeyLog, RecordDecryptor, SecretKind, SessionSecrets,
+};
+
+/// Sequence numbers tried after a gap before a direction gives up on that record.
+pub const SEQ_SEARCH: u64 = 512;
+
+/// What the handshake tells the key state (all from clear-text hellos).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionFacts {
+    pub client_random: [u8; 32],
+    pub server_random: [u8; 32],
+    pub version: u16,
+    pub cipher: u16,
+    pub encrypt_then_mac: bool,
+    pub tls13: bool,
+    pub early_data_offered: bool,
+}
+
+#[derive(Debug, Default)]
+enum Setup {
+    #[default]
+    NotTried,
+    Ready,
+    Unavailable,
+}
+
+#[derive(Debug, Default)]
+struct DirKeys {
+    setup: Setup,
+    current: Option<RecordDecryptor>,
+    /// TLS 1.3 client: the 0-RTT key, tried when `current` fails.
+    early: Option<RecordDecryptor>,
+    /// TLS 1.3: `*_TRAFFIC_SECRET_0` decryptor, used after this side's Finished (or tried
+    /// on every record when the handshake secret is missing).
+    app: Option<RecordDecryptor>,
+    /// `current` is the handshake key and `app` waits for the Finished.
+    in_handshake: bool,
+    /// Bytes lost since the last record that opened: search the sequence number.
+    lost: bool,
+}
+
+/// The outcome of one protected record.
+#[derive(Debug)]
+pub enum Opened {
+    /// Decrypted into the caller's buffer; the real content type.
+    Plain(u8),
+    /// A TLS 1.3 change_cipher_spec: not encrypted, read it as clear text.
+    Clear,
+    /// No keys for this direction (nothing to report per record).
+    NoKeys,
+    /// Keys were there but the record did not open.
+    Failed(DecryptError),
+}
+
+/// Why a connection cannot be decrypted, once per connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The key log has no line for this client random.
+    NoSecrets,
+    /// The suite is not one we decrypt.
+    Suite(u16),
+    /// The secrets logged do not fit the negotiated protocol.
+    WrongSecrets(&'static str),
+    /// Building the keys failed.
+    Setup(DecryptError),
+}
+
+/// Decryption state of one connection.
+#[derive(Debug, Default)]
+pub struct ConnKeys {
+    dirs: [DirKeys; 2],
+    /// Records decrypted, and records with keys that did not open.
+    pub opened: u64,
+    pub failed: u64,
+}
+
+impl ConnKeys {
+    /// Opens one protected record `(content_type, version, fragment)` sent by the client or
+    /// the server (TLS roles, not TCP directions), writing the plaintext into `out`.
+    /// `facts` is `None` until both hellos were seen. Returns the setup problem the first
+    /// time a direction finds it cannot decrypt.
+    pub fn open(
+        &mut self,
+        from_client: bool,
+        facts: Option<&SessionFacts>,
+        keys: &KeyLog,
+        (content_type, version, payload): (u8, u16, &[u8]),
+        out: &mut Vec<u8>,
+    ) -> (Opened, Option<Unavailable>) {
+        let d = &mut self.dirs[usize::from(!from_client)];
+        let mut problem = None;
+        if matches!(d.setup, Setup::NotTried) {
+            let Some(facts) = facts else {
+                return (Opened::NoKeys, None);
+            };
+            if keys.is_empty() {
+                d.setup = Setup::Unavailable;
+                return (Opened::NoKeys, None);
+            }
+            match setup(d, facts, keys, from_client) {
+                Ok(()) => d.setup = Setup::Ready,
+                Err(u) => {
+                    d.setup = Setup::Unavailable;
+                    problem = Some(u);
+                }
+            }
+        }
+        if !matches!(d.setup, Setup::Ready) {
+            return (Opened::NoKeys, problem);
+        }
+        let r = open_record(d, content_type, version, payload, out);
+        match &r {
+            Opened::Plain(_) => {
+                self.opened += 1;
+                d.lost = false;
+            }
+            Opened::Failed(_) => self.failed += 1,
+            _ => {}
+        }
+        (r, problem)
+    }
+
+    /// Bytes of this direction were lost: the next record's sequence number is unknown.
+    pub fn lost(&mut self, from_client: bool) {
+        self.dirs[usize::from(!from_client)].lost = true;
+    }
+
+    /// TLS 1.3: this side's Finished was decrypted; its next record uses the application
+    /// traffic secret.
+    pub fn finished(&mut self, from_client: bool) {
+        let d = &mut self.dirs[usize::from(!from_client)];
+        if d.in_handshake {
+            if let Some(app) = d.app.take() {
+                d.current = Some(app);
+            }
+            d.in_handshake = false;
+            d.early = None;
+        }
+    }
+
+    /// TLS 1.3: this side sent a KeyUpdate; its next record uses the next secret.
+    pub fn key_update(&mut self, from_client: bool) -> Result<(), DecryptError> {
+        let d = &mut self.dirs[usize::from(!from_client)];
+        match (&mut d.current, d.in_handshake) {
+            (Some(c), false) => c.key_update(),
+            _ => Ok(()),
+        }
+    }
+
+    /// The plaintext a record of `ciphertext_len` bytes carried, when the suite makes it
+    /// exact (AEAD; TLS 1.3 assumes no padding); `None` without keys or for CBC.
+    pub fn plaintext_len(&self, from_client: bool, ciphertext_len: usize) -> Option<u64> {
+        let dec = self.dirs[usize::from(!from_client)].current.as_ref()?;
+        let s = dec.suite();
+        let overhead = match (s.cipher, dec.is_tls13()) {
+            (_, true) => 17,
+            (BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm, false) => 24,
+            (BulkCipher::ChaCha20Poly1305, false) => 16,
+            _ => return None,
+        };
+        Some(ciphertext_len.saturating_sub(overhead) as u64)
+    }
+
+    /// Whether a direction has keys.
+    pub fn ready(&self, from_client: bool) -> bool {
+        matches!(self.dirs[usize::from(!from_client)].setup, Setup::Ready)
+    }
+}
+
+fn setup(
+    d: &mut DirKeys,
+    f: &SessionFacts,
+    keys: &KeyLog,
+    from_client: bool,
+) -> Result<(), Unavailable> {
+    let secrets: &SessionSecrets = keys
+        .lookup(&f.client_random)
+        .ok_or(Unavailable::NoSecrets)?;
+    let suite = suite(f.cipher).ok_or(Unavailable::Suite(f.cipher))?;
+    if !f.tls13 {
+        let master = secrets.master_secret().ok_or(Unavailable::WrongSecrets(
+            "no CLIENT_RANDOM line for a TLS 1.2 session",
+        ))?;
+        let dec = RecordDecryptor::tls1x(
+            f.version,
+            suite,
+            master,
+            &f.client_random,
+            &f.server_random,
+            from_client,
+            f.encrypt_then_mac,
+        )
+        .map_err(Unavailable::Setup)?;
+        d.current = Some(dec);
+        return Ok(());
+    }
+    let (hs, app) = if from_client {
+        (SecretKind::ClientHandshake, SecretKind::ClientTraffic0)
+    } else {
+        (SecretKind::ServerHandshake, SecretKind::ServerTraffic0)
+    };
+    let build = |k| {
+        secrets
+            .get(k)
+            .map(|s| RecordDecryptor::tls13(suite, s).map_err(Unavailable::Setup))
+            .transpose()
+    };
+    let hs = build(hs)?;
+    let app = build(app)?;
+    if from_client && f.early_data_offered {
+        d.early = build(SecretKind::ClientEarly)?;
+    }
+    match (hs, app) {
+        (Some(hs), app) => {
+            d.current = Some(hs);
+            d.app = app;
+            d.in_handshake = true;
+        }
+        (None, Some(app)) => {
+            // Only the application secret: tried on every record until one opens.
+            d.app = Some(app);
+            d.in_handshake = true;
+        }
+        (None, None) => {
+            return Err(Unavailable::WrongSecrets(
+                "no TLS 1.3 traffic secret for this side",
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Tries `dec` at its sequence number (or, after a gap, at the next [`SEQ_SEARCH`]); on
+/// failure leaves the sequence number where it was.
+fn try_open(
+    dec: &mut RecordDecryptor,
+    search: bool,
+    content_type: u8,
+    version: u16,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<u8, DecryptError> {
+    let seq0 = dec.seq();
+    let tries = if search { SEQ_SEARCH } else { 1 };
+    let mut first_err = None;
+    for k in 0..tries {
+        dec.set_seq(seq0.wrapping_add(k));
+        match dec.decrypt(content_type, version, payload, out) {
+            Ok(t) => return Ok(t),
+            // Not a key or sequence problem: no other sequence number will help.
+            Err(e @ (DecryptError::BadLength(_) | DecryptError::RecordOverflow(_))) => {
+                dec.set_seq(seq0);
+                return Err(e);
+            }
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    dec.set_seq(seq0);
+    Err(first_err.unwrap_or(DecryptError::AuthFailed))
+}
+
+fn open_record(
+    d: &mut DirKeys,
+    content_type: u8,
+    version: u16,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) -> Opened {
+    let search = d.lost;
+    let mut err = None;
+    if let Some(cur) = &mut d.current {
+        match try_open(cur, search, content_type, version, payload, out) {
+            Ok(t) => return Opened::Plain(t),
+            Err(DecryptError::NotEncrypted) => return Opened::Clear,
+            Err(e) => {
+                // The record took a sequence number of the sender's whatever we made of it.
+                if !search {
+                    cur.set_seq(cur.seq().wrapping_add(1));
+                }
+                err = Some(e);
+            }
+        }
+    }
+    if let Some(early) = &mut d.early {
+        if let Ok(t) = try_open(early, search, content_type, version, payload, out) {
+            if let Some(cur) = &mut d.current {
+                // The record was 0-RTT data, not a handshake record: give the number back.
+                if !search {
+                    cur.set_seq(cur.seq().wrapping_sub(1));
+                }
+            }
+            return Opened::Plain(t);
+        }
+    }
+    if d.current.is_none() {
+        // Only the application secret is known: each record is a candidate.
+        if let Some(app) = &mut d.app {
+            match try_open(app, search, content_type, version, payload, out) {
+                Ok(t) => {
+                    d.current = d.app.take();
+                    d.in_handshake = false;
+                    return Opened::Plain(t);
+                }
+                Err(DecryptError::NotEncrypted) => return Opened::Clear,
+                Err(_) => return Opened::NoKeys,
+            }
+        }
+    }
+    out.clear();
+    Opened::Failed(err.unwrap_or(DecryptError::AuthFailed))
+}

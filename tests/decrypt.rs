@@ -1,0 +1,335 @@
+//! TLS decryption end to end on our own recordings: every request the manifest lists, over
+//! HTTP/1.1 and HTTP/2, TLS 1.2 and 1.3, is in the report with its status and body size,
+//! decrypted from the key log file and, separately, from the pcapng's Decryption Secrets
+//! Block; a flipped byte fails authentication with a warning and costs nothing else.
+
+mod common;
+
+use common::*;
+use pagetrace::pageload::model::{Connection, HttpExchange, Report};
+use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+
+fn analyze_with_keys(capture: &[u8], keys: Option<&str>, body_hash: bool) -> Report {
+    use pagetrace::capture::{CaptureEvent, CaptureReader};
+    let mut reader = CaptureReader::new(std::io::Cursor::new(capture.to_vec())).expect("a capture");
+    let cfg = AnalyzerConfig {
+        body_hash,
+        ..AnalyzerConfig::default()
+    };
+    let mut a = Analyzer::new(cfg, "test", reader.format);
+    if let Some(k) = keys {
+        a.add_keylog_text(k);
+    }
+    let mut warnings = Vec::new();
+    reader.for_each(&mut warnings, |ev| match ev {
+        CaptureEvent::Packet(p) => a.handle_packet(&p),
+        CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
+    });
+    for w in warnings {
+        a.warn(w);
+    }
+    a.finish()
+}
+
+fn read(dir: &str, file: &str) -> Vec<u8> {
+    std::fs::read(fixture(dir).join(file)).expect("fixture")
+}
+
+fn keys(dir: &str) -> String {
+    String::from_utf8(read(dir, "pageload.keys")).expect("key log text")
+}
+
+/// The exchanges of the report with their connection, in capture order.
+fn exchanges(r: &Report) -> Vec<(&Connection, &HttpExchange)> {
+    r.connections
+        .iter()
+        .flat_map(|c| c.http.iter().map(move |h| (c, h)))
+        .collect()
+}
+
+/// Checks every answered request of the manifest against the report; returns how many
+/// went over TLS.
+fn check_requests(dir: &str, r: &Report, hashes: bool) -> usize {
+    let m = manifest(dir);
+    let mut seen = exchanges(r);
+    let mut over_tls = 0;
+    for req in m["requests"].as_array().unwrap() {
+        let obs = &req["observed"];
+        let code = obs["http_code"].as_u64().unwrap_or(0);
+        if code == 0 {
+            continue; // never answered (the manifest's deliberate failure)
+        }
+        let id = req["id"].as_str().unwrap();
+        let method = req["method"].as_str().unwrap();
+        let url = req["url"].as_str().unwrap();
+        let pos = seen
+            .iter()
+            .position(|(_, h)| h.method.as_deref() == Some(method) && h.url.as_deref() == Some(url))
+            .unwrap_or_else(|| panic!("{dir}: {id} {method} {url} not in the report"));
+        let (c, h) = seen.remove(pos);
+        assert_eq!(h.status, Some(code as u16), "{dir}: {id} status");
+        assert_eq!(
+            h.body_bytes,
+            obs["size_download"].as_u64().unwrap(),
+            "{dir}: {id} body bytes"
+        );
+        let want_version = match req["http_version"].as_str().unwrap() {
+            "2" => "HTTP/2".to_string(),
+            v => format!("HTTP/{v}"),
+        };
+        assert_eq!(h.version, want_version, "{dir}: {id} version");
+        assert!(h.ttfb_ms.is_some_and(|t| t >= 0.0), "{dir}: {id} ttfb");
+        if req["scheme"] == "https" {
+            over_tls += 1;
+            let tls = c.tls.as_ref().expect("a TLS connection");
+            assert!(tls.decrypted, "{dir}: {id} connection decrypted");
+            let v = req["tls_version"].as_str().unwrap();
+            assert_eq!(tls.version.as_deref(), Some(&*format!("TLS {v}")), "{id}");
+            // TLS 1.3 hides the chosen ALPN in EncryptedExtensions: decrypted, it is known.
+            let alpn = if h.version == "HTTP/2" {
+                "h2"
+            } else {
+                "http/1.1"
+            };
+            assert_eq!(tls.alpn.as_deref(), Some(alpn), "{dir}: {id} ALPN");
+        }
+        let identity = req["content_encoding"].is_null() && obs["content_type"].is_string();
+        if hashes && identity {
+            if let Some(sha) = req["body_sha256"].as_str() {
+                assert_eq!(h.body_sha256.as_deref(), Some(sha), "{dir}: {id} body hash");
+            }
+        }
+        let warned: Vec<_> = c.warnings.iter().filter(|w| w.kind == "decrypt").collect();
+        assert!(warned.is_empty(), "{dir}: {id}: {warned:?}");
+    }
+    over_tls
+}
+
+#[test]
+fn every_request_decrypted_from_the_key_log_file() {
+    for dir in [
+        "pageload",
+        "pageload-tls12-h2",
+        "pageload-http1",
+        "pageload-delay40",
+        "pageload-loss",
+    ] {
+        let r = analyze_with_keys(&read(dir, "pageload.pcap"), Some(&keys(dir)), true);
+        let n = check_requests(dir, &r, true);
+        assert!(n >= 10, "{dir}: only {n} requests over TLS");
+    }
+}
+
+#[test]
+fn every_request_decrypted_from_the_pcapng_secrets_block() {
+    // No key log file: the secrets come from the capture itself.
+    let r = analyze_with_keys(&read("pageload", "pageload.pcapng"), None, false);
+    let n = check_requests("pageload", &r, false);
+    assert!(n >= 10, "only {n} requests over TLS");
+}
+
+#[test]
+fn without_keys_nothing_is_decrypted_and_the_handshake_stays() {
+    let r = analyze_with_keys(&read("pageload", "pageload.pcap"), None, false);
+    for c in &r.connections {
+        if let Some(tls) = &c.tls {
+            assert!(!tls.decrypted);
+            assert!(c.http.is_empty(), "no requests without keys");
+            assert!(tls.handshake_ms.is_some());
+        }
+    }
+}
+
+#[test]
+fn keys_of_another_recording_decrypt_nothing_and_say_why() {
+    let r = analyze_with_keys(
+        &read("pageload", "pageload.pcap"),
+        Some(&keys("pageload-http1")),
+        false,
+    );
+    let tls: Vec<_> = r.connections.iter().filter(|c| c.tls.is_some()).collect();
+    assert!(!tls.is_empty());
+    for c in tls {
+        assert!(!c.tls.as_ref().unwrap().decrypted);
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.kind == "keys" && w.message.contains("no secrets")),
+            "{:?}",
+            c.warnings
+        );
+    }
+}
+
+/// Offsets (into the file) of each packet's TCP payload, for a classic pcap of Ethernet
+/// frames: (frame offset, payload offset, payload length, source port).
+fn tcp_payloads(pcap: &[u8]) -> Vec<(usize, usize, u16)> {
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let caplen = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        let frame = at + 16;
+        at = frame + caplen;
+        let f = &pcap[frame..at.min(pcap.len())];
+        let ethertype = u16::from_be_bytes([f[12], f[13]]);
+        let (ip_len, proto) = match ethertype {
+            0x0800 => (usize::from(f[14] & 0x0f) * 4, f[23]),
+            0x86dd => (40, f[20]),
+            _ => continue,
+        };
+        if proto != 6 {
+            continue;
+        }
+        let tcp = 14 + ip_len;
+        let sport = u16::from_be_bytes([f[tcp], f[tcp + 1]]);
+        let hl = usize::from(f[tcp + 12] >> 4) * 4;
+        let payload = frame + tcp + hl;
+        if payload < at {
+            out.push((payload, at - payload, sport));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_flipped_byte_fails_authentication_with_a_warning() {
+    let dir = "pageload";
+    let mut pcap = read(dir, "pageload.pcap");
+    // The largest server segment on 443: in the middle of a 16 KiB record of hero.jpg or
+    // gallery-3.jpg, far from any record header.
+    let (off, len, _) = tcp_payloads(&pcap)
+        .into_iter()
+        .filter(|p| p.2 == 443)
+        .max_by_key(|p| p.1)
+        .expect("a server segment");
+    pcap[off + len / 2] ^= 0x01;
+    let r = analyze_with_keys(&pcap, Some(&keys(dir)), false);
+    let warned: Vec<_> = r
+        .connections
+        .iter()
+        .filter(|c| {
+            c.warnings
+                .iter()
+                .any(|w| w.kind == "decrypt" && w.message.contains("authentication failed"))
+        })
+        .collect();
+    assert_eq!(warned.len(), 1, "exactly the damaged connection warns");
+    let c = warned[0];
+    assert!(
+        c.tls.as_ref().unwrap().decrypted,
+        "the rest still decrypted"
+    );
+    // Every request is still there; only the damaged one lost body bytes.
+    let clean = analyze_with_keys(&read(dir, "pageload.pcap"), Some(&keys(dir)), false);
+    let before = exchanges(&clean);
+    let after = exchanges(&r);
+    assert_eq!(before.len(), after.len());
+    let mut changed = 0;
+    for ((_, a), (_, b)) in before.iter().zip(&after) {
+        assert_eq!(a.url, b.url);
+        assert_eq!(a.status, b.status, "{:?}", a.url);
+        if a.body_bytes != b.body_bytes {
+            changed += 1;
+            assert!(b.body_bytes < a.body_bytes, "{:?}", a.url);
+        }
+    }
+    assert!(changed <= 1, "{changed} requests changed");
+}
+
+/// The capture without the record whose TCP payload starts at `payload_at`.
+fn without_packet(pcap: &[u8], payload_at: usize) -> Vec<u8> {
+    let mut out = pcap[..24].to_vec();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let caplen = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        let end = (at + 16 + caplen).min(pcap.len());
+        if !(at..end).contains(&payload_at) {
+            out.extend_from_slice(&pcap[at..end]);
+        }
+        at = end;
+    }
+    out
+}
+
+#[test]
+fn a_lost_segment_costs_one_response_and_decryption_resumes() {
+    let dir = "pageload";
+    let clean_pcap = read(dir, "pageload.pcap");
+    let clean = analyze_with_keys(&clean_pcap, Some(&keys(dir)), false);
+    let segs = tcp_payloads(&clean_pcap);
+    let mut tested = Vec::new();
+    for (client_port, proto) in clean
+        .connections
+        .iter()
+        .filter(|c| c.tls.is_some() && c.http.len() > 2)
+        .map(|c| {
+            let port: u16 = c.client.rsplit(':').next().unwrap().parse().unwrap();
+            (port, c.http[0].version.clone())
+        })
+        .collect::<Vec<_>>()
+    {
+        // A full-size server segment a quarter of the way into this connection's data.
+        let server: Vec<_> = segs
+            .iter()
+            .filter(|(off, len, sport)| {
+                *sport == 443
+                    && *len > 1000
+                    && tcp_dport_before(&clean_pcap, *off) == Some(client_port)
+            })
+            .collect();
+        if server.len() < 20 {
+            continue; // too small to lose a segment that is not the last response's head
+        }
+        tested.push(proto.clone());
+        let (drop_at, _, _) = *server[server.len() / 4];
+        let r = analyze_with_keys(
+            &without_packet(&clean_pcap, drop_at),
+            Some(&keys(dir)),
+            false,
+        );
+        let c = r
+            .connections
+            .iter()
+            .find(|c| c.client.ends_with(&format!(":{client_port}")))
+            .unwrap();
+        let clean_c = clean
+            .connections
+            .iter()
+            .find(|c| c.client.ends_with(&format!(":{client_port}")))
+            .unwrap();
+        assert!(c.tcp.gaps.server > 0, "{proto}: the loss is a gap");
+        assert_eq!(
+            c.http.len(),
+            clean_c.http.len(),
+            "{proto}: every request kept"
+        );
+        let (last, clean_last) = (c.http.last().unwrap(), clean_c.http.last().unwrap());
+        assert_eq!(last.url, clean_last.url, "{proto}");
+        assert_eq!(last.status, clean_last.status, "{proto}: after the gap");
+        assert_eq!(
+            last.body_bytes, clean_last.body_bytes,
+            "{proto}: after the gap"
+        );
+        let cut = c
+            .http
+            .iter()
+            .zip(&clean_c.http)
+            .filter(|(a, b)| a.body_bytes != b.body_bytes)
+            .count();
+        assert_eq!(cut, 1, "{proto}: exactly one response lost bytes");
+    }
+    // The HTTP/2 connection over TLS 1.3 and the HTTP/1.1 one over TLS 1.2.
+    tested.sort();
+    assert_eq!(tested, ["HTTP/1.1", "HTTP/2"]);
+}
+
+/// The TCP destination port of the packet whose payload starts at `payload_at`: scans back
+/// over the TCP header (20..=60 bytes) for a header whose data offset lands on the payload.
+fn tcp_dport_before(pcap: &[u8], payload_at: usize) -> Option<u16> {
+    (20..=60).step_by(4).find_map(|hl| {
+        let tcp = payload_at.checked_sub(hl)?;
+        let off = usize::from(pcap[tcp + 12] >> 4) * 4;
+        let sport = u16::from_be_bytes([pcap[tcp], pcap[tcp + 1]]);
+        (off == hl && sport == 443).then(|| u16::from_be_bytes([pcap[tcp + 2], pcap[tcp + 3]]))
+    })
+}
