@@ -10,7 +10,8 @@ use common::*;
 use pagetrace::capture::{CaptureEvent, CaptureReader};
 use pagetrace::dissect::dns;
 use pagetrace::link;
-use pagetrace::net::{self, UdpDatagram};
+use pagetrace::net::{self, TcpSegment, UdpDatagram};
+use pagetrace::time::Ts;
 
 macro_rules! corpus_or_skip {
     ($name:expr) => {{
@@ -22,6 +23,69 @@ macro_rules! corpus_or_skip {
             }
         }
     }};
+}
+
+/// One TCP or UDP packet of a corpus capture, numbered as tshark numbers frames.
+struct Frame {
+    n: u64,
+    ts: Ts,
+    src: IpAddr,
+    src_port: u16,
+    /// TCP only: the raw sequence number and whether FIN is set.
+    seq: u32,
+    fin: bool,
+    payload: Vec<u8>,
+}
+
+/// Every TCP and UDP packet of the capture, in file order.
+fn frames(path: &std::path::Path) -> Vec<Frame> {
+    let mut reader = CaptureReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    let mut w = Vec::new();
+    reader.for_each(&mut w, |ev| {
+        let CaptureEvent::Packet(p) = ev else { return };
+        let Ok(f) = link::decode(p.link, p.data) else {
+            return;
+        };
+        let Ok(ip) = net::parse_ip(f.proto, f.payload) else {
+            return;
+        };
+        let (src_port, seq, fin, payload) = match ip.proto {
+            net::PROTO_TCP => {
+                let Ok(t) = TcpSegment::new_checked(ip.payload) else {
+                    return;
+                };
+                (t.src_port, t.seq, t.flags.fin(), t.payload)
+            }
+            net::PROTO_UDP => {
+                let Some(u) = UdpDatagram::new_checked(ip.payload) else {
+                    return;
+                };
+                (u.src_port, 0, false, u.payload)
+            }
+            _ => return,
+        };
+        out.push(Frame {
+            n: p.frame,
+            ts: p.ts,
+            src: ip.src,
+            src_port,
+            seq,
+            fin,
+            payload: payload.to_vec(),
+        });
+    });
+    out
+}
+
+fn frame(all: &[Frame], n: u64) -> &Frame {
+    all.iter().find(|f| f.n == n).expect("frame in capture")
+}
+
+fn truth(path: &std::path::Path, suffix: &str) -> serde_json::Value {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    serde_json::from_str(&std::fs::read_to_string(name).unwrap()).unwrap()
 }
 
 /// tshark's `dns.time` pairs two mDNS messages in `ipv6-mdns-http.pcap` (1.248 ms and
@@ -171,4 +235,71 @@ fn both_favicon_requests_are_timed() {
         (ours[0] - 76.1).abs() < 1.0 && (ours[1] - 117.4).abs() < 1.0,
         "{ours:?}"
     );
+}
+
+/// tshark lists six HTTP responses in `tcp-retrans-dupack-ooo.pcap` for four requests: the
+/// extra two, in frames 42 and 86, are retransmissions. Frame 42 carries the same sequence
+/// number and the same 144 bytes as frame 41 (a whole `HTTP/1.1 200 OK` chunked response
+/// ending in `0\r\n\r\n`), frame 86 the same as frame 85; tshark's own truth gives neither a
+/// `request_in`. TCP delivers a sequence range once (RFC 9293 section 3.10.7.4: a segment
+/// wholly below RCV.NXT fails the acceptability test and is dropped with an ACK), and
+/// the server's FIN (frame 100) sits exactly 4 × 144 bytes after its ISN + 1: the server
+/// sent room for four responses, not six. pagetrace reports four exchanges, one response
+/// each.
+#[test]
+fn retransmitted_responses_are_not_new_responses() {
+    let path = corpus_or_skip!("tcp-retrans-dupack-ooo.pcap");
+    let all = frames(&path);
+    for (orig, copy) in [(41, 42), (85, 86)] {
+        let (a, b) = (frame(&all, orig), frame(&all, copy));
+        assert_eq!((a.src, a.src_port), (b.src, b.src_port));
+        assert_eq!(
+            a.seq, b.seq,
+            "frame {copy} repeats frame {orig}'s sequence range"
+        );
+        assert_eq!(a.payload, b.payload, "and its bytes");
+        assert_eq!(a.payload.len(), 144);
+        assert!(a.payload.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        assert!(
+            a.payload.ends_with(b"\r\n0\r\n\r\n"),
+            "a whole chunked response"
+        );
+    }
+    // The server's data: ISN from its SYN-ACK (frame 4), FIN in frame 100.
+    let isn = frame(&all, 4).seq;
+    let fin = frame(&all, 100);
+    assert!(fin.fin && fin.src == frame(&all, 41).src);
+    assert_eq!(fin.seq.wrapping_sub(isn).wrapping_sub(1), 4 * 144);
+
+    let t = truth(&path, ".truth.json");
+    let responses: Vec<_> = t["http"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "response")
+        .collect();
+    let requests = t["http"].as_array().unwrap().len() - responses.len();
+    assert_eq!((requests, responses.len()), (4, 6), "tshark's count");
+    let unpaired: Vec<_> = responses
+        .iter()
+        .filter(|m| m.get("request_in").is_none())
+        .map(|m| m["frame"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        unpaired,
+        vec![42, 86],
+        "tshark's extra responses are the copies"
+    );
+
+    let r = analyze(&path);
+    assert_eq!(r.connections.len(), 1);
+    let http = &r.connections[0].http;
+    assert_eq!(http.len(), 4);
+    for (h, resp_frame) in http.iter().zip([25, 41, 65, 85]) {
+        assert_eq!(
+            (h.method.as_deref(), h.path.as_deref(), h.status, h.complete),
+            (Some("POST"), Some("/exhmedmx"), Some(200), true)
+        );
+        assert_eq!(h.response_ts, Some(frame(&all, resp_frame).ts));
+    }
 }
