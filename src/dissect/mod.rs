@@ -82,6 +82,15 @@ pub struct Detect {
     tried: [bool; 2],
 }
 
+/// The protocol a well-known web port promises, for the warning when the bytes are not it.
+fn expected_on(port: u16) -> Option<&'static str> {
+    match port {
+        80 | 8000 | 8080 => Some("HTTP"),
+        443 | 8443 | 853 => Some("TLS"),
+        _ => None,
+    }
+}
+
 /// What a connection carries, once decided.
 pub enum App {
     Undecided(Box<Detect>),
@@ -184,6 +193,16 @@ impl App {
                         d.tried[i] = true;
                         d.buf[i].clear();
                         if d.tried[0] && d.tried[1] {
+                            let port = d.cfg.server_port;
+                            if let Some(expected) = expected_on(port) {
+                                ctx.warn(
+                                    "unknown",
+                                    format!(
+                                        "port {port} usually carries {expected}, but neither \
+                                         side's first bytes are TLS or HTTP: only counted"
+                                    ),
+                                );
+                            }
                             *self = App::Unknown;
                         }
                     }

@@ -92,3 +92,13 @@ pub trait PlaintextSink {
     /// `len` is `u64::MAX` when the amount is unknown (the dissector resynchronises).
     fn gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx);
 }
+
+/// How a gap's length reads in a warning: `u64::MAX` is a plaintext gap of unknown size
+/// (see [`PlaintextSink::gap`]).
+pub fn gap_len(len: u64) -> String {
+    if len == u64::MAX {
+        "an unknown number of".to_string()
+    } else {
+        len.to_string()
+    }
+}

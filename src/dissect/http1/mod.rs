@@ -410,7 +410,8 @@ impl Http1Dissector {
                     ctx.warn(
                         "gap",
                         format!(
-                            "{len} {} bytes lost {what} an HTTP/1 head; resynchronising",
+                            "{} {} bytes lost {what} an HTTP/1 head; resynchronising",
+                            crate::dissect::stream::gap_len(len),
                             dir.sender()
                         ),
                     );
@@ -434,7 +435,8 @@ impl Http1Dissector {
                     ctx.warn(
                         "gap",
                         format!(
-                            "{len} bytes lost inside a chunked {} body; resynchronising",
+                            "{} bytes lost inside a chunked {} body; resynchronising",
+                            crate::dissect::stream::gap_len(len),
                             dir.sender()
                         ),
                     );

@@ -1387,10 +1387,13 @@ fn hostile_connections_leave_the_rest_of_the_report_intact() {
     assert!(kinds(40004)[0].1.contains("chunk size overflows 64 bits"));
     let chunk = &http(40004)[0];
     assert_eq!((chunk.status, chunk.complete), (Some(200), false));
-    // Garbage from the first byte is not HTTP: nothing is dissected, the bytes are counted.
-    // (Whether that deserves a warning is the stream detector's call, outside HTTP/1.)
+    // Garbage from the first byte is not HTTP: nothing is dissected, the bytes are counted,
+    // and the detector says port 80 promised HTTP.
     assert_eq!(by_port(40006).app_protocol.as_deref(), Some("unknown"));
     assert!(http(40006).is_empty());
+    assert_eq!(kinds(40006).len(), 1, "{:?}", kinds(40006));
+    assert_eq!(kinds(40006)[0].0, "unknown");
+    assert!(kinds(40006)[0].1.contains("port 80 usually carries HTTP"));
     // The clean connection is untouched.
     assert!(kinds(40005).is_empty());
     let ok = &http(40005)[0];

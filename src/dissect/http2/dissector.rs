@@ -408,8 +408,9 @@ impl Http2Dissector {
         ctx.warn(
             "gap",
             format!(
-                "HTTP/2 {}: {len} bytes lost, looking for the next frame",
-                dir.sender()
+                "HTTP/2 {}: {} bytes lost, looking for the next frame",
+                dir.sender(),
+                crate::dissect::stream::gap_len(len)
             ),
         );
         self.desync(d, ctx, "a gap crossed frame boundaries");
