@@ -46,7 +46,7 @@ use std::io::{self, Write};
 use serde::{Serialize, Serializer};
 
 use crate::pageload::model::{Connection, HttpExchange, Report};
-use crate::report::waterfall::{self, header, mime_type, Row, Timings};
+use crate::report::waterfall::{self, header, mime_type, plural, Row, Timings};
 use crate::time::Ts;
 
 /// A HAR millisecond figure: rounded to the microsecond, written as an integer when whole.
@@ -297,15 +297,6 @@ fn build(r: &Report) -> Har {
             entries,
             comment,
         },
-    }
-}
-
-/// `1 request`, `2 requests`.
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 
