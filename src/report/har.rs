@@ -14,8 +14,13 @@
 //!   with no readable request (TLS without keys) have no entry; `log.comment` counts them.
 //! - `timings`: `blocked`, `dns`, `connect` (TCP and TLS handshakes), `ssl` (TLS alone,
 //!   inside `connect` as HAR 1.2 says), `send`, `wait`, `receive`, in milliseconds rounded to
-//!   the microsecond; -1 when not observed or not applicable. `time` is the sum of the
-//!   non-negative phases except `ssl`, computed from the rounded values so it adds up exactly.
+//!   the microsecond. `blocked`, `dns`, `connect` and `ssl` are -1 when not observed or not
+//!   applicable (`dns` is set only on the first request that needed the lookup). HAR 1.2
+//!   says "the send, wait and receive timings are not optional and must have non-negative
+//!   values", so one of those that the capture did not show (a response never seen, a
+//!   request whose end was lost) is 0 and is named in `timings._notObserved`. `time` is the
+//!   sum of the non-negative phases except `ssl`, computed from the rounded values so it adds
+//!   up exactly.
 //! - `startedDateTime`: ISO 8601 in UTC with milliseconds.
 //! - `headersSize`: reconstructed for HTTP/1.x (start line, `name: value` CRLF per header,
 //!   the empty line); -1 for HTTP/2 (HPACK-compressed on the wire) and when a header value
@@ -26,9 +31,11 @@
 //! - `queryString` parsed from the URL (percent escapes and `+` decoded, as browsers export
 //!   it), `cookies` from `Cookie` and `Set-Cookie` (dates per RFC 6265 5.1.1, `Max-Age`
 //!   counted from the response's capture time).
-//! - Custom fields (HAR 1.2 allows names starting with `_`): `_connectionId`, `_hostname`,
-//!   `_tlsVersion`, `_alpn`, `_retransmissions` (both directions of the connection),
-//!   `_http2Stream`, `_complete`; `response._error` when no response was captured.
+//! - Custom fields (HAR 1.2 allows names starting with `_`): `_connectionId` (the `id` of
+//!   the connection in `--format json`), `_httpIndex` (the exchange's index in that
+//!   connection's `http` array), `_hostname`, `_tlsVersion`, `_alpn`, `_retransmissions`
+//!   (both directions of the connection), `_http2Stream`, `_complete`;
+//!   `timings._notObserved`; `response._error` when no response was captured.
 //!
 //! # Guarantees
 //! Pure: the same report gives the same bytes. Text from the capture is JSON-escaped by
@@ -39,7 +46,7 @@ use std::io::{self, Write};
 use serde::{Serialize, Serializer};
 
 use crate::pageload::model::{Connection, HttpExchange, Report};
-use crate::report::waterfall::{self, header, mime_type, Row, Timings};
+use crate::report::waterfall::{self, header, mime_type, plural, Row, Timings};
 use crate::time::Ts;
 
 /// A HAR millisecond figure: rounded to the microsecond, written as an integer when whole.
@@ -122,6 +129,8 @@ struct Entry {
     connection: String,
     #[serde(rename = "_connectionId")]
     connection_id: u64,
+    #[serde(rename = "_httpIndex")]
+    http_index: usize,
     #[serde(rename = "_hostname", skip_serializing_if = "Option::is_none")]
     hostname: Option<String>,
     #[serde(rename = "_tlsVersion", skip_serializing_if = "Option::is_none")]
@@ -185,6 +194,10 @@ struct HarTimings {
     wait: Ms,
     receive: Ms,
     ssl: Ms,
+    /// Of `send`, `wait` and `receive` (which HAR 1.2 wants non-negative), those written as 0
+    /// because the capture did not show them.
+    #[serde(rename = "_notObserved", skip_serializing_if = "Vec::is_empty")]
+    not_observed: Vec<&'static str>,
 }
 
 #[derive(Serialize, Debug, PartialEq)]
@@ -254,15 +267,15 @@ fn build(r: &Report) -> Har {
                 on_load: Ms(-1.0),
             },
             comment: format!(
-                "{} requests grouped by pagetrace from {how}; a capture holds no browser events",
-                requests.len()
+                "{} grouped by pagetrace from {how}; a capture holds no browser events",
+                plural(requests.len(), "request")
             ),
         });
     }
     let mut entries = Vec::new();
     for (i, row) in rows.iter().enumerate() {
-        if let Some((_, h)) = row.exchange {
-            entries.push(entry(row, h, page_id[i].clone()));
+        if let Some((index, h)) = row.exchange {
+            entries.push(entry(row, index, h, page_id[i].clone()));
         }
     }
     let opaque = r.connections.iter().filter(|c| c.http.is_empty()).count();
@@ -288,14 +301,30 @@ fn build(r: &Report) -> Har {
 }
 
 fn har_timings(t: &Timings) -> (HarTimings, Ms) {
+    let mut not_observed = Vec::new();
+    // HAR 1.2: "The send, wait and receive timings are not optional and must have
+    // non-negative values."
+    let mut required = |name: &'static str, v: Option<f64>| {
+        let m = ms(v);
+        if m.0 < 0.0 {
+            not_observed.push(name);
+            Ms(0.0)
+        } else {
+            m
+        }
+    };
+    let send = required("send", t.send);
+    let wait = required("wait", t.wait);
+    let receive = required("receive", t.receive);
     let h = HarTimings {
         blocked: ms(t.blocked),
         dns: ms(t.dns),
         connect: ms(t.connect),
-        send: ms(t.send),
-        wait: ms(t.wait),
-        receive: ms(t.receive),
+        send,
+        wait,
+        receive,
         ssl: ms(t.ssl),
+        not_observed,
     };
     let total: f64 = [h.blocked, h.dns, h.connect, h.send, h.wait, h.receive]
         .iter()
@@ -305,7 +334,7 @@ fn har_timings(t: &Timings) -> (HarTimings, Ms) {
     (h, Ms(round3(total)))
 }
 
-fn entry(row: &Row, h: &HttpExchange, pageref: Option<String>) -> Entry {
+fn entry(row: &Row, index: usize, h: &HttpExchange, pageref: Option<String>) -> Entry {
     let c = row.conn;
     let (timings, time) = har_timings(&row.timings);
     let tls = c.tls.as_ref();
@@ -320,6 +349,7 @@ fn entry(row: &Row, h: &HttpExchange, pageref: Option<String>) -> Entry {
         server_ip_address: server_ip(c),
         connection: c.id.to_string(),
         connection_id: c.id,
+        http_index: index,
         hostname: c.hostname.clone(),
         tls_version: tls.and_then(|t| t.version.clone()),
         alpn: tls.and_then(|t| t.alpn.clone()),
@@ -867,9 +897,16 @@ mod tests {
         assert_eq!(css["response"]["status"], 0);
         assert_eq!(css["response"]["bodySize"], -1);
         assert_eq!(css["response"]["_error"], "no response captured");
-        assert_eq!(css["timings"]["wait"], -1);
-        assert_eq!(css["timings"]["receive"], -1);
+        // HAR 1.2 wants send, wait and receive non-negative: 0, and named as not observed.
+        assert_eq!(css["timings"]["wait"], 0);
+        assert_eq!(css["timings"]["receive"], 0);
+        assert_eq!(
+            css["timings"]["_notObserved"],
+            serde_json::json!(["wait", "receive"])
+        );
+        assert_eq!(css["_httpIndex"], 1);
         assert_eq!(css["time"], 0.2);
+        assert!(e[0]["timings"].get("_notObserved").is_none());
     }
 
     #[test]
@@ -887,6 +924,10 @@ mod tests {
         let e = &v["log"]["entries"][0];
         assert_eq!(e["time"], 0);
         assert_eq!(e["request"]["method"], "");
-        assert_eq!(e["timings"]["send"], -1);
+        assert_eq!(e["timings"]["send"], 0);
+        assert_eq!(
+            e["timings"]["_notObserved"],
+            serde_json::json!(["send", "wait", "receive"])
+        );
     }
 }

@@ -29,7 +29,7 @@ use std::io::{self, Write};
 
 use crate::pageload::model::{Connection, HttpExchange, Report};
 use crate::report::table::{fmt_bytes, fmt_ms};
-use crate::report::waterfall::{self, fmt_tick, mime_type, tick_step, Page, Phase, Row};
+use crate::report::waterfall::{self, fmt_tick, mime_type, plural, tick_step, Page, Phase, Row};
 use crate::time::Ts;
 
 /// Requests of a connection listed in one journey.
@@ -73,7 +73,7 @@ h2{font-size:13px;font-weight:600;margin:0;padding:6px 18px}
 h2 .u{font-weight:400;color:#1a56b8;margin-left:6px;word-break:break-all}
 h2 .m{font-weight:400;color:var(--muted);margin-left:10px}
 .wf{border-top:1px solid var(--line);border-bottom:1px solid var(--line)}
-.row{display:grid;grid-template-columns:minmax(12em,24em) 4.2em 5.6em 5.2em 6.2em 6.2em minmax(18em,1fr);align-items:center;min-height:22px;border-bottom:1px solid var(--line)}
+.row{display:grid;grid-template-columns:minmax(12em,24em) 5em 6.4em 5.2em 6.2em 6.2em minmax(18em,1fr);align-items:center;min-height:22px;border-bottom:1px solid var(--line)}
 .row>span{padding:0 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;border-right:1px solid var(--line);line-height:21px}
 .row>span.c-w{border-right:0;position:relative;overflow:visible;height:21px;padding:0;margin:0 10px 0 4px;background-image:repeating-linear-gradient(to right,#e3e5e9 0 1px,transparent 1px var(--step,100%))}
 .head{font-weight:600;color:#3c4043;background:#f1f3f4;position:sticky;top:0;z-index:20}
@@ -109,12 +109,11 @@ details[open] .tip{display:none}
 .ctrack{position:relative;height:16px;margin:4px 0 10px;background:var(--alt);border:1px solid var(--line);border-radius:3px}
 .ctrack .p{top:3px;height:8px}
 .ctrack .jr{position:absolute;top:2px;height:10px;min-width:2px;background:#9ab5e8;border-radius:1px}
-.ctrack .jr.cur{background:var(--receive)}
 .ctrack .fin{position:absolute;top:-2px;width:2px;height:18px;background:#c5221f}
 ol.journey{margin:0;padding:0;list-style:none}
 ol.journey>li{display:grid;grid-template-columns:5.5em 1fr;gap:8px;padding:3px 0;border-top:1px dashed var(--line)}
 ol.journey>li>b{color:#3c4043}
-ol.journey .at{color:var(--muted)}
+ol.journey .at{color:var(--muted);white-space:nowrap}
 ol.reqs{margin:2px 0 0;padding-left:1.6em}
 ol.reqs li.cur{font-weight:600}
 ol.reqs li{word-break:break-all}
@@ -228,10 +227,11 @@ fn render(s: &mut String, r: &Report) {
          <meta name=\"generator\" content=\"pagetrace {}\">\n\
          <title>pagetrace · {path}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>\n\
          <h1><span class=\"logo\">pagetrace</span>{path}</h1>\n\
-         <p class=\"sum\">{requests} requests · {} connections · {} DNS lookups · {} from servers · {} packets{span}</p>\n",
+         <p class=\"sum\">{} · {} · {} · {} from servers · {} packets{span}</p>\n",
         env!("CARGO_PKG_VERSION"),
-        r.connections.len(),
-        r.dns.len(),
+        plural(requests, "request"),
+        plural(r.connections.len(), "connection"),
+        plural(r.dns.len(), "DNS lookup"),
         fmt_bytes(from_servers),
         r.capture.packets,
     );
@@ -284,9 +284,10 @@ fn render_page(s: &mut String, r: &Report, rows: &[Row], page: &Page, pi: usize)
     let _ = write!(
         s,
         "<section class=\"page\" id=\"page-{n}\">\n<h2>Page {n}<span class=\"u\">{}</span>\
-         <span class=\"m\">{n_req} requests · {} · {} · at {}</span></h2>\n\
+         <span class=\"m\">{} · {} · {} · at {}</span></h2>\n\
          <div class=\"wf\" style=\"--step:{:.4}%\">\n",
         esc(&page.title),
+        plural(n_req, "request"),
         fmt_bytes(bytes),
         fmt_ms(span_ms),
         rel(Some(page.start), r.capture.first_ts),
@@ -736,8 +737,8 @@ fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axi
     s.push_str("</div></div>");
 }
 
-/// The connection on the page's axis: its setup phases, its requests (this one darker),
-/// its close.
+/// The connection on the page's axis: its setup phases, its other requests (pale), this
+/// request's send, wait and download phases in the legend's colours, its close.
 fn render_track(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis) {
     let c = rows[ri].conn;
     s.push_str("<div class=\"ctrack\">");
@@ -764,17 +765,24 @@ fn render_track(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis
     }
     let current = rows[ri].exchange.map(|e| e.0);
     for (i, h) in c.http.iter().enumerate() {
+        if Some(i) == current {
+            for sp in rows[ri]
+                .spans
+                .iter()
+                .filter(|sp| matches!(sp.phase, Phase::Send | Phase::Wait | Phase::Receive))
+            {
+                let class = format!("p {}", sp.phase.key());
+                put(&class, sp.from, sp.to);
+            }
+            continue;
+        }
         let (Some(a), Some(b)) = (
             h.request_ts.or(h.response_ts),
             h.response_end_ts.or(h.response_ts).or(h.request_end_ts),
         ) else {
             continue;
         };
-        put(
-            if Some(i) == current { "jr cur" } else { "jr" },
-            a,
-            b.max(a),
-        );
+        put("jr", a, b.max(a));
     }
     if let Some(ts) = c.tcp.close.ts {
         if ts.ms_since(axis.start) <= axis.span_ms {

@@ -520,6 +520,15 @@ fn connection_row<'a>(c: &'a Connection, r: &Report, setup: &Setup) -> Option<Ro
     })
 }
 
+/// `1 request`, `2 requests`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// A header's value, by case-insensitive name.
 pub fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
     headers
@@ -869,7 +878,11 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
         );
         writeln!(out, "{}", paint(color, "1", &title))?;
         let mut facts: Vec<String> = [
-            format!("  {requests} requests on {} connections", conns.len()),
+            format!(
+                "  {} on {}",
+                plural(requests, "request"),
+                plural(conns.len(), "connection")
+            ),
             fmt_bytes(bytes),
             fmt_ms(span_ms),
             at,
