@@ -94,7 +94,11 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
             let color = to_terminal
                 && !a.no_color
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let width = if to_terminal { terminal_width() } else { None };
+            let width = if to_terminal {
+                super::terminal_width()
+            } else {
+                None
+            };
             waterfall::write_waterfall(
                 &mut out,
                 &report,
@@ -108,20 +112,16 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
             let color = to_terminal
                 && !a.no_color
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let width = if to_terminal { terminal_width() } else { None };
+            let width = if to_terminal {
+                super::terminal_width()
+            } else {
+                None
+            };
             table::write_report(&mut out, &report, &table::TableOptions { color, width })?;
         }
     }
     out.flush()?;
     Ok(())
-}
-
-/// The terminal's width from $COLUMNS (comfy-table asks the terminal itself when dynamic).
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or(Some(120))
 }
 
 /// Files smaller than this are read before a progress bar would be seen.

@@ -98,7 +98,11 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
             let color = to_terminal
                 && !a.no_color
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let width = if to_terminal { terminal_width() } else { None };
+            let width = if to_terminal {
+                super::terminal_width()
+            } else {
+                None
+            };
             let topts = DiffTableOptions {
                 color,
                 width,
@@ -110,15 +114,6 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// The terminal's width: asked of the terminal (comfy-table's crossterm), else $COLUMNS,
-/// else 120.
-fn terminal_width() -> Option<u16> {
-    comfy_table::Table::new()
-        .width()
-        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
-        .or(Some(120))
 }
 
 /// Reads one input: a JSON report or a capture (analysed here, with the key log if any).

@@ -62,3 +62,13 @@ impl From<io::Error> for CliError {
         CliError::Io(e)
     }
 }
+
+/// The width to fit a terminal's output to: `$COLUMNS` when set (as `ls` does), else the
+/// terminal's own size (crossterm, through comfy-table), else 120.
+pub fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| comfy_table::Table::new().width())
+        .or(Some(120))
+}
