@@ -179,3 +179,26 @@ fn lossy_pageload_reassembles_every_connection() {
     // tshark 4.0 on this file: `tcp.analysis.retransmission` 9, `tcp.analysis.out_of_order` 12.
     assert_eq!((retrans, ooo), (9, 12));
 }
+
+/// The h2c phase runs two curl processes at once, each resolving www.example.test itself
+/// (two A + AAAA pairs from two client ports): each connection is linked to its own lookup.
+#[test]
+fn two_clients_resolving_at_once_each_get_their_lookup() {
+    let r = analyze(&fixture("pageload/pageload.pcap"));
+    let h2c: Vec<_> = r
+        .connections
+        .iter()
+        .filter(|c| c.server.ends_with(":8080"))
+        .collect();
+    assert_eq!(h2c.len(), 2);
+    let lookups: Vec<usize> = h2c.iter().map(|c| c.dns.expect("linked")).collect();
+    assert_ne!(lookups[0], lookups[1], "one lookup each");
+    for (c, &i) in h2c.iter().zip(&lookups) {
+        let d = &r.dns[i];
+        assert_eq!(d.questions[0].name, "www.example.test");
+        assert!(d.response_ts.unwrap() <= c.tcp.syn_ts.unwrap());
+        assert!(d.answers.iter().any(|a| a.data == "fd99::2"), "{d:?}");
+    }
+    let ports: std::collections::HashSet<_> = lookups.iter().map(|&i| &r.dns[i].client).collect();
+    assert_eq!(ports.len(), 2, "from the two processes' ports");
+}

@@ -4,7 +4,9 @@
 //!   lookup that gave the server's address; `hostname_source` says which.
 //! - `dns` points at the **latest answered lookup before the SYN** (before the first packet
 //!   when no SYN was captured) whose A/AAAA answers, at the end of any CNAME chain, contain
-//!   the server's address. A connection with no such lookup says why in `dns_note`.
+//!   the server's address; when an earlier connection already took it and another lookup
+//!   with that answer came just before, that one (two clients resolving at once). A
+//!   connection with no such lookup says why in `dns_note`.
 //! - `timeline`: `dns_ms` is that lookup's latency; `connect_ms` the TCP handshake;
 //!   `tls_ms` the TLS handshake; `ttfb_ms` and `download_ms` those of the first request;
 //!   `total_ms` runs from the start of the lookup (or the SYN, or the first packet) to the end
@@ -87,15 +89,40 @@ fn server_ip(c: &Connection) -> Option<IpAddr> {
     c.server.rsplit_once(':')?.0.parse().ok()
 }
 
+/// Lookups answered this long before the latest candidate still count as "the same
+/// moment" when two connections each made their own (see [`find_lookup`]).
+const SAME_BURST: Ts = Ts::from_nanos(1_000_000_000);
+
 /// The lookup that gave `c` its server address: the latest answered one before `start`.
-pub fn find_lookup(c: &Connection, start: Ts, dns: &[DnsTransaction]) -> Option<usize> {
+/// When an earlier connection of this report already took that one (`used`) and another
+/// lookup with the same answer came within [`SAME_BURST`] before it, that one is taken:
+/// two clients resolving the same name at once (two curl processes, two browser
+/// profiles) each made their own, and each connection is linked to one.
+pub fn find_lookup(
+    c: &Connection,
+    start: Ts,
+    dns: &[DnsTransaction],
+    used: &[usize],
+) -> Option<usize> {
     let ip = server_ip(c)?;
-    dns.iter()
+    let mut candidates: Vec<(usize, Ts)> = dns
+        .iter()
         .enumerate()
-        .filter(|(_, t)| t.response_ts.is_some_and(|r| r <= start))
-        .filter(|(_, t)| answer_addresses(t).any(|a| a == ip))
-        .max_by_key(|(_, t)| t.response_ts)
-        .map(|(i, _)| i)
+        .filter_map(|(i, t)| t.response_ts.filter(|&r| r <= start).map(|r| (i, r)))
+        .filter(|&(i, _)| answer_addresses(&dns[i]).any(|a| a == ip))
+        .collect();
+    candidates.sort_by_key(|&(i, r)| (r, i));
+    let &(latest, latest_ts) = candidates.last()?;
+    if !used.contains(&latest) {
+        return Some(latest);
+    }
+    let floor = Ts(latest_ts.0.saturating_sub(SAME_BURST.0));
+    candidates
+        .iter()
+        .rev()
+        .take_while(|&&(_, r)| r >= floor)
+        .find(|(i, _)| !used.contains(i))
+        .map_or(Some(latest), |&(i, _)| Some(i))
 }
 
 fn start_ts(c: &Connection) -> Option<Ts> {
@@ -109,9 +136,11 @@ fn start_ts(c: &Connection) -> Option<Ts> {
 
 /// Links connections to lookups, fills hostnames from DNS and computes timelines.
 pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts: Option<Ts>) {
+    let mut used = Vec::new();
     for c in connections.iter_mut() {
         let start = start_ts(c).or(first_ts).unwrap_or_default();
-        c.dns = find_lookup(c, start, dns);
+        c.dns = find_lookup(c, start, dns, &used);
+        used.extend(c.dns);
         match c.dns {
             Some(i) => {
                 if c.hostname.is_none() {
