@@ -1,5 +1,6 @@
 //! Stage throughput on a committed fixture (criterion, `Throughput::Bytes`):
-//! capture reading alone, and the whole pipeline (link → TCP → dissectors → report).
+//! capture reading alone, the whole pipeline (link → TCP → dissectors → report), and the
+//! whole pipeline with the fixture's key log (TLS decryption, HTTP/1.1 and HTTP/2 inside).
 //!
 //! `cargo bench --bench pipeline`. The end-to-end figures against tcpdump on a 1 GiB
 //! recording come from `benches/big.sh`.
@@ -27,9 +28,17 @@ fn read_only(bytes: &[u8]) -> u64 {
     n
 }
 
-fn analyze(bytes: &[u8]) -> usize {
+const KEYS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/pageload/pageload.keys"
+);
+
+fn analyze(bytes: &[u8], keys: Option<&str>) -> usize {
     let mut r = CaptureReader::new(Cursor::new(bytes.to_vec())).expect("fixture is a capture");
     let mut a = Analyzer::new(AnalyzerConfig::default(), "bench", r.format);
+    if let Some(k) = keys {
+        a.add_keylog_text(k);
+    }
     let mut w = Vec::new();
     r.for_each(&mut w, |ev| match ev {
         CaptureEvent::Packet(p) => a.handle_packet(&p),
@@ -43,7 +52,11 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("pipeline");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
     g.bench_function("read_capture", |b| b.iter(|| read_only(&bytes)));
-    g.bench_function("analyze", |b| b.iter(|| analyze(&bytes)));
+    g.bench_function("analyze", |b| b.iter(|| analyze(&bytes, None)));
+    let keys = std::fs::read_to_string(KEYS).expect("fixtures/pageload/pageload.keys");
+    g.bench_function("analyze_with_keys", |b| {
+        b.iter(|| analyze(&bytes, Some(&keys)))
+    });
     g.finish();
 }
 

@@ -202,3 +202,51 @@ fn two_clients_resolving_at_once_each_get_their_lookup() {
     let ports: std::collections::HashSet<_> = lookups.iter().map(|&i| &r.dns[i].client).collect();
     assert_eq!(ports.len(), 2, "from the two processes' ports");
 }
+
+/// The classic journey: `http://` answered by a 301 to `https://`, and the HTTPS request
+/// that followed on another connection is linked to it (both ways).
+#[test]
+fn the_301_is_linked_to_the_https_request_that_followed() {
+    let dir = "pageload";
+    let keys = std::fs::read_to_string(fixture(dir).join("pageload.keys")).unwrap();
+    let mut reader = pagetrace::capture::CaptureReader::new(
+        std::fs::File::open(fixture(dir).join("pageload.pcap")).unwrap(),
+    )
+    .unwrap();
+    let mut a = pagetrace::pipeline::Analyzer::new(
+        pagetrace::pipeline::AnalyzerConfig::default(),
+        "t",
+        reader.format,
+    );
+    a.add_keylog_text(&keys);
+    let mut w = Vec::new();
+    reader.for_each(&mut w, |ev| match ev {
+        pagetrace::capture::CaptureEvent::Packet(p) => a.handle_packet(&p),
+        pagetrace::capture::CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
+    });
+    let r = a.finish();
+    let (from_c, from_i, redirect) = r
+        .connections
+        .iter()
+        .flat_map(|c| c.http.iter().enumerate().map(move |(i, h)| (c, i, h)))
+        .find(|(_, _, h)| h.status == Some(301))
+        .map(|(c, i, h)| (c.id, i, h))
+        .expect("the 301");
+    assert_eq!(redirect.url.as_deref(), Some("http://www.example.test/"));
+    assert_eq!(
+        redirect.redirect_to.as_deref(),
+        Some("https://www.example.test/")
+    );
+    let (c, h) = r
+        .connections
+        .iter()
+        .flat_map(|c| c.http.iter().map(move |h| (c, h)))
+        .find(|(_, h)| h.redirected_from.is_some())
+        .expect("a request linked to the redirect");
+    let link = h.redirected_from.unwrap();
+    assert_eq!((link.connection, link.index), (from_c, from_i));
+    assert_eq!(h.url.as_deref(), Some("https://www.example.test/"));
+    assert_ne!(c.id, from_c, "on the HTTPS connection");
+    assert!(c.tls.is_some());
+    assert!(h.request_ts > redirect.response_ts);
+}

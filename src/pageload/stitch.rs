@@ -178,6 +178,21 @@ pub fn timeline(c: &Connection, lookup: Option<&DnsTransaction>) -> Timeline {
 
 /// Links each redirect to the request that followed it.
 pub fn link_redirects(report: &mut Report) {
+    // A 3xx response's Location (RFC 9110 10.2.2), made absolute against the request's URL.
+    for c in &mut report.connections {
+        for h in &mut c.http {
+            if h.redirect_to.is_some() || !h.status.is_some_and(|s| (300..400).contains(&s)) {
+                continue;
+            }
+            if let Some((_, loc)) = h
+                .response_headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+            {
+                h.redirect_to = Some(absolute(loc.trim(), h.url.as_deref()));
+            }
+        }
+    }
     let mut requests: Vec<(Ts, u64, usize, String)> = Vec::new();
     for c in &report.connections {
         for (i, h) in c.http.iter().enumerate() {

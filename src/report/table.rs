@@ -1,6 +1,7 @@
 //! `--format table`: each connection told as a story, in the order things happened on the
-//! wire (DNS → TCP handshake → TLS → requests → teardown), then summary tables of all
-//! connections and DNS transactions.
+//! wire (DNS → TCP handshake → TLS → requests → teardown, and where the time went), then
+//! summary tables of all connections, requests and DNS transactions, and the text waterfall
+//! of the whole capture ([`crate::report::waterfall`]).
 //!
 //! Times are shown relative to the first packet of the capture (`+1.234 s`), as Wireshark
 //! shows them by default. Colour only when the caller says so (a terminal, and NO_COLOR
@@ -135,10 +136,30 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
         writeln!(out, "{}", p.bold("Connections"))?;
         writeln!(out, "{}", connections_table(r, opts))?;
     }
+    if r.connections.iter().any(|c| !c.http.is_empty()) {
+        writeln!(out)?;
+        writeln!(out, "{}", p.bold("Requests"))?;
+        writeln!(out, "{}", requests_table(r, opts))?;
+    }
     if !r.dns.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("DNS"))?;
         writeln!(out, "{}", dns_table(r, opts))?;
+    }
+    if r.connections
+        .iter()
+        .any(|c| c.tcp.syn_ts.is_some() || !c.http.is_empty())
+    {
+        writeln!(out)?;
+        writeln!(out, "{}", p.bold("Waterfall"))?;
+        crate::report::waterfall::write_waterfall(
+            out,
+            r,
+            &crate::report::waterfall::WaterfallOptions {
+                color: opts.color,
+                width: opts.width.unwrap_or(120),
+            },
+        )?;
     }
     write_warnings(out, r, p)?;
     Ok(())
@@ -328,6 +349,47 @@ fn write_connection<W: Write>(
             "HTTP/1"
         };
         writeln!(out, "{} {}", label(p, version), http_line(h, origin, p))?;
+        if let Some(from) = h.redirected_from {
+            let what = r
+                .connections
+                .iter()
+                .find(|c| c.id == from.connection)
+                .and_then(|c| c.http.get(from.index))
+                .map(|f| {
+                    format!(
+                        "{} {}",
+                        f.status.map(|s| s.to_string()).unwrap_or_default(),
+                        f.url.as_deref().unwrap_or("?")
+                    )
+                })
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{}   {}",
+                label(p, ""),
+                p.dim(&format!(
+                    "followed a redirect: {what} on connection #{}",
+                    from.connection
+                ))
+            )?;
+        }
+        if h.redirect_to.is_some() {
+            let next = r.connections.iter().find_map(|n| {
+                n.http.iter().find_map(|x| {
+                    x.redirected_from
+                        .filter(|f| f.connection == c.id && std::ptr::eq(&c.http[f.index], h))
+                        .map(|_| n.id)
+                })
+            });
+            if let Some(n) = next {
+                writeln!(
+                    out,
+                    "{}   {}",
+                    label(p, ""),
+                    p.dim(&format!("the client followed it on connection #{n}"))
+                )?;
+            }
+        }
         let notable = h
             .request_headers
             .iter()
@@ -357,6 +419,30 @@ fn write_connection<W: Write>(
             }
             explained.push(key);
         }
+    }
+
+    // Where the time went, as the timeline adds it up.
+    let tl = &c.timeline;
+    let phases: Vec<String> = [
+        ("DNS", tl.dns_ms),
+        ("connect", tl.connect_ms),
+        ("TLS", tl.tls_ms),
+        ("TTFB", tl.ttfb_ms),
+        ("download", tl.download_ms),
+    ]
+    .iter()
+    .filter_map(|(n, v)| v.map(|v| format!("{n} {}", fmt_ms(v))))
+    .collect();
+    if !phases.is_empty() || tl.total_ms.is_some() {
+        writeln!(
+            out,
+            "{} {}{}",
+            label(p, "Time"),
+            phases.join(" + "),
+            tl.total_ms
+                .map(|t| format!("  (total {})", fmt_ms(t)))
+                .unwrap_or_default()
+        )?;
     }
 
     // Data and anomalies.
@@ -606,6 +692,39 @@ fn connections_table(r: &Report, opts: &TableOptions) -> Table {
             right(fmt_bytes(c.tcp.bytes.server)),
             Cell::new(close),
         ]);
+    }
+    t
+}
+
+fn requests_table(r: &Report, opts: &TableOptions) -> Table {
+    let mut t = table(opts);
+    t.set_header(vec![
+        "conn", "method", "url", "status", "proto", "size", "type", "TTFB", "download",
+    ]);
+    for c in &r.connections {
+        for h in &c.http {
+            let url = h.url.as_deref().or(h.path.as_deref()).unwrap_or("?");
+            t.add_row(vec![
+                right(format!("#{}", c.id)),
+                Cell::new(h.method.as_deref().unwrap_or("?")),
+                Cell::new(url),
+                right(
+                    h.status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "–".into()),
+                ),
+                Cell::new(&h.version),
+                right(fmt_bytes(h.body_bytes)),
+                Cell::new(
+                    h.content_type
+                        .as_deref()
+                        .map(|ct| ct.split(';').next().unwrap_or(ct))
+                        .unwrap_or("–"),
+                ),
+                right(fmt_opt_ms(h.ttfb_ms)),
+                right(fmt_opt_ms(h.download_ms)),
+            ]);
+        }
     }
     t
 }

@@ -1,0 +1,112 @@
+//! The reports a reader sees, as plain-text snapshots of the binary's output on our own
+//! recordings (piped, so no colour; `UPDATE_SNAPSHOTS=1 cargo test --test snapshots`
+//! rewrites them). A reviewer sees the journey change in the diff of
+//! `tests/snapshots/table/*.txt` and `tests/snapshots/diff/real-*.txt`.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn pagetrace(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
+        .current_dir(root())
+        .args(args)
+        .env_remove("SSLKEYLOGFILE")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("run pagetrace");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).expect("UTF-8")
+}
+
+fn snapshot(rel: &str, text: &str) {
+    let path = root().join("tests/snapshots").join(rel);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_SNAPSHOTS=1 writes it)", path.display()));
+    if want != text {
+        let first = want
+            .lines()
+            .zip(text.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(want.lines().count().min(text.lines().count()));
+        panic!(
+            "{} differs from line {} (UPDATE_SNAPSHOTS=1 rewrites it); got:\n{text}",
+            path.display(),
+            first + 1
+        );
+    }
+}
+
+fn table_of(dir: &str) -> String {
+    let cap = format!("fixtures/{dir}/pageload.pcap");
+    let keys = format!("fixtures/{dir}/pageload.keys");
+    pagetrace(&["analyze", &cap, "--keylog", &keys])
+}
+
+#[test]
+fn table_default_recording() {
+    let t = table_of("pageload");
+    // The journey in order, on the connection that followed the redirect.
+    for want in [
+        "GET http://www.example.test/ → 301",
+        "the client followed it on connection #2",
+        "followed a redirect: 301 http://www.example.test/ on connection #1",
+        "TLS 1.3, TLS_AES_256_GCM_SHA384, SNI www.example.test",
+        "chose h2",
+        "HTTP/2  GET https://www.example.test/img/hero.jpg → 200 180.0 KiB",
+        "strict-transport-security",
+        "Requests",
+        "Waterfall",
+    ] {
+        assert!(t.contains(want), "{want:?} missing");
+    }
+    snapshot("table/pageload.txt", &t);
+}
+
+#[test]
+fn table_http1_recording() {
+    snapshot("table/pageload-http1.txt", &table_of("pageload-http1"));
+}
+
+#[test]
+fn table_lossy_recording() {
+    let t = table_of("pageload-loss");
+    assert!(t.contains("retransmission"), "the loss shows");
+    snapshot("table/pageload-loss.txt", &t);
+}
+
+#[test]
+fn diff_delay40_recording() {
+    let t = pagetrace(&[
+        "diff",
+        "fixtures/pageload/pageload.pcap",
+        "fixtures/pageload-delay40/pageload.pcap",
+        "--keylog-a",
+        "fixtures/pageload/pageload.keys",
+        "--keylog-b",
+        "fixtures/pageload-delay40/pageload.keys",
+    ]);
+    snapshot("diff/real-delay40.txt", &t);
+}
+
+#[test]
+fn diff_http1_recording() {
+    let t = pagetrace(&[
+        "diff",
+        "fixtures/pageload/pageload.pcap",
+        "fixtures/pageload-http1/pageload.pcap",
+        "--keylog-a",
+        "fixtures/pageload/pageload.keys",
+        "--keylog-b",
+        "fixtures/pageload-http1/pageload.keys",
+    ]);
+    assert!(t.contains("HTTP/2") && t.contains("HTTP/1.1"));
+    snapshot("diff/real-http1.txt", &t);
+}
