@@ -114,7 +114,9 @@ impl fmt::Display for LiveError {
 impl std::error::Error for LiveError {}
 
 /// libpcap's counters for the capture (`pcap_stats`). On Linux `received` counts every
-/// packet that passed the filter, dropped or not; libpcap keeps them as 32-bit counters.
+/// packet that passed the filter, dropped or not; on a loopback interface the kernel counts
+/// each packet twice (sent and received) while libpcap hands out one copy, so `received` is
+/// twice the packets there. libpcap keeps them as 32-bit counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LiveStats {
     pub received: u64,

@@ -54,12 +54,10 @@ pub enum LiveFormat {
 #[cfg_attr(not(feature = "live"), allow(dead_code))]
 pub struct LiveArgs {
     /// Interface to capture on (`any` for all interfaces, Linux cooked capture).
-    #[arg(
-        short = 'i',
-        long,
-        value_name = "IFACE",
-        required_unless_present = "list"
-    )]
+    // Required only in a build that can capture: without the feature, `pagetrace live`
+    // alone must reach `run` and explain how to get live capture, not a clap error.
+    #[arg(short = 'i', long, value_name = "IFACE")]
+    #[cfg_attr(feature = "live", arg(required_unless_present = "list"))]
     pub interface: Option<String>,
     /// List the interfaces that can be captured on, and exit.
     #[arg(long)]
@@ -864,5 +862,102 @@ mod imp {
             }
             self.out.flush()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::super::args::{Cli, Command};
+    use super::*;
+
+    fn live_args(argv: &[&str]) -> Result<LiveArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["pagetrace", "live"].iter().chain(argv))?;
+        match cli.command {
+            Command::Live(a) => Ok(a),
+            other => panic!("not live: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes_and_stay_in_range() {
+        assert_eq!(parse_size("65536"), Ok(65_536));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("1K").is_err()); // under 4 KiB
+        assert!(parse_size("4G").is_err()); // over libpcap's int
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+    }
+
+    #[test]
+    fn seconds_are_positive_and_finite() {
+        assert_eq!(parse_secs("2"), Ok(2.0));
+        assert_eq!(parse_secs("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "nan", "inf", "x"] {
+            assert!(parse_secs(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_issue_option_parses() {
+        let a = live_args(&[
+            "-i",
+            "eth0",
+            "-f",
+            "port 443",
+            "--snaplen",
+            "96",
+            "--buffer-size",
+            "8M",
+            "--no-promisc",
+            "-w",
+            "x.pcapng",
+            "--duration",
+            "1.5",
+            "--count",
+            "10",
+            "--keylog",
+            "k.log",
+            "--format",
+            "jsonl",
+        ])
+        .unwrap();
+        assert_eq!(a.interface.as_deref(), Some("eth0"));
+        assert_eq!(a.filter.as_deref(), Some("port 443"));
+        assert_eq!((a.snaplen, a.buffer_size), (96, 8 << 20));
+        assert!(a.no_promisc);
+        assert_eq!(a.duration, Some(1.5));
+        assert_eq!(a.count, Some(10));
+        assert_eq!(a.format, LiveFormat::Jsonl);
+        let d = live_args(&["-i", "any"]).unwrap();
+        assert_eq!((d.snaplen, d.buffer_size), (262_144, 64 << 20));
+        assert_eq!(d.format, LiveFormat::Table);
+        assert!(live_args(&["--list"]).unwrap().list);
+    }
+
+    /// Without the feature, `pagetrace live` (with or without -i) says how to get it.
+    #[cfg(not(feature = "live"))]
+    #[test]
+    fn without_the_feature_live_explains_how_to_get_it() {
+        for argv in [&[][..], &["-i", "eth0"][..], &["--list"][..]] {
+            let a = live_args(argv).unwrap();
+            match run(a) {
+                Err(CliError::Usage(m)) => {
+                    assert!(m.contains("--features live"), "{m}");
+                    assert!(m.contains("libpcap"), "{m}");
+                }
+                other => panic!("{argv:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[cfg(feature = "live")]
+    #[test]
+    fn with_the_feature_an_interface_or_list_is_required() {
+        assert!(live_args(&[]).is_err());
     }
 }
