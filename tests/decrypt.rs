@@ -333,3 +333,62 @@ fn tcp_dport_before(pcap: &[u8], payload_at: usize) -> Option<u16> {
         (off == hl && sport == 443).then(|| u16::from_be_bytes([pcap[tcp + 2], pcap[tcp + 3]]))
     })
 }
+
+/// As a live capture sees it: the browser's key log is read a moment after the connection
+/// started, so the first records went by without keys. Once the secrets arrive, the
+/// sequence number is found and the rest of the connection decrypts.
+#[test]
+fn keys_that_arrive_late_decrypt_the_rest_of_the_connection() {
+    use pagetrace::capture::{CaptureEvent, CaptureReader};
+    let dir = "pageload";
+    let pcap = read(dir, "pageload.pcap");
+    let keys = keys(dir);
+    let clean = analyze_with_keys(&pcap, Some(&keys), false);
+    // For the TLS 1.3 HTTP/2 connection and the TLS 1.2 HTTP/1.1 one: the keys come once the
+    // third response is complete.
+    for (port, proto) in [(443u16, "HTTP/2"), (443, "HTTP/1.1")] {
+        let c = clean
+            .connections
+            .iter()
+            .find(|c| c.server.ends_with(&format!(":{port}")) && c.http[0].version == proto)
+            .unwrap();
+        let late = c.http[2].response_end_ts.unwrap();
+        let mut reader = CaptureReader::new(std::io::Cursor::new(pcap.clone())).unwrap();
+        let mut a = Analyzer::new(AnalyzerConfig::default(), "late", reader.format);
+        let mut added = false;
+        let mut w = Vec::new();
+        reader.for_each(&mut w, |ev| {
+            if let CaptureEvent::Packet(p) = ev {
+                if !added && p.ts > late {
+                    a.add_keylog_text(&keys);
+                    added = true;
+                }
+                a.handle_packet(&p);
+            }
+        });
+        let r = a.finish();
+        let got = r.connections.iter().find(|x| x.client == c.client).unwrap();
+        assert!(got.tls.as_ref().unwrap().decrypted, "{proto}");
+        assert!(
+            !got.warnings.iter().any(|w| w.kind == "keys"),
+            "{proto}: {:?}",
+            got.warnings
+        );
+        // Every request that started after the keys is there, with its status and size.
+        let after: Vec<_> = c
+            .http
+            .iter()
+            .filter(|h| h.request_ts.unwrap() > late)
+            .collect();
+        assert!(!after.is_empty(), "{proto}");
+        for h in after {
+            let g = got
+                .http
+                .iter()
+                .find(|g| g.url == h.url && g.method == h.method && g.request_ts == h.request_ts)
+                .unwrap_or_else(|| panic!("{proto}: {:?} missing", h.url));
+            assert_eq!(g.status, h.status, "{proto} {:?}", h.url);
+            assert_eq!(g.body_bytes, h.body_bytes, "{proto} {:?}", h.url);
+        }
+    }
+}

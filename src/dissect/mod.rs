@@ -77,6 +77,10 @@ pub struct AppConfig {
 /// Detection state: what each direction has sent so far (bounded).
 pub struct Detect {
     cfg: AppConfig,
+    /// TLS plaintext: the ALPN the handshake agreed on, used when content cannot decide.
+    alpn: Option<String>,
+    /// TLS plaintext: the SNI, the fallback host of URLs (before the server's address).
+    sni: Option<String>,
     buf: [Vec<u8>; 2],
     buf_ts: [Ts; 2],
     tried: [bool; 2],
@@ -123,6 +127,16 @@ struct InnerSink<'a> {
 }
 
 impl PlaintextSink for InnerSink<'_> {
+    fn session_hint(&mut self, alpn: Option<&str>, sni: Option<&str>) {
+        if let App::Undecided(d) = self.inner {
+            if d.alpn.is_none() {
+                d.alpn = alpn.map(str::to_string);
+            }
+            if d.sni.is_none() {
+                d.sni = sni.map(str::to_string);
+            }
+        }
+    }
     fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], ctx: &mut StreamCtx) {
         self.inner.handle_data(dir, ts, bytes, ctx, self.keys);
     }
@@ -135,6 +149,8 @@ impl App {
     pub fn new(cfg: AppConfig) -> App {
         App::Undecided(Box::new(Detect {
             cfg,
+            alpn: None,
+            sni: None,
             buf: [Vec::new(), Vec::new()],
             buf_ts: [Ts::default(); 2],
             tried: [false, false],
@@ -175,13 +191,25 @@ impl App {
                 if d.tried[i] {
                     return;
                 }
-                let kind = if d.buf[i].is_empty() {
+                let mut kind = if d.buf[i].is_empty() {
                     detect(dir, data, (d.cfg.server_port, d.cfg.client_port))
                 } else {
                     let mut joined = d.buf[i].clone();
                     joined.extend_from_slice(&data[..data.len().min(DETECT_BYTES)]);
                     detect(dir, &joined, (d.cfg.server_port, d.cfg.client_port))
                 };
+                if kind == Kind::Unknown {
+                    // Decryption that began mid-connection: no preface, no request line at
+                    // the start. The handshake's ALPN says what the bytes are.
+                    kind = match d.alpn.as_deref() {
+                        Some("h2") => Kind::Http2,
+                        Some("http/1.1" | "http/1.0") => Kind::Http1,
+                        // TLS 1.3 keys that came after EncryptedExtensions: no ALPN, so the
+                        // first decrypted record must read as HTTP/2 frames.
+                        _ if d.cfg.in_tls && http2::looks_like_http2_frames(data) => Kind::Http2,
+                        _ => kind,
+                    };
+                }
                 match kind {
                     Kind::NeedMore => {
                         if d.buf[i].is_empty() {
@@ -194,7 +222,8 @@ impl App {
                         d.buf[i].clear();
                         if d.tried[0] && d.tried[1] {
                             let port = d.cfg.server_port;
-                            if let Some(expected) = expected_on(port) {
+                            let expected = expected_on(port).filter(|_| !d.cfg.in_tls);
+                            if let Some(expected) = expected {
                                 ctx.warn(
                                     "unknown",
                                     format!(
@@ -211,7 +240,15 @@ impl App {
                             App::Undecided(d) => d,
                             _ => return,
                         };
-                        *self = App::start(decided, &d.cfg);
+                        let mut cfg = d.cfg.clone();
+                        if let Some(sni) = &d.sni {
+                            cfg.server_authority = if cfg.server_port == 443 {
+                                sni.clone()
+                            } else {
+                                format!("{sni}:{}", cfg.server_port)
+                            };
+                        }
+                        *self = App::start(decided, &cfg);
                         // Replay what each direction buffered, then this segment.
                         for j in [dir.reverse().index(), i] {
                             let buffered = std::mem::take(&mut d.buf[j]);

@@ -87,6 +87,11 @@ impl StreamCtx {
 /// direction, with the capture time of the record that carried it: the same contract as
 /// reassembly gives the dissectors above it.
 pub trait PlaintextSink {
+    /// What the handshake said, told before the data: the ALPN it agreed on (e.g. `h2`), a
+    /// hint for choosing the dissector when the bytes alone cannot (decryption that starts
+    /// mid-connection has no HTTP/2 preface), and the SNI, the host for URLs whose requests
+    /// lost their `:authority` to an HPACK table the capture never saw.
+    fn session_hint(&mut self, _alpn: Option<&str>, _sni: Option<&str>) {}
     fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], ctx: &mut StreamCtx);
     /// Plaintext that could not be recovered (a record that failed to decrypt, a gap);
     /// `len` is `u64::MAX` when the amount is unknown (the dissector resynchronises).

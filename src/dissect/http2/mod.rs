@@ -86,5 +86,27 @@ pub fn looks_like_http2(dir: Dir, first_bytes: &[u8]) -> bool {
     }
 }
 
+/// Whether bytes that start somewhere inside an HTTP/2 connection (decryption that began
+/// mid-connection) read as whole frames: a plausible frame head of a known type with a
+/// length under the default SETTINGS_MAX_FRAME_SIZE, followed either by the end of the
+/// bytes or by another plausible head. Two chained heads, or one frame that ends exactly
+/// where the bytes (a TLS record) end, are rarely chance.
+pub fn looks_like_http2_frames(bytes: &[u8]) -> bool {
+    let Some(first) = FrameHead::peek(bytes) else {
+        return false;
+    };
+    if !first.plausible(16_384) {
+        return false;
+    }
+    let next = HEAD_LEN + first.length as usize;
+    match bytes.len().cmp(&next) {
+        std::cmp::Ordering::Equal => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Greater => {
+            FrameHead::peek(&bytes[next..]).is_some_and(|h| h.plausible(16_384))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

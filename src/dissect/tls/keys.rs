@@ -57,6 +57,9 @@ enum Setup {
     #[default]
     NotTried,
     Ready,
+    /// No secrets for this client random in a key log of this many sessions: tried again
+    /// when the key log grows (a live capture reads the browser's log as it is written).
+    Waiting(usize),
     Unavailable,
 }
 
@@ -73,6 +76,8 @@ struct DirKeys {
     in_handshake: bool,
     /// Bytes lost since the last record that opened: search the sequence number.
     lost: bool,
+    /// Protected records of this side seen so far, opened or not.
+    seen: u64,
 }
 
 /// The outcome of one protected record.
@@ -124,17 +129,36 @@ impl ConnKeys {
         out: &mut Vec<u8>,
     ) -> (Opened, Option<Unavailable>) {
         let d = &mut self.dirs[usize::from(!from_client)];
+        let seen = d.seen;
+        d.seen += 1;
         let mut problem = None;
-        if matches!(d.setup, Setup::NotTried) {
+        let retry = match d.setup {
+            Setup::NotTried => true,
+            Setup::Waiting(n) => n != keys.len(),
+            _ => false,
+        };
+        if retry {
             let Some(facts) = facts else {
                 return (Opened::NoKeys, None);
             };
             if keys.is_empty() {
-                d.setup = Setup::Unavailable;
+                d.setup = Setup::Waiting(0);
                 return (Opened::NoKeys, None);
             }
             match setup(d, facts, keys, from_client) {
-                Ok(()) => d.setup = Setup::Ready,
+                Ok(()) => {
+                    d.setup = Setup::Ready;
+                    if seen > 0 {
+                        // Keys that came late: this side already sent `seen` records under
+                        // the current key (or some under the next one). Start there and let
+                        // the search find the exact sequence number.
+                        if let Some(c) = &mut d.current {
+                            c.set_seq(seen);
+                        }
+                        d.lost = true;
+                    }
+                }
+                Err(Unavailable::NoSecrets) => d.setup = Setup::Waiting(keys.len()),
                 Err(u) => {
                     d.setup = Setup::Unavailable;
                     problem = Some(u);
@@ -154,6 +178,16 @@ impl ConnKeys {
             _ => {}
         }
         (r, problem)
+    }
+
+    /// Whether some side sent protected records for which the key log had no secrets, in
+    /// the end (said once, at the close, since a live key log may still bring them).
+    pub fn missing_secrets(&self, keys: &KeyLog) -> bool {
+        !keys.is_empty()
+            && self
+                .dirs
+                .iter()
+                .any(|d| matches!(d.setup, Setup::Waiting(_)) && d.seen > 0)
     }
 
     /// Bytes of this direction were lost: the next record's sequence number is unknown.
@@ -328,6 +362,17 @@ fn open_record(
                 }
             }
             return Opened::Plain(t);
+        }
+    }
+    if d.in_handshake && d.current.is_some() && d.lost {
+        // Keys that came late, or a gap: the handshake may be over on this side.
+        if let Some(app) = &mut d.app {
+            if let Ok(t) = try_open(app, true, content_type, version, payload, out) {
+                d.current = d.app.take();
+                d.in_handshake = false;
+                d.early = None;
+                return Opened::Plain(t);
+            }
         }
     }
     if d.current.is_none() {

@@ -144,6 +144,8 @@ const EXT_ENCRYPT_THEN_MAC: u16 = 22;
 /// Decryption failures listed as warnings per connection (the rest are counted).
 const MAX_DECRYPT_WARNINGS: u64 = 4;
 
+const NO_SECRETS: &str = "TLS: the key log has no secrets for this session's client random";
+
 /// A plaintext gap of unknown length (see [`PlaintextSink::gap`]).
 pub const UNKNOWN_LEN: u64 = u64::MAX;
 
@@ -359,6 +361,11 @@ impl TlsDissector {
                 self.dirs[i].hs.reset();
             }
         }
+        if let Some(env) = env.as_ref() {
+            if self.keys.missing_secrets(env.keys) {
+                ctx.warn("keys", NO_SECRETS);
+            }
+        }
         if self.keys.failed > MAX_DECRYPT_WARNINGS {
             ctx.warn(
                 "decrypt",
@@ -466,9 +473,7 @@ impl TlsDissector {
         if let Some(p) = problem {
             let side = dir.sender();
             let msg = match p {
-                keys::Unavailable::NoSecrets => {
-                    "TLS: the key log has no secrets for this session's client random".to_string()
-                }
+                keys::Unavailable::NoSecrets => NO_SECRETS.to_string(),
                 keys::Unavailable::Suite(id) => format!(
                     "TLS: cannot decrypt {} records of suite {}",
                     side,
@@ -485,6 +490,8 @@ impl TlsDissector {
                 self.in_decrypted = true;
                 if inner == CT_APPLICATION_DATA {
                     self.count_app_data(dir, ts, payload.len());
+                    let sni = self.ch.as_ref().and_then(|c| c.sni.as_deref());
+                    env.sink.session_hint(self.alpn.as_deref(), sni);
                     // Plaintext is readable once the whole record is in and its tag checked.
                     env.sink.data(dir, end_ts, &plain, ctx);
                 } else {
