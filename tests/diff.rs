@@ -835,7 +835,7 @@ fn saved_json_report_diffs_like_the_capture() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Recordings that the lead adds later: skipped while their directory is absent.
+// Diffs of our own recordings (committed in fixtures/).
 
 fn delay_of(dir: &str) -> f64 {
     manifest(dir)["options"]["delay_ms"].as_f64().unwrap_or(0.0)
@@ -848,10 +848,6 @@ fn delay_of(dir: &str) -> f64 {
 #[test]
 fn delay40_recording_shows_one_round_trip_per_request() {
     let dir = "pageload-delay40";
-    if !fixture(dir).is_dir() {
-        eprintln!("skipped: fixtures/{dir} is not recorded yet");
-        return;
-    }
     let a = fixture_report("pageload");
     let b = fixture_report(dir);
     let rtt = delay_of(dir) - delay_of("pageload");
@@ -912,10 +908,6 @@ fn delay40_recording_shows_one_round_trip_per_request() {
 #[test]
 fn http1_recording_shows_the_protocol_change() {
     let dir = "pageload-http1";
-    if !fixture(dir).is_dir() {
-        eprintln!("skipped: fixtures/{dir} is not recorded yet");
-        return;
-    }
     let a = fixture_report("pageload");
     let d = diff::diff(&a, &fixture_report(dir), &opts());
     let h2: Vec<_> = d
