@@ -1,5 +1,6 @@
 //! Hostile and damaged input: every capture we can reach (our fixtures, and the third-party
-//! corpus in ../shared/captures when it is there) is cut and corrupted at many offsets. The
+//! corpus in ../shared/captures when it is there) is cut and corrupted at many offsets, with
+//! its key log where it has one (so decryption and the HTTP inside are hit too). The
 //! analyzer must never panic or hang, and must keep what it read before the damage.
 
 mod common;
@@ -49,7 +50,17 @@ impl XorShift {
 /// A budget per variant well above what a correct run needs, so a hang fails the test.
 const BUDGET: Duration = Duration::from_secs(20);
 
-fn run(bytes: Vec<u8>, what: &str) {
+/// The key log of a capture, where there is one (`<capture>.keys` in the corpus, the
+/// fixture's `pageload.keys`), so the damage also reaches decryption and what is inside.
+fn keys_for(path: &std::path::Path) -> Option<String> {
+    let mut beside = path.as_os_str().to_owned();
+    beside.push(".keys");
+    std::fs::read_to_string(beside)
+        .or_else(|_| std::fs::read_to_string(path.with_file_name("pageload.keys")))
+        .ok()
+}
+
+fn run(bytes: Vec<u8>, what: &str, keys: Option<&str>) {
     let t = Instant::now();
     if bytes.len() < 24 {
         return; // too short to be opened: the CLI test covers the error
@@ -72,6 +83,9 @@ fn run(bytes: Vec<u8>, what: &str) {
         };
         let mut a =
             pagetrace::pipeline::Analyzer::new(AnalyzerConfig::default(), "t", reader.format);
+        if let Some(k) = keys {
+            a.add_keylog_text(k);
+        }
         let mut w = Vec::new();
         reader.for_each(&mut w, |ev| match ev {
             pagetrace::capture::CaptureEvent::Packet(p) => a.handle_packet(&p),
@@ -90,12 +104,17 @@ fn run(bytes: Vec<u8>, what: &str) {
 fn cut_at_many_offsets_never_panics() {
     for path in captures() {
         let bytes = std::fs::read(&path).unwrap();
+        let keys = keys_for(&path);
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let n = bytes.len();
         let steps = if n > 500_000 { 8 } else { 40 };
         for k in 1..steps {
             let cut = n * k / steps;
-            run(bytes[..cut].to_vec(), &format!("{name} cut at {cut}"));
+            run(
+                bytes[..cut].to_vec(),
+                &format!("{name} cut at {cut}"),
+                keys.as_deref(),
+            );
         }
     }
 }
@@ -105,6 +124,7 @@ fn corrupted_bytes_never_panic() {
     let mut rng = XorShift(0x9e3779b97f4a7c15);
     for path in captures() {
         let bytes = std::fs::read(&path).unwrap();
+        let keys = keys_for(&path);
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let rounds = if bytes.len() > 500_000 { 3 } else { 25 };
         for round in 0..rounds {
@@ -114,7 +134,11 @@ fn corrupted_bytes_never_panic() {
                 let at = 24 + (rng.next() as usize) % (b.len() - 24);
                 b[at] = rng.next() as u8;
             }
-            run(b, &format!("{name} corrupted, round {round}"));
+            run(
+                b,
+                &format!("{name} corrupted, round {round}"),
+                keys.as_deref(),
+            );
         }
     }
 }
@@ -137,4 +161,53 @@ fn truncated_file_keeps_what_came_before() {
         .find(|w| w.kind == "truncated")
         .expect("a truncation warning");
     assert!(w.message.contains("cut short"), "{}", w.message);
+}
+
+/// A key log with damaged lines: the good lines still decrypt, the bad ones are counted.
+#[test]
+fn damaged_key_log_lines_are_skipped() {
+    let keys = std::fs::read_to_string(fixture("pageload/pageload.keys")).unwrap();
+    let mut rng = XorShift(0x2545f4914f6cdd1d);
+    let mut damaged = String::new();
+    let mut broken = 0;
+    for (i, line) in keys.lines().enumerate() {
+        if i % 3 == 0 {
+            // Cut the secret short, or put a non-hex byte in it.
+            let mut l = line.to_string();
+            let at = l.len() - 1 - (rng.next() as usize) % 8;
+            l.replace_range(at..at + 1, "Z");
+            damaged.push_str(&l);
+            broken += 1;
+        } else {
+            damaged.push_str(line);
+        }
+        damaged.push('\n');
+    }
+    damaged.push_str("CLIENT_RANDOM\n\u{0}\u{ff}garbage\n");
+    let mut reader = pagetrace::capture::CaptureReader::new(
+        std::fs::File::open(fixture("pageload/pageload.pcap")).unwrap(),
+    )
+    .unwrap();
+    let mut a = pagetrace::pipeline::Analyzer::new(AnalyzerConfig::default(), "t", reader.format);
+    a.add_keylog_text(&damaged);
+    let mut w = Vec::new();
+    reader.for_each(&mut w, |ev| {
+        if let pagetrace::capture::CaptureEvent::Packet(p) = ev {
+            a.handle_packet(&p)
+        }
+    });
+    let stats = *a.keylog_stats();
+    let r = a.finish();
+    assert_eq!(stats.bad, broken + 2, "{stats:?}");
+    assert!(stats.accepted > 0, "{stats:?}");
+    // The secrets that survived still decrypt their sessions.
+    assert!(r
+        .connections
+        .iter()
+        .any(|c| c.tls.as_ref().is_some_and(|t| t.decrypted) && !c.http.is_empty()));
+    // The message never carries key material.
+    for line in keys.lines() {
+        let secret = line.rsplit(' ').next().unwrap();
+        assert!(!serde_json::to_string(&r).unwrap().contains(secret));
+    }
 }
