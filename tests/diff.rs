@@ -917,7 +917,12 @@ fn http1_recording_shows_the_protocol_change() {
         .collect();
     // Every HTTPS request of www.example.test: HTTP/2 over TLS in A, decrypted from the key
     // log (h2c is left out by --http1, so those are only in A).
-    assert_eq!(h2.len(), 7, "{:?}", h2.iter().map(|r| &r.url).collect::<Vec<_>>());
+    assert_eq!(
+        h2.len(),
+        7,
+        "{:?}",
+        h2.iter().map(|r| &r.url).collect::<Vec<_>>()
+    );
     assert!(d.only_b.is_empty(), "{:?}", d.only_b);
     for r in h2 {
         assert_eq!(r.b.protocol, "HTTP/1.1", "{}", r.url);
