@@ -295,6 +295,41 @@ impl Net {
         bg
     }
 
+    /// python3's http.server speaking HTTP/1.1 (keep-alive) over TLS on `port`, the TLS
+    /// version pinned to `version` (`TLSv1_2`, `TLSv1_3`: an `ssl.TLSVersion` name), ALPN
+    /// `http/1.1`, serving `dir` with the certificate and key in `cert`/`key`.
+    fn https_server(&self, port: u16, version: &str, dir: &Path, cert: &Path, key: &Path) -> Bg {
+        let child = Net::cmd(&self.server, "timeout")
+            .args([
+                "60",
+                "python3",
+                "-c",
+                "import functools, http.server, ssl, sys\n\
+                 port, version, cert, key, root = sys.argv[1:]\n\
+                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+                 ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion[version]\n\
+                 ctx.load_cert_chain(cert, key)\n\
+                 ctx.set_alpn_protocols(['http/1.1'])\n\
+                 class H(http.server.SimpleHTTPRequestHandler):\n    \
+                     protocol_version = 'HTTP/1.1'\n    \
+                     def log_message(self, *a): pass\n\
+                 s = http.server.ThreadingHTTPServer(('0.0.0.0', int(port)),\n    \
+                     functools.partial(H, directory=root))\n\
+                 s.socket = ctx.wrap_socket(s.socket, server_side=True)\n\
+                 s.serve_forever()\n",
+                &port.to_string(),
+                version,
+            ])
+            .args([cert, key, dir])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 https server");
+        let bg = Bg(child);
+        self.wait_listening(port, false);
+        bg
+    }
+
     /// dnsmasq answering www.live.test (A and AAAA) from the server namespace.
     fn dns_server(&self) -> Bg {
         let mut c = Net::cmd(&self.server, "timeout");
@@ -456,6 +491,20 @@ fn start_live(ns: Option<&str>, args: &[&str]) -> Live {
 }
 
 impl Live {
+    /// Waits until the lines printed so far satisfy `done` (at most `limit`); whether they did.
+    fn wait_for(&self, limit: Duration, done: impl Fn(&[(Instant, String)]) -> bool) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if done(&self.lines.lock().unwrap()) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The process's peak resident set (VmHWM), in KiB.
     fn peak_rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -827,6 +876,220 @@ fn streams_connections_as_they_end_and_the_written_file_agrees() {
         assert_eq!(c["tcp"]["packets"], o["tcp"]["packets"]);
         assert_eq!(c["tcp"]["close"]["kind"], o["tcp"]["close"]["kind"]);
         assert_eq!(statuses(c), statuses(o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// HTTPS with the key log written while the capture runs: curl (`SSLKEYLOGFILE`) appends
+/// the secrets of each connection as it makes it, to a key log that does not exist when
+/// `pagetrace live --keylog` starts. Two servers (TLS 1.2 on :8443, TLS 1.3 on :8444), three
+/// keep-alive requests each (200, 200, 404). The streamed connections are decrypted with
+/// every request (method, URL, status, body size as curl counted it), and the `-w` file,
+/// analyzed without `--keylog` (the keys are in its Decryption Secrets Blocks), says the same.
+#[test]
+fn decrypts_https_with_a_key_log_written_during_the_capture() {
+    require!("ip", "curl", "python3", "openssl", "ss", "timeout");
+    let net = match Net::new(13) {
+        Ok(n) => n,
+        Err(e) => {
+            skip(&format!("cannot create network namespaces: {e}"));
+            return;
+        }
+    };
+    let dir = temp_dir("tls");
+    let name = "www.tls.test";
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    run(Command::new("timeout").args([
+        "20",
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        &format!("/CN={name}"),
+        "-addext",
+        &format!("subjectAltName=DNS:{name}"),
+        "-keyout",
+        key.to_str().unwrap(),
+        "-out",
+        cert.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let site = dir.join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let index = "<html>hello over TLS</html>\n";
+    std::fs::write(site.join("index.html"), index).unwrap();
+    // Several records, several segments.
+    let data: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(site.join("data.bin"), &data).unwrap();
+    let servers = [
+        (8443u16, "TLSv1_2", "TLS 1.2"),
+        (8444, "TLSv1_3", "TLS 1.3"),
+    ];
+    let _https: Vec<Bg> = servers
+        .iter()
+        .map(|&(port, version, _)| net.https_server(port, version, &site, &cert, &key))
+        .collect();
+
+    // The key log does not exist yet: pagetrace waits for it.
+    let keylog = dir.join("keys.log");
+    let pcapng = dir.join("tls.pcapng");
+    let live = start_live(
+        Some(&net.client),
+        &[
+            "-i",
+            "eth0",
+            "--format",
+            "jsonl",
+            "--duration",
+            "40",
+            "-w",
+            pcapng.to_str().unwrap(),
+            "--keylog",
+            keylog.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        live.stderr.lock().unwrap().contains(&format!(
+            "key log {} does not exist yet; it is read when it appears",
+            keylog.display()
+        )),
+        "{}",
+        live.stderr.lock().unwrap()
+    );
+
+    // One curl, six URLs: one keep-alive connection per server (the 404, last, closes it).
+    let paths = ["/index.html", "/data.bin", "/missing"];
+    let urls: Vec<String> = servers
+        .iter()
+        .flat_map(|&(port, _, _)| {
+            paths
+                .iter()
+                .map(move |p| format!("https://{name}:{port}{p}"))
+        })
+        .collect();
+    let mut curl = Net::cmd(&net.client, "timeout");
+    curl.args([
+        "20",
+        "curl",
+        "-sS",
+        "--http1.1",
+        "--max-time",
+        "15",
+        "--cacert",
+    ])
+    .arg(&cert)
+    .env("SSLKEYLOGFILE", &keylog);
+    for &(port, _, _) in &servers {
+        curl.args(["--resolve", &format!("{name}:{port}:{}", net.server_ip())]);
+    }
+    curl.args(["-w", "%{http_code} %{size_download} %{num_connects}\n"]);
+    for u in &urls {
+        curl.args(["-o", "/dev/null", u]);
+    }
+    let out = run(&mut curl).unwrap();
+    // (status, body size) per URL, as curl saw them; one new connection per server.
+    let seen: Vec<(u64, u64)> = out
+        .lines()
+        .map(|l| {
+            let f: Vec<u64> = l.split(' ').map(|x| x.parse().unwrap()).collect();
+            (f[0], f[1])
+        })
+        .collect();
+    let connects: Vec<&str> = out.lines().map(|l| l.rsplit(' ').next().unwrap()).collect();
+    assert_eq!(connects, ["1", "0", "0", "1", "0", "0"], "{out}");
+    let want_status = [200, 200, 404];
+    assert_eq!(
+        seen.iter().map(|s| s.0).collect::<Vec<_>>(),
+        want_status.repeat(2)
+    );
+    assert_eq!(seen[0].1, index.len() as u64);
+    assert_eq!(seen[1].1, data.len() as u64);
+    assert!(
+        std::fs::metadata(&keylog).is_ok_and(|m| m.len() > 0),
+        "curl wrote no keys"
+    );
+
+    // Both connections are streamed as they end (FIN, then the close grace).
+    let tls_conns = |lines: &[(Instant, String)]| {
+        lines
+            .iter()
+            .filter(|(_, l)| l.contains("\"type\":\"connection\"") && l.contains(":844"))
+            .count()
+    };
+    let streamed = live.wait_for(Duration::from_secs(20), |l| tls_conns(l) >= 2);
+    live.signal("INT");
+    let res = live.wait(Duration::from_secs(10));
+    assert!(res.status.success(), "{}", res.stderr);
+    assert!(streamed, "connections not streamed: {:#?}", res.lines);
+    assert_eq!(res.capture()["end"], "signal");
+    assert!(
+        res.stderr.contains("dropped 0 by the kernel"),
+        "{}",
+        res.stderr
+    );
+
+    let check = |conns: &[Value], what: &str| {
+        for &(port, _, version) in &servers {
+            let server = format!("{}:{port}", net.server_ip());
+            let c: Vec<&Value> = conns.iter().filter(|c| c["server"] == server).collect();
+            assert_eq!(c.len(), 1, "{what}: one connection to {server}: {conns:#?}");
+            let c = c[0];
+            let tls = &c["tls"];
+            assert_eq!(tls["version"], version, "{what}: {c:#}");
+            assert_eq!(tls["sni"], name, "{what}: {c:#}");
+            assert_eq!(tls["alpn"], "http/1.1", "{what}: {c:#}");
+            assert_eq!(tls["decrypted"], true, "{what}: {c:#}");
+            assert_eq!(c["tcp"]["close"]["kind"], "fin", "{what}: {c:#}");
+            let got: Vec<(&str, &str, &str, u64, u64)> = c["http"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{what}: no http: {c:#}"))
+                .iter()
+                .map(|h| {
+                    (
+                        h["version"].as_str().unwrap_or("?"),
+                        h["method"].as_str().unwrap_or("?"),
+                        h["url"].as_str().unwrap_or("?"),
+                        h["status"].as_u64().unwrap_or(0),
+                        h["body_bytes"].as_u64().unwrap_or(u64::MAX),
+                    )
+                })
+                .collect();
+            let want_urls: Vec<String> = paths
+                .iter()
+                .map(|p| format!("https://{name}:{port}{p}"))
+                .collect();
+            let want: Vec<(&str, &str, &str, u64, u64)> = want_urls
+                .iter()
+                .zip(&seen[..3])
+                .map(|(u, &(status, size))| ("HTTP/1.1", "GET", u.as_str(), status, size))
+                .collect();
+            assert_eq!(got, want, "{what}: requests to {server}: {c:#}");
+            let warnings = c["warnings"].as_array().map_or(0, Vec::len);
+            assert_eq!(warnings, 0, "{what}: {c:#}");
+        }
+    };
+    let conns = res.of_type("connection");
+    check(&conns, "stream");
+
+    // The file, without --keylog: the same connections, decrypted from its secrets blocks,
+    // which hold the whole key log.
+    assert_eq!(
+        secrets_in(&pcapng),
+        std::fs::read(&keylog).unwrap(),
+        "the -w file embeds the key log"
+    );
+    let report = analyze_json(&pcapng);
+    let from_file = report["connections"].as_array().unwrap().clone();
+    check(&from_file, "analyze");
+    let a = by_client(&conns);
+    let b = by_client(&from_file);
+    for (k, c) in a.iter().filter(|(_, c)| c["tls"].is_object()) {
+        assert_eq!(comparable(c), comparable(&b[k]), "connection {k} differs");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
