@@ -369,10 +369,18 @@ fn keys_that_arrive_late_decrypt_the_rest_of_the_connection() {
         let r = a.finish();
         let got = r.connections.iter().find(|x| x.client == c.client).unwrap();
         assert!(got.tls.as_ref().unwrap().decrypted, "{proto}");
+        // The report says what went by before the keys, for each side that had sent some.
+        let said: Vec<_> = got
+            .warnings
+            .iter()
+            .filter(|w| w.kind == "keys")
+            .map(|w| w.message.as_str())
+            .collect();
+        assert_eq!(said.len(), 2, "{proto}: {said:?}");
         assert!(
-            !got.warnings.iter().any(|w| w.kind == "keys"),
-            "{proto}: {:?}",
-            got.warnings
+            said.iter()
+                .all(|m| m.contains("secrets came after") && m.contains("not decrypted")),
+            "{proto}: {said:?}"
         );
         // Every request that started after the keys is there, with its status and size.
         let after: Vec<_> = c

@@ -168,8 +168,11 @@ mod imp {
     /// How far behind the wall clock the analyzer's clock is advanced: packets the kernel
     /// still holds (at most libpcap's 100 ms read timeout) must not be overtaken.
     const TICK_LAG_NANOS: i64 = 500_000_000;
-    /// How often the key log is looked at.
-    const KEYLOG_EVERY: Duration = Duration::from_millis(20);
+    /// How often the key log is looked at, before the packets that are waiting are read: a
+    /// client writes a session's secrets just before its first encrypted record, so the
+    /// shorter this is, the fewer records go by before the keys (those are reported as not
+    /// decrypted, and decryption picks up from the next). An open and an fstat each time.
+    const KEYLOG_EVERY: Duration = Duration::from_millis(2);
     /// How often the `-w` file is flushed to disk.
     const FLUSH_EVERY: Duration = Duration::from_secs(1);
     /// At the end, how long packets already captured may take to leave the kernel ring.

@@ -113,6 +113,9 @@ pub struct ConnKeys {
     /// Records decrypted, and records with keys that did not open.
     pub opened: u64,
     pub failed: u64,
+    /// Set when a side's secrets came after it had sent protected records: that side, and
+    /// how many records went by undecrypted. Taken by the caller ([`ConnKeys::take_late`]).
+    late: Option<(bool, u64)>,
 }
 
 impl ConnKeys {
@@ -149,6 +152,7 @@ impl ConnKeys {
                 Ok(()) => {
                     d.setup = Setup::Ready;
                     if seen > 0 {
+                        self.late = Some((from_client, seen));
                         // Keys that came late: this side already sent `seen` records under
                         // the current key (or some under the next one). Start there and let
                         // the search find the exact sequence number.
@@ -188,6 +192,12 @@ impl ConnKeys {
                 .dirs
                 .iter()
                 .any(|d| matches!(d.setup, Setup::Waiting(_)) && d.seen > 0)
+    }
+
+    /// A side whose secrets came after it had sent protected records, and how many went by
+    /// undecrypted (once per side).
+    pub fn take_late(&mut self) -> Option<(bool, u64)> {
+        self.late.take()
     }
 
     /// Bytes of this direction were lost: the next record's sequence number is unknown.

@@ -470,6 +470,18 @@ impl TlsDissector {
             (content_type, version, payload),
             &mut plain,
         );
+        if let Some((_, n)) = self.keys.take_late() {
+            ctx.warn(
+                "keys",
+                format!(
+                    "TLS: the {} secrets came after {n} of its protected records; those were \
+                     not decrypted",
+                    dir.sender()
+                ),
+            );
+            // No gap for the HTTP dissector: it has seen nothing of this side yet, and finds
+            // its footing in what comes (a request line, a status line, HTTP/2 frames).
+        }
         if let Some(p) = problem {
             let side = dir.sender();
             let msg = match p {
