@@ -8,9 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use pagetrace::capture::{CaptureEvent, CaptureReader};
+
 use pagetrace::pageload::model::Report;
-use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+use pagetrace::pipeline::AnalyzerConfig;
 
 fn corpus(name: &str) -> Option<PathBuf> {
     match shared_captures() {
@@ -23,17 +23,8 @@ fn corpus(name: &str) -> Option<PathBuf> {
 }
 
 fn run(path: &Path, keylog: Option<&str>) -> Report {
-    let mut reader = CaptureReader::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut a = Analyzer::new(AnalyzerConfig::default(), "corpus", reader.format);
-    if let Some(k) = keylog {
-        a.add_keylog_text(k);
-    }
-    let mut warnings = Vec::new();
-    reader.for_each(&mut warnings, |ev| match ev {
-        CaptureEvent::Packet(p) => a.handle_packet(&p),
-        CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
-    });
-    a.finish()
+    let bytes = std::fs::read(path).expect("capture");
+    analyze_with(bytes, "corpus", AnalyzerConfig::default(), keylog)
 }
 
 fn keys_of(path: &Path) -> String {

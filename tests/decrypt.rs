@@ -10,25 +10,11 @@ use pagetrace::pageload::model::{Connection, HttpExchange, Report};
 use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
 
 fn analyze_with_keys(capture: &[u8], keys: Option<&str>, body_hash: bool) -> Report {
-    use pagetrace::capture::{CaptureEvent, CaptureReader};
-    let mut reader = CaptureReader::new(std::io::Cursor::new(capture.to_vec())).expect("a capture");
     let cfg = AnalyzerConfig {
         body_hash,
         ..AnalyzerConfig::default()
     };
-    let mut a = Analyzer::new(cfg, "test", reader.format);
-    if let Some(k) = keys {
-        a.add_keylog_text(k);
-    }
-    let mut warnings = Vec::new();
-    reader.for_each(&mut warnings, |ev| match ev {
-        CaptureEvent::Packet(p) => a.handle_packet(&p),
-        CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
-    });
-    for w in warnings {
-        a.warn(w);
-    }
-    a.finish()
+    analyze_with(capture.to_vec(), "test", cfg, keys)
 }
 
 fn read(dir: &str, file: &str) -> Vec<u8> {

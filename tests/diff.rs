@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use pagetrace::capture::{CaptureEvent, CaptureReader};
+
 use pagetrace::diff::{self, Diff, DiffOptions, DiffTableOptions, Num, SortBy};
 use pagetrace::pageload::model::{
     Connection, DnsQuestion, DnsTransaction, HttpExchange, Report, TcpClose, TlsInfo, SCHEMA,
 };
-use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+use pagetrace::pipeline::AnalyzerConfig;
 use pagetrace::time::Ts;
 use serde_json::Value;
 
@@ -260,23 +260,6 @@ fn row<'d>(d: &'d Diff, metric: &str) -> &'d diff::SummaryRow {
         .unwrap_or_else(|| panic!("no {metric}"))
 }
 
-fn snapshot(name: &str, text: &str) {
-    let path = root().join("tests/snapshots/diff").join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_SNAPSHOTS=1 writes it)", path.display()));
-    if want != text {
-        panic!(
-            "{} differs (UPDATE_SNAPSHOTS=1 rewrites it); got:\n{text}",
-            path.display()
-        );
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The comparison
 
@@ -298,7 +281,7 @@ fn a_page_diffed_with_itself_has_no_deltas() {
     }
     assert_eq!(d.origins.len(), 2);
     assert!(d.origins.iter().all(|o| o.changes.is_empty()));
-    snapshot("self.txt", &table_of(&d, false, Some(120)));
+    snapshot("diff/self.txt", &table_of(&d, false, Some(120)));
 }
 
 #[test]
@@ -564,7 +547,7 @@ fn only_in_a_and_only_in_b() {
     // And the other way round.
     let d = diff::diff(&b, &a, &opts());
     assert_eq!((d.only_a.len(), d.only_b.len()), (0, 2));
-    snapshot("only.txt", &table_of(&d, false, None));
+    snapshot("diff/only.txt", &table_of(&d, false, None));
 }
 
 #[test]
@@ -633,7 +616,7 @@ fn origin_changes_are_named() {
     }
     assert_eq!(row(&d, "retransmissions").delta, Some(Num::Int(3)));
     assert_eq!(row(&d, "resets").delta, Some(Num::Int(1)));
-    snapshot("origins.txt", &table_of(&d, false, Some(100)));
+    snapshot("diff/origins.txt", &table_of(&d, false, Some(100)));
 }
 
 #[test]
@@ -752,7 +735,7 @@ fn tables_fit_the_width() {
             );
         }
     }
-    snapshot("delay40-width100.txt", &table_of(&d, false, Some(100)));
+    snapshot("diff/delay40-width100.txt", &table_of(&d, false, Some(100)));
     // Piped (no width): one line per row, however long.
     let text = table_of(&d, false, None);
     assert_eq!(
@@ -767,25 +750,13 @@ fn tables_fit_the_width() {
 // Captures
 
 fn analyze_with_keys(capture: &Path, keylog: Option<&Path>) -> Report {
-    let bytes = std::fs::read(capture).expect("read capture");
-    let mut reader = CaptureReader::new(std::io::Cursor::new(bytes)).expect("a capture");
-    let mut a = Analyzer::new(
-        AnalyzerConfig::default(),
+    let keys = keylog.map(|k| std::fs::read_to_string(k).expect("key log"));
+    analyze_with(
+        std::fs::read(capture).expect("read capture"),
         &capture.display().to_string(),
-        reader.format,
-    );
-    if let Some(k) = keylog {
-        a.add_keylog_text(&std::fs::read_to_string(k).expect("key log"));
-    }
-    let mut warnings = Vec::new();
-    reader.for_each(&mut warnings, |ev| match ev {
-        CaptureEvent::Packet(p) => a.handle_packet(&p),
-        CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
-    });
-    for w in warnings {
-        a.warn(w);
-    }
-    a.finish()
+        AnalyzerConfig::default(),
+        keys.as_deref(),
+    )
 }
 
 fn fixture_report(dir: &str) -> Report {

@@ -209,22 +209,12 @@ fn two_clients_resolving_at_once_each_get_their_lookup() {
 fn the_301_is_linked_to_the_https_request_that_followed() {
     let dir = "pageload";
     let keys = std::fs::read_to_string(fixture(dir).join("pageload.keys")).unwrap();
-    let mut reader = pagetrace::capture::CaptureReader::new(
-        std::fs::File::open(fixture(dir).join("pageload.pcap")).unwrap(),
-    )
-    .unwrap();
-    let mut a = pagetrace::pipeline::Analyzer::new(
-        pagetrace::pipeline::AnalyzerConfig::default(),
+    let r = analyze_with(
+        std::fs::read(fixture(dir).join("pageload.pcap")).unwrap(),
         "t",
-        reader.format,
+        pagetrace::pipeline::AnalyzerConfig::default(),
+        Some(&keys),
     );
-    a.add_keylog_text(&keys);
-    let mut w = Vec::new();
-    reader.for_each(&mut w, |ev| match ev {
-        pagetrace::capture::CaptureEvent::Packet(p) => a.handle_packet(&p),
-        pagetrace::capture::CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
-    });
-    let r = a.finish();
     let (from_c, from_i, redirect) = r
         .connections
         .iter()

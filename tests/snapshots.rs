@@ -21,29 +21,6 @@ fn pagetrace(args: &[&str]) -> String {
     String::from_utf8(o.stdout).expect("UTF-8")
 }
 
-fn snapshot(rel: &str, text: &str) {
-    let path = root().join("tests/snapshots").join(rel);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_SNAPSHOTS=1 writes it)", path.display()));
-    if want != text {
-        let first = want
-            .lines()
-            .zip(text.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(want.lines().count().min(text.lines().count()));
-        panic!(
-            "{} differs from line {} (UPDATE_SNAPSHOTS=1 rewrites it); got:\n{text}",
-            path.display(),
-            first + 1
-        );
-    }
-}
-
 fn table_of(dir: &str) -> String {
     let cap = format!("fixtures/{dir}/pageload.pcap");
     let keys = format!("fixtures/{dir}/pageload.keys");

@@ -24,8 +24,22 @@ pub fn shared_captures() -> Option<PathBuf> {
 
 /// Runs the library on capture bytes, as `analyze` does.
 pub fn analyze_bytes(bytes: Vec<u8>, cfg: AnalyzerConfig) -> Report {
+    analyze_with(bytes, "test", cfg, None)
+}
+
+/// As [`analyze_bytes`], naming the capture `name` and with a key log's text, as
+/// `analyze --keylog` does.
+pub fn analyze_with(
+    bytes: Vec<u8>,
+    name: &str,
+    cfg: AnalyzerConfig,
+    keylog: Option<&str>,
+) -> Report {
     let mut reader = CaptureReader::new(Cursor::new(bytes)).expect("a capture");
-    let mut a = Analyzer::new(cfg, "test", reader.format);
+    let mut a = Analyzer::new(cfg, name, reader.format);
+    if let Some(k) = keylog {
+        a.add_keylog_text(k);
+    }
     let mut warnings = Vec::new();
     reader.for_each(&mut warnings, |ev| match ev {
         CaptureEvent::Packet(p) => a.handle_packet(&p),
@@ -42,6 +56,30 @@ pub fn analyze(path: &Path) -> Report {
         std::fs::read(path).expect("read capture"),
         AnalyzerConfig::default(),
     )
+}
+
+/// Compares `text` with the snapshot `tests/snapshots/<rel>`; `UPDATE_SNAPSHOTS=1` writes it.
+pub fn snapshot(rel: &str, text: &str) {
+    let path = root().join("tests/snapshots").join(rel);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_SNAPSHOTS=1 writes it)", path.display()));
+    if want != text {
+        let first = want
+            .lines()
+            .zip(text.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(want.lines().count().min(text.lines().count()));
+        panic!(
+            "{} differs from line {} (UPDATE_SNAPSHOTS=1 rewrites it); got:\n{text}",
+            path.display(),
+            first + 1
+        );
+    }
 }
 
 pub fn manifest(dir: &str) -> serde_json::Value {
