@@ -8,11 +8,10 @@
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, Table};
 
 use super::{Diff, Num, OnlyRequest, OriginSide, RequestDiff, SummaryRow, Unit};
-use crate::report::table::{fmt_bytes, fmt_ms, fmt_opt_ms, Paint};
+use crate::report::table::{fmt_bytes, fmt_ms, fmt_opt_ms, right, Paint};
 
 #[derive(Debug, Clone, Default)]
 pub struct DiffTableOptions {
@@ -87,29 +86,7 @@ pub fn write_table<W: Write>(out: &mut W, d: &Diff, opts: &DiffTableOptions) -> 
 }
 
 fn table(opts: &DiffTableOptions) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    // The caller decides about terminals (width, colour); comfy-table must not look itself,
-    // so that output to a pipe or a test buffer is the same on every machine.
-    t.force_no_tty();
-    if opts.color {
-        t.enforce_styling();
-        t.style_text_only();
-    }
-    match opts.width {
-        Some(w) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_width(w);
-        }
-        None => {
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
-    t
-}
-
-fn right(s: String) -> Cell {
-    Cell::new(s).set_alignment(CellAlignment::Right)
+    crate::report::table::new_table(opts.width, opts.color)
 }
 
 /// Red for slower (positive), green for faster, nothing within the threshold.

@@ -629,9 +629,21 @@ fn http_line(h: &HttpExchange, origin: Option<Ts>, p: Paint) -> String {
 }
 
 fn table(opts: &TableOptions) -> Table {
+    new_table(opts.width, false)
+}
+
+/// A summary table as every renderer draws them: fitted to `width` when given (else as wide
+/// as it needs), styled cells only with `color`. comfy-table never looks at the terminal
+/// itself: the caller decided, so output to a pipe or a test buffer is the same anywhere.
+pub(crate) fn new_table(width: Option<u16>, color: bool) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
-    match opts.width {
+    t.force_no_tty();
+    if color {
+        t.enforce_styling();
+        t.style_text_only();
+    }
+    match width {
         Some(w) => {
             t.set_content_arrangement(ContentArrangement::Dynamic);
             t.set_width(w);
@@ -643,7 +655,7 @@ fn table(opts: &TableOptions) -> Table {
     t
 }
 
-fn right(s: String) -> Cell {
+pub(crate) fn right(s: String) -> Cell {
     Cell::new(s).set_alignment(CellAlignment::Right)
 }
 
