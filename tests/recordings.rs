@@ -1,0 +1,173 @@
+//! Fresh recordings, not only the committed ones: `../shared/tools/record-pageload.sh` records
+//! real page loads (nginx, dnsmasq and curl in network namespaces it creates and removes) in
+//! the modes that stress different layers, and every request of each recorder's manifest must
+//! be in pagetrace's report with its status and body size, decrypted from the key log file
+//! and, separately, from the pcapng's secrets block.
+//!
+//! Needs root and the recorder's tools (`apt-get install -y nginx-light dnsmasq-base tcpdump
+//! curl openssl iproute2`, and `wireshark-common` for the pcapng); skipped with a message
+//! otherwise, unless `PAGETRACE_RECORD_REQUIRED=1` (CI sets it) makes that a failure.
+//! About 30 seconds.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use pagetrace::pageload::model::Report;
+use pagetrace::pipeline::AnalyzerConfig;
+
+/// The recorder's modes, each stressing something else: kernel offloads (64 KB super-packets,
+/// unverifiable checksums), nanosecond pcap, every TLS connection 1.2 with HTTP/1.1 (up to six
+/// parallel connections), 5 % loss with delay (retransmissions, out-of-order), three page
+/// loads in one capture, IPv4 only with TLS 1.3 everywhere.
+const MODES: &[(&str, &[&str])] = &[
+    ("offload", &["--offload"]),
+    ("nano", &["--nano"]),
+    ("tls12-http1", &["--tls12", "--http1"]),
+    ("loss5", &["--loss", "5", "--delay", "10"]),
+    ("repeat3", &["--repeat", "3"]),
+    ("ipv4-tls13", &["--ipv4-only", "--tls13"]),
+];
+
+fn recorder() -> PathBuf {
+    root().join("../shared/tools/record-pageload.sh")
+}
+
+fn why_not() -> Option<String> {
+    let root_user = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false);
+    if !root_user {
+        return Some("not root (the recorder uses network namespaces)".into());
+    }
+    if !recorder().is_file() {
+        return Some("../shared/tools/record-pageload.sh is not here".into());
+    }
+    for t in [
+        "nginx", "dnsmasq", "tcpdump", "curl", "openssl", "ip", "editcap",
+    ] {
+        let ok = Command::new("sh")
+            .args(["-c", &format!("command -v {t} >/dev/null")])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Some(format!("{t} is not installed"));
+        }
+    }
+    None
+}
+
+fn record(mode: &str, args: &[&str]) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("pagetrace-rec-{}-{mode}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let o = Command::new("timeout")
+        .arg("120")
+        .arg("bash")
+        .arg(recorder())
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .output()
+        .expect("run the recorder");
+    assert!(
+        o.status.success(),
+        "{mode}: the recorder failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+fn report(capture: &Path, keys: Option<&str>) -> Report {
+    analyze_with(
+        std::fs::read(capture).expect("capture"),
+        "recording",
+        AnalyzerConfig::default(),
+        keys,
+    )
+}
+
+/// Every answered request of the manifest, matched in order by method and URL: status and
+/// body bytes as curl saw them, and HTTPS ones on a decrypted connection. Returns how many.
+fn check(mode: &str, manifest: &serde_json::Value, r: &Report) -> usize {
+    let mut seen: Vec<_> = r
+        .connections
+        .iter()
+        .flat_map(|c| c.http.iter().map(move |h| (c, h)))
+        .collect();
+    let mut n = 0;
+    for q in manifest["requests"].as_array().unwrap() {
+        let o = &q["observed"];
+        let code = o["http_code"].as_u64().unwrap_or(0);
+        if code == 0 {
+            continue;
+        }
+        n += 1;
+        let (method, url) = (q["method"].as_str().unwrap(), q["url"].as_str().unwrap());
+        let at = seen
+            .iter()
+            .position(|(_, h)| h.method.as_deref() == Some(method) && h.url.as_deref() == Some(url))
+            .unwrap_or_else(|| panic!("{mode}: {method} {url} is not in the report"));
+        let (c, h) = seen.remove(at);
+        assert_eq!(h.status, Some(code as u16), "{mode}: {url} status");
+        assert_eq!(
+            h.body_bytes,
+            o["size_download"].as_u64().unwrap(),
+            "{mode}: {url} body bytes"
+        );
+        if q["scheme"] == "https" {
+            assert!(
+                c.tls.as_ref().is_some_and(|t| t.decrypted),
+                "{mode}: {url} decrypted"
+            );
+        }
+    }
+    assert!(
+        seen.is_empty(),
+        "{mode}: requests the manifest does not list"
+    );
+    for c in &r.connections {
+        let bad: Vec<_> = c
+            .warnings
+            .iter()
+            .filter(|w| matches!(w.kind.as_str(), "decrypt" | "keys" | "malformed" | "gap"))
+            .collect();
+        assert!(bad.is_empty(), "{mode}: connection {}: {bad:?}", c.id);
+    }
+    n
+}
+
+#[test]
+fn fresh_recordings_in_every_mode_match_their_manifests() {
+    if let Some(why) = why_not() {
+        assert!(
+            std::env::var_os("PAGETRACE_RECORD_REQUIRED").is_none(),
+            "PAGETRACE_RECORD_REQUIRED is set, but {why}"
+        );
+        eprintln!("skipped: {why}");
+        return;
+    }
+    for (mode, args) in MODES {
+        let dir = record(mode, args);
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
+                .unwrap();
+        let keys = std::fs::read_to_string(dir.join("pageload.keys")).unwrap();
+        let n = check(
+            mode,
+            &manifest,
+            &report(&dir.join("pageload.pcap"), Some(&keys)),
+        );
+        assert!(n >= 18, "{mode}: only {n} requests");
+        // The pcapng carries the same secrets itself.
+        check(mode, &manifest, &report(&dir.join("pageload.pcapng"), None));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
