@@ -14,6 +14,7 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use crate::pageload::model::{Connection, HttpExchange, Report, TcpInfo};
 use crate::report::explain::explain;
+use crate::report::waterfall::plural;
 
 /// Response headers explained under a request (Content-Type and Content-Length are on its line).
 const NOTABLE: &[&str] = &[
@@ -126,6 +127,24 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
     )?;
     if let (Some(a), Some(b)) = (r.capture.first_ts, r.capture.last_ts) {
         writeln!(out, "  spans {}", fmt_ms(b.ms_since(a)))?;
+    }
+    let tls = r.connections.iter().filter(|c| c.tls.is_some()).count();
+    let requests: usize = r.connections.iter().map(|c| c.http.len()).sum();
+    if tls > 0 || requests > 0 {
+        let decrypted = r
+            .connections
+            .iter()
+            .filter(|c| c.tls.as_ref().is_some_and(|t| t.decrypted))
+            .count();
+        let tls_part = match (tls, decrypted) {
+            (0, _) => String::new(),
+            (t, 0) => format!(
+                ", {} (none decrypted: --keylog shows what is inside)",
+                plural(t, "TLS connection")
+            ),
+            (t, d) => format!(", {} ({d} decrypted)", plural(t, "TLS connection")),
+        };
+        writeln!(out, "  {}{tls_part}", plural(requests, "HTTP request"))?;
     }
     for c in &r.connections {
         writeln!(out)?;
