@@ -29,7 +29,7 @@
 //! [`RecordDecryptor::tls1x`] for TLS 1.0/1.1) from the master secret, or
 //! [`RecordDecryptor::tls13`] from the handshake traffic secret, replacing it by one built
 //! from `*_TRAFFIC_SECRET_0` after that side's Finished; call [`RecordDecryptor::key_update`]
-//! after a decrypted KeyUpdate handshake message of that direction. [`suite`] says whether a
+//! after a decrypted KeyUpdate handshake message of that direction. [`suite()`] says whether a
 //! negotiated cipher suite can be decrypted at all.
 
 mod cipher;

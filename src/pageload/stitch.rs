@@ -91,7 +91,7 @@ fn server_ip(c: &Connection) -> Option<IpAddr> {
 
 /// Lookups answered this long before the latest candidate still count as "the same
 /// moment" when two connections each made their own (see [`find_lookup`]).
-const SAME_BURST: Ts = Ts::from_nanos(1_000_000_000);
+pub const SAME_BURST: Ts = Ts::from_nanos(1_000_000_000);
 
 /// The lookup that gave `c` its server address: the latest answered one before `start`.
 /// When an earlier connection of this report already took that one (`used`) and another
