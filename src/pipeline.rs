@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! capture ─► link ─► net (+ defrag) ─┬─► tcp flow table ─► reassembly ─► dissect::App ─┐
-//!                                    └─► udp ─► DNS                                    ├─► pageload::stitch ─► Report
+//!                                    └─► udp ─┬─► DNS (port 53)                          ├─► pageload::stitch ─► Report
+//!                                             └─► dissect::quic (long header, by content) ┤
 //!                                                                                      ┘
 //! ```
 //!
@@ -12,6 +13,7 @@
 //! Nothing here reads the wall clock.
 
 use crate::capture::{Packet, SecretsKind};
+use crate::dissect::quic::QuicTable;
 use crate::link::{self, LinkError, LinkType, NetProto};
 use crate::net::defrag::{DefragResult, Defragmenter};
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
@@ -40,6 +42,7 @@ pub struct Analyzer {
     flows: FlowTable,
     defrag: Defragmenter,
     dns: DnsLog,
+    quic: QuicTable,
     /// Reports of connections that ended, in order of ending.
     done: Vec<Connection>,
     last_ts: Option<Ts>,
@@ -64,6 +67,7 @@ impl Analyzer {
             flows: FlowTable::new(tcp),
             defrag: Defragmenter::new(),
             dns: DnsLog::new(),
+            quic: QuicTable::new(),
             done: Vec::new(),
             last_ts: None,
             next_sweep: None,
@@ -264,6 +268,15 @@ impl Analyzer {
                         for w in warnings {
                             self.warn(w);
                         }
+                    } else {
+                        // QUIC by content (RFC 8999 5.1), on any port.
+                        self.quic.handle_datagram(
+                            ts,
+                            frame,
+                            std::net::SocketAddr::new(ip.src, udp.src_port),
+                            std::net::SocketAddr::new(ip.dst, udp.dst_port),
+                            udp.payload,
+                        );
                     }
                 }
                 None => {
@@ -287,6 +300,7 @@ impl Analyzer {
                 self.next_sweep = Some(ts.saturating_add_nanos(SWEEP_NANOS));
                 self.flows.expire(ts);
                 self.defrag.expire(ts);
+                self.quic.expire(ts);
                 self.collect();
             }
         }
@@ -339,13 +353,18 @@ impl Analyzer {
         self.info.link_types = self.links.iter().map(|l| l.name()).collect();
         let mut connections = std::mem::take(&mut self.done);
         connections.sort_by_key(|c| c.id);
+        self.quic.finish_all();
+        let mut quic = self.quic.take_finished();
+        self.info.stats.quic_table_full = self.quic.evicted;
         let dns = self.dns.into_transactions();
         stitch::link_dns(&mut connections, &dns, self.info.first_ts);
+        stitch::link_dns_quic(&mut quic, &dns);
         let mut report = Report {
             schema: SCHEMA,
             capture: self.info,
             dns,
             connections,
+            quic,
         };
         stitch::link_redirects(&mut report);
         report

@@ -32,7 +32,7 @@
 //! after a decrypted KeyUpdate handshake message of that direction. [`suite()`] says whether a
 //! negotiated cipher suite can be decrypted at all.
 
-mod cipher;
+pub(crate) mod cipher;
 pub mod kdf;
 pub mod keylog;
 pub mod suite;

@@ -16,6 +16,10 @@ pub struct Report {
     pub capture: CaptureInfo,
     pub dns: Vec<DnsTransaction>,
     pub connections: Vec<Connection>,
+    /// QUIC connections (one per UDP 5-tuple whose first datagram was a QUIC long header),
+    /// in order of first packet.
+    #[serde(default)]
+    pub quic: Vec<QuicConnection>,
 }
 
 /// One problem found in the input: a counted event, never the end of the run.
@@ -70,6 +74,9 @@ pub struct CaptureStats {
     pub flow_table_full: u64,
     /// Warnings beyond the report's cap, counted but not listed.
     pub warnings_suppressed: u64,
+    /// QUIC connections reported early because the QUIC table was full.
+    #[serde(default)]
+    pub quic_table_full: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -363,4 +370,75 @@ pub struct Timeline {
     pub ttfb_ms: Option<f64>,
     pub download_ms: Option<f64>,
     pub total_ms: Option<f64>,
+}
+
+/// Long header packet counts of one direction, by type; `one_rtt` counts short headers.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct QuicPacketCounts {
+    pub initial: u64,
+    pub zero_rtt: u64,
+    pub handshake: u64,
+    pub retry: u64,
+    pub one_rtt: u64,
+    pub version_negotiation: u64,
+}
+
+/// A CONNECTION_CLOSE frame read from an Initial packet.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QuicClose {
+    pub ts: Ts,
+    /// `client` or `server`.
+    pub from: String,
+    /// `transport` (frame 0x1c) or `application` (0x1d).
+    pub kind: String,
+    pub error_code: u64,
+    /// RFC 9000 20.1 name (`PROTOCOL_VIOLATION`, `CRYPTO_ERROR (TLS alert 40)`, ...).
+    pub error: String,
+    pub frame_type: Option<u64>,
+    pub reason: String,
+}
+
+/// One QUIC connection (a UDP 5-tuple carrying QUIC), from its Initial packets.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct QuicConnection {
+    pub id: u64,
+    pub client: String,
+    pub server: String,
+    /// How the client was decided: `initial` (sender of the first Initial) or `port`.
+    pub client_by: String,
+    /// The version of the first long header (`v1`, `v2`, or hex).
+    pub version: String,
+    /// Every version seen in long headers, in order (`negotiation` for Version Negotiation).
+    pub versions: Vec<String>,
+    /// The client's first Destination Connection ID (hex): the Initial keys' input.
+    pub dcid: String,
+    /// The client's Source Connection ID (hex).
+    pub scid: String,
+    /// The server's Source Connection ID from its first long header (hex), if seen.
+    pub server_scid: Option<String>,
+    pub first_ts: Ts,
+    pub last_ts: Ts,
+    pub packets: PerDir,
+    pub bytes: PerDir,
+    pub datagrams: PerDir,
+    pub client_packets: QuicPacketCounts,
+    pub server_packets: QuicPacketCounts,
+    pub client_initial_ts: Option<Ts>,
+    pub server_initial_ts: Option<Ts>,
+    pub server_handshake_ts: Option<Ts>,
+    /// Client's first Initial to the server's first Initial.
+    pub server_initial_ms: Option<f64>,
+    /// Client's first Initial to the server's first Handshake packet.
+    pub handshake_ms: Option<f64>,
+    /// Initial packets whose protection was removed, and those that failed.
+    pub initials_decrypted: u64,
+    pub initials_failed: u64,
+    pub close: Vec<QuicClose>,
+    /// The TLS handshake read from the Initial CRYPTO frames (ClientHello, ServerHello).
+    pub tls: Option<TlsInfo>,
+    pub hostname: Option<String>,
+    pub hostname_source: Option<String>,
+    pub dns: Option<usize>,
+    pub dns_note: Option<String>,
+    pub warnings: Vec<Warning>,
 }

@@ -17,7 +17,9 @@
 use std::net::IpAddr;
 
 use crate::pageload::dns_log::answer_addresses;
-use crate::pageload::model::{Connection, DnsTransaction, RedirectRef, Report, Timeline};
+use crate::pageload::model::{
+    Connection, DnsTransaction, QuicConnection, RedirectRef, Report, Timeline,
+};
 use crate::tcp::TcpConn;
 use crate::time::{ms_between, round_ms, Ts};
 
@@ -104,7 +106,16 @@ pub fn find_lookup(
     dns: &[DnsTransaction],
     used: &[usize],
 ) -> Option<usize> {
-    let ip = server_ip(c)?;
+    find_lookup_for(server_ip(c)?, start, dns, used)
+}
+
+/// [`find_lookup`] for any server address (TCP and QUIC connections alike).
+pub fn find_lookup_for(
+    ip: IpAddr,
+    start: Ts,
+    dns: &[DnsTransaction],
+    used: &[usize],
+) -> Option<usize> {
     let mut candidates: Vec<(usize, Ts)> = dns
         .iter()
         .enumerate()
@@ -151,6 +162,31 @@ pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts
             None => c.dns_note = Some(NO_DNS_NOTE.to_string()),
         }
         c.timeline = timeline(c, c.dns.map(|i| &dns[i]));
+    }
+}
+
+/// Links QUIC connections to lookups as [`link_dns`] does for TCP (the lookup before the
+/// client's first packet; its own `used` list, since a browser racing QUIC and TCP to one
+/// host uses one lookup for both), and fills hostnames from DNS when there was no SNI.
+pub fn link_dns_quic(quic: &mut [QuicConnection], dns: &[DnsTransaction]) {
+    let mut used = Vec::new();
+    for q in quic.iter_mut() {
+        let ip = q
+            .server
+            .parse::<std::net::SocketAddr>()
+            .ok()
+            .map(|a| a.ip());
+        q.dns = ip.and_then(|ip| find_lookup_for(ip, q.first_ts, dns, &used));
+        used.extend(q.dns);
+        match q.dns {
+            Some(i) => {
+                if q.hostname.is_none() {
+                    q.hostname = dns[i].questions.first().map(|x| x.name.clone());
+                    q.hostname_source = Some("dns".into());
+                }
+            }
+            None => q.dns_note = Some(NO_DNS_NOTE.to_string()),
+        }
     }
 }
 

@@ -1154,7 +1154,7 @@ fn session_hex(id: &[u8]) -> Option<String> {
     (!id.is_empty()).then(|| fingerprint::hex(id))
 }
 
-fn client_hello_info(ch: &ClientHello) -> ClientHelloInfo {
+pub(crate) fn client_hello_info(ch: &ClientHello) -> ClientHelloInfo {
     ClientHelloInfo {
         legacy_version: names::version_name(ch.legacy_version),
         session_id: session_hex(&ch.session_id),
@@ -1196,7 +1196,7 @@ fn client_hello_info(ch: &ClientHello) -> ClientHelloInfo {
     }
 }
 
-fn server_hello_info(sh: &ServerHello) -> ServerHelloInfo {
+pub(crate) fn server_hello_info(sh: &ServerHello) -> ServerHelloInfo {
     ServerHelloInfo {
         legacy_version: names::version_name(sh.legacy_version),
         session_id: session_hex(&sh.session_id),
