@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
-use crate::pageload::model::{Connection, HttpExchange, Report, TcpInfo};
+use crate::pageload::model::{Connection, HttpExchange, QuicConnection, Report, TcpInfo};
 use crate::report::explain::explain;
 use crate::report::waterfall::plural;
 
@@ -111,7 +111,7 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
     let origin = r.capture.first_ts;
     writeln!(
         out,
-        "{} {} ({}, {}): {} packets, {}, {} connections, {} DNS transactions",
+        "{} {} ({}, {}): {} packets, {}, {} connections{}, {} DNS transactions",
         p.bold("pagetrace"),
         r.capture.path,
         r.capture.format,
@@ -123,6 +123,11 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
         r.capture.packets,
         fmt_bytes(r.capture.bytes),
         r.connections.len(),
+        if r.quic.is_empty() {
+            String::new()
+        } else {
+            format!(" (+{} QUIC)", r.quic.len())
+        },
         r.dns.len()
     )?;
     if let (Some(a), Some(b)) = (r.capture.first_ts, r.capture.last_ts) {
@@ -149,6 +154,13 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
     for c in &r.connections {
         writeln!(out)?;
         write_connection(out, c, r, origin, p)?;
+    }
+    if !r.quic.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", p.bold("QUIC"))?;
+        for q in &r.quic {
+            write_quic(out, q, r, origin, p)?;
+        }
     }
     if !r.connections.is_empty() {
         writeln!(out)?;
@@ -181,6 +193,98 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
         )?;
     }
     write_warnings(out, r, p)?;
+    Ok(())
+}
+
+/// One QUIC connection: a line with what the Initials said, a line of packet counts.
+fn write_quic<W: Write>(
+    out: &mut W,
+    q: &QuicConnection,
+    r: &Report,
+    origin: Option<Ts>,
+    p: Paint,
+) -> io::Result<()> {
+    let mut parts = Vec::new();
+    if let Some(t) = &q.tls {
+        if let Some(sni) = &t.sni {
+            parts.push(format!("SNI {sni}"));
+        }
+        if !t.alpn_offered.is_empty() {
+            parts.push(format!("ALPN offered {}", t.alpn_offered.join(",")));
+        }
+        match (&t.version, &t.cipher) {
+            (Some(v), Some(c)) => parts.push(format!("{v} {c}")),
+            (Some(v), None) => parts.push(v.clone()),
+            _ => parts.push("no ServerHello".to_string()),
+        }
+    } else {
+        parts.push("no TLS hello read".to_string());
+    }
+    parts.push(match q.handshake_ms {
+        Some(ms) => format!("handshake {}", fmt_ms(ms)),
+        None => "no server Handshake packet".to_string(),
+    });
+    let host = q
+        .hostname
+        .as_ref()
+        .map(|h| format!("  {h} ({})", q.hostname_source.as_deref().unwrap_or("?")))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} {} {} → {}{host}  {}  at {}",
+        p.cyan("QUIC"),
+        q.version,
+        q.client,
+        q.server,
+        parts.join(", "),
+        rel(Some(q.first_ts), origin)
+    )?;
+    let c = &q.client_packets;
+    let s = &q.server_packets;
+    let dns = match q.dns.and_then(|i| r.dns.get(i)) {
+        Some(t) => format!(
+            "; DNS {} at {}",
+            t.questions.first().map_or("?", |x| x.name.as_str()),
+            rel(Some(t.ts), origin)
+        ),
+        None => String::new(),
+    };
+    writeln!(
+        out,
+        "            packets {}/{} ({}/{}), Initial {}/{}, 0-RTT {}/{}, Handshake {}/{}, 1-RTT {}/{} (client/server){dns}",
+        q.packets.client,
+        q.packets.server,
+        fmt_bytes(q.bytes.client),
+        fmt_bytes(q.bytes.server),
+        c.initial,
+        s.initial,
+        c.zero_rtt,
+        s.zero_rtt,
+        c.handshake,
+        s.handshake,
+        c.one_rtt,
+        s.one_rtt,
+    )?;
+    for cl in &q.close {
+        writeln!(
+            out,
+            "            {} CONNECTION_CLOSE from the {}: {}{}",
+            p.red("closed"),
+            cl.from,
+            cl.error,
+            if cl.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{}\"", cl.reason)
+            }
+        )?;
+    }
+    for w in q.warnings.iter().take(3) {
+        writeln!(out, "            {} {}", p.yellow(&w.kind), w.message)?;
+    }
+    if q.warnings.len() > 3 {
+        writeln!(out, "            … {} more warnings", q.warnings.len() - 3)?;
+    }
     Ok(())
 }
 

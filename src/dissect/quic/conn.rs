@@ -130,11 +130,11 @@ impl QuicConn {
         }
         let mut rest = dgram;
         let mut first = true;
-        while let Some(&b0) = rest.first() {
-            // RFC 9000 12.2: "Senders MUST NOT coalesce QUIC packets with different
-            // connection IDs into a single UDP datagram" and padding after the last packet
-            // is zeros: a byte without the fixed bit ends the walk.
-            if !first && b0 & 0x40 == 0 {
+        while !rest.is_empty() {
+            // RFC 9000 14.1: a datagram may be padded with zeros after its last packet;
+            // those are not a packet. (The fixed bit cannot decide: a peer that greases it,
+            // RFC 9287, clears it in coalesced packets too.)
+            if !first && rest.iter().all(|&b| b == 0) {
                 break;
             }
             first = false;
