@@ -2,9 +2,8 @@
 //!
 //! ```text
 //! capture ─► link ─► net (+ defrag) ─┬─► tcp flow table ─► reassembly ─► dissect::App ─┐
-//!                                    └─► udp ─┬─► DNS (port 53)                          ├─► pageload::stitch ─► Report
-//!                                             └─► dissect::quic (long header, by content) ┤
-//!                                                                                      ┘
+//!                                    └─► udp ─┬─► DNS (port 53)                        ├─► pageload::stitch ─► Report
+//!                                             └─► dissect::quic (by content)           ┘
 //! ```
 //!
 //! [`Analyzer`] is sans-IO: the file reader, the live capture and the tests all call

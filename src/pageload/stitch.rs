@@ -333,4 +333,66 @@ mod tests {
         );
         assert!(same_url("https://a.test:443/", "https://a.test"));
     }
+
+    #[test]
+    fn quic_connections_link_to_the_lookup_before_them() {
+        use crate::pageload::model::{DnsAnswer, DnsQuestion};
+        let at = |ms: i64| Ts::from_nanos(1_000_000_000_000 + ms * 1_000_000);
+        let lookup = |name: &str, ip: &str, ms: i64| DnsTransaction {
+            ts: at(ms),
+            client: "10.0.0.1:5353".into(),
+            server: "10.0.0.53:53".into(),
+            transport: "udp".into(),
+            id: 1,
+            questions: vec![DnsQuestion {
+                name: name.into(),
+                qtype: "A".into(),
+            }],
+            response_ts: Some(at(ms + 2)),
+            latency_ms: Some(2.0),
+            rcode: Some("NOERROR".into()),
+            truncated: false,
+            answers: vec![DnsAnswer {
+                name: name.into(),
+                rtype: "A".into(),
+                ttl: 60,
+                data: ip.into(),
+            }],
+            authority: Vec::new(),
+            query_packet: None,
+            response_packet: None,
+        };
+        let dns = vec![
+            lookup("a.test", "192.0.2.7", 0),
+            lookup("b.test", "2001:db8::7", 1),
+            lookup("late.test", "192.0.2.7", 500),
+        ];
+        let mut quic = vec![
+            QuicConnection {
+                server: "192.0.2.7:443".into(),
+                first_ts: at(10),
+                ..QuicConnection::default()
+            },
+            QuicConnection {
+                server: "[2001:db8::7]:443".into(),
+                first_ts: at(10),
+                hostname: Some("sni.test".into()),
+                hostname_source: Some("sni".into()),
+                ..QuicConnection::default()
+            },
+            QuicConnection {
+                server: "192.0.2.99:443".into(),
+                first_ts: at(10),
+                ..QuicConnection::default()
+            },
+        ];
+        link_dns_quic(&mut quic, &dns);
+        assert_eq!(quic[0].dns, Some(0));
+        assert_eq!(quic[0].hostname.as_deref(), Some("a.test"));
+        assert_eq!(quic[0].hostname_source.as_deref(), Some("dns"));
+        assert_eq!(quic[1].dns, Some(1));
+        assert_eq!(quic[1].hostname.as_deref(), Some("sni.test"));
+        assert_eq!(quic[2].dns, None);
+        assert_eq!(quic[2].dns_note.as_deref(), Some(NO_DNS_NOTE));
+    }
 }

@@ -51,6 +51,8 @@ pub struct QuicConn {
     client: SocketAddr,
     version: Option<u32>,
     keys: Option<InitialKeyPair>,
+    /// The version the keys were derived for.
+    keys_version: Option<u32>,
     key_dcid: Vec<u8>,
     retry_seen: bool,
     largest_pn: [Option<u64>; 2],
@@ -76,6 +78,7 @@ impl QuicConn {
             client,
             version: None,
             keys: None,
+            keys_version: None,
             key_dcid: Vec::new(),
             retry_seen: false,
             largest_pn: [None; 2],
@@ -200,6 +203,7 @@ impl QuicConn {
                         }
                         if self.keys.is_none() || (self.retry_seen && dcid != self.key_dcid) {
                             self.keys = InitialKeyPair::new(version, dcid);
+                            self.keys_version = Some(version);
                             self.key_dcid = dcid.to_vec();
                             self.retry_seen = false;
                         }
@@ -213,6 +217,13 @@ impl QuicConn {
                     _ => {}
                 }
                 if kind == LongType::Initial {
+                    // Compatible version negotiation (RFC 9368 4): the server may answer a
+                    // v1 Initial with v2 Initials; their keys come from the same DCID with
+                    // the other version's salt and labels.
+                    if self.keys_version != Some(version) && !self.key_dcid.is_empty() {
+                        self.keys = InitialKeyPair::new(version, &self.key_dcid);
+                        self.keys_version = Some(version);
+                    }
                     self.unprotect_initial(ts, frame, side, bytes, pn_offset);
                 }
             }

@@ -397,3 +397,37 @@ fn damaged_datagrams_never_panic() {
         let _ = handshake_messages(&buf);
     }
 }
+
+#[test]
+fn compatible_version_negotiation_rederives_keys() {
+    // RFC 9368: a v1 client Initial answered by a v2 server Initial (both RFC vectors use
+    // the same DCID, so the server's keys are the v2 ones of that DCID).
+    let mut table = QuicTable::new();
+    let c: std::net::SocketAddr = "[2001:db8::1]:5000".parse().unwrap();
+    let s: std::net::SocketAddr = "[2001:db8::2]:443".parse().unwrap();
+    table.handle_datagram(Ts::from_nanos(0), 1, c, s, &hex(V1_CLIENT));
+    table.handle_datagram(Ts::from_nanos(1_000_000), 2, s, c, &hex(V2_SERVER));
+    table.finish_all();
+    let q = &table.take_finished()[0];
+    assert_eq!(q.client, "[2001:db8::1]:5000");
+    assert_eq!(q.versions, vec!["v1".to_string(), "v2".to_string()]);
+    assert_eq!(q.initials_decrypted, 2, "{:?}", q.warnings);
+    assert_eq!(
+        q.tls.as_ref().unwrap().cipher.as_deref(),
+        Some("TLS_AES_128_GCM_SHA256")
+    );
+}
+
+#[test]
+fn server_first_on_443_is_still_the_server() {
+    let mut table = QuicTable::new();
+    let c: std::net::SocketAddr = "192.0.2.1:5000".parse().unwrap();
+    let s: std::net::SocketAddr = "192.0.2.2:443".parse().unwrap();
+    assert!(table.handle_datagram(Ts::from_nanos(0), 1, s, c, &hex(V1_SERVER)));
+    table.finish_all();
+    let q = &table.take_finished()[0];
+    assert_eq!(q.client, "192.0.2.1:5000");
+    assert_eq!(q.client_by, "port");
+    assert_eq!(q.initials_failed, 1);
+    assert_eq!(q.warnings[0].kind, "decrypt");
+}
