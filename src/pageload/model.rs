@@ -418,8 +418,11 @@ pub struct QuicConnection {
     pub server_scid: Option<String>,
     pub first_ts: Ts,
     pub last_ts: Ts,
+    /// QUIC packets (coalesced packets counted one by one).
     pub packets: PerDir,
+    /// UDP payload bytes.
     pub bytes: PerDir,
+    /// UDP datagrams.
     pub datagrams: PerDir,
     pub client_packets: QuicPacketCounts,
     pub server_packets: QuicPacketCounts,
