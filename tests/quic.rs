@@ -163,3 +163,95 @@ fn quic_curl_google_h3() {
         "{text}"
     );
 }
+
+/// Every capture of the corpus with QUIC in its truth (Chrome's QUIC attempts among TCP
+/// ones in `tls-many-clienthellos-hrr.pcapng` too): connection by connection, hello by hello.
+#[test]
+fn every_corpus_quic_connection_and_hello() {
+    let Some(dir) = shared_captures() else {
+        eprintln!("skipped: ../shared/captures is not here");
+        return;
+    };
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
+        .collect();
+    names.sort();
+    let (mut conns, mut hellos) = (0, 0);
+    for t_path in names {
+        let t: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&t_path).unwrap()).unwrap();
+        let want = t["quic"].as_array().cloned().unwrap_or_default();
+        let capture = t_path
+            .to_string_lossy()
+            .trim_end_matches(".truth.json")
+            .to_string();
+        let report = analyze(std::path::Path::new(&capture));
+        assert_eq!(report.quic.len(), want.len(), "{capture}");
+        for w in &want {
+            let q = report
+                .quic
+                .iter()
+                .find(|q| q.client == w["first_src"] && q.server == w["first_dst"])
+                .unwrap_or_else(|| panic!("{capture}: {w}"));
+            assert_eq!(q.dcid, w["first_dcid"].as_str().unwrap(), "{capture}");
+            // tshark's first_scid is the first non-empty one: Chrome's client SCID is empty,
+            // so there it is the server's.
+            let scid = if q.scid.is_empty() {
+                q.server_scid.clone().unwrap_or_default()
+            } else {
+                q.scid.clone()
+            };
+            assert_eq!(scid, w["first_scid"].as_str().unwrap(), "{capture}");
+            conns += 1;
+        }
+        for h in t["tls_handshakes"].as_array().into_iter().flatten() {
+            if h["in_quic"].as_bool() != Some(true) {
+                continue;
+            }
+            let (src, dst) = (h["src"].as_str().unwrap(), h["dst"].as_str().unwrap());
+            let tls = |client: &str, server: &str| {
+                report
+                    .quic
+                    .iter()
+                    .find(|q| q.client == client && q.server == server)
+                    .and_then(|q| q.tls.clone())
+                    .unwrap_or_else(|| panic!("{capture}: no QUIC TLS for {h}"))
+            };
+            match h["handshake_type"].as_u64() {
+                Some(1) => {
+                    let tls = tls(src, dst);
+                    let sni = h["sni"].as_array().and_then(|a| a.first());
+                    assert_eq!(
+                        tls.sni.as_deref(),
+                        sni.and_then(|s| s.as_str()),
+                        "{capture}"
+                    );
+                    let alpn: Vec<&str> = h["alpn"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap())
+                        .collect();
+                    assert_eq!(tls.alpn_offered, alpn, "{capture}");
+                    assert_eq!(tls.ja3.as_deref(), h["ja3"].as_str(), "{capture}");
+                    hellos += 1;
+                }
+                Some(2) => {
+                    let tls = tls(dst, src);
+                    assert_eq!(tls.ja3s.as_deref(), h["ja3s"].as_str(), "{capture}");
+                    let id = h["cipher_suite"].as_str().unwrap();
+                    assert_eq!(
+                        tls.cipher_id.map(|c| format!("0x{c:04x}")).as_deref(),
+                        Some(id)
+                    );
+                    hellos += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    eprintln!("{conns} QUIC connections, {hellos} hellos agree with tshark");
+    assert!(conns >= 23 && hellos >= 46, "{conns} {hellos}");
+}
