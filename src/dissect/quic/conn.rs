@@ -60,6 +60,8 @@ pub struct QuicConn {
     ch: Option<(ClientHello, Ts)>,
     sh: Option<(ServerHello, Ts)>,
     warnings_dropped: u64,
+    /// Reused buffers: the unprotected header (AAD) and the plaintext of an Initial.
+    header: Vec<u8>,
     plain: Vec<u8>,
 }
 
@@ -86,6 +88,7 @@ impl QuicConn {
             ch: None,
             sh: None,
             warnings_dropped: 0,
+            header: Vec::new(),
             plain: Vec::new(),
         }
     }
@@ -246,15 +249,23 @@ impl QuicConn {
         };
         let i = side.index();
         let mut plain = std::mem::take(&mut self.plain);
-        match k.unprotect(bytes, pn, self.largest_pn[i], &mut plain) {
+        match k.unprotect(bytes, pn, self.largest_pn[i], &mut self.header, &mut plain) {
             Ok(u) => {
                 self.report.initials_decrypted += 1;
                 self.largest_pn[i] =
                     Some(self.largest_pn[i].map_or(u.packet_number, |l| l.max(u.packet_number)));
                 let mut closes = Vec::new();
+                // Once this side's hello is read its CRYPTO bytes are not needed: nothing
+                // more is kept (the buffer is freed in `read_handshake`).
+                let hello_read = match side {
+                    Side::Client => self.ch.is_some(),
+                    Side::Server => self.sh.is_some(),
+                };
                 let crypto = &mut self.crypto[i];
                 let res = parse_frames(&plain, |f| match f {
-                    QuicFrame::Crypto { offset, data } => crypto.insert(offset, data),
+                    QuicFrame::Crypto { offset, data } if !hello_read => {
+                        crypto.insert(offset, data)
+                    }
                     QuicFrame::ConnectionClose {
                         application,
                         error_code,
@@ -326,6 +337,13 @@ impl QuicConn {
                 }
                 _ => {}
             }
+        }
+        let read = match side {
+            Side::Client => self.ch.is_some(),
+            Side::Server => self.sh.is_some(),
+        };
+        if read {
+            self.crypto[side.index()].release();
         }
         if let Some(n) = note {
             self.warn(frame, "malformed", n);

@@ -113,15 +113,19 @@ impl InitialKeys {
 
     /// Removes header and packet protection of a long header packet (`packet` is the whole
     /// packet, `pn_offset` where its packet number starts). The plaintext payload (frames)
-    /// goes to `out`; on failure `out` is empty and nothing unauthenticated escapes.
+    /// goes to `out`, the unprotected header to `header` (both caller-owned and reused, so
+    /// nothing is allocated per packet); on failure `out` is empty and nothing
+    /// unauthenticated escapes.
     pub fn unprotect(
         &self,
         packet: &[u8],
         pn_offset: usize,
         largest_pn: Option<u64>,
+        header: &mut Vec<u8>,
         out: &mut Vec<u8>,
     ) -> Result<Unprotected, QuicError> {
         out.clear();
+        header.clear();
         // RFC 9001 5.4.2: "the sampled bytes start at pn_offset + 4", 16 bytes of them.
         let sample = packet
             .get(pn_offset + 4..pn_offset + 20)
@@ -134,7 +138,6 @@ impl InitialKeys {
         let first = packet[0] ^ (mask[0] & 0x0f);
         let pn_len = usize::from(first & 0x03) + 1;
         let header_len = pn_offset + pn_len;
-        let mut header = Vec::with_capacity(header_len);
         header.push(first);
         header.extend_from_slice(packet.get(1..pn_offset).unwrap_or(&[]));
         let mut truncated = 0u64;
@@ -155,7 +158,7 @@ impl InitialKeys {
             .get(header_len..)
             .ok_or(QuicError::Truncated("payload"))?;
         self.aead
-            .open(&nonce, &header, sealed, out)
+            .open(&nonce, header, sealed, out)
             .map_err(|_| QuicError::AuthFailed)?;
         Ok(Unprotected {
             packet_number: pn,

@@ -156,6 +156,12 @@ impl CryptoStream {
         self.ranges = merged;
     }
 
+    /// Frees the buffer (the hello was read); the dropped count stays.
+    pub fn release(&mut self) {
+        self.buf = Vec::new();
+        self.ranges = Vec::new();
+    }
+
     /// The bytes received without a hole from offset 0.
     pub fn contiguous(&self) -> &[u8] {
         match self.ranges.first() {

@@ -21,11 +21,12 @@
 //! and 1-RTT packets are counted, never opened (their keys are not derivable).
 //!
 //! **Guarantees**: no panic on any input (lengths are checked with `get`, varints bounded);
-//! every buffer has a cap: [`frame::CRYPTO_CAP`] CRYPTO bytes per direction,
+//! every buffer has a cap: [`frame::CRYPTO_CAP`] CRYPTO bytes per direction (freed once
+//! that side's hello is read),
 //! [`conn::MAX_QUIC_CONNS`] connections (the least recently active is reported early), idle
 //! connections finish after [`conn::IDLE_NANOS`] of capture time. A packet that does not
 //! authenticate is a `decrypt` warning and its bytes are never parsed. Sans-IO: time is
-//! the capture's.
+//! the capture's; the header and plaintext buffers are reused across packets.
 
 pub mod conn;
 pub mod crypto;

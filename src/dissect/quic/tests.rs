@@ -198,7 +198,9 @@ fn unprotect(version: u32, packet: &str, client: bool) -> (u64, Vec<u8>, LongTyp
     let keys = InitialKeyPair::new(version, &hex(DCID)).unwrap();
     let k = if client { &keys.client } else { &keys.server };
     let mut out = Vec::new();
-    let u = k.unprotect(b, pn_offset, None, &mut out).unwrap();
+    let u = k
+        .unprotect(b, pn_offset, None, &mut Vec::new(), &mut out)
+        .unwrap();
     (u.packet_number, out, kind)
 }
 
@@ -248,7 +250,10 @@ fn wrong_keys_do_not_authenticate() {
     };
     let keys = InitialKeyPair::new(V1, &hex("0001020304050607")).unwrap();
     let mut out = Vec::new();
-    assert!(keys.client.unprotect(b, pn_offset, None, &mut out).is_err());
+    assert!(keys
+        .client
+        .unprotect(b, pn_offset, None, &mut Vec::new(), &mut out)
+        .is_err());
     assert!(out.is_empty());
 }
 
