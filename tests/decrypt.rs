@@ -386,3 +386,63 @@ fn keys_that_arrive_late_decrypt_the_rest_of_the_connection() {
         }
     }
 }
+
+/// Keys that do not fit and a capture gap: every record after the gap would be searched at
+/// hundreds of sequence numbers. The side is given up after a few searches, with a warning,
+/// and the run stays fast.
+#[test]
+fn a_search_that_never_succeeds_gives_up() {
+    let dir = "pageload";
+    let clean_pcap = read(dir, "pageload.pcap");
+    let clean = analyze_with_keys(&clean_pcap, Some(&keys(dir)), false);
+    // The TLS 1.2 connection: its CLIENT_RANDOM line gets a wrong master secret.
+    let c = clean
+        .connections
+        .iter()
+        .find(|c| {
+            c.tls
+                .as_ref()
+                .is_some_and(|t| t.version.as_deref() == Some("TLS 1.2"))
+        })
+        .unwrap();
+    let port: u16 = c.client.rsplit(':').next().unwrap().parse().unwrap();
+    let wrong: String = keys(dir)
+        .lines()
+        .map(|l| {
+            if l.starts_with("CLIENT_RANDOM ") {
+                let (head, last) = l.split_at(l.len() - 1);
+                format!("{head}{}\n", if last == "0" { "1" } else { "0" })
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let segs = tcp_payloads(&clean_pcap);
+    let server: Vec<_> = segs
+        .iter()
+        .filter(|(off, len, sport)| {
+            *sport == 443 && *len > 1000 && tcp_dport_before(&clean_pcap, *off) == Some(port)
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let r = analyze_with_keys(
+        &without_packet(&clean_pcap, server[server.len() / 4].0),
+        Some(&wrong),
+        false,
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let got = r.connections.iter().find(|x| x.client == c.client).unwrap();
+    assert!(!got.tls.as_ref().unwrap().decrypted);
+    assert!(got.http.is_empty());
+    assert!(
+        got.warnings
+            .iter()
+            .any(|w| w.kind == "keys" && w.message.contains("lost the server's record sequence")),
+        "{:?}",
+        got.warnings
+    );
+}

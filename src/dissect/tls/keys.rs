@@ -39,6 +39,10 @@ use crate::decrypt::{
 
 /// Sequence numbers tried after a gap before a direction gives up on that record.
 pub const SEQ_SEARCH: u64 = 512;
+/// Records in a row whose sequence number the search did not find before a side is given up
+/// (a loss of more than [`SEQ_SEARCH`] records, or keys that do not fit): searching every
+/// record of a long connection would cost [`SEQ_SEARCH`] trial decryptions each.
+pub const MAX_FAILED_SEARCHES: u32 = 8;
 
 /// What the handshake tells the key state (all from clear-text hellos).
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +82,8 @@ struct DirKeys {
     lost: bool,
     /// Protected records of this side seen so far, opened or not.
     seen: u64,
+    /// Searches in a row that found no sequence number.
+    failed_searches: u32,
 }
 
 /// The outcome of one protected record.
@@ -104,6 +110,9 @@ pub enum Unavailable {
     WrongSecrets(&'static str),
     /// Building the keys failed.
     Setup(DecryptError),
+    /// After a gap, [`MAX_FAILED_SEARCHES`] records in a row did not open at any sequence
+    /// number searched: the rest of this side stays encrypted.
+    LostTrack,
 }
 
 /// Decryption state of one connection.
@@ -113,9 +122,9 @@ pub struct ConnKeys {
     /// Records decrypted, and records with keys that did not open.
     pub opened: u64,
     pub failed: u64,
-    /// Set when a side's secrets came after it had sent protected records: that side, and
-    /// how many records went by undecrypted. Taken by the caller ([`ConnKeys::take_late`]).
-    late: Option<(bool, u64)>,
+    /// Set when a side's secrets came after it had sent protected records: how many went by
+    /// undecrypted. Taken by the caller ([`ConnKeys::take_late`]) right after [`ConnKeys::open`].
+    late: Option<u64>,
 }
 
 impl ConnKeys {
@@ -152,7 +161,7 @@ impl ConnKeys {
                 Ok(()) => {
                     d.setup = Setup::Ready;
                     if seen > 0 {
-                        self.late = Some((from_client, seen));
+                        self.late = Some(seen);
                         // Keys that came late: this side already sent `seen` records under
                         // the current key (or some under the next one). Start there and let
                         // the search find the exact sequence number.
@@ -172,13 +181,28 @@ impl ConnKeys {
         if !matches!(d.setup, Setup::Ready) {
             return (Opened::NoKeys, problem);
         }
+        let searched = d.lost;
         let r = open_record(d, content_type, version, payload, out);
         match &r {
             Opened::Plain(_) => {
                 self.opened += 1;
                 d.lost = false;
+                d.failed_searches = 0;
             }
-            Opened::Failed(_) => self.failed += 1,
+            Opened::Failed(_) => {
+                self.failed += 1;
+                if searched {
+                    // The record took a number too: the next search starts after it.
+                    if let Some(c) = &mut d.current {
+                        c.set_seq(c.seq().wrapping_add(1));
+                    }
+                    d.failed_searches += 1;
+                    if d.failed_searches >= MAX_FAILED_SEARCHES {
+                        d.setup = Setup::Unavailable;
+                        problem = Some(Unavailable::LostTrack);
+                    }
+                }
+            }
             _ => {}
         }
         (r, problem)
@@ -194,9 +218,9 @@ impl ConnKeys {
                 .any(|d| matches!(d.setup, Setup::Waiting(_)) && d.seen > 0)
     }
 
-    /// A side whose secrets came after it had sent protected records, and how many went by
-    /// undecrypted (once per side).
-    pub fn take_late(&mut self) -> Option<(bool, u64)> {
+    /// How many protected records the side just opened sent before its secrets came (once
+    /// per side).
+    pub fn take_late(&mut self) -> Option<u64> {
         self.late.take()
     }
 

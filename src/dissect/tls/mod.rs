@@ -470,7 +470,7 @@ impl TlsDissector {
             (content_type, version, payload),
             &mut plain,
         );
-        if let Some((_, n)) = self.keys.take_late() {
+        if let Some(n) = self.keys.take_late() {
             ctx.warn(
                 "keys",
                 format!(
@@ -493,6 +493,11 @@ impl TlsDissector {
                 ),
                 keys::Unavailable::WrongSecrets(why) => format!("TLS: {why}"),
                 keys::Unavailable::Setup(e) => format!("TLS: {side} keys: {e}"),
+                keys::Unavailable::LostTrack => format!(
+                    "TLS: lost the {side}'s record sequence after a gap ({} records in a row \
+                     did not open); the rest of its records stay encrypted",
+                    keys::MAX_FAILED_SEARCHES
+                ),
             };
             ctx.warn("keys", msg);
         }
