@@ -11,13 +11,18 @@
 //!
 //! # Key state per direction
 //! ```text
-//!                 first protected record
-//!   NotTried ─────────────────────────────► Ready(decryptor) ──► (TLS 1.3) Finished seen:
-//!      │        keys found, suite known            ▲                 Ready(traffic_secret_0)
-//!      │                                           │                 KeyUpdate: next secret
-//!      └──► Unavailable (no keys for this          └── a gap: the next record is searched for
-//!           client random, or a suite we don't         within a window of sequence numbers
-//!           decrypt): records stay opaque               (AEAD tags make a wrong guess fail)
+//!             first protected record, both hellos seen
+//!   NotTried ─────────────────────────────────────────► Ready(decryptor)
+//!      │  no secrets for this client random (yet)          │  TLS 1.3: Finished → traffic
+//!      ▼                                                   │  secret; KeyUpdate → next one
+//!   Waiting(key log size) ── the key log grew and has ─────┤
+//!      │                     them: Ready, sequence number  │  a gap: the next record is
+//!      │                     searched (records that went   │  searched within SEQ_SEARCH
+//!      │                     by are counted, not opened)   │  sequence numbers
+//!      ▼                                                   ▼
+//!   (at the close: "no secrets" warning)   Unavailable: a suite we don't decrypt, secrets
+//!                                          that don't fit, or MAX_FAILED_SEARCHES searches
+//!                                          in a row found nothing (records stay opaque)
 //! ```
 //! - TLS <= 1.2: one decryptor per direction from the master secret, built at that side's
 //!   first protected record (its Finished, sequence number 0, RFC 5246 6.1).
