@@ -344,6 +344,14 @@ impl Analyzer {
         done
     }
 
+    /// QUIC connections that ended since the last call (idle on capture time, or evicted),
+    /// linked to their lookups: what a live capture prints as they end.
+    pub fn take_finished_quic(&mut self) -> Vec<crate::pageload::model::QuicConnection> {
+        let mut v = self.quic.take_finished();
+        stitch::link_dns_quic(&mut v, self.dns.transactions());
+        v
+    }
+
     /// Ends the capture: every open connection is reported as it stands.
     pub fn finish(mut self) -> Report {
         self.flows.finish_all();

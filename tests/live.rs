@@ -1770,3 +1770,93 @@ fn loopback_load_reports_drops() {
             .contains(&format!("dropped {dropped} by the kernel")));
     }
 }
+
+/// The client datagrams (UDP payloads) of a corpus capture, in order: the sender of the
+/// first datagram is the client.
+fn client_datagrams(path: &Path) -> Vec<Vec<u8>> {
+    let mut reader = CaptureReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    let mut client = None;
+    let mut w = Vec::new();
+    reader.for_each(&mut w, |ev| {
+        let CaptureEvent::Packet(p) = ev else { return };
+        let Ok(f) = pagetrace::link::decode(p.link, p.data) else {
+            return;
+        };
+        let Ok(ip) = pagetrace::net::parse_ip(f.proto, f.payload) else {
+            return;
+        };
+        if ip.proto != pagetrace::net::PROTO_UDP {
+            return;
+        }
+        let Some(u) = pagetrace::net::UdpDatagram::new_checked(ip.payload) else {
+            return;
+        };
+        let from = (ip.src, u.src_port);
+        if *client.get_or_insert(from) == from {
+            out.push(u.payload.to_vec());
+        }
+    });
+    out
+}
+
+/// QUIC is streamed like TCP: the client Initials of a real QUIC handshake (RFC 9001 keys
+/// from the DCID, so the addresses do not matter) replayed over UDP into a namespace, and
+/// the jsonl stream carries one `quic` object with the SNI and ALPN from the ClientHello.
+#[test]
+fn streams_quic_connections() {
+    require!("ip", "python3", "timeout");
+    let cap =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/quic-illustrated.pcap");
+    if !cap.is_file() {
+        skip("../shared/captures/quic-illustrated.pcap is not here");
+        return;
+    }
+    let datagrams = client_datagrams(&cap);
+    assert!(!datagrams.is_empty());
+    let Some(ns) = LoneNs::new('q') else { return };
+    let dir = temp_dir("quic");
+    let hex: String = datagrams
+        .iter()
+        .map(|d| d.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n")
+        .collect();
+    let file = dir.join("datagrams.hex");
+    std::fs::write(&file, hex).unwrap();
+    let live = start_live(
+        Some(&ns.0),
+        &[
+            "-i",
+            "lo",
+            "-f",
+            "udp port 443",
+            "--duration",
+            "3",
+            "--format",
+            "jsonl",
+        ],
+    );
+    run(Net::cmd(&ns.0, "timeout").args([
+        "10",
+        "python3",
+        "-c",
+        &format!(
+            "import socket,time\n\
+             s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+             s.bind(('127.0.0.1', 50443))\n\
+             for l in open('{}'):\n    s.sendto(bytes.fromhex(l.strip()), ('127.0.0.1', 443)); time.sleep(0.01)\n",
+            file.display()
+        ),
+    ]))
+    .unwrap();
+    let res = live.wait(Duration::from_secs(10));
+    assert!(res.status.success(), "{}", res.stderr);
+    let quic = res.of_type("quic");
+    assert_eq!(quic.len(), 1, "{:?}", res.lines);
+    let q = &quic[0];
+    assert_eq!(q["client"], "127.0.0.1:50443");
+    assert_eq!(q["server"], "127.0.0.1:443");
+    assert_eq!(q["tls"]["sni"], "example.ulfheim.net");
+    assert_eq!(q["tls"]["alpn_offered"][0], "ping/1.0");
+    assert_eq!(res.capture()["end"], "duration");
+    let _ = std::fs::remove_dir_all(&dir);
+}

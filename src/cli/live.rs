@@ -152,7 +152,9 @@ mod imp {
         PcapngWriter,
     };
     use pagetrace::capture::{Packet, MAX_PACKET};
-    use pagetrace::pageload::model::{CaptureInfo, Connection, DnsTransaction, Report};
+    use pagetrace::pageload::model::{
+        CaptureInfo, Connection, DnsTransaction, QuicConnection, Report,
+    };
     use pagetrace::pageload::stitch;
     use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
     use pagetrace::report::json;
@@ -539,6 +541,14 @@ mod imp {
     }
 
     #[derive(Serialize)]
+    struct QuicLine<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        #[serde(flatten)]
+        quic: &'a QuicConnection,
+    }
+
+    #[derive(Serialize)]
     struct CaptureLine<'a> {
         #[serde(rename = "type")]
         kind: &'static str,
@@ -588,8 +598,9 @@ mod imp {
         /// always printed before it.
         fn stream(&mut self, analyzer: &mut Analyzer) -> io::Result<()> {
             let conns = analyzer.take_finished();
+            let quic = analyzer.take_finished_quic();
             let dns = analyzer.take_ready_dns();
-            if conns.is_empty() && dns.is_empty() {
+            if conns.is_empty() && dns.is_empty() && quic.is_empty() {
                 return Ok(());
             }
             for t in dns {
@@ -597,6 +608,9 @@ mod imp {
             }
             for c in conns {
                 self.connection(c)?;
+            }
+            for q in quic {
+                self.quic(q)?;
             }
             self.out.flush()
         }
@@ -655,6 +669,52 @@ mod imp {
                     },
                 ),
                 LiveFormat::Table => self.connection_row(&c),
+            }
+        }
+
+        /// A QUIC connection that ended, its `dns` re-pointed at the printed lookups as for
+        /// TCP connections.
+        fn quic(&mut self, mut q: QuicConnection) -> io::Result<()> {
+            if q.dns.is_some() {
+                let mut probe = q.clone();
+                probe.dns = None;
+                stitch::link_dns_quic(
+                    std::slice::from_mut(&mut probe),
+                    self.window.make_contiguous(),
+                );
+                q.dns = probe.dns.map(|i| (self.window_base + i as u64) as usize);
+            }
+            match self.format {
+                LiveFormat::Jsonl => json::write_line(
+                    &mut self.out,
+                    &QuicLine {
+                        kind: "quic",
+                        quic: &q,
+                    },
+                ),
+                LiveFormat::Table => {
+                    let p = self.paint;
+                    let tls = q.tls.as_ref();
+                    let mut parts = vec![format!("{} → {}", q.client, q.server)];
+                    if let Some(h) = &q.hostname {
+                        parts.push(p.bold(h));
+                    }
+                    if let Some(a) = tls.filter(|t| !t.alpn_offered.is_empty()) {
+                        parts.push(format!("ALPN offered {}", a.alpn_offered.join(",")));
+                    }
+                    if let Some(v) = tls.and_then(|t| t.version.as_deref()) {
+                        parts.push(v.to_string());
+                    }
+                    parts.push(format!("handshake {}", fmt_opt_ms(q.handshake_ms)));
+                    writeln!(
+                        self.out,
+                        "{} {} {}  at {}",
+                        p.cyan("QUIC"),
+                        q.version,
+                        parts.join("  "),
+                        rel(Some(q.first_ts), self.first_ts)
+                    )
+                }
             }
         }
 
@@ -773,6 +833,7 @@ mod imp {
                 capture,
                 dns,
                 connections,
+                quic,
                 ..
             } = report;
             // A transaction printed long ago has left `keys`; it is older than every key kept.
@@ -788,6 +849,9 @@ mod imp {
             }
             for c in connections {
                 self.connection(c)?;
+            }
+            for q in quic {
+                self.quic(q)?;
             }
             let drops = stats.map_or(0, |s| s.dropped_by_kernel + s.dropped_by_interface);
             let stats_line = match stats {
