@@ -91,9 +91,7 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         Format::Har => har::write_har(&mut out, &report)?,
         Format::Html => html::write_html(&mut out, &report)?,
         Format::Waterfall => {
-            let color = to_terminal
-                && !a.no_color
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = super::use_color(to_terminal, a.no_color);
             let width = if to_terminal {
                 super::terminal_width()
             } else {
@@ -109,9 +107,7 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
             )?;
         }
         Format::Table => {
-            let color = to_terminal
-                && !a.no_color
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = super::use_color(to_terminal, a.no_color);
             let width = if to_terminal {
                 super::terminal_width()
             } else {

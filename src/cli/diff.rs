@@ -95,9 +95,7 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
     match a.format {
         DiffFormat::Json => diff::write_json(&mut out, &d)?,
         DiffFormat::Table => {
-            let color = to_terminal
-                && !a.no_color
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = super::use_color(to_terminal, a.no_color);
             let width = if to_terminal {
                 super::terminal_width()
             } else {

@@ -281,9 +281,7 @@ mod imp {
         );
 
         let color = a.format == LiveFormat::Table
-            && io::stdout().is_terminal()
-            && !a.no_color
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            && crate::cli::use_color(io::stdout().is_terminal(), a.no_color);
         let mut out = Output::new(io::stdout().lock(), a.format, Paint(color));
         let mut analyzer = Analyzer::new(
             AnalyzerConfig {
@@ -650,14 +648,9 @@ mod imp {
             // The analyzer's `dns` indexes its own log; in the stream it is the `index` of
             // the DNS line, found by the same rule among the lookups printed.
             if c.dns.is_some() {
-                let mut probe = c.clone();
-                probe.dns = None;
-                stitch::link_dns(
-                    std::slice::from_mut(&mut probe),
-                    self.window.make_contiguous(),
-                    self.first_ts,
-                );
-                c.dns = probe.dns.map(|i| (self.window_base + i as u64) as usize);
+                let printed = self.window.make_contiguous();
+                c.dns = stitch::connection_lookup(&c, printed, self.first_ts, &[])
+                    .map(|i| (self.window_base + i as u64) as usize);
             }
             self.connections_printed += 1;
             match self.format {
@@ -676,13 +669,8 @@ mod imp {
         /// TCP connections.
         fn quic(&mut self, mut q: QuicConnection) -> io::Result<()> {
             if q.dns.is_some() {
-                let mut probe = q.clone();
-                probe.dns = None;
-                stitch::link_dns_quic(
-                    std::slice::from_mut(&mut probe),
-                    self.window.make_contiguous(),
-                );
-                q.dns = probe.dns.map(|i| (self.window_base + i as u64) as usize);
+                q.dns = stitch::quic_lookup(&q, self.window.make_contiguous(), &[])
+                    .map(|i| (self.window_base + i as u64) as usize);
             }
             match self.format {
                 LiveFormat::Jsonl => json::write_line(

@@ -72,3 +72,9 @@ pub fn terminal_width() -> Option<u16> {
         .or_else(|| comfy_table::Table::new().width())
         .or(Some(120))
 }
+
+/// Whether to colour: only on a terminal, never with `--no-color` or a non-empty `NO_COLOR`
+/// (no-color.org).
+pub fn use_color(to_terminal: bool, no_color_flag: bool) -> bool {
+    to_terminal && !no_color_flag && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

@@ -145,12 +145,29 @@ fn start_ts(c: &Connection) -> Option<Ts> {
         .or(c.tcp.close.ts)
 }
 
+/// The lookup of a TCP connection, from its start (the SYN, else its first packet, else
+/// `first_ts`), by [`find_lookup`].
+pub fn connection_lookup(
+    c: &Connection,
+    dns: &[DnsTransaction],
+    first_ts: Option<Ts>,
+    used: &[usize],
+) -> Option<usize> {
+    let start = start_ts(c).or(first_ts).unwrap_or_default();
+    find_lookup(c, start, dns, used)
+}
+
+/// The lookup of a QUIC connection: the latest before the client's first packet.
+pub fn quic_lookup(q: &QuicConnection, dns: &[DnsTransaction], used: &[usize]) -> Option<usize> {
+    let ip = q.server.parse::<std::net::SocketAddr>().ok()?.ip();
+    find_lookup_for(ip, q.first_ts, dns, used)
+}
+
 /// Links connections to lookups, fills hostnames from DNS and computes timelines.
 pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts: Option<Ts>) {
     let mut used = Vec::new();
     for c in connections.iter_mut() {
-        let start = start_ts(c).or(first_ts).unwrap_or_default();
-        c.dns = find_lookup(c, start, dns, &used);
+        c.dns = connection_lookup(c, dns, first_ts, &used);
         used.extend(c.dns);
         match c.dns {
             Some(i) => {
@@ -171,12 +188,7 @@ pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts
 pub fn link_dns_quic(quic: &mut [QuicConnection], dns: &[DnsTransaction]) {
     let mut used = Vec::new();
     for q in quic.iter_mut() {
-        let ip = q
-            .server
-            .parse::<std::net::SocketAddr>()
-            .ok()
-            .map(|a| a.ip());
-        q.dns = ip.and_then(|ip| find_lookup_for(ip, q.first_ts, dns, &used));
+        q.dns = quic_lookup(q, dns, &used);
         used.extend(q.dns);
         match q.dns {
             Some(i) => {

@@ -236,16 +236,7 @@ fn render(s: &mut String, r: &Report) {
         r.capture.packets,
     );
     s.push_str("<ul class=\"legend\">");
-    for p in [
-        Phase::Blocked,
-        Phase::Dns,
-        Phase::Connect,
-        Phase::Tls,
-        Phase::Send,
-        Phase::Wait,
-        Phase::Receive,
-        Phase::Data,
-    ] {
+    for p in Phase::ALL {
         let _ = write!(s, "<li><i class=\"{}\"></i>{}</li>", p.key(), phase_name(p));
     }
     s.push_str("</ul>\n</header>\n<main>\n");
