@@ -5,6 +5,7 @@
 //! [`pipeline`] alone knows the stage order.
 
 pub mod time;
+pub mod warning;
 
 pub mod capture;
 pub mod decrypt;

@@ -21,6 +21,7 @@ use crate::pageload::model::{CaptureInfo, Connection, Report, Warning, SCHEMA};
 use crate::pageload::stitch;
 use crate::tcp::{FlowTable, TcpConfig};
 use crate::time::Ts;
+use crate::warning::WarningKind;
 
 /// Most warnings listed in `capture.warnings`; the rest are counted.
 pub const MAX_CAPTURE_WARNINGS: usize = 1000;
@@ -149,7 +150,7 @@ impl Analyzer {
             self.info.stats.truncated += 1;
             self.warn(Warning::new(
                 Some(p.frame),
-                "truncated",
+                WarningKind::Truncated,
                 format!(
                     "snaplen cut the packet: {} of {} bytes captured",
                     p.data.len(),
@@ -165,7 +166,7 @@ impl Analyzer {
                 self.info.stats.malformed += 1;
                 self.warn(Warning::new(
                     Some(p.frame),
-                    "malformed",
+                    WarningKind::Malformed,
                     format!("link header needs {need} bytes, {have} captured"),
                 ));
                 return;
@@ -175,7 +176,7 @@ impl Analyzer {
                 if self.info.stats.other == 1 {
                     self.warn(Warning::new(
                         Some(p.frame),
-                        "unsupported",
+                        WarningKind::Unsupported,
                         format!("link type {} is not decoded", l.name()),
                     ));
                 }
@@ -194,7 +195,7 @@ impl Analyzer {
             }
             Err(net::NetError::Malformed(m)) => {
                 self.info.stats.malformed += 1;
-                self.warn(Warning::new(Some(p.frame), "malformed", format!("IP: {m}")));
+                self.warn(Warning::new(Some(p.frame), WarningKind::Malformed, format!("IP: {m}")));
                 return;
             }
         };
@@ -207,7 +208,7 @@ impl Analyzer {
             match self.defrag.add(ts, &ip) {
                 DefragResult::Pending => {}
                 DefragResult::Dropped(why) => {
-                    self.warn(Warning::new(Some(p.frame), "fragment", why));
+                    self.warn(Warning::new(Some(p.frame), WarningKind::Fragment, why));
                 }
                 DefragResult::Complete(payload) => {
                     self.info.stats.reassembled_datagrams += 1;
@@ -240,9 +241,9 @@ impl Analyzer {
                 Err(e) => {
                     self.info.stats.malformed += 1;
                     let kind = if ip.incomplete {
-                        "truncated"
+                        WarningKind::Truncated
                     } else {
-                        "malformed"
+                        WarningKind::Malformed
                     };
                     self.warn(Warning::new(
                         Some(frame),
@@ -282,7 +283,7 @@ impl Analyzer {
                     self.info.stats.malformed += 1;
                     self.warn(Warning::new(
                         Some(frame),
-                        "malformed",
+                        WarningKind::Malformed,
                         "UDP header shorter than 8 bytes",
                     ));
                 }

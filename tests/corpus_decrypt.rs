@@ -82,7 +82,7 @@ fn decrypt_warnings(r: &Report) -> Vec<String> {
     r.connections
         .iter()
         .flat_map(|c| &c.warnings)
-        .filter(|w| w.kind == "decrypt")
+        .filter(|w| w.kind == pagetrace::warning::WarningKind::Decrypt)
         .map(|w| w.message.clone())
         .collect()
 }
@@ -178,6 +178,6 @@ fn another_captures_keys_decrypt_nothing() {
     assert!(our_requests(&r).is_empty());
     for c in r.connections.iter().filter(|c| c.tls.is_some()) {
         assert!(!c.tls.as_ref().unwrap().decrypted);
-        assert!(c.warnings.iter().any(|w| w.kind == "keys"));
+        assert!(c.warnings.iter().any(|w| w.kind == pagetrace::warning::WarningKind::Keys));
     }
 }

@@ -85,7 +85,7 @@ fn check_requests(dir: &str, r: &Report, hashes: bool) -> usize {
                 assert_eq!(h.body_sha256.as_deref(), Some(sha), "{dir}: {id} body hash");
             }
         }
-        let warned: Vec<_> = c.warnings.iter().filter(|w| w.kind == "decrypt").collect();
+        let warned: Vec<_> = c.warnings.iter().filter(|w| w.kind == pagetrace::warning::WarningKind::Decrypt).collect();
         assert!(warned.is_empty(), "{dir}: {id}: {warned:?}");
     }
     over_tls
@@ -140,7 +140,7 @@ fn keys_of_another_recording_decrypt_nothing_and_say_why() {
         assert!(
             c.warnings
                 .iter()
-                .any(|w| w.kind == "keys" && w.message.contains("no secrets")),
+                .any(|w| w.kind == pagetrace::warning::WarningKind::Keys && w.message.contains("no secrets")),
             "{:?}",
             c.warnings
         );
@@ -196,7 +196,7 @@ fn a_flipped_byte_fails_authentication_with_a_warning() {
         .filter(|c| {
             c.warnings
                 .iter()
-                .any(|w| w.kind == "decrypt" && w.message.contains("authentication failed"))
+                .any(|w| w.kind == pagetrace::warning::WarningKind::Decrypt && w.message.contains("authentication failed"))
         })
         .collect();
     assert_eq!(warned.len(), 1, "exactly the damaged connection warns");
@@ -359,7 +359,7 @@ fn keys_that_arrive_late_decrypt_the_rest_of_the_connection() {
         let said: Vec<_> = got
             .warnings
             .iter()
-            .filter(|w| w.kind == "keys")
+            .filter(|w| w.kind == pagetrace::warning::WarningKind::Keys)
             .map(|w| w.message.as_str())
             .collect();
         assert_eq!(said.len(), 2, "{proto}: {said:?}");
@@ -441,7 +441,7 @@ fn a_search_that_never_succeeds_gives_up() {
     assert!(
         got.warnings
             .iter()
-            .any(|w| w.kind == "keys" && w.message.contains("lost the server's record sequence")),
+            .any(|w| w.kind == pagetrace::warning::WarningKind::Keys && w.message.contains("lost the server's record sequence")),
         "{:?}",
         got.warnings
     );

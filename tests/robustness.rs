@@ -158,7 +158,7 @@ fn truncated_file_keeps_what_came_before() {
         .capture
         .warnings
         .iter()
-        .find(|w| w.kind == "truncated")
+        .find(|w| w.kind == pagetrace::warning::WarningKind::Truncated)
         .expect("a truncation warning");
     assert!(w.message.contains("cut short"), "{}", w.message);
 }

@@ -24,6 +24,7 @@ use pcap_parser::{PcapBlockOwned, PcapError};
 use crate::link::LinkType;
 use crate::pageload::model::Warning;
 use crate::time::Ts;
+use crate::warning::WarningKind;
 
 /// Largest packet a capture may hold (libpcap's MAXIMUM_SNAPLEN); a record claiming more
 /// is damage, as tshark and capinfos also say.
@@ -243,7 +244,7 @@ impl CaptureReader {
             }
             Err(PcapError::Incomplete(_)) => {
                 if self.inner.refill().is_err() {
-                    warnings.push(Warning::new(None, "io", "read error"));
+                    warnings.push(Warning::new(None, WarningKind::Io, "read error"));
                     self.done = true;
                 }
                 Some(())
@@ -258,7 +259,7 @@ impl CaptureReader {
                 if size > MAX_BLOCK || !self.inner.grow(size) {
                     warnings.push(Warning::new(
                         Some(self.frame + 1),
-                        "corrupt",
+                        WarningKind::Corrupt,
                         format!(
                             "a block larger than {} MiB: damaged or corrupt file, reading stopped",
                             MAX_BLOCK >> 20
@@ -278,7 +279,7 @@ impl CaptureReader {
                 } else {
                     warnings.push(Warning::new(
                         Some(self.frame + 1),
-                        "truncated",
+                        WarningKind::Truncated,
                         format!(
                             "the capture was cut short in the middle of a record after {} packets",
                             self.frame
@@ -298,7 +299,7 @@ impl CaptureReader {
                     }
                     other => format!("{other:?}: reading stopped"),
                 };
-                warnings.push(Warning::new(Some(self.frame + 1), "corrupt", msg));
+                warnings.push(Warning::new(Some(self.frame + 1), WarningKind::Corrupt, msg));
                 self.done = true;
                 None
             }
@@ -333,7 +334,7 @@ fn ng_block(
                 let resolution = idb.ts_resolution().unwrap_or_else(|| {
                     warnings.push(Warning::new(
                         None,
-                        "malformed",
+                        WarningKind::Malformed,
                         format!("interface {} has an invalid timestamp resolution; microseconds assumed", interfaces.len()),
                     ));
                     1_000_000
@@ -349,7 +350,7 @@ fn ng_block(
                 let Some(iface) = interfaces.get(epb.if_id as usize).copied() else {
                     warnings.push(Warning::new(
                         Some(*frame),
-                        "malformed",
+                        WarningKind::Malformed,
                         format!(
                             "packet names interface {} which was never described",
                             epb.if_id
@@ -427,7 +428,7 @@ impl<R: Read> Read for FillRead<R> {
 fn damage(frame: u64, caplen: u32) -> Warning {
     Warning::new(
         Some(frame),
-        "corrupt",
+        WarningKind::Corrupt,
         format!(
             "record {frame} claims {caplen} bytes, more than the {MAX_PACKET}-byte maximum: damaged or corrupt file, reading stopped"
         ),

@@ -74,7 +74,7 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
             ks.bad, ks.lines
         );
         analyzer.warn(pagetrace::pageload::model::Warning::new(
-            None, "keylog", msg,
+            None, pagetrace::warning::WarningKind::Keylog, msg,
         ));
     }
     let report = analyzer.finish();

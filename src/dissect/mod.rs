@@ -26,6 +26,7 @@ use tls::TlsDissector;
 use crate::decrypt::KeyLog;
 use crate::pageload::model::{HttpExchange, TlsInfo};
 use crate::time::Ts;
+use crate::warning::WarningKind;
 
 /// Bytes a direction may buffer while the protocol is undecided.
 pub const DETECT_BYTES: usize = 16;
@@ -226,7 +227,7 @@ impl App {
                             let expected = expected_on(port).filter(|_| !d.cfg.in_tls);
                             if let Some(expected) = expected {
                                 ctx.warn(
-                                    "unknown",
+                                    WarningKind::Unknown,
                                     format!(
                                         "port {port} usually carries {expected}, but neither \
                                          side's first bytes are TLS or HTTP: only counted"

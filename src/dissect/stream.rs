@@ -11,7 +11,7 @@
 //!
 //! Dissectors never panic on input and keep bounded state; hitting a cap is a warning.
 
-use crate::pageload::model::Warning;
+use crate::warning::{Warning, WarningKind};
 use crate::time::Ts;
 
 /// Direction of a byte stream within a connection. The client is whoever sent the SYN.
@@ -73,7 +73,7 @@ impl StreamCtx {
     }
 
     /// Records a warning on this connection at the current packet.
-    pub fn warn(&mut self, kind: &str, message: impl Into<String>) {
+    pub fn warn(&mut self, kind: WarningKind, message: impl Into<String>) {
         if self.warnings.len() < MAX_WARNINGS_PER_CONNECTION {
             self.warnings
                 .push(Warning::new(Some(self.packet), kind, message));

@@ -16,6 +16,7 @@ use crate::net::endpoint;
 use crate::pageload::model::{DnsTransaction, Warning};
 use crate::tcp::Endpoint;
 use crate::time::{ms_between, Ts};
+use crate::warning::WarningKind;
 
 pub const PENDING_NANOS: i64 = 30_000_000_000;
 pub const MAX_PENDING: usize = 65_536;
@@ -70,7 +71,7 @@ impl DnsLog {
             }
             Err(e) => {
                 self.malformed += 1;
-                warnings.push(Warning::new(Some(frame), "malformed", format!("DNS: {e}")));
+                warnings.push(Warning::new(Some(frame), WarningKind::Malformed, format!("DNS: {e}")));
             }
         }
     }

@@ -22,25 +22,7 @@ pub struct Report {
     pub quic: Vec<QuicConnection>,
 }
 
-/// One problem found in the input: a counted event, never the end of the run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Warning {
-    /// 1-based frame number, as tshark and Wireshark count them; `None` when not tied to one.
-    pub packet: Option<u64>,
-    /// A short stable word: `truncated`, `malformed`, `cap`, `gap`, `decrypt`, ...
-    pub kind: String,
-    pub message: String,
-}
-
-impl Warning {
-    pub fn new(packet: Option<u64>, kind: &str, message: impl Into<String>) -> Warning {
-        Warning {
-            packet,
-            kind: kind.to_string(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::warning::{Warning, WarningKind};
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct CaptureInfo {

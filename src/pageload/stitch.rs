@@ -22,6 +22,7 @@ use crate::pageload::model::{
 };
 use crate::tcp::TcpConn;
 use crate::time::{ms_between, round_ms, Ts};
+use crate::warning::WarningKind;
 
 pub const NO_DNS_NOTE: &str = "not observed: resolved from a cache or before the capture";
 
@@ -33,7 +34,7 @@ pub fn connection_report(c: &mut TcpConn) -> Connection {
     if c.ctx.warnings_dropped > 0 {
         warnings.push(crate::pageload::model::Warning::new(
             None,
-            "cap",
+            WarningKind::Cap,
             format!(
                 "{} more warnings on this connection not listed",
                 c.ctx.warnings_dropped

@@ -280,7 +280,7 @@ fn write_quic<W: Write>(
         )?;
     }
     for w in q.warnings.iter().take(3) {
-        writeln!(out, "            {} {}", p.yellow(&w.kind), w.message)?;
+        writeln!(out, "            {} {}", p.yellow(w.kind.as_str()), w.message)?;
     }
     if q.warnings.len() > 3 {
         writeln!(out, "            … {} more warnings", q.warnings.len() - 3)?;

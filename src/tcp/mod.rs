@@ -32,6 +32,7 @@ use crate::net::{endpoint, TcpSegment};
 use crate::pageload::model::{TcpClose, TcpInfo, TcpOptions};
 use crate::time::{ms_between, Ts};
 use reassembly::{Reassembler, SeqNum, StreamSink, DEFAULT_OOO_CAP};
+use crate::warning::WarningKind;
 
 pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
 /// Zeek's default `tcp_inactivity_timeout` is 5 minutes.
@@ -146,7 +147,7 @@ impl StreamSink for AppSink<'_> {
     }
     fn gap(&mut self, dir: Dir, len: u64, ts: Ts) {
         self.ctx.warn(
-            "gap",
+            WarningKind::Gap,
             format!("{len} bytes {} never captured", dir_words(dir)),
         );
         self.app.handle_gap(dir, len, ts, self.ctx, self.keys);
@@ -287,7 +288,7 @@ impl TcpConn {
                 self.info.handshake_valid = ok;
                 if ok == Some(false) {
                     self.ctx
-                        .warn("tcp", "the SYN/ACK does not acknowledge the client's ISN+1");
+                        .warn(WarningKind::Tcp, "the SYN/ACK does not acknowledge the client's ISN+1");
                 }
             } else {
                 self.count_retransmission(dir);
@@ -307,7 +308,7 @@ impl TcpConn {
                             Some(self.info.handshake_valid.unwrap_or(true) && ok);
                         if !ok {
                             self.ctx.warn(
-                                "tcp",
+                                WarningKind::Tcp,
                                 "the handshake's ACK does not acknowledge the server's ISN+1",
                             );
                         }
@@ -376,7 +377,7 @@ impl TcpConn {
                 }
                 if v.hit_cap {
                     self.ctx.warn(
-                        "cap",
+                        WarningKind::Cap,
                         "out-of-order buffer full: the hole before it was declared lost",
                     );
                 }
@@ -684,7 +685,7 @@ impl FlowTable {
             self.map.remove(&key);
             if let Some(c) = self.slab[slot].as_mut() {
                 c.ctx
-                    .warn("cap", "flow table full: connection finished early");
+                    .warn(WarningKind::Cap, "flow table full: connection finished early");
             }
             self.finish_slot(slot);
             self.evicted += 1;

@@ -41,6 +41,7 @@ pub use name::NameError;
 pub use names::{class_name, opcode_name, rcode_name, type_name, RrType};
 pub use rdata::RdataError;
 pub use tcp::{DnsTcpMessage, DnsTcpStream, MAX_QUEUED_MESSAGES, MAX_TCP_MESSAGE};
+use crate::warning::WarningKind;
 
 /// The fixed header (RFC 1035 §4.1.1).
 pub const HEADER_LEN: usize = 12;
@@ -98,10 +99,10 @@ pub enum DnsError {
 
 impl DnsError {
     /// The warning kind for this error: `truncated` or `malformed`.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> WarningKind {
         match self {
-            DnsError::ShortHeader { .. } | DnsError::Truncated { .. } => "truncated",
-            DnsError::BadName { .. } => "malformed",
+            DnsError::ShortHeader { .. } | DnsError::Truncated { .. } => WarningKind::Truncated,
+            DnsError::BadName { .. } => WarningKind::Malformed,
         }
     }
 }
@@ -373,7 +374,7 @@ impl DnsMessage {
     }
 
     /// One warning (`kind`, message) summing up what was wrong with the message, if anything.
-    pub fn problem(&self) -> Option<(&'static str, String)> {
+    pub fn problem(&self) -> Option<(WarningKind, String)> {
         if let Some(e) = self.stopped {
             return Some((e.kind(), e.to_string()));
         }
@@ -390,7 +391,7 @@ impl DnsMessage {
                 .map(|(t, o, e)| format!(" (first: {t} at offset {o}: {e})"))
                 .unwrap_or_default();
             return Some((
-                "malformed",
+                WarningKind::Malformed,
                 format!(
                     "DNS message {:#06x}: {malformed} record(s) with malformed rdata{detail}",
                     self.header.id
@@ -399,7 +400,7 @@ impl DnsMessage {
         }
         if self.trailing > 0 {
             return Some((
-                "malformed",
+                WarningKind::Malformed,
                 format!(
                     "DNS message {:#06x}: {} bytes after the last record",
                     self.header.id, self.trailing

@@ -17,6 +17,7 @@
 use super::{parse_message, DnsError, DnsMessage};
 use crate::dissect::stream::{Dir, StreamCtx};
 use crate::time::Ts;
+use crate::warning::WarningKind;
 
 /// Largest message the 2-byte length prefix can announce.
 pub const MAX_TCP_MESSAGE: usize = 65_535;
@@ -103,7 +104,7 @@ impl DnsTcpStream {
                         // Nothing to parse; the framing itself is intact, so go on.
                         half.reset();
                         ctx.warn(
-                            "malformed",
+                            WarningKind::Malformed,
                             format!(
                                 "DNS over TCP: zero-length message from the {}",
                                 dir.sender()
@@ -153,7 +154,7 @@ impl DnsTcpStream {
         half.dead = true;
         half.buf = Vec::new();
         ctx.warn(
-            "gap",
+            WarningKind::Gap,
             format!("DNS over TCP: {len} bytes from the {} not captured; no more messages decoded that way", dir.sender()),
         );
     }
@@ -191,7 +192,7 @@ impl DnsTcpStream {
         half.reset();
         let announced = want.map_or_else(|| "?".to_string(), |w| w.to_string());
         ctx.warn(
-            "truncated",
+            WarningKind::Truncated,
             format!(
                 "DNS over TCP: message from the {} ended after {got} of {announced} bytes",
                 dir.sender()
@@ -224,7 +225,7 @@ impl DnsTcpStream {
                 }
             }
             Err(e) => ctx.warn(
-                "malformed",
+                WarningKind::Malformed,
                 format!("DNS over TCP from the {}: {e}", dir.sender()),
             ),
         }
@@ -246,7 +247,7 @@ impl DnsTcpStream {
         if self.queue.len() >= MAX_QUEUED_MESSAGES {
             if self.dropped == 0 {
                 ctx.warn(
-                    "cap",
+                    WarningKind::Cap,
                     format!(
                         "DNS over TCP: more than {MAX_QUEUED_MESSAGES} messages queued; dropping"
                     ),

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::*;
 use crate::dissect::stream::{Dir, StreamCtx};
 use crate::time::Ts;
+use crate::warning::WarningKind;
 
 /// Appends a record: owner (wire bytes), type, class IN, ttl, rdata.
 fn rr(msg: &mut Vec<u8>, owner: &[u8], rtype: u16, ttl: u32, rdata: &[u8]) {
@@ -238,7 +239,7 @@ fn malformed_rdata_is_listed_and_parsing_goes_on() {
     assert_eq!(msg.answers[2].data, "::");
     assert_eq!(msg.malformed_records(), 2);
     let (kind, text) = msg.problem().unwrap();
-    assert_eq!(kind, "malformed");
+    assert_eq!(kind, WarningKind::Malformed);
     assert!(text.contains("2 record(s) with malformed rdata"), "{text}");
 }
 
@@ -258,7 +259,7 @@ fn rdlength_past_the_end_stops_and_keeps_earlier_records() {
             offset: second + 13
         })
     );
-    assert_eq!(msg.problem().unwrap().0, "truncated");
+    assert_eq!(msg.problem().unwrap().0, WarningKind::Truncated);
 }
 
 #[test]
@@ -276,7 +277,7 @@ fn bad_owner_names_stop_with_the_reason() {
             error: NameError::ForwardPointer { at: 12, target: 12 }
         })
     );
-    assert_eq!(msg.problem().unwrap().0, "malformed");
+    assert_eq!(msg.problem().unwrap().0, WarningKind::Malformed);
     // Answer owner points out of bounds; the question before it is kept.
     let mut m = header(1, 0x8180, [1, 1, 0, 0]);
     m.extend_from_slice(b"\x01a\x00\x00\x01\x00\x01");
@@ -319,7 +320,7 @@ fn second_opt_and_trailing_bytes() {
     assert_eq!(msg.additional[0].to_answer().rtype, "OPT");
     assert_eq!(msg.additional[0].data, "udp=512 version=0");
     assert_eq!(msg.trailing, 3);
-    assert_eq!(msg.problem().unwrap().0, "malformed");
+    assert_eq!(msg.problem().unwrap().0, WarningKind::Malformed);
     // Malformed OPT options keep the header fields.
     let mut m = header(1, 0x8180, [0, 0, 0, 1]);
     m.extend_from_slice(b"\x00\x00\x29\x02\x00\x00\x00\x00\x00\x00\x03\x00\x08\x00");
@@ -653,7 +654,7 @@ fn tcp_queue_is_capped() {
     assert_eq!(s.take_messages().len(), MAX_QUEUED_MESSAGES);
     assert_eq!(s.dropped, 10);
     assert_eq!(ctx.warnings.len(), 1);
-    assert_eq!(ctx.warnings[0].kind, "cap");
+    assert_eq!(ctx.warnings[0].kind, WarningKind::Cap);
 }
 
 #[test]

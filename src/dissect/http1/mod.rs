@@ -63,6 +63,7 @@ use chunked::{ChunkDecoder, ChunkStep};
 pub use doh::DohMessage;
 pub use head::looks_like_http1;
 use head::{ContentLength, Head, HeadScan, Plausible, ScanStop};
+use crate::warning::WarningKind;
 
 /// What an [`Http1Dissector`] is told about its connection, and its caps.
 #[derive(Debug, Clone)]
@@ -360,7 +361,7 @@ impl Http1Dissector {
                     self.give_up(
                         dir,
                         ctx,
-                        "malformed",
+                        WarningKind::Malformed,
                         "HTTP/1 parser made no progress; giving up this direction",
                     );
                 }
@@ -408,7 +409,7 @@ impl Http1Dissector {
                 Act::HeadLoss(inside) => {
                     let what = if inside { "inside" } else { "before" };
                     ctx.warn(
-                        "gap",
+                        WarningKind::Gap,
                         format!(
                             "{} {} bytes lost {what} an HTTP/1 head; resynchronising",
                             crate::dissect::stream::gap_len(len),
@@ -433,7 +434,7 @@ impl Http1Dissector {
                 }
                 Act::Chunked(index) => {
                     ctx.warn(
-                        "gap",
+                        WarningKind::Gap,
                         format!(
                             "{} bytes lost inside a chunked {} body; resynchronising",
                             crate::dissect::stream::gap_len(len),
@@ -475,7 +476,7 @@ impl Http1Dissector {
                         _ => "inside its chunked body".to_string(),
                     };
                     ctx.warn(
-                        "truncated",
+                        WarningKind::Truncated,
                         format!("connection closed {left} ({} side)", dir.sender()),
                     );
                     self.mark_cut(dir, index);
@@ -484,7 +485,7 @@ impl Http1Dissector {
                 }
                 State::Head if !self.dirs[d].buf.is_empty() => {
                     ctx.warn(
-                        "truncated",
+                        WarningKind::Truncated,
                         format!(
                             "connection closed inside an HTTP/1 head ({} bytes from the {})",
                             self.dirs[d].buf.len(),
@@ -609,7 +610,7 @@ impl Http1Dissector {
             self.give_up(
                 dir,
                 ctx,
-                "cap",
+                WarningKind::Cap,
                 format!(
                     "{} HTTP/1 head over {cap} bytes; abandoning this direction",
                     dir.sender()
@@ -668,7 +669,7 @@ impl Http1Dissector {
         // A candidate found while resynchronising that turns out not to be a head is part of
         // the same trouble, already warned about.
         if !ds.strict {
-            ctx.warn("malformed", format!("{msg}; resynchronising"));
+            ctx.warn(WarningKind::Malformed, format!("{msg}; resynchronising"));
         }
         let buffered = ds.buf.len();
         ds.buf.clear();
@@ -710,7 +711,7 @@ impl Http1Dissector {
                     self.give_up(
                         dir,
                         ctx,
-                        "malformed",
+                        WarningKind::Malformed,
                         format!(
                             "no HTTP/1 start line in {scanned} {} bytes; abandoning",
                             dir.sender()
@@ -764,14 +765,14 @@ impl Http1Dissector {
                     self.give_up(
                         dir,
                         ctx,
-                        "malformed",
+                        WarningKind::Malformed,
                         format!("{} body: {e}; abandoning this direction", dir.sender()),
                     );
                     rest.len()
                 }
                 ChunkStep::Error(e) => {
                     ctx.warn(
-                        "malformed",
+                        WarningKind::Malformed,
                         format!("{} chunked body: {e}; resynchronising", dir.sender()),
                     );
                     self.mark_cut(dir, index);
@@ -846,7 +847,7 @@ impl Http1Dissector {
 
         // RFC 9112 section 6.3, for requests.
         if f.te_present && f.content_length != ContentLength::Absent {
-            ctx.warn("malformed", BOTH_TE_CL);
+            ctx.warn(WarningKind::Malformed, BOTH_TE_CL);
         }
         let framing = if f.te_present {
             if !f.chunked_final {
@@ -856,7 +857,7 @@ impl Http1Dissector {
                 self.mark_cut(Dir::ToServer, index);
                 self.close_request(index, end);
                 let why = "request Transfer-Encoding does not end in chunked; abandoning";
-                self.give_up(Dir::ToServer, ctx, "malformed", why);
+                self.give_up(Dir::ToServer, ctx, WarningKind::Malformed, why);
                 return Some(index);
             }
             Some(Framing::Chunked(ChunkDecoder::new(self.opts.max_head)))
@@ -865,7 +866,7 @@ impl Http1Dissector {
                 ContentLength::Absent | ContentLength::Valid(0) => None,
                 ContentLength::Valid(n) => Some(Framing::Length(n)),
                 ContentLength::Invalid(why) => {
-                    ctx.warn("malformed", format!("request {why}; resynchronising"));
+                    ctx.warn(WarningKind::Malformed, format!("request {why}; resynchronising"));
                     self.mark_cut(Dir::ToServer, index);
                     self.close_request(index, end);
                     self.resync(Dir::ToServer, true);
@@ -982,7 +983,7 @@ impl Http1Dissector {
         }
 
         if f.te_present && f.content_length != ContentLength::Absent {
-            ctx.warn("malformed", BOTH_TE_CL);
+            ctx.warn(WarningKind::Malformed, BOTH_TE_CL);
         }
         let ds = &mut self.dirs[1];
         ds.hasher = self.opts.body_hash.then(Sha256::new);
@@ -1005,7 +1006,7 @@ impl Http1Dissector {
                 ContentLength::Valid(n) => Some(Framing::Length(n)),
                 ContentLength::Absent => Some(Framing::UntilClose),
                 ContentLength::Invalid(why) => {
-                    ctx.warn("malformed", format!("response {why}; resynchronising"));
+                    ctx.warn(WarningKind::Malformed, format!("response {why}; resynchronising"));
                     self.mark_cut(Dir::ToClient, index);
                     self.end_message(Dir::ToClient, index, end);
                     self.resync(Dir::ToClient, true);
@@ -1040,7 +1041,7 @@ impl Http1Dissector {
             }
         }
         if over {
-            ctx.warn("cap", format!("DoH message over {cap} bytes not decoded"));
+            ctx.warn(WarningKind::Cap, format!("DoH message over {cap} bytes not decoded"));
         }
         if let Some(ex) = self.exchange_mut(index) {
             let counter = match dir {
@@ -1143,7 +1144,7 @@ impl Http1Dissector {
                 exchange_index: index,
             }),
             None => ctx.warn(
-                "malformed",
+                WarningKind::Malformed,
                 "DoH GET dns parameter is not base64url (or over the cap)",
             ),
         }
@@ -1241,7 +1242,7 @@ impl Http1Dissector {
 
     /// Gives up on `dir` for good: its open message is incomplete, and toward the client no
     /// pending request will get its response.
-    fn give_up(&mut self, dir: Dir, ctx: &mut StreamCtx, kind: &str, msg: impl Into<String>) {
+    fn give_up(&mut self, dir: Dir, ctx: &mut StreamCtx, kind: WarningKind, msg: impl Into<String>) {
         ctx.warn(kind, msg);
         let d = dir.index();
         if let State::Body(body) = std::mem::take(&mut self.dirs[d].state) {
@@ -1273,7 +1274,7 @@ impl Http1Dissector {
             State::Body(_) => cs.switch_after_body = true,
             State::Head if !cs.buf.is_empty() => {
                 ctx.warn(
-                    "malformed",
+                    WarningKind::Malformed,
                     format!(
                         "{} client bytes after the switch were read as HTTP/1, lost",
                         cs.buf.len()
@@ -1322,7 +1323,7 @@ impl Http1Dissector {
         if !self.full {
             self.full = true;
             ctx.warn(
-                "cap",
+                WarningKind::Cap,
                 format!(
                     "more than {} HTTP/1 exchanges; stopping HTTP/1 on this connection",
                     self.opts.max_exchanges

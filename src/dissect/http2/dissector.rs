@@ -16,6 +16,7 @@ use super::frame::{
 };
 use super::hpack::{Decoder, HeaderList, HpackError, DEFAULT_TABLE_SIZE};
 use super::PREFACE;
+use crate::warning::WarningKind;
 
 /// Most streams open at once; frames of further new streams are counted, not recorded.
 pub const MAX_ACTIVE_STREAMS: usize = 10_000;
@@ -406,7 +407,7 @@ impl Http2Dissector {
         }
         // Frame boundaries are lost: any frame, of any stream, may be in the gap.
         ctx.warn(
-            "gap",
+            WarningKind::Gap,
             format!(
                 "HTTP/2 {}: {} bytes lost, looking for the next frame",
                 dir.sender(),
@@ -432,14 +433,14 @@ impl Http2Dissector {
             let side = &mut self.sides[d];
             if side.pending.take().is_some() {
                 ctx.warn(
-                    "truncated",
+                    WarningKind::Truncated,
                     "HTTP/2 connection closed inside a header block",
                 );
             }
             if side.phase == Phase::Payload {
                 let head = side.cur.head;
                 ctx.warn(
-                    "truncated",
+                    WarningKind::Truncated,
                     format!(
                         "HTTP/2 connection closed inside a {} frame ({} of {} bytes)",
                         head.kind, side.cur.done, head.length
@@ -538,7 +539,7 @@ impl Http2Dissector {
                         }
                     } else {
                         ctx.warn(
-                            "http2",
+                            WarningKind::Http2,
                             "no HTTP/2 connection preface: the capture started mid-connection, \
                              header fields may be unknown",
                         );
@@ -657,7 +658,7 @@ impl Http2Dissector {
         if head.length > self.sides[d].frame_limit() {
             self.stats.malformed_frames += 1;
             ctx.warn(
-                "malformed",
+                WarningKind::Malformed,
                 format!(
                     "HTTP/2 {}: {} frame of {} bytes exceeds SETTINGS_MAX_FRAME_SIZE {}; \
                      looking for the next frame",
@@ -675,7 +676,7 @@ impl Http2Dissector {
             // RFC 9113 §3.4: "The server connection preface consists of a potentially empty
             // SETTINGS frame that MUST be the first frame the server sends".
             ctx.warn(
-                "http2",
+                WarningKind::Http2,
                 format!(
                     "the server's first HTTP/2 frame is {}, not SETTINGS: the capture started \
                      mid-connection, header fields may be unknown",
@@ -716,7 +717,7 @@ impl Http2Dissector {
             FrameType::Headers | FrameType::PushPromise | FrameType::Continuation => {
                 if head.length as usize > MAX_HEADER_BLOCK {
                     ctx.warn(
-                        "cap",
+                        WarningKind::Cap,
                         format!(
                             "HTTP/2 {} frame of {} bytes not decoded",
                             head.kind, head.length
@@ -885,7 +886,7 @@ impl Http2Dissector {
                     side.pending = None;
                     side.block.clear();
                     ctx.warn(
-                        "cap",
+                        WarningKind::Cap,
                         format!("HTTP/2 header block above {MAX_HEADER_BLOCK} bytes not decoded"),
                     );
                     return self.desync(d, ctx, "an oversized header block");
@@ -918,7 +919,7 @@ impl Http2Dissector {
                     );
                 }
                 if truncated {
-                    ctx.warn("cap", "HTTP/2 SETTINGS frame only partly read");
+                    ctx.warn(WarningKind::Cap, "HTTP/2 SETTINGS frame only partly read");
                 }
                 self.apply_settings(d, payload);
             }
@@ -1020,7 +1021,7 @@ impl Http2Dissector {
             Ok(()) => {}
             Err(e @ HpackError::HeaderListTooLarge { .. }) => {
                 ctx.warn(
-                    "cap",
+                    WarningKind::Cap,
                     format!("HTTP/2 stream {stream}: {e}; later fields dropped"),
                 );
             }
@@ -1037,7 +1038,7 @@ impl Http2Dissector {
             if !self.sides[d].warned_unknown {
                 self.sides[d].warned_unknown = true;
                 ctx.warn(
-                    "http2",
+                    WarningKind::Http2,
                     format!(
                         "HTTP/2 {}: header fields refer to HPACK table entries sent before the \
                          capture or lost; those fields are unknown",
@@ -1083,7 +1084,7 @@ impl Http2Dissector {
                 if !self.warned_streams_cap {
                     self.warned_streams_cap = true;
                     ctx.warn(
-                        "cap",
+                        WarningKind::Cap,
                         format!(
                             "more than {MAX_ACTIVE_STREAMS} HTTP/2 streams open; \
                              new ones are not recorded"
@@ -1163,7 +1164,7 @@ impl Http2Dissector {
                         doh_get = doh::base64url_decode(param, MAX_DOH_MESSAGE);
                         if doh_get.is_none() {
                             ctx.warn(
-                                "malformed",
+                                WarningKind::Malformed,
                                 format!("DoH stream {id}: bad base64url in the dns parameter"),
                             );
                         } else {
@@ -1344,7 +1345,7 @@ impl Http2Dissector {
         } else if !self.warned_doh_cap {
             self.warned_doh_cap = true;
             ctx.warn(
-                "cap",
+                WarningKind::Cap,
                 format!("more than {MAX_PENDING_DOH} DoH messages pending; later ones dropped"),
             );
         }
@@ -1354,7 +1355,7 @@ impl Http2Dissector {
 
     fn malformed(&mut self, ctx: &mut StreamCtx, dir: Dir, what: &str) {
         self.stats.malformed_frames += 1;
-        ctx.warn("malformed", format!("HTTP/2 {}: {what}", dir.sender()));
+        ctx.warn(WarningKind::Malformed, format!("HTTP/2 {}: {what}", dir.sender()));
     }
 
     /// Direction `d`'s HPACK context lost entries: decoding goes on in partial mode.
@@ -1364,7 +1365,7 @@ impl Http2Dissector {
         if !self.sides[d].warned_desync {
             self.sides[d].warned_desync = true;
             ctx.warn(
-                "hpack",
+                WarningKind::Hpack,
                 format!(
                     "HTTP/2 {}: {why}; HPACK table desynchronised, \
                      later header fields may be unknown",
@@ -1441,7 +1442,7 @@ impl Http2Dissector {
                 side.hunted = 0;
                 if i > 0 {
                     ctx.warn(
-                        "http2",
+                        WarningKind::Http2,
                         format!(
                             "HTTP/2 {}: frame boundary found after skipping {i} bytes",
                             Dir::from_index(d).sender()
@@ -1464,7 +1465,7 @@ impl Http2Dissector {
                     side.phase = Phase::Dead;
                     side.hunt = Vec::new();
                     ctx.warn(
-                        "malformed",
+                        WarningKind::Malformed,
                         format!(
                             "HTTP/2 {}: no frame boundary in {} bytes; giving up on this direction",
                             Dir::from_index(d).sender(),

@@ -6,6 +6,7 @@ use super::*;
 use crate::dissect::stream::StreamCtx;
 use crate::pageload::model::HttpExchange;
 use crate::time::Ts;
+use crate::warning::WarningKind;
 
 const C: Dir = Dir::ToServer;
 const S: Dir = Dir::ToClient;
@@ -255,7 +256,7 @@ fn malformed_padding_is_a_warning() {
     let mut ctx = StreamCtx::new();
     run(&mut d, &[(C, ms(0), c), (S, ms(1), s)], &mut ctx);
     assert_eq!(ctx.warnings.len(), 1);
-    assert_eq!(ctx.warnings[0].kind, "malformed");
+    assert_eq!(ctx.warnings[0].kind, WarningKind::Malformed);
     let ex = d.take_finished();
     assert_eq!(ex[0].body_bytes, 0);
     assert!(ex[0].complete);
@@ -303,7 +304,7 @@ fn interrupted_continuation_desynchronises() {
     d.handle_data(C, ms(0), &c, &mut ctx);
     assert!(d.headers_unknown());
     assert_eq!(ctx.warnings.len(), 1, "{:?}", ctx.warnings);
-    assert_eq!(ctx.warnings[0].kind, "hpack");
+    assert_eq!(ctx.warnings[0].kind, WarningKind::Hpack);
     assert_eq!(d.stats().malformed_frames, 2);
 }
 
@@ -525,7 +526,7 @@ fn hpack_error_keeps_stream_records() {
     assert!(d.headers_unknown());
     assert_eq!(d.stats().hpack_errors, 1);
     assert_eq!(ctx.warnings.len(), 1);
-    assert_eq!(ctx.warnings[0].kind, "hpack");
+    assert_eq!(ctx.warnings[0].kind, WarningKind::Hpack);
     let ex = d.take_finished();
     assert_eq!(ex[0].method, None);
     assert_eq!(ex[0].request_ts, Some(ms(0)));
@@ -552,7 +553,7 @@ fn oversized_frame_resynchronises() {
     let mut ctx = StreamCtx::new();
     d.handle_data(C, ms(0), &c, &mut ctx);
     assert!(
-        ctx.warnings.iter().any(|w| w.kind == "malformed"),
+        ctx.warnings.iter().any(|w| w.kind == WarningKind::Malformed),
         "{:?}",
         ctx.warnings
     );
@@ -618,7 +619,7 @@ fn gap_across_frames_resynchronises() {
     let ex = d.exchanges();
     assert_eq!(ex.len(), 2);
     assert_eq!(ex[1].path.as_deref(), Some("/five"));
-    assert!(ctx.warnings.iter().any(|w| w.kind == "gap"));
+    assert!(ctx.warnings.iter().any(|w| w.kind == WarningKind::Gap));
 }
 
 #[test]
@@ -821,7 +822,7 @@ fn close_inside_a_frame_counts_what_arrived() {
     assert!(!ex[0].complete);
     assert_eq!(ex[0].response_end_ts, None);
     assert_eq!(ctx.warnings.len(), 1);
-    assert_eq!(ctx.warnings[0].kind, "truncated");
+    assert_eq!(ctx.warnings[0].kind, WarningKind::Truncated);
 }
 
 #[test]

@@ -13,6 +13,7 @@ use crate::dissect::tls::handshake::{
 use crate::dissect::tls::names;
 use crate::pageload::model::{QuicClose, QuicConnection, QuicPacketCounts, TlsInfo, Warning};
 use crate::time::{ms_between, round_ms, Ts};
+use crate::warning::WarningKind;
 
 /// Most QUIC connections tracked at once; the least recently active one is reported early
 /// when a new one would exceed it (counted in [`QuicTable::evicted`]).
@@ -93,7 +94,7 @@ impl QuicConn {
         }
     }
 
-    fn warn(&mut self, frame: u64, kind: &str, msg: String) {
+    fn warn(&mut self, frame: u64, kind: WarningKind, msg: String) {
         if self.report.warnings.len() < MAX_WARNINGS {
             self.report
                 .warnings
@@ -148,8 +149,8 @@ impl QuicConn {
                 Ok(p) => p,
                 Err(e) => {
                     let kind = match e {
-                        QuicError::Truncated(_) => "truncated",
-                        _ => "malformed",
+                        QuicError::Truncated(_) => WarningKind::Truncated,
+                        _ => WarningKind::Malformed,
                     };
                     self.warn(frame, kind, format!("QUIC packet: {e}"));
                     break;
@@ -238,7 +239,7 @@ impl QuicConn {
             self.report.initials_failed += 1;
             self.warn(
                 frame,
-                "decrypt",
+                WarningKind::Decrypt,
                 "QUIC Initial before the client's first Initial was seen: no keys".into(),
             );
             return;
@@ -293,15 +294,15 @@ impl QuicConn {
                 });
                 self.report.close.extend(closes);
                 if let Err(note) = res {
-                    self.warn(frame, "malformed", format!("QUIC Initial: {note}"));
+                    self.warn(frame, WarningKind::Malformed, format!("QUIC Initial: {note}"));
                 }
                 self.read_handshake(ts, frame, side);
             }
             Err(e) => {
                 self.report.initials_failed += 1;
                 let kind = match e {
-                    QuicError::Truncated(_) => "truncated",
-                    _ => "decrypt",
+                    QuicError::Truncated(_) => WarningKind::Truncated,
+                    _ => WarningKind::Decrypt,
                 };
                 self.warn(frame, kind, format!("QUIC {} Initial: {e}", side.name()));
             }
@@ -346,7 +347,7 @@ impl QuicConn {
             self.crypto[side.index()].release();
         }
         if let Some(n) = note {
-            self.warn(frame, "malformed", n);
+            self.warn(frame, WarningKind::Malformed, n);
         }
     }
 
@@ -359,14 +360,14 @@ impl QuicConn {
         if dropped > 0 {
             r.warnings.push(Warning::new(
                 None,
-                "cap",
+                WarningKind::Cap,
                 format!("{dropped} CRYPTO bytes beyond the 64 KiB buffer were not kept"),
             ));
         }
         if self.warnings_dropped > 0 {
             r.warnings.push(Warning::new(
                 None,
-                "cap",
+                WarningKind::Cap,
                 format!(
                     "{} more warnings on this connection not listed",
                     self.warnings_dropped

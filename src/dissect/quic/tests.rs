@@ -5,6 +5,7 @@ use super::crypto::{initial_secrets, key_material, InitialKeyPair};
 use super::frame::{handshake_messages, parse_frames, CryptoStream, QuicFrame};
 use super::packet::{decode_packet_number, parse_packet, LongType, QuicPacket, V1, V2};
 use crate::time::Ts;
+use crate::warning::WarningKind;
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
@@ -434,5 +435,5 @@ fn server_first_on_443_is_still_the_server() {
     assert_eq!(q.client, "192.0.2.1:5000");
     assert_eq!(q.client_by, "port");
     assert_eq!(q.initials_failed, 1);
-    assert_eq!(q.warnings[0].kind, "decrypt");
+    assert_eq!(q.warnings[0].kind, WarningKind::Decrypt);
 }

@@ -9,6 +9,7 @@ use x509_parser::public_key::PublicKey;
 use super::fingerprint::hex;
 use crate::pageload::model::Certificate;
 use crate::time::Ts;
+use crate::warning::WarningKind;
 
 /// DNS names kept per certificate (all are matched against the SNI).
 pub const MAX_SANS: usize = 256;
@@ -21,7 +22,7 @@ pub fn summarize(
     at: Option<Ts>,
     sni: Option<&str>,
     leaf: bool,
-) -> (Certificate, Option<(&'static str, String)>) {
+) -> (Certificate, Option<(WarningKind, String)>) {
     let sha256 = Some(hex(&Sha256::digest(der)));
     let cert = match X509Certificate::from_der(der) {
         Ok((_, c)) => c,
@@ -32,7 +33,7 @@ pub fn summarize(
             };
             return (
                 c,
-                Some(("malformed", format!("certificate not parsed: {e}"))),
+                Some((WarningKind::Malformed, format!("certificate not parsed: {e}"))),
             );
         }
     };
@@ -55,7 +56,7 @@ pub fn summarize(
     }
     let note = (san_total > MAX_SANS).then(|| {
         (
-            "cap",
+            WarningKind::Cap,
             format!("{san_total} DNS names in subjectAltName; the first {MAX_SANS} kept"),
         )
     });

@@ -123,6 +123,7 @@ use record::{
     FrameEvent, Framer, HsAssembler, HsMessage, CT_ALERT, CT_APPLICATION_DATA,
     CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE,
 };
+use crate::warning::WarningKind;
 
 /// Certificates kept from one Certificate message.
 pub const MAX_CERTIFICATES: usize = 16;
@@ -352,7 +353,7 @@ impl TlsDissector {
             let pending = self.dirs[i].hs.pending();
             if pending > 0 {
                 ctx.warn(
-                    "truncated",
+                    WarningKind::Truncated,
                     format!(
                         "TLS: stream ended inside a {} handshake message ({pending} bytes)",
                         dir.sender()
@@ -363,12 +364,12 @@ impl TlsDissector {
         }
         if let Some(env) = env.as_ref() {
             if self.keys.missing_secrets(env.keys) {
-                ctx.warn("keys", NO_SECRETS);
+                ctx.warn(WarningKind::Keys, NO_SECRETS);
             }
         }
         if self.keys.failed > MAX_DECRYPT_WARNINGS {
             ctx.warn(
-                "decrypt",
+                WarningKind::Decrypt,
                 format!(
                     "TLS: {} records did not decrypt ({} did)",
                     self.keys.failed, self.keys.opened
@@ -419,7 +420,7 @@ impl TlsDissector {
                 let handshake_hit = matches!(content_type, None | Some(CT_HANDSHAKE));
                 if handshake_hit && self.dirs[dir.index()].hs.reset() {
                     ctx.warn(
-                        "gap",
+                        WarningKind::Gap,
                         format!(
                             "TLS: {} handshake message cut by a capture gap; dropped",
                             dir.sender()
@@ -472,7 +473,7 @@ impl TlsDissector {
         );
         if let Some(n) = self.keys.take_late() {
             ctx.warn(
-                "keys",
+                WarningKind::Keys,
                 format!(
                     "TLS: the {} secrets came after {n} of its protected records; those were \
                      not decrypted",
@@ -499,7 +500,7 @@ impl TlsDissector {
                     keys::MAX_FAILED_SEARCHES
                 ),
             };
-            ctx.warn("keys", msg);
+            ctx.warn(WarningKind::Keys, msg);
         }
         match opened {
             keys::Opened::Plain(inner) => {
@@ -522,7 +523,7 @@ impl TlsDissector {
             keys::Opened::Failed(e) => {
                 if self.keys.failed <= MAX_DECRYPT_WARNINGS {
                     ctx.warn(
-                        "decrypt",
+                        WarningKind::Decrypt,
                         format!(
                             "TLS: {} record of {} bytes: {e}",
                             dir.sender(),
@@ -569,7 +570,7 @@ impl TlsDissector {
         }
         if std::mem::take(&mut self.pending_key_update[i]) {
             if let Err(e) = self.keys.key_update(from_client) {
-                ctx.warn("decrypt", format!("TLS: KeyUpdate: {e}"));
+                ctx.warn(WarningKind::Decrypt, format!("TLS: KeyUpdate: {e}"));
             }
         }
     }
@@ -658,7 +659,7 @@ impl TlsDissector {
     fn on_change_cipher_spec(&mut self, dir: Dir, ts: Ts, payload: &[u8], ctx: &mut StreamCtx) {
         if payload != [1] {
             ctx.warn(
-                "malformed",
+                WarningKind::Malformed,
                 format!(
                     "TLS: change_cipher_spec of {} bytes, not the single byte 1",
                     payload.len()
@@ -700,7 +701,7 @@ impl TlsDissector {
         }
         if !pairs.remainder().is_empty() || payload.is_empty() {
             ctx.warn(
-                "malformed",
+                WarningKind::Malformed,
                 format!("TLS: alert record of {} bytes", payload.len()),
             );
         }
@@ -718,7 +719,7 @@ impl TlsDissector {
             self.alerts_dropped += 1;
             if self.alerts_dropped == 1 {
                 ctx.warn(
-                    "cap",
+                    WarningKind::Cap,
                     format!("TLS: more than {MAX_ALERTS} alerts; the rest are not listed"),
                 );
             }
@@ -737,12 +738,12 @@ impl TlsDissector {
         match handshake::parse_sslv2_client_hello(body) {
             Ok(ch) => {
                 ctx.warn(
-                    "legacy",
+                    WarningKind::Legacy,
                     "TLS: SSL 2.0-compatible ClientHello (RFC 6101 E.2)",
                 );
                 self.accept_client_hello(dir, ts, ch, ctx);
             }
-            Err(e) => ctx.warn("malformed", format!("TLS: SSL 2.0 ClientHello {e}")),
+            Err(e) => ctx.warn(WarningKind::Malformed, format!("TLS: SSL 2.0 ClientHello {e}")),
         }
     }
 
@@ -752,20 +753,20 @@ impl TlsDissector {
             HS_CLIENT_HELLO => match handshake::parse_client_hello(m.body) {
                 Ok((ch, notes)) => {
                     for n in notes {
-                        ctx.warn("malformed", format!("TLS: {n}"));
+                        ctx.warn(WarningKind::Malformed, format!("TLS: {n}"));
                     }
                     self.accept_client_hello(dir, m.ts, ch, ctx);
                 }
-                Err(e) => ctx.warn("malformed", format!("TLS: ClientHello {e}")),
+                Err(e) => ctx.warn(WarningKind::Malformed, format!("TLS: ClientHello {e}")),
             },
             HS_SERVER_HELLO => match handshake::parse_server_hello(m.body) {
                 Ok((sh, notes)) => {
                     for n in notes {
-                        ctx.warn("malformed", format!("TLS: {n}"));
+                        ctx.warn(WarningKind::Malformed, format!("TLS: {n}"));
                     }
                     self.accept_server_hello(dir, m.ts, sh, ctx);
                 }
-                Err(e) => ctx.warn("malformed", format!("TLS: ServerHello {e}")),
+                Err(e) => ctx.warn(WarningKind::Malformed, format!("TLS: ServerHello {e}")),
             },
             HS_CERTIFICATE if from_server => self.on_certificate(m.ts, m.body, ctx),
             HS_SERVER_KEY_EXCHANGE if from_server => {
@@ -776,7 +777,7 @@ impl TlsDissector {
                     .and_then(|s| names::key_exchange_of(s.cipher));
                 self.ske = handshake::parse_server_key_exchange(m.body, kx);
                 if self.ske.is_none() {
-                    ctx.warn("malformed", "TLS: ServerKeyExchange parameters unreadable");
+                    ctx.warn(WarningKind::Malformed, "TLS: ServerKeyExchange parameters unreadable");
                 }
             }
             // TLS 1.3 CertificateRequest is encrypted; once decrypted it must not count here.
@@ -803,7 +804,7 @@ impl TlsDissector {
             None => self.client_dir = Some(dir),
             Some(c) if c != dir => {
                 ctx.warn(
-                    "unexpected",
+                    WarningKind::Unexpected,
                     "TLS: ClientHello from the server side ignored",
                 );
                 return;
@@ -819,7 +820,7 @@ impl TlsDissector {
         } else {
             let msg =
                 "TLS: another ClientHello in clear text (renegotiation?); the first is reported";
-            ctx.warn("unexpected", msg);
+            ctx.warn(WarningKind::Unexpected, msg);
         }
     }
 
@@ -828,7 +829,7 @@ impl TlsDissector {
             None => self.client_dir = Some(dir.reverse()),
             Some(c) if c == dir => {
                 ctx.warn(
-                    "unexpected",
+                    WarningKind::Unexpected,
                     "TLS: ServerHello from the client side ignored",
                 );
                 return;
@@ -840,13 +841,13 @@ impl TlsDissector {
                 self.hrr = Some(Box::new(sh));
                 self.hrr_ts = Some(ts);
             } else {
-                ctx.warn("unexpected", "TLS: a second HelloRetryRequest ignored");
+                ctx.warn(WarningKind::Unexpected, "TLS: a second HelloRetryRequest ignored");
             }
             return;
         }
         if self.sh.is_some() {
             ctx.warn(
-                "unexpected",
+                WarningKind::Unexpected,
                 "TLS: another ServerHello in clear text ignored",
             );
             return;
@@ -865,7 +866,7 @@ impl TlsDissector {
         }
         if !self.certificates.is_empty() {
             ctx.warn(
-                "unexpected",
+                WarningKind::Unexpected,
                 "TLS: a second server Certificate message ignored",
             );
             return;
@@ -874,7 +875,7 @@ impl TlsDissector {
             Ok((ders, total)) => {
                 if total > ders.len() {
                     ctx.warn(
-                        "cap",
+                        WarningKind::Cap,
                         format!(
                             "TLS: certificate chain of {total}; the first {MAX_CERTIFICATES} kept"
                         ),
@@ -890,7 +891,7 @@ impl TlsDissector {
                     self.certificates.push(c);
                 }
             }
-            Err(e) => ctx.warn("malformed", format!("TLS: Certificate message {e}")),
+            Err(e) => ctx.warn(WarningKind::Malformed, format!("TLS: Certificate message {e}")),
         }
     }
 
@@ -898,7 +899,7 @@ impl TlsDissector {
     fn on_encrypted_extensions(&mut self, body: &[u8], ctx: &mut StreamCtx) {
         let mut r = handshake::Reader::new(body);
         let Some(exts) = r.vec16() else {
-            ctx.warn("malformed", "TLS: EncryptedExtensions truncated");
+            ctx.warn(WarningKind::Malformed, "TLS: EncryptedExtensions truncated");
             return;
         };
         let mut er = handshake::Reader::new(exts);

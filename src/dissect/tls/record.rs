@@ -11,6 +11,7 @@ use crate::dissect::stream::StreamCtx;
 use crate::time::Ts;
 
 use super::names;
+use crate::warning::WarningKind;
 
 pub const HEADER_LEN: usize = 5;
 /// RFC 5246 6.2.3: "The length (in bytes) of the following TLSCiphertext.fragment. The
@@ -335,7 +336,7 @@ impl Framer {
             .map(|b| format!("{b:02x}"))
             .collect();
         ctx.warn(
-            "malformed",
+            WarningKind::Malformed,
             format!(
                 "TLS: no valid record header ({}); resynchronising",
                 head.join(" ")
@@ -381,7 +382,7 @@ impl Framer {
             let Some(start) = self.find_candidate(at_end) else {
                 if self.scanned > RESYNC_SCAN_LIMIT {
                     ctx.warn(
-                        "malformed",
+                        WarningKind::Malformed,
                         format!(
                             "TLS: no record boundary in {} bytes; giving up on this direction",
                             self.scanned
@@ -392,7 +393,7 @@ impl Framer {
                 return;
             };
             ctx.warn(
-                "gap",
+                WarningKind::Gap,
                 format!(
                     "TLS: resynchronised on a record boundary after skipping {} bytes",
                     self.scanned
@@ -555,7 +556,7 @@ impl Framer {
             );
         }
         ctx.warn(
-            "gap",
+            WarningKind::Gap,
             "TLS: capture gap across a record boundary; resynchronising",
         );
     }
@@ -585,7 +586,7 @@ impl Framer {
                     self.buf.len()
                 ),
             };
-            ctx.warn("truncated", msg);
+            ctx.warn(WarningKind::Truncated, msg);
             self.buf.clear();
         }
     }
@@ -697,14 +698,14 @@ where
                 "unknown"
             };
             ctx.warn(
-                "malformed",
+                WarningKind::Malformed,
                 format!("TLS: handshake message type {t} ({why}); rest of the record dropped"),
             );
             return (input.len(), 0);
         }
         if len > MAX_HANDSHAKE_MESSAGE {
             ctx.warn(
-                "cap",
+                WarningKind::Cap,
                 format!(
                     "TLS: {} message of {len} bytes is over the {MAX_HANDSHAKE_MESSAGE}-byte cap; skipped",
                     names::handshake_name(t)
@@ -861,7 +862,7 @@ mod tests {
         push_all(&mut f, &[(&r[..20], 1)], &mut ctx);
         f.finish(&mut ctx, &mut |_, _| {});
         assert_eq!(ctx.warnings.len(), 1);
-        assert_eq!(ctx.warnings[0].kind, "truncated");
+        assert_eq!(ctx.warnings[0].kind, WarningKind::Truncated);
         assert_eq!(
             ctx.warnings[0].message,
             "TLS: stream ended inside a record (20 of 45 bytes)"
@@ -927,7 +928,7 @@ mod tests {
         let out = hs_push(&mut a, &[(&first, 1), (&middle, 2), (&last, 3)], &mut ctx);
         assert_eq!(out, vec![(14, 0, Ts(3))]);
         assert_eq!(ctx.warnings.len(), 1);
-        assert_eq!(ctx.warnings[0].kind, "cap");
+        assert_eq!(ctx.warnings[0].kind, WarningKind::Cap);
         assert_eq!(a.pending(), 0);
     }
 

@@ -4,6 +4,7 @@
 use super::*;
 use crate::dissect::stream::{Dir, StreamCtx};
 use crate::time::Ts;
+use crate::warning::WarningKind;
 
 // ---------------------------------------------------------------------------------------
 // Builders
@@ -548,7 +549,7 @@ fn certificate_across_many_records_and_segments() {
     );
     // Exactly one warning: the unreadable second certificate.
     assert_eq!(ctx.warnings.len(), 1, "{:?}", kinds(&ctx));
-    assert_eq!(ctx.warnings[0].kind, "malformed");
+    assert_eq!(ctx.warnings[0].kind, WarningKind::Malformed);
     assert!(!d.resumed());
 }
 
@@ -586,7 +587,7 @@ fn handshake_message_over_the_cap_is_skipped_and_parsing_resumes() {
         feed(&mut d, &mut ctx, Dir::ToClient, 2, seg);
     }
     assert_eq!(ctx.warnings.len(), 1, "{:?}", kinds(&ctx));
-    assert_eq!(ctx.warnings[0].kind, "cap");
+    assert_eq!(ctx.warnings[0].kind, WarningKind::Cap);
     assert!(d.dirs[1].hs.pending() == 0);
     assert_eq!(d.info().key_exchange_group.as_deref(), Some("secp256r1"));
     assert!(d.info().certificates.is_empty());
@@ -1134,7 +1135,7 @@ fn sslv2_compatible_client_hello_is_recognised() {
     ];
     let (d, ctx) = run(&flow);
     assert_eq!(ctx.warnings.len(), 1, "{:?}", kinds(&ctx));
-    assert_eq!(ctx.warnings[0].kind, "legacy");
+    assert_eq!(ctx.warnings[0].kind, WarningKind::Legacy);
     let i = d.info();
     let ch = i.client_hello.as_ref().unwrap();
     assert_eq!(ch.legacy_version, "TLS 1.0");
@@ -1211,7 +1212,7 @@ fn malformed_alpn_extension_is_a_warning_and_the_rest_is_kept() {
     );
     let (d, ctx) = run(&[(Dir::ToServer, 1, record(22, 0x0301, &msg))]);
     assert_eq!(ctx.warnings.len(), 1, "{:?}", kinds(&ctx));
-    assert_eq!(ctx.warnings[0].kind, "malformed");
+    assert_eq!(ctx.warnings[0].kind, WarningKind::Malformed);
     assert!(ctx.warnings[0]
         .message
         .contains("application_layer_protocol_negotiation"));
@@ -1382,7 +1383,7 @@ fn truncation_at_every_offset_never_panics_and_warns() {
         let at_boundary = ctx.warnings.is_empty();
         if !at_boundary {
             assert!(
-                ctx.warnings.iter().all(|w| w.kind == "truncated"),
+                ctx.warnings.iter().all(|w| w.kind == WarningKind::Truncated),
                 "{k}: {:?}",
                 kinds(&ctx)
             );

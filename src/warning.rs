@@ -1,0 +1,105 @@
+//! Warnings: a problem found in the input, counted and reported, never the end of the run.
+//!
+//! Shared by every layer (like [`crate::time`]): a reader, a dissector or the TCP stage
+//! records a [`Warning`] with a [`WarningKind`] from a closed set and a message in words;
+//! the report lists them as they are. The kind is what scripts and the summaries match on,
+//! the message is for people.
+
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, in a word the report spells in lowercase (`"malformed"`, `"cap"`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WarningKind {
+    /// Cut short: by the snaplen, the end of the file, or the end of a stream.
+    Truncated,
+    /// Bytes that do not parse as the protocol they claim to be.
+    Malformed,
+    /// A buffer or table reached its cap; what went past it was counted, not kept.
+    Cap,
+    /// Bytes the capture never saw (loss inside a TCP stream).
+    Gap,
+    /// A record or packet that did not authenticate with the keys it should open with.
+    Decrypt,
+    /// Secrets missing, late or unusable for a session.
+    Keys,
+    /// A key log line that is not an NSS key log line.
+    Keylog,
+    /// A protocol step out of place (a second ServerHello, a hello from the wrong side).
+    Unexpected,
+    /// A capture file damaged beyond a cut (an impossible record length, a bad block).
+    Corrupt,
+    /// TCP handshake inconsistencies.
+    Tcp,
+    /// UDP problems.
+    Udp,
+    /// A link type or protocol that is not decoded.
+    Unsupported,
+    /// A stream no dissector recognised on a port that promised one.
+    Unknown,
+    /// An obsolete protocol form (SSL 2.0 hello).
+    Legacy,
+    /// Reading the input failed.
+    Io,
+    /// The HPACK dynamic table lost its footing.
+    Hpack,
+    /// IP fragments that could not be reassembled.
+    Fragment,
+    /// HTTP/2 framing or stream-state problems.
+    Http2,
+    /// A kind this build does not know (a report written by a newer pagetrace).
+    #[serde(other)]
+    Other,
+}
+
+impl WarningKind {
+    /// The word the report uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningKind::Truncated => "truncated",
+            WarningKind::Malformed => "malformed",
+            WarningKind::Cap => "cap",
+            WarningKind::Gap => "gap",
+            WarningKind::Decrypt => "decrypt",
+            WarningKind::Keys => "keys",
+            WarningKind::Keylog => "keylog",
+            WarningKind::Unexpected => "unexpected",
+            WarningKind::Corrupt => "corrupt",
+            WarningKind::Tcp => "tcp",
+            WarningKind::Udp => "udp",
+            WarningKind::Unsupported => "unsupported",
+            WarningKind::Unknown => "unknown",
+            WarningKind::Legacy => "legacy",
+            WarningKind::Io => "io",
+            WarningKind::Hpack => "hpack",
+            WarningKind::Fragment => "fragment",
+            WarningKind::Http2 => "http2",
+            WarningKind::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem found in the input: a counted event, never the end of the run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Warning {
+    /// 1-based frame number, as tshark and Wireshark count them; `None` when not tied to one.
+    pub packet: Option<u64>,
+    pub kind: WarningKind,
+    pub message: String,
+}
+
+impl Warning {
+    pub fn new(packet: Option<u64>, kind: WarningKind, message: impl Into<String>) -> Warning {
+        Warning {
+            packet,
+            kind,
+            message: message.into(),
+        }
+    }
+}
