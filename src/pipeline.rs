@@ -17,7 +17,7 @@ use crate::link::{self, LinkError, LinkType, NetProto};
 use crate::net::defrag::{DefragResult, Defragmenter};
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
 use crate::pageload::dns_log::DnsLog;
-use crate::pageload::model::{CaptureInfo, Connection, Report, Warning, SCHEMA};
+use crate::pageload::model::{CaptureInfo, Connection, DnsTransport, Report, Warning, SCHEMA};
 use crate::pageload::stitch;
 use crate::tcp::{FlowTable, TcpConfig};
 use crate::time::Ts;
@@ -195,7 +195,11 @@ impl Analyzer {
             }
             Err(net::NetError::Malformed(m)) => {
                 self.info.stats.malformed += 1;
-                self.warn(Warning::new(Some(p.frame), WarningKind::Malformed, format!("IP: {m}")));
+                self.warn(Warning::new(
+                    Some(p.frame),
+                    WarningKind::Malformed,
+                    format!("IP: {m}"),
+                ));
                 return;
             }
         };
@@ -318,7 +322,7 @@ impl Analyzer {
                     (c.server, c.client)
                 };
                 self.dns
-                    .handle_message(ts, c.ctx.packet, src, dst, "tcp", &msg);
+                    .handle_message(ts, c.ctx.packet, src, dst, DnsTransport::Tcp, &msg);
             }
             // DNS carried in HTTP (DoH).
             for (dir, ts, bytes) in c.app.take_doh_messages() {
@@ -329,7 +333,7 @@ impl Analyzer {
                 };
                 if let Ok(msg) = crate::dissect::dns::parse_message(&bytes) {
                     self.dns
-                        .handle_message(ts, c.ctx.packet, src, dst, "doh", &msg);
+                        .handle_message(ts, c.ctx.packet, src, dst, DnsTransport::Doh, &msg);
                 }
             }
             let conn = stitch::connection_report(&mut c);

@@ -178,6 +178,9 @@ fn another_captures_keys_decrypt_nothing() {
     assert!(our_requests(&r).is_empty());
     for c in r.connections.iter().filter(|c| c.tls.is_some()) {
         assert!(!c.tls.as_ref().unwrap().decrypted);
-        assert!(c.warnings.iter().any(|w| w.kind == pagetrace::warning::WarningKind::Keys));
+        assert!(c
+            .warnings
+            .iter()
+            .any(|w| w.kind == pagetrace::warning::WarningKind::Keys));
     }
 }

@@ -85,7 +85,11 @@ fn check_requests(dir: &str, r: &Report, hashes: bool) -> usize {
                 assert_eq!(h.body_sha256.as_deref(), Some(sha), "{dir}: {id} body hash");
             }
         }
-        let warned: Vec<_> = c.warnings.iter().filter(|w| w.kind == pagetrace::warning::WarningKind::Decrypt).collect();
+        let warned: Vec<_> = c
+            .warnings
+            .iter()
+            .filter(|w| w.kind == pagetrace::warning::WarningKind::Decrypt)
+            .collect();
         assert!(warned.is_empty(), "{dir}: {id}: {warned:?}");
     }
     over_tls
@@ -140,7 +144,8 @@ fn keys_of_another_recording_decrypt_nothing_and_say_why() {
         assert!(
             c.warnings
                 .iter()
-                .any(|w| w.kind == pagetrace::warning::WarningKind::Keys && w.message.contains("no secrets")),
+                .any(|w| w.kind == pagetrace::warning::WarningKind::Keys
+                    && w.message.contains("no secrets")),
             "{:?}",
             c.warnings
         );
@@ -194,9 +199,10 @@ fn a_flipped_byte_fails_authentication_with_a_warning() {
         .connections
         .iter()
         .filter(|c| {
-            c.warnings
-                .iter()
-                .any(|w| w.kind == pagetrace::warning::WarningKind::Decrypt && w.message.contains("authentication failed"))
+            c.warnings.iter().any(|w| {
+                w.kind == pagetrace::warning::WarningKind::Decrypt
+                    && w.message.contains("authentication failed")
+            })
         })
         .collect();
     assert_eq!(warned.len(), 1, "exactly the damaged connection warns");
@@ -249,7 +255,7 @@ fn a_lost_segment_costs_one_response_and_decryption_resumes() {
         .iter()
         .filter(|c| c.tls.is_some() && c.http.len() > 2)
         .map(|c| {
-            let port: u16 = c.client.rsplit(':').next().unwrap().parse().unwrap();
+            let port: u16 = c.client.port();
             (port, c.http[0].version.clone())
         })
         .collect::<Vec<_>>()
@@ -276,12 +282,12 @@ fn a_lost_segment_costs_one_response_and_decryption_resumes() {
         let c = r
             .connections
             .iter()
-            .find(|c| c.client.ends_with(&format!(":{client_port}")))
+            .find(|c| c.client.port() == client_port as u16)
             .unwrap();
         let clean_c = clean
             .connections
             .iter()
-            .find(|c| c.client.ends_with(&format!(":{client_port}")))
+            .find(|c| c.client.port() == client_port as u16)
             .unwrap();
         assert!(c.tcp.gaps.server > 0, "{proto}: the loss is a gap");
         assert_eq!(
@@ -336,7 +342,7 @@ fn keys_that_arrive_late_decrypt_the_rest_of_the_connection() {
         let c = clean
             .connections
             .iter()
-            .find(|c| c.server.ends_with(&format!(":{port}")) && c.http[0].version == proto)
+            .find(|c| c.server.port() == port as u16 && c.http[0].version == proto)
             .unwrap();
         let late = c.http[2].response_end_ts.unwrap();
         let mut reader = CaptureReader::new(std::io::Cursor::new(pcap.clone())).unwrap();
@@ -405,7 +411,7 @@ fn a_search_that_never_succeeds_gives_up() {
                 .is_some_and(|t| t.version.as_deref() == Some("TLS 1.2"))
         })
         .unwrap();
-    let port: u16 = c.client.rsplit(':').next().unwrap().parse().unwrap();
+    let port: u16 = c.client.port();
     let wrong: String = keys(dir)
         .lines()
         .map(|l| {
@@ -441,7 +447,8 @@ fn a_search_that_never_succeeds_gives_up() {
     assert!(
         got.warnings
             .iter()
-            .any(|w| w.kind == pagetrace::warning::WarningKind::Keys && w.message.contains("lost the server's record sequence")),
+            .any(|w| w.kind == pagetrace::warning::WarningKind::Keys
+                && w.message.contains("lost the server's record sequence")),
         "{:?}",
         got.warnings
     );

@@ -14,7 +14,8 @@ use common::*;
 
 use pagetrace::diff::{self, Diff, DiffOptions, DiffTableOptions, Num, SortBy};
 use pagetrace::pageload::model::{
-    Connection, DnsQuestion, DnsTransaction, HttpExchange, Report, TcpClose, TlsInfo, SCHEMA,
+    ClientBy, CloseKind, Connection, DnsQuestion, DnsTransaction, DnsTransport, HttpExchange,
+    Report, Side, TcpClose, TlsInfo, SCHEMA,
 };
 use pagetrace::pipeline::AnalyzerConfig;
 use pagetrace::time::Ts;
@@ -65,9 +66,9 @@ fn exchange(
 fn lookup(name: &str, ts: f64, latency: f64) -> DnsTransaction {
     DnsTransaction {
         ts: at(ts),
-        client: "10.0.0.1:5353".into(),
-        server: "10.0.0.53:53".into(),
-        transport: "udp".into(),
+        client: "10.0.0.1:5353".parse().unwrap(),
+        server: "10.0.0.53:53".parse().unwrap(),
+        transport: DnsTransport::Udp,
         id: 1,
         questions: vec![DnsQuestion {
             name: name.into(),
@@ -97,11 +98,11 @@ fn connection(
 ) -> Connection {
     let mut c = Connection {
         id,
-        client: format!("10.0.0.1:{}", 40000 + id),
-        server: server.into(),
+        client: format!("10.0.0.1:{}", 40000 + id).parse().unwrap(),
+        server: server.parse().unwrap(),
         hostname: Some(host.into()),
         dns,
-        client_by: "syn".into(),
+        client_by: ClientBy::Syn,
         http,
         ..Connection::default()
     };
@@ -111,8 +112,8 @@ fn connection(
     c.tcp.bytes.client = 1000 * id;
     c.tcp.bytes.server = 10_000 * id;
     c.tcp.close = TcpClose {
-        kind: "fin".into(),
-        initiator: Some("client".into()),
+        kind: CloseKind::Fin,
+        initiator: Some(Side::Client),
         ts: Some(at(900.0)),
         sequence: vec![],
     };
@@ -561,7 +562,7 @@ fn origin_changes_are_named() {
         tls.resumed = true;
         c.dns = None;
         c.tcp.retransmissions.server = 3;
-        c.tcp.close.kind = "rst".into();
+        c.tcp.close.kind = CloseKind::Rst;
         for h in &mut c.http {
             h.version = "HTTP/1.1".into();
         }

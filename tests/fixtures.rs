@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use pagetrace::pageload::model::Report;
+use pagetrace::pageload::model::{ClientBy, CloseKind, DnsTransport, Report, Side};
 
 fn check_connections(dir: &str, report: &Report) {
     let m = manifest(dir);
@@ -26,7 +26,7 @@ fn check_connections(dir: &str, report: &Report) {
             .iter()
             .find(|c| c.client == client && c.server == server)
             .unwrap_or_else(|| panic!("{dir}: connection {client} -> {server} missing"));
-        assert_eq!(c.client_by, "syn", "{client}");
+        assert_eq!(c.client_by, ClientBy::Syn, "{client}");
         let t = &c.tcp;
         assert!(
             t.syn_ts.is_some() && t.synack_ts.is_some() && t.ack_ts.is_some(),
@@ -50,10 +50,10 @@ fn check_connections(dir: &str, report: &Report) {
             .iter()
             .filter(|r| ids.contains(&r["id"].as_str().unwrap()))
             .any(|r| r["connection_close"].as_bool() == Some(true));
-        assert_eq!(t.close.kind, "fin", "{client}: {:?}", t.close);
+        assert_eq!(t.close.kind, CloseKind::Fin, "{client}: {:?}", t.close);
         let want = if server_closes { "server" } else { "client" };
         assert_eq!(
-            t.close.initiator.as_deref(),
+            t.close.initiator.map(Side::as_str),
             Some(want),
             "{client}: {:?}",
             t.close.sequence
@@ -79,7 +79,7 @@ fn check_dns(dir: &str, report: &Report) {
                 })
                 .unwrap_or_else(|| panic!("{dir}: lookup {name} {qtype} missing"));
             assert_eq!(t.rcode.as_deref(), l["rcode"].as_str(), "{name} {qtype}");
-            assert_eq!(t.transport, "udp");
+            assert_eq!(t.transport, DnsTransport::Udp);
             assert!(t.latency_ms.unwrap() >= 0.0);
             let key = if qtype == "A" { "a" } else { "aaaa" };
             let mut want: Vec<&str> = l[key]
@@ -188,7 +188,7 @@ fn two_clients_resolving_at_once_each_get_their_lookup() {
     let h2c: Vec<_> = r
         .connections
         .iter()
-        .filter(|c| c.server.ends_with(":8080"))
+        .filter(|c| c.server.port() == 8080)
         .collect();
     assert_eq!(h2c.len(), 2);
     let lookups: Vec<usize> = h2c.iter().map(|c| c.dns.expect("linked")).collect();

@@ -399,7 +399,7 @@ fn check_manifest_requests(dir: &str, clear_text_only: bool) {
         let pos = left.iter().position(|e| {
             e["request"]["method"] == r["method"]
                 && e["request"]["url"] == sent_url(r)
-                && client_of.get(e["connection"].as_str().unwrap()) == Some(&client)
+                && client_of.get(e["connection"].as_str().unwrap()) == Some(&client.to_string())
         });
         let Some(pos) = pos else {
             panic!(

@@ -41,8 +41,16 @@ fn check(name: &str) -> (Report, Vec<QuicConnection>) {
     let want = t["quic"].as_array().unwrap();
     assert_eq!(report.quic.len(), want.len(), "{name}: QUIC connections");
     for (q, w) in report.quic.iter().zip(want) {
-        assert_eq!(q.client, w["first_src"].as_str().unwrap(), "{name}");
-        assert_eq!(q.server, w["first_dst"].as_str().unwrap(), "{name}");
+        assert_eq!(
+            q.client.to_string(),
+            w["first_src"].as_str().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            q.server.to_string(),
+            w["first_dst"].as_str().unwrap(),
+            "{name}"
+        );
         assert_eq!(q.dcid, w["first_dcid"].as_str().unwrap(), "{name}");
         assert_eq!(q.scid, w["first_scid"].as_str().unwrap(), "{name}");
         let versions: Vec<&str> = q.versions.iter().map(|v| version_hex(v)).collect();
@@ -193,7 +201,9 @@ fn every_corpus_quic_connection_and_hello() {
             let q = report
                 .quic
                 .iter()
-                .find(|q| q.client == w["first_src"] && q.server == w["first_dst"])
+                .find(|q| {
+                    q.client.to_string() == w["first_src"] && q.server.to_string() == w["first_dst"]
+                })
                 .unwrap_or_else(|| panic!("{capture}: {w}"));
             assert_eq!(q.dcid, w["first_dcid"].as_str().unwrap(), "{capture}");
             // tshark's first_scid is the first non-empty one: Chrome's client SCID is empty,
@@ -215,7 +225,7 @@ fn every_corpus_quic_connection_and_hello() {
                 report
                     .quic
                     .iter()
-                    .find(|q| q.client == client && q.server == server)
+                    .find(|q| q.client.to_string() == client && q.server.to_string() == server)
                     .and_then(|q| q.tls.clone())
                     .unwrap_or_else(|| panic!("{capture}: no QUIC TLS for {h}"))
             };

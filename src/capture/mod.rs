@@ -299,7 +299,11 @@ impl CaptureReader {
                     }
                     other => format!("{other:?}: reading stopped"),
                 };
-                warnings.push(Warning::new(Some(self.frame + 1), WarningKind::Corrupt, msg));
+                warnings.push(Warning::new(
+                    Some(self.frame + 1),
+                    WarningKind::Corrupt,
+                    msg,
+                ));
                 self.done = true;
                 None
             }

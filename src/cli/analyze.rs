@@ -74,7 +74,9 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
             ks.bad, ks.lines
         );
         analyzer.warn(pagetrace::pageload::model::Warning::new(
-            None, pagetrace::warning::WarningKind::Keylog, msg,
+            None,
+            pagetrace::warning::WarningKind::Keylog,
+            msg,
         ));
     }
     let report = analyzer.finish();

@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::pageload::model::{Connection, HttpExchange, Report};
+use crate::pageload::model::{AppProtocol, CloseKind, Connection, HttpExchange, Report};
 use crate::time::Ts;
 
 pub use table::{write_table, DiffTableOptions};
@@ -306,7 +306,10 @@ fn host_and_path(h: &HttpExchange, c: &Connection) -> (String, String) {
     });
     let (auth, url_path) = match from_url {
         Some((a, p)) => (a, Some(p)),
-        None => (c.hostname.clone().unwrap_or_else(|| c.server.clone()), None),
+        None => (
+            c.hostname.clone().unwrap_or_else(|| c.server.to_string()),
+            None,
+        ),
     };
     let path = h
         .path
@@ -546,7 +549,7 @@ fn resets(r: &Report) -> usize {
     let tcp = r
         .connections
         .iter()
-        .filter(|c| c.tcp.close.kind == "rst")
+        .filter(|c| c.tcp.close.kind == CloseKind::Rst)
         .count();
     tcp + all_http(r).filter(|h| h.reset.is_some()).count()
 }
@@ -656,19 +659,17 @@ fn summary(a: &Report, b: &Report, ra: &[Req], rb: &[Req]) -> Vec<SummaryRow> {
 
 /// `scheme://host[:port]` of a connection, the port left out when it is the scheme's default.
 fn origin_of(c: &Connection) -> String {
-    let addr: Option<SocketAddr> = c.server.parse().ok();
-    let port = addr.map(|a| a.port());
-    let ip = addr.map(|a| match a {
+    let port = Some(c.server.port());
+    let ip = match c.server {
         SocketAddr::V4(v) => v.ip().to_string(),
         SocketAddr::V6(v) => format!("[{}]", v.ip()),
-    });
+    };
     let host = c
         .hostname
         .as_deref()
         .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-        .or(ip)
-        .unwrap_or_else(|| c.server.clone());
-    let app = c.app_protocol.as_deref().unwrap_or("unknown");
+        .unwrap_or(ip);
+    let app = c.app_protocol.map_or("unknown", AppProtocol::as_str);
     let scheme = if c.tls.is_some() {
         "https"
     } else if !c.http.is_empty() || app.starts_with("http") || app == "h2c" {
@@ -750,7 +751,7 @@ fn origin_sides(r: &Report) -> BTreeMap<String, OriginSide> {
                 .client
                 .saturating_add(c.tcp.retransmissions.server),
         );
-        if c.tcp.close.kind == "rst" {
+        if c.tcp.close.kind == CloseKind::Rst {
             s.tcp_resets += 1;
         }
         s.stream_resets += c.http.iter().filter(|h| h.reset.is_some()).count();

@@ -24,7 +24,7 @@ use stream::{Dir, PlaintextSink, StreamCtx};
 use tls::TlsDissector;
 
 use crate::decrypt::KeyLog;
-use crate::pageload::model::{HttpExchange, TlsInfo};
+use crate::pageload::model::{AppProtocol, HttpExchange, TlsInfo};
 use crate::time::Ts;
 use crate::warning::WarningKind;
 
@@ -160,20 +160,20 @@ impl App {
     }
 
     /// The protocol name for the report.
-    pub fn protocol(&self) -> Option<&'static str> {
-        match self {
-            App::Undecided(_) => None,
-            App::Unknown => Some("unknown"),
-            App::Dns(_) => Some("dns"),
+    pub fn protocol(&self) -> Option<AppProtocol> {
+        Some(match self {
+            App::Undecided(_) => return None,
+            App::Unknown => AppProtocol::Unknown,
+            App::Dns(_) => AppProtocol::Dns,
             App::Tls(t) => match t.inner.protocol() {
-                Some("http1") => Some("tls/http1"),
-                Some("http2") => Some("tls/http2"),
-                _ => Some("tls"),
+                Some(AppProtocol::Http1) => AppProtocol::TlsHttp1,
+                Some(AppProtocol::Http2) => AppProtocol::TlsHttp2,
+                _ => AppProtocol::Tls,
             },
-            App::Http1(h) if h.h2.is_some() => Some("http1/h2c"),
-            App::Http1(_) => Some("http1"),
-            App::Http2(_) => Some("http2"),
-        }
+            App::Http1(h) if h.h2.is_some() => AppProtocol::Http1H2c,
+            App::Http1(_) => AppProtocol::Http1,
+            App::Http2(_) => AppProtocol::Http2,
+        })
     }
 
     pub fn handle_data(

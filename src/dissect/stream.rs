@@ -11,8 +11,8 @@
 //!
 //! Dissectors never panic on input and keep bounded state; hitting a cap is a warning.
 
-use crate::warning::{Warning, WarningKind};
 use crate::time::Ts;
+use crate::warning::{Warning, WarningKind};
 
 /// Direction of a byte stream within a connection. The client is whoever sent the SYN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,11 +9,10 @@
 //! most [`MAX_PENDING`] at once; the transactions themselves are the report.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::dissect::dns::{self as wire, DnsMessage};
-use crate::net::endpoint;
-use crate::pageload::model::{DnsTransaction, Warning};
+use crate::pageload::model::{DnsTransaction, DnsTransport, Warning};
 use crate::tcp::Endpoint;
 use crate::time::{ms_between, Ts};
 use crate::warning::WarningKind;
@@ -67,11 +66,15 @@ impl DnsLog {
                 if let Some((kind, m)) = msg.problem() {
                     warnings.push(Warning::new(Some(frame), kind, format!("DNS: {m}")));
                 }
-                self.handle_message(ts, frame, src, dst, "udp", &msg);
+                self.handle_message(ts, frame, src, dst, DnsTransport::Udp, &msg);
             }
             Err(e) => {
                 self.malformed += 1;
-                warnings.push(Warning::new(Some(frame), WarningKind::Malformed, format!("DNS: {e}")));
+                warnings.push(Warning::new(
+                    Some(frame),
+                    WarningKind::Malformed,
+                    format!("DNS: {e}"),
+                ));
             }
         }
     }
@@ -83,7 +86,7 @@ impl DnsLog {
         frame: u64,
         src: Endpoint,
         dst: Endpoint,
-        transport: &str,
+        transport: DnsTransport,
         msg: &DnsMessage,
     ) {
         let response = msg.is_response();
@@ -107,9 +110,9 @@ impl DnsLog {
             let i = self.txs.len();
             self.txs.push(DnsTransaction {
                 ts,
-                client: endpoint(client.0, client.1),
-                server: endpoint(server.0, server.1),
-                transport: transport.to_string(),
+                client: SocketAddr::new(client.0, client.1),
+                server: SocketAddr::new(server.0, server.1),
+                transport,
                 id: msg.id(),
                 questions: questions.clone(),
                 response_ts: None,
@@ -139,9 +142,9 @@ impl DnsLog {
             None => {
                 self.txs.push(DnsTransaction {
                     ts,
-                    client: endpoint(client.0, client.1),
-                    server: endpoint(server.0, server.1),
-                    transport: transport.to_string(),
+                    client: SocketAddr::new(client.0, client.1),
+                    server: SocketAddr::new(server.0, server.1),
+                    transport,
                     id: msg.id(),
                     questions: questions.clone(),
                     response_ts: None,

@@ -4,6 +4,8 @@
 //! are the JSON contract (schema 1): add fields freely, rename or remove none. A value that
 //! was not observed is `None` (JSON `null`), never zero.
 
+use std::net::SocketAddr;
+
 use serde::{Deserialize, Serialize};
 
 use crate::time::Ts;
@@ -23,6 +25,331 @@ pub struct Report {
 }
 
 pub use crate::warning::{Warning, WarningKind};
+
+/// Which end of a connection: the client (who opened it) or the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}
+
+/// Spelled in words and names the way serde does, for enums whose JSON form is a string.
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+/// How the client of a connection was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ClientBy {
+    /// The sender of the SYN (TCP).
+    #[default]
+    #[serde(rename = "syn")]
+    Syn,
+    /// The receiver of a SYN/ACK, when the SYN was not captured.
+    #[serde(rename = "synack")]
+    SynAck,
+    /// The side not on a well-known port (TCP), or not on 443 (QUIC).
+    #[serde(rename = "port")]
+    Port,
+    /// The sender of the first packet seen.
+    #[serde(rename = "first-packet")]
+    FirstPacket,
+    /// The sender of the first QUIC Initial.
+    #[serde(rename = "initial")]
+    Initial,
+}
+
+impl ClientBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientBy::Syn => "syn",
+            ClientBy::SynAck => "synack",
+            ClientBy::Port => "port",
+            ClientBy::FirstPacket => "first-packet",
+            ClientBy::Initial => "initial",
+        }
+    }
+}
+
+/// Where a connection's hostname came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostnameSource {
+    /// The TLS ClientHello's server_name.
+    Sni,
+    /// An HTTP request's `Host` or `:authority`.
+    Http,
+    /// The DNS lookup that gave the server's address.
+    Dns,
+}
+
+impl HostnameSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostnameSource::Sni => "sni",
+            HostnameSource::Http => "http",
+            HostnameSource::Dns => "dns",
+        }
+    }
+}
+
+/// What a TCP stream carried, as far as the bytes told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppProtocol {
+    /// Neither side's first bytes were recognised: only counted.
+    #[serde(rename = "unknown")]
+    Unknown,
+    #[serde(rename = "dns")]
+    Dns,
+    /// TLS whose plaintext was not read (no keys) or not recognised.
+    #[serde(rename = "tls")]
+    Tls,
+    #[serde(rename = "tls/http1")]
+    TlsHttp1,
+    #[serde(rename = "tls/http2")]
+    TlsHttp2,
+    #[serde(rename = "http1")]
+    Http1,
+    /// HTTP/1.1 that switched to HTTP/2 with `Upgrade: h2c`.
+    #[serde(rename = "http1/h2c")]
+    Http1H2c,
+    /// Cleartext HTTP/2 by prior knowledge.
+    #[serde(rename = "http2")]
+    Http2,
+}
+
+impl AppProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppProtocol::Unknown => "unknown",
+            AppProtocol::Dns => "dns",
+            AppProtocol::Tls => "tls",
+            AppProtocol::TlsHttp1 => "tls/http1",
+            AppProtocol::TlsHttp2 => "tls/http2",
+            AppProtocol::Http1 => "http1",
+            AppProtocol::Http1H2c => "http1/h2c",
+            AppProtocol::Http2 => "http2",
+        }
+    }
+
+    /// Whether the stream was TLS.
+    pub fn is_tls(self) -> bool {
+        matches!(
+            self,
+            AppProtocol::Tls | AppProtocol::TlsHttp1 | AppProtocol::TlsHttp2
+        )
+    }
+}
+
+/// How a DNS message travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsTransport {
+    Udp,
+    Tcp,
+    /// DNS over HTTPS (RFC 8484), in HTTP/1.1 or HTTP/2.
+    Doh,
+    /// DNS over TLS (RFC 7858).
+    Dot,
+    /// DNS over QUIC (RFC 9250).
+    Doq,
+}
+
+impl DnsTransport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsTransport::Udp => "udp",
+            DnsTransport::Tcp => "tcp",
+            DnsTransport::Doh => "doh",
+            DnsTransport::Dot => "dot",
+            DnsTransport::Doq => "doq",
+        }
+    }
+}
+
+/// How a TCP connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CloseKind {
+    /// Still open when the capture ended.
+    #[default]
+    Open,
+    Fin,
+    Rst,
+}
+
+impl CloseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseKind::Open => "open",
+            CloseKind::Fin => "fin",
+            CloseKind::Rst => "rst",
+        }
+    }
+}
+
+/// The flags of one teardown step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeardownFlags {
+    Fin,
+    Ack,
+    /// A FIN that also acknowledges the peer's FIN.
+    FinAck,
+    Rst,
+}
+
+/// One step of a teardown: who sent which flags. JSON spells it `FIN>` (toward the server)
+/// or `<ACK` (toward the client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeardownStep {
+    pub from: Side,
+    pub flags: TeardownFlags,
+}
+
+impl std::fmt::Display for TeardownStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.flags {
+            TeardownFlags::Fin => "FIN",
+            TeardownFlags::Ack => "ACK",
+            TeardownFlags::FinAck => "FIN+ACK",
+            TeardownFlags::Rst => "RST",
+        };
+        match self.from {
+            Side::Client => write!(f, "{what}>"),
+            Side::Server => write!(f, "<{what}"),
+        }
+    }
+}
+
+impl std::str::FromStr for TeardownStep {
+    type Err = String;
+    fn from_str(s: &str) -> Result<TeardownStep, String> {
+        let (from, what) = if let Some(w) = s.strip_suffix('>') {
+            (Side::Client, w)
+        } else if let Some(w) = s.strip_prefix('<') {
+            (Side::Server, w)
+        } else {
+            return Err(format!("not a teardown step: {s}"));
+        };
+        let flags = match what {
+            "FIN" => TeardownFlags::Fin,
+            "ACK" => TeardownFlags::Ack,
+            "FIN+ACK" => TeardownFlags::FinAck,
+            "RST" => TeardownFlags::Rst,
+            _ => return Err(format!("not a teardown step: {s}")),
+        };
+        Ok(TeardownStep { from, flags })
+    }
+}
+
+impl Serialize for TeardownStep {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TeardownStep {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TeardownStep, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A TLS alert's level; JSON spells it `warning`, `fatal`, `encrypted` (not readable) or
+/// `level_N` for another byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertLevel {
+    Warning,
+    Fatal,
+    Encrypted,
+    Other(u8),
+}
+
+impl std::fmt::Display for AlertLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AlertLevel::Warning => f.write_str("warning"),
+            AlertLevel::Fatal => f.write_str("fatal"),
+            AlertLevel::Encrypted => f.write_str("encrypted"),
+            AlertLevel::Other(n) => write!(f, "level_{n}"),
+        }
+    }
+}
+
+impl Serialize for AlertLevel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for AlertLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<AlertLevel, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.as_str() {
+            "warning" => AlertLevel::Warning,
+            "fatal" => AlertLevel::Fatal,
+            "encrypted" => AlertLevel::Encrypted,
+            other => AlertLevel::Other(
+                other
+                    .strip_prefix("level_")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0),
+            ),
+        })
+    }
+}
+
+/// Which frame closed a QUIC connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuicCloseKind {
+    /// CONNECTION_CLOSE 0x1c: a transport error code (RFC 9000 20.1).
+    Transport,
+    /// CONNECTION_CLOSE 0x1d: an application's error code.
+    Application,
+}
+
+impl QuicCloseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuicCloseKind::Transport => "transport",
+            QuicCloseKind::Application => "application",
+        }
+    }
+}
+
+display_as_str!(
+    Side,
+    ClientBy,
+    HostnameSource,
+    AppProtocol,
+    DnsTransport,
+    CloseKind,
+    QuicCloseKind
+);
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct CaptureInfo {
@@ -83,10 +410,9 @@ pub struct DnsAnswer {
 pub struct DnsTransaction {
     /// Time of the query (or of the response when the query was not captured).
     pub ts: Ts,
-    pub client: String,
-    pub server: String,
-    /// `udp`, `tcp`, `doh` or `dot`.
-    pub transport: String,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub transport: DnsTransport,
     pub id: u16,
     pub questions: Vec<DnsQuestion>,
     pub response_ts: Option<Ts>,
@@ -101,27 +427,54 @@ pub struct DnsTransaction {
     pub response_packet: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Connection {
     pub id: u64,
-    pub client: String,
-    pub server: String,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
     pub hostname: Option<String>,
-    /// Where `hostname` came from: `sni`, `http`, `dns`.
-    pub hostname_source: Option<String>,
+    /// Where `hostname` came from.
+    pub hostname_source: Option<HostnameSource>,
     /// Index into `Report::dns` of the lookup that gave the server's address.
     pub dns: Option<usize>,
     /// Why `dns` is null, in words.
     pub dns_note: Option<String>,
     /// How the client side was decided: `syn`, or a fallback named here.
-    pub client_by: String,
-    /// What the stream carried: `tls`, `http1`, `http2`, `dns`, `unknown`, ...
-    pub app_protocol: Option<String>,
+    pub client_by: ClientBy,
+    /// What the stream carried; `None` when it carried no bytes to tell.
+    pub app_protocol: Option<AppProtocol>,
     pub tcp: TcpInfo,
     pub tls: Option<TlsInfo>,
     pub http: Vec<HttpExchange>,
     pub timeline: Timeline,
     pub warnings: Vec<Warning>,
+}
+
+/// `0.0.0.0:0`: the endpoint of a connection built by hand (tests, a report being built).
+pub const UNSPECIFIED: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::UNSPECIFIED,
+    0,
+));
+
+impl Default for Connection {
+    fn default() -> Connection {
+        Connection {
+            id: 0,
+            client: UNSPECIFIED,
+            server: UNSPECIFIED,
+            hostname: None,
+            hostname_source: None,
+            dns: None,
+            dns_note: None,
+            client_by: ClientBy::default(),
+            app_protocol: None,
+            tcp: TcpInfo::default(),
+            tls: None,
+            http: Vec::new(),
+            timeline: Timeline::default(),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// A pair of per-direction counters, client first.
@@ -142,13 +495,25 @@ pub struct TcpOptions {
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct TcpClose {
-    /// `fin`, `rst` or `open` (still open at the end of the capture).
-    pub kind: String,
-    /// `client` or `server`; `None` for `open`.
-    pub initiator: Option<String>,
+    pub kind: CloseKind,
+    /// `None` for `open`.
+    pub initiator: Option<Side>,
     pub ts: Option<Ts>,
     /// The teardown in order, `>` toward the server: `["FIN>", "<ACK", "<FIN", "ACK>"]`.
-    pub sequence: Vec<String>,
+    pub sequence: Vec<TeardownStep>,
+}
+
+impl TcpClose {
+    /// The teardown steps joined by `sep` (`FIN> → <ACK`).
+    pub fn steps(&self, sep: &str) -> String {
+        let steps: Vec<String> = self.sequence.iter().map(|s| s.to_string()).collect();
+        steps.join(sep)
+    }
+
+    /// `client`, `server`, or `?` when nobody closed it.
+    pub fn initiator_str(&self) -> &'static str {
+        self.initiator.map_or("?", Side::as_str)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -250,10 +615,8 @@ pub struct EarlyData {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TlsAlert {
     pub ts: Ts,
-    /// `client` or `server`.
-    pub from: String,
-    /// `fatal`, `warning`, or `encrypted` when the alert is not readable.
-    pub level: String,
+    pub from: Side,
+    pub level: AlertLevel,
     pub description: String,
 }
 
@@ -354,6 +717,62 @@ pub struct Timeline {
     pub total_ms: Option<f64>,
 }
 
+impl Default for QuicConnection {
+    fn default() -> QuicConnection {
+        QuicConnection::new(
+            0,
+            UNSPECIFIED,
+            UNSPECIFIED,
+            ClientBy::Initial,
+            Ts::default(),
+        )
+    }
+}
+
+impl QuicConnection {
+    /// A connection with nothing seen yet but its endpoints and first packet.
+    pub fn new(
+        id: u64,
+        client: SocketAddr,
+        server: SocketAddr,
+        client_by: ClientBy,
+        ts: Ts,
+    ) -> QuicConnection {
+        QuicConnection {
+            id,
+            client,
+            server,
+            client_by,
+            version: String::new(),
+            versions: Vec::new(),
+            dcid: String::new(),
+            scid: String::new(),
+            server_scid: None,
+            first_ts: ts,
+            last_ts: ts,
+            packets: PerDir::default(),
+            bytes: PerDir::default(),
+            datagrams: PerDir::default(),
+            client_packets: QuicPacketCounts::default(),
+            server_packets: QuicPacketCounts::default(),
+            client_initial_ts: None,
+            server_initial_ts: None,
+            server_handshake_ts: None,
+            server_initial_ms: None,
+            handshake_ms: None,
+            initials_decrypted: 0,
+            initials_failed: 0,
+            close: Vec::new(),
+            tls: None,
+            hostname: None,
+            hostname_source: None,
+            dns: None,
+            dns_note: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// Long header packet counts of one direction, by type; `one_rtt` counts short headers.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
 pub struct QuicPacketCounts {
@@ -369,10 +788,8 @@ pub struct QuicPacketCounts {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct QuicClose {
     pub ts: Ts,
-    /// `client` or `server`.
-    pub from: String,
-    /// `transport` (frame 0x1c) or `application` (0x1d).
-    pub kind: String,
+    pub from: Side,
+    pub kind: QuicCloseKind,
     pub error_code: u64,
     /// RFC 9000 20.1 name (`PROTOCOL_VIOLATION`, `CRYPTO_ERROR (TLS alert 40)`, ...).
     pub error: String,
@@ -381,13 +798,13 @@ pub struct QuicClose {
 }
 
 /// One QUIC connection (a UDP 5-tuple carrying QUIC), from its Initial packets.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QuicConnection {
     pub id: u64,
-    pub client: String,
-    pub server: String,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
     /// How the client was decided: `initial` (sender of the first Initial) or `port`.
-    pub client_by: String,
+    pub client_by: ClientBy,
     /// The version of the first long header (`v1`, `v2`, or hex).
     pub version: String,
     /// Every version seen in long headers, in order (`negotiation` for Version Negotiation).
@@ -422,7 +839,7 @@ pub struct QuicConnection {
     /// The TLS handshake read from the Initial CRYPTO frames (ClientHello, ServerHello).
     pub tls: Option<TlsInfo>,
     pub hostname: Option<String>,
-    pub hostname_source: Option<String>,
+    pub hostname_source: Option<HostnameSource>,
     pub dns: Option<usize>,
     pub dns_note: Option<String>,
     pub warnings: Vec<Warning>,

@@ -14,11 +14,11 @@
 //! - Redirects: a 3xx response with a `Location` is linked to the first later request, on
 //!   any connection, whose URL is that location.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::pageload::dns_log::answer_addresses;
 use crate::pageload::model::{
-    Connection, DnsTransaction, QuicConnection, RedirectRef, Report, Timeline,
+    Connection, DnsTransaction, HostnameSource, QuicConnection, RedirectRef, Report, Timeline,
 };
 use crate::tcp::TcpConn;
 use crate::time::{ms_between, round_ms, Ts};
@@ -42,22 +42,22 @@ pub fn connection_report(c: &mut TcpConn) -> Connection {
         ));
     }
     let (hostname, hostname_source) = if let Some(sni) = tls.as_ref().and_then(|t| t.sni.clone()) {
-        (Some(sni), Some("sni".to_string()))
+        (Some(sni), Some(HostnameSource::Sni))
     } else if let Some(host) = http.iter().find_map(|h| host_header(&h.request_headers)) {
-        (Some(host), Some("http".to_string()))
+        (Some(host), Some(HostnameSource::Http))
     } else {
         (None, None)
     };
     Connection {
         id: c.id,
-        client: c.client_str(),
-        server: c.server_str(),
+        client: SocketAddr::new(c.client.0, c.client.1),
+        server: SocketAddr::new(c.server.0, c.server.1),
         hostname,
         hostname_source,
         dns: None,
         dns_note: None,
-        client_by: c.client_by.to_string(),
-        app_protocol: c.app.protocol().map(str::to_string),
+        client_by: c.client_by,
+        app_protocol: c.app.protocol(),
         tcp: c.info.clone(),
         tls,
         http,
@@ -85,13 +85,6 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
-fn server_ip(c: &Connection) -> Option<IpAddr> {
-    if let Some(rest) = c.server.strip_prefix('[') {
-        return rest.split(']').next()?.parse().ok();
-    }
-    c.server.rsplit_once(':')?.0.parse().ok()
-}
-
 /// Lookups answered this long before the latest candidate still count as "the same
 /// moment" when two connections each made their own (see [`find_lookup`]).
 pub const SAME_BURST: Ts = Ts::from_nanos(1_000_000_000);
@@ -107,7 +100,7 @@ pub fn find_lookup(
     dns: &[DnsTransaction],
     used: &[usize],
 ) -> Option<usize> {
-    find_lookup_for(server_ip(c)?, start, dns, used)
+    find_lookup_for(c.server.ip(), start, dns, used)
 }
 
 /// [`find_lookup`] for any server address (TCP and QUIC connections alike).
@@ -160,8 +153,7 @@ pub fn connection_lookup(
 
 /// The lookup of a QUIC connection: the latest before the client's first packet.
 pub fn quic_lookup(q: &QuicConnection, dns: &[DnsTransaction], used: &[usize]) -> Option<usize> {
-    let ip = q.server.parse::<std::net::SocketAddr>().ok()?.ip();
-    find_lookup_for(ip, q.first_ts, dns, used)
+    find_lookup_for(q.server.ip(), q.first_ts, dns, used)
 }
 
 /// Links connections to lookups, fills hostnames from DNS and computes timelines.
@@ -174,7 +166,7 @@ pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts
             Some(i) => {
                 if c.hostname.is_none() {
                     c.hostname = dns[i].questions.first().map(|q| q.name.clone());
-                    c.hostname_source = Some("dns".into());
+                    c.hostname_source = Some(HostnameSource::Dns);
                 }
             }
             None => c.dns_note = Some(NO_DNS_NOTE.to_string()),
@@ -195,7 +187,7 @@ pub fn link_dns_quic(quic: &mut [QuicConnection], dns: &[DnsTransaction]) {
             Some(i) => {
                 if q.hostname.is_none() {
                     q.hostname = dns[i].questions.first().map(|x| x.name.clone());
-                    q.hostname_source = Some("dns".into());
+                    q.hostname_source = Some(HostnameSource::Dns);
                 }
             }
             None => q.dns_note = Some(NO_DNS_NOTE.to_string()),
@@ -321,6 +313,7 @@ fn normalize(u: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pageload::model::DnsTransport;
 
     #[test]
     fn strips_ports_from_hosts() {
@@ -353,9 +346,9 @@ mod tests {
         let at = |ms: i64| Ts::from_nanos(1_000_000_000_000 + ms * 1_000_000);
         let lookup = |name: &str, ip: &str, ms: i64| DnsTransaction {
             ts: at(ms),
-            client: "10.0.0.1:5353".into(),
-            server: "10.0.0.53:53".into(),
-            transport: "udp".into(),
+            client: "10.0.0.1:5353".parse().unwrap(),
+            server: "10.0.0.53:53".parse().unwrap(),
+            transport: DnsTransport::Udp,
             id: 1,
             questions: vec![DnsQuestion {
                 name: name.into(),
@@ -382,19 +375,19 @@ mod tests {
         ];
         let mut quic = vec![
             QuicConnection {
-                server: "192.0.2.7:443".into(),
+                server: "192.0.2.7:443".parse().unwrap(),
                 first_ts: at(10),
                 ..QuicConnection::default()
             },
             QuicConnection {
-                server: "[2001:db8::7]:443".into(),
+                server: "[2001:db8::7]:443".parse().unwrap(),
                 first_ts: at(10),
                 hostname: Some("sni.test".into()),
-                hostname_source: Some("sni".into()),
+                hostname_source: Some(HostnameSource::Sni),
                 ..QuicConnection::default()
             },
             QuicConnection {
-                server: "192.0.2.99:443".into(),
+                server: "192.0.2.99:443".parse().unwrap(),
                 first_ts: at(10),
                 ..QuicConnection::default()
             },
@@ -402,7 +395,7 @@ mod tests {
         link_dns_quic(&mut quic, &dns);
         assert_eq!(quic[0].dns, Some(0));
         assert_eq!(quic[0].hostname.as_deref(), Some("a.test"));
-        assert_eq!(quic[0].hostname_source.as_deref(), Some("dns"));
+        assert_eq!(quic[0].hostname_source, Some(HostnameSource::Dns));
         assert_eq!(quic[1].dns, Some(1));
         assert_eq!(quic[1].hostname.as_deref(), Some("sni.test"));
         assert_eq!(quic[2].dns, None);

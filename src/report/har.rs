@@ -471,15 +471,7 @@ fn response(h: &HttpExchange) -> Response {
 
 /// The server's address without its port: `10.0.0.2`, `fd99::2`.
 fn server_ip(c: &Connection) -> Option<String> {
-    let s = &c.server;
-    if let Some(rest) = s.strip_prefix('[') {
-        return rest.split(']').next().map(str::to_string);
-    }
-    match s.rsplit_once(':') {
-        Some((ip, port)) if port.bytes().all(|b| b.is_ascii_digit()) => Some(ip.to_string()),
-        _ if s.is_empty() => None,
-        _ => Some(s.clone()),
-    }
+    Some(c.server.ip().to_string())
 }
 
 /// Percent escapes and `+` decoded (application/x-www-form-urlencoded), invalid UTF-8

@@ -27,7 +27,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::pageload::model::{Connection, HttpExchange, Report};
+use crate::pageload::model::{AppProtocol, CloseKind, Connection, HttpExchange, Report};
 use crate::report::table::{fmt_bytes, fmt_ms};
 use crate::report::waterfall::{self, fmt_tick, mime_type, plural, tick_step, Page, Phase, Row};
 use crate::time::Ts;
@@ -187,8 +187,8 @@ fn protocol(row: &Row) -> String {
             None => row
                 .conn
                 .app_protocol
-                .clone()
-                .unwrap_or_else(|| "tcp".into()),
+                .map_or("tcp", AppProtocol::as_str)
+                .to_string(),
         },
     }
 }
@@ -462,8 +462,8 @@ fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axi
         s,
         "<h3>Connection #{} · {} → {}{}</h3>",
         c.id,
-        esc(&c.client),
-        esc(&c.server),
+        esc(&c.client.to_string()),
+        esc(&c.server.to_string()),
         c.hostname
             .as_deref()
             .map(|h| format!(" · {}", esc(h)))
@@ -502,8 +502,8 @@ fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axi
                 "<li><b>DNS</b><span>{} → {} · via {} ({}) · {}{reused} <span class=\"at\">{}</span></span></li>",
                 esc(&q),
                 esc(&answers.join(", ")),
-                esc(&d.server),
-                esc(&d.transport),
+                esc(&d.server.to_string()),
+                d.transport,
                 d.latency_ms.map(fmt_ms).unwrap_or_else(|| "no answer".into()),
                 rel(Some(d.ts), origin)
             );
@@ -608,8 +608,8 @@ fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axi
             let _ = write!(
                 s,
                 "<li><b>Alert</b><span class=\"warn\">{} alert from the {}: {}</span></li>",
-                esc(&a.level),
-                esc(&a.from),
+                a.level,
+                a.from,
                 esc(&a.description)
             );
         }
@@ -701,18 +701,17 @@ fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axi
 
     // Teardown.
     let close = &t.close;
-    let text = match close.kind.as_str() {
-        "open" => "still open at the end of the capture".to_string(),
-        "rst" => format!(
+    let text = match close.kind {
+        CloseKind::Open => "still open at the end of the capture".to_string(),
+        CloseKind::Rst => format!(
             "reset by the {}: {}",
-            close.initiator.as_deref().unwrap_or("?"),
-            close.sequence.join(" → ")
+            close.initiator_str(),
+            close.steps(" → ")
         ),
-        "" => "not seen".to_string(),
-        _ => format!(
+        CloseKind::Fin => format!(
             "{} · the {} closed first",
-            close.sequence.join(" → "),
-            close.initiator.as_deref().unwrap_or("?")
+            close.steps(" → "),
+            close.initiator_str()
         ),
     };
     let _ = write!(
@@ -804,7 +803,7 @@ fn render_headers(s: &mut String, c: &Connection, h: &HttpExchange, url: &str) {
         h.stream
             .map(|id| format!(" · <span>Stream</span> {id}"))
             .unwrap_or_default(),
-        esc(&c.server),
+        esc(&c.server.to_string()),
         fmt_bytes(h.request_body_bytes),
         fmt_bytes(h.body_bytes),
         h.content_encoding

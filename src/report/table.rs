@@ -12,7 +12,10 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
-use crate::pageload::model::{Connection, HttpExchange, QuicConnection, Report, TcpInfo};
+use crate::pageload::model::{
+    AlertLevel, CloseKind, Connection, HostnameSource, HttpExchange, QuicConnection, Report,
+    TcpInfo, TeardownFlags,
+};
 use crate::report::explain::explain;
 use crate::report::waterfall::plural;
 
@@ -227,7 +230,12 @@ fn write_quic<W: Write>(
     let host = q
         .hostname
         .as_ref()
-        .map(|h| format!("  {h} ({})", q.hostname_source.as_deref().unwrap_or("?")))
+        .map(|h| {
+            format!(
+                "  {h} ({})",
+                q.hostname_source.map_or("?", HostnameSource::as_str)
+            )
+        })
         .unwrap_or_default();
     writeln!(
         out,
@@ -280,7 +288,12 @@ fn write_quic<W: Write>(
         )?;
     }
     for w in q.warnings.iter().take(3) {
-        writeln!(out, "            {} {}", p.yellow(w.kind.as_str()), w.message)?;
+        writeln!(
+            out,
+            "            {} {}",
+            p.yellow(w.kind.as_str()),
+            w.message
+        )?;
     }
     if q.warnings.len() > 3 {
         writeln!(out, "            … {} more warnings", q.warnings.len() - 3)?;
@@ -337,13 +350,12 @@ fn write_connection<W: Write>(
             format!(
                 "  {} ({})",
                 p.bold(h),
-                c.hostname_source.as_deref().unwrap_or("?")
+                c.hostname_source.map_or("?", HostnameSource::as_str)
             )
         })
         .unwrap_or_default();
     let proto = c
         .app_protocol
-        .as_deref()
         .map(|a| format!("  [{a}]"))
         .unwrap_or_default();
     writeln!(
@@ -448,12 +460,12 @@ fn write_connection<W: Write>(
             )?;
         }
         for a in &t.alerts {
-            let line = match a.level.as_str() {
-                "encrypted" => p.dim(&format!(
+            let line = match a.level {
+                AlertLevel::Encrypted => p.dim(&format!(
                     "encrypted alert from the {} (usually close_notify at the end)",
                     a.from
                 )),
-                "fatal" => p.red(&format!(
+                AlertLevel::Fatal => p.red(&format!(
                     "fatal alert from the {}: {}",
                     a.from, a.description
                 )),
@@ -627,24 +639,26 @@ fn write_connection<W: Write>(
 
     // Teardown.
     let close = &t.close;
-    let line = match close.kind.as_str() {
-        "open" => p.dim("still open at the end of the capture"),
-        "rst" => {
-            let who = close.initiator.as_deref().unwrap_or("?");
-            p.red(&format!(
-                "reset by the {who}: {}",
-                close.sequence.join(" → ")
-            ))
+    let line = match close.kind {
+        CloseKind::Open => p.dim("still open at the end of the capture"),
+        CloseKind::Rst => {
+            let who = close.initiator_str();
+            p.red(&format!("reset by the {who}: {}", close.steps(" → ")))
         }
-        _ => {
-            let who = close.initiator.as_deref().unwrap_or("?");
-            let complete = close.sequence.iter().filter(|s| s.contains("FIN")).count() >= 2;
+        CloseKind::Fin => {
+            let who = close.initiator_str();
+            let complete = close
+                .sequence
+                .iter()
+                .filter(|s| matches!(s.flags, TeardownFlags::Fin | TeardownFlags::FinAck))
+                .count()
+                >= 2;
             let tw = if complete {
                 format!("; the {who} waits in TIME_WAIT")
             } else {
                 String::new()
             };
-            format!("{}: the {who} closed first{tw}", close.sequence.join(" → "))
+            format!("{}: the {who} closed first{tw}", close.steps(" → "))
         }
     };
     writeln!(
@@ -798,7 +812,7 @@ fn connections_table(r: &Report, opts: &TableOptions) -> Table {
         "close",
     ]);
     for c in &r.connections {
-        let proto = match (&c.tls, c.app_protocol.as_deref()) {
+        let proto = match (&c.tls, c.app_protocol) {
             (Some(tls), _) => format!(
                 "{} {}",
                 tls.version.as_deref().unwrap_or("TLS"),
@@ -809,15 +823,15 @@ fn connections_table(r: &Report, opts: &TableOptions) -> Table {
             (None, Some(a)) => a.to_string(),
             (None, None) => "–".into(),
         };
-        let close = match (c.tcp.close.kind.as_str(), c.tcp.close.initiator.as_deref()) {
-            ("open", _) => "open".to_string(),
+        let close = match (c.tcp.close.kind, c.tcp.close.initiator) {
+            (CloseKind::Open, _) => "open".to_string(),
             (k, Some(who)) => format!("{k} by {who}"),
             (k, None) => k.to_string(),
         };
         t.add_row(vec![
             right(c.id.to_string()),
-            Cell::new(&c.client),
-            Cell::new(&c.server),
+            Cell::new(c.client),
+            Cell::new(c.server),
             Cell::new(c.hostname.as_deref().unwrap_or("–")),
             Cell::new(proto),
             right(fmt_opt_ms(c.tcp.handshake_ms)),

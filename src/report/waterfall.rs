@@ -54,7 +54,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::pageload::model::{Connection, HttpExchange, Report};
+use crate::pageload::model::{CloseKind, Connection, HttpExchange, Report};
 use crate::report::table::{fmt_bytes, fmt_ms};
 use crate::time::{ms_between, Ts};
 
@@ -376,17 +376,17 @@ pub fn exchange_url(c: &Connection, h: &HttpExchange) -> String {
         return u.clone();
     }
     let scheme = if c.tls.is_some() { "https" } else { "http" };
-    let host = c.hostname.clone().unwrap_or_else(|| c.server.clone());
+    let host = c.hostname.clone().unwrap_or_else(|| c.server.to_string());
     format!("{scheme}://{host}{}", h.path.as_deref().unwrap_or("/"))
 }
 
 /// `host:port` for a connection row.
 fn connection_label(c: &Connection) -> String {
-    let port = c.server.rsplit_once(':').map(|(_, p)| p).unwrap_or("");
+    let port = c.server.port();
     match &c.hostname {
         Some(h) if h.contains(':') => format!("[{h}]:{port}"),
         Some(h) => format!("{h}:{port}"),
-        None => c.server.clone(),
+        None => c.server.to_string(),
     }
 }
 
@@ -494,7 +494,7 @@ fn connection_row<'a>(c: &'a Connection, r: &Report, setup: &Setup) -> Option<Ro
         .tcp
         .close
         .ts
-        .or(if c.tcp.close.kind == "open" {
+        .or(if c.tcp.close.kind == CloseKind::Open {
             r.capture.last_ts
         } else {
             None
@@ -1019,7 +1019,8 @@ fn write_axis<W: Write>(
 pub(crate) mod tests {
     use super::*;
     use crate::pageload::model::{
-        DnsAnswer, DnsQuestion, DnsTransaction, HttpExchange, RedirectRef, TcpClose, TlsInfo,
+        ClientBy, DnsAnswer, DnsQuestion, DnsTransaction, DnsTransport, HostnameSource,
+        HttpExchange, RedirectRef, Side, TcpClose, TlsInfo,
     };
 
     pub const T0: i64 = 1_795_000_000_000_000_000;
@@ -1032,9 +1033,9 @@ pub(crate) mod tests {
     pub fn dns(name: &str, q_ms: f64, r_ms: f64, addr: &str) -> DnsTransaction {
         DnsTransaction {
             ts: at(q_ms),
-            client: "10.0.0.1:5353".into(),
-            server: "10.0.0.53:53".into(),
-            transport: "udp".into(),
+            client: "10.0.0.1:5353".parse().unwrap(),
+            server: "10.0.0.53:53".parse().unwrap(),
+            transport: DnsTransport::Udp,
             id: 7,
             questions: vec![DnsQuestion {
                 name: name.into(),
@@ -1067,11 +1068,11 @@ pub(crate) mod tests {
     ) -> Connection {
         let mut c = Connection {
             id,
-            client: format!("10.0.0.1:{}", 50000 + id),
-            server: server.into(),
+            client: format!("10.0.0.1:{}", 50000 + id).parse().unwrap(),
+            server: server.parse().unwrap(),
             hostname: Some(host.into()),
-            hostname_source: Some("sni".into()),
-            client_by: "syn".into(),
+            hostname_source: Some(HostnameSource::Sni),
+            client_by: ClientBy::Syn,
             ..Connection::default()
         };
         c.tcp.syn_ts = Some(at(syn_ms));
@@ -1080,10 +1081,13 @@ pub(crate) mod tests {
         c.tcp.handshake_ms = Some(rtt);
         c.tcp.handshake_valid = Some(true);
         c.tcp.close = TcpClose {
-            kind: "fin".into(),
-            initiator: Some("client".into()),
+            kind: CloseKind::Fin,
+            initiator: Some(Side::Client),
             ts: Some(at(close_ms)),
-            sequence: vec!["FIN>".into(), "<ACK".into(), "<FIN".into(), "ACK>".into()],
+            sequence: ["FIN>", "<ACK", "<FIN", "ACK>"]
+                .iter()
+                .map(|s| s.parse().unwrap())
+                .collect(),
         };
         c.tcp.bytes.client = 500;
         c.tcp.bytes.server = 20_000;

@@ -29,10 +29,12 @@ use crate::decrypt::KeyLog;
 use crate::dissect::stream::{Dir, StreamCtx};
 use crate::dissect::{App, AppConfig};
 use crate::net::{endpoint, TcpSegment};
-use crate::pageload::model::{TcpClose, TcpInfo, TcpOptions};
+use crate::pageload::model::{
+    ClientBy, CloseKind, Side, TcpClose, TcpInfo, TcpOptions, TeardownFlags, TeardownStep,
+};
 use crate::time::{ms_between, Ts};
-use reassembly::{Reassembler, SeqNum, StreamSink, DEFAULT_OOO_CAP};
 use crate::warning::WarningKind;
+use reassembly::{Reassembler, SeqNum, StreamSink, DEFAULT_OOO_CAP};
 
 pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
 /// Zeek's default `tcp_inactivity_timeout` is 5 minutes.
@@ -116,7 +118,7 @@ pub struct TcpConn {
     pub id: u64,
     pub client: Endpoint,
     pub server: Endpoint,
-    pub client_by: &'static str,
+    pub client_by: ClientBy,
     pub info: TcpInfo,
     pub first_ts: Ts,
     pub last_ts: Ts,
@@ -161,10 +163,17 @@ fn dir_words(dir: Dir) -> &'static str {
     }
 }
 
-fn arrow(dir: Dir, what: &str) -> String {
+fn side(dir: Dir) -> Side {
     match dir {
-        Dir::ToServer => format!("{what}>"),
-        Dir::ToClient => format!("<{what}"),
+        Dir::ToServer => Side::Client,
+        Dir::ToClient => Side::Server,
+    }
+}
+
+fn arrow(dir: Dir, flags: TeardownFlags) -> TeardownStep {
+    TeardownStep {
+        from: side(dir),
+        flags,
     }
 }
 
@@ -173,7 +182,7 @@ impl TcpConn {
         id: u64,
         client: Endpoint,
         server: Endpoint,
-        client_by: &'static str,
+        client_by: ClientBy,
         ts: Ts,
         frame: u64,
         cfg: &TcpConfig,
@@ -184,10 +193,7 @@ impl TcpConn {
             server,
             client_by,
             info: TcpInfo {
-                close: TcpClose {
-                    kind: "open".into(),
-                    ..TcpClose::default()
-                },
+                close: TcpClose::default(),
                 ..TcpInfo::default()
             },
             first_ts: ts,
@@ -226,16 +232,16 @@ impl TcpConn {
         self.state == State::Closed
     }
 
-    fn push_step(&mut self, step: String) {
+    fn push_step(&mut self, step: TeardownStep) {
         if self.info.close.sequence.len() < MAX_SEQUENCE {
             self.info.close.sequence.push(step);
         }
     }
 
-    fn begin_close(&mut self, kind: &str, dir: Dir, ts: Ts) {
-        if self.info.close.kind == "open" {
-            self.info.close.kind = kind.to_string();
-            self.info.close.initiator = Some(dir.sender().to_string());
+    fn begin_close(&mut self, kind: CloseKind, dir: Dir, ts: Ts) {
+        if self.info.close.kind == CloseKind::Open {
+            self.info.close.kind = kind;
+            self.info.close.initiator = Some(side(dir));
             self.info.close.ts = Some(ts);
         }
     }
@@ -287,8 +293,10 @@ impl TcpConn {
                     .map(|isn| isn.wrapping_add(1) == seg.ack);
                 self.info.handshake_valid = ok;
                 if ok == Some(false) {
-                    self.ctx
-                        .warn(WarningKind::Tcp, "the SYN/ACK does not acknowledge the client's ISN+1");
+                    self.ctx.warn(
+                        WarningKind::Tcp,
+                        "the SYN/ACK does not acknowledge the client's ISN+1",
+                    );
                 }
             } else {
                 self.count_retransmission(dir);
@@ -337,9 +345,9 @@ impl TcpConn {
                 if !self.fin_acked[other] && SeqNum(seg.ack).diff(fs.plus(1)) >= 0 {
                     self.fin_acked[other] = true;
                     if f.fin() && self.fin_seq[d].is_none() {
-                        self.push_step(arrow(dir, "FIN+ACK"));
+                        self.push_step(arrow(dir, TeardownFlags::FinAck));
                     } else {
-                        self.push_step(arrow(dir, "ACK"));
+                        self.push_step(arrow(dir, TeardownFlags::Ack));
                     }
                 }
             }
@@ -401,23 +409,23 @@ impl TcpConn {
             match self.fin_seq[d] {
                 None => {
                     self.fin_seq[d] = Some(fin_at);
-                    self.begin_close("fin", dir, ts);
+                    self.begin_close(CloseKind::Fin, dir, ts);
                     let acked_peer = self
                         .info
                         .close
                         .sequence
                         .last()
-                        .is_some_and(|s| s.contains("FIN+ACK"));
+                        .is_some_and(|s| s.flags == TeardownFlags::FinAck);
                     if !acked_peer {
-                        self.push_step(arrow(dir, "FIN"));
+                        self.push_step(arrow(dir, TeardownFlags::Fin));
                     }
                 }
                 Some(_) => self.count_retransmission(dir),
             }
         }
         if f.rst() {
-            self.begin_close("rst", dir, ts);
-            self.push_step(arrow(dir, "RST"));
+            self.begin_close(CloseKind::Rst, dir, ts);
+            self.push_step(arrow(dir, TeardownFlags::Rst));
             self.close(ts, keys);
         } else if self.fin_seq[0].is_some()
             && self.fin_seq[1].is_some()
@@ -633,22 +641,22 @@ impl FlowTable {
         }
         let f = seg.flags;
         let (client, server, by) = if f.syn() && !f.ack() {
-            (src, dst, "syn")
+            (src, dst, ClientBy::Syn)
         } else if f.syn() && f.ack() {
-            (dst, src, "synack")
+            (dst, src, ClientBy::SynAck)
         } else if is_service_port(dst.1) && !is_service_port(src.1) {
-            (src, dst, "port")
+            (src, dst, ClientBy::Port)
         } else if is_service_port(src.1) && !is_service_port(dst.1) {
-            (dst, src, "port")
+            (dst, src, ClientBy::Port)
         } else if is_service_port(src.1) && is_service_port(dst.1) && src.1 != dst.1 {
             // Both look like services: the lower port is the server.
             if src.1 < dst.1 {
-                (dst, src, "port")
+                (dst, src, ClientBy::Port)
             } else {
-                (src, dst, "port")
+                (src, dst, ClientBy::Port)
             }
         } else {
-            (src, dst, "first-packet")
+            (src, dst, ClientBy::FirstPacket)
         };
         let id = self.next_id;
         self.next_id += 1;
@@ -684,8 +692,10 @@ impl FlowTable {
         if let Some((_, key, slot)) = oldest {
             self.map.remove(&key);
             if let Some(c) = self.slab[slot].as_mut() {
-                c.ctx
-                    .warn(WarningKind::Cap, "flow table full: connection finished early");
+                c.ctx.warn(
+                    WarningKind::Cap,
+                    "flow table full: connection finished early",
+                );
             }
             self.finish_slot(slot);
             self.evicted += 1;

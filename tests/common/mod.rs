@@ -87,11 +87,7 @@ pub fn manifest(dir: &str) -> serde_json::Value {
     serde_json::from_str(&text).expect("manifest JSON")
 }
 
-/// `ip:port` as the report writes endpoints.
-pub fn endpoint(ip: &str, port: u64) -> String {
-    if ip.contains(':') {
-        format!("[{ip}]:{port}")
-    } else {
-        format!("{ip}:{port}")
-    }
+/// An endpoint from a manifest's address and port.
+pub fn endpoint(ip: &str, port: u64) -> std::net::SocketAddr {
+    std::net::SocketAddr::new(ip.parse().expect("an IP address"), port as u16)
 }

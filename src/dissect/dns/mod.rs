@@ -36,12 +36,12 @@ use std::net::IpAddr;
 
 use crate::pageload::model::{DnsAnswer, DnsQuestion};
 
+use crate::warning::WarningKind;
 pub use doh::{doh_get_param, is_doh_media_type, DOH_MEDIA_TYPE};
 pub use name::NameError;
 pub use names::{class_name, opcode_name, rcode_name, type_name, RrType};
 pub use rdata::RdataError;
 pub use tcp::{DnsTcpMessage, DnsTcpStream, MAX_QUEUED_MESSAGES, MAX_TCP_MESSAGE};
-use crate::warning::WarningKind;
 
 /// The fixed header (RFC 1035 §4.1.1).
 pub const HEADER_LEN: usize = 12;

@@ -59,11 +59,11 @@ use crate::dissect::stream::{Dir, StreamCtx};
 use crate::pageload::model::{HttpExchange, PerDir};
 use crate::time::{ms_between, Ts};
 
+use crate::warning::WarningKind;
 use chunked::{ChunkDecoder, ChunkStep};
 pub use doh::DohMessage;
 pub use head::looks_like_http1;
 use head::{ContentLength, Head, HeadScan, Plausible, ScanStop};
-use crate::warning::WarningKind;
 
 /// What an [`Http1Dissector`] is told about its connection, and its caps.
 #[derive(Debug, Clone)]
@@ -866,7 +866,10 @@ impl Http1Dissector {
                 ContentLength::Absent | ContentLength::Valid(0) => None,
                 ContentLength::Valid(n) => Some(Framing::Length(n)),
                 ContentLength::Invalid(why) => {
-                    ctx.warn(WarningKind::Malformed, format!("request {why}; resynchronising"));
+                    ctx.warn(
+                        WarningKind::Malformed,
+                        format!("request {why}; resynchronising"),
+                    );
                     self.mark_cut(Dir::ToServer, index);
                     self.close_request(index, end);
                     self.resync(Dir::ToServer, true);
@@ -1006,7 +1009,10 @@ impl Http1Dissector {
                 ContentLength::Valid(n) => Some(Framing::Length(n)),
                 ContentLength::Absent => Some(Framing::UntilClose),
                 ContentLength::Invalid(why) => {
-                    ctx.warn(WarningKind::Malformed, format!("response {why}; resynchronising"));
+                    ctx.warn(
+                        WarningKind::Malformed,
+                        format!("response {why}; resynchronising"),
+                    );
                     self.mark_cut(Dir::ToClient, index);
                     self.end_message(Dir::ToClient, index, end);
                     self.resync(Dir::ToClient, true);
@@ -1041,7 +1047,10 @@ impl Http1Dissector {
             }
         }
         if over {
-            ctx.warn(WarningKind::Cap, format!("DoH message over {cap} bytes not decoded"));
+            ctx.warn(
+                WarningKind::Cap,
+                format!("DoH message over {cap} bytes not decoded"),
+            );
         }
         if let Some(ex) = self.exchange_mut(index) {
             let counter = match dir {
@@ -1242,7 +1251,13 @@ impl Http1Dissector {
 
     /// Gives up on `dir` for good: its open message is incomplete, and toward the client no
     /// pending request will get its response.
-    fn give_up(&mut self, dir: Dir, ctx: &mut StreamCtx, kind: WarningKind, msg: impl Into<String>) {
+    fn give_up(
+        &mut self,
+        dir: Dir,
+        ctx: &mut StreamCtx,
+        kind: WarningKind,
+        msg: impl Into<String>,
+    ) {
         ctx.warn(kind, msg);
         let d = dir.index();
         if let State::Body(body) = std::mem::take(&mut self.dirs[d].state) {

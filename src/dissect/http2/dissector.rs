@@ -1355,7 +1355,10 @@ impl Http2Dissector {
 
     fn malformed(&mut self, ctx: &mut StreamCtx, dir: Dir, what: &str) {
         self.stats.malformed_frames += 1;
-        ctx.warn(WarningKind::Malformed, format!("HTTP/2 {}: {what}", dir.sender()));
+        ctx.warn(
+            WarningKind::Malformed,
+            format!("HTTP/2 {}: {what}", dir.sender()),
+        );
     }
 
     /// Direction `d`'s HPACK context lost entries: decoding goes on in partial mode.

@@ -553,7 +553,9 @@ fn oversized_frame_resynchronises() {
     let mut ctx = StreamCtx::new();
     d.handle_data(C, ms(0), &c, &mut ctx);
     assert!(
-        ctx.warnings.iter().any(|w| w.kind == WarningKind::Malformed),
+        ctx.warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::Malformed),
         "{:?}",
         ctx.warnings
     );

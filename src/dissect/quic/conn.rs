@@ -11,7 +11,10 @@ use crate::dissect::tls::handshake::{
     parse_client_hello, parse_server_hello, ClientHello, ServerHello,
 };
 use crate::dissect::tls::names;
-use crate::pageload::model::{QuicClose, QuicConnection, QuicPacketCounts, TlsInfo, Warning};
+use crate::pageload::model::{
+    self, ClientBy, HostnameSource, QuicClose, QuicCloseKind, QuicConnection, QuicPacketCounts,
+    TlsInfo, Warning,
+};
 use crate::time::{ms_between, round_ms, Ts};
 use crate::warning::WarningKind;
 
@@ -39,9 +42,12 @@ impl Side {
         }
     }
     fn name(self) -> &'static str {
+        self.model().as_str()
+    }
+    fn model(self) -> model::Side {
         match self {
-            Side::Client => "client",
-            Side::Server => "server",
+            Side::Client => model::Side::Client,
+            Side::Server => model::Side::Server,
         }
     }
 }
@@ -67,17 +73,9 @@ pub struct QuicConn {
 }
 
 impl QuicConn {
-    fn new(id: u64, ts: Ts, client: SocketAddr, server: SocketAddr, by: &str) -> QuicConn {
+    fn new(id: u64, ts: Ts, client: SocketAddr, server: SocketAddr, by: ClientBy) -> QuicConn {
         QuicConn {
-            report: QuicConnection {
-                id,
-                client: client.to_string(),
-                server: server.to_string(),
-                client_by: by.to_string(),
-                first_ts: ts,
-                last_ts: ts,
-                ..QuicConnection::default()
-            },
+            report: QuicConnection::new(id, client, server, by, ts),
             client,
             version: None,
             keys: None,
@@ -274,13 +272,12 @@ impl QuicConn {
                         reason,
                     } => closes.push(QuicClose {
                         ts,
-                        from: side.name().to_string(),
+                        from: side.model(),
                         kind: if application {
-                            "application"
+                            QuicCloseKind::Application
                         } else {
-                            "transport"
-                        }
-                        .into(),
+                            QuicCloseKind::Transport
+                        },
                         error_code,
                         error: if application {
                             format!("0x{error_code:x}")
@@ -294,7 +291,11 @@ impl QuicConn {
                 });
                 self.report.close.extend(closes);
                 if let Err(note) = res {
-                    self.warn(frame, WarningKind::Malformed, format!("QUIC Initial: {note}"));
+                    self.warn(
+                        frame,
+                        WarningKind::Malformed,
+                        format!("QUIC Initial: {note}"),
+                    );
                 }
                 self.read_handshake(ts, frame, side);
             }
@@ -352,8 +353,8 @@ impl QuicConn {
     }
 
     /// The report of this connection as it stands.
-    pub fn report(mut self) -> QuicConnection {
-        let mut r = std::mem::take(&mut self.report);
+    pub fn report(self) -> QuicConnection {
+        let mut r = self.report;
         r.server_initial_ms = ms_between(r.client_initial_ts, r.server_initial_ts).map(round_ms);
         r.handshake_ms = ms_between(r.client_initial_ts, r.server_handshake_ts).map(round_ms);
         let dropped: u64 = self.crypto.iter().map(|c| c.dropped).sum();
@@ -403,7 +404,7 @@ impl QuicConn {
             });
             r.hostname = ch.and_then(|c| c.sni.clone());
             if r.hostname.is_some() {
-                r.hostname_source = Some("sni".into());
+                r.hostname_source = Some(HostnameSource::Sni);
             }
         }
         r
@@ -475,9 +476,9 @@ impl QuicTable {
             // The client is the sender of the first long header, unless the ports say
             // the sender is a server on 443 (the client's first Initial was not captured).
             let (key, side, by) = if src.port() == 443 && dst.port() != 443 {
-                ((dst, src), Side::Server, "port")
+                ((dst, src), Side::Server, ClientBy::Port)
             } else {
-                ((src, dst), Side::Client, "initial")
+                ((src, dst), Side::Client, ClientBy::Initial)
             };
             if self.conns.len() >= MAX_QUIC_CONNS {
                 self.evict_one();

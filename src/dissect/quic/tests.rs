@@ -4,6 +4,7 @@ use super::conn::QuicTable;
 use super::crypto::{initial_secrets, key_material, InitialKeyPair};
 use super::frame::{handshake_messages, parse_frames, CryptoStream, QuicFrame};
 use super::packet::{decode_packet_number, parse_packet, LongType, QuicPacket, V1, V2};
+use crate::pageload::model::ClientBy;
 use crate::time::Ts;
 use crate::warning::WarningKind;
 
@@ -339,7 +340,7 @@ fn version_negotiation_and_coalesced() {
     let r = table.take_finished();
     assert_eq!(r.len(), 1);
     let q = &r[0];
-    assert_eq!(q.client, "192.0.2.1:5000");
+    assert_eq!(q.client.to_string(), "192.0.2.1:5000");
     assert_eq!(q.version, "v1");
     assert_eq!(q.dcid, DCID);
     assert_eq!(q.packets.client, 1);
@@ -415,7 +416,7 @@ fn compatible_version_negotiation_rederives_keys() {
     table.handle_datagram(Ts::from_nanos(1_000_000), 2, s, c, &hex(V2_SERVER));
     table.finish_all();
     let q = &table.take_finished()[0];
-    assert_eq!(q.client, "[2001:db8::1]:5000");
+    assert_eq!(q.client.to_string(), "[2001:db8::1]:5000");
     assert_eq!(q.versions, vec!["v1".to_string(), "v2".to_string()]);
     assert_eq!(q.initials_decrypted, 2, "{:?}", q.warnings);
     assert_eq!(
@@ -432,8 +433,8 @@ fn server_first_on_443_is_still_the_server() {
     assert!(table.handle_datagram(Ts::from_nanos(0), 1, s, c, &hex(V1_SERVER)));
     table.finish_all();
     let q = &table.take_finished()[0];
-    assert_eq!(q.client, "192.0.2.1:5000");
-    assert_eq!(q.client_by, "port");
+    assert_eq!(q.client.to_string(), "192.0.2.1:5000");
+    assert_eq!(q.client_by, ClientBy::Port);
     assert_eq!(q.initials_failed, 1);
     assert_eq!(q.warnings[0].kind, WarningKind::Decrypt);
 }

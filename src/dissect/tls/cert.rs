@@ -33,7 +33,10 @@ pub fn summarize(
             };
             return (
                 c,
-                Some((WarningKind::Malformed, format!("certificate not parsed: {e}"))),
+                Some((
+                    WarningKind::Malformed,
+                    format!("certificate not parsed: {e}"),
+                )),
             );
         }
     };

@@ -113,17 +113,17 @@ mod tests;
 use crate::decrypt::KeyLog;
 use crate::dissect::stream::{Dir, PlaintextSink, StreamCtx};
 use crate::pageload::model::{
-    Certificate, ClientHelloInfo, EarlyData, PerDir, ServerHelloInfo, TlsAlert, TlsInfo,
-    TlsPerDirStats,
+    AlertLevel, Certificate, ClientHelloInfo, EarlyData, PerDir, ServerHelloInfo, Side, TlsAlert,
+    TlsInfo, TlsPerDirStats,
 };
 use crate::time::{ms_between, Ts};
 
+use crate::warning::WarningKind;
 use handshake::{ClientHello, KeyExchangeParams, ServerHello};
 use record::{
     FrameEvent, Framer, HsAssembler, HsMessage, CT_ALERT, CT_APPLICATION_DATA,
     CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE,
 };
-use crate::warning::WarningKind;
 
 /// Certificates kept from one Certificate message.
 pub const MAX_CERTIFICATES: usize = 16;
@@ -618,13 +618,9 @@ impl TlsDissector {
                 // TLS <= 1.2: the first protected handshake record is the Finished.
                 self.dirs[i].finished_ts.get_or_insert(ts);
             }
-            CT_ALERT => self.push_alert(
-                dir,
-                ts,
-                "encrypted".to_string(),
-                "encrypted".to_string(),
-                ctx,
-            ),
+            CT_ALERT => {
+                self.push_alert(dir, ts, AlertLevel::Encrypted, "encrypted".to_string(), ctx)
+            }
             CT_APPLICATION_DATA => {
                 let tls13 = self
                     .sh
@@ -689,9 +685,9 @@ impl TlsDissector {
         let mut pairs = payload.chunks_exact(2);
         for p in pairs.by_ref() {
             let level = match p[0] {
-                1 => "warning".to_string(),
-                2 => "fatal".to_string(),
-                l => format!("level_{l}"),
+                1 => AlertLevel::Warning,
+                2 => AlertLevel::Fatal,
+                l => AlertLevel::Other(l),
             };
             let desc = names::alert_name(p[1]);
             if p[0] == 2 && self.fatal.is_none() {
@@ -711,7 +707,7 @@ impl TlsDissector {
         &mut self,
         dir: Dir,
         ts: Ts,
-        level: String,
+        level: AlertLevel,
         description: String,
         ctx: &mut StreamCtx,
     ) {
@@ -725,7 +721,11 @@ impl TlsDissector {
             }
             return;
         }
-        let from = self.role(dir).to_string();
+        let from = if self.is_client(dir) {
+            Side::Client
+        } else {
+            Side::Server
+        };
         self.alerts.push(TlsAlert {
             ts,
             from,
@@ -743,7 +743,10 @@ impl TlsDissector {
                 );
                 self.accept_client_hello(dir, ts, ch, ctx);
             }
-            Err(e) => ctx.warn(WarningKind::Malformed, format!("TLS: SSL 2.0 ClientHello {e}")),
+            Err(e) => ctx.warn(
+                WarningKind::Malformed,
+                format!("TLS: SSL 2.0 ClientHello {e}"),
+            ),
         }
     }
 
@@ -777,7 +780,10 @@ impl TlsDissector {
                     .and_then(|s| names::key_exchange_of(s.cipher));
                 self.ske = handshake::parse_server_key_exchange(m.body, kx);
                 if self.ske.is_none() {
-                    ctx.warn(WarningKind::Malformed, "TLS: ServerKeyExchange parameters unreadable");
+                    ctx.warn(
+                        WarningKind::Malformed,
+                        "TLS: ServerKeyExchange parameters unreadable",
+                    );
                 }
             }
             // TLS 1.3 CertificateRequest is encrypted; once decrypted it must not count here.
@@ -841,7 +847,10 @@ impl TlsDissector {
                 self.hrr = Some(Box::new(sh));
                 self.hrr_ts = Some(ts);
             } else {
-                ctx.warn(WarningKind::Unexpected, "TLS: a second HelloRetryRequest ignored");
+                ctx.warn(
+                    WarningKind::Unexpected,
+                    "TLS: a second HelloRetryRequest ignored",
+                );
             }
             return;
         }
@@ -891,7 +900,10 @@ impl TlsDissector {
                     self.certificates.push(c);
                 }
             }
-            Err(e) => ctx.warn(WarningKind::Malformed, format!("TLS: Certificate message {e}")),
+            Err(e) => ctx.warn(
+                WarningKind::Malformed,
+                format!("TLS: Certificate message {e}"),
+            ),
         }
     }
 

@@ -358,7 +358,10 @@ fn tls12_full_handshake_fills_every_field() {
     );
     assert_eq!(i.alerts.len(), 1);
     assert_eq!(
-        (i.alerts[0].from.as_str(), i.alerts[0].level.as_str()),
+        (
+            i.alerts[0].from.as_str(),
+            i.alerts[0].level.to_string().as_str()
+        ),
         ("client", "encrypted")
     );
     assert_eq!(d.outcome(), TlsOutcome::Established);
@@ -1055,7 +1058,10 @@ fn fatal_alert_in_clear_is_the_outcome() {
     let i = d.info();
     assert_eq!(i.alerts.len(), 1);
     assert_eq!(
-        (i.alerts[0].from.as_str(), i.alerts[0].level.as_str()),
+        (
+            i.alerts[0].from.as_str(),
+            i.alerts[0].level.to_string().as_str()
+        ),
         ("server", "fatal")
     );
     assert_eq!(i.alerts[0].description, "handshake_failure");
@@ -1079,7 +1085,7 @@ fn alert_of_odd_shape_without_a_handshake_is_taken_as_encrypted() {
     assert!(ctx.warnings.is_empty());
     let i = d.info();
     assert_eq!(i.alerts.len(), 1);
-    assert_eq!(i.alerts[0].level, "encrypted");
+    assert_eq!(i.alerts[0].level, AlertLevel::Encrypted);
     assert_eq!(d.outcome(), TlsOutcome::NoHandshake);
 }
 
@@ -1383,7 +1389,9 @@ fn truncation_at_every_offset_never_panics_and_warns() {
         let at_boundary = ctx.warnings.is_empty();
         if !at_boundary {
             assert!(
-                ctx.warnings.iter().all(|w| w.kind == WarningKind::Truncated),
+                ctx.warnings
+                    .iter()
+                    .all(|w| w.kind == WarningKind::Truncated),
                 "{k}: {:?}",
                 kinds(&ctx)
             );
