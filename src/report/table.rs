@@ -907,9 +907,9 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
         };
         t.add_row(vec![
             Cell::new(rel(Some(d.ts), origin)),
-            Cell::new(&d.client),
-            Cell::new(&d.server),
-            Cell::new(&d.transport),
+            Cell::new(d.client),
+            Cell::new(d.server),
+            Cell::new(d.transport),
             Cell::new(q),
             Cell::new(rcode),
             Cell::new(answers.join("\n")),
