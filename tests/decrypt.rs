@@ -282,12 +282,12 @@ fn a_lost_segment_costs_one_response_and_decryption_resumes() {
         let c = r
             .connections
             .iter()
-            .find(|c| c.client.port() == client_port as u16)
+            .find(|c| c.client.port() == client_port)
             .unwrap();
         let clean_c = clean
             .connections
             .iter()
-            .find(|c| c.client.port() == client_port as u16)
+            .find(|c| c.client.port() == client_port)
             .unwrap();
         assert!(c.tcp.gaps.server > 0, "{proto}: the loss is a gap");
         assert_eq!(
@@ -342,7 +342,7 @@ fn keys_that_arrive_late_decrypt_the_rest_of_the_connection() {
         let c = clean
             .connections
             .iter()
-            .find(|c| c.server.port() == port as u16 && c.http[0].version == proto)
+            .find(|c| c.server.port() == port && c.http[0].version == proto)
             .unwrap();
         let late = c.http[2].response_end_ts.unwrap();
         let mut reader = CaptureReader::new(std::io::Cursor::new(pcap.clone())).unwrap();
