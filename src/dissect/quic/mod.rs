@@ -32,6 +32,7 @@ pub mod conn;
 pub mod crypto;
 pub mod frame;
 pub mod packet;
+pub mod streams;
 
 #[cfg(test)]
 mod tests;
