@@ -327,17 +327,17 @@ impl fmt::Debug for HeaderKey {
 }
 
 impl HeaderKey {
-    /// A header protection key for the suite's AEAD.
-    pub fn new(cipher: BulkCipher, hp: &[u8]) -> Result<HeaderKey, QuicCryptoError> {
+    /// A header protection key for the suite's AEAD (`hp` as long as its key).
+    pub fn new(suite: QuicSuite, hp: &[u8]) -> Result<HeaderKey, QuicCryptoError> {
         let bad = |_| QuicCryptoError::BadSecret;
-        Ok(HeaderKey(match cipher {
+        Ok(HeaderKey(match suite.cipher {
             BulkCipher::Aes128Gcm => Hp::Aes128(aes::Aes128Enc::new_from_slice(hp).map_err(bad)?),
             BulkCipher::Aes256Gcm => Hp::Aes256(aes::Aes256Enc::new_from_slice(hp).map_err(bad)?),
             BulkCipher::ChaCha20Poly1305 => {
                 Hp::ChaCha20(hp.try_into().map_err(|_| QuicCryptoError::BadSecret)?)
             }
             BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc => {
-                return Err(QuicCryptoError::UnsupportedSuite(0))
+                return Err(QuicCryptoError::UnsupportedSuite(suite.id))
             }
         }))
     }
@@ -546,7 +546,7 @@ impl QuicKeys {
     pub fn from_material(suite: QuicSuite, m: &KeyMaterial) -> Result<QuicKeys, QuicCryptoError> {
         Ok(QuicKeys {
             packet: PacketKey::new(suite, m)?,
-            header: HeaderKey::new(suite.cipher, m.hp())?,
+            header: HeaderKey::new(suite, m.hp())?,
         })
     }
 
@@ -730,7 +730,7 @@ impl OneRttKeys {
         Ok(OneRttKeys {
             labels,
             suite,
-            header: HeaderKey::new(suite.cipher, m.hp())?,
+            header: HeaderKey::new(suite, m.hp())?,
             current,
             next,
             previous: None,
@@ -915,7 +915,7 @@ pub(crate) mod seal {
         let m = KeyMaterial::derive(labels, suite, secret).unwrap();
         let hp_m = KeyMaterial::derive(labels, suite, hp_secret).unwrap();
         let key = PacketKey::new(suite, &m).unwrap();
-        let hp = HeaderKey::new(suite.cipher, hp_m.hp()).unwrap();
+        let hp = HeaderKey::new(suite, hp_m.hp()).unwrap();
         let sealed = key.aead.seal(&key.nonce(pn), header, payload);
         let mut packet = header.to_vec();
         packet.extend_from_slice(&sealed);

@@ -40,22 +40,14 @@ fn rfc9001_a1_initial_key_material() {
 fn rfc9001_a2_a3_aes_header_protection_masks() {
     // A.2: "sample = d1b1c98dd7689fb8ec11d242b123dc9b  mask = AES-ECB(hp, sample)[0..4]
     // = 437b9aec36".
-    let hp = HeaderKey::new(
-        BulkCipher::Aes128Gcm,
-        &hex("9f50449e04a0e810283a1e9933adedd2"),
-    )
-    .unwrap();
+    let hp = HeaderKey::new(QuicSuite::INITIAL, &hex("9f50449e04a0e810283a1e9933adedd2")).unwrap();
     assert_eq!(
         hp.mask(&sample("d1b1c98dd7689fb8ec11d242b123dc9b"))
             .to_vec(),
         hex("437b9aec36")
     );
     // A.3: "sample = 2cd0991cd25b0aac406a5816b6394100  mask = 2ec0d8356a".
-    let hp = HeaderKey::new(
-        BulkCipher::Aes128Gcm,
-        &hex("c206b8d9b9f0f37644430b490eeaa314"),
-    )
-    .unwrap();
+    let hp = HeaderKey::new(QuicSuite::INITIAL, &hex("c206b8d9b9f0f37644430b490eeaa314")).unwrap();
     assert_eq!(
         hp.mask(&sample("2cd0991cd25b0aac406a5816b6394100"))
             .to_vec(),
@@ -141,7 +133,7 @@ fn rfc9001_a5_chacha20_keys_and_key_update_secret() {
         hex("1223504755036d556342ee9361d253421a826c9ecdf3c7148684b36b714881f9")
     );
     // "sample = 5e5cd55c41f69080575d7999c25a5bfb  mask = aefefe7d03".
-    let hp = HeaderKey::new(BulkCipher::ChaCha20Poly1305, m.hp()).unwrap();
+    let hp = HeaderKey::new(QuicSuite::from_id(0x1303).unwrap(), m.hp()).unwrap();
     assert_eq!(
         hp.mask(&sample("5e5cd55c41f69080575d7999c25a5bfb"))
             .to_vec(),
@@ -208,7 +200,7 @@ fn rfc9369_a5_chacha20_short_header_packet_v2() {
         ku.to_vec(),
         hex("c69374c49e3d2a9466fa689e49d476db5d0dfbc87d32ceeaa6343fd0ae4c7d88")
     );
-    let hp = HeaderKey::new(BulkCipher::ChaCha20Poly1305, m.hp()).unwrap();
+    let hp = HeaderKey::new(QuicSuite::from_id(0x1303).unwrap(), m.hp()).unwrap();
     assert_eq!(
         hp.mask(&sample("e7b6b932bc27d786f4bc2bb20f2162ba"))
             .to_vec(),
@@ -277,7 +269,7 @@ fn versions_and_suites() {
 
 #[test]
 fn chacha20_counter_at_the_end_of_the_keystream() {
-    let hp = HeaderKey::new(BulkCipher::ChaCha20Poly1305, &[9; 32]).unwrap();
+    let hp = HeaderKey::new(QuicSuite::from_id(0x1303).unwrap(), &[9; 32]).unwrap();
     let mut s = [0x55u8; 16];
     s[..4].copy_from_slice(&[0xff; 4]);
     let a = hp.mask(&s);
