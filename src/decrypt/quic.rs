@@ -481,11 +481,12 @@ fn unmask_header(
     }
     // RFC 9001 5.4.2: "the sampled bytes start at pn_offset + 4" and the sample is 16
     // bytes: the Packet Number field is assumed to be 4 bytes long.
-    let sample_start = pn_offset
-        .checked_add(4)
+    let sample_end = pn_offset
+        .checked_add(20)
         .ok_or(QuicCryptoError::Invalid("packet number offset"))?;
+    let sample_start = sample_end - 16;
     let sample: &[u8; 16] = packet
-        .get(sample_start..sample_start + 16)
+        .get(sample_start..sample_end)
         .and_then(|s| s.try_into().ok())
         .ok_or(QuicCryptoError::Truncated("header protection sample"))?;
     let mask = hp.mask(sample);

@@ -501,7 +501,7 @@ fn truncated_at_every_offset_never_panics() {
     let (mut header, mut out) = (Vec::new(), Vec::new());
     for cut in 0..packet.len() {
         let p = &packet[..cut];
-        for dcid_len in [0, 1, 20, usize::MAX] {
+        for dcid_len in [0, 1, 20, usize::MAX - 10, usize::MAX] {
             let r = keys.unprotect_short(p, dcid_len, None, &mut header, &mut out);
             assert!(r.is_err());
             assert!(header.is_empty() && out.is_empty());
@@ -509,7 +509,7 @@ fn truncated_at_every_offset_never_panics() {
                 .unprotect(p, dcid_len, None, &mut header, &mut out)
                 .is_err());
         }
-        for pn_offset in [0, 1, 5, 18, usize::MAX] {
+        for pn_offset in [0, 1, 5, 18, usize::MAX - 10, usize::MAX] {
             assert!(keys
                 .unprotect_long(p, pn_offset, None, &mut header, &mut out)
                 .is_err());
