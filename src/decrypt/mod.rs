@@ -31,10 +31,14 @@
 //! from `*_TRAFFIC_SECRET_0` after that side's Finished; call [`RecordDecryptor::key_update`]
 //! after a decrypted KeyUpdate handshake message of that direction. [`suite()`] says whether a
 //! negotiated cipher suite can be decrypted at all.
+//!
+//! QUIC packet protection (RFC 9001) lives in [`quic`]: the same secrets, expanded with
+//! QUIC's labels, open whole packets instead of records.
 
 pub(crate) mod cipher;
 pub mod kdf;
 pub mod keylog;
+pub mod quic;
 pub mod suite;
 mod tls12;
 mod tls13;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::crypto::InitialKeyPair;
-use super::frame::{handshake_messages, parse_frames, CryptoStream, QuicFrame};
+use super::frame::{handshake_messages, parse_frames_in, CryptoStream, PacketKind, QuicFrame};
 use super::packet::{parse_packet, version_name, LongType, QuicError, QuicPacket};
 use crate::dissect::tls::fingerprint;
 use crate::dissect::tls::handshake::{
@@ -261,7 +261,7 @@ impl QuicConn {
                     Side::Server => self.sh.is_some(),
                 };
                 let crypto = &mut self.crypto[i];
-                let res = parse_frames(&plain, |f| match f {
+                let res = parse_frames_in(&plain, PacketKind::Initial, |f| match f {
                     QuicFrame::Crypto { offset, data } if !hello_read => {
                         crypto.insert(offset, data)
                     }

@@ -1,18 +1,20 @@
-//! Initial packet protection (RFC 9001 5): keys from the client's first Destination
-//! Connection ID, header protection removal (5.4, AES-128-ECB mask) and AEAD opening
-//! (5.3, AES-128-GCM, nonce = IV XOR packet number).
+//! Initial packet protection (RFC 9001 5.2): keys from the client's first Destination
+//! Connection ID, opened with the generic QUIC packet protection of
+//! [`crate::decrypt::quic`] (header protection removal, packet number reconstruction,
+//! AES-128-GCM with nonce = IV XOR packet number).
 //!
 //! No key log is needed: "Initial packets apply the packet protection process, but use a
 //! secret derived from the Destination Connection ID field from the client's first Initial
 //! packet" (RFC 9001 5.2). Anyone on the path can read them, and so can pagetrace.
 
-use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use super::packet::{decode_packet_number, QuicError, V2};
-use crate::decrypt::cipher::AeadKey;
-use crate::decrypt::{hkdf_expand_label, BulkCipher, HashAlg};
+use super::packet::{QuicError, V2};
+use crate::decrypt::quic::{self as qp, Labels, QuicCryptoError, QuicKeys, QuicSuite};
+use crate::decrypt::{hkdf_expand_label, HashAlg};
+
+pub use crate::decrypt::quic::Unprotected;
 
 /// RFC 9001 5.2: `initial_salt = 0x38762cf7f55934b34d179ae6a4c80cadccbb7f0a`.
 const SALT_V1: [u8; 20] = [
@@ -47,29 +49,18 @@ pub fn initial_secrets(version: u32, dcid: &[u8]) -> Option<([u8; 32], [u8; 32])
 /// Key, IV and header protection key from a secret. RFC 9369 3.3.2: version 2 uses the
 /// labels "quicv2 key", "quicv2 iv" and "quicv2 hp".
 pub fn key_material(version: u32, secret: &[u8]) -> Option<KeyMaterial> {
-    let (lk, li, lh): (&[u8], &[u8], &[u8]) = if version == V2 {
-        (b"quicv2 key", b"quicv2 iv", b"quicv2 hp")
-    } else {
-        (b"quic key", b"quic iv", b"quic hp")
-    };
-    let mut m = KeyMaterial {
-        key: [0; 16],
-        iv: [0; 12],
-        hp: [0; 16],
-    };
-    hkdf_expand_label(HashAlg::Sha256, secret, lk, b"", &mut m.key).ok()?;
-    hkdf_expand_label(HashAlg::Sha256, secret, li, b"", &mut m.iv).ok()?;
-    hkdf_expand_label(HashAlg::Sha256, secret, lh, b"", &mut m.hp).ok()?;
-    Some(m)
+    let m =
+        qp::KeyMaterial::derive(Labels::for_version(version), QuicSuite::INITIAL, secret).ok()?;
+    Some(KeyMaterial {
+        key: m.key().try_into().ok()?,
+        iv: *m.iv(),
+        hp: m.hp().try_into().ok()?,
+    })
 }
 
 /// One direction's Initial keys, expanded once.
 #[derive(Clone)]
-pub struct InitialKeys {
-    aead: AeadKey,
-    iv: [u8; 12],
-    hp: aes::Aes128,
-}
+pub struct InitialKeys(QuicKeys);
 
 impl std::fmt::Debug for InitialKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,27 +85,18 @@ impl InitialKeyPair {
     }
 }
 
-/// A packet with its protection removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unprotected {
-    pub packet_number: u64,
-    /// Header length including the packet number.
-    pub header_len: usize,
-}
-
 impl InitialKeys {
     pub fn new(m: &KeyMaterial) -> Option<InitialKeys> {
-        Some(InitialKeys {
-            aead: AeadKey::new(BulkCipher::Aes128Gcm, &m.key).ok()?,
-            iv: m.iv,
-            hp: aes::Aes128::new_from_slice(&m.hp).ok()?,
-        })
+        let m = qp::KeyMaterial::from_parts(&m.key, m.iv, &m.hp).ok()?;
+        QuicKeys::from_material(QuicSuite::INITIAL, &m)
+            .ok()
+            .map(InitialKeys)
     }
 
     /// Removes header and packet protection of a long header packet (`packet` is the whole
     /// packet, `pn_offset` where its packet number starts). The plaintext payload (frames)
     /// goes to `out`, the unprotected header to `header` (both caller-owned and reused, so
-    /// nothing is allocated per packet); on failure `out` is empty and nothing
+    /// nothing is allocated per packet); on failure both are empty and nothing
     /// unauthenticated escapes.
     pub fn unprotect(
         &self,
@@ -124,45 +106,21 @@ impl InitialKeys {
         header: &mut Vec<u8>,
         out: &mut Vec<u8>,
     ) -> Result<Unprotected, QuicError> {
-        out.clear();
-        header.clear();
-        // RFC 9001 5.4.2: "the sampled bytes start at pn_offset + 4", 16 bytes of them.
-        let sample = packet
-            .get(pn_offset + 4..pn_offset + 20)
-            .ok_or(QuicError::Truncated("header protection sample"))?;
-        let mut block = aes::Block::default();
-        block.copy_from_slice(sample);
-        self.hp.encrypt_block(&mut block);
-        let mask = block;
-        // RFC 9001 5.4.1: "first_byte ^= mask[0] & 0x0f" for long headers.
-        let first = packet[0] ^ (mask[0] & 0x0f);
-        let pn_len = usize::from(first & 0x03) + 1;
-        let header_len = pn_offset + pn_len;
-        header.push(first);
-        header.extend_from_slice(packet.get(1..pn_offset).unwrap_or(&[]));
-        let mut truncated = 0u64;
-        for i in 0..pn_len {
-            let b = packet[pn_offset + i] ^ mask[1 + i];
-            header.push(b);
-            truncated = (truncated << 8) | u64::from(b);
+        self.0
+            .unprotect_long(packet, pn_offset, largest_pn, header, out)
+            .map_err(QuicError::from)
+    }
+}
+
+impl From<QuicCryptoError> for QuicError {
+    fn from(e: QuicCryptoError) -> QuicError {
+        match e {
+            QuicCryptoError::Truncated(w) => QuicError::Truncated(w),
+            QuicCryptoError::Invalid(w) => QuicError::Invalid(w),
+            QuicCryptoError::AuthFailed => QuicError::AuthFailed,
+            QuicCryptoError::UnsupportedSuite(_) | QuicCryptoError::BadSecret => {
+                QuicError::Invalid("keys")
+            }
         }
-        let pn = decode_packet_number(largest_pn, truncated, (pn_len * 8) as u32);
-        // RFC 9001 5.3: "The 62 bits of the reconstructed QUIC packet number in network
-        // byte order are left-padded with zeros to the size of the IV. The exclusive OR
-        // of the padded packet number and the IV forms the AEAD nonce."
-        let mut nonce = self.iv;
-        for (n, p) in nonce[4..].iter_mut().zip(pn.to_be_bytes()) {
-            *n ^= p;
-        }
-        let sealed = packet
-            .get(header_len..)
-            .ok_or(QuicError::Truncated("payload"))?;
-        self.aead
-            .open(&nonce, header, sealed, out)
-            .map_err(|_| QuicError::AuthFailed)?;
-        Ok(Unprotected {
-            packet_number: pn,
-            header_len,
-        })
     }
 }

@@ -1,9 +1,20 @@
-//! Frames of Initial packets (RFC 9000 12.4, 19) and CRYPTO reassembly by offset.
+//! QUIC frames (RFC 9000 19, RFC 9221 DATAGRAM) as borrowed views, and CRYPTO reassembly
+//! by offset.
 //!
-//! RFC 9000 12.4 (Table 3): an Initial packet may carry PADDING, PING, ACK, CRYPTO and
-//! CONNECTION_CLOSE (type 0x1c). Other frame types cannot have their length known without
-//! parsing them, so parsing stops at the first one (a note, not a failure) and the frames
-//! before it are kept.
+//! **Consumes** the plaintext payload of one packet (from packet protection removal).
+//! **Produces** one [`QuicFrame`] per frame, in order, borrowing its data (STREAM, CRYPTO,
+//! DATAGRAM bytes, tokens, reasons, connection IDs) from the payload: nothing is copied or
+//! allocated. ACK ranges are checked while parsing but not stored: [`AckFrame::ranges`]
+//! walks them again from the borrowed bytes.
+//!
+//! **Guarantees**: no panic on any input; every length is checked against the payload.
+//! Parsing stops at the first frame that cannot be read, with a typed [`FrameError`] that
+//! says where and why; the frames before it were delivered. An unknown frame type stops
+//! parsing too, and that is what the RFC intends: "An endpoint MUST treat the receipt of
+//! a frame of unknown type as a connection error of type FRAME_ENCODING_ERROR" (RFC 9000
+//! 12.4), since its length cannot be known. [`parse_frames_in`] also stops at a frame
+//! that RFC 9000 12.4 (Table 3) does not allow in the packet type (an Initial carries only
+//! PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE of type 0x1c).
 
 use super::packet::read_varint;
 
@@ -11,101 +22,705 @@ use super::packet::read_varint;
 pub const CRYPTO_CAP: u64 = 64 * 1024;
 /// Most disjoint CRYPTO ranges tracked per direction.
 const MAX_RANGES: usize = 64;
+/// RFC 9000 19.8: "The largest offset delivered on a stream -- the sum of the offset and
+/// data length -- cannot exceed 2^62-1".
+pub const MAX_STREAM_OFFSET: u64 = (1 << 62) - 1;
+/// RFC 9000 19.11: "This value cannot exceed 2^60".
+const MAX_STREAMS_LIMIT: u64 = 1 << 60;
 
-/// What a frame said that the connection keeps.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The packet types of RFC 9000 12.4 Table 3 ("Frame Types"), for [`frame_allowed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketKind {
+    Initial,
+    ZeroRtt,
+    Handshake,
+    OneRtt,
+}
+
+impl PacketKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PacketKind::Initial => "Initial",
+            PacketKind::ZeroRtt => "0-RTT",
+            PacketKind::Handshake => "Handshake",
+            PacketKind::OneRtt => "1-RTT",
+        }
+    }
+}
+
+/// ECN counts of an ACK_ECN frame (RFC 9000 19.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EcnCounts {
+    pub ect0: u64,
+    pub ect1: u64,
+    pub ce: u64,
+}
+
+/// An ACK or ACK_ECN frame (RFC 9000 19.3). The ACK Delay is as sent: scaling it needs
+/// the peer's ack_delay_exponent transport parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckFrame<'a> {
+    pub largest: u64,
+    pub delay: u64,
+    pub first_range: u64,
+    /// The ACK Range Count: ranges after the first.
+    pub range_count: u64,
+    /// The encoded (Gap, ACK Range Length) pairs, checked while parsing.
+    ranges: &'a [u8],
+    pub ecn: Option<EcnCounts>,
+}
+
+impl<'a> AckFrame<'a> {
+    /// The acknowledged packet numbers as inclusive `(smallest, largest)` ranges, largest
+    /// first, starting with the First ACK Range.
+    pub fn ranges(&self) -> AckRanges<'a> {
+        AckRanges {
+            bytes: self.ranges,
+            pos: 0,
+            left: self.range_count,
+            next: self
+                .largest
+                .checked_sub(self.first_range)
+                .map(|smallest| (smallest, self.largest)),
+        }
+    }
+}
+
+/// Iterator over an ACK frame's ranges (see [`AckFrame::ranges`]).
+#[derive(Debug, Clone)]
+pub struct AckRanges<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    left: u64,
+    next: Option<(u64, u64)>,
+}
+
+impl Iterator for AckRanges<'_> {
+    type Item = (u64, u64);
+
+    fn next(&mut self) -> Option<(u64, u64)> {
+        let cur = self.next.take()?;
+        if self.left > 0 {
+            self.left -= 1;
+            self.next = next_ack_range(cur.0, self.bytes, &mut self.pos);
+        }
+        Some(cur)
+    }
+}
+
+/// RFC 9000 19.3.1: "largest = previous_smallest - gap - 2; smallest = largest -
+/// ack_range". `None` when a packet number would be negative (or the bytes end).
+fn next_ack_range(prev_smallest: u64, bytes: &[u8], pos: &mut usize) -> Option<(u64, u64)> {
+    let gap = read_varint(bytes, pos)?;
+    let len = read_varint(bytes, pos)?;
+    let largest = prev_smallest.checked_sub(gap)?.checked_sub(2)?;
+    Some((largest.checked_sub(len)?, largest))
+}
+
+/// One frame, borrowing its bytes from the packet payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuicFrame<'a> {
-    Padding,
+    /// A run of PADDING bytes (type 0x00), one event: `len` bytes.
+    Padding {
+        len: usize,
+    },
     Ping,
-    Ack {
-        largest: u64,
+    Ack(AckFrame<'a>),
+    ResetStream {
+        stream_id: u64,
+        error_code: u64,
+        final_size: u64,
+    },
+    StopSending {
+        stream_id: u64,
+        error_code: u64,
     },
     Crypto {
         offset: u64,
         data: &'a [u8],
     },
+    NewToken {
+        token: &'a [u8],
+    },
+    /// Types 0x08-0x0f: the OFF bit (0x04) gives an offset (else 0), the LEN bit (0x02) a
+    /// length (else the data runs to the end of the packet), the FIN bit (0x01) the end.
+    Stream {
+        stream_id: u64,
+        offset: u64,
+        data: &'a [u8],
+        fin: bool,
+    },
+    MaxData {
+        max: u64,
+    },
+    MaxStreamData {
+        stream_id: u64,
+        max: u64,
+    },
+    /// 0x12 (bidirectional) or 0x13 (unidirectional).
+    MaxStreams {
+        bidi: bool,
+        max: u64,
+    },
+    DataBlocked {
+        limit: u64,
+    },
+    StreamDataBlocked {
+        stream_id: u64,
+        limit: u64,
+    },
+    /// 0x16 (bidirectional) or 0x17 (unidirectional).
+    StreamsBlocked {
+        bidi: bool,
+        limit: u64,
+    },
+    NewConnectionId {
+        sequence: u64,
+        retire_prior_to: u64,
+        cid: &'a [u8],
+        reset_token: &'a [u8; 16],
+    },
+    RetireConnectionId {
+        sequence: u64,
+    },
+    PathChallenge {
+        data: [u8; 8],
+    },
+    PathResponse {
+        data: [u8; 8],
+    },
     ConnectionClose {
         /// 0x1c transport error, 0x1d application error.
         application: bool,
         error_code: u64,
+        /// The frame type that caused a transport error (0x1c only).
         frame_type: Option<u64>,
         reason: &'a [u8],
     },
+    HandshakeDone,
+    /// RFC 9221 4: 0x30 (to the end of the packet) or 0x31 (with a length).
+    Datagram {
+        data: &'a [u8],
+    },
 }
 
-/// Parses all frames of a plaintext payload, calling `f` for each. Returns a note when
-/// parsing stopped early (an unexpected frame type, a truncated frame).
-pub fn parse_frames<'a>(payload: &'a [u8], mut f: impl FnMut(QuicFrame<'a>)) -> Result<(), String> {
-    let mut pos = 0;
-    let bad = |w: &str| format!("{w} frame truncated");
-    while pos < payload.len() {
-        let ty = read_varint(payload, &mut pos).ok_or_else(|| bad("frame type"))?;
-        match ty {
+impl QuicFrame<'_> {
+    /// The frame type's name (for STREAM and DATAGRAM whatever the flag bits).
+    pub fn name(&self) -> &'static str {
+        match self {
+            QuicFrame::Padding { .. } => "PADDING",
+            QuicFrame::Ping => "PING",
+            QuicFrame::Ack(a) if a.ecn.is_some() => "ACK_ECN",
+            QuicFrame::Ack(_) => "ACK",
+            QuicFrame::ResetStream { .. } => "RESET_STREAM",
+            QuicFrame::StopSending { .. } => "STOP_SENDING",
+            QuicFrame::Crypto { .. } => "CRYPTO",
+            QuicFrame::NewToken { .. } => "NEW_TOKEN",
+            QuicFrame::Stream { .. } => "STREAM",
+            QuicFrame::MaxData { .. } => "MAX_DATA",
+            QuicFrame::MaxStreamData { .. } => "MAX_STREAM_DATA",
+            QuicFrame::MaxStreams { .. } => "MAX_STREAMS",
+            QuicFrame::DataBlocked { .. } => "DATA_BLOCKED",
+            QuicFrame::StreamDataBlocked { .. } => "STREAM_DATA_BLOCKED",
+            QuicFrame::StreamsBlocked { .. } => "STREAMS_BLOCKED",
+            QuicFrame::NewConnectionId { .. } => "NEW_CONNECTION_ID",
+            QuicFrame::RetireConnectionId { .. } => "RETIRE_CONNECTION_ID",
+            QuicFrame::PathChallenge { .. } => "PATH_CHALLENGE",
+            QuicFrame::PathResponse { .. } => "PATH_RESPONSE",
+            QuicFrame::ConnectionClose { .. } => "CONNECTION_CLOSE",
+            QuicFrame::HandshakeDone => "HANDSHAKE_DONE",
+            QuicFrame::Datagram { .. } => "DATAGRAM",
+        }
+    }
+
+    /// RFC 9002 2: ack-eliciting unless ACK, PADDING or CONNECTION_CLOSE.
+    pub fn is_ack_eliciting(&self) -> bool {
+        !matches!(
+            self,
+            QuicFrame::Ack(_) | QuicFrame::Padding { .. } | QuicFrame::ConnectionClose { .. }
+        )
+    }
+}
+
+/// The name of a frame type, `None` for types RFC 9000 and RFC 9221 do not define.
+pub fn frame_name(ty: u64) -> Option<&'static str> {
+    Some(match ty {
+        0x00 => "PADDING",
+        0x01 => "PING",
+        0x02 => "ACK",
+        0x03 => "ACK_ECN",
+        0x04 => "RESET_STREAM",
+        0x05 => "STOP_SENDING",
+        0x06 => "CRYPTO",
+        0x07 => "NEW_TOKEN",
+        0x08..=0x0f => "STREAM",
+        0x10 => "MAX_DATA",
+        0x11 => "MAX_STREAM_DATA",
+        0x12 | 0x13 => "MAX_STREAMS",
+        0x14 => "DATA_BLOCKED",
+        0x15 => "STREAM_DATA_BLOCKED",
+        0x16 | 0x17 => "STREAMS_BLOCKED",
+        0x18 => "NEW_CONNECTION_ID",
+        0x19 => "RETIRE_CONNECTION_ID",
+        0x1a => "PATH_CHALLENGE",
+        0x1b => "PATH_RESPONSE",
+        0x1c | 0x1d => "CONNECTION_CLOSE",
+        0x1e => "HANDSHAKE_DONE",
+        0x30 | 0x31 => "DATAGRAM",
+        _ => return None,
+    })
+}
+
+/// RFC 9000 12.4 Table 3 (and RFC 9221 4 for DATAGRAM): whether a frame type may appear
+/// in a packet type. Unknown types are allowed nowhere.
+pub fn frame_allowed(ty: u64, kind: PacketKind) -> bool {
+    use PacketKind::*;
+    match ty {
+        // PADDING, PING: "IH01".
+        0x00 | 0x01 => true,
+        // ACK, CRYPTO: "IH_1" ("ACK frames ... cannot be sent in 0-RTT packets").
+        0x02 | 0x03 | 0x06 => kind != ZeroRtt,
+        // "Only a CONNECTION_CLOSE frame of type 0x1c can appear in Initial or Handshake
+        // packets": 0x1c is "ih01", 0x1d "__01".
+        0x1c => true,
+        // NEW_TOKEN, PATH_RESPONSE, HANDSHAKE_DONE: "___1".
+        0x07 | 0x1b | 0x1e => kind == OneRtt,
+        // The stream and flow control frames, NEW/RETIRE_CONNECTION_ID, PATH_CHALLENGE,
+        // application CONNECTION_CLOSE: "__01"; DATAGRAM: "0-RTT and 1-RTT".
+        0x04 | 0x05 | 0x08..=0x1a | 0x1d | 0x30 | 0x31 => matches!(kind, ZeroRtt | OneRtt),
+        _ => false,
+    }
+}
+
+/// Why frame parsing stopped. `at` is the offset of the frame's first byte in the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// The payload ends inside the frame (`frame_type` is `None` when even the type was
+    /// cut).
+    Truncated { frame_type: Option<u64>, at: usize },
+    /// A field has a value the RFC forbids (a negative ACK range, an offset beyond 2^62-1,
+    /// a connection ID longer than 20 bytes, ...).
+    Invalid {
+        frame_type: u64,
+        at: usize,
+        what: &'static str,
+    },
+    /// A frame type RFC 9000 and RFC 9221 do not define: its length cannot be known.
+    UnknownType { frame_type: u64, at: usize },
+    /// A frame the packet type may not carry (RFC 9000 12.4).
+    NotAllowed {
+        frame_type: u64,
+        at: usize,
+        packet: PacketKind,
+    },
+}
+
+impl FrameError {
+    /// Offset of the frame that stopped parsing.
+    pub fn at(&self) -> usize {
+        match *self {
+            FrameError::Truncated { at, .. }
+            | FrameError::Invalid { at, .. }
+            | FrameError::UnknownType { at, .. }
+            | FrameError::NotAllowed { at, .. } => at,
+        }
+    }
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = |ty: u64| frame_name(ty).unwrap_or("unknown");
+        match *self {
+            FrameError::Truncated {
+                frame_type: Some(ty),
+                ..
+            } => write!(f, "{} frame truncated", name(ty)),
+            FrameError::Truncated {
+                frame_type: None, ..
+            } => f.write_str("frame type truncated"),
+            FrameError::Invalid {
+                frame_type, what, ..
+            } => write!(f, "invalid {} frame: {what}", name(frame_type)),
+            FrameError::UnknownType { frame_type, .. } => write!(
+                f,
+                "unknown frame type 0x{frame_type:x}: its length cannot be known, the rest \
+                 of the packet is skipped"
+            ),
+            FrameError::NotAllowed {
+                frame_type, packet, ..
+            } => write!(
+                f,
+                "frame type 0x{frame_type:x} ({}) is not allowed in an {} packet (RFC 9000 \
+                 12.4): the rest of the packet is skipped",
+                name(frame_type),
+                packet.name()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+/// Reads one frame at `*pos`, advancing `*pos` past it on success (and leaving it on the
+/// frame's first byte on error).
+pub fn parse_frame<'a>(payload: &'a [u8], pos: &mut usize) -> Result<QuicFrame<'a>, FrameError> {
+    let at = *pos;
+    let mut p = at;
+    let ty = read_varint(payload, &mut p).ok_or(FrameError::Truncated {
+        frame_type: None,
+        at,
+    })?;
+    let (frame, end) = FrameReader {
+        buf: payload,
+        pos: p,
+        ty,
+        at,
+    }
+    .read()?;
+    *pos = end;
+    Ok(frame)
+}
+
+/// The fields of one frame after its type.
+struct FrameReader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    ty: u64,
+    at: usize,
+}
+
+impl<'a> FrameReader<'a> {
+    fn truncated(&self) -> FrameError {
+        FrameError::Truncated {
+            frame_type: Some(self.ty),
+            at: self.at,
+        }
+    }
+
+    fn invalid(&self, what: &'static str) -> FrameError {
+        FrameError::Invalid {
+            frame_type: self.ty,
+            at: self.at,
+            what,
+        }
+    }
+
+    fn varint(&mut self) -> Result<u64, FrameError> {
+        read_varint(self.buf, &mut self.pos).ok_or_else(|| self.truncated())
+    }
+
+    fn bytes(&mut self, len: u64) -> Result<&'a [u8], FrameError> {
+        let len = usize::try_from(len).map_err(|_| self.truncated())?;
+        let end = self.pos.checked_add(len).ok_or_else(|| self.truncated())?;
+        let b = self
+            .buf
+            .get(self.pos..end)
+            .ok_or_else(|| self.truncated())?;
+        self.pos = end;
+        Ok(b)
+    }
+
+    /// A varint length, then that many bytes.
+    fn prefixed(&mut self) -> Result<&'a [u8], FrameError> {
+        let len = self.varint()?;
+        self.bytes(len)
+    }
+
+    fn rest(&mut self) -> &'a [u8] {
+        let b = self.buf.get(self.pos..).unwrap_or(&[]);
+        self.pos = self.buf.len();
+        b
+    }
+
+    fn array8(&mut self) -> Result<[u8; 8], FrameError> {
+        let b = self.bytes(8)?;
+        b.try_into().map_err(|_| self.truncated())
+    }
+
+    fn read(mut self) -> Result<(QuicFrame<'a>, usize), FrameError> {
+        let frame = match self.ty {
             0x00 => {
                 // A run of PADDING is one event.
-                while payload.get(pos) == Some(&0) {
-                    pos += 1;
+                let run = self
+                    .buf
+                    .get(self.pos..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .take_while(|&&b| b == 0)
+                    .count();
+                self.pos += run;
+                QuicFrame::Padding {
+                    len: self.pos - self.at,
                 }
-                f(QuicFrame::Padding);
             }
-            0x01 => f(QuicFrame::Ping),
+            0x01 => QuicFrame::Ping,
             0x02 | 0x03 => {
-                let mut v = || read_varint(payload, &mut pos).ok_or_else(|| bad("ACK"));
-                let largest = v()?;
-                let _delay = v()?;
-                let ranges = v()?;
-                let _first = v()?;
-                for _ in 0..ranges {
-                    v()?;
-                    v()?;
+                let largest = self.varint()?;
+                let delay = self.varint()?;
+                let range_count = self.varint()?;
+                let first_range = self.varint()?;
+                // RFC 9000 19.3.1: "If any computed packet number is negative, an endpoint
+                // MUST generate a connection error of type FRAME_ENCODING_ERROR."
+                let mut smallest = largest
+                    .checked_sub(first_range)
+                    .ok_or_else(|| self.invalid("first ACK range below packet number 0"))?;
+                let start = self.pos;
+                for _ in 0..range_count {
+                    let gap = self.varint()?;
+                    let len = self.varint()?;
+                    smallest = smallest
+                        .checked_sub(gap)
+                        .and_then(|v| v.checked_sub(2))
+                        .and_then(|largest| largest.checked_sub(len))
+                        .ok_or_else(|| self.invalid("ACK range below packet number 0"))?;
                 }
-                if ty == 0x03 {
-                    v()?;
-                    v()?;
-                    v()?;
-                }
-                f(QuicFrame::Ack { largest });
-            }
-            0x06 => {
-                let offset = read_varint(payload, &mut pos).ok_or_else(|| bad("CRYPTO"))?;
-                let len = read_varint(payload, &mut pos).ok_or_else(|| bad("CRYPTO"))?;
-                let len = usize::try_from(len).map_err(|_| bad("CRYPTO"))?;
-                let end = pos.checked_add(len).ok_or_else(|| bad("CRYPTO"))?;
-                let data = payload.get(pos..end).ok_or_else(|| bad("CRYPTO"))?;
-                pos = end;
-                f(QuicFrame::Crypto { offset, data });
-            }
-            0x1c | 0x1d => {
-                let error_code =
-                    read_varint(payload, &mut pos).ok_or_else(|| bad("CONNECTION_CLOSE"))?;
-                let frame_type = if ty == 0x1c {
-                    Some(read_varint(payload, &mut pos).ok_or_else(|| bad("CONNECTION_CLOSE"))?)
+                let ranges = self.buf.get(start..self.pos).unwrap_or(&[]);
+                let ecn = if self.ty == 0x03 {
+                    Some(EcnCounts {
+                        ect0: self.varint()?,
+                        ect1: self.varint()?,
+                        ce: self.varint()?,
+                    })
                 } else {
                     None
                 };
-                let len = read_varint(payload, &mut pos).ok_or_else(|| bad("CONNECTION_CLOSE"))?;
-                let len = usize::try_from(len).map_err(|_| bad("CONNECTION_CLOSE"))?;
-                let end = pos
-                    .checked_add(len)
-                    .ok_or_else(|| bad("CONNECTION_CLOSE"))?;
-                let reason = payload
-                    .get(pos..end)
-                    .ok_or_else(|| bad("CONNECTION_CLOSE"))?;
-                pos = end;
-                f(QuicFrame::ConnectionClose {
-                    application: ty == 0x1d,
+                QuicFrame::Ack(AckFrame {
+                    largest,
+                    delay,
+                    first_range,
+                    range_count,
+                    ranges,
+                    ecn,
+                })
+            }
+            0x04 => QuicFrame::ResetStream {
+                stream_id: self.varint()?,
+                error_code: self.varint()?,
+                final_size: self.varint()?,
+            },
+            0x05 => QuicFrame::StopSending {
+                stream_id: self.varint()?,
+                error_code: self.varint()?,
+            },
+            0x06 => {
+                let offset = self.varint()?;
+                let data = self.prefixed()?;
+                if offset.saturating_add(data.len() as u64) > MAX_STREAM_OFFSET {
+                    return Err(self.invalid("CRYPTO data beyond offset 2^62-1"));
+                }
+                QuicFrame::Crypto { offset, data }
+            }
+            0x07 => {
+                let token = self.prefixed()?;
+                // RFC 9000 19.7: "A client MUST treat receipt of a NEW_TOKEN frame with an
+                // empty Token field as a connection error of type FRAME_ENCODING_ERROR."
+                if token.is_empty() {
+                    return Err(self.invalid("empty token"));
+                }
+                QuicFrame::NewToken { token }
+            }
+            0x08..=0x0f => {
+                let stream_id = self.varint()?;
+                let offset = if self.ty & 0x04 != 0 {
+                    self.varint()?
+                } else {
+                    0
+                };
+                let data = if self.ty & 0x02 != 0 {
+                    self.prefixed()?
+                } else {
+                    self.rest()
+                };
+                if offset.saturating_add(data.len() as u64) > MAX_STREAM_OFFSET {
+                    return Err(self.invalid("STREAM data beyond offset 2^62-1"));
+                }
+                QuicFrame::Stream {
+                    stream_id,
+                    offset,
+                    data,
+                    fin: self.ty & 0x01 != 0,
+                }
+            }
+            0x10 => QuicFrame::MaxData {
+                max: self.varint()?,
+            },
+            0x11 => QuicFrame::MaxStreamData {
+                stream_id: self.varint()?,
+                max: self.varint()?,
+            },
+            0x12 | 0x13 => {
+                let max = self.varint()?;
+                if max > MAX_STREAMS_LIMIT {
+                    return Err(self.invalid("stream count above 2^60"));
+                }
+                QuicFrame::MaxStreams {
+                    bidi: self.ty == 0x12,
+                    max,
+                }
+            }
+            0x14 => QuicFrame::DataBlocked {
+                limit: self.varint()?,
+            },
+            0x15 => QuicFrame::StreamDataBlocked {
+                stream_id: self.varint()?,
+                limit: self.varint()?,
+            },
+            0x16 | 0x17 => {
+                let limit = self.varint()?;
+                if limit > MAX_STREAMS_LIMIT {
+                    return Err(self.invalid("stream count above 2^60"));
+                }
+                QuicFrame::StreamsBlocked {
+                    bidi: self.ty == 0x16,
+                    limit,
+                }
+            }
+            0x18 => {
+                let sequence = self.varint()?;
+                let retire_prior_to = self.varint()?;
+                let len = *self.buf.get(self.pos).ok_or_else(|| self.truncated())?;
+                self.pos += 1;
+                let cid = self.bytes(u64::from(len))?;
+                let reset_token: &[u8; 16] =
+                    self.bytes(16)?.try_into().map_err(|_| self.truncated())?;
+                // RFC 9000 19.15: "Values less than 1 and greater than 20 are invalid" and
+                // "The value in the Retire Prior To field MUST be less than or equal to the
+                // value in the Sequence Number field."
+                if !(1..=20).contains(&len) {
+                    return Err(self.invalid("connection ID length not 1 to 20"));
+                }
+                if retire_prior_to > sequence {
+                    return Err(self.invalid("Retire Prior To above the sequence number"));
+                }
+                QuicFrame::NewConnectionId {
+                    sequence,
+                    retire_prior_to,
+                    cid,
+                    reset_token,
+                }
+            }
+            0x19 => QuicFrame::RetireConnectionId {
+                sequence: self.varint()?,
+            },
+            0x1a => QuicFrame::PathChallenge {
+                data: self.array8()?,
+            },
+            0x1b => QuicFrame::PathResponse {
+                data: self.array8()?,
+            },
+            0x1c | 0x1d => {
+                let error_code = self.varint()?;
+                let frame_type = if self.ty == 0x1c {
+                    Some(self.varint()?)
+                } else {
+                    None
+                };
+                let reason = self.prefixed()?;
+                QuicFrame::ConnectionClose {
+                    application: self.ty == 0x1d,
                     error_code,
                     frame_type,
                     reason,
-                });
+                }
             }
+            0x1e => QuicFrame::HandshakeDone,
+            0x30 => QuicFrame::Datagram { data: self.rest() },
+            0x31 => QuicFrame::Datagram {
+                data: self.prefixed()?,
+            },
             other => {
-                return Err(format!(
-                    "frame type 0x{other:x} is not allowed in an Initial packet (RFC 9000 \
-                     12.4): the rest of the packet is skipped"
-                ))
+                return Err(FrameError::UnknownType {
+                    frame_type: other,
+                    at: self.at,
+                })
+            }
+        };
+        Ok((frame, self.pos))
+    }
+}
+
+/// The frames of one payload, in order; after the first error it yields nothing more.
+#[derive(Debug, Clone)]
+pub struct Frames<'a> {
+    payload: &'a [u8],
+    pos: usize,
+    kind: Option<PacketKind>,
+    done: bool,
+}
+
+impl<'a> Frames<'a> {
+    /// Every frame type RFC 9000 and RFC 9221 define.
+    pub fn new(payload: &'a [u8]) -> Frames<'a> {
+        Frames {
+            payload,
+            pos: 0,
+            kind: None,
+            done: false,
+        }
+    }
+
+    /// Only the frames RFC 9000 12.4 allows in `kind` of packet.
+    pub fn new_in(payload: &'a [u8], kind: PacketKind) -> Frames<'a> {
+        Frames {
+            kind: Some(kind),
+            ..Frames::new(payload)
+        }
+    }
+
+    /// Offset of the next frame.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = Result<QuicFrame<'a>, FrameError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.pos >= self.payload.len() {
+            return None;
+        }
+        if let Some(kind) = self.kind {
+            let mut p = self.pos;
+            if let Some(ty) = read_varint(self.payload, &mut p) {
+                if frame_name(ty).is_some() && !frame_allowed(ty, kind) {
+                    self.done = true;
+                    return Some(Err(FrameError::NotAllowed {
+                        frame_type: ty,
+                        at: self.pos,
+                        packet: kind,
+                    }));
+                }
             }
         }
+        let r = parse_frame(self.payload, &mut self.pos);
+        if r.is_err() {
+            self.done = true;
+        }
+        Some(r)
+    }
+}
+
+/// Parses all frames of a plaintext payload, calling `f` for each. Returns why parsing
+/// stopped early, if it did (the frames before were delivered).
+pub fn parse_frames<'a>(
+    payload: &'a [u8],
+    mut f: impl FnMut(QuicFrame<'a>),
+) -> Result<(), FrameError> {
+    for frame in Frames::new(payload) {
+        f(frame?);
+    }
+    Ok(())
+}
+
+/// As [`parse_frames`], stopping at a frame RFC 9000 12.4 does not allow in `kind`.
+pub fn parse_frames_in<'a>(
+    payload: &'a [u8],
+    kind: PacketKind,
+    mut f: impl FnMut(QuicFrame<'a>),
+) -> Result<(), FrameError> {
+    for frame in Frames::new_in(payload, kind) {
+        f(frame?);
     }
     Ok(())
 }
@@ -185,3 +800,6 @@ pub fn handshake_messages(stream: &[u8]) -> Vec<(u8, &[u8])> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,9 +16,15 @@
 //!
 //! **How**: [`packet`] walks coalesced packets (RFC 9000 12.2) as borrowed views;
 //! [`crypto`] derives Initial keys from the client's first Destination Connection ID
-//! (RFC 9001 5.2, RFC 9369 3.3) and removes header and packet protection; [`frame`] parses
-//! the frames an Initial may carry and reassembles CRYPTO data by offset. Handshake, 0-RTT
-//! and 1-RTT packets are counted, never opened (their keys are not derivable).
+//! (RFC 9001 5.2, RFC 9369 3.3) and opens Initials with the generic packet protection of
+//! [`crate::decrypt::quic`]; [`frame`] parses every RFC 9000 frame type (and RFC 9221
+//! DATAGRAM) as borrowed views, checks which frames a packet type may carry, and
+//! reassembles CRYPTO data by offset; [`streams`] reassembles STREAM data per stream into
+//! in-order pieces with explicit gaps. The connection table does not open Handshake, 0-RTT
+//! and 1-RTT packets yet: it counts them. Their keys come from a TLS key log
+//! ([`crate::decrypt::quic::QuicKeys`], [`crate::decrypt::quic::OneRttKeys`] for 1-RTT key
+//! updates), and their STREAM frames feed [`streams::QuicStreams`] and then
+//! [`crate::dissect::http3`].
 //!
 //! **Guarantees**: no panic on any input (lengths are checked with `get`, varints bounded);
 //! every buffer has a cap: [`frame::CRYPTO_CAP`] CRYPTO bytes per direction (freed once
@@ -32,6 +38,7 @@ pub mod conn;
 pub mod crypto;
 pub mod frame;
 pub mod packet;
+pub mod streams;
 
 #[cfg(test)]
 mod tests;

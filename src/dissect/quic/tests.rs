@@ -266,7 +266,7 @@ fn frames_and_client_hello() {
     let mut padding = 0;
     parse_frames(&plain, |f| match f {
         QuicFrame::Crypto { offset, data } => crypto.insert(offset, data),
-        QuicFrame::Padding => padding += 1,
+        QuicFrame::Padding { .. } => padding += 1,
         other => panic!("{other:?}"),
     })
     .unwrap();
