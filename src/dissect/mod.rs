@@ -13,6 +13,7 @@
 pub mod dns;
 pub mod http1;
 pub mod http2;
+pub mod http3;
 pub mod quic;
 pub mod stream;
 pub mod tls;
