@@ -307,9 +307,7 @@ impl Decoder {
                 Err(e)
             }
         };
-        if self.spare.len() < MAX_SPARE_BUFFERS {
-            self.spare.push(s.lines);
-        }
+        self.recycle(s.lines);
         Some((s.stream_id, r))
     }
 
@@ -318,9 +316,7 @@ impl Decoder {
         let mut n = 0;
         while let Some(i) = self.blocked.iter().position(|s| s.stream_id == stream_id) {
             if let Some(s) = self.remove_blocked(i) {
-                if self.spare.len() < MAX_SPARE_BUFFERS {
-                    self.spare.push(s.lines);
-                }
+                self.recycle(s.lines);
             }
             n += 1;
         }
@@ -334,6 +330,13 @@ impl Decoder {
             self.blocked_streams -= 1;
         }
         Some(s)
+    }
+
+    /// Keeps a released section's buffer for the next blocked one.
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE_BUFFERS {
+            self.spare.push(buf);
+        }
     }
 
     fn count_done(&mut self, out: &HeaderList) {
@@ -368,20 +371,22 @@ impl Decoder {
             } else {
                 required.checked_add(delta)
             };
-            let base = base.ok_or(QpackError::InvalidBase { required, delta })?;
-            // §2.2.1: "When the Required Insert Count is less than or equal to the decoder's
-            // Insert Count, the field section can be processed immediately. Otherwise, the
-            // stream on which the field section was received becomes blocked." A stream's
-            // later sections wait behind its blocked one.
-            if required > self.table.insert_count()
-                || self.blocked.iter().any(|s| s.stream_id == stream_id)
-            {
-                self.enqueue(stream_id, required, base, lines)?;
-                self.note_outstanding(stream_id, required);
-                return Ok(Decoded::Blocked { required });
-            }
-            (required, base)
+            (
+                required,
+                base.ok_or(QpackError::InvalidBase { required, delta })?,
+            )
         };
+        // §2.2.1: "When the Required Insert Count is less than or equal to the decoder's
+        // Insert Count, the field section can be processed immediately. Otherwise, the stream
+        // on which the field section was received becomes blocked." A stream's later
+        // sections wait behind its queued one (also in partial mode, until it is polled).
+        if required > self.table.insert_count()
+            || self.blocked.iter().any(|s| s.stream_id == stream_id)
+        {
+            self.enqueue(stream_id, required, base, lines)?;
+            self.note_outstanding(stream_id, required);
+            return Ok(Decoded::Blocked { required });
+        }
         let ctx = Lines {
             table: &self.table,
             partial: self.partial,
@@ -587,9 +592,10 @@ impl Decoder {
         let b = *buf.first().ok_or(QpackError::Truncated)?;
         let mut pos = 0;
         if b & 0x80 != 0 {
-            // §4.4.1 Section Acknowledgment: 1, stream id (7+). "If the Required Insert
-            // Count of the acknowledged field section is greater than the current Known
-            // Received Count, Known Received Count is updated".
+            // §4.4.1 Section Acknowledgment: 1, stream id (7+). §2.1.4: "If the Required
+            // Insert Count of the acknowledged field section is greater than the current
+            // Known Received Count, the Known Received Count is updated to that Required
+            // Insert Count value."
             let stream_id = read_int(buf, &mut pos, 7)?;
             self.stats.section_acks += 1;
             match self.outstanding.iter().position(|&(s, _)| s == stream_id) {
@@ -616,7 +622,8 @@ impl Decoder {
             let increment = read_int(buf, &mut pos, 6)?;
             self.stats.insert_count_increments += 1;
             let krc = self.stats.known_received_count.saturating_add(increment);
-            if increment == 0 || krc > self.table.insert_count() {
+            // In partial mode the Insert Count is not the encoder's any more.
+            if increment == 0 || (krc > self.table.insert_count() && !self.partial) {
                 self.stats.decoder_stream_violations += 1;
             }
             self.stats.known_received_count = krc;
@@ -739,11 +746,7 @@ impl Lines<'_> {
 
     /// An indexed field: the entry's name and value, or an unknown field.
     #[inline]
-    fn push_entry(
-        &self,
-        out: &mut HeaderList,
-        entry: Option<Field<'_>>,
-    ) -> Result<(), QpackError> {
+    fn push_entry(&self, out: &mut HeaderList, entry: Option<Field<'_>>) -> Result<(), QpackError> {
         match entry {
             Some((name, value)) => push(out, self.max_list_size, name, value, false),
             None => {

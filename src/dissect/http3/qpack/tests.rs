@@ -603,6 +603,34 @@ fn partial_mode_counts_unknown_fields() {
 }
 
 #[test]
+fn partial_mode_keeps_a_streams_sections_in_order() {
+    let mut d = Decoder::with_settings(220, 100);
+    let mut out = HeaderList::new();
+    assert_eq!(
+        d.decode_section(8, &hex("0381 10 c1"), &mut out),
+        Ok(Decoded::Blocked { required: 2 })
+    );
+    d.desynchronise();
+    // The stream's next section waits behind the released one; other streams do not.
+    assert_eq!(
+        d.decode_section(8, &hex("0000 d1"), &mut out),
+        Ok(Decoded::Blocked { required: 0 })
+    );
+    assert_eq!(
+        d.decode_section(4, &hex("0000 d1"), &mut out),
+        Ok(Decoded::Done)
+    );
+    assert_eq!(d.poll_unblocked(&mut out), Some((8, Ok(()))));
+    assert_eq!(
+        (pairs(&out), out.unknown_fields()),
+        (p(&[(":path", "/")]), 1)
+    );
+    assert_eq!(d.poll_unblocked(&mut out), Some((8, Ok(()))));
+    assert_eq!(pairs(&out), p(&[(":method", "GET")]));
+    assert_eq!((d.poll_unblocked(&mut out), d.blocked_streams()), (None, 0));
+}
+
+#[test]
 fn never_indexed_bit_is_kept() {
     let mut d = Decoder::with_settings(220, 0);
     d.handle_encoder_stream(&hex(B2_ENCODER)).unwrap();
