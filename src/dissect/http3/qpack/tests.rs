@@ -8,32 +8,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::dissect::http2::hpack::huffman;
-use crate::dissect::http2::hpack::tests::encode_int;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn pairs(h: &HeaderList) -> Vec<(String, String)> {
-    h.iter()
-        .map(|(n, v)| {
-            (
-                String::from_utf8_lossy(n).into_owned(),
-                String::from_utf8_lossy(v).into_owned(),
-            )
-        })
-        .collect()
-}
-
-fn p(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect()
-}
+use crate::dissect::http2::hpack::tests::{encode_int, hex, p, pairs};
 
 fn decode(d: &mut Decoder, stream: u64, block: &[u8]) -> Result<Vec<(String, String)>, QpackError> {
     let mut out = HeaderList::new();
