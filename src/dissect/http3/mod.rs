@@ -15,4 +15,8 @@
 //! length is skipped, and only a gap inside a frame head (where the next boundary cannot
 //! be known) ends parsing of that one stream.
 
+//! [`qpack`] decodes the field sections of one direction of a connection from its encoder
+//! stream and the header blocks of its request and push streams (RFC 9204).
+
 pub mod frame;
+pub mod qpack;

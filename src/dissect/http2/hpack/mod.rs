@@ -212,11 +212,22 @@ impl HeaderList {
 
     /// Appends a field (test and tool use; the decoder writes in place).
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        self.push_field(name, value, false);
+    }
+
+    /// Appends a field with its "never indexed" flag: how the QPACK decoder, whose strings
+    /// come from its own tables and scratch, fills the same list.
+    pub(crate) fn push_field(&mut self, name: &[u8], value: &[u8], never_indexed: bool) {
         let start = self.bytes.len();
         self.bytes.extend(name);
         let name_end = self.bytes.len();
         self.bytes.extend(value);
-        self.commit(start, name_end, false);
+        self.commit(start, name_end, never_indexed);
+    }
+
+    /// Counts a field that referred to a lost dynamic table entry (QPACK's partial mode).
+    pub(crate) fn push_unknown(&mut self) {
+        self.unknown += 1;
     }
 
     fn commit(&mut self, start: usize, name_end: usize, never_indexed: bool) {

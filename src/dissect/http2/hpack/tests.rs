@@ -4,7 +4,7 @@
 use super::table::{DynamicTable, STATIC};
 use super::*;
 
-fn hex(s: &str) -> Vec<u8> {
+pub(crate) fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     (0..s.len())
         .step_by(2)
@@ -12,7 +12,7 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn pairs(h: &HeaderList) -> Vec<(String, String)> {
+pub(crate) fn pairs(h: &HeaderList) -> Vec<(String, String)> {
     h.iter()
         .map(|(n, v)| {
             (
@@ -23,7 +23,7 @@ fn pairs(h: &HeaderList) -> Vec<(String, String)> {
         .collect()
 }
 
-fn p(list: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn p(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect()
