@@ -28,9 +28,9 @@ import subprocess
 import sys
 
 FIELDS = ["frame.number", "ip.src", "ipv6.src", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
-          "tcp.flags.syn", "tcp.flags.ack", "quic.long.packet_type", "quic.version", "http2.type",
+          "tcp.flags.syn", "tcp.flags.ack", "quic.long.packet_type", "quic.long.packet_type_v2", "quic.version", "http2.type",
           "http3.frame_type", "http.response.code", "dns.qry.name", "dns.flags.response",
-          "tls.handshake.type", "tls.handshake.extensions.supported_version"]
+          "tls.handshake.type", "tls.handshake.extensions.supported_version", "tcp.analysis.ack_rtt"]
 
 
 def tshark(pcap, extra=()):
@@ -55,7 +55,8 @@ def first(row, f):
 def stats(rows):
     s = {"syn80": 0, "syn443": 0, "quic_initials": 0, "quic_versions": set(), "h2_resp_headers": 0,
          "h2_req_headers": 0, "h3_resp_headers": 0, "h3_req_headers": 0, "h1_responses": 0,
-         "dns_lab_queries": 0, "dns_lab_answers": 0, "tls13_server_hellos": 0, "tls12_server_hellos": 0}
+         "dns_lab_queries": 0, "dns_lab_answers": 0, "tls13_server_hellos": 0, "tls12_server_hellos": 0,
+         "synack_rtts_ms": []}
     for r in rows:
         tsp, tdp = first(r, "tcp.srcport"), first(r, "tcp.dstport")
         usp, udp = first(r, "udp.srcport"), first(r, "udp.dstport")
@@ -64,7 +65,11 @@ def stats(rows):
                 s["syn80"] += 1
             elif tdp == "443":
                 s["syn443"] += 1
-        if udp == "443" and "0" in r["quic.long.packet_type"]:
+        # Initial: type 0 in QUIC v1, 1 in v2 (RFC 9369), a separate tshark field
+        if first(r, "tcp.flags.syn") in ("1", "True") and first(r, "tcp.flags.ack") in ("1", "True") \
+                and r["tcp.analysis.ack_rtt"]:
+            s["synack_rtts_ms"].append(round(float(r["tcp.analysis.ack_rtt"][0]) * 1000, 3))
+        if udp == "443" and ("0" in r["quic.long.packet_type"] or "1" in r["quic.long.packet_type_v2"]):
             s["quic_initials"] += 1
             for v in r["quic.version"]:
                 s["quic_versions"].add(v)
@@ -154,6 +159,31 @@ def main():
     if want.get("h2") or want.get("h3"):
         check("keys.log", k["h2_resp_headers"] == s["h2_resp_headers"] and k["h3_resp_headers"] == s["h3_resp_headers"],
               "capture.pcap + keys.log: %d h2, %d h3 response HEADERS" % (k["h2_resp_headers"], k["h3_resp_headers"]))
+    delay = m["options"].get("delay_ms") or 0
+    if s["synack_rtts_ms"]:
+        rtts = sorted(s["synack_rtts_ms"])
+        med = rtts[len(rtts) // 2]
+        if delay:
+            check("rtt", delay <= med <= delay + 15,
+                  "median SYN -> SYN/ACK %.1f ms with --delay %g (%d handshakes)" % (med, delay, len(rtts)))
+    relay = m.get("relay")
+    if relay:
+        for rule in relay.get("rules", []):
+            expect = len([w for w in rule["which"] if w <= rule["matched"]])
+            check("drop", len(rule["dropped"]) == expect,
+                  "%r matched %d, dropped %s" % (rule["spec"], rule["matched"], rule["dropped"]))
+    if m["scenario"] == "h3" and (m.get("client") or {}).get("client") == "chromium":
+        h3r = [r for r in m["requests"] if r["protocol"] == "h3"]
+        doc = [r for r in m["requests"] if r["path"] == "/" and r["status"] == 200]
+        feats = {"301 over h1": any(r["status"] == 301 and r["protocol"] == "h1" for r in m["requests"]),
+                 "first document over h2": bool(doc) and doc[0]["protocol"] == "h2",
+                 "h3 404": any(r["status"] == 404 for r in h3r),
+                 "h3 gzip body": any(r["content_encoding"] == "gzip" for r in h3r),
+                 "h3 body >= 1 MiB": any(r["body_bytes_wire"] >= 1 << 20 for r in h3r),
+                 ">= 5 h3 requests on one connection": max(
+                     [sum(1 for r in h3r if r["connection"] == c) for c in {r["connection"] for r in h3r}] or [0]) >= 5}
+        check("journey", all(feats.values()),
+              ", ".join(("" if v else "NOT ") + k for k, v in feats.items()))
     cc, src = client_counts(d)
     if cc is not None:
         ok = cc.get("h3", 0) == want.get("h3", 0) and (cc.get("h3", 0) > 0 or m["scenario"] != "h3")

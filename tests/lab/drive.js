@@ -165,6 +165,8 @@ function normalize(events) {
   return hops;
 }
 
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15)));
+
 async function main() {
   const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
   const started = Date.now();
@@ -174,6 +176,10 @@ async function main() {
     args: cfg.args || [],
     env: { ...process.env, ...(cfg.env || {}) },
     ignoreHTTPSErrors: false,
+    // record.py stops us with SIGTERM to our process group (Chromium included)
+    handleSIGTERM: false,
+    handleSIGINT: false,
+    handleSIGHUP: false,
     timeout: cfg.timeout_ms || 60000,
   });
   const page = context.pages()[0] || (await context.newPage());

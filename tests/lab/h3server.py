@@ -16,7 +16,7 @@ plain file, content type from its extension) and otherwise answered 404.
 
 Log line fields: time (unix seconds), server "aioquic", protocol "h3",
 http_version "HTTP/3", tls_version "TLSv1.3", alpn, quic_version (hex),
-client_addr, client_port, server_addr, server_port, odcid (the client's
+tls_cipher, client_addr, client_port, server_addr, server_port, odcid (the client's
 original destination connection id, hex), scid (the server's connection id:
 the destination connection id of the client's short-header packets), stream_id,
 method, host (:authority without port), path, status, content_type,
@@ -97,6 +97,13 @@ def lookup(host, path):
     return 200, headers, body, decoded, ctype, enc
 
 
+def cipher_name(q):
+    try:
+        return "TLS_" + q.tls.key_schedule.cipher_suite.name
+    except AttributeError:
+        return None
+
+
 class H3Server(QuicConnectionProtocol):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,6 +128,7 @@ class H3Server(QuicConnectionProtocol):
             "scid": q.host_cid.hex(),
             "quic_version": "0x%08x" % (q._version or 0),
             "alpn": q.tls.alpn_negotiated if getattr(q, "tls", None) else None,
+            "tls_cipher": cipher_name(q),
         }
 
     def quic_event_received(self, event):

@@ -384,20 +384,36 @@ class Site:
         return [self.res[k] for k in sorted(self.res)]
 
 
-def build_site(scenario, S):
+def build_site(scenario, S, page="late", gate_ms=500):
     site = Site(S)
     img = lambda n, size, magic: prand(size, n, magic)
     PNG, JPG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
     if scenario == "h3":
         imgs = ["/img/p%d.png" % i for i in range(1, 6)]
-        html = ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        late = ["/js/app.js"] + imgs + ["/img/missing.png", "/img/big.jpg"]
+        head = ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<title>pagetrace lab: h3</title>\n<link rel=\"icon\" href=\"/favicon.ico\">\n"
-                "<link rel=\"stylesheet\" href=\"/css/site.css\">\n<script src=\"/js/app.js\" defer></script>\n"
-                "</head>\n<body>\n<h1>HTTP/3 journey</h1>\n"
-                + "".join("<img src=\"%s\" alt=\"\" width=\"64\" height=\"64\">\n" % p for p in imgs)
-                + "<img src=\"/img/missing.png\" alt=\"missing\" width=\"8\" height=\"8\">\n"
-                "<img src=\"/img/big.jpg\" alt=\"big\" width=\"800\" height=\"600\">\n"
-                + paras(40) + "</body>\n</html>\n")
+                "<link rel=\"stylesheet\" href=\"/css/site.css\">\n")
+        if page == "late":
+            # The document and its stylesheet come over h2 (the connection is
+            # there); the stylesheet's request also starts Chromium's QUIC
+            # "alternative job" for the Alt-Svc just received.  The rest is
+            # requested gate_ms after "load", by which time the QUIC
+            # connection is up and Chromium sends them over HTTP/3.
+            html = (head + "</head>\n<body>\n<h1>HTTP/3 journey</h1>\n<div id=\"late\"></div>\n"
+                    "<script>\nwindow.addEventListener('load', function () {\n  setTimeout(function () {\n"
+                    "    var d = document.getElementById('late');\n"
+                    "    var s = document.createElement('script'); s.src = '/js/app.js'; document.head.appendChild(s);\n"
+                    "    %s.forEach(function (p) { var i = new Image(); i.src = p; d.appendChild(i); });\n"
+                    "  }, %d);\n});\n</script>\n" % (json.dumps(late[1:]), gate_ms)
+                    + paras(40) + "</body>\n</html>\n")
+        else:
+            html = (head + "<script src=\"/js/app.js\" defer></script>\n"
+                    "</head>\n<body>\n<h1>HTTP/3 journey</h1>\n"
+                    + "".join("<img src=\"%s\" alt=\"\" width=\"64\" height=\"64\">\n" % p for p in imgs)
+                    + "<img src=\"/img/missing.png\" alt=\"missing\" width=\"8\" height=\"8\">\n"
+                    "<img src=\"/img/big.jpg\" alt=\"big\" width=\"800\" height=\"600\">\n"
+                    + paras(40) + "</body>\n</html>\n")
         site.add(WWW, "/", html.encode(), "text/html")
         site.add(WWW, "/favicon.ico", img("favicon", 1150, b"\x00\x00\x01\x00"), "image/x-icon")
         site.add(WWW, "/css/site.css", css(12000), "text/css")
@@ -599,7 +615,7 @@ def run_chromium(lab, a, net, pki, T, P):
            "env": {"HOME": home, "SSLKEYLOGFILE": keys, "XDG_CONFIG_HOME": os.path.join(home, ".config"),
                    "XDG_CACHE_HOME": os.path.join(home, ".cache")},
            "args": chromium_args(a, pki), "urls": urls, "cache_disabled": True,
-           "settle_ms": 700 + 3 * int(a.delay), "timeout_ms": 60000, "pause_ms": a.pause_ms,
+           "settle_ms": 700 + 3 * int(a.delay) + (a.gate_ms if a.scenario == "h3" else 0), "timeout_ms": 60000, "pause_ms": a.pause_ms,
            "out": os.path.join(a.out, "devtools.json")}
     cfgp = os.path.join(T, "drive.json")
     with open(cfgp, "w") as f:
@@ -709,7 +725,7 @@ def h3_requests(path):
         reqs.append({
             "server": "aioquic", "time": r["time"], "method": r["method"], "host": r["host"], "path": r["path"],
             "status": r["status"], "protocol": "h3", "http_version": "HTTP/3", "tls_version": "TLSv1.3",
-            "alpn": r.get("alpn"), "quic_version": r.get("quic_version"),
+            "tls_cipher": r.get("tls_cipher"), "alpn": r.get("alpn"), "quic_version": r.get("quic_version"),
             "client_addr": r["client_addr"], "client_port": r["client_port"],
             "server_addr": r["server_addr"], "server_port": r["server_port"],
             "connection": "quic:" + (r.get("odcid") or ""), "odcid": r.get("odcid"), "scid": r.get("scid"),
@@ -768,7 +784,9 @@ def write_manifest(a, net, pki, site, client_info, T, versions, started, ended):
         "client": client_info,
         "options": {"runs": a.runs, "delay_ms": a.delay, "loss_pct": a.loss, "drop": a.drop, "seed": a.seed,
                     "ipv6": net["ipv6"], "quic_version": a.quic_version if a.client == "aioquic" else None,
-                    "h2_keepalive_requests": a.h2_requests, "keepalive_timeout_s": a.keepalive},
+                    "h2_keepalive_requests": a.h2_requests,
+                    "h3_page": a.h3_page if a.scenario == "h3" else None,
+                    "gate_ms": a.gate_ms if a.scenario == "h3" and a.h3_page == "late" else None, "keepalive_timeout_s": a.keepalive},
         "started": started, "ended": ended,
         "addresses": {"client": {"ipv4": CLI4, "ipv6": CLI6 if net["ipv6"] else None, "mac": CLI_MAC},
                       WWW: {"ipv4": SRV4, "ipv6": SRV6 if net["ipv6"] else None, "mac": SRV_MAC},
@@ -804,6 +822,7 @@ def tool_versions(a):
 
     v = {"nginx": first(["nginx", "-v"]), "dnsmasq": first(["dnsmasq", "--version"]),
          "tcpdump": first(["tcpdump", "--version"]), "kernel": os.uname().release,
+         "editcap": first(["editcap", "--version"]) if have("editcap") else None,
          "python": sys.version.split()[0]}
     if a.scenario == "h3":
         py = aioquic_python()
@@ -843,7 +862,7 @@ def record(lab, a):
     P = os.path.join(T, "pki")
     pki = make_pki(P)
     shutil.copy(P + "/ca.crt", os.path.join(a.out, "ca.crt"))
-    site = build_site(a.scenario, os.path.join(T, "site"))
+    site = build_site(a.scenario, os.path.join(T, "site"), a.h3_page, a.gate_ms)
 
     # dnsmasq: the zone, in the server namespace
     dargs = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
@@ -951,6 +970,11 @@ def main():
                     help="nginx keepalive_requests on www:443 (default 1000)")
     ap.add_argument("--keepalive", type=int, default=30, help="nginx keepalive_timeout, seconds")
     ap.add_argument("--h3-levers", default="allow-root", help="Chromium h3 levers, comma-separated: allow-root (default), spki, force, none")
+    ap.add_argument("--h3-page", choices=["late", "plain"], default="late",
+                    help="h3 page: late (default: stylesheet in <head>, everything else requested by a "
+                         "script --gate-ms after load, so one navigation has h2 then h3) or plain (all in "
+                         "the HTML: Chromium keeps them on the h2 connection; h3 from the 2nd navigation)")
+    ap.add_argument("--gate-ms", type=int, default=None, help="late page: wait after load (default 500 + 4*delay)")
     ap.add_argument("--chromium-arg", action="append", default=[], help="extra Chromium switch (repeatable)")
     ap.add_argument("--max-seconds", type=int, default=240, help="give up after this long")
     ap.add_argument("--keep-tmp", action="store_true")
@@ -959,8 +983,10 @@ def main():
     QUIET = a.quiet
     if a.client == "aioquic" and a.scenario != "h3":
         ap.error("--client aioquic needs --scenario h3")
+    if a.gate_ms is None:
+        a.gate_ms = int(500 + 4 * a.delay)
     if a.runs is None:
-        a.runs = 2 if (a.scenario == "h3" and a.client == "chromium") else 1
+        a.runs = 2 if (a.scenario == "h3" and a.client == "chromium" and a.h3_page == "plain") else 1
     if not 1 <= a.runs <= 20:
         ap.error("--runs must be 1..20")
     if a.pause_ms is None:
