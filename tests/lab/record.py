@@ -5,7 +5,11 @@ between private network namespaces, for pagetrace's tests.
     tests/lab/record.py --scenario h3|browser --out DIR
         [--client chromium|aioquic] [--runs N] [--delay MS] [--loss PCT]
         [--drop SPEC]... [--quic-version 1|2] [--paths P,P,...]
-        [--ipv4-only] [--keep-tmp] [--max-seconds S] [--chromium-arg ARG]...
+        [--h3-page late|plain] [--ipv4-only] [--keep-tmp] [--max-seconds S]
+        [--chromium-arg ARG]...
+
+Check a recording with tests/lab/check.py DIR; smoke-test all with
+tests/lab/selftest.sh.
 
 Writes into DIR: capture.pcap (tcpdump on the client's interface, Ethernet,
 full snaplen), capture.pcapng (the same with the key log in a Decryption
@@ -941,6 +945,8 @@ def record(lab, a):
     m["capture"] = {"tcpdump": tcpdump_summary}
     with open(os.path.join(a.out, "manifest.json"), "w") as f:
         json.dump(m, f, indent=1)
+    for f in os.listdir(a.out):
+        os.chmod(os.path.join(a.out, f), 0o644)
     log("done: %s (%s; requests by protocol: %s)" % (a.out, "; ".join(tcpdump_summary),
                                                      json.dumps(m["request_counts"], sort_keys=True)))
 
@@ -956,7 +962,8 @@ def main():
                     help="who loads the page (aioquic: h3 scenario only, no browser)")
     ap.add_argument("--runs", type=int, default=None,
                     help="Chromium: navigations to http://www.lab.test/ in one browser (default 1; "
-                         "h3 default 2: see README); aioquic: client runs, one connection each (default 1)")
+                         "2 with --h3-page plain: see README); aioquic: client runs, one connection each "
+                         "(default 1)")
     ap.add_argument("--delay", type=float, default=0, help="ms added to every round trip (relay.py, half each way)")
     ap.add_argument("--loss", type=float, default=0, help="percent of packets lost at random, both ways (relay.py)")
     ap.add_argument("--drop", action="append", default=[], metavar="SPEC",
