@@ -153,7 +153,7 @@ mod imp {
     };
     use pagetrace::capture::{Packet, MAX_PACKET};
     use pagetrace::pageload::model::{
-        CaptureInfo, Connection, DnsTransaction, QuicConnection, Report,
+        CaptureInfo, CloseKind, Connection, DnsTransaction, QuicConnection, Report,
     };
     use pagetrace::pageload::stitch;
     use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
@@ -749,7 +749,7 @@ mod imp {
             if let Some(h) = &c.hostname {
                 parts.push(p.bold(h));
             }
-            let proto = match (&c.tls, c.app_protocol.as_deref()) {
+            let proto = match (&c.tls, c.app_protocol) {
                 (Some(t), _) => format!(
                     "{}{}",
                     t.version.as_deref().unwrap_or("TLS"),
@@ -790,9 +790,9 @@ mod imp {
                 fmt_bytes(c.tcp.bytes.server)
             ));
             let close = &c.tcp.close;
-            parts.push(match (close.kind.as_str(), close.initiator.as_deref()) {
-                ("open", _) => p.dim("open"),
-                ("rst", who) => p.red(&format!("rst by {}", who.unwrap_or("?"))),
+            parts.push(match (close.kind, close.initiator) {
+                (CloseKind::Open, _) => p.dim("open"),
+                (CloseKind::Rst, _) => p.red(&format!("rst by {}", close.initiator_str())),
                 (k, Some(who)) => format!("{k} by {who}"),
                 (k, None) => k.to_string(),
             });

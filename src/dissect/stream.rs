@@ -14,46 +14,7 @@
 use crate::time::Ts;
 use crate::warning::{Warning, WarningKind};
 
-/// Direction of a byte stream within a connection. The client is whoever sent the SYN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dir {
-    /// Client to server (`>` in teardown sequences).
-    ToServer,
-    /// Server to client (`<`).
-    ToClient,
-}
-
-impl Dir {
-    pub fn index(self) -> usize {
-        match self {
-            Dir::ToServer => 0,
-            Dir::ToClient => 1,
-        }
-    }
-
-    pub fn from_index(i: usize) -> Dir {
-        if i == 0 {
-            Dir::ToServer
-        } else {
-            Dir::ToClient
-        }
-    }
-
-    pub fn reverse(self) -> Dir {
-        match self {
-            Dir::ToServer => Dir::ToClient,
-            Dir::ToClient => Dir::ToServer,
-        }
-    }
-
-    /// `client` or `server`: who sent bytes travelling this way.
-    pub fn sender(self) -> &'static str {
-        match self {
-            Dir::ToServer => "client",
-            Dir::ToClient => "server",
-        }
-    }
-}
+pub use crate::net::flow::Dir;
 
 /// Most warnings one connection keeps; beyond this they are only counted.
 pub const MAX_WARNINGS_PER_CONNECTION: usize = 64;

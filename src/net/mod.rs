@@ -7,6 +7,7 @@
 //! Every view is checked once at construction; after that accessors cannot panic.
 
 pub mod defrag;
+pub mod flow;
 
 use std::net::IpAddr;
 

@@ -13,7 +13,6 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::dissect::dns::{self as wire, DnsMessage};
 use crate::pageload::model::{DnsTransaction, DnsTransport, Warning};
-use crate::tcp::Endpoint;
 use crate::time::{ms_between, Ts};
 use crate::warning::WarningKind;
 
@@ -23,7 +22,7 @@ pub const MAX_PENDING: usize = 65_536;
 pub const STREAM_WAIT_NANOS: i64 = 5_000_000_000;
 
 /// (client, server, id, first question name lowercased, first question type)
-type Key = (Endpoint, Endpoint, u16, String, String);
+type Key = (SocketAddr, SocketAddr, u16, String, String);
 
 #[derive(Default)]
 pub struct DnsLog {
@@ -56,8 +55,8 @@ impl DnsLog {
         &mut self,
         ts: Ts,
         frame: u64,
-        src: Endpoint,
-        dst: Endpoint,
+        src: SocketAddr,
+        dst: SocketAddr,
         payload: &[u8],
         warnings: &mut Vec<Warning>,
     ) {
@@ -84,8 +83,8 @@ impl DnsLog {
         &mut self,
         ts: Ts,
         frame: u64,
-        src: Endpoint,
-        dst: Endpoint,
+        src: SocketAddr,
+        dst: SocketAddr,
         transport: DnsTransport,
         msg: &DnsMessage,
     ) {
@@ -110,8 +109,8 @@ impl DnsLog {
             let i = self.txs.len();
             self.txs.push(DnsTransaction {
                 ts,
-                client: SocketAddr::new(client.0, client.1),
-                server: SocketAddr::new(server.0, server.1),
+                client,
+                server,
                 transport,
                 id: msg.id(),
                 questions: questions.clone(),
@@ -142,8 +141,8 @@ impl DnsLog {
             None => {
                 self.txs.push(DnsTransaction {
                     ts,
-                    client: SocketAddr::new(client.0, client.1),
-                    server: SocketAddr::new(server.0, server.1),
+                    client,
+                    server,
                     transport,
                     id: msg.id(),
                     questions: questions.clone(),

@@ -1,6 +1,7 @@
 //! From dissector events to the page-load report: the typed model, the DNS transaction log,
 //! and the stitching of connections to lookups, hostnames, timelines and redirects.
 
+pub mod build;
 pub mod dns_log;
 pub mod model;
 pub mod stitch;

@@ -14,76 +14,15 @@
 //! - Redirects: a 3xx response with a `Location` is linked to the first later request, on
 //!   any connection, whose URL is that location.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use crate::pageload::dns_log::answer_addresses;
 use crate::pageload::model::{
     Connection, DnsTransaction, HostnameSource, QuicConnection, RedirectRef, Report, Timeline,
 };
-use crate::tcp::TcpConn;
 use crate::time::{ms_between, round_ms, Ts};
-use crate::warning::WarningKind;
 
 pub const NO_DNS_NOTE: &str = "not observed: resolved from a cache or before the capture";
-
-/// The report of a finished connection (DNS is linked later, by [`link_dns`]).
-pub fn connection_report(c: &mut TcpConn) -> Connection {
-    let tls = c.app.tls_info();
-    let http = c.app.take_exchanges();
-    let mut warnings = std::mem::take(&mut c.ctx.warnings);
-    if c.ctx.warnings_dropped > 0 {
-        warnings.push(crate::pageload::model::Warning::new(
-            None,
-            WarningKind::Cap,
-            format!(
-                "{} more warnings on this connection not listed",
-                c.ctx.warnings_dropped
-            ),
-        ));
-    }
-    let (hostname, hostname_source) = if let Some(sni) = tls.as_ref().and_then(|t| t.sni.clone()) {
-        (Some(sni), Some(HostnameSource::Sni))
-    } else if let Some(host) = http.iter().find_map(|h| host_header(&h.request_headers)) {
-        (Some(host), Some(HostnameSource::Http))
-    } else {
-        (None, None)
-    };
-    Connection {
-        id: c.id,
-        client: SocketAddr::new(c.client.0, c.client.1),
-        server: SocketAddr::new(c.server.0, c.server.1),
-        hostname,
-        hostname_source,
-        dns: None,
-        dns_note: None,
-        client_by: c.client_by,
-        app_protocol: c.app.protocol(),
-        tcp: c.info.clone(),
-        tls,
-        http,
-        timeline: Timeline::default(),
-        warnings,
-    }
-}
-
-/// `Host` or `:authority`, without a port.
-fn host_header(headers: &[(String, String)]) -> Option<String> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("host") || k == ":authority")
-        .map(|(_, v)| strip_port(v).to_string())
-        .filter(|h| !h.is_empty())
-}
-
-fn strip_port(host: &str) -> &str {
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    match host.rsplit_once(':') {
-        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
-        _ => host,
-    }
-}
 
 /// Lookups answered this long before the latest candidate still count as "the same
 /// moment" when two connections each made their own (see [`find_lookup`]).
@@ -314,14 +253,6 @@ fn normalize(u: &str) -> String {
 mod tests {
     use super::*;
     use crate::pageload::model::DnsTransport;
-
-    #[test]
-    fn strips_ports_from_hosts() {
-        assert_eq!(strip_port("example.com:8080"), "example.com");
-        assert_eq!(strip_port("[fd99::2]:443"), "fd99::2");
-        assert_eq!(strip_port("fd99::2"), "fd99::2");
-        assert_eq!(strip_port("example.com"), "example.com");
-    }
 
     #[test]
     fn resolves_locations() {

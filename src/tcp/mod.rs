@@ -1,37 +1,41 @@
 //! TCP: the flow table, each connection's handshake and teardown, and reassembly.
+//! Protocol-blind: nothing here knows what the bytes carry.
 //!
-//! Consumes checked [`TcpSegment`] views with their capture time; produces, per connection,
-//! the `tcp` part of the report and the two reassembled byte streams, which it hands to the
-//! connection's application dissector ([`crate::dissect::App`]).
+//! **Consumes** checked [`TcpSegment`] views with their endpoints, capture time and frame
+//! number ([`FlowTable::handle`]).
+//!
+//! **Produces**, through the caller's [`TcpHandler`], per connection and in capture order:
+//! its opening (the handler returns the state it keeps for the connection, an opaque `A`
+//! the table stores beside its own and hands back with every event), the reassembled bytes
+//! of each direction with the capture time of the segment that carried them, explicit gaps
+//! for bytes never captured, warnings, and the close (no more bytes will come). A connection
+//! that has ended is handed out once, with its [`TcpFacts`] (handshake, counters, teardown)
+//! and the caller's state, by [`FlowTable::poll_finished`].
 //!
 //! - **Who is the client.** The sender of the SYN (without ACK). When the handshake is not
 //!   in the capture: the sender of a SYN/ACK is the server; otherwise the side using a
 //!   well-known port (below 1024, or a common service port) is the server; otherwise the
-//!   sender of the first packet seen is the client. `client_by` in the report says which
-//!   rule decided (`syn`, `synack`, `port`, `first-packet`).
+//!   sender of the first packet seen is the client. [`TcpFacts::client_by`] says which
+//!   rule decided.
 //! - **Connection life.** A new SYN on a 5-tuple whose connection has closed (FIN both
 //!   ways, or RST) or whose client ISN differs starts a new connection. A closed connection
 //!   stays in the table for [`CLOSE_GRACE_NANOS`] of capture time to absorb the last ACKs and
 //!   retransmitted FINs, then is finished and dropped; an idle one after
 //!   [`IDLE_TIMEOUT_NANOS`]. At most [`MAX_CONNECTIONS`] live at once: beyond that the
-//!   oldest idle connection is finished early (counted in `flow_table_full`).
+//!   oldest idle connection is finished early (counted in [`FlowTable::evicted`]).
 //! - **Handshake time.** As Wireshark's `tcp.analysis.initial_rtt`: from the most recent SYN
 //!   (a retransmitted SYN restarts the clock, because the SYN/ACK answers the last one the
 //!   server got) to the first packet with ACK and without SYN after it.
+//! - **Ids** are a counter in order of first packet, so reports are reproducible.
 
 pub mod reassembly;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::net::IpAddr;
+use std::net::SocketAddr;
 
-use crate::decrypt::KeyLog;
-use crate::dissect::stream::{Dir, StreamCtx};
-use crate::dissect::{App, AppConfig};
-use crate::net::{endpoint, TcpSegment};
-use crate::pageload::model::{
-    ClientBy, CloseKind, Side, TcpClose, TcpInfo, TcpOptions, TeardownFlags, TeardownStep,
-};
+use crate::net::flow::{Dir, FlowKey};
+use crate::net::{TcpOptionSummary, TcpSegment};
 use crate::time::{ms_between, Ts};
 use crate::warning::WarningKind;
 use reassembly::{Reassembler, SeqNum, StreamSink, DEFAULT_OOO_CAP};
@@ -40,24 +44,113 @@ pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
 /// Zeek's default `tcp_inactivity_timeout` is 5 minutes.
 pub const IDLE_TIMEOUT_NANOS: i64 = 300_000_000_000;
 pub const MAX_CONNECTIONS: usize = 100_000;
-/// Teardown steps kept in `close.sequence`.
+/// Teardown steps kept in [`Close::steps`].
 const MAX_SEQUENCE: usize = 12;
 
-/// An endpoint: address and port.
-pub type Endpoint = (IpAddr, u16);
+/// What the TCP stage tells the stage above it about one connection. `A` is the state the
+/// caller keeps per connection (created by [`TcpHandler::open`]).
+pub trait TcpHandler<A> {
+    /// A new connection: the state to keep for it.
+    fn open(&mut self, conn: &ConnMeta) -> A;
+    /// A segment of this connection is being handled; `frame` is its frame number.
+    fn segment(&mut self, app: &mut A, frame: u64);
+    /// The next bytes of one direction, in stream order.
+    fn data(&mut self, app: &mut A, dir: Dir, ts: Ts, bytes: &[u8]);
+    /// `len` bytes of one direction were never captured, at this point of the stream.
+    fn gap(&mut self, app: &mut A, dir: Dir, len: u64, ts: Ts);
+    /// No more bytes will come (FIN both ways, RST, expiry or the end of the capture).
+    fn closed(&mut self, app: &mut A, ts: Ts);
+    /// Something about the connection itself worth a warning.
+    fn warn(&mut self, app: &mut A, kind: WarningKind, message: String);
+}
 
-/// The canonical 5-tuple of a TCP connection (lower endpoint first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FlowKey(Endpoint, Endpoint);
+/// What is known of a connection when it opens.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnMeta {
+    pub id: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+}
 
-impl FlowKey {
-    pub fn new(a: Endpoint, b: Endpoint) -> FlowKey {
-        if a <= b {
-            FlowKey(a, b)
-        } else {
-            FlowKey(b, a)
-        }
-    }
+/// How the client side was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientBy {
+    Syn,
+    SynAck,
+    Port,
+    FirstPacket,
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CloseKind {
+    #[default]
+    Open,
+    Fin,
+    Rst,
+}
+
+/// The flags of one teardown step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepFlags {
+    Fin,
+    Ack,
+    /// A FIN that also acknowledges the peer's FIN.
+    FinAck,
+    Rst,
+}
+
+/// One teardown step: who sent which flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub dir: Dir,
+    pub flags: StepFlags,
+}
+
+/// How the connection ended, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Close {
+    pub kind: CloseKind,
+    /// The direction of whoever closed first; `None` while open.
+    pub initiator: Option<Dir>,
+    pub ts: Option<Ts>,
+    pub steps: Vec<Step>,
+}
+
+/// Per-direction counters, indexed by [`Dir::index`].
+pub type PerDir = [u64; 2];
+
+/// Everything TCP learned about one connection.
+#[derive(Debug, Clone)]
+pub struct TcpFacts {
+    pub id: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub client_by: ClientBy,
+    pub first_ts: Ts,
+    pub last_ts: Ts,
+    pub first_frame: u64,
+    /// The frame being handled when the connection was last touched.
+    pub last_frame: u64,
+    pub syn_ts: Option<Ts>,
+    pub synack_ts: Option<Ts>,
+    pub ack_ts: Option<Ts>,
+    pub handshake_ms: Option<f64>,
+    pub client_isn: Option<u32>,
+    pub server_isn: Option<u32>,
+    /// SYN/ACK acknowledges client ISN+1 and the ACK acknowledges server ISN+1.
+    pub handshake_valid: Option<bool>,
+    /// Options of the client's SYN and of the server's SYN/ACK.
+    pub options: TcpOptionSummary,
+    pub server_options: TcpOptionSummary,
+    /// Stream bytes delivered (retransmissions not counted twice) and never captured.
+    pub bytes: PerDir,
+    pub gaps: PerDir,
+    pub packets: PerDir,
+    pub retransmissions: PerDir,
+    pub out_of_order: PerDir,
+    pub zero_window: PerDir,
+    pub close: Close,
 }
 
 /// Ports that name a service: the side using one is the server when no SYN was seen.
@@ -99,8 +192,6 @@ enum State {
 pub struct TcpConfig {
     pub ooo_cap: usize,
     pub max_connections: usize,
-    /// Passed on to the HTTP dissectors (`--body-hash`).
-    pub body_hash: bool,
 }
 
 impl Default for TcpConfig {
@@ -108,21 +199,13 @@ impl Default for TcpConfig {
         TcpConfig {
             ooo_cap: DEFAULT_OOO_CAP,
             max_connections: MAX_CONNECTIONS,
-            body_hash: false,
         }
     }
 }
 
-/// One TCP connection in progress.
-pub struct TcpConn {
-    pub id: u64,
-    pub client: Endpoint,
-    pub server: Endpoint,
-    pub client_by: ClientBy,
-    pub info: TcpInfo,
-    pub first_ts: Ts,
-    pub last_ts: Ts,
-    pub first_frame: u64,
+/// One TCP connection in progress, and the caller's state for it.
+struct TcpConn<A> {
+    facts: TcpFacts,
     re: [Reassembler; 2],
     fin_seq: [Option<SeqNum>; 2],
     fin_acked: [bool; 2],
@@ -132,73 +215,73 @@ pub struct TcpConn {
     acks: [Option<(u32, u16, u32, Ts)>; 2],
     state: State,
     closed_ts: Option<Ts>,
-    pub app: App,
-    pub ctx: StreamCtx,
+    app: A,
 }
 
-/// Hands reassembled bytes to the application dissector.
-struct AppSink<'a> {
-    app: &'a mut App,
-    ctx: &'a mut StreamCtx,
-    keys: &'a KeyLog,
+/// Hands reassembled bytes to the caller's handler.
+struct Sink<'a, A, H: TcpHandler<A>> {
+    app: &'a mut A,
+    handler: &'a mut H,
 }
 
-impl StreamSink for AppSink<'_> {
+impl<A, H: TcpHandler<A>> StreamSink for Sink<'_, A, H> {
     fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8]) {
-        self.app.handle_data(dir, ts, bytes, self.ctx, self.keys);
+        self.handler.data(self.app, dir, ts, bytes);
     }
     fn gap(&mut self, dir: Dir, len: u64, ts: Ts) {
-        self.ctx.warn(
+        let from = match dir {
+            Dir::ToServer => "from the client",
+            Dir::ToClient => "from the server",
+        };
+        self.handler.warn(
+            self.app,
             WarningKind::Gap,
-            format!("{len} bytes {} never captured", dir_words(dir)),
+            format!("{len} bytes {from} never captured"),
         );
-        self.app.handle_gap(dir, len, ts, self.ctx, self.keys);
+        self.handler.gap(self.app, dir, len, ts);
     }
 }
 
-fn dir_words(dir: Dir) -> &'static str {
-    match dir {
-        Dir::ToServer => "from the client",
-        Dir::ToClient => "from the server",
-    }
+fn step(dir: Dir, flags: StepFlags) -> Step {
+    Step { dir, flags }
 }
 
-fn side(dir: Dir) -> Side {
-    match dir {
-        Dir::ToServer => Side::Client,
-        Dir::ToClient => Side::Server,
-    }
-}
-
-fn arrow(dir: Dir, flags: TeardownFlags) -> TeardownStep {
-    TeardownStep {
-        from: side(dir),
-        flags,
-    }
-}
-
-impl TcpConn {
+impl<A> TcpConn<A> {
     fn new(
-        id: u64,
-        client: Endpoint,
-        server: Endpoint,
+        meta: ConnMeta,
         client_by: ClientBy,
         ts: Ts,
         frame: u64,
         cfg: &TcpConfig,
-    ) -> TcpConn {
+        app: A,
+    ) -> Self {
         TcpConn {
-            id,
-            client,
-            server,
-            client_by,
-            info: TcpInfo {
-                close: TcpClose::default(),
-                ..TcpInfo::default()
+            facts: TcpFacts {
+                id: meta.id,
+                client: meta.client,
+                server: meta.server,
+                client_by,
+                first_ts: ts,
+                last_ts: ts,
+                first_frame: frame,
+                last_frame: frame,
+                syn_ts: None,
+                synack_ts: None,
+                ack_ts: None,
+                handshake_ms: None,
+                client_isn: None,
+                server_isn: None,
+                handshake_valid: None,
+                options: TcpOptionSummary::default(),
+                server_options: TcpOptionSummary::default(),
+                bytes: [0; 2],
+                gaps: [0; 2],
+                packets: [0; 2],
+                retransmissions: [0; 2],
+                out_of_order: [0; 2],
+                zero_window: [0; 2],
+                close: Close::default(),
             },
-            first_ts: ts,
-            last_ts: ts,
-            first_frame: frame,
             re: [
                 Reassembler::new(Dir::ToServer, cfg.ooo_cap),
                 Reassembler::new(Dir::ToClient, cfg.ooo_cap),
@@ -209,189 +292,48 @@ impl TcpConn {
             acks: [None, None],
             state: State::Open,
             closed_ts: None,
-            app: App::new(AppConfig {
-                server_port: server.1,
-                client_port: client.1,
-                server_authority: authority(server),
-                body_hash: cfg.body_hash,
-                in_tls: false,
-            }),
-            ctx: StreamCtx::new(),
+            app,
         }
     }
 
-    pub fn client_str(&self) -> String {
-        endpoint(self.client.0, self.client.1)
-    }
-
-    pub fn server_str(&self) -> String {
-        endpoint(self.server.0, self.server.1)
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.state == State::Closed
-    }
-
-    fn push_step(&mut self, step: TeardownStep) {
-        if self.info.close.sequence.len() < MAX_SEQUENCE {
-            self.info.close.sequence.push(step);
+    fn push_step(&mut self, s: Step) {
+        if self.facts.close.steps.len() < MAX_SEQUENCE {
+            self.facts.close.steps.push(s);
         }
     }
 
     fn begin_close(&mut self, kind: CloseKind, dir: Dir, ts: Ts) {
-        if self.info.close.kind == CloseKind::Open {
-            self.info.close.kind = kind;
-            self.info.close.initiator = Some(side(dir));
-            self.info.close.ts = Some(ts);
+        if self.facts.close.kind == CloseKind::Open {
+            self.facts.close.kind = kind;
+            self.facts.close.initiator = Some(dir);
+            self.facts.close.ts = Some(ts);
         }
     }
 
     /// Handles one segment travelling in `dir`.
-    pub fn handle_segment(
+    fn handle_segment<H: TcpHandler<A>>(
         &mut self,
         dir: Dir,
         ts: Ts,
         frame: u64,
         seg: &TcpSegment<'_>,
-        keys: &KeyLog,
+        h: &mut H,
     ) {
         let d = dir.index();
-        self.last_ts = ts;
-        self.ctx.packet = frame;
+        self.facts.last_ts = ts;
+        self.facts.last_frame = frame;
+        h.segment(&mut self.app, frame);
         let f = seg.flags;
-        match dir {
-            Dir::ToServer => self.info.packets.client += 1,
-            Dir::ToClient => self.info.packets.server += 1,
-        }
+        self.facts.packets[d] += 1;
         if seg.window == 0 && !f.syn() && !f.fin() && !f.rst() {
-            match dir {
-                Dir::ToServer => self.info.zero_window.client += 1,
-                Dir::ToClient => self.info.zero_window.server += 1,
-            }
+            self.facts.zero_window[d] += 1;
         }
-
-        // Handshake.
-        if f.syn() && !f.ack() && dir == Dir::ToServer {
-            self.last_syn_ts = Some(ts);
-            if self.info.syn_ts.is_none() {
-                self.info.syn_ts = Some(ts);
-                self.info.client_isn = Some(seg.seq);
-                self.info.options = options(seg);
-                self.re[0].set_isn(SeqNum(seg.seq));
-            } else {
-                self.count_retransmission(dir);
-            }
-        } else if f.syn() && f.ack() && dir == Dir::ToClient {
-            if self.info.synack_ts.is_none() {
-                self.info.synack_ts = Some(ts);
-                self.info.server_isn = Some(seg.seq);
-                self.info.server_options = options(seg);
-                self.re[1].set_isn(SeqNum(seg.seq));
-                let ok = self
-                    .info
-                    .client_isn
-                    .map(|isn| isn.wrapping_add(1) == seg.ack);
-                self.info.handshake_valid = ok;
-                if ok == Some(false) {
-                    self.ctx.warn(
-                        WarningKind::Tcp,
-                        "the SYN/ACK does not acknowledge the client's ISN+1",
-                    );
-                }
-            } else {
-                self.count_retransmission(dir);
-            }
-        }
-        if f.ack() && !f.syn() && self.info.ack_ts.is_none() {
-            if let Some(syn_ts) = self.last_syn_ts {
-                self.info.ack_ts = Some(ts);
-                self.info.handshake_ms = ms_between(Some(syn_ts), Some(ts));
-                let rtt = ts.nanos().saturating_sub(syn_ts.nanos());
-                self.re[0].set_rtt(rtt);
-                self.re[1].set_rtt(rtt);
-                if dir == Dir::ToServer {
-                    if let Some(isn) = self.info.server_isn {
-                        let ok = isn.wrapping_add(1) == seg.ack;
-                        self.info.handshake_valid =
-                            Some(self.info.handshake_valid.unwrap_or(true) && ok);
-                        if !ok {
-                            self.ctx.warn(
-                                WarningKind::Tcp,
-                                "the handshake's ACK does not acknowledge the server's ISN+1",
-                            );
-                        }
-                    }
-                }
-            }
-        }
-
-        // The peer's ACK proves what it received: holes below it are capture loss.
-        let other = 1 - d;
-        if f.ack() {
-            // The FIN occupies one sequence number that carries no byte.
-            let mut ack = SeqNum(seg.ack);
-            if let Some(fs) = self.fin_seq[other] {
-                if ack.diff(fs) > 0 {
-                    ack = fs;
-                }
-            }
-            let mut sink = AppSink {
-                app: &mut self.app,
-                ctx: &mut self.ctx,
-                keys,
-            };
-            self.re[other].ack(ack, ts, &mut sink);
-            if let Some(fs) = self.fin_seq[other] {
-                if !self.fin_acked[other] && SeqNum(seg.ack).diff(fs.plus(1)) >= 0 {
-                    self.fin_acked[other] = true;
-                    if f.fin() && self.fin_seq[d].is_none() {
-                        self.push_step(arrow(dir, TeardownFlags::FinAck));
-                    } else {
-                        self.push_step(arrow(dir, TeardownFlags::Ack));
-                    }
-                }
-            }
-        }
-
-        // Payload.
+        self.handshake(dir, ts, seg, h);
+        self.acknowledged(dir, ts, seg, h);
         let data_seq = SeqNum(seg.seq).plus(u32::from(f.syn()));
         if !seg.payload.is_empty() {
-            if self.state == State::Closed && !f.syn() {
-                // Data after the close: a retransmission or the tail of a RST race.
-                self.count_retransmission(dir);
-            } else {
-                // Wireshark's fast retransmission: two or more duplicate ACKs asked for exactly
-                // this segment, the last of them less than 20 ms ago.
-                let asked = self.acks[other].is_some_and(|(a, _, dups, at)| {
-                    dups >= 2
-                        && a == data_seq.0
-                        && ts.nanos().saturating_sub(at.nanos()) < 20_000_000
-                });
-                let mut sink = AppSink {
-                    app: &mut self.app,
-                    ctx: &mut self.ctx,
-                    keys,
-                };
-                let v =
-                    self.re[d].segment_after_dupacks(data_seq, seg.payload, ts, asked, &mut sink);
-                if v.retransmission {
-                    self.count_retransmission(dir);
-                }
-                if v.out_of_order {
-                    match dir {
-                        Dir::ToServer => self.info.out_of_order.client += 1,
-                        Dir::ToClient => self.info.out_of_order.server += 1,
-                    }
-                }
-                if v.hit_cap {
-                    self.ctx.warn(
-                        WarningKind::Cap,
-                        "out-of-order buffer full: the hole before it was declared lost",
-                    );
-                }
-            }
+            self.payload((dir, ts, f.syn()), data_seq, seg.payload, h);
         }
-
         // Duplicate ACKs (RFC 5681 section 2: no data, no SYN/FIN, same ACK and window).
         if f.ack() {
             let pure = seg.payload.is_empty() && !f.syn() && !f.fin() && !f.rst();
@@ -402,8 +344,155 @@ impl TcpConn {
                 _ => Some((seg.ack, seg.window, 0, ts)),
             };
         }
+        self.teardown(dir, ts, data_seq, seg, h);
+    }
 
-        // Teardown.
+    /// SYN, SYN/ACK and the ACK that completes the handshake.
+    fn handshake<H: TcpHandler<A>>(&mut self, dir: Dir, ts: Ts, seg: &TcpSegment<'_>, h: &mut H) {
+        let f = seg.flags;
+        let t = &mut self.facts;
+        if f.syn() && !f.ack() && dir == Dir::ToServer {
+            self.last_syn_ts = Some(ts);
+            if t.syn_ts.is_none() {
+                t.syn_ts = Some(ts);
+                t.client_isn = Some(seg.seq);
+                t.options = seg.options();
+                self.re[0].set_isn(SeqNum(seg.seq));
+            } else {
+                t.retransmissions[dir.index()] += 1;
+            }
+        } else if f.syn() && f.ack() && dir == Dir::ToClient {
+            if t.synack_ts.is_none() {
+                t.synack_ts = Some(ts);
+                t.server_isn = Some(seg.seq);
+                t.server_options = seg.options();
+                self.re[1].set_isn(SeqNum(seg.seq));
+                let ok = t.client_isn.map(|isn| isn.wrapping_add(1) == seg.ack);
+                t.handshake_valid = ok;
+                if ok == Some(false) {
+                    h.warn(
+                        &mut self.app,
+                        WarningKind::Tcp,
+                        "the SYN/ACK does not acknowledge the client's ISN+1".into(),
+                    );
+                }
+            } else {
+                t.retransmissions[dir.index()] += 1;
+            }
+        }
+        if !(f.ack() && !f.syn() && t.ack_ts.is_none()) {
+            return;
+        }
+        let Some(syn_ts) = self.last_syn_ts else {
+            return;
+        };
+        t.ack_ts = Some(ts);
+        t.handshake_ms = ms_between(Some(syn_ts), Some(ts));
+        let rtt = ts.nanos().saturating_sub(syn_ts.nanos());
+        self.re[0].set_rtt(rtt);
+        self.re[1].set_rtt(rtt);
+        if dir == Dir::ToServer {
+            if let Some(isn) = t.server_isn {
+                let ok = isn.wrapping_add(1) == seg.ack;
+                t.handshake_valid = Some(t.handshake_valid.unwrap_or(true) && ok);
+                if !ok {
+                    h.warn(
+                        &mut self.app,
+                        WarningKind::Tcp,
+                        "the handshake's ACK does not acknowledge the server's ISN+1".into(),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The peer's ACK proves what it received: holes below it are capture loss.
+    fn acknowledged<H: TcpHandler<A>>(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        seg: &TcpSegment<'_>,
+        h: &mut H,
+    ) {
+        let f = seg.flags;
+        if !f.ack() {
+            return;
+        }
+        let (d, other) = (dir.index(), 1 - dir.index());
+        // The FIN occupies one sequence number that carries no byte.
+        let mut ack = SeqNum(seg.ack);
+        if let Some(fs) = self.fin_seq[other] {
+            if ack.diff(fs) > 0 {
+                ack = fs;
+            }
+        }
+        let mut sink = Sink {
+            app: &mut self.app,
+            handler: h,
+        };
+        self.re[other].ack(ack, ts, &mut sink);
+        if let Some(fs) = self.fin_seq[other] {
+            if !self.fin_acked[other] && SeqNum(seg.ack).diff(fs.plus(1)) >= 0 {
+                self.fin_acked[other] = true;
+                if f.fin() && self.fin_seq[d].is_none() {
+                    self.push_step(step(dir, StepFlags::FinAck));
+                } else {
+                    self.push_step(step(dir, StepFlags::Ack));
+                }
+            }
+        }
+    }
+
+    /// A segment's payload, into reassembly.
+    fn payload<H: TcpHandler<A>>(
+        &mut self,
+        (dir, ts, syn): (Dir, Ts, bool),
+        data_seq: SeqNum,
+        payload: &[u8],
+        h: &mut H,
+    ) {
+        let (d, other) = (dir.index(), 1 - dir.index());
+        if self.state == State::Closed && !syn {
+            // Data after the close: a retransmission or the tail of a RST race.
+            self.facts.retransmissions[d] += 1;
+            return;
+        }
+        // Wireshark's fast retransmission: two or more duplicate ACKs asked for exactly
+        // this segment, the last of them less than 20 ms ago.
+        let asked = self.acks[other].is_some_and(|(a, _, dups, at)| {
+            dups >= 2 && a == data_seq.0 && ts.nanos().saturating_sub(at.nanos()) < 20_000_000
+        });
+        let mut sink = Sink {
+            app: &mut self.app,
+            handler: h,
+        };
+        let v = self.re[d].segment_after_dupacks(data_seq, payload, ts, asked, &mut sink);
+        if v.retransmission {
+            self.facts.retransmissions[d] += 1;
+        }
+        if v.out_of_order {
+            self.facts.out_of_order[d] += 1;
+        }
+        if v.hit_cap {
+            h.warn(
+                &mut self.app,
+                WarningKind::Cap,
+                "out-of-order buffer full: the hole before it was declared lost".into(),
+            );
+        }
+    }
+
+    /// FIN and RST.
+    fn teardown<H: TcpHandler<A>>(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        data_seq: SeqNum,
+        seg: &TcpSegment<'_>,
+        h: &mut H,
+    ) {
+        let d = dir.index();
+        let f = seg.flags;
         if f.fin() {
             let fin_at = data_seq.plus(seg.payload.len() as u32);
             match self.fin_seq[d] {
@@ -411,99 +500,69 @@ impl TcpConn {
                     self.fin_seq[d] = Some(fin_at);
                     self.begin_close(CloseKind::Fin, dir, ts);
                     let acked_peer = self
-                        .info
+                        .facts
                         .close
-                        .sequence
+                        .steps
                         .last()
-                        .is_some_and(|s| s.flags == TeardownFlags::FinAck);
+                        .is_some_and(|s| s.flags == StepFlags::FinAck);
                     if !acked_peer {
-                        self.push_step(arrow(dir, TeardownFlags::Fin));
+                        self.push_step(step(dir, StepFlags::Fin));
                     }
                 }
-                Some(_) => self.count_retransmission(dir),
+                Some(_) => self.facts.retransmissions[d] += 1,
             }
         }
         if f.rst() {
             self.begin_close(CloseKind::Rst, dir, ts);
-            self.push_step(arrow(dir, TeardownFlags::Rst));
-            self.close(ts, keys);
+            self.push_step(step(dir, StepFlags::Rst));
+            self.close(ts, h);
         } else if self.fin_seq[0].is_some()
             && self.fin_seq[1].is_some()
             && self.state == State::Open
         {
-            self.close(ts, keys);
+            self.close(ts, h);
         }
     }
 
-    fn count_retransmission(&mut self, dir: Dir) {
-        match dir {
-            Dir::ToServer => self.info.retransmissions.client += 1,
-            Dir::ToClient => self.info.retransmissions.server += 1,
-        }
-    }
-
-    /// No more data will flow: deliver what is buffered and tell the dissector.
-    fn close(&mut self, ts: Ts, keys: &KeyLog) {
+    /// No more data will flow: deliver what is buffered and tell the handler.
+    fn close<H: TcpHandler<A>>(&mut self, ts: Ts, h: &mut H) {
         if self.state == State::Closed {
             return;
         }
         self.state = State::Closed;
         self.closed_ts = Some(ts);
-        self.flush(ts, keys);
+        self.flush(ts, h);
     }
 
-    fn flush(&mut self, ts: Ts, keys: &KeyLog) {
-        let mut sink = AppSink {
+    fn flush<H: TcpHandler<A>>(&mut self, ts: Ts, h: &mut H) {
+        let mut sink = Sink {
             app: &mut self.app,
-            ctx: &mut self.ctx,
-            keys,
+            handler: h,
         };
         self.re[0].flush(ts, &mut sink);
         self.re[1].flush(ts, &mut sink);
-        self.app.handle_close(ts, &mut self.ctx, keys);
+        h.closed(&mut self.app, ts);
     }
 
     /// Ends the connection for good (end of capture, expiry, eviction).
-    pub fn finish(&mut self, keys: &KeyLog) {
+    fn finish<H: TcpHandler<A>>(mut self, h: &mut H) -> (TcpFacts, A) {
         if self.state == State::Open {
-            let ts = self.last_ts;
-            self.flush(ts, keys);
+            let ts = self.facts.last_ts;
+            self.flush(ts, h);
             self.state = State::Closed;
         }
-        self.info.bytes.client = self.re[0].delivered_bytes();
-        self.info.bytes.server = self.re[1].delivered_bytes();
-        self.info.gaps.client = self.re[0].gap_bytes();
-        self.info.gaps.server = self.re[1].gap_bytes();
+        for d in 0..2 {
+            self.facts.bytes[d] = self.re[d].delivered_bytes();
+            self.facts.gaps[d] = self.re[d].gap_bytes();
+        }
+        (self.facts, self.app)
     }
 
     /// Whether a SYN seen now starts a new connection on this 5-tuple.
     fn is_reused_by(&self, seg: &TcpSegment<'_>) -> bool {
         self.state == State::Closed
-            || (self.info.client_isn.is_some_and(|isn| isn != seg.seq)
-                && (self.info.synack_ts.is_some() || self.re[0].delivered_bytes() > 0))
-    }
-}
-
-/// The server as a URL authority: the port only when it is not 80 or 443.
-fn authority(server: Endpoint) -> String {
-    let host = match server.0 {
-        IpAddr::V4(a) => a.to_string(),
-        IpAddr::V6(a) => format!("[{a}]"),
-    };
-    match server.1 {
-        80 | 443 => host,
-        p => format!("{host}:{p}"),
-    }
-}
-
-fn options(seg: &TcpSegment<'_>) -> TcpOptions {
-    let o = seg.options();
-    TcpOptions {
-        mss: o.mss,
-        wscale: o.wscale,
-        sack: o.sack_permitted,
-        timestamps: o.timestamps,
-        fastopen: o.fastopen,
+            || (self.facts.client_isn.is_some_and(|isn| isn != seg.seq)
+                && (self.facts.synack_ts.is_some() || self.re[0].delivered_bytes() > 0))
     }
 }
 
@@ -549,54 +608,43 @@ impl FxHasher {
 pub type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// All live connections, addressed by small `Copy` handles (slab indices).
-pub struct FlowTable {
+pub struct FlowTable<A> {
     cfg: TcpConfig,
     map: HashMap<FlowKey, usize, FxBuild>,
-    slab: Vec<Option<TcpConn>>,
+    slab: Vec<Option<TcpConn<A>>>,
     free: Vec<usize>,
     next_id: u64,
-    /// Connections that ended, waiting to be collected by the pipeline.
-    finished: Vec<TcpConn>,
+    /// Connections that ended, waiting for [`FlowTable::poll_finished`].
+    finished: VecDeque<(TcpFacts, A)>,
+    /// Connections finished early because the table was full.
     pub evicted: u64,
-    /// TLS session secrets, available to every connection.
-    keys: KeyLog,
 }
 
-impl FlowTable {
-    pub fn new(cfg: TcpConfig) -> FlowTable {
+impl<A> FlowTable<A> {
+    pub fn new(cfg: TcpConfig) -> FlowTable<A> {
         FlowTable {
             cfg,
             map: HashMap::default(),
             slab: Vec::new(),
             free: Vec::new(),
             next_id: 1,
-            finished: Vec::new(),
+            finished: VecDeque::new(),
             evicted: 0,
-            keys: KeyLog::new(),
         }
-    }
-
-    /// Adds NSS key log text; connections decrypt with it from now on.
-    pub fn add_keylog_text(&mut self, text: &str) -> crate::decrypt::KeyLogStats {
-        self.keys.add_text(text)
-    }
-
-    pub fn keys(&self) -> &KeyLog {
-        &self.keys
     }
 
     pub fn live(&self) -> usize {
         self.map.len()
     }
 
-    /// Handles a segment between `src` and `dst`.
-    pub fn handle(
+    /// Handles a segment from `src` to `dst`.
+    pub fn handle<H: TcpHandler<A>>(
         &mut self,
-        src: Endpoint,
-        dst: Endpoint,
+        (src, dst): (SocketAddr, SocketAddr),
         ts: Ts,
         frame: u64,
         seg: &TcpSegment<'_>,
+        h: &mut H,
     ) {
         let key = FlowKey::new(src, dst);
         let slot = match self.map.get(&key) {
@@ -607,60 +655,47 @@ impl FlowTable {
                         .as_ref()
                         .is_some_and(|c| c.is_reused_by(seg));
                 if reuse {
-                    self.finish_slot(slot);
+                    self.finish_slot(slot, h);
                     self.map.remove(&key);
-                    self.open(key, src, dst, ts, frame, seg)
+                    self.open(key, (src, dst), ts, frame, seg, h)
                 } else {
                     slot
                 }
             }
-            None => self.open(key, src, dst, ts, frame, seg),
+            None => self.open(key, (src, dst), ts, frame, seg, h),
         };
         let Some(conn) = self.slab[slot].as_mut() else {
             return;
         };
-        let dir = if src == conn.client {
+        let dir = if src == conn.facts.client {
             Dir::ToServer
         } else {
             Dir::ToClient
         };
-        conn.handle_segment(dir, ts, frame, seg, &self.keys);
+        conn.handle_segment(dir, ts, frame, seg, h);
     }
 
-    fn open(
+    fn open<H: TcpHandler<A>>(
         &mut self,
         key: FlowKey,
-        src: Endpoint,
-        dst: Endpoint,
+        (src, dst): (SocketAddr, SocketAddr),
         ts: Ts,
         frame: u64,
         seg: &TcpSegment<'_>,
+        h: &mut H,
     ) -> usize {
         if self.map.len() >= self.cfg.max_connections {
-            self.evict_oldest();
+            self.evict_oldest(h);
         }
-        let f = seg.flags;
-        let (client, server, by) = if f.syn() && !f.ack() {
-            (src, dst, ClientBy::Syn)
-        } else if f.syn() && f.ack() {
-            (dst, src, ClientBy::SynAck)
-        } else if is_service_port(dst.1) && !is_service_port(src.1) {
-            (src, dst, ClientBy::Port)
-        } else if is_service_port(src.1) && !is_service_port(dst.1) {
-            (dst, src, ClientBy::Port)
-        } else if is_service_port(src.1) && is_service_port(dst.1) && src.1 != dst.1 {
-            // Both look like services: the lower port is the server.
-            if src.1 < dst.1 {
-                (dst, src, ClientBy::Port)
-            } else {
-                (src, dst, ClientBy::Port)
-            }
-        } else {
-            (src, dst, ClientBy::FirstPacket)
+        let (client, server, by) = roles(src, dst, seg);
+        let meta = ConnMeta {
+            id: self.next_id,
+            client,
+            server,
         };
-        let id = self.next_id;
         self.next_id += 1;
-        let conn = TcpConn::new(id, client, server, by, ts, frame, &self.cfg);
+        let app = h.open(&meta);
+        let conn = TcpConn::new(meta, by, ts, frame, &self.cfg, app);
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slab[s] = Some(conn);
@@ -675,39 +710,39 @@ impl FlowTable {
         slot
     }
 
-    fn finish_slot(&mut self, slot: usize) {
-        if let Some(mut c) = self.slab[slot].take() {
-            c.finish(&self.keys);
-            self.finished.push(c);
+    fn finish_slot<H: TcpHandler<A>>(&mut self, slot: usize, h: &mut H) {
+        if let Some(c) = self.slab[slot].take() {
+            self.finished.push_back(c.finish(h));
             self.free.push(slot);
         }
     }
 
-    fn evict_oldest(&mut self) {
+    fn evict_oldest<H: TcpHandler<A>>(&mut self, h: &mut H) {
         let oldest = self
             .map
             .iter()
-            .filter_map(|(k, &s)| self.slab[s].as_ref().map(|c| (c.last_ts, *k, s)))
+            .filter_map(|(k, &s)| self.slab[s].as_ref().map(|c| (c.facts.last_ts, *k, s)))
             .min_by_key(|(t, _, _)| *t);
         if let Some((_, key, slot)) = oldest {
             self.map.remove(&key);
             if let Some(c) = self.slab[slot].as_mut() {
-                c.ctx.warn(
+                h.warn(
+                    &mut c.app,
                     WarningKind::Cap,
-                    "flow table full: connection finished early",
+                    "flow table full: connection finished early".into(),
                 );
             }
-            self.finish_slot(slot);
+            self.finish_slot(slot, h);
             self.evicted += 1;
         }
     }
 
     /// Finishes closed connections past their grace period and idle ones.
-    pub fn expire(&mut self, now: Ts) {
+    pub fn expire<H: TcpHandler<A>>(&mut self, now: Ts, h: &mut H) {
         let mut done: Vec<(FlowKey, usize)> = Vec::new();
         for (k, &s) in &self.map {
             if let Some(c) = &self.slab[s] {
-                let idle = now.nanos().saturating_sub(c.last_ts.nanos());
+                let idle = now.nanos().saturating_sub(c.facts.last_ts.nanos());
                 let closed_for = c.closed_ts.map(|t| now.nanos().saturating_sub(t.nanos()));
                 if closed_for.is_some_and(|d| d > CLOSE_GRACE_NANOS) || idle > IDLE_TIMEOUT_NANOS {
                     done.push((*k, s));
@@ -716,20 +751,48 @@ impl FlowTable {
         }
         for (k, s) in done {
             self.map.remove(&k);
-            self.finish_slot(s);
+            self.finish_slot(s, h);
         }
     }
 
     /// Finishes every connection (end of capture).
-    pub fn finish_all(&mut self) {
+    pub fn finish_all<H: TcpHandler<A>>(&mut self, h: &mut H) {
         let slots: Vec<usize> = self.map.drain().map(|(_, s)| s).collect();
         for s in slots {
-            self.finish_slot(s);
+            self.finish_slot(s, h);
         }
     }
 
-    /// Takes the connections that have ended since the last call.
-    pub fn take_finished(&mut self) -> Vec<TcpConn> {
-        std::mem::take(&mut self.finished)
+    /// The next connection that has ended, with the caller's state for it.
+    pub fn poll_finished(&mut self) -> Option<(TcpFacts, A)> {
+        self.finished.pop_front()
+    }
+}
+
+/// Who is the client (see the module doc).
+fn roles(
+    src: SocketAddr,
+    dst: SocketAddr,
+    seg: &TcpSegment<'_>,
+) -> (SocketAddr, SocketAddr, ClientBy) {
+    let f = seg.flags;
+    let (sp, dp) = (src.port(), dst.port());
+    if f.syn() && !f.ack() {
+        (src, dst, ClientBy::Syn)
+    } else if f.syn() && f.ack() {
+        (dst, src, ClientBy::SynAck)
+    } else if is_service_port(dp) && !is_service_port(sp) {
+        (src, dst, ClientBy::Port)
+    } else if is_service_port(sp) && !is_service_port(dp) {
+        (dst, src, ClientBy::Port)
+    } else if is_service_port(sp) && is_service_port(dp) && sp != dp {
+        // Both look like services: the lower port is the server.
+        if sp < dp {
+            (dst, src, ClientBy::Port)
+        } else {
+            (src, dst, ClientBy::Port)
+        }
+    } else {
+        (src, dst, ClientBy::FirstPacket)
     }
 }

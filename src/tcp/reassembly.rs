@@ -29,7 +29,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::dissect::stream::Dir;
+use crate::net::flow::Dir;
 use crate::time::Ts;
 
 /// A TCP sequence number; ordering is by wrapping distance (RFC 9293 section 3.4).

@@ -11,15 +11,22 @@
 //! reports as connections end ([`Analyzer::take_finished`]) or all at once ([`Analyzer::finish`]).
 //! Nothing here reads the wall clock.
 
+mod stream;
+
 use crate::capture::{Packet, SecretsKind};
+use crate::decrypt::{KeyLog, KeyLogStats};
 use crate::dissect::quic::QuicTable;
 use crate::link::{self, LinkError, LinkType, NetProto};
 use crate::net::defrag::{DefragResult, Defragmenter};
+use crate::net::flow::Dir;
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
 use crate::pageload::dns_log::DnsLog;
 use crate::pageload::model::{CaptureInfo, Connection, DnsTransport, Report, Warning, SCHEMA};
-use crate::pageload::stitch;
+use crate::pageload::{build, stitch};
 use crate::tcp::{FlowTable, TcpConfig};
+use std::net::SocketAddr;
+use stream::{StreamDriver, TcpApp};
+
 use crate::time::Ts;
 use crate::warning::WarningKind;
 
@@ -39,7 +46,9 @@ pub struct Analyzer {
     cfg: AnalyzerConfig,
     info: CaptureInfo,
     links: Vec<LinkType>,
-    flows: FlowTable,
+    flows: FlowTable<TcpApp>,
+    /// TLS session secrets, available to every connection.
+    keys: KeyLog,
     defrag: Defragmenter,
     dns: DnsLog,
     quic: QuicTable,
@@ -47,15 +56,12 @@ pub struct Analyzer {
     done: Vec<Connection>,
     last_ts: Option<Ts>,
     next_sweep: Option<Ts>,
-    keylog_stats: crate::decrypt::KeyLogStats,
+    keylog_stats: KeyLogStats,
 }
 
 impl Analyzer {
     pub fn new(cfg: AnalyzerConfig, path: &str, format: &str) -> Analyzer {
-        let tcp = TcpConfig {
-            body_hash: cfg.body_hash,
-            ..cfg.tcp
-        };
+        let tcp = cfg.tcp;
         Analyzer {
             cfg,
             info: CaptureInfo {
@@ -65,13 +71,14 @@ impl Analyzer {
             },
             links: Vec::new(),
             flows: FlowTable::new(tcp),
+            keys: KeyLog::new(),
             defrag: Defragmenter::new(),
             dns: DnsLog::new(),
             quic: QuicTable::new(),
             done: Vec::new(),
             last_ts: None,
             next_sweep: None,
-            keylog_stats: crate::decrypt::KeyLogStats::default(),
+            keylog_stats: KeyLogStats::default(),
         }
     }
 
@@ -101,14 +108,14 @@ impl Analyzer {
     /// NSS key log text (`--keylog`, `SSLKEYLOGFILE`, a secrets block, or lines appended to a
     /// followed file): available to every connection from now on.
     pub fn add_keylog_text(&mut self, text: &str) {
-        let stats = self.flows.add_keylog_text(text);
+        let stats = self.keys.add_text(text);
         self.keylog_stats.lines += stats.lines;
         self.keylog_stats.accepted += stats.accepted;
         self.keylog_stats.bad += stats.bad;
     }
 
     /// What the key logs given so far held (lines, accepted secrets, bad lines).
-    pub fn keylog_stats(&self) -> &crate::decrypt::KeyLogStats {
+    pub fn keylog_stats(&self) -> &KeyLogStats {
         &self.keylog_stats
     }
 
@@ -234,13 +241,15 @@ impl Analyzer {
             PROTO_TCP => match TcpSegment::new_checked(ip.payload) {
                 Ok(seg) => {
                     self.info.stats.tcp += 1;
-                    self.flows.handle(
-                        (ip.src, seg.src_port),
-                        (ip.dst, seg.dst_port),
-                        ts,
-                        frame,
-                        &seg,
+                    let ends = (
+                        SocketAddr::new(ip.src, seg.src_port),
+                        SocketAddr::new(ip.dst, seg.dst_port),
                     );
+                    let mut driver = StreamDriver {
+                        keys: &self.keys,
+                        body_hash: self.cfg.body_hash,
+                    };
+                    self.flows.handle(ends, ts, frame, &seg, &mut driver);
                 }
                 Err(e) => {
                     self.info.stats.malformed += 1;
@@ -264,8 +273,8 @@ impl Analyzer {
                         self.dns.handle_udp(
                             ts,
                             frame,
-                            (ip.src, udp.src_port),
-                            (ip.dst, udp.dst_port),
+                            SocketAddr::new(ip.src, udp.src_port),
+                            SocketAddr::new(ip.dst, udp.dst_port),
                             udp.payload,
                             &mut warnings,
                         );
@@ -302,7 +311,11 @@ impl Analyzer {
             Some(t) if ts < t => {}
             _ => {
                 self.next_sweep = Some(ts.saturating_add_nanos(SWEEP_NANOS));
-                self.flows.expire(ts);
+                let mut driver = StreamDriver {
+                    keys: &self.keys,
+                    body_hash: self.cfg.body_hash,
+                };
+                self.flows.expire(ts, &mut driver);
                 self.defrag.expire(ts);
                 self.quic.expire(ts);
                 self.collect();
@@ -312,31 +325,37 @@ impl Analyzer {
 
     /// Turns ended TCP connections into reports.
     fn collect(&mut self) {
-        for mut c in self.flows.take_finished() {
-            // DNS carried over TCP goes to the DNS log.
-            for msg in c.app.take_dns_messages() {
-                let (dir, ts, msg) = msg;
-                let (src, dst) = if dir == crate::dissect::stream::Dir::ToServer {
-                    (c.client, c.server)
+        while let Some((facts, mut a)) = self.flows.poll_finished() {
+            let ends = |dir: Dir| {
+                let (c, s) = (facts.client, facts.server);
+                if dir == Dir::ToServer {
+                    (c, s)
                 } else {
-                    (c.server, c.client)
-                };
+                    (s, c)
+                }
+            };
+            // DNS carried over TCP goes to the DNS log.
+            for (dir, ts, msg) in a.app.take_dns_messages() {
+                let (src, dst) = ends(dir);
                 self.dns
-                    .handle_message(ts, c.ctx.packet, src, dst, DnsTransport::Tcp, &msg);
+                    .handle_message(ts, a.ctx.packet, src, dst, DnsTransport::Tcp, &msg);
             }
             // DNS carried in HTTP (DoH).
-            for (dir, ts, bytes) in c.app.take_doh_messages() {
-                let (src, dst) = if dir == crate::dissect::stream::Dir::ToServer {
-                    (c.client, c.server)
-                } else {
-                    (c.server, c.client)
-                };
+            for (dir, ts, bytes) in a.app.take_doh_messages() {
+                let (src, dst) = ends(dir);
                 if let Ok(msg) = crate::dissect::dns::parse_message(&bytes) {
                     self.dns
-                        .handle_message(ts, c.ctx.packet, src, dst, DnsTransport::Doh, &msg);
+                        .handle_message(ts, a.ctx.packet, src, dst, DnsTransport::Doh, &msg);
                 }
             }
-            let conn = stitch::connection_report(&mut c);
+            let conn = build::tcp_connection(build::TcpOutcome {
+                protocol: a.app.protocol(),
+                tls: a.app.tls_info(),
+                http: a.app.take_exchanges(),
+                warnings: std::mem::take(&mut a.ctx.warnings),
+                warnings_dropped: a.ctx.warnings_dropped,
+                facts,
+            });
             self.done.push(conn);
         }
     }
@@ -359,7 +378,11 @@ impl Analyzer {
 
     /// Ends the capture: every open connection is reported as it stands.
     pub fn finish(mut self) -> Report {
-        self.flows.finish_all();
+        let mut driver = StreamDriver {
+            keys: &self.keys,
+            body_hash: self.cfg.body_hash,
+        };
+        self.flows.finish_all(&mut driver);
         self.collect();
         self.info.stats.flow_table_full = self.flows.evicted;
         self.info.link_types = self.links.iter().map(|l| l.name()).collect();

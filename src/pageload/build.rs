@@ -1,0 +1,183 @@
+//! The report of one TCP connection, from what the TCP stage and the dissectors found.
+//!
+//! The only place their typed facts become the report's fields: TCP's counters indexed by
+//! direction become `client`/`server` pairs, its teardown steps the `FIN>`/`<ACK` sequence,
+//! the hostname is taken from the SNI, else an HTTP `Host`/`:authority` (DNS fills it later,
+//! in [`super::stitch::link_dns`]).
+
+use crate::net::flow::Dir;
+use crate::net::TcpOptionSummary;
+use crate::pageload::model::{
+    AppProtocol, ClientBy, CloseKind, Connection, HostnameSource, HttpExchange, PerDir, Side,
+    TcpClose, TcpInfo, TcpOptions, TeardownFlags, TeardownStep, Timeline, TlsInfo, Warning,
+    WarningKind,
+};
+use crate::tcp::{self, TcpFacts};
+
+/// What the pipeline hands over when a TCP connection has ended.
+pub struct TcpOutcome {
+    pub facts: TcpFacts,
+    pub protocol: Option<AppProtocol>,
+    pub tls: Option<TlsInfo>,
+    pub http: Vec<HttpExchange>,
+    /// The connection's warnings in the order they happened, and how many more the cap
+    /// dropped.
+    pub warnings: Vec<Warning>,
+    pub warnings_dropped: u64,
+}
+
+/// The report of a finished connection (DNS is linked later, by
+/// [`super::stitch::link_dns`]).
+pub fn tcp_connection(o: TcpOutcome) -> Connection {
+    let TcpOutcome {
+        facts,
+        protocol,
+        tls,
+        http,
+        mut warnings,
+        warnings_dropped,
+    } = o;
+    if warnings_dropped > 0 {
+        warnings.push(Warning::new(
+            None,
+            WarningKind::Cap,
+            format!("{warnings_dropped} more warnings on this connection not listed"),
+        ));
+    }
+    let (hostname, hostname_source) = if let Some(sni) = tls.as_ref().and_then(|t| t.sni.clone()) {
+        (Some(sni), Some(HostnameSource::Sni))
+    } else if let Some(host) = http.iter().find_map(|h| host_header(&h.request_headers)) {
+        (Some(host), Some(HostnameSource::Http))
+    } else {
+        (None, None)
+    };
+    Connection {
+        id: facts.id,
+        client: facts.client,
+        server: facts.server,
+        hostname,
+        hostname_source,
+        dns: None,
+        dns_note: None,
+        client_by: client_by(facts.client_by),
+        app_protocol: protocol,
+        tcp: tcp_info(&facts),
+        tls,
+        http,
+        timeline: Timeline::default(),
+        warnings,
+    }
+}
+
+fn client_by(b: tcp::ClientBy) -> ClientBy {
+    match b {
+        tcp::ClientBy::Syn => ClientBy::Syn,
+        tcp::ClientBy::SynAck => ClientBy::SynAck,
+        tcp::ClientBy::Port => ClientBy::Port,
+        tcp::ClientBy::FirstPacket => ClientBy::FirstPacket,
+    }
+}
+
+/// The client or the server, for bytes travelling `dir`.
+pub fn side(dir: Dir) -> Side {
+    match dir {
+        Dir::ToServer => Side::Client,
+        Dir::ToClient => Side::Server,
+    }
+}
+
+fn per_dir(v: tcp::PerDir) -> PerDir {
+    PerDir {
+        client: v[Dir::ToServer.index()],
+        server: v[Dir::ToClient.index()],
+    }
+}
+
+fn options(o: &TcpOptionSummary) -> TcpOptions {
+    TcpOptions {
+        mss: o.mss,
+        wscale: o.wscale,
+        sack: o.sack_permitted,
+        timestamps: o.timestamps,
+        fastopen: o.fastopen,
+    }
+}
+
+fn close(c: &tcp::Close) -> TcpClose {
+    TcpClose {
+        kind: match c.kind {
+            tcp::CloseKind::Open => CloseKind::Open,
+            tcp::CloseKind::Fin => CloseKind::Fin,
+            tcp::CloseKind::Rst => CloseKind::Rst,
+        },
+        initiator: c.initiator.map(side),
+        ts: c.ts,
+        sequence: c
+            .steps
+            .iter()
+            .map(|s| TeardownStep {
+                from: side(s.dir),
+                flags: match s.flags {
+                    tcp::StepFlags::Fin => TeardownFlags::Fin,
+                    tcp::StepFlags::Ack => TeardownFlags::Ack,
+                    tcp::StepFlags::FinAck => TeardownFlags::FinAck,
+                    tcp::StepFlags::Rst => TeardownFlags::Rst,
+                },
+            })
+            .collect(),
+    }
+}
+
+/// The `tcp` part of the report.
+pub fn tcp_info(f: &TcpFacts) -> TcpInfo {
+    TcpInfo {
+        syn_ts: f.syn_ts,
+        synack_ts: f.synack_ts,
+        ack_ts: f.ack_ts,
+        handshake_ms: f.handshake_ms,
+        client_isn: f.client_isn,
+        server_isn: f.server_isn,
+        handshake_valid: f.handshake_valid,
+        options: options(&f.options),
+        server_options: options(&f.server_options),
+        bytes: per_dir(f.bytes),
+        packets: per_dir(f.packets),
+        retransmissions: per_dir(f.retransmissions),
+        out_of_order: per_dir(f.out_of_order),
+        zero_window: per_dir(f.zero_window),
+        gaps: per_dir(f.gaps),
+        close: close(&f.close),
+    }
+}
+
+/// `Host` or `:authority`, without a port.
+fn host_header(headers: &[(String, String)]) -> Option<String> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host") || k == ":authority")
+        .map(|(_, v)| strip_port(v).to_string())
+        .filter(|h| !h.is_empty())
+}
+
+fn strip_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match host.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_ports_from_hosts() {
+        assert_eq!(strip_port("example.com:8080"), "example.com");
+        assert_eq!(strip_port("[fd99::2]:443"), "fd99::2");
+        assert_eq!(strip_port("fd99::2"), "fd99::2");
+        assert_eq!(strip_port("example.com"), "example.com");
+    }
+}

@@ -1,0 +1,532 @@
+//! The application side of a TCP connection: which dissector reads its bytes, decided by
+//! content, and the TLS → plaintext → HTTP chain when a key log opens the records.
+//!
+//! [`App`] receives a connection's two byte streams (see [`crate::dissect::stream`] for the contract) and
+//! decides what they carry **by content**, the port being only a hint (STYLE principle 12):
+//! the first bytes either side sends are tested against TLS records, the HTTP/2 preface,
+//! and HTTP/1.x request and response lines. DNS has no magic, so port 53 decides it.
+//!
+//! Detection buffers at most [`DETECT_BYTES`] per direction (a request line or a record
+//! header split over tiny segments), then replays them to the chosen dissector. A
+//! direction whose first bytes nothing recognises is marked tried; when both are, the
+//! stream is `unknown` and its bytes are only counted.
+
+use crate::dissect::dns::{DnsMessage, DnsTcpStream};
+use crate::dissect::http1::{self, Http1Dissector, Http1Options, SwitchProtocol};
+use crate::dissect::http2::{self, Http2Dissector, Http2Options};
+use crate::dissect::stream::{Dir, PlaintextSink, StreamCtx};
+use crate::dissect::tls::{self, TlsDissector};
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::decrypt::KeyLog;
+use crate::pageload::model::{AppProtocol, HttpExchange, TlsInfo};
+use crate::tcp::{ConnMeta, TcpHandler};
+use crate::time::Ts;
+use crate::warning::WarningKind;
+
+/// Bytes a direction may buffer while the protocol is undecided.
+pub const DETECT_BYTES: usize = 16;
+
+/// What the first bytes of a direction look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Dns,
+    Tls,
+    Http1,
+    Http2,
+    /// Not enough bytes to tell yet.
+    NeedMore,
+    Unknown,
+}
+
+fn detect(_dir: Dir, first: &[u8], ports: (u16, u16)) -> Kind {
+    if ports.0 == 53 || ports.1 == 53 {
+        return Kind::Dns;
+    }
+    if first.len() >= 6 && tls::looks_like_tls(first) {
+        return Kind::Tls;
+    }
+    if http2::looks_like_http2(_dir, first) {
+        return Kind::Http2;
+    }
+    if http1::looks_like_http1(_dir, first) {
+        return Kind::Http1;
+    }
+    if first.len() < DETECT_BYTES {
+        return Kind::NeedMore;
+    }
+    Kind::Unknown
+}
+
+/// What the dissectors of one connection need to know about it.
+#[derive(Debug, Clone, Default)]
+pub struct AppConfig {
+    pub server_port: u16,
+    pub client_port: u16,
+    /// The server as a URL authority (`192.0.2.1`, `[2001:db8::1]:8080`), for requests
+    /// without a Host header.
+    pub server_authority: String,
+    /// Hash HTTP response bodies (`--body-hash`).
+    pub body_hash: bool,
+    /// The bytes are TLS plaintext: URLs are `https`.
+    pub in_tls: bool,
+}
+
+/// Detection state: what each direction has sent so far (bounded).
+pub struct Detect {
+    cfg: AppConfig,
+    /// TLS plaintext: the ALPN the handshake agreed on, used when content cannot decide.
+    alpn: Option<String>,
+    /// TLS plaintext: the SNI, the fallback host of URLs (before the server's address).
+    sni: Option<String>,
+    buf: [Vec<u8>; 2],
+    buf_ts: [Ts; 2],
+    tried: [bool; 2],
+}
+
+/// The protocol a well-known web port promises, for the warning when the bytes are not it.
+fn expected_on(port: u16) -> Option<&'static str> {
+    match port {
+        80 | 8000 | 8080 => Some("HTTP"),
+        443 | 8443 | 853 => Some("TLS"),
+        _ => None,
+    }
+}
+
+/// What a connection carries, once decided.
+pub enum App {
+    Undecided(Box<Detect>),
+    /// Nothing recognised the stream; bytes are only counted.
+    Unknown,
+    Dns(Box<DnsTcpStream>),
+    Tls(Box<TlsApp>),
+    Http1(Box<Http1App>),
+    Http2(Box<Http2Dissector>),
+}
+
+/// HTTP/1.x, and HTTP/2 after an `Upgrade: h2c` (RFC 7540 section 3.2).
+pub struct Http1App {
+    pub h1: Http1Dissector,
+    pub h2: Option<Http2Dissector>,
+    h2_opts: Http2Options,
+}
+
+/// TLS, and what its plaintext carries once decrypted.
+pub struct TlsApp {
+    pub tls: TlsDissector,
+    /// The dissector of the decrypted bytes (detected by content, as on clear streams).
+    pub inner: App,
+}
+
+/// Hands decrypted bytes to the inner dissector.
+struct InnerSink<'a> {
+    inner: &'a mut App,
+    keys: &'a KeyLog,
+}
+
+impl PlaintextSink for InnerSink<'_> {
+    fn session_hint(&mut self, alpn: Option<&str>, sni: Option<&str>) {
+        if let App::Undecided(d) = self.inner {
+            if d.alpn.is_none() {
+                d.alpn = alpn.map(str::to_string);
+            }
+            if d.sni.is_none() {
+                d.sni = sni.map(str::to_string);
+            }
+        }
+    }
+    fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], ctx: &mut StreamCtx) {
+        self.inner.handle_data(dir, ts, bytes, ctx, self.keys);
+    }
+    fn gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
+        self.inner.handle_gap(dir, len, ts, ctx, self.keys);
+    }
+}
+
+impl App {
+    pub fn new(cfg: AppConfig) -> App {
+        App::Undecided(Box::new(Detect {
+            cfg,
+            alpn: None,
+            sni: None,
+            buf: [Vec::new(), Vec::new()],
+            buf_ts: [Ts::default(); 2],
+            tried: [false, false],
+        }))
+    }
+
+    /// The protocol name for the report.
+    pub fn protocol(&self) -> Option<AppProtocol> {
+        Some(match self {
+            App::Undecided(_) => return None,
+            App::Unknown => AppProtocol::Unknown,
+            App::Dns(_) => AppProtocol::Dns,
+            App::Tls(t) => match t.inner.protocol() {
+                Some(AppProtocol::Http1) => AppProtocol::TlsHttp1,
+                Some(AppProtocol::Http2) => AppProtocol::TlsHttp2,
+                _ => AppProtocol::Tls,
+            },
+            App::Http1(h) if h.h2.is_some() => AppProtocol::Http1H2c,
+            App::Http1(_) => AppProtocol::Http1,
+            App::Http2(_) => AppProtocol::Http2,
+        })
+    }
+
+    pub fn handle_data(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        data: &[u8],
+        ctx: &mut StreamCtx,
+        keys: &KeyLog,
+    ) {
+        if data.is_empty() {
+            return;
+        }
+        match self {
+            App::Undecided(d) => {
+                let i = dir.index();
+                if d.tried[i] {
+                    return;
+                }
+                let mut kind = if d.buf[i].is_empty() {
+                    detect(dir, data, (d.cfg.server_port, d.cfg.client_port))
+                } else {
+                    let mut joined = d.buf[i].clone();
+                    joined.extend_from_slice(&data[..data.len().min(DETECT_BYTES)]);
+                    detect(dir, &joined, (d.cfg.server_port, d.cfg.client_port))
+                };
+                if kind == Kind::Unknown {
+                    // Decryption that began mid-connection: no preface, no request line at
+                    // the start. The handshake's ALPN says what the bytes are.
+                    kind = match d.alpn.as_deref() {
+                        Some("h2") => Kind::Http2,
+                        Some("http/1.1" | "http/1.0") => Kind::Http1,
+                        // TLS 1.3 keys that came after EncryptedExtensions: no ALPN, so the
+                        // first decrypted record must read as HTTP/2 frames.
+                        _ if d.cfg.in_tls && http2::looks_like_http2_frames(data) => Kind::Http2,
+                        _ => kind,
+                    };
+                }
+                match kind {
+                    Kind::NeedMore => {
+                        if d.buf[i].is_empty() {
+                            d.buf_ts[i] = ts;
+                        }
+                        d.buf[i].extend_from_slice(data);
+                    }
+                    Kind::Unknown => {
+                        d.tried[i] = true;
+                        d.buf[i].clear();
+                        if d.tried[0] && d.tried[1] {
+                            let port = d.cfg.server_port;
+                            let expected = expected_on(port).filter(|_| !d.cfg.in_tls);
+                            if let Some(expected) = expected {
+                                ctx.warn(
+                                    WarningKind::Unknown,
+                                    format!(
+                                        "port {port} usually carries {expected}, but neither \
+                                         side's first bytes are TLS or HTTP: only counted"
+                                    ),
+                                );
+                            }
+                            *self = App::Unknown;
+                        }
+                    }
+                    decided => {
+                        let mut d = match std::mem::replace(self, App::Unknown) {
+                            App::Undecided(d) => d,
+                            _ => return,
+                        };
+                        let mut cfg = d.cfg.clone();
+                        if let Some(sni) = &d.sni {
+                            cfg.server_authority = if cfg.server_port == 443 {
+                                sni.clone()
+                            } else {
+                                format!("{sni}:{}", cfg.server_port)
+                            };
+                        }
+                        *self = App::start(decided, &cfg);
+                        // Replay what each direction buffered, then this segment.
+                        for j in [dir.reverse().index(), i] {
+                            let buffered = std::mem::take(&mut d.buf[j]);
+                            if !buffered.is_empty() {
+                                self.handle_data(
+                                    Dir::from_index(j),
+                                    d.buf_ts[j],
+                                    &buffered,
+                                    ctx,
+                                    keys,
+                                );
+                            }
+                        }
+                        self.handle_data(dir, ts, data, ctx, keys);
+                    }
+                }
+            }
+            App::Unknown => {}
+            App::Dns(s) => s.handle_data(dir, ts, data, ctx),
+            App::Tls(t) => {
+                let TlsApp { tls, inner } = &mut **t;
+                tls.handle_data_decrypting(
+                    dir,
+                    ts,
+                    data,
+                    ctx,
+                    keys,
+                    &mut InnerSink { inner, keys },
+                );
+            }
+            App::Http1(h) => h.handle_data(dir, ts, data, ctx),
+            App::Http2(h) => h.handle_data(dir, ts, data, ctx),
+        }
+    }
+
+    fn start(kind: Kind, cfg: &AppConfig) -> App {
+        let scheme = if cfg.in_tls { "https" } else { "http" };
+        match kind {
+            Kind::Http1 => App::Http1(Box::new(Http1App {
+                h1: Http1Dissector::new(Http1Options {
+                    scheme: scheme.to_string(),
+                    fallback_host: Some(cfg.server_authority.clone()),
+                    body_hash: cfg.body_hash,
+                    ..Http1Options::default()
+                }),
+                h2: None,
+                h2_opts: Http2Options {
+                    scheme: scheme.to_string(),
+                    authority: Some(cfg.server_authority.clone()),
+                    body_hash: cfg.body_hash,
+                },
+            })),
+            Kind::Http2 => App::Http2(Box::new(Http2Dissector::new(Http2Options {
+                scheme: scheme.to_string(),
+                authority: Some(cfg.server_authority.clone()),
+                body_hash: cfg.body_hash,
+            }))),
+            Kind::Dns => App::Dns(Box::new(DnsTcpStream::new())),
+            Kind::Tls => App::Tls(Box::new(TlsApp {
+                tls: TlsDissector::new(),
+                inner: App::new(AppConfig {
+                    in_tls: true,
+                    ..cfg.clone()
+                }),
+            })),
+            Kind::NeedMore | Kind::Unknown => App::Unknown,
+        }
+    }
+
+    pub fn handle_gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx, keys: &KeyLog) {
+        match self {
+            App::Undecided(d) => {
+                // Bytes before a gap cannot be trusted to start a message.
+                d.buf[dir.index()].clear();
+            }
+            App::Unknown => {}
+            App::Dns(s) => s.handle_gap(dir, len, ts, ctx),
+            App::Tls(t) => {
+                let TlsApp { tls, inner } = &mut **t;
+                tls.handle_gap_decrypting(dir, len, ts, ctx, keys, &mut InnerSink { inner, keys });
+            }
+            App::Http1(h) => match &mut h.h2 {
+                Some(h2) if h.h1.is_switched(dir) => h2.handle_gap(dir, len, ts, ctx),
+                _ => h.h1.handle_gap(dir, len, ts, ctx),
+            },
+            App::Http2(h) => h.handle_gap(dir, len, ts, ctx),
+        }
+    }
+
+    pub fn handle_close(&mut self, ts: Ts, ctx: &mut StreamCtx, keys: &KeyLog) {
+        match self {
+            App::Undecided(d) => {
+                // A stream that ended before detection had enough bytes: try what there is.
+                let ports = (d.cfg.server_port, d.cfg.client_port);
+                let kinds = [0, 1].map(|i| {
+                    (!d.buf[i].is_empty()).then(|| detect(Dir::from_index(i), &d.buf[i], ports))
+                });
+                if kinds
+                    .iter()
+                    .all(|k| k.is_none() || *k == Some(Kind::NeedMore))
+                    && d.buf.iter().any(|b| !b.is_empty())
+                {
+                    *self = App::Unknown;
+                }
+            }
+            App::Unknown => {}
+            App::Dns(s) => s.handle_close(ts, ctx),
+            App::Tls(t) => {
+                let TlsApp { tls, inner } = &mut **t;
+                tls.handle_close_decrypting(ts, ctx, keys, &mut InnerSink { inner, keys });
+                inner.handle_close(ts, ctx, keys);
+            }
+            App::Http1(h) => {
+                h.h1.handle_close(ts, ctx);
+                if let Some(h2) = &mut h.h2 {
+                    h2.handle_close(ts, ctx);
+                }
+            }
+            App::Http2(h) => h.handle_close(ts, ctx),
+        }
+    }
+
+    /// The TLS handshake, when the connection carried TLS.
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        match self {
+            App::Tls(t) => Some(t.tls.info()),
+            _ => None,
+        }
+    }
+
+    /// HTTP exchanges completed so far (all of them after `handle_close`).
+    pub fn take_exchanges(&mut self) -> Vec<HttpExchange> {
+        match self {
+            App::Http1(h) => {
+                let mut v = h.h1.exchanges().to_vec();
+                if let Some(h2) = &mut h.h2 {
+                    v.extend(h2.take_finished());
+                    v.extend(h2.exchanges());
+                }
+                v
+            }
+            App::Http2(h) => {
+                let mut v = h.take_finished();
+                v.extend(h.exchanges());
+                v
+            }
+            App::Tls(t) => t.inner.take_exchanges(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// DNS messages carried in HTTP (DoH, RFC 8484), raw, with direction and time.
+    pub fn take_doh_messages(&mut self) -> Vec<(Dir, Ts, Vec<u8>)> {
+        match self {
+            App::Http1(h) => {
+                let mut v: Vec<_> =
+                    h.h1.take_doh_messages()
+                        .into_iter()
+                        .map(|m| (m.dir, m.ts, m.bytes))
+                        .collect();
+                if let Some(h2) = &mut h.h2 {
+                    v.extend(
+                        h2.take_doh_messages()
+                            .into_iter()
+                            .map(|m| (m.dir, m.ts, m.bytes)),
+                    );
+                }
+                v
+            }
+            App::Http2(h) => h
+                .take_doh_messages()
+                .into_iter()
+                .map(|m| (m.dir, m.ts, m.bytes))
+                .collect(),
+            App::Tls(t) => t.inner.take_doh_messages(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// DNS messages carried over TCP, with the direction and the time each was complete.
+    pub fn take_dns_messages(&mut self) -> Vec<(Dir, Ts, DnsMessage)> {
+        match self {
+            App::Dns(s) => s
+                .take_messages()
+                .into_iter()
+                .filter_map(|m| m.message.ok().map(|msg| (m.dir, m.ts, msg)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Http1App {
+    fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) {
+        if let Some(h2) = &mut self.h2 {
+            if self.h1.is_switched(dir) {
+                h2.handle_data(dir, ts, data, ctx);
+                return;
+            }
+        }
+        let used = self.h1.handle_data(dir, ts, data, ctx).min(data.len());
+        if used == data.len() {
+            return;
+        }
+        // The direction switched protocols (101): h2c goes to HTTP/2, anything else
+        // (WebSocket, a CONNECT tunnel) is only counted.
+        if self.h2.is_none() {
+            if let Some(sw) = self.h1.switched() {
+                if sw.protocol == SwitchProtocol::H2c {
+                    let opts = self.h2_opts.clone();
+                    self.h2 = Some(match sw.request.clone() {
+                        Some(req) => Http2Dissector::new_after_upgrade(opts, req),
+                        None => Http2Dissector::new(opts),
+                    });
+                }
+            }
+        }
+        if let Some(h2) = &mut self.h2 {
+            h2.handle_data(dir, ts, &data[used..], ctx);
+        }
+    }
+}
+
+/// What the pipeline keeps for each TCP connection: its dissector and its warnings.
+pub struct TcpApp {
+    pub app: App,
+    pub ctx: StreamCtx,
+}
+
+/// Drives a connection's dissectors from the TCP stage's events.
+pub struct StreamDriver<'a> {
+    pub keys: &'a KeyLog,
+    pub body_hash: bool,
+}
+
+impl TcpHandler<TcpApp> for StreamDriver<'_> {
+    fn open(&mut self, c: &ConnMeta) -> TcpApp {
+        TcpApp {
+            app: App::new(AppConfig {
+                server_port: c.server.port(),
+                client_port: c.client.port(),
+                server_authority: authority(c.server),
+                body_hash: self.body_hash,
+                in_tls: false,
+            }),
+            ctx: StreamCtx::new(),
+        }
+    }
+
+    fn segment(&mut self, a: &mut TcpApp, frame: u64) {
+        a.ctx.packet = frame;
+    }
+
+    fn data(&mut self, a: &mut TcpApp, dir: Dir, ts: Ts, bytes: &[u8]) {
+        a.app.handle_data(dir, ts, bytes, &mut a.ctx, self.keys);
+    }
+
+    fn gap(&mut self, a: &mut TcpApp, dir: Dir, len: u64, ts: Ts) {
+        a.app.handle_gap(dir, len, ts, &mut a.ctx, self.keys);
+    }
+
+    fn closed(&mut self, a: &mut TcpApp, ts: Ts) {
+        a.app.handle_close(ts, &mut a.ctx, self.keys);
+    }
+
+    fn warn(&mut self, a: &mut TcpApp, kind: WarningKind, message: String) {
+        a.ctx.warn(kind, message);
+    }
+}
+
+/// The server as a URL authority, for requests without a Host: the port only when it is
+/// not 80 or 443.
+fn authority(server: SocketAddr) -> String {
+    let host = match server.ip() {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => format!("[{a}]"),
+    };
+    match server.port() {
+        80 | 443 => host,
+        p => format!("{host}:{p}"),
+    }
+}
