@@ -10,6 +10,7 @@
 //! [`StreamCtx`]: stream::StreamCtx
 
 pub mod dns;
+pub mod http;
 pub mod http1;
 pub mod http2;
 pub mod http3;

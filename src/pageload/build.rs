@@ -5,6 +5,8 @@
 //! the hostname is taken from the SNI, else an HTTP `Host`/`:authority` (DNS fills it later,
 //! in [`super::stitch::link_dns`]).
 
+use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
+use crate::dissect::http2::frame::error_code_name;
 use crate::net::flow::Dir;
 use crate::net::TcpOptionSummary;
 use crate::pageload::model::{
@@ -19,7 +21,7 @@ pub struct TcpOutcome {
     pub facts: TcpFacts,
     pub protocol: Option<AppProtocol>,
     pub tls: Option<TlsInfo>,
-    pub http: Vec<HttpExchange>,
+    pub http: Vec<Exchange>,
     /// The connection's warnings in the order they happened, and how many more the cap
     /// dropped.
     pub warnings: Vec<Warning>,
@@ -37,6 +39,7 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         mut warnings,
         warnings_dropped,
     } = o;
+    let http: Vec<HttpExchange> = http.into_iter().map(exchange).collect();
     if warnings_dropped > 0 {
         warnings.push(Warning::new(
             None,
@@ -66,6 +69,62 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         http,
         timeline: Timeline::default(),
         warnings,
+    }
+}
+
+/// `HTTP/1.1`, `HTTP/2`, ... as the report spells versions.
+pub fn version_name(v: HttpVersion) -> &'static str {
+    match v {
+        HttpVersion::Http10 => "HTTP/1.0",
+        HttpVersion::Http11 => "HTTP/1.1",
+        HttpVersion::Http2 => "HTTP/2",
+        HttpVersion::Http3 => "HTTP/3",
+    }
+}
+
+/// The name of a stream reset's error code.
+pub fn reset_name(r: StreamReset) -> String {
+    match r {
+        StreamReset::Http2(code) => error_code_name(code),
+        StreamReset::Http3(code) => crate::dissect::http3::frame::error_name(code)
+            .map_or_else(|| format!("0x{code:x}"), str::to_string),
+    }
+}
+
+/// One exchange of the report, from a dissector's.
+pub fn exchange(e: Exchange) -> HttpExchange {
+    HttpExchange {
+        version: version_name(e.version).to_string(),
+        stream: e.stream,
+        request_version: e.request_version.map(|v| version_name(v).to_string()),
+        response_version: e.response_version.map(|v| version_name(v).to_string()),
+        ttfb_ms: e.ttfb_ms(),
+        download_ms: e.download_ms(),
+        informational: e.informational,
+        method: e.method,
+        path: e.path,
+        url: e.url,
+        status: e.status,
+        reason: e.reason,
+        request_ts: e.request_ts,
+        request_end_ts: e.request_end_ts,
+        response_ts: e.response_ts,
+        response_end_ts: e.response_end_ts,
+        request_headers: e.request_headers,
+        response_headers: e.response_headers,
+        request_body_bytes: e.request_body_bytes,
+        body_bytes: e.body_bytes,
+        content_encoding: e.content_encoding,
+        transfer_encoding: e.transfer_encoding,
+        content_type: e.content_type,
+        body_sha256: e.body_sha256,
+        upgrade: e.upgrade.map(|u| u.as_str().to_string()),
+        headers_truncated: e.headers_truncated,
+        complete: e.complete,
+        reset: e.reset.map(reset_name),
+        pushed_by: e.pushed_by,
+        redirected_from: None,
+        redirect_to: None,
     }
 }
 

@@ -654,8 +654,8 @@ pub struct HttpExchange {
     /// `HTTP/1.1`, `HTTP/1.0` or `HTTP/2` (for HTTP/1.x, the higher of the request's and the
     /// response's).
     pub version: String,
-    /// HTTP/2 stream id; `None` for HTTP/1.x.
-    pub stream: Option<u32>,
+    /// HTTP/2 or QUIC stream id; `None` for HTTP/1.x.
+    pub stream: Option<u64>,
     /// The versions on the request line and the status line (HTTP/1.x). `version` is the
     /// highest of the two: what was spoken on the wire by the side that could.
     pub request_version: Option<String>,
@@ -695,7 +695,7 @@ pub struct HttpExchange {
     /// HTTP/2 RST_STREAM error code name, when the stream was reset.
     pub reset: Option<String>,
     /// Server push: the stream that promised this one.
-    pub pushed_by: Option<u32>,
+    pub pushed_by: Option<u64>,
     /// Index (connection id, exchange index) of the request this one followed as a redirect.
     pub redirected_from: Option<RedirectRef>,
     pub redirect_to: Option<String>,

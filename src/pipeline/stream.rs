@@ -20,7 +20,8 @@ use crate::dissect::tls::{self, TlsDissector};
 use std::net::{IpAddr, SocketAddr};
 
 use crate::decrypt::KeyLog;
-use crate::pageload::model::{AppProtocol, HttpExchange, TlsInfo};
+use crate::dissect::http::Exchange;
+use crate::pageload::model::{AppProtocol, TlsInfo};
 use crate::tcp::{ConnMeta, TcpHandler};
 use crate::time::Ts;
 use crate::warning::WarningKind;
@@ -379,7 +380,7 @@ impl App {
     }
 
     /// HTTP exchanges completed so far (all of them after `handle_close`).
-    pub fn take_exchanges(&mut self) -> Vec<HttpExchange> {
+    pub fn take_exchanges(&mut self) -> Vec<Exchange> {
         match self {
             App::Http1(h) => {
                 let mut v = h.h1.exchanges().to_vec();

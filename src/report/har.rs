@@ -140,7 +140,7 @@ struct Entry {
     #[serde(rename = "_retransmissions")]
     retransmissions: u64,
     #[serde(rename = "_http2Stream", skip_serializing_if = "Option::is_none")]
-    http2_stream: Option<u32>,
+    http2_stream: Option<u64>,
     #[serde(rename = "_complete")]
     complete: bool,
 }

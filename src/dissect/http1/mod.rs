@@ -4,7 +4,7 @@
 //! and `handle_close`, requests on [`Dir::ToServer`] and responses on [`Dir::ToClient`], in any
 //! split (a head, a chunk-size line or a CRLF may straddle calls; results do not depend on it).
 //!
-//! **Produces** one [`HttpExchange`] per request, in request order, responses paired to
+//! **Produces** one [`Exchange`] per request, in request order, responses paired to
 //! requests in order (pipelining included; interim 1xx responses are skipped and remembered,
 //! see [`Http1Dissector::informational`]); a [`Switch`] after `101 Switching Protocols` or a
 //! CONNECT tunnel; [`DohMessage`]s for RFC 8484 exchanges; warnings in the [`StreamCtx`].
@@ -56,8 +56,9 @@ use std::collections::VecDeque;
 use sha2::{Digest, Sha256};
 
 use crate::dissect::stream::{Dir, StreamCtx};
-use crate::pageload::model::{HttpExchange, PerDir};
-use crate::time::{ms_between, Ts};
+use crate::dissect::http::{Exchange, HttpVersion};
+pub use crate::dissect::http::SwitchProtocol;
+use crate::time::Ts;
 
 use crate::warning::WarningKind;
 use chunked::{ChunkDecoder, ChunkStep};
@@ -102,39 +103,6 @@ impl Default for Http1Options {
     }
 }
 
-/// The protocol a connection switched to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SwitchProtocol {
-    /// HTTP/2 over cleartext (RFC 7540 section 3.2): hand both directions to HTTP/2.
-    H2c,
-    /// RFC 6455: count the frames.
-    WebSocket,
-    /// A CONNECT request answered 2xx: the bytes are whatever was tunnelled (often TLS).
-    Tunnel,
-    /// Any other Upgrade token (lowercased), empty when the 101 named none.
-    Other(String),
-}
-
-impl SwitchProtocol {
-    pub fn as_str(&self) -> &str {
-        match self {
-            SwitchProtocol::H2c => "h2c",
-            SwitchProtocol::WebSocket => "websocket",
-            SwitchProtocol::Tunnel => "tunnel",
-            SwitchProtocol::Other(s) => s,
-        }
-    }
-
-    fn from_token(token: Option<&str>) -> SwitchProtocol {
-        match token {
-            Some("h2c") => SwitchProtocol::H2c,
-            Some("websocket") => SwitchProtocol::WebSocket,
-            Some(other) => SwitchProtocol::Other(other.to_string()),
-            None => SwitchProtocol::Other(String::new()),
-        }
-    }
-}
-
 /// The connection stopped speaking HTTP/1.x. From then on `handle_data` consumes nothing in a
 /// switched direction: the caller hands `data[consumed..]` and all later bytes of that
 /// direction to the new protocol.
@@ -148,7 +116,7 @@ pub struct Switch {
     pub exchange_index: Option<usize>,
     /// For h2c: the upgrade request; its response arrives as HTTP/2 stream 1
     /// (RFC 7540 section 3.2).
-    pub request: Option<HttpExchange>,
+    pub request: Option<Exchange>,
 }
 
 /// Counters of what the dissector saw and skipped.
@@ -161,8 +129,9 @@ pub struct Http1Stats {
     pub interim: u64,
     /// Times a direction found a message again after garbage or loss.
     pub resyncs: u64,
-    /// Bytes not understood: skipped while resynchronising or after giving up.
-    pub skipped: PerDir,
+    /// Bytes not understood: skipped while resynchronising or after giving up, per
+    /// direction ([`Dir::index`]).
+    pub skipped: [u64; 2],
 }
 
 /// Most interim statuses remembered per exchange.
@@ -254,7 +223,7 @@ struct Track {
 pub struct Http1Dissector {
     opts: Http1Options,
     dirs: [DirState; 2],
-    exchanges: Vec<HttpExchange>,
+    exchanges: Vec<Exchange>,
     tracks: Vec<Track>,
     /// Absolute index of `exchanges[0]` (exchanges already taken).
     base: usize,
@@ -285,7 +254,7 @@ impl Http1Dissector {
     }
 
     /// Exchanges not yet taken, in request order.
-    pub fn exchanges(&self) -> &[HttpExchange] {
+    pub fn exchanges(&self) -> &[Exchange] {
         &self.exchanges
     }
 
@@ -296,7 +265,7 @@ impl Http1Dissector {
 
     /// Removes and returns the leading exchanges whose request and response have both ended
     /// (completely or not), for live output. Order is kept; later ones wait for earlier ones.
-    pub fn take_finished(&mut self) -> Vec<HttpExchange> {
+    pub fn take_finished(&mut self) -> Vec<Exchange> {
         let n = self
             .tracks
             .iter()
@@ -825,16 +794,16 @@ impl Http1Dissector {
             doh_req,
             ..Track::default()
         };
-        let ex = HttpExchange {
-            version: format!("HTTP/1.{}", head.version),
-            request_version: Some(format!("HTTP/1.{}", head.version)),
+        let ex = Exchange {
+            version: HttpVersion::http1(head.version),
+            request_version: Some(HttpVersion::http1(head.version)),
             url: self.url_for(&method, &target, f.host.as_deref()),
             method: Some(method),
             path: Some(target),
             request_ts: Some(start),
             request_headers: head.headers,
             headers_truncated: head.truncated,
-            ..HttpExchange::default()
+            ..Exchange::default()
         };
         self.exchanges.push(ex);
         self.tracks.push(track);
@@ -911,9 +880,9 @@ impl Http1Dissector {
             Some(i) => i,
             None => {
                 let i = self.new_exchange(ctx)?;
-                self.exchanges.push(HttpExchange {
-                    version: format!("HTTP/1.{}", head.version),
-                    ..HttpExchange::default()
+                self.exchanges.push(Exchange {
+                    version: HttpVersion::http1(head.version),
+                    ..Exchange::default()
                 });
                 self.tracks.push(Track {
                     resp_open: true,
@@ -937,9 +906,9 @@ impl Http1Dissector {
             ex.informational = interim;
             // `version` is the highest either side declared (an HTTP/1.1 server answering an
             // HTTP/1.0 client spoke HTTP/1.1 on the wire); each side's is kept apart.
-            let v = format!("HTTP/1.{}", head.version);
+            let v = HttpVersion::http1(head.version);
             if v > ex.version {
-                ex.version = v.clone();
+                ex.version = v;
             }
             ex.response_version = Some(v);
             ex.reason = head.reason;
@@ -978,7 +947,7 @@ impl Http1Dissector {
         };
         if let Some(proto) = switch {
             if let Some(ex) = self.exchange_mut(index) {
-                ex.upgrade = Some(proto.as_str().to_string());
+                ex.upgrade = Some(proto.clone());
             }
             self.end_message(Dir::ToClient, index, end);
             self.switch_both(proto, end, index, ctx);
@@ -1127,8 +1096,6 @@ impl Http1Dissector {
         let (Some(ex), Some(t)) = (self.exchanges.get_mut(i), self.tracks.get(i)) else {
             return;
         };
-        ex.ttfb_ms = ms_between(ex.request_end_ts, ex.response_ts);
-        ex.download_ms = ms_between(ex.response_ts, ex.response_end_ts);
         ex.complete = !t.cut
             && !t.req_open
             && !t.resp_open
@@ -1185,10 +1152,10 @@ impl Http1Dissector {
                 let version = self
                     .exchanges
                     .last()
-                    .map_or_else(|| "HTTP/1.1".to_string(), |e| e.version.clone());
-                self.exchanges.push(HttpExchange {
+                    .map_or(HttpVersion::Http11, |e| e.version);
+                self.exchanges.push(Exchange {
                     version,
-                    ..HttpExchange::default()
+                    ..Exchange::default()
                 });
                 self.tracks.push(Track {
                     resp_open: true,
@@ -1355,11 +1322,7 @@ impl Http1Dissector {
     }
 
     fn skipped(&mut self, dir: Dir, n: usize) {
-        let s = &mut self.stats.skipped;
-        let c = match dir {
-            Dir::ToServer => &mut s.client,
-            Dir::ToClient => &mut s.server,
-        };
+        let c = &mut self.stats.skipped[dir.index()];
         *c = c.saturating_add(n as u64);
     }
 
@@ -1388,11 +1351,11 @@ impl Http1Dissector {
         }
     }
 
-    fn exchange(&self, index: usize) -> Option<&HttpExchange> {
+    fn exchange(&self, index: usize) -> Option<&Exchange> {
         self.exchanges.get(index.checked_sub(self.base)?)
     }
 
-    fn exchange_mut(&mut self, index: usize) -> Option<&mut HttpExchange> {
+    fn exchange_mut(&mut self, index: usize) -> Option<&mut Exchange> {
         self.exchanges.get_mut(index.checked_sub(self.base)?)
     }
 

@@ -1,12 +1,12 @@
-//! The HTTP/2 connection dissector: frames of both directions in, one [`HttpExchange`] per
+//! The HTTP/2 connection dissector: frames of both directions in, one [`Exchange`] per
 //! stream out. See the module doc of `super` for the contract.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::dissect::stream::{Dir, StreamCtx};
 use crate::dissect::tls::fingerprint::hex;
-use crate::pageload::model::HttpExchange;
-use crate::time::{ms_between, Ts};
+use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
+use crate::time::Ts;
 use sha2::{Digest, Sha256};
 
 use super::doh::{self, DohMessage, MAX_DOH_MESSAGE};
@@ -219,7 +219,7 @@ struct DohState {
 #[derive(Debug)]
 struct StreamRec {
     seq: u64,
-    ex: HttpExchange,
+    ex: Exchange,
     req_headers: bool,
     resp_headers: bool,
     req_done: bool,
@@ -242,7 +242,7 @@ pub struct Http2Dissector {
     sides: [Side; 2],
     streams: HashMap<u32, StreamRec>,
     finished_ids: HashSet<u32>,
-    finished: Vec<(u64, HttpExchange)>,
+    finished: Vec<(u64, Exchange)>,
     draining: VecDeque<u32>,
     next_seq: u64,
     active_bytes: usize,
@@ -295,7 +295,7 @@ impl Http2Dissector {
     ///
     /// Feed it the client's bytes after the upgrade request (the preface) and the server's
     /// bytes after the `101 Switching Protocols` response head.
-    pub fn new_after_upgrade(opts: Http2Options, upgrade_request: HttpExchange) -> Http2Dissector {
+    pub fn new_after_upgrade(opts: Http2Options, upgrade_request: Exchange) -> Http2Dissector {
         let mut d = Http2Dissector::new(opts);
         let settings = upgrade_request
             .request_headers
@@ -306,14 +306,12 @@ impl Http2Dissector {
             d.apply_settings(Dir::ToServer.index(), &s);
         }
         let mut ex = upgrade_request;
-        ex.version = "HTTP/2".to_string();
+        ex.version = HttpVersion::Http2;
         ex.stream = Some(1);
         ex.status = None;
         ex.reason = None;
         ex.response_ts = None;
         ex.response_end_ts = None;
-        ex.ttfb_ms = None;
-        ex.download_ms = None;
         ex.response_headers.clear();
         ex.body_bytes = 0;
         ex.content_encoding = None;
@@ -471,15 +469,15 @@ impl Http2Dissector {
     // ---- results ----
 
     /// Exchanges of finished streams since the last call, in stream order of creation.
-    pub fn take_finished(&mut self) -> Vec<HttpExchange> {
+    pub fn take_finished(&mut self) -> Vec<Exchange> {
         self.finished.sort_by_key(|(seq, _)| *seq);
         self.finished.drain(..).map(|(_, ex)| ex).collect()
     }
 
     /// All exchanges not yet taken: finished ones and, as incomplete, the open ones, in order
     /// of creation.
-    pub fn exchanges(&self) -> Vec<HttpExchange> {
-        let mut all: Vec<(u64, HttpExchange)> = self.finished.clone();
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        let mut all: Vec<(u64, Exchange)> = self.finished.clone();
         for rec in self.streams.values() {
             all.push((rec.seq, finalize(rec)));
         }
@@ -1093,10 +1091,10 @@ impl Http2Dissector {
                 }
                 return None;
             }
-            let ex = HttpExchange {
-                version: "HTTP/2".to_string(),
-                stream: Some(id),
-                ..HttpExchange::default()
+            let ex = Exchange {
+                version: HttpVersion::Http2,
+                stream: Some(u64::from(id)),
+                ..Exchange::default()
             };
             let rec = StreamRec {
                 seq: self.next_seq,
@@ -1251,7 +1249,7 @@ impl Http2Dissector {
         }
         self.request_headers(promised, fields, ts, ctx);
         if let Some(rec) = self.streams.get_mut(&promised) {
-            rec.ex.pushed_by = Some(parent);
+            rec.ex.pushed_by = Some(u64::from(parent));
             rec.req_done = true;
             rec.ex.request_end_ts = Some(ts);
         }
@@ -1315,7 +1313,7 @@ impl Http2Dissector {
         if rec.draining {
             return self.finish(id);
         }
-        rec.ex.reset = Some(error_code_name(code));
+        rec.ex.reset = Some(StreamReset::Http2(code));
         rec.draining = true;
         self.draining.push_back(id);
         while self.draining.len() > MAX_DRAINING {
@@ -1505,7 +1503,7 @@ fn buffer_cap(kind: FrameType) -> usize {
     }
 }
 
-fn add_body(ex: &mut HttpExchange, d: usize, n: u64) {
+fn add_body(ex: &mut Exchange, d: usize, n: u64) {
     if d == 0 {
         ex.request_body_bytes += n;
     } else {
@@ -1520,7 +1518,7 @@ fn lossy(b: &[u8]) -> String {
 /// Appends `fields` to the request (`d` 0) or response headers within the caps; returns the
 /// bytes stored.
 fn store_headers(
-    ex: &mut HttpExchange,
+    ex: &mut Exchange,
     d: usize,
     used: &mut [usize; 2],
     fields: &HeaderList,
@@ -1550,10 +1548,8 @@ fn store_headers(
 }
 
 /// The exchange as reported: derived times and completeness filled in.
-fn finalize(rec: &StreamRec) -> HttpExchange {
+fn finalize(rec: &StreamRec) -> Exchange {
     let mut ex = rec.ex.clone();
-    ex.ttfb_ms = ms_between(ex.request_end_ts, ex.response_ts);
-    ex.download_ms = ms_between(ex.response_ts, ex.response_end_ts);
     ex.complete = rec.req_done && rec.resp_done && !rec.cut_by_gap && ex.reset.is_none();
     if rec.resp_done && !rec.cut_by_gap {
         ex.body_sha256 = rec.hasher.as_ref().map(|h| hex(&(**h).clone().finalize()));
