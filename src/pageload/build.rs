@@ -7,12 +7,12 @@
 
 use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
 use crate::dissect::http2::frame::error_code_name;
+use crate::dissect::tls::TlsFacts;
 use crate::net::flow::Dir;
 use crate::net::TcpOptionSummary;
 use crate::pageload::model::{
     AppProtocol, ClientBy, CloseKind, Connection, HostnameSource, HttpExchange, PerDir, Side,
-    TcpClose, TcpInfo, TcpOptions, TeardownFlags, TeardownStep, Timeline, TlsInfo, Warning,
-    WarningKind,
+    TcpClose, TcpInfo, TcpOptions, TeardownFlags, TeardownStep, Timeline, Warning, WarningKind,
 };
 use crate::tcp::{self, TcpFacts};
 
@@ -20,7 +20,7 @@ use crate::tcp::{self, TcpFacts};
 pub struct TcpOutcome {
     pub facts: TcpFacts,
     pub protocol: Option<AppProtocol>,
-    pub tls: Option<TlsInfo>,
+    pub tls: Option<TlsFacts>,
     pub http: Vec<Exchange>,
     /// The connection's warnings in the order they happened, and how many more the cap
     /// dropped.
@@ -40,6 +40,7 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         warnings_dropped,
     } = o;
     let http: Vec<HttpExchange> = http.into_iter().map(exchange).collect();
+    let tls = tls.map(|t| super::tls::tls_info(&t, false));
     if warnings_dropped > 0 {
         warnings.push(Warning::new(
             None,

@@ -4,4 +4,6 @@
 pub mod build;
 pub mod dns_log;
 pub mod model;
+pub mod quic;
 pub mod stitch;
+pub mod tls;

@@ -21,8 +21,10 @@ use crate::net::defrag::{DefragResult, Defragmenter};
 use crate::net::flow::Dir;
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
 use crate::pageload::dns_log::DnsLog;
-use crate::pageload::model::{CaptureInfo, Connection, DnsTransport, Report, Warning, SCHEMA};
-use crate::pageload::{build, stitch};
+use crate::pageload::model::{
+    CaptureInfo, Connection, DnsTransport, QuicConnection, Report, Warning, SCHEMA,
+};
+use crate::pageload::{build, quic, stitch};
 use crate::tcp::{FlowTable, TcpConfig};
 use std::net::SocketAddr;
 use stream::{StreamDriver, TcpApp};
@@ -350,7 +352,7 @@ impl Analyzer {
             }
             let conn = build::tcp_connection(build::TcpOutcome {
                 protocol: a.app.protocol(),
-                tls: a.app.tls_info(),
+                tls: a.app.tls_facts(),
                 http: a.app.take_exchanges(),
                 warnings: std::mem::take(&mut a.ctx.warnings),
                 warnings_dropped: a.ctx.warnings_dropped,
@@ -370,8 +372,13 @@ impl Analyzer {
 
     /// QUIC connections that ended since the last call (idle on capture time, or evicted),
     /// linked to their lookups: what a live capture prints as they end.
-    pub fn take_finished_quic(&mut self) -> Vec<crate::pageload::model::QuicConnection> {
-        let mut v = self.quic.take_finished();
+    pub fn take_finished_quic(&mut self) -> Vec<QuicConnection> {
+        let mut v: Vec<QuicConnection> = self
+            .quic
+            .take_finished()
+            .into_iter()
+            .map(quic::quic_connection)
+            .collect();
         stitch::link_dns_quic(&mut v, self.dns.transactions());
         v
     }
@@ -389,7 +396,12 @@ impl Analyzer {
         let mut connections = std::mem::take(&mut self.done);
         connections.sort_by_key(|c| c.id);
         self.quic.finish_all();
-        let mut quic = self.quic.take_finished();
+        let mut quic: Vec<QuicConnection> = self
+            .quic
+            .take_finished()
+            .into_iter()
+            .map(quic::quic_connection)
+            .collect();
         self.info.stats.quic_table_full = self.quic.evicted;
         let dns = self.dns.into_transactions();
         stitch::link_dns(&mut connections, &dns, self.info.first_ts);

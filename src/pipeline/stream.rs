@@ -21,7 +21,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::decrypt::KeyLog;
 use crate::dissect::http::Exchange;
-use crate::pageload::model::{AppProtocol, TlsInfo};
+use crate::dissect::tls::TlsFacts;
+use crate::pageload::model::AppProtocol;
 use crate::tcp::{ConnMeta, TcpHandler};
 use crate::time::Ts;
 use crate::warning::WarningKind;
@@ -372,9 +373,9 @@ impl App {
     }
 
     /// The TLS handshake, when the connection carried TLS.
-    pub fn tls_info(&self) -> Option<TlsInfo> {
+    pub fn tls_facts(&self) -> Option<TlsFacts> {
         match self {
-            App::Tls(t) => Some(t.tls.info()),
+            App::Tls(t) => Some(t.tls.facts()),
             _ => None,
         }
     }

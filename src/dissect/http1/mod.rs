@@ -55,9 +55,9 @@ use std::collections::VecDeque;
 
 use sha2::{Digest, Sha256};
 
-use crate::dissect::stream::{Dir, StreamCtx};
-use crate::dissect::http::{Exchange, HttpVersion};
 pub use crate::dissect::http::SwitchProtocol;
+use crate::dissect::http::{Exchange, HttpVersion};
+use crate::dissect::stream::{Dir, StreamCtx};
 use crate::time::Ts;
 
 use crate::warning::WarningKind;

@@ -68,8 +68,8 @@ impl Run {
             .map(|m| (m.dir.index(), m.ts, m.bytes.clone(), m.exchange_index))
             .collect();
         format!(
-            "{}\n{:?}\n{:?}\n{:?}",
-            format!("{:?}", self.d.exchanges()),
+            "{:?}\n{:?}\n{:?}\n{:?}",
+            self.d.exchanges(),
             warnings,
             doh,
             self.d
@@ -455,7 +455,10 @@ fn connect_tunnel() {
     assert_eq!(r.send(C, 2, b"\x16\x03\x01\x00\x01x"), 0);
     assert_eq!(r.d.switched().unwrap().protocol, SwitchProtocol::Tunnel);
     assert_eq!(
-        (r.ex(0).url.as_deref(), r.ex(0).upgrade.as_ref().map(|u| u.as_str())),
+        (
+            r.ex(0).url.as_deref(),
+            r.ex(0).upgrade.as_ref().map(|u| u.as_str())
+        ),
         (None, Some("tunnel"))
     );
 }

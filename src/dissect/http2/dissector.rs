@@ -3,9 +3,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
 use crate::dissect::stream::{Dir, StreamCtx};
 use crate::dissect::tls::fingerprint::hex;
-use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
 use crate::time::Ts;
 use sha2::{Digest, Sha256};
 

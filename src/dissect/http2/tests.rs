@@ -3,8 +3,8 @@
 use super::frame::flags::*;
 use super::hpack::tests::TestEncoder;
 use super::*;
-use crate::dissect::stream::StreamCtx;
 use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
+use crate::dissect::stream::StreamCtx;
 use crate::time::Ts;
 use crate::warning::WarningKind;
 
@@ -138,11 +138,7 @@ fn simple_get_exchange() {
 }
 
 fn serialized(d: &Http2Dissector, ctx: &StreamCtx) -> String {
-    format!(
-        "{}|{:?}",
-        format!("{:?}", &d.exchanges()),
-        ctx.warnings
-    )
+    format!("{:?}|{:?}", &d.exchanges(), ctx.warnings)
 }
 
 #[test]

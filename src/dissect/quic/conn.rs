@@ -5,17 +5,14 @@ use std::net::SocketAddr;
 
 use super::crypto::InitialKeyPair;
 use super::frame::{handshake_messages, parse_frames_in, CryptoStream, PacketKind, QuicFrame};
-use super::packet::{parse_packet, version_name, LongType, QuicError, QuicPacket};
-use crate::dissect::tls::fingerprint;
+use super::packet::{parse_packet, LongType, QuicError, QuicPacket};
 use crate::dissect::tls::handshake::{
     parse_client_hello, parse_server_hello, ClientHello, ServerHello,
 };
 use crate::dissect::tls::names;
-use crate::pageload::model::{
-    self, ClientBy, HostnameSource, QuicClose, QuicCloseKind, QuicConnection, QuicPacketCounts,
-    TlsInfo, Warning,
-};
-use crate::time::{ms_between, round_ms, Ts};
+use crate::dissect::tls::TlsFacts;
+use crate::time::Ts;
+use crate::warning::Warning;
 use crate::warning::WarningKind;
 
 /// Most QUIC connections tracked at once; the least recently active one is reported early
@@ -42,19 +39,82 @@ impl Side {
         }
     }
     fn name(self) -> &'static str {
-        self.model().as_str()
-    }
-    fn model(self) -> model::Side {
         match self {
-            Side::Client => model::Side::Client,
-            Side::Server => model::Side::Server,
+            Side::Client => "client",
+            Side::Server => "server",
         }
     }
 }
 
+/// How the client of a QUIC connection was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuicClientBy {
+    /// The sender of the first long header.
+    Initial,
+    /// The side not on port 443 (the client's first Initial was not captured).
+    Port,
+}
+
+/// Long header packet counts of one direction, by type; `one_rtt` counts short headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PacketCounts {
+    pub initial: u64,
+    pub zero_rtt: u64,
+    pub handshake: u64,
+    pub retry: u64,
+    pub one_rtt: u64,
+    pub version_negotiation: u64,
+}
+
+/// A CONNECTION_CLOSE frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseFrame {
+    pub ts: Ts,
+    pub from: Side,
+    /// Frame 0x1d (an application's error code) rather than 0x1c (a transport error).
+    pub application: bool,
+    pub error_code: u64,
+    pub frame_type: Option<u64>,
+    pub reason: String,
+}
+
+/// Everything seen of one QUIC connection; indexed `[client, server]` where per side.
+#[derive(Debug, Clone)]
+pub struct QuicFacts {
+    pub id: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub client_by: QuicClientBy,
+    /// The version of the first long header.
+    pub version: Option<u32>,
+    /// Every version seen in long headers, in order (0 for Version Negotiation).
+    pub versions: Vec<u32>,
+    /// The client's first Destination and Source Connection IDs, and the server's Source
+    /// Connection ID from its first long header.
+    pub dcid: Vec<u8>,
+    pub scid: Vec<u8>,
+    pub server_scid: Option<Vec<u8>>,
+    pub first_ts: Ts,
+    pub last_ts: Ts,
+    /// QUIC packets (coalesced ones counted one by one), UDP payload bytes, datagrams.
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    pub datagrams: [u64; 2],
+    pub packet_counts: [PacketCounts; 2],
+    pub client_initial_ts: Option<Ts>,
+    pub server_initial_ts: Option<Ts>,
+    pub server_handshake_ts: Option<Ts>,
+    pub initials_decrypted: u64,
+    pub initials_failed: u64,
+    pub closes: Vec<CloseFrame>,
+    /// The TLS handshake read from the Initial CRYPTO frames (ClientHello, ServerHello).
+    pub tls: Option<TlsFacts>,
+    pub warnings: Vec<Warning>,
+}
+
 /// State of one QUIC connection.
 pub struct QuicConn {
-    report: QuicConnection,
+    facts: QuicFacts,
     client: SocketAddr,
     version: Option<u32>,
     keys: Option<InitialKeyPair>,
@@ -73,9 +133,33 @@ pub struct QuicConn {
 }
 
 impl QuicConn {
-    fn new(id: u64, ts: Ts, client: SocketAddr, server: SocketAddr, by: ClientBy) -> QuicConn {
+    fn new(id: u64, ts: Ts, client: SocketAddr, server: SocketAddr, by: QuicClientBy) -> QuicConn {
         QuicConn {
-            report: QuicConnection::new(id, client, server, by, ts),
+            facts: QuicFacts {
+                id,
+                client,
+                server,
+                client_by: by,
+                version: None,
+                versions: Vec::new(),
+                dcid: Vec::new(),
+                scid: Vec::new(),
+                server_scid: None,
+                first_ts: ts,
+                last_ts: ts,
+                packets: [0; 2],
+                bytes: [0; 2],
+                datagrams: [0; 2],
+                packet_counts: [PacketCounts::default(), PacketCounts::default()],
+                client_initial_ts: None,
+                server_initial_ts: None,
+                server_handshake_ts: None,
+                initials_decrypted: 0,
+                initials_failed: 0,
+                closes: Vec::new(),
+                tls: None,
+                warnings: Vec::new(),
+            },
             client,
             version: None,
             keys: None,
@@ -93,8 +177,8 @@ impl QuicConn {
     }
 
     fn warn(&mut self, frame: u64, kind: WarningKind, msg: String) {
-        if self.report.warnings.len() < MAX_WARNINGS {
-            self.report
+        if self.facts.warnings.len() < MAX_WARNINGS {
+            self.facts
                 .warnings
                 .push(Warning::new(Some(frame), kind, msg));
         } else {
@@ -102,37 +186,25 @@ impl QuicConn {
         }
     }
 
-    fn counts(&mut self, side: Side) -> &mut QuicPacketCounts {
-        match side {
-            Side::Client => &mut self.report.client_packets,
-            Side::Server => &mut self.report.server_packets,
-        }
+    fn counts(&mut self, side: Side) -> &mut PacketCounts {
+        &mut self.facts.packet_counts[side.index()]
     }
 
     fn add_version(&mut self, v: u32) {
-        let name = version_name(v);
-        if !self.report.versions.contains(&name) {
-            self.report.versions.push(name);
+        if !self.facts.versions.contains(&v) {
+            self.facts.versions.push(v);
         }
         if v != 0 && self.version.is_none() {
             self.version = Some(v);
-            self.report.version = version_name(v);
+            self.facts.version = Some(v);
         }
     }
 
     /// One UDP datagram: every coalesced packet in it (RFC 9000 12.2).
     pub fn handle_datagram(&mut self, ts: Ts, frame: u64, side: Side, dgram: &[u8]) {
-        self.report.last_ts = self.report.last_ts.max(ts);
-        match side {
-            Side::Client => {
-                self.report.datagrams.client += 1;
-                self.report.bytes.client += dgram.len() as u64;
-            }
-            Side::Server => {
-                self.report.datagrams.server += 1;
-                self.report.bytes.server += dgram.len() as u64;
-            }
-        }
+        self.facts.last_ts = self.facts.last_ts.max(ts);
+        self.facts.datagrams[side.index()] += 1;
+        self.facts.bytes[side.index()] += dgram.len() as u64;
         let mut rest = dgram;
         let mut first = true;
         while !rest.is_empty() {
@@ -154,10 +226,7 @@ impl QuicConn {
                     break;
                 }
             };
-            match side {
-                Side::Client => self.report.packets.client += 1,
-                Side::Server => self.report.packets.server += 1,
-            }
+            self.facts.packets[side.index()] += 1;
             self.handle_packet(ts, frame, side, pkt);
             rest = rest.get(len..).unwrap_or(&[]);
         }
@@ -193,15 +262,15 @@ impl QuicConn {
                     LongType::Handshake => self.counts(side).handshake += 1,
                     LongType::Retry => {}
                 }
-                if side == Side::Server && self.report.server_scid.is_none() {
-                    self.report.server_scid = Some(fingerprint::hex(scid));
+                if side == Side::Server && self.facts.server_scid.is_none() {
+                    self.facts.server_scid = Some(scid.to_vec());
                 }
                 match (side, kind) {
                     (Side::Client, LongType::Initial) => {
-                        if self.report.client_initial_ts.is_none() {
-                            self.report.client_initial_ts = Some(ts);
-                            self.report.dcid = fingerprint::hex(dcid);
-                            self.report.scid = fingerprint::hex(scid);
+                        if self.facts.client_initial_ts.is_none() {
+                            self.facts.client_initial_ts = Some(ts);
+                            self.facts.dcid = dcid.to_vec();
+                            self.facts.scid = scid.to_vec();
                         }
                         if self.keys.is_none() || (self.retry_seen && dcid != self.key_dcid) {
                             self.keys = InitialKeyPair::new(version, dcid);
@@ -211,10 +280,10 @@ impl QuicConn {
                         }
                     }
                     (Side::Server, LongType::Initial) => {
-                        self.report.server_initial_ts.get_or_insert(ts);
+                        self.facts.server_initial_ts.get_or_insert(ts);
                     }
                     (Side::Server, LongType::Handshake) => {
-                        self.report.server_handshake_ts.get_or_insert(ts);
+                        self.facts.server_handshake_ts.get_or_insert(ts);
                     }
                     _ => {}
                 }
@@ -234,7 +303,7 @@ impl QuicConn {
 
     fn unprotect_initial(&mut self, ts: Ts, frame: u64, side: Side, bytes: &[u8], pn: usize) {
         let Some(keys) = &self.keys else {
-            self.report.initials_failed += 1;
+            self.facts.initials_failed += 1;
             self.warn(
                 frame,
                 WarningKind::Decrypt,
@@ -250,7 +319,7 @@ impl QuicConn {
         let mut plain = std::mem::take(&mut self.plain);
         match k.unprotect(bytes, pn, self.largest_pn[i], &mut self.header, &mut plain) {
             Ok(u) => {
-                self.report.initials_decrypted += 1;
+                self.facts.initials_decrypted += 1;
                 self.largest_pn[i] =
                     Some(self.largest_pn[i].map_or(u.packet_number, |l| l.max(u.packet_number)));
                 let mut closes = Vec::new();
@@ -270,26 +339,17 @@ impl QuicConn {
                         error_code,
                         frame_type,
                         reason,
-                    } => closes.push(QuicClose {
+                    } => closes.push(CloseFrame {
                         ts,
-                        from: side.model(),
-                        kind: if application {
-                            QuicCloseKind::Application
-                        } else {
-                            QuicCloseKind::Transport
-                        },
+                        from: side,
+                        application,
                         error_code,
-                        error: if application {
-                            format!("0x{error_code:x}")
-                        } else {
-                            transport_error_name(error_code)
-                        },
                         frame_type,
                         reason: String::from_utf8_lossy(reason).into_owned(),
                     }),
                     _ => {}
                 });
-                self.report.close.extend(closes);
+                self.facts.closes.extend(closes);
                 if let Err(note) = res {
                     self.warn(
                         frame,
@@ -300,7 +360,7 @@ impl QuicConn {
                 self.read_handshake(ts, frame, side);
             }
             Err(e) => {
-                self.report.initials_failed += 1;
+                self.facts.initials_failed += 1;
                 let kind = match e {
                     QuicError::Truncated(_) => WarningKind::Truncated,
                     _ => WarningKind::Decrypt,
@@ -352,21 +412,19 @@ impl QuicConn {
         }
     }
 
-    /// The report of this connection as it stands.
-    pub fn report(self) -> QuicConnection {
-        let mut r = self.report;
-        r.server_initial_ms = ms_between(r.client_initial_ts, r.server_initial_ts).map(round_ms);
-        r.handshake_ms = ms_between(r.client_initial_ts, r.server_handshake_ts).map(round_ms);
+    /// What was seen of this connection, as it stands.
+    pub fn facts(self) -> QuicFacts {
+        let mut f = self.facts;
         let dropped: u64 = self.crypto.iter().map(|c| c.dropped).sum();
         if dropped > 0 {
-            r.warnings.push(Warning::new(
+            f.warnings.push(Warning::new(
                 None,
                 WarningKind::Cap,
                 format!("{dropped} CRYPTO bytes beyond the 64 KiB buffer were not kept"),
             ));
         }
         if self.warnings_dropped > 0 {
-            r.warnings.push(Warning::new(
+            f.warnings.push(Warning::new(
                 None,
                 WarningKind::Cap,
                 format!(
@@ -376,38 +434,18 @@ impl QuicConn {
             ));
         }
         if self.ch.is_some() || self.sh.is_some() {
-            let ch = self.ch.as_ref().map(|c| &c.0);
-            let sh = self.sh.as_ref().map(|s| &s.0);
-            let ja3_string = ch.map(fingerprint::ja3_string);
-            let group = sh.and_then(|s| s.key_share_group);
-            r.tls = Some(TlsInfo {
-                version: sh.map(|s| names::version_name(s.version())),
-                cipher: sh.map(|s| names::cipher_name(s.cipher)),
-                cipher_id: sh.map(|s| s.cipher),
-                sni: ch.and_then(|c| c.sni.clone()),
-                alpn_offered: ch.map(|c| c.alpn.clone()).unwrap_or_default(),
-                // The server's choice is in EncryptedExtensions (RFC 9001 8.1), which
-                // Initial keys do not open.
-                alpn: sh.and_then(|s| s.alpn.clone()),
-                ja3: ja3_string.as_deref().map(fingerprint::md5_hex),
-                ja3_string,
-                ja3s: sh.map(|s| fingerprint::md5_hex(&fingerprint::ja3s_string(s))),
-                ja4: ch.map(|c| fingerprint::ja4(c, true)),
+            f.tls = Some(TlsFacts {
                 client_hello_ts: self.ch.as_ref().map(|c| c.1),
                 server_hello_ts: self.sh.as_ref().map(|s| s.1),
-                handshake_ms: r.handshake_ms,
-                client_hello: ch.map(crate::dissect::tls::client_hello_info),
-                server_hello: sh.map(crate::dissect::tls::server_hello_info),
-                key_exchange: group.map(|g| names::group_kx(g).to_string()),
-                key_exchange_group: group.map(names::group_name),
-                ..TlsInfo::default()
+                client_hello: self.ch.map(|c| c.0),
+                // The server's chosen ALPN is in EncryptedExtensions (RFC 9001 8.1), which
+                // Initial keys do not open: only a TLS 1.2-style ServerHello would carry it.
+                alpn: self.sh.as_ref().and_then(|s| s.0.alpn.clone()),
+                server_hello: self.sh.map(|s| s.0),
+                ..TlsFacts::default()
             });
-            r.hostname = ch.and_then(|c| c.sni.clone());
-            if r.hostname.is_some() {
-                r.hostname_source = Some(HostnameSource::Sni);
-            }
         }
-        r
+        f
     }
 }
 
@@ -444,7 +482,7 @@ pub fn transport_error_name(code: u64) -> String {
 pub struct QuicTable {
     conns: HashMap<(SocketAddr, SocketAddr), QuicConn>,
     next_id: u64,
-    done: Vec<QuicConnection>,
+    done: Vec<QuicFacts>,
     /// Connections reported early because the table was full.
     pub evicted: u64,
 }
@@ -476,9 +514,9 @@ impl QuicTable {
             // The client is the sender of the first long header, unless the ports say
             // the sender is a server on 443 (the client's first Initial was not captured).
             let (key, side, by) = if src.port() == 443 && dst.port() != 443 {
-                ((dst, src), Side::Server, ClientBy::Port)
+                ((dst, src), Side::Server, QuicClientBy::Port)
             } else {
-                ((src, dst), Side::Client, ClientBy::Initial)
+                ((src, dst), Side::Client, QuicClientBy::Initial)
             };
             if self.conns.len() >= MAX_QUIC_CONNS {
                 self.evict_one();
@@ -501,12 +539,12 @@ impl QuicTable {
         let oldest = self
             .conns
             .iter()
-            .min_by_key(|(_, c)| (c.report.last_ts, c.report.id))
+            .min_by_key(|(_, c)| (c.facts.last_ts, c.facts.id))
             .map(|(k, _)| *k);
         if let Some(k) = oldest {
             if let Some(c) = self.conns.remove(&k) {
                 self.evicted += 1;
-                self.done.push(c.report());
+                self.done.push(c.facts());
             }
         }
     }
@@ -516,12 +554,12 @@ impl QuicTable {
         let idle: Vec<_> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.report.last_ts.saturating_add_nanos(IDLE_NANOS) < now)
+            .filter(|(_, c)| c.facts.last_ts.saturating_add_nanos(IDLE_NANOS) < now)
             .map(|(k, _)| *k)
             .collect();
         for k in idle {
             if let Some(c) = self.conns.remove(&k) {
-                self.done.push(c.report());
+                self.done.push(c.facts());
             }
         }
     }
@@ -529,12 +567,12 @@ impl QuicTable {
     pub fn finish_all(&mut self) {
         let all: Vec<_> = self.conns.drain().map(|(_, c)| c).collect();
         for c in all {
-            self.done.push(c.report());
+            self.done.push(c.facts());
         }
     }
 
     /// Connections finished since the last call, in order of first packet.
-    pub fn take_finished(&mut self) -> Vec<QuicConnection> {
+    pub fn take_finished(&mut self) -> Vec<QuicFacts> {
         let mut v = std::mem::take(&mut self.done);
         v.sort_by_key(|c| c.id);
         v

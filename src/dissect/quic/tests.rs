@@ -337,7 +337,7 @@ fn version_negotiation_and_coalesced() {
         b"\x00\x01"
     ));
     table.finish_all();
-    let r = table.take_finished();
+    let r = report_of(table.take_finished());
     assert_eq!(r.len(), 1);
     let q = &r[0];
     assert_eq!(q.client.to_string(), "192.0.2.1:5000");
@@ -391,7 +391,7 @@ fn damaged_datagrams_never_panic() {
         }
         table.handle_datagram(Ts::from_nanos(3), 4, src, dst, &b);
         table.finish_all();
-        let r = table.take_finished();
+        let r = report_of(table.take_finished());
         assert!(!r.is_empty(), "{name}");
     }
     // Frames of random-ish garbage.
@@ -415,7 +415,7 @@ fn compatible_version_negotiation_rederives_keys() {
     table.handle_datagram(Ts::from_nanos(0), 1, c, s, &hex(V1_CLIENT));
     table.handle_datagram(Ts::from_nanos(1_000_000), 2, s, c, &hex(V2_SERVER));
     table.finish_all();
-    let q = &table.take_finished()[0];
+    let q = &report_of(table.take_finished())[0];
     assert_eq!(q.client.to_string(), "[2001:db8::1]:5000");
     assert_eq!(q.versions, vec!["v1".to_string(), "v2".to_string()]);
     assert_eq!(q.initials_decrypted, 2, "{:?}", q.warnings);
@@ -432,9 +432,16 @@ fn server_first_on_443_is_still_the_server() {
     let s: std::net::SocketAddr = "192.0.2.2:443".parse().unwrap();
     assert!(table.handle_datagram(Ts::from_nanos(0), 1, s, c, &hex(V1_SERVER)));
     table.finish_all();
-    let q = &table.take_finished()[0];
+    let q = &report_of(table.take_finished())[0];
     assert_eq!(q.client.to_string(), "192.0.2.1:5000");
     assert_eq!(q.client_by, ClientBy::Port);
     assert_eq!(q.initials_failed, 1);
     assert_eq!(q.warnings[0].kind, WarningKind::Decrypt);
+}
+
+/// The tracker's facts as the report shows them.
+fn report_of(v: Vec<super::conn::QuicFacts>) -> Vec<crate::pageload::model::QuicConnection> {
+    v.into_iter()
+        .map(crate::pageload::quic::quic_connection)
+        .collect()
 }

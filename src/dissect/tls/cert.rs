@@ -7,9 +7,26 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate, X509Name};
 use x509_parser::public_key::PublicKey;
 
 use super::fingerprint::hex;
-use crate::pageload::model::Certificate;
 use crate::time::Ts;
 use crate::warning::WarningKind;
+
+/// One certificate, summarised: subject and issuer in RFC 4514 form, validity in RFC 3339.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub san: Vec<String>,
+    /// `EC P-256`, `RSA 2048`, ...
+    pub key_type: Option<String>,
+    pub serial: Option<String>,
+    pub sha256: Option<String>,
+    /// Valid at the capture's time (the ServerHello's timestamp).
+    pub valid_at_capture: Option<bool>,
+    /// For the leaf: one of its names matches the SNI.
+    pub matches_sni: Option<bool>,
+}
 
 /// DNS names kept per certificate (all are matched against the SNI).
 pub const MAX_SANS: usize = 256;
@@ -22,14 +39,14 @@ pub fn summarize(
     at: Option<Ts>,
     sni: Option<&str>,
     leaf: bool,
-) -> (Certificate, Option<(WarningKind, String)>) {
+) -> (CertInfo, Option<(WarningKind, String)>) {
     let sha256 = Some(hex(&Sha256::digest(der)));
     let cert = match X509Certificate::from_der(der) {
         Ok((_, c)) => c,
         Err(e) => {
-            let c = Certificate {
+            let c = CertInfo {
                 sha256,
-                ..Certificate::default()
+                ..CertInfo::default()
             };
             return (
                 c,
@@ -78,7 +95,7 @@ pub fn summarize(
         (true, Some(_)) => Some(san_match),
         _ => None,
     };
-    let c = Certificate {
+    let c = CertInfo {
         subject: rfc4514(&tbs.subject),
         issuer: rfc4514(&tbs.issuer),
         not_before: rfc3339(not_before),

@@ -112,14 +112,11 @@ mod tests;
 
 use crate::decrypt::KeyLog;
 use crate::dissect::stream::{Dir, PlaintextSink, StreamCtx};
-use crate::pageload::model::{
-    AlertLevel, Certificate, ClientHelloInfo, EarlyData, PerDir, ServerHelloInfo, Side, TlsAlert,
-    TlsInfo, TlsPerDirStats,
-};
-use crate::time::{ms_between, Ts};
+use crate::time::Ts;
 
 use crate::warning::WarningKind;
-use handshake::{ClientHello, KeyExchangeParams, ServerHello};
+pub use cert::CertInfo;
+pub use handshake::{ClientHello, KeyExchangeParams, ServerHello};
 use record::{
     FrameEvent, Framer, HsAssembler, HsMessage, CT_ALERT, CT_APPLICATION_DATA,
     CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE,
@@ -230,9 +227,9 @@ pub struct TlsDissector {
     /// The server sent Certificate/ServerKeyExchange/CertificateRequest/ServerHelloDone.
     server_full_flight: bool,
     ticket_issued: bool,
-    certificates: Vec<Certificate>,
+    certificates: Vec<CertInfo>,
     ske: Option<KeyExchangeParams>,
-    alerts: Vec<TlsAlert>,
+    alerts: Vec<Alert>,
     alerts_dropped: u64,
     fatal: Option<(&'static str, String)>,
     early_data_accepted: bool,
@@ -618,9 +615,7 @@ impl TlsDissector {
                 // TLS <= 1.2: the first protected handshake record is the Finished.
                 self.dirs[i].finished_ts.get_or_insert(ts);
             }
-            CT_ALERT => {
-                self.push_alert(dir, ts, AlertLevel::Encrypted, "encrypted".to_string(), ctx)
-            }
+            CT_ALERT => self.push_alert(dir, ts, AlertLevel::Encrypted, None, ctx),
             CT_APPLICATION_DATA => {
                 let tls13 = self
                     .sh
@@ -689,11 +684,10 @@ impl TlsDissector {
                 2 => AlertLevel::Fatal,
                 l => AlertLevel::Other(l),
             };
-            let desc = names::alert_name(p[1]);
             if p[0] == 2 && self.fatal.is_none() {
-                self.fatal = Some((self.role(dir), desc.clone()));
+                self.fatal = Some((self.role(dir), names::alert_name(p[1])));
             }
-            self.push_alert(dir, ts, level, desc, ctx);
+            self.push_alert(dir, ts, level, Some(p[1]), ctx);
         }
         if !pairs.remainder().is_empty() || payload.is_empty() {
             ctx.warn(
@@ -708,7 +702,7 @@ impl TlsDissector {
         dir: Dir,
         ts: Ts,
         level: AlertLevel,
-        description: String,
+        description: Option<u8>,
         ctx: &mut StreamCtx,
     ) {
         if self.alerts.len() >= MAX_ALERTS {
@@ -721,14 +715,10 @@ impl TlsDissector {
             }
             return;
         }
-        let from = if self.is_client(dir) {
-            Side::Client
-        } else {
-            Side::Server
-        };
-        self.alerts.push(TlsAlert {
+        let from_client = self.is_client(dir);
+        self.alerts.push(Alert {
             ts,
-            from,
+            from_client,
             level,
             description,
         });
@@ -1072,91 +1062,93 @@ impl TlsDissector {
         }
     }
 
-    fn key_exchange(&self) -> (Option<String>, Option<String>) {
-        let Some(sh) = self.sh.as_ref().or(self.hrr.as_ref()) else {
-            return (None, None);
-        };
-        if names::is_tls13(sh.version()) {
-            return match sh.key_share_group {
-                Some(g) => (
-                    Some(names::group_kx(g).to_string()),
-                    Some(names::group_name(g)),
-                ),
-                None if sh.psk_identity.is_some() => (Some("PSK".to_string()), None),
-                None => (None, None),
-            };
-        }
-        if self.resumed() {
-            // An abbreviated handshake (RFC 5246 7.3) exchanges no keys.
-            return (None, None);
-        }
-        let kx = names::key_exchange_of(sh.cipher).map(str::to_string);
-        let group = match &self.ske {
-            Some(KeyExchangeParams::NamedCurve(g)) => Some(names::group_name(*g)),
-            Some(KeyExchangeParams::ExplicitCurve) => Some("explicit curve".to_string()),
-            Some(KeyExchangeParams::Dh { prime_bits }) => Some(format!("DH {prime_bits}-bit")),
-            _ => None,
-        };
-        (kx, group)
-    }
-
-    /// A snapshot of everything known, for the report.
-    pub fn info(&self) -> TlsInfo {
-        let ch = self.ch.as_deref();
-        let sh = self.sh.as_deref().or(self.hrr.as_deref());
-        let ja3_string = ch.filter(|c| !c.sslv2).map(fingerprint::ja3_string);
-        let ja3 = ja3_string.as_deref().map(fingerprint::md5_hex);
-        let ja3s = self
-            .sh
-            .as_deref()
-            .map(|s| fingerprint::md5_hex(&fingerprint::ja3s_string(s)));
-        let (key_exchange, key_exchange_group) = self.key_exchange();
-        let done = self.handshake_done_ts();
+    /// Everything the handshake told, for the report (built in `pageload`).
+    pub fn facts(&self) -> TlsFacts {
         let c = self.client_dir().index();
         let s = self.server_dir().index();
-        let stats = |d: &DirState| crate::pageload::model::RecordStats {
-            records: d.app_records,
-            bytes: d.app_bytes,
+        let per_role = |i: usize| AppDataStats {
+            records: self.dirs[i].app_records,
+            bytes: self.dirs[i].app_bytes,
+            first_ts: self.dirs[i].first_app_ts,
+            change_cipher_spec: self.dirs[i].ccs,
         };
-        TlsInfo {
-            version: sh.map(|s| names::version_name(s.version())),
-            cipher: sh.map(|s| names::cipher_name(s.cipher)),
-            cipher_id: sh.map(|s| s.cipher),
-            sni: ch.and_then(|c| c.sni.clone()),
-            alpn_offered: ch.map(|c| c.alpn.clone()).unwrap_or_default(),
-            alpn: self.alpn.clone(),
-            ja3,
-            ja3_string,
-            ja3s,
-            ja4: ch.filter(|c| !c.sslv2).map(|c| fingerprint::ja4(c, false)),
-            resumed: self.resumed(),
-            hello_retry: self.hrr.is_some(),
+        TlsFacts {
+            client_hello: self.ch.as_deref().cloned(),
+            server_hello: self.sh.as_deref().cloned(),
+            hello_retry: self.hrr.as_deref().cloned(),
             client_hello_ts: self.client_hello_ts,
             server_hello_ts: self.server_hello_ts.or(self.hrr_ts),
-            handshake_done_ts: done,
-            handshake_ms: ms_between(self.client_hello_ts, done),
+            handshake_done_ts: self.handshake_done_ts(),
+            resumed: self.resumed(),
+            alpn: self.alpn.clone(),
             certificates: self.certificates.clone(),
+            server_key_exchange: self.ske.clone(),
+            early_data_accepted: self.early_data_accepted,
             decrypted: self.decrypted,
-            client_hello: ch.map(client_hello_info),
-            server_hello: sh.map(server_hello_info),
-            key_exchange,
-            key_exchange_group,
-            early_data: EarlyData {
-                offered: ch.is_some_and(|c| c.early_data),
-                accepted: self.early_data_accepted,
-            },
-            client_first_app_data_ts: self.dirs[c].first_app_ts,
-            server_first_app_data_ts: self.dirs[s].first_app_ts,
-            app_data: TlsPerDirStats {
-                client: stats(&self.dirs[c]),
-                server: stats(&self.dirs[s]),
-            },
+            client: per_role(c),
+            server: per_role(s),
             alerts: self.alerts.clone(),
-            change_cipher_spec: PerDir {
-                client: self.dirs[c].ccs,
-                server: self.dirs[s].ccs,
-            },
         }
+    }
+}
+
+/// Application data and change_cipher_spec records one side sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppDataStats {
+    pub records: u64,
+    /// Record payload bytes as on the wire.
+    pub bytes: u64,
+    pub first_ts: Option<Ts>,
+    pub change_cipher_spec: u64,
+}
+
+/// An alert: who sent it, its level and description (`None` when it was encrypted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub ts: Ts,
+    pub from_client: bool,
+    pub level: AlertLevel,
+    pub description: Option<u8>,
+}
+
+/// A TLS alert's level byte (RFC 8446 6), or `Encrypted` when the record was not readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertLevel {
+    Warning,
+    Fatal,
+    Encrypted,
+    Other(u8),
+}
+
+/// What a TLS handshake told (see the module doc for each timing rule). The same type
+/// describes TLS over TCP and the TLS inside QUIC.
+#[derive(Debug, Clone, Default)]
+pub struct TlsFacts {
+    /// The first ClientHello (after a HelloRetryRequest the client's choice is the first).
+    pub client_hello: Option<ClientHello>,
+    /// The ServerHello that settled the parameters.
+    pub server_hello: Option<ServerHello>,
+    pub hello_retry: Option<ServerHello>,
+    pub client_hello_ts: Option<Ts>,
+    /// The settling ServerHello's time (the HelloRetryRequest's when no other came).
+    pub server_hello_ts: Option<Ts>,
+    pub handshake_done_ts: Option<Ts>,
+    pub resumed: bool,
+    /// The ALPN the server chose (ServerHello in TLS <= 1.2, EncryptedExtensions in 1.3).
+    pub alpn: Option<String>,
+    pub certificates: Vec<CertInfo>,
+    pub server_key_exchange: Option<KeyExchangeParams>,
+    pub early_data_accepted: bool,
+    pub decrypted: bool,
+    pub client: AppDataStats,
+    pub server: AppDataStats,
+    pub alerts: Vec<Alert>,
+}
+
+impl TlsFacts {
+    /// The ServerHello to describe: the settling one, else the HelloRetryRequest.
+    pub fn server_hello_or_retry(&self) -> Option<&ServerHello> {
+        self.server_hello.as_ref().or(self.hello_retry.as_ref())
     }
 }
 
@@ -1166,64 +1158,4 @@ fn plausible_clear_alerts(payload: &[u8]) -> bool {
     !payload.is_empty()
         && payload.len().is_multiple_of(2)
         && payload.chunks_exact(2).all(|p| p[0] == 1 || p[0] == 2)
-}
-
-fn session_hex(id: &[u8]) -> Option<String> {
-    (!id.is_empty()).then(|| fingerprint::hex(id))
-}
-
-pub(crate) fn client_hello_info(ch: &ClientHello) -> ClientHelloInfo {
-    ClientHelloInfo {
-        legacy_version: names::version_name(ch.legacy_version),
-        session_id: session_hex(&ch.session_id),
-        cipher_suites: ch.ciphers.iter().map(|&c| names::cipher_name(c)).collect(),
-        compression_methods: ch.compression.clone(),
-        extensions: ch
-            .extensions
-            .iter()
-            .map(|&e| names::extension_name(e))
-            .collect(),
-        supported_versions: ch
-            .supported_versions
-            .iter()
-            .map(|&v| names::version_name(v))
-            .collect(),
-        supported_groups: ch.groups.iter().map(|&g| names::group_name(g)).collect(),
-        key_share_groups: ch
-            .key_share_groups
-            .iter()
-            .map(|&g| names::group_name(g))
-            .collect(),
-        signature_algorithms: ch.sig_algs.iter().map(|&s| names::sigalg_name(s)).collect(),
-        session_ticket: ch.session_ticket.is_some(),
-        psk_offered: ch.psk,
-        psk_modes: ch
-            .psk_modes
-            .iter()
-            .map(|&m| names::psk_mode_name(m))
-            .collect(),
-        early_data: ch.early_data,
-        ech: ch.ech,
-        grease: ch
-            .ciphers
-            .iter()
-            .chain(&ch.extensions)
-            .chain(&ch.groups)
-            .chain(&ch.supported_versions)
-            .any(|&v| names::is_grease(v)),
-    }
-}
-
-pub(crate) fn server_hello_info(sh: &ServerHello) -> ServerHelloInfo {
-    ServerHelloInfo {
-        legacy_version: names::version_name(sh.legacy_version),
-        session_id: session_hex(&sh.session_id),
-        extensions: sh
-            .extensions
-            .iter()
-            .map(|&e| names::extension_name(e))
-            .collect(),
-        key_share_group: sh.key_share_group.map(names::group_name),
-        psk_accepted: sh.psk_identity.is_some(),
-    }
 }

@@ -311,7 +311,7 @@ fn looks_like_tls_accepts_hellos_and_rejects_other_protocols() {
 fn tls12_full_handshake_fills_every_field() {
     let (d, ctx) = run(&tls12_full_flow());
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(i.version.as_deref(), Some("TLS 1.2"));
     assert_eq!(
         i.cipher.as_deref(),
@@ -452,7 +452,7 @@ fn several_records_in_one_segment_and_whole_flow_in_one_call_per_direction() {
         .collect();
     let (d, ctx) = run(&[(Dir::ToServer, 10, client), (Dir::ToClient, 30, server)]);
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(i.certificates.len(), 2);
     assert_eq!(i.key_exchange_group.as_deref(), Some("x25519"));
     assert_eq!(i.handshake_done_ts, Some(t(30)));
@@ -465,7 +465,7 @@ fn hello_split_across_tcp_segments_at_every_offset() {
     let mut whole = TlsDissector::new();
     let mut ctx = StreamCtx::new();
     whole.handle_data(Dir::ToServer, t(1), &rec, &mut ctx);
-    let want = whole.info();
+    let want = crate::pageload::tls::tls_info(&whole.facts(), false);
     assert!(want.ja3.is_some());
     for k in 1..rec.len() {
         let mut d = TlsDissector::new();
@@ -473,7 +473,7 @@ fn hello_split_across_tcp_segments_at_every_offset() {
         d.handle_data(Dir::ToServer, t(1), &rec[..k], &mut ctx);
         assert!(d.client_hello().is_none(), "parsed early at {k}");
         d.handle_data(Dir::ToServer, t(2), &rec[k..], &mut ctx);
-        let got = d.info();
+        let got = crate::pageload::tls::tls_info(&d.facts(), false);
         assert!(ctx.warnings.is_empty(), "split at {k}: {:?}", kinds(&ctx));
         assert_eq!(got.ja3, want.ja3, "split at {k}");
         assert_eq!(got.sni, want.sni, "split at {k}");
@@ -492,7 +492,10 @@ fn hello_split_across_tcp_segments_at_every_offset() {
         );
     }
     assert!(ctx.warnings.is_empty());
-    assert_eq!(d.info().client_hello, want.client_hello);
+    assert_eq!(
+        crate::pageload::tls::tls_info(&d.facts(), false).client_hello,
+        want.client_hello
+    );
 }
 
 #[test]
@@ -502,7 +505,9 @@ fn hello_split_across_records_is_joined() {
         let (d, ctx) = run(&[(Dir::ToServer, 1, records(22, &msg, size))]);
         assert!(ctx.warnings.is_empty(), "{size}: {:?}", kinds(&ctx));
         assert_eq!(
-            d.info().sni.as_deref(),
+            crate::pageload::tls::tls_info(&d.facts(), false)
+                .sni
+                .as_deref(),
             Some("www.example.com"),
             "record size {size}"
         );
@@ -542,7 +547,7 @@ fn certificate_across_many_records_and_segments() {
     for (n, seg) in flight.chunks(1460).enumerate() {
         feed(&mut d, &mut ctx, Dir::ToClient, 2 + n as i64, seg);
     }
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(i.certificates.len(), 2);
     assert_eq!(i.certificates[0].subject, "CN=www.example.com,C=US");
     use sha2::Digest as _;
@@ -592,8 +597,15 @@ fn handshake_message_over_the_cap_is_skipped_and_parsing_resumes() {
     assert_eq!(ctx.warnings.len(), 1, "{:?}", kinds(&ctx));
     assert_eq!(ctx.warnings[0].kind, WarningKind::Cap);
     assert!(d.dirs[1].hs.pending() == 0);
-    assert_eq!(d.info().key_exchange_group.as_deref(), Some("secp256r1"));
-    assert!(d.info().certificates.is_empty());
+    assert_eq!(
+        crate::pageload::tls::tls_info(&d.facts(), false)
+            .key_exchange_group
+            .as_deref(),
+        Some("secp256r1")
+    );
+    assert!(crate::pageload::tls::tls_info(&d.facts(), false)
+        .certificates
+        .is_empty());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -682,7 +694,7 @@ fn hello_retry_request_then_second_client_hello() {
     ];
     let (d, ctx) = run(&flow);
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert!(i.hello_retry);
     assert_eq!(i.version.as_deref(), Some("TLS 1.3"));
     assert_eq!(i.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
@@ -738,7 +750,7 @@ fn hello_retry_request_alone_still_reports_version_and_cipher() {
         ),
     ];
     let (d, _) = run(&flow);
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert!(i.hello_retry);
     assert_eq!(i.version.as_deref(), Some("TLS 1.3"));
     assert_eq!(i.cipher_id, Some(0x1301));
@@ -775,7 +787,7 @@ fn tls12_session_id_resumption() {
     ];
     let (d, ctx) = run(&flow);
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert!(i.resumed);
     // Abbreviated handshake: the client's Finished closes it.
     assert_eq!(i.handshake_done_ts, Some(t(30)));
@@ -823,10 +835,18 @@ fn tls12_ticket_resumption_without_session_id_echo() {
     ];
     let (d, ctx) = run(&flow);
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    assert!(d.info().resumed);
+    assert!(crate::pageload::tls::tls_info(&d.facts(), false).resumed);
     assert!(d.ticket_issued());
-    assert!(d.info().client_hello.unwrap().session_ticket);
-    assert_eq!(d.info().handshake_done_ts, Some(t(30)));
+    assert!(
+        crate::pageload::tls::tls_info(&d.facts(), false)
+            .client_hello
+            .unwrap()
+            .session_ticket
+    );
+    assert_eq!(
+        crate::pageload::tls::tls_info(&d.facts(), false).handshake_done_ts,
+        Some(t(30))
+    );
 }
 
 #[test]
@@ -854,7 +874,7 @@ fn tls13_psk_resumption_with_early_data() {
     ];
     let (d, ctx) = run(&flow);
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert!(i.resumed);
     assert!(i.server_hello.as_ref().unwrap().psk_accepted);
     let ch = i.client_hello.as_ref().unwrap();
@@ -888,7 +908,7 @@ fn encrypted_client_hello_is_flagged_and_sni_is_the_outer_name() {
         record(22, 0x0301, &ch13("public.example", &[29], &[ech])),
     )]);
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(i.sni.as_deref(), Some("public.example"));
     let ch = i.client_hello.unwrap();
     assert!(ch.ech);
@@ -938,7 +958,7 @@ fn grease_is_named_and_removed_from_ja3() {
     );
     let (d, ctx) = run(&[(Dir::ToServer, 1, record(22, 0x0301, &msg))]);
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(
         i.ja3_string.as_deref(),
         Some(
@@ -1055,7 +1075,7 @@ fn fatal_alert_in_clear_is_the_outcome() {
     ];
     let (d, ctx) = run(&flow);
     assert!(ctx.warnings.is_empty());
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(i.alerts.len(), 1);
     assert_eq!(
         (
@@ -1083,9 +1103,12 @@ fn alert_of_odd_shape_without_a_handshake_is_taken_as_encrypted() {
         record(21, 0x0303, &[0, 0, 0, 0, 0, 0, 0, 1, 0x53, 0xc6, 0x56]),
     )]);
     assert!(ctx.warnings.is_empty());
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(i.alerts.len(), 1);
-    assert_eq!(i.alerts[0].level, AlertLevel::Encrypted);
+    assert_eq!(
+        i.alerts[0].level,
+        crate::pageload::model::AlertLevel::Encrypted
+    );
     assert_eq!(d.outcome(), TlsOutcome::NoHandshake);
 }
 
@@ -1108,7 +1131,7 @@ fn client_hello_on_the_to_client_direction_swaps_roles() {
     assert!(ctx.warnings.is_empty());
     assert_eq!(d.client_dir(), Dir::ToClient);
     assert!(d.roles_known());
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(i.client_first_app_data_ts, Some(t(30)));
     assert_eq!(i.app_data.client.records, 1);
     assert_eq!(i.version.as_deref(), Some("TLS 1.2"));
@@ -1142,7 +1165,7 @@ fn sslv2_compatible_client_hello_is_recognised() {
     let (d, ctx) = run(&flow);
     assert_eq!(ctx.warnings.len(), 1, "{:?}", kinds(&ctx));
     assert_eq!(ctx.warnings[0].kind, WarningKind::Legacy);
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     let ch = i.client_hello.as_ref().unwrap();
     assert_eq!(ch.legacy_version, "TLS 1.0");
     assert_eq!(ch.cipher_suites, vec!["TLS_RSA_WITH_AES_128_CBC_SHA"]);
@@ -1189,7 +1212,7 @@ fn ssl3_server_hello_without_extensions() {
     flow[0].2 = record(22, 0x0300, &ch);
     let (d, ctx) = run(&flow);
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(i.version.as_deref(), Some("SSL 3.0"));
     assert_eq!(i.cipher.as_deref(), Some("TLS_RSA_WITH_3DES_EDE_CBC_SHA"));
     assert_eq!(i.ja3_string.as_deref(), Some("768,10,,,"));
@@ -1222,7 +1245,7 @@ fn malformed_alpn_extension_is_a_warning_and_the_rest_is_kept() {
     assert!(ctx.warnings[0]
         .message
         .contains("application_layer_protocol_negotiation"));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(i.sni.as_deref(), Some("x.example"));
     assert_eq!(i.client_hello.unwrap().supported_groups, vec!["x25519"]);
 }
@@ -1249,7 +1272,10 @@ fn malformed_record_header_resynchronises_on_the_next_records() {
     assert!(
         w[1].starts_with("gap: TLS: resynchronised on a record boundary after skipping 42 bytes")
     );
-    assert_eq!(d.info().cipher_id, Some(0xc02f));
+    assert_eq!(
+        crate::pageload::tls::tls_info(&d.facts(), false).cipher_id,
+        Some(0xc02f)
+    );
 }
 
 #[test]
@@ -1275,7 +1301,7 @@ fn gap_inside_a_record_of_known_length_is_skipped_exactly() {
         &record(23, 0x0303, &[8; 20]),
     );
     assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     // The cut record is lost, the next one counts.
     assert_eq!(
         (i.app_data.client.records, i.app_data.client.bytes),
@@ -1307,7 +1333,7 @@ fn gap_across_a_record_boundary_resynchronises() {
     assert_eq!(w.len(), 2, "{w:?}");
     assert!(w[0].starts_with("gap: TLS: capture gap across a record boundary"));
     assert!(w[1].starts_with("gap: TLS: resynchronised"));
-    let i = d.info();
+    let i = crate::pageload::tls::tls_info(&d.facts(), false);
     assert_eq!(
         (i.app_data.client.records, i.app_data.client.bytes),
         (2, 50)
@@ -1349,7 +1375,9 @@ fn handshake_message_cut_by_a_gap_is_dropped_with_a_warning() {
         w.iter().any(|m| m.contains("cut by a capture gap")),
         "{w:?}"
     );
-    assert!(d.info().certificates.is_empty());
+    assert!(crate::pageload::tls::tls_info(&d.facts(), false)
+        .certificates
+        .is_empty());
 }
 
 #[test]
@@ -1385,7 +1413,7 @@ fn truncation_at_every_offset_never_panics_and_warns() {
         feed(&mut d, &mut ctx, Dir::ToServer, 1, client_hello);
         feed(&mut d, &mut ctx, Dir::ToClient, 2, &server[..k]);
         d.handle_close(t(3), &mut ctx);
-        let _ = d.info();
+        let _ = crate::pageload::tls::tls_info(&d.facts(), false);
         let at_boundary = ctx.warnings.is_empty();
         if !at_boundary {
             assert!(
@@ -1447,7 +1475,7 @@ fn byte_flip_corruption_never_panics() {
                     }
                 }
                 d.handle_close(t(99), &mut ctx);
-                let _ = d.info();
+                let _ = crate::pageload::tls::tls_info(&d.facts(), false);
                 let _ = d.outcome();
             }
         }
@@ -1493,7 +1521,7 @@ fn random_bytes_and_random_chunking_never_panic() {
             pos = end;
         }
         d.handle_close(t(1), &mut ctx);
-        let _ = d.info();
+        let _ = crate::pageload::tls::tls_info(&d.facts(), false);
     }
     // Random handshake bodies straight into the parsers.
     for _ in 0..2000 {

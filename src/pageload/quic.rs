@@ -1,0 +1,95 @@
+//! The report's `quic` entries, from the QUIC tracker's [`QuicFacts`].
+
+use crate::dissect::quic::conn::{
+    transport_error_name, CloseFrame, PacketCounts, QuicClientBy, QuicFacts, Side as QuicSide,
+};
+use crate::dissect::quic::packet::version_name;
+use crate::dissect::tls::fingerprint::hex;
+use crate::pageload::model::{
+    ClientBy, HostnameSource, PerDir, QuicClose, QuicCloseKind, QuicConnection, QuicPacketCounts,
+    Side,
+};
+use crate::time::{ms_between, round_ms};
+
+/// One QUIC connection of the report (DNS is linked later, by
+/// [`super::stitch::link_dns_quic`]).
+pub fn quic_connection(f: QuicFacts) -> QuicConnection {
+    let mut r = QuicConnection::new(
+        f.id,
+        f.client,
+        f.server,
+        match f.client_by {
+            QuicClientBy::Initial => ClientBy::Initial,
+            QuicClientBy::Port => ClientBy::Port,
+        },
+        f.first_ts,
+    );
+    r.version = f.version.map(version_name).unwrap_or_default();
+    r.versions = f.versions.iter().map(|&v| version_name(v)).collect();
+    r.dcid = hex(&f.dcid);
+    r.scid = hex(&f.scid);
+    r.server_scid = f.server_scid.as_deref().map(hex);
+    r.last_ts = f.last_ts;
+    let pair = |v: [u64; 2]| PerDir {
+        client: v[0],
+        server: v[1],
+    };
+    r.packets = pair(f.packets);
+    r.bytes = pair(f.bytes);
+    r.datagrams = pair(f.datagrams);
+    let [c, s] = &f.packet_counts;
+    r.client_packets = counts(c);
+    r.server_packets = counts(s);
+    r.client_initial_ts = f.client_initial_ts;
+    r.server_initial_ts = f.server_initial_ts;
+    r.server_handshake_ts = f.server_handshake_ts;
+    r.server_initial_ms = ms_between(r.client_initial_ts, r.server_initial_ts).map(round_ms);
+    r.handshake_ms = ms_between(r.client_initial_ts, r.server_handshake_ts).map(round_ms);
+    r.initials_decrypted = f.initials_decrypted;
+    r.initials_failed = f.initials_failed;
+    r.close = f.closes.iter().map(close).collect();
+    r.warnings = f.warnings;
+    if let Some(t) = &f.tls {
+        let mut info = super::tls::tls_info(t, true);
+        // Without keys the handshake's end is the server's first Handshake packet.
+        info.handshake_ms = r.handshake_ms;
+        r.hostname = info.sni.clone();
+        r.hostname_source = r.hostname.as_ref().map(|_| HostnameSource::Sni);
+        r.tls = Some(info);
+    }
+    r
+}
+
+fn counts(c: &PacketCounts) -> QuicPacketCounts {
+    QuicPacketCounts {
+        initial: c.initial,
+        zero_rtt: c.zero_rtt,
+        handshake: c.handshake,
+        retry: c.retry,
+        one_rtt: c.one_rtt,
+        version_negotiation: c.version_negotiation,
+    }
+}
+
+fn close(c: &CloseFrame) -> QuicClose {
+    QuicClose {
+        ts: c.ts,
+        from: match c.from {
+            QuicSide::Client => Side::Client,
+            QuicSide::Server => Side::Server,
+        },
+        kind: if c.application {
+            QuicCloseKind::Application
+        } else {
+            QuicCloseKind::Transport
+        },
+        error_code: c.error_code,
+        error: if c.application {
+            format!("0x{:x}", c.error_code)
+        } else {
+            transport_error_name(c.error_code)
+        },
+        frame_type: c.frame_type,
+        reason: c.reason.clone(),
+    }
+}
