@@ -1,46 +1,73 @@
-//! DNS over HTTPS (RFC 8484) helpers: the message of a GET request's `dns` parameter, and
-//! the media type that marks POST bodies and responses.
+//! DNS over HTTPS (RFC 8484): the one place that knows how HTTP carries DNS messages. The
+//! HTTP dissectors (HTTP/1.x, HTTP/2, HTTP/3) find the exchanges with these helpers and hand
+//! out [`DohMessage`]s; the pipeline gives their bytes to the DNS parser.
 
 use super::encoding::decode_base64url;
+use crate::net::flow::Dir;
+use crate::time::Ts;
 
 /// RFC 8484 §6: the media type of DoH request and response bodies.
 pub const DOH_MEDIA_TYPE: &str = "application/dns-message";
 
-/// Longest `dns=` value decoded: base64url of a 65535-byte message (the largest DNS message).
-const MAX_PARAM_CHARS: usize = 65_535_usize.div_ceil(3) * 4;
+/// Largest DNS message kept from one DoH request or response (the largest DNS message).
+pub const MAX_DOH_MESSAGE: usize = 64 * 1024;
 
-/// The DNS message in the `dns` query parameter of an RFC 8484 §4.1 GET request:
-/// "the content of the 'dns' parameter is the DNS request ... encoded with base64url".
-///
-/// `path_and_query` is the request target (`/dns-query?dns=AAAB...`). `None` when there is
-/// no `dns` parameter or its value is not base64url. A percent-encoded `=` padding
-/// (`%3D`) is tolerated; the parameter name is matched exactly, as RFC 6570 templates
-/// write it.
-pub fn doh_get_param(path_and_query: &str) -> Option<Vec<u8>> {
-    let (_, query) = path_and_query.split_once('?')?;
-    let query = query.split('#').next().unwrap_or(query);
-    let value = query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("dns=").or((pair == "dns").then_some("")))?;
-    if value.len() > MAX_PARAM_CHARS + 6 {
-        return None;
-    }
-    let mut v = value;
-    while let Some(rest) = v.strip_suffix("%3D").or_else(|| v.strip_suffix("%3d")) {
+/// A DNS message carried by HTTP, in DNS wire format, for the DNS parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DohMessage {
+    /// `ToServer` for the query, `ToClient` for the answer.
+    pub dir: Dir,
+    /// When the message was whole: the end of the request (GET target or POST body) or of
+    /// the response body.
+    pub ts: Ts,
+    /// The DNS message (a GET's `dns` parameter already base64url-decoded).
+    pub bytes: Vec<u8>,
+    /// The exchange that carried it: its index on an HTTP/1.x connection, its stream id on
+    /// HTTP/2 and HTTP/3.
+    pub exchange: u64,
+}
+
+/// The `dns` parameter of a request target's query (RFC 8484 §4.1), still encoded.
+pub fn dns_param(target: &[u8]) -> Option<&[u8]> {
+    let q = target.iter().position(|&b| b == b'?')?;
+    let query = target.get(q + 1..)?;
+    let query = match query.iter().position(|&b| b == b'#') {
+        Some(h) => &query[..h],
+        None => query,
+    };
+    query
+        .split(|&b| b == b'&')
+        .find_map(|kv| kv.strip_prefix(b"dns="))
+}
+
+/// The DNS message in a GET request's `dns` parameter: "the content of the 'dns' parameter
+/// is the DNS request ... encoded with base64url" (RFC 8484 §4.1). A percent-encoded `=`
+/// padding (`%3D`) is tolerated. `None` when there is no parameter, it is empty, not
+/// base64url, or decodes to more than `cap` bytes.
+pub fn get_query(target: &[u8], cap: usize) -> Option<Vec<u8>> {
+    let mut v = dns_param(target)?;
+    while let Some(rest) = v.strip_suffix(b"%3D").or_else(|| v.strip_suffix(b"%3d")) {
         v = rest;
     }
     if v.is_empty() {
         return None;
     }
-    decode_base64url(v)
+    decode_base64url(v, cap)
 }
 
-/// A `Content-Type` or `Accept` value naming DoH's media type (parameters and case ignored).
-pub fn is_doh_media_type(value: &str) -> bool {
-    value
-        .split(';')
+/// One media type (parameters and case ignored) naming DoH's.
+pub fn is_dns_media_type(member: &[u8]) -> bool {
+    member
+        .split(|&b| b == b';')
         .next()
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case(DOH_MEDIA_TYPE))
+        .unwrap_or_default()
+        .trim_ascii()
+        .eq_ignore_ascii_case(DOH_MEDIA_TYPE.as_bytes())
+}
+
+/// A `Content-Type` or `Accept` value (a comma-separated list) naming DoH's media type.
+pub fn is_dns_message(value: &[u8]) -> bool {
+    value.split(|&b| b == b',').any(is_dns_media_type)
 }
 
 #[cfg(test)]
@@ -48,39 +75,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rfc8484_get_example() {
-        // RFC 8484 §4.1.1, first example.
-        let q =
-            doh_get_param("/dns-query?dns=AAABAAABAAAAAAAAA3d3dwdleGFtcGxlA2NvbQAAAQAB").unwrap();
-        let m = crate::dissect::dns::parse_message(&q).unwrap();
-        assert!(m.is_complete());
-        assert_eq!(m.questions[0].name, "www.example.com");
-        assert_eq!(m.questions[0].qtype.name(), "A");
-    }
-
-    #[test]
-    fn other_params_padding_and_fragment() {
-        let want = vec![0u8, 0, 1, 0];
-        assert_eq!(doh_get_param("/q?ct=x&dns=AAABAA&z=1"), Some(want.clone()));
-        assert_eq!(doh_get_param("/q?dns=AAABAA%3D%3D"), Some(want.clone()));
-        assert_eq!(doh_get_param("/q?dns=AAABAA==#frag"), Some(want));
-    }
-
-    #[test]
-    fn missing_or_invalid() {
-        assert_eq!(doh_get_param("/dns-query"), None);
-        assert_eq!(doh_get_param("/dns-query?name=example.com&type=A"), None);
-        assert_eq!(doh_get_param("/dns-query?xdns=AAAB"), None);
-        assert_eq!(doh_get_param("/dns-query?dns="), None);
-        assert_eq!(doh_get_param("/dns-query?dns"), None);
-        assert_eq!(doh_get_param("/dns-query?dns=AA+B"), None);
-        assert_eq!(doh_get_param("/dns-query?dns=AAABA"), None);
+    fn get_parameter() {
+        let q = get_query(
+            b"/dns-query?dns=AAABAAABAAAAAAAAA3d3dwdleGFtcGxlA2NvbQAAAQAB",
+            512,
+        )
+        .unwrap();
+        assert_eq!(&q[..4], &[0, 0, 1, 0]);
+        let want = vec![0, 0, 1, 0];
+        assert_eq!(
+            get_query(b"/q?ct=x&dns=AAABAA&z=1", 512),
+            Some(want.clone())
+        );
+        assert_eq!(get_query(b"/q?dns=AAABAA%3D%3D", 512), Some(want.clone()));
+        assert_eq!(get_query(b"/q?dns=AAABAA==#frag", 512), Some(want));
+        assert_eq!(
+            get_query(b"/q?ct=x&dns=AB-_#frag", 512),
+            Some(vec![0x00, 0x1f, 0xbf])
+        );
+        assert_eq!(get_query(b"/dns-query", 512), None);
+        assert_eq!(get_query(b"/dns-query?name=example.com&type=A", 512), None);
+        assert_eq!(get_query(b"/dns-query?xdns=AAAB", 512), None);
+        assert_eq!(get_query(b"/dns-query?dns=", 512), None);
+        assert_eq!(get_query(b"/dns-query?dns", 512), None);
+        assert_eq!(get_query(b"/dns-query?dns=AA+B", 512), None);
+        assert_eq!(get_query(b"/dns-query?dns=AAABA", 512), None);
+        assert_eq!(get_query(b"/q?dns=AAAAAAAA", 5), None);
     }
 
     #[test]
     fn media_type() {
-        assert!(is_doh_media_type("application/dns-message"));
-        assert!(is_doh_media_type("Application/DNS-Message; charset=x"));
-        assert!(!is_doh_media_type("application/dns-json"));
+        assert!(is_dns_message(b"application/dns-message"));
+        assert!(is_dns_message(b"text/html, Application/DNS-Message; q=0.9"));
+        assert!(is_dns_media_type(b" application/dns-message ; charset=x"));
+        assert!(!is_dns_message(b"application/dns-json"));
+        assert!(!is_dns_message(b""));
     }
 }

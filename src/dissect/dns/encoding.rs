@@ -40,10 +40,12 @@ fn url_value(c: u8) -> Option<u32> {
 
 /// Decodes base64url (RFC 4648 §5). RFC 8484 §4.1 says the padding "MUST NOT be
 /// included"; trailing `=` are tolerated anyway. Leftover bits in the last sextet are
-/// ignored. `None` for any byte outside the alphabet or an impossible length (4n+1).
-pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.trim_end_matches('=').as_bytes();
-    if bytes.len() % 4 == 1 {
+/// ignored. `None` for any byte outside the alphabet, an impossible length (4n+1), or an
+/// output longer than `cap` (checked before decoding).
+pub fn decode_base64url(text: &[u8], cap: usize) -> Option<Vec<u8>> {
+    let end = text.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    let bytes = &text[..end];
+    if bytes.len() % 4 == 1 || bytes.len() / 4 * 3 + (bytes.len() % 4).saturating_sub(1) > cap {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
@@ -105,24 +107,30 @@ mod tests {
         ];
         for (plain, enc) in v {
             assert_eq!(b64(plain.as_bytes()), enc);
-            assert_eq!(decode_base64url(enc).unwrap(), plain.as_bytes());
+            assert_eq!(
+                decode_base64url(enc.as_bytes(), 64).unwrap(),
+                plain.as_bytes()
+            );
         }
         assert_eq!(b64(&[0xfb, 0xff]), "+/8=");
     }
 
     #[test]
     fn base64url_alphabet_and_rejects() {
-        assert_eq!(decode_base64url("-_8").unwrap(), vec![0xfb, 0xff]);
-        assert_eq!(decode_base64url("+/8"), None);
-        assert_eq!(decode_base64url("Zm9vY"), None);
-        assert_eq!(decode_base64url("Zm 9v"), None);
-        assert_eq!(decode_base64url("").unwrap(), Vec::<u8>::new());
+        assert_eq!(decode_base64url(b"-_8", 10).unwrap(), vec![0xfb, 0xff]);
+        assert_eq!(decode_base64url(b"-_8", 1), None);
+        assert_eq!(decode_base64url(b"AAAAAAAA", 5), None);
+        assert_eq!(decode_base64url(b"AAAAAAAA", 6).unwrap().len(), 6);
+        assert_eq!(decode_base64url(b"+/8", 10), None);
+        assert_eq!(decode_base64url(b"Zm9vY", 10), None);
+        assert_eq!(decode_base64url(b"Zm 9v", 10), None);
+        assert_eq!(decode_base64url(b"", 10).unwrap(), Vec::<u8>::new());
     }
 
     #[test]
     fn base64url_decodes_rfc8484_example() {
         // RFC 8484 §4.1.1: query for www.example.com A, id 0.
-        let q = decode_base64url("AAABAAABAAAAAAAAA3d3dwdleGFtcGxlA2NvbQAAAQAB").unwrap();
+        let q = decode_base64url(b"AAABAAABAAAAAAAAA3d3dwdleGFtcGxlA2NvbQAAAQAB", 512).unwrap();
         assert_eq!(q.len(), 33);
         assert_eq!(&q[..6], &[0, 0, 1, 0, 0, 1]);
         assert_eq!(&q[12..16], b"\x03www");

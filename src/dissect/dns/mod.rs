@@ -1,7 +1,7 @@
 //! DNS messages (RFC 1035 §4) over UDP, TCP (RFC 7766) and DoH (RFC 8484).
 //!
 //! Consumes: one DNS message as bytes (a UDP payload, a reassembled TCP message from
-//! [`DnsTcpStream`], a DoH body or `dns=` parameter from [`doh_get_param`]).
+//! [`DnsTcpStream`], a DoH body or `dns=` parameter from [`doh::get_query`]).
 //!
 //! Produces: a [`DnsMessage`]: header fields, questions, answer/authority/additional
 //! records with their data in dig's presentation form (see [`rdata`]), the EDNS OPT
@@ -24,7 +24,7 @@
 //!   buffer; the only allocations are the presentation strings and the vectors that hold them.
 //! - Never panics, whatever the input (truncation-at-every-offset and random-input tests).
 
-mod doh;
+pub mod doh;
 pub mod encoding;
 pub mod name;
 pub mod names;
@@ -37,7 +37,7 @@ use std::net::IpAddr;
 use crate::pageload::model::{DnsAnswer, DnsQuestion};
 
 use crate::warning::WarningKind;
-pub use doh::{doh_get_param, is_doh_media_type, DOH_MEDIA_TYPE};
+pub use doh::DohMessage;
 pub use name::NameError;
 pub use names::{class_name, opcode_name, rcode_name, type_name, RrType};
 pub use rdata::RdataError;

@@ -436,20 +436,11 @@ fn note_field(f: &mut HeadFields, name: &str, value: &[u8], cap: usize) {
     } else if name.eq_ignore_ascii_case("content-encoding") {
         join_value(&mut f.content_encoding, value, cap);
     } else if name.eq_ignore_ascii_case("accept") {
-        f.accept_dns |= list_members(value).any(is_dns_message_type);
+        f.accept_dns |= list_members(value).any(crate::dissect::dns::doh::is_dns_media_type);
     }
 }
 
 /// `application/dns-message`, parameters ignored (RFC 8484 section 6).
-pub(super) fn is_dns_message_type(v: &[u8]) -> bool {
-    let media = v
-        .split(|&b| b == b';')
-        .next()
-        .map(trim_ows)
-        .unwrap_or_default();
-    media.eq_ignore_ascii_case(b"application/dns-message")
-}
-
 fn note_content_length(cl: &mut ContentLength, value: &[u8]) {
     // RFC 9110 section 8.6: Content-Length = 1*DIGIT; a list of identical values (from
     // merged fields) may be taken as that one value, anything else is invalid framing.

@@ -46,7 +46,6 @@
 //! ```
 
 mod chunked;
-mod doh;
 mod head;
 #[cfg(test)]
 mod tests;
@@ -60,9 +59,9 @@ use crate::dissect::http::{Exchange, HttpVersion};
 use crate::dissect::stream::{Dir, StreamCtx};
 use crate::time::Ts;
 
+use crate::dissect::dns::doh::{self, DohMessage};
 use crate::warning::WarningKind;
 use chunked::{ChunkDecoder, ChunkStep};
-pub use doh::DohMessage;
 pub use head::looks_like_http1;
 use head::{ContentLength, Head, HeadScan, Plausible, ScanStop};
 
@@ -784,7 +783,7 @@ impl Http1Dissector {
         let doh_req = f.accept_dns
             || f.content_type
                 .as_deref()
-                .is_some_and(|c| head::is_dns_message_type(c.as_bytes()));
+                .is_some_and(|c| doh::is_dns_message(c.as_bytes()));
         let track = Track {
             req_open: true,
             resp_open: !response_gone,
@@ -900,7 +899,7 @@ impl Http1Dissector {
         let doh_resp = doh_req
             || f.content_type
                 .as_deref()
-                .is_some_and(|c| head::is_dns_message_type(c.as_bytes()));
+                .is_some_and(|c| doh::is_dns_message(c.as_bytes()));
         if let Some(ex) = self.exchange_mut(index) {
             ex.status = Some(status);
             ex.informational = interim;
@@ -1072,7 +1071,7 @@ impl Http1Dissector {
                 dir,
                 ts,
                 bytes,
-                exchange_index: index,
+                exchange: index as u64,
             });
         }
         self.refresh(index);
@@ -1109,15 +1108,15 @@ impl Http1Dissector {
         let Some(target) = self.exchange(index).and_then(|e| e.path.as_deref()) else {
             return;
         };
-        let Some(param) = doh::dns_param(target) else {
+        if doh::dns_param(target.as_bytes()).is_none() {
             return;
-        };
-        match doh::base64url_decode(param, self.opts.max_doh_message) {
+        }
+        match doh::get_query(target.as_bytes(), self.opts.max_doh_message) {
             Some(bytes) => self.doh_out.push(DohMessage {
                 dir: Dir::ToServer,
                 ts,
                 bytes,
-                exchange_index: index,
+                exchange: index as u64,
             }),
             None => ctx.warn(
                 WarningKind::Malformed,

@@ -65,7 +65,7 @@ impl Run {
             .d
             .doh_out
             .iter()
-            .map(|m| (m.dir.index(), m.ts, m.bytes.clone(), m.exchange_index))
+            .map(|m| (m.dir.index(), m.ts, m.bytes.clone(), m.exchange as usize))
             .collect();
         format!(
             "{:?}\n{:?}\n{:?}\n{:?}",
@@ -968,7 +968,7 @@ fn doh_post_and_get() {
     let msgs = r.d.take_doh_messages();
     let got: Vec<_> = msgs
         .iter()
-        .map(|m| (m.dir, m.ts, m.exchange_index, m.bytes.len()))
+        .map(|m| (m.dir, m.ts, m.exchange as usize, m.bytes.len()))
         .collect();
     assert_eq!(
         got,

@@ -9,13 +9,14 @@ use crate::dissect::tls::fingerprint::hex;
 use crate::time::Ts;
 use sha2::{Digest, Sha256};
 
-use super::doh::{self, DohMessage, MAX_DOH_MESSAGE};
 use super::frame::{
     self, be32, error_code_name, flags, setting, FrameHead, FrameType, DEFAULT_MAX_FRAME_SIZE,
     HEAD_LEN, MAX_MAX_FRAME_SIZE,
 };
 use super::hpack::{Decoder, HeaderList, HpackError, DEFAULT_TABLE_SIZE};
 use super::PREFACE;
+use crate::dissect::dns::doh::{self, DohMessage, MAX_DOH_MESSAGE};
+use crate::dissect::dns::encoding::decode_base64url;
 use crate::warning::WarningKind;
 
 /// Most streams open at once; frames of further new streams are counted, not recorded.
@@ -301,7 +302,7 @@ impl Http2Dissector {
             .request_headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("http2-settings"))
-            .and_then(|(_, v)| doh::base64url_decode(v.trim().as_bytes(), MAX_CONTROL_PAYLOAD));
+            .and_then(|(_, v)| decode_base64url(v.trim().as_bytes(), MAX_CONTROL_PAYLOAD));
         if let Some(s) = settings {
             d.apply_settings(Dir::ToServer.index(), &s);
         }
@@ -1158,8 +1159,8 @@ impl Http2Dissector {
             if is_get {
                 let route = path.map(|p| p.split(|&b| b == b'?').next().unwrap_or_default());
                 if accept || route.is_some_and(|r| r.ends_with(b"dns-query")) {
-                    if let Some(param) = path.and_then(doh::dns_param) {
-                        doh_get = doh::base64url_decode(param, MAX_DOH_MESSAGE);
+                    if let Some(p) = path.filter(|p| doh::dns_param(p).is_some()) {
+                        doh_get = doh::get_query(p, MAX_DOH_MESSAGE);
                         if doh_get.is_none() {
                             ctx.warn(
                                 WarningKind::Malformed,
@@ -1183,7 +1184,7 @@ impl Http2Dissector {
                 DohMessage {
                     dir: Dir::ToServer,
                     ts,
-                    stream: id,
+                    exchange: u64::from(id),
                     bytes,
                 },
                 ctx,
@@ -1269,7 +1270,7 @@ impl Http2Dissector {
                     msg = Some(DohMessage {
                         dir: Dir::ToServer,
                         ts,
-                        stream: id,
+                        exchange: u64::from(id),
                         bytes: std::mem::take(&mut doh.req),
                     });
                 }
@@ -1282,7 +1283,7 @@ impl Http2Dissector {
                     msg = Some(DohMessage {
                         dir: Dir::ToClient,
                         ts,
-                        stream: id,
+                        exchange: u64::from(id),
                         bytes: std::mem::take(&mut doh.resp),
                     });
                 }

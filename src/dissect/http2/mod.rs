@@ -49,15 +49,14 @@
 //! regardless, since frames are length-delimited.
 
 pub mod dissector;
-pub mod doh;
 pub mod frame;
 pub mod hpack;
 
+pub use crate::dissect::dns::doh::DohMessage;
 pub use dissector::{
     GoAway, Http2Dissector, Http2Options, Http2Stats, MAX_ACTIVE_BYTES, MAX_ACTIVE_STREAMS,
     MAX_HEADER_BLOCK, MAX_HEADER_BYTES, MAX_HEADER_VALUE,
 };
-pub use doh::DohMessage;
 
 use crate::dissect::stream::Dir;
 use frame::{FrameHead, FrameType, HEAD_LEN, MAX_MAX_FRAME_SIZE};

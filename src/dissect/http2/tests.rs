@@ -739,7 +739,7 @@ fn doh_get_and_post_messages() {
         DohMessage {
             dir: C,
             ts: ms(0),
-            stream: 1,
+            exchange: 1,
             bytes: query.to_vec()
         }
     );
@@ -748,7 +748,7 @@ fn doh_get_and_post_messages() {
         DohMessage {
             dir: C,
             ts: ms(0),
-            stream: 3,
+            exchange: 3,
             bytes: query.to_vec()
         }
     );
@@ -757,7 +757,7 @@ fn doh_get_and_post_messages() {
         DohMessage {
             dir: S,
             ts: ms(8),
-            stream: 1,
+            exchange: 1,
             bytes: answer.clone()
         }
     );
@@ -766,7 +766,7 @@ fn doh_get_and_post_messages() {
         DohMessage {
             dir: S,
             ts: ms(8),
-            stream: 3,
+            exchange: 3,
             bytes: answer.clone()
         }
     );
