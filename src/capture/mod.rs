@@ -22,8 +22,8 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 
 use crate::link::LinkType;
-use crate::pageload::model::Warning;
 use crate::time::Ts;
+use crate::warning::Warning;
 use crate::warning::WarningKind;
 
 /// Largest packet a capture may hold (libpcap's MAXIMUM_SNAPLEN); a record claiming more

@@ -12,9 +12,8 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::dissect::dns::{self as wire, DnsMessage};
-use crate::pageload::model::{DnsTransaction, DnsTransport, Warning};
+use crate::pageload::model::{DnsAnswer, DnsQuestion, DnsTransaction, DnsTransport};
 use crate::time::{ms_between, Ts};
-use crate::warning::WarningKind;
 
 pub const PENDING_NANOS: i64 = 30_000_000_000;
 pub const MAX_PENDING: usize = 65_536;
@@ -28,8 +27,6 @@ type Key = (SocketAddr, SocketAddr, u16, String, String);
 pub struct DnsLog {
     txs: Vec<DnsTransaction>,
     pending: HashMap<Key, usize>,
-    /// Messages that did not parse even to a header.
-    pub malformed: u64,
     /// Which transactions [`DnsLog::take_ready`] has handed out, and the first that it has not.
     emitted: Vec<bool>,
     first_unemitted: usize,
@@ -50,34 +47,6 @@ impl DnsLog {
         self.txs
     }
 
-    /// A DNS message in a UDP datagram from `src` to `dst`.
-    pub fn handle_udp(
-        &mut self,
-        ts: Ts,
-        frame: u64,
-        src: SocketAddr,
-        dst: SocketAddr,
-        payload: &[u8],
-        warnings: &mut Vec<Warning>,
-    ) {
-        match wire::parse_message(payload) {
-            Ok(msg) => {
-                if let Some((kind, m)) = msg.problem() {
-                    warnings.push(Warning::new(Some(frame), kind, format!("DNS: {m}")));
-                }
-                self.handle_message(ts, frame, src, dst, DnsTransport::Udp, &msg);
-            }
-            Err(e) => {
-                self.malformed += 1;
-                warnings.push(Warning::new(
-                    Some(frame),
-                    WarningKind::Malformed,
-                    format!("DNS: {e}"),
-                ));
-            }
-        }
-    }
-
     /// A parsed message; `src`/`dst` are the packet's endpoints.
     pub fn handle_message(
         &mut self,
@@ -90,7 +59,7 @@ impl DnsLog {
     ) {
         let response = msg.is_response();
         let (client, server) = if response { (dst, src) } else { (src, dst) };
-        let questions = msg.question_models();
+        let questions: Vec<DnsQuestion> = msg.questions.iter().map(question).collect();
         let q = questions.first();
         let key: Key = (
             client,
@@ -165,8 +134,8 @@ impl DnsLog {
         }
         t.rcode = Some(msg.rcode_name());
         t.truncated = msg.header.truncated;
-        t.answers = msg.answer_models();
-        t.authority = msg.authority_models();
+        t.answers = msg.answers.iter().map(answer).collect();
+        t.authority = msg.authority.iter().map(answer).collect();
         t.response_packet = Some(frame);
     }
 
@@ -202,8 +171,24 @@ impl DnsLog {
 
 /// The addresses an answer section resolves to (A and AAAA records, whatever the CNAME chain).
 pub fn answer_addresses(t: &DnsTransaction) -> impl Iterator<Item = IpAddr> + '_ {
-    t.answers
-        .iter()
-        .filter(|a| a.rtype == "A" || a.rtype == "AAAA")
-        .filter_map(|a| a.data.parse::<IpAddr>().ok())
+    t.answers.iter().filter_map(|a| a.addr)
+}
+
+/// A question as the report shows it.
+pub fn question(q: &wire::Question) -> DnsQuestion {
+    DnsQuestion {
+        name: q.name.clone(),
+        qtype: q.qtype.name(),
+    }
+}
+
+/// A record as the report shows it.
+pub fn answer(r: &wire::DnsRecord) -> DnsAnswer {
+    DnsAnswer {
+        name: r.name.clone(),
+        rtype: r.rtype.name(),
+        ttl: r.ttl,
+        data: r.data.clone(),
+        addr: r.addr,
+    }
 }

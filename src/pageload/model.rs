@@ -4,7 +4,7 @@
 //! are the JSON contract (schema 1): add fields freely, rename or remove none. A value that
 //! was not observed is `None` (JSON `null`), never zero.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
@@ -404,6 +404,9 @@ pub struct DnsAnswer {
     pub ttl: u32,
     /// Presentation form: an address, a name, `mname rname serial ...` for SOA, SVCB params.
     pub data: String,
+    /// The address of a sound A or AAAA record (not in the JSON: `data` says it).
+    #[serde(skip)]
+    pub addr: Option<IpAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -294,6 +294,7 @@ mod tests {
                 rtype: "A".into(),
                 ttl: 60,
                 data: ip.into(),
+                addr: ip.parse().ok(),
             }],
             authority: Vec::new(),
             query_packet: None,

@@ -270,28 +270,15 @@ impl Analyzer {
             PROTO_UDP => match UdpDatagram::new_checked(ip.payload) {
                 Some(udp) => {
                     self.info.stats.udp += 1;
+                    let (src, dst) = (
+                        SocketAddr::new(ip.src, udp.src_port),
+                        SocketAddr::new(ip.dst, udp.dst_port),
+                    );
                     if udp.src_port == 53 || udp.dst_port == 53 {
-                        let mut warnings = Vec::new();
-                        self.dns.handle_udp(
-                            ts,
-                            frame,
-                            SocketAddr::new(ip.src, udp.src_port),
-                            SocketAddr::new(ip.dst, udp.dst_port),
-                            udp.payload,
-                            &mut warnings,
-                        );
-                        for w in warnings {
-                            self.warn(w);
-                        }
+                        self.dns_datagram(ts, frame, (src, dst), udp.payload);
                     } else {
                         // QUIC by content (RFC 8999 5.1), on any port.
-                        self.quic.handle_datagram(
-                            ts,
-                            frame,
-                            std::net::SocketAddr::new(ip.src, udp.src_port),
-                            std::net::SocketAddr::new(ip.dst, udp.dst_port),
-                            udp.payload,
-                        );
+                        self.quic.handle_datagram(ts, frame, src, dst, udp.payload);
                     }
                 }
                 None => {
@@ -304,6 +291,30 @@ impl Analyzer {
                 }
             },
             _ => self.info.stats.other += 1,
+        }
+    }
+
+    /// A DNS message over UDP: parsed here, paired with its query or answer in the log.
+    fn dns_datagram(
+        &mut self,
+        ts: Ts,
+        frame: u64,
+        (src, dst): (SocketAddr, SocketAddr),
+        payload: &[u8],
+    ) {
+        match crate::dissect::dns::parse_message(payload) {
+            Ok(msg) => {
+                if let Some((kind, m)) = msg.problem() {
+                    self.warn(Warning::new(Some(frame), kind, format!("DNS: {m}")));
+                }
+                self.dns
+                    .handle_message(ts, frame, src, dst, DnsTransport::Udp, &msg);
+            }
+            Err(e) => self.warn(Warning::new(
+                Some(frame),
+                WarningKind::Malformed,
+                format!("DNS: {e}"),
+            )),
         }
     }
 

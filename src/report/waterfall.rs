@@ -1050,6 +1050,7 @@ pub(crate) mod tests {
                 rtype: "A".into(),
                 ttl: 300,
                 data: addr.into(),
+                addr: addr.parse().ok(),
             }],
             authority: vec![],
             query_packet: Some(1),

@@ -6,7 +6,7 @@
 //! Produces: a [`DnsMessage`]: header fields, questions, answer/authority/additional
 //! records with their data in dig's presentation form (see [`rdata`]), the EDNS OPT
 //! pseudo-record apart in [`DnsMessage::edns`], and `stopped`: where and why parsing ended
-//! early, if it did. Records convert to the report's [`DnsQuestion`]/[`DnsAnswer`];
+//! early, if it did. Records keep their presentation form (RFC 1035 master-file syntax);
 //! [`DnsMessage::addresses`] and [`DnsMessage::cnames`] give stitching typed values.
 //!
 //! Guarantees:
@@ -33,8 +33,6 @@ mod tcp;
 
 use std::fmt;
 use std::net::IpAddr;
-
-use crate::pageload::model::{DnsAnswer, DnsQuestion};
 
 use crate::warning::WarningKind;
 pub use doh::DohMessage;
@@ -201,15 +199,6 @@ pub struct Question {
     pub qclass: u16,
 }
 
-impl Question {
-    pub fn to_model(&self) -> DnsQuestion {
-        DnsQuestion {
-            name: self.name.clone(),
-            qtype: self.qtype.name(),
-        }
-    }
-}
-
 /// One resource record of the answer, authority or additional section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnsRecord {
@@ -231,16 +220,6 @@ pub struct DnsRecord {
 }
 
 impl DnsRecord {
-    /// The report's view of the record.
-    pub fn to_answer(&self) -> DnsAnswer {
-        DnsAnswer {
-            name: self.name.clone(),
-            rtype: self.rtype.name(),
-            ttl: self.ttl,
-            data: self.data.clone(),
-        }
-    }
-
     /// The target of a sound CNAME record.
     pub fn cname_target(&self) -> Option<&str> {
         (self.rtype == RrType::CNAME && self.rdata_error.is_none()).then_some(self.data.as_str())
@@ -313,18 +292,6 @@ impl DnsMessage {
     /// `NOERROR`, `NXDOMAIN`, ... of the 12-bit RCODE.
     pub fn rcode_name(&self) -> String {
         rcode_name(self.rcode)
-    }
-
-    pub fn question_models(&self) -> Vec<DnsQuestion> {
-        self.questions.iter().map(Question::to_model).collect()
-    }
-
-    pub fn answer_models(&self) -> Vec<DnsAnswer> {
-        self.answers.iter().map(DnsRecord::to_answer).collect()
-    }
-
-    pub fn authority_models(&self) -> Vec<DnsAnswer> {
-        self.authority.iter().map(DnsRecord::to_answer).collect()
     }
 
     /// `(owner, address)` of every sound A and AAAA record in the answer section.
