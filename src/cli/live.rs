@@ -157,8 +157,8 @@ mod imp {
     };
     use pagetrace::pageload::stitch;
     use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+    use pagetrace::report::fmt::{fmt_bytes, fmt_ms, fmt_opt_ms, rel, Paint};
     use pagetrace::report::json;
-    use pagetrace::report::table::{fmt_bytes, fmt_ms, fmt_opt_ms, rel, Paint};
     use pagetrace::time::Ts;
 
     use super::{CliError, LiveArgs, LiveFormat};

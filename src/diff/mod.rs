@@ -31,6 +31,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use crate::pageload::model::{AppProtocol, CloseKind, Connection, HttpExchange, Report};
+use crate::report::fmt::round_us;
 use crate::time::Ts;
 
 pub use table::{write_table, DiffTableOptions};
@@ -217,11 +218,6 @@ pub fn diff(a: &Report, b: &Report, opts: &DiffOptions) -> Diff {
 pub fn write_json<W: Write>(out: &mut W, d: &Diff) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, d).map_err(io::Error::from)?;
     out.write_all(b"\n")
-}
-
-/// Milliseconds rounded to the microsecond.
-fn round_us(ms: f64) -> f64 {
-    (ms * 1000.0).round() / 1000.0
 }
 
 fn delta(a: Option<f64>, b: Option<f64>) -> Option<f64> {

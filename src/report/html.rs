@@ -28,8 +28,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::pageload::model::{AppProtocol, CloseKind, Connection, HttpExchange, Report};
-use crate::report::table::{fmt_bytes, fmt_ms};
-use crate::report::waterfall::{self, fmt_tick, mime_type, plural, tick_step, Page, Phase, Row};
+use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_tick, plural, rel_ms as rel, tick_step};
+use crate::report::waterfall::{self, mime_type, Page, Phase, Row};
 use crate::time::Ts;
 
 /// Requests of a connection listed in one journey.
@@ -149,13 +149,6 @@ fn phase_name(p: Phase) -> &'static str {
         Phase::Wait => "Waiting (TTFB)",
         Phase::Receive => "Content download",
         Phase::Data => "Encrypted data",
-    }
-}
-
-fn rel(t: Option<Ts>, origin: Option<Ts>) -> String {
-    match (t, origin) {
-        (Some(t), Some(o)) => format!("+{:.3} s", t.ms_since(o) / 1000.0),
-        _ => "–".into(),
     }
 }
 

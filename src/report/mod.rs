@@ -1,6 +1,7 @@
 //! Renderers: pure functions from the typed report to any `io::Write`.
 
 pub mod explain;
+pub mod fmt;
 pub mod har;
 pub mod html;
 pub mod json;

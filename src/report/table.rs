@@ -9,15 +9,16 @@
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, Table};
 
 use crate::pageload::model::{
     AlertLevel, CloseKind, Connection, HostnameSource, HttpExchange, QuicConnection, Report,
     TcpInfo, TeardownFlags,
 };
 use crate::report::explain::explain;
-use crate::report::waterfall::plural;
+use crate::report::fmt::{
+    ellipsize, fmt_bytes, fmt_ms, fmt_opt_ms, new_table, plural, rel, right, Paint,
+};
 
 /// Response headers explained under a request (Content-Type and Content-Length are on its line).
 const NOTABLE: &[&str] = &[
@@ -39,74 +40,6 @@ pub struct TableOptions {
     pub color: bool,
     /// Terminal width for the summary tables; `None` lets them be as wide as they need.
     pub width: Option<u16>,
-}
-
-/// ANSI styling that disappears when colour is off.
-#[derive(Clone, Copy)]
-pub struct Paint(pub bool);
-
-impl Paint {
-    fn wrap(self, code: &str, s: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-    pub fn bold(self, s: &str) -> String {
-        self.wrap("1", s)
-    }
-    pub fn dim(self, s: &str) -> String {
-        self.wrap("2", s)
-    }
-    pub fn red(self, s: &str) -> String {
-        self.wrap("31", s)
-    }
-    pub fn green(self, s: &str) -> String {
-        self.wrap("32", s)
-    }
-    pub fn yellow(self, s: &str) -> String {
-        self.wrap("33", s)
-    }
-    pub fn cyan(self, s: &str) -> String {
-        self.wrap("36", s)
-    }
-}
-
-/// `1.234 ms`, `12.3 ms`, `1.235 s`.
-pub fn fmt_ms(ms: f64) -> String {
-    if ms.abs() >= 1000.0 {
-        format!("{:.3} s", ms / 1000.0)
-    } else if ms.abs() >= 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.3} ms")
-    }
-}
-
-pub fn fmt_opt_ms(ms: Option<f64>) -> String {
-    ms.map(fmt_ms).unwrap_or_else(|| "–".to_string())
-}
-
-/// `512 B`, `1.2 KiB`, `3.4 MiB`.
-pub fn fmt_bytes(n: u64) -> String {
-    if n < 1024 {
-        format!("{n} B")
-    } else if n < 1024 * 1024 {
-        format!("{:.1} KiB", n as f64 / 1024.0)
-    } else if n < 1024 * 1024 * 1024 {
-        format!("{:.1} MiB", n as f64 / 1048576.0)
-    } else {
-        format!("{:.2} GiB", n as f64 / 1073741824.0)
-    }
-}
-
-/// Offset from the capture's first packet: `+0.123456 s`.
-pub fn rel(ts: Option<Ts>, origin: Option<Ts>) -> String {
-    match (ts, origin) {
-        (Some(t), Some(o)) => format!("+{:.6} s", t.ms_since(o) / 1000.0),
-        _ => "–".to_string(),
-    }
 }
 
 pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> io::Result<()> {
@@ -540,11 +473,7 @@ fn write_connection<W: Write>(
                 continue;
             }
             if let Some(meaning) = explain(k, v) {
-                let shown = if v.len() > 60 {
-                    format!("{}…", &v[..floor_char_boundary(v, 60)])
-                } else {
-                    v.clone()
-                };
+                let shown = ellipsize(v, 60);
                 writeln!(
                     out,
                     "{}   {} — {meaning}",
@@ -769,33 +698,6 @@ fn table(opts: &TableOptions) -> Table {
     new_table(opts.width, false)
 }
 
-/// A summary table as every renderer draws them: fitted to `width` when given (else as wide
-/// as it needs), styled cells only with `color`. comfy-table never looks at the terminal
-/// itself: the caller decided, so output to a pipe or a test buffer is the same anywhere.
-pub(crate) fn new_table(width: Option<u16>, color: bool) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.force_no_tty();
-    if color {
-        t.enforce_styling();
-        t.style_text_only();
-    }
-    match width {
-        Some(w) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_width(w);
-        }
-        None => {
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
-    t
-}
-
-pub(crate) fn right(s: String) -> Cell {
-    Cell::new(s).set_alignment(CellAlignment::Right)
-}
-
 fn connections_table(r: &Report, opts: &TableOptions) -> Table {
     let mut t = table(opts);
     t.set_header(vec![
@@ -917,13 +819,4 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
         ]);
     }
     t
-}
-
-/// The largest char boundary of `s` at or below `at` (`str::floor_char_boundary` is newer
-/// than this crate's MSRV).
-fn floor_char_boundary(s: &str, at: usize) -> usize {
-    if at >= s.len() {
-        return s.len();
-    }
-    (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
 }

@@ -55,7 +55,9 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::pageload::model::{CloseKind, Connection, HttpExchange, Report};
-use crate::report::table::{fmt_bytes, fmt_ms};
+use crate::report::fmt::{
+    fmt_bytes, fmt_ms, fmt_offset, fmt_tick, pad_left, plural, tick_step, Paint,
+};
 use crate::time::{ms_between, Ts};
 
 #[derive(Debug, Clone, Copy)]
@@ -520,15 +522,6 @@ fn connection_row<'a>(c: &'a Connection, r: &Report, setup: &Setup) -> Option<Ro
     })
 }
 
-/// `1 request`, `2 requests`.
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
 /// A header's value, by case-insensitive name.
 pub fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
     headers
@@ -671,34 +664,6 @@ fn shorten(s: &str, width: usize) -> String {
     format!("{h}…{t}")
 }
 
-/// A "nice" tick step (1, 2, 5 × 10^k ms) giving at most `max_ticks` intervals over `span`.
-pub fn tick_step(span_ms: f64, max_ticks: usize) -> f64 {
-    let max_ticks = max_ticks.max(1) as f64;
-    let raw = (span_ms / max_ticks).max(1e-6);
-    let mag = 10f64.powf(raw.log10().floor());
-    for m in [1.0, 2.0, 5.0, 10.0] {
-        if m * mag >= raw {
-            return m * mag;
-        }
-    }
-    10.0 * mag
-}
-
-/// A tick label: as many decimals as the step needs.
-pub fn fmt_tick(ms: f64, step: f64) -> String {
-    if step >= 1000.0 {
-        let decimals = if (step / 1000.0).fract() == 0.0 { 0 } else { 1 };
-        format!("{:.*} s", decimals, ms / 1000.0)
-    } else {
-        let decimals = if step >= 1.0 {
-            0
-        } else {
-            (-step.log10().floor()) as usize
-        };
-        format!("{ms:.decimals$} ms")
-    }
-}
-
 struct Layout {
     label: usize,
     status: bool,
@@ -738,14 +703,6 @@ fn layout(width: usize, longest_label: usize) -> Layout {
         .min(rest.saturating_sub(10));
     l.bar = rest.saturating_sub(l.label).max(10);
     l
-}
-
-fn paint(color: bool, code: &str, s: &str) -> String {
-    if color && !s.is_empty() {
-        format!("\x1b[{code}m{s}\x1b[0m")
-    } else {
-        s.to_string()
-    }
 }
 
 fn status_text(row: &Row) -> (String, &'static str) {
@@ -826,16 +783,12 @@ fn draw_cells(cells: &[Option<Phase>], color: bool) -> String {
         }
         let run: String = std::iter::repeat_n(p.map_or(' ', Phase::glyph), j - i).collect();
         match p {
-            Some(p) => s.push_str(&paint(color, p.ansi(), &run)),
+            Some(p) => s.push_str(&Paint(color).sgr(p.ansi(), &run)),
             None => s.push_str(&run),
         }
         i = j;
     }
     s.trim_end().to_string()
-}
-
-fn pad_left(s: &str, w: usize) -> String {
-    format!("{s:>w$}")
 }
 
 /// Writes the terminal waterfall of every page in the report.
@@ -865,7 +818,7 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
         let bytes: u64 = page.rows.iter().map(|&i| size_of(&rows[i])).sum();
         let span_ms = page.end.ms_since(page.start).max(0.0);
         let at = match origin {
-            Some(o) => format!("at +{:.3} s", page.start.ms_since(o) / 1000.0),
+            Some(o) => format!("at {}", fmt_offset(page.start.ms_since(o), 3)),
             None => String::new(),
         };
         let title = format!(
@@ -876,7 +829,7 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
                 width.saturating_sub(12).max(20)
             )
         );
-        writeln!(out, "{}", paint(color, "1", &title))?;
+        writeln!(out, "{}", Paint(color).sgr("1", &title))?;
         let mut facts: Vec<String> = [
             format!(
                 "  {} on {}",
@@ -914,7 +867,7 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
             let mut line = format!("{:<w$} ", shorten_url(label, lay.label), w = lay.label);
             if lay.status {
                 let (s, code) = status_text(row);
-                line.push_str(&paint(color, code, &pad_left(&s, STATUS_W)));
+                line.push_str(&Paint(color).sgr(code, &pad_left(&s, STATUS_W)));
                 line.push(' ');
             }
             if lay.size {
@@ -949,7 +902,10 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
                 p.label()
             };
             legend.push((
-                format!("{} {name}", paint(color, p.ansi(), &p.glyph().to_string())),
+                format!(
+                    "{} {name}",
+                    Paint(color).sgr(p.ansi(), &p.glyph().to_string())
+                ),
                 2 + name.chars().count(),
             ));
         }
@@ -1010,8 +966,8 @@ fn write_axis<W: Write>(
     let pad = " ".repeat(prefix);
     let labels: String = labels.into_iter().collect();
     let ruler: String = ruler.into_iter().collect();
-    writeln!(out, "{pad}{}", paint(color, "2", labels.trim_end()))?;
-    writeln!(out, "{pad}{}", paint(color, "2", &ruler))?;
+    writeln!(out, "{pad}{}", Paint(color).sgr("2", labels.trim_end()))?;
+    writeln!(out, "{pad}{}", Paint(color).sgr("2", &ruler))?;
     Ok(())
 }
 
