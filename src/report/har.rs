@@ -4,12 +4,12 @@
 //!
 //! # Consumes
 //! The finished [`Report`]; the timing model, rows and pages come from
-//! [`crate::report::waterfall`] (its module doc states the rules for every phase and for the
+//! [`crate::report::timing`] (its module doc states the rules for every phase and for the
 //! grouping into pages), so the HAR, the terminal waterfall and the HTML page agree.
 //!
 //! # Produces
 //! - `log.pages`: one page per page load found (a navigation and the requests that followed
-//!   it; see [`waterfall::pages`]), `pageTimings` -1: a capture holds no browser events.
+//!   it; see [`timing::pages`]), `pageTimings` -1: a capture holds no browser events.
 //! - `log.entries`: one entry per HTTP exchange, sorted by `startedDateTime`. Connections
 //!   with no readable request (TLS without keys) have no entry; `log.comment` counts them.
 //! - `timings`: `blocked`, `dns`, `connect` (TCP and TLS handshakes), `ssl` (TLS alone,
@@ -49,7 +49,7 @@ use crate::pageload::model::{Connection, HttpExchange, Report};
 /// `2026-11-22T02:49:17.123Z`: HAR dates (re-exported from [`crate::report::fmt`]).
 pub use crate::report::fmt::iso8601;
 use crate::report::fmt::{iso8601_secs, plural, round_us};
-use crate::report::waterfall::{self, header, mime_type, Row, Timings};
+use crate::report::timing::{self, header, mime_type, Row, Timings};
 use crate::time::{days_from_civil, Ts};
 
 /// A HAR millisecond figure: rounded to the microsecond, written as an integer when whole.
@@ -230,8 +230,8 @@ pub fn write_har<W: Write>(out: &mut W, r: &Report) -> io::Result<()> {
 }
 
 fn build(r: &Report) -> Har {
-    let rows = waterfall::rows(r);
-    let pages = waterfall::pages(&rows);
+    let rows = timing::rows(r);
+    let pages = timing::pages(&rows);
     let mut page_id: Vec<Option<String>> = vec![None; rows.len()];
     let mut har_pages = Vec::new();
     for page in &pages {
@@ -667,7 +667,7 @@ fn leading_digits(tok: &str, min: usize, max: usize) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::waterfall::tests::{at, sample};
+    use crate::report::timing::tests::{at, sample};
     use serde_json::Value;
 
     fn har(r: &Report) -> Value {

@@ -3,7 +3,7 @@
 //!
 //! # Consumes
 //! The finished [`Report`], through the rows, timings and pages of
-//! [`crate::report::waterfall`] (the same numbers as the HAR and the terminal waterfall).
+//! [`crate::report::timing`] (the same numbers as the HAR and the terminal waterfall).
 //!
 //! # Produces
 //! One HTML document: per page load a table of requests (name, status, protocol, type,
@@ -29,7 +29,7 @@ use std::io::{self, Write};
 
 use crate::pageload::model::{AppProtocol, CloseKind, Connection, HttpExchange, Report};
 use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_tick, plural, rel_ms as rel, tick_step};
-use crate::report::waterfall::{self, mime_type, Page, Phase, Row};
+use crate::report::timing::{self, mime_type, Page, Phase, Row};
 use crate::time::Ts;
 
 /// Requests of a connection listed in one journey.
@@ -203,8 +203,8 @@ pub fn write_html<W: Write>(out: &mut W, r: &Report) -> io::Result<()> {
 }
 
 fn render(s: &mut String, r: &Report) {
-    let rows = waterfall::rows(r);
-    let pages = waterfall::pages(&rows);
+    let rows = timing::rows(r);
+    let pages = timing::pages(&rows);
     let requests = rows.iter().filter(|row| row.exchange.is_some()).count();
     let from_servers: u64 = r.connections.iter().map(|c| c.tcp.bytes.server).sum();
     let span = match (r.capture.first_ts, r.capture.last_ts) {
@@ -631,7 +631,7 @@ fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axi
             from + 1
         );
         for (i, h) in c.http.iter().enumerate().take(to).skip(from) {
-            let url = waterfall::exchange_url(c, h);
+            let url = timing::exchange_url(c, h);
             let status = h
                 .status
                 .map(|v| v.to_string())
@@ -826,7 +826,7 @@ fn render_headers(s: &mut String, c: &Connection, h: &HttpExchange, url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::waterfall::tests::sample;
+    use crate::report::timing::tests::sample;
 
     fn html(r: &Report) -> String {
         let mut out = Vec::new();

@@ -6,4 +6,5 @@ pub mod har;
 pub mod html;
 pub mod json;
 pub mod table;
+pub mod timing;
 pub mod waterfall;
