@@ -5,6 +5,7 @@ pub mod fmt;
 pub mod har;
 pub mod html;
 pub mod json;
+pub mod live;
 pub mod narrative;
 pub mod table;
 pub mod timing;
