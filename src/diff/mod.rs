@@ -600,6 +600,13 @@ fn summary(a: &Report, b: &Report, ra: &[Req], rb: &[Req]) -> Vec<SummaryRow> {
     );
     push("resets", "resets", Unit::Count, count(resets(a), resets(b)));
     push("page_ms", "page time", Unit::Ms, ms(page_ms(a), page_ms(b)));
+    rows.extend(phase_rows(a, b));
+    rows
+}
+
+/// The sum and the median of each timeline phase over the requests, A and B.
+fn phase_rows(a: &Report, b: &Report) -> Vec<SummaryRow> {
+    let mut rows = Vec::new();
     for (phase, sum_metric, median_metric, sum_label, median_label) in [
         (
             Phase::Dns,
@@ -639,13 +646,19 @@ fn summary(a: &Report, b: &Report, ra: &[Req], rb: &[Req]) -> Vec<SummaryRow> {
     ] {
         let va = phase_values(a, phase);
         let vb = phase_values(b, phase);
-        push(sum_metric, sum_label, Unit::Ms, ms(sum(&va), sum(&vb)));
-        push(
-            median_metric,
-            median_label,
-            Unit::Ms,
-            ms(median(&va), median(&vb)),
-        );
+        for (metric, label, (a, b, delta)) in [
+            (sum_metric, sum_label, ms(sum(&va), sum(&vb))),
+            (median_metric, median_label, ms(median(&va), median(&vb))),
+        ] {
+            rows.push(SummaryRow {
+                metric,
+                a,
+                b,
+                delta,
+                label,
+                unit: Unit::Ms,
+            });
+        }
     }
     rows
 }

@@ -30,9 +30,8 @@ pub struct TableOptions {
     pub width: Option<u16>,
 }
 
-pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> io::Result<()> {
-    let p = Paint(opts.color);
-    let origin = r.capture.first_ts;
+/// The capture line, its span, and the count of requests and TLS connections.
+fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
     writeln!(
         out,
         "{} {} ({}, {}): {} packets, {}, {} connections{}, {} DNS transactions",
@@ -75,6 +74,13 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
         };
         writeln!(out, "  {}{tls_part}", plural(requests, "HTTP request"))?;
     }
+    Ok(())
+}
+
+pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> io::Result<()> {
+    let p = Paint(opts.color);
+    let origin = r.capture.first_ts;
+    write_head(out, r, p)?;
     for c in &r.connections {
         writeln!(out)?;
         write_connection(out, &narrative::of_report(r, c), origin, p)?;

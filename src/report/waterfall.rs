@@ -18,7 +18,7 @@ use crate::pageload::model::Report;
 use crate::report::fmt::{
     fmt_bytes, fmt_ms, fmt_offset, fmt_tick, pad_left, plural, tick_step, Paint,
 };
-use crate::report::timing::{pages, rows, Phase, Row};
+use crate::report::timing::{pages, rows, Page, Phase, Row};
 use crate::time::Ts;
 
 #[derive(Debug, Clone, Copy)]
@@ -233,96 +233,125 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
         return Ok(());
     }
     let pages = pages(&rows);
-    let origin = r.capture.first_ts;
-    let width = o.width as usize;
-    let color = o.color;
     let mut used: Vec<Phase> = Vec::new();
     for (pi, page) in pages.iter().enumerate() {
         if pi > 0 {
             writeln!(out)?;
         }
-        let requests = page
-            .rows
-            .iter()
-            .filter(|&&i| rows[i].exchange.is_some())
-            .count();
-        let mut conns: Vec<u64> = page.rows.iter().map(|&i| rows[i].conn.id).collect();
-        conns.sort_unstable();
-        conns.dedup();
-        let bytes: u64 = page.rows.iter().map(|&i| size_of(&rows[i])).sum();
-        let span_ms = page.end.ms_since(page.start).max(0.0);
-        let at = match origin {
-            Some(o) => format!("at {}", fmt_offset(page.start.ms_since(o), 3)),
-            None => String::new(),
-        };
-        let title = format!(
-            "Page {}  {}",
-            pi + 1,
-            shorten_url(
-                &terminal_safe(&page.title),
-                width.saturating_sub(12).max(20)
-            )
-        );
-        writeln!(out, "{}", Paint(color).sgr("1", &title))?;
-        let mut facts: Vec<String> = [
-            format!(
-                "  {} on {}",
-                plural(requests, "request"),
-                plural(conns.len(), "connection")
-            ),
-            fmt_bytes(bytes),
-            fmt_ms(span_ms),
-            at,
-        ]
-        .into_iter()
-        .filter(|f| !f.is_empty())
-        .collect();
-        while facts.len() > 1 && facts.join(", ").chars().count() > width {
-            facts.pop();
-        }
-        writeln!(out, "{}", facts.join(", "))?;
-
-        let labels: Vec<String> = page
-            .rows
-            .iter()
-            .map(|&i| terminal_safe(&rows[i].url))
-            .collect();
-        let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-        let lay = layout(width, longest);
-        let axis_span = if span_ms > 0.0 { span_ms } else { 1.0 };
-        let prefix = lay.label
-            + 1
-            + if lay.status { STATUS_W + 1 } else { 0 }
-            + if lay.size { SIZE_W + 1 } else { 0 }
-            + if lay.time { TIME_W + 1 } else { 0 };
-        write_axis(out, prefix, lay.bar, axis_span, color)?;
-        for (&ri, label) in page.rows.iter().zip(&labels) {
-            let row = &rows[ri];
-            let mut line = format!("{:<w$} ", shorten_url(label, lay.label), w = lay.label);
-            if lay.status {
-                let (s, code) = status_text(row);
-                line.push_str(&Paint(color).sgr(code, &pad_left(&s, STATUS_W)));
-                line.push(' ');
-            }
-            if lay.size {
-                line.push_str(&pad_left(&fmt_bytes(size_of(row)), SIZE_W));
-                line.push(' ');
-            }
-            if lay.time {
-                line.push_str(&pad_left(&fmt_ms(row.duration_ms()), TIME_W));
-                line.push(' ');
-            }
-            let cells = bar_cells(row, page.start, axis_span, lay.bar);
-            for p in cells.iter().flatten() {
-                if !used.contains(p) {
-                    used.push(*p);
-                }
-            }
-            line.push_str(&draw_cells(&cells, color));
-            writeln!(out, "{}", line.trim_end())?;
-        }
+        write_page_head(out, &rows, page, pi, r.capture.first_ts, o)?;
+        write_page_rows(out, &rows, page, o, &mut used)?;
     }
-    // Legend, in phase order, of what was drawn.
+    write_legend(out, &used, o)
+}
+
+/// A page's title and facts (requests, connections, bytes, span, start), the facts cut
+/// from the end to fit the width.
+fn write_page_head<W: Write>(
+    out: &mut W,
+    rows: &[Row],
+    page: &Page,
+    pi: usize,
+    origin: Option<Ts>,
+    o: &WaterfallOptions,
+) -> io::Result<()> {
+    let width = o.width as usize;
+    let requests = page
+        .rows
+        .iter()
+        .filter(|&&i| rows[i].exchange.is_some())
+        .count();
+    let mut conns: Vec<u64> = page.rows.iter().map(|&i| rows[i].conn.id).collect();
+    conns.sort_unstable();
+    conns.dedup();
+    let bytes: u64 = page.rows.iter().map(|&i| size_of(&rows[i])).sum();
+    let span_ms = page.end.ms_since(page.start).max(0.0);
+    let at = match origin {
+        Some(o) => format!("at {}", fmt_offset(page.start.ms_since(o), 3)),
+        None => String::new(),
+    };
+    let title = format!(
+        "Page {}  {}",
+        pi + 1,
+        shorten_url(
+            &terminal_safe(&page.title),
+            width.saturating_sub(12).max(20)
+        )
+    );
+    writeln!(out, "{}", Paint(o.color).sgr("1", &title))?;
+    let mut facts: Vec<String> = [
+        format!(
+            "  {} on {}",
+            plural(requests, "request"),
+            plural(conns.len(), "connection")
+        ),
+        fmt_bytes(bytes),
+        fmt_ms(span_ms),
+        at,
+    ]
+    .into_iter()
+    .filter(|f| !f.is_empty())
+    .collect();
+    while facts.len() > 1 && facts.join(", ").chars().count() > width {
+        facts.pop();
+    }
+    writeln!(out, "{}", facts.join(", "))
+}
+
+/// A page's axis and one line per row; the phases drawn are added to `used`.
+fn write_page_rows<W: Write>(
+    out: &mut W,
+    rows: &[Row],
+    page: &Page,
+    o: &WaterfallOptions,
+    used: &mut Vec<Phase>,
+) -> io::Result<()> {
+    let color = o.color;
+    let labels: Vec<String> = page
+        .rows
+        .iter()
+        .map(|&i| terminal_safe(&rows[i].url))
+        .collect();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let lay = layout(o.width as usize, longest);
+    let span_ms = page.end.ms_since(page.start).max(0.0);
+    let axis_span = if span_ms > 0.0 { span_ms } else { 1.0 };
+    let prefix = lay.label
+        + 1
+        + if lay.status { STATUS_W + 1 } else { 0 }
+        + if lay.size { SIZE_W + 1 } else { 0 }
+        + if lay.time { TIME_W + 1 } else { 0 };
+    write_axis(out, prefix, lay.bar, axis_span, color)?;
+    for (&ri, label) in page.rows.iter().zip(&labels) {
+        let row = &rows[ri];
+        let mut line = format!("{:<w$} ", shorten_url(label, lay.label), w = lay.label);
+        if lay.status {
+            let (s, code) = status_text(row);
+            line.push_str(&Paint(color).sgr(code, &pad_left(&s, STATUS_W)));
+            line.push(' ');
+        }
+        if lay.size {
+            line.push_str(&pad_left(&fmt_bytes(size_of(row)), SIZE_W));
+            line.push(' ');
+        }
+        if lay.time {
+            line.push_str(&pad_left(&fmt_ms(row.duration_ms()), TIME_W));
+            line.push(' ');
+        }
+        let cells = bar_cells(row, page.start, axis_span, lay.bar);
+        for p in cells.iter().flatten() {
+            if !used.contains(p) {
+                used.push(*p);
+            }
+        }
+        line.push_str(&draw_cells(&cells, color));
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// The legend, in phase order, of what was drawn, wrapped to the width (an item is never
+/// split).
+fn write_legend<W: Write>(out: &mut W, used: &[Phase], o: &WaterfallOptions) -> io::Result<()> {
     let mut legend = Vec::new();
     for p in Phase::ALL {
         if p == Phase::Send {
@@ -338,14 +367,14 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
             legend.push((
                 format!(
                     "{} {name}",
-                    Paint(color).sgr(ansi(p), &glyph(p).to_string())
+                    Paint(o.color).sgr(ansi(p), &glyph(p).to_string())
                 ),
                 2 + name.chars().count(),
             ));
         }
     }
-    // Wrapped to the width (an item is never split).
     writeln!(out)?;
+    let width = o.width as usize;
     let mut line = String::new();
     let mut line_w = 0;
     for (item, w) in legend {
@@ -361,8 +390,7 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
         line.push_str(&item);
         line_w += w;
     }
-    writeln!(out, "{line}")?;
-    Ok(())
+    writeln!(out, "{line}")
 }
 
 /// The time axis: tick labels, then a ruler with `┬` at each tick.
