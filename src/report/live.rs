@@ -29,7 +29,6 @@ use crate::pageload::model::{
     CaptureInfo, CloseKind, Connection, DnsTransaction, QuicConnection, Side,
 };
 use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_opt_ms, rel, Paint, NONE};
-use crate::report::json;
 use crate::report::narrative::{self, QuicHello};
 use crate::time::Ts;
 
@@ -100,9 +99,16 @@ struct CaptureLine<'a> {
     end: &'a str,
 }
 
+/// Writes one object on one line and flushes.
+fn write_line<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value).map_err(io::Error::from)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
 /// The `dns` object of DNS line number `index`.
 pub fn write_dns_json<W: Write>(out: &mut W, index: u64, t: &DnsTransaction) -> io::Result<()> {
-    json::write_line(
+    write_line(
         out,
         &DnsLine {
             kind: "dns",
@@ -114,7 +120,7 @@ pub fn write_dns_json<W: Write>(out: &mut W, index: u64, t: &DnsTransaction) -> 
 
 /// The `connection` object.
 pub fn write_connection_json<W: Write>(out: &mut W, c: &Connection) -> io::Result<()> {
-    json::write_line(
+    write_line(
         out,
         &ConnectionLine {
             kind: "connection",
@@ -125,7 +131,7 @@ pub fn write_connection_json<W: Write>(out: &mut W, c: &Connection) -> io::Resul
 
 /// The `quic` object.
 pub fn write_quic_json<W: Write>(out: &mut W, q: &QuicConnection) -> io::Result<()> {
-    json::write_line(
+    write_line(
         out,
         &QuicLine {
             kind: "quic",
@@ -136,7 +142,7 @@ pub fn write_quic_json<W: Write>(out: &mut W, q: &QuicConnection) -> io::Result<
 
 /// The last object: the capture, libpcap's counters and why it ended.
 pub fn write_capture_json<W: Write>(out: &mut W, e: &CaptureEnd) -> io::Result<()> {
-    json::write_line(
+    write_line(
         out,
         &CaptureLine {
             kind: "capture",

@@ -1,8 +1,8 @@
 //! The story of one connection, as typed steps in the order things happened on the wire:
 //! DNS → TCP handshake → TLS → requests → where the time went → data → anomalies →
-//! teardown. One builder, three tellers: the text story of `--format table`
-//! ([`crate::report::table`]), the journey of the HTML page ([`crate::report::html`]) and
-//! the live one-liner ([`crate::report::live`]) each render these steps in their own style.
+//! teardown. One builder, three tellers: the text story of `--format table` (`table.rs`),
+//! the journey of the HTML page (`html.rs`) and the live one-liner (`live.rs`) each render
+//! these steps in their own style; this module imports none of them.
 //!
 //! # Consumes
 //! One [`Connection`] (or [`QuicConnection`]) with the DNS lookup it was linked to and the
