@@ -3,6 +3,10 @@
 //! summary tables of all connections, requests and DNS transactions, and the text waterfall
 //! of the whole capture ([`crate::report::waterfall`]).
 //!
+//! The story is the connection's [`Narrative`]: this module decides only how each step
+//! reads (labels, separators, colour, which value is cut to 60 bytes), one function per
+//! step; the facts come from the narrative, shared with the HTML journey and the live line.
+//!
 //! Times are shown relative to the first packet of the capture (`+1.234 s`), as Wireshark
 //! shows them by default. Colour only when the caller says so (a terminal, and NO_COLOR
 //! unset); the text reads the same without it.
