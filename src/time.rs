@@ -4,6 +4,10 @@
 //! A [`Ts`] is nanoseconds since the Unix epoch as an `i64` (±292 years), so pcap's
 //! microseconds, pcapng's per-interface resolutions and nanosecond pcaps all convert
 //! exactly, and differences are computed in integers before they become milliseconds.
+//!
+//! Also the one calendar conversion of the crate ([`civil_from_days`], [`days_from_civil`]):
+//! the HAR's dates, cookie expiry dates, RRSIG times and certificate validity all go
+//! through it.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -80,6 +84,35 @@ pub fn round_ms(ms: f64) -> f64 {
     (ms * 1e6).round() / 1e6
 }
 
+/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31) in the proleptic Gregorian
+/// calendar (H. Hinnant's `civil_from_days`, exact for every `i64` day count a `Ts` or a
+/// 32-bit seconds field can hold).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`);
+/// the inverse of [`civil_from_days`].
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let (m, d) = (i64::from(m), i64::from(d));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +136,17 @@ mod tests {
         let b = Ts::from_nanos(3_500_000);
         assert_eq!(ms_between(Some(a), Some(b)), Some(2.5));
         assert_eq!(ms_between(None, Some(b)), None);
+    }
+
+    #[test]
+    fn calendar_round_trips() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(49_710), (2106, 2, 7));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        for z in [-800_000, -719_468, -1, 0, 59, 60, 11_016, 20_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z, "{z}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use pagetrace::capture::{CaptureEvent, CaptureReader};
 use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
-use pagetrace::report::{har, html, json, table, waterfall};
+use pagetrace::report::{fmt, har, html, json, table, waterfall};
 
 use super::args::{AnalyzeArgs, Format};
 use super::CliError;
@@ -181,8 +181,8 @@ impl Progress {
             "\r  [{}{}] {pct:>3}% ({} of {}), {rate:.0} MB/s ",
             "#".repeat(filled),
             "-".repeat(width - filled),
-            table::fmt_bytes(read),
-            table::fmt_bytes(self.size)
+            fmt::fmt_bytes(read),
+            fmt::fmt_bytes(self.size)
         );
     }
 

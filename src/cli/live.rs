@@ -145,20 +145,16 @@ mod imp {
     use std::sync::Arc;
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-    use serde::Serialize;
-
     use pagetrace::capture::live::{
         list_interfaces, KeylogFollower, LiveCapture, LiveConfig, LiveError, LiveStats,
         PcapngWriter,
     };
     use pagetrace::capture::{Packet, MAX_PACKET};
-    use pagetrace::pageload::model::{
-        CaptureInfo, CloseKind, Connection, DnsTransaction, QuicConnection, Report,
-    };
+    use pagetrace::pageload::model::{Connection, DnsTransaction, QuicConnection, Report};
     use pagetrace::pageload::stitch;
     use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
-    use pagetrace::report::json;
-    use pagetrace::report::table::{fmt_bytes, fmt_ms, fmt_opt_ms, rel, Paint};
+    use pagetrace::report::fmt::{fmt_bytes, Paint};
+    use pagetrace::report::live::{self, CaptureEnd, PcapCounters};
     use pagetrace::time::Ts;
 
     use super::{CliError, LiveArgs, LiveFormat};
@@ -521,41 +517,6 @@ mod imp {
     pub const DNS_WINDOW: usize = 4096;
     const DNS_KEYS: usize = 65_536;
 
-    #[derive(Serialize)]
-    struct DnsLine<'a> {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        index: u64,
-        #[serde(flatten)]
-        dns: &'a DnsTransaction,
-    }
-
-    #[derive(Serialize)]
-    struct ConnectionLine<'a> {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        #[serde(flatten)]
-        connection: &'a Connection,
-    }
-
-    #[derive(Serialize)]
-    struct QuicLine<'a> {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        #[serde(flatten)]
-        quic: &'a QuicConnection,
-    }
-
-    #[derive(Serialize)]
-    struct CaptureLine<'a> {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        #[serde(flatten)]
-        capture: &'a CaptureInfo,
-        pcap: Option<LiveStats>,
-        end: &'a str,
-    }
-
     /// The streamed output and the little it must remember.
     struct Output<W: Write> {
         out: W,
@@ -617,15 +578,10 @@ mod imp {
             let index = self.dns_printed;
             self.dns_printed += 1;
             match self.format {
-                LiveFormat::Jsonl => json::write_line(
-                    &mut self.out,
-                    &DnsLine {
-                        kind: "dns",
-                        index,
-                        dns: &t,
-                    },
-                )?,
-                LiveFormat::Table => self.dns_row(&t)?,
+                LiveFormat::Jsonl => live::write_dns_json(&mut self.out, index, &t)?,
+                LiveFormat::Table => {
+                    live::write_dns_line(&mut self.out, &t, self.first_ts, self.paint)?
+                }
             }
             let key = dns_key(&t);
             if self.keys.insert(key) {
@@ -654,14 +610,10 @@ mod imp {
             }
             self.connections_printed += 1;
             match self.format {
-                LiveFormat::Jsonl => json::write_line(
-                    &mut self.out,
-                    &ConnectionLine {
-                        kind: "connection",
-                        connection: &c,
-                    },
-                ),
-                LiveFormat::Table => self.connection_row(&c),
+                LiveFormat::Jsonl => live::write_connection_json(&mut self.out, &c),
+                LiveFormat::Table => {
+                    live::write_connection_line(&mut self.out, &c, self.first_ts, self.paint)
+                }
             }
         }
 
@@ -673,139 +625,11 @@ mod imp {
                     .map(|i| (self.window_base + i as u64) as usize);
             }
             match self.format {
-                LiveFormat::Jsonl => json::write_line(
-                    &mut self.out,
-                    &QuicLine {
-                        kind: "quic",
-                        quic: &q,
-                    },
-                ),
+                LiveFormat::Jsonl => live::write_quic_json(&mut self.out, &q),
                 LiveFormat::Table => {
-                    let p = self.paint;
-                    let tls = q.tls.as_ref();
-                    let mut parts = vec![format!("{} → {}", q.client, q.server)];
-                    if let Some(h) = &q.hostname {
-                        parts.push(p.bold(h));
-                    }
-                    if let Some(a) = tls.filter(|t| !t.alpn_offered.is_empty()) {
-                        parts.push(format!("ALPN offered {}", a.alpn_offered.join(",")));
-                    }
-                    if let Some(v) = tls.and_then(|t| t.version.as_deref()) {
-                        parts.push(v.to_string());
-                    }
-                    parts.push(format!("handshake {}", fmt_opt_ms(q.handshake_ms)));
-                    writeln!(
-                        self.out,
-                        "{} {} {}  at {}",
-                        p.cyan("QUIC"),
-                        q.version,
-                        parts.join("  "),
-                        rel(Some(q.first_ts), self.first_ts)
-                    )
+                    live::write_quic_line(&mut self.out, &q, self.first_ts, self.paint)
                 }
             }
-        }
-
-        fn dns_row(&mut self, t: &DnsTransaction) -> io::Result<()> {
-            let p = self.paint;
-            let q = t
-                .questions
-                .first()
-                .map(|q| format!("{} {}", q.name, q.qtype))
-                .unwrap_or_else(|| "–".into());
-            let answers: Vec<String> = t
-                .answers
-                .iter()
-                .map(|a| format!("{} {}", a.rtype, a.data))
-                .collect();
-            let result = match (&t.rcode, answers.is_empty()) {
-                (None, _) => p.red("no answer"),
-                (Some(r), true) => r.clone(),
-                (Some(r), false) if r == "NOERROR" => answers.join(", "),
-                (Some(r), false) => format!("{r} {}", answers.join(", ")),
-            };
-            writeln!(
-                self.out,
-                "{}  {}  {} → {}  {}  {} → {} ({})",
-                rel(Some(t.ts), self.first_ts),
-                p.cyan("DNS "),
-                p.bold(&q),
-                result,
-                fmt_opt_ms(t.latency_ms),
-                t.client,
-                t.server,
-                t.transport
-            )
-        }
-
-        fn connection_row(&mut self, c: &Connection) -> io::Result<()> {
-            let p = self.paint;
-            let start = c
-                .tcp
-                .syn_ts
-                .or_else(|| c.http.first().and_then(|h| h.request_ts))
-                .or(c.tcp.close.ts);
-            let mut parts = vec![format!("{} → {}", c.client, c.server)];
-            if let Some(h) = &c.hostname {
-                parts.push(p.bold(h));
-            }
-            let proto = match (&c.tls, c.app_protocol) {
-                (Some(t), _) => format!(
-                    "{}{}",
-                    t.version.as_deref().unwrap_or("TLS"),
-                    t.alpn
-                        .as_deref()
-                        .map(|a| format!(" {a}"))
-                        .unwrap_or_default()
-                ),
-                (None, Some(a)) => a.to_string(),
-                (None, None) => "–".into(),
-            };
-            parts.push(proto);
-            parts.push(format!("TCP {}", fmt_opt_ms(c.tcp.handshake_ms)));
-            if let Some(t) = &c.tls {
-                parts.push(format!("TLS {}", fmt_opt_ms(t.handshake_ms)));
-            }
-            if let Some(h) = c.http.first() {
-                let status = match h.status {
-                    Some(s) if s >= 400 => p.red(&s.to_string()),
-                    Some(s) if s >= 300 => p.yellow(&s.to_string()),
-                    Some(s) => p.green(&s.to_string()),
-                    None => p.dim("no response"),
-                };
-                let more = if c.http.len() > 1 {
-                    format!(" (+{} more)", c.http.len() - 1)
-                } else {
-                    String::new()
-                };
-                parts.push(format!(
-                    "{} {} → {status}{more}",
-                    h.method.as_deref().unwrap_or("?"),
-                    h.path.as_deref().unwrap_or("?")
-                ));
-            }
-            parts.push(format!(
-                "↑{} ↓{}",
-                fmt_bytes(c.tcp.bytes.client),
-                fmt_bytes(c.tcp.bytes.server)
-            ));
-            let close = &c.tcp.close;
-            parts.push(match (close.kind, close.initiator) {
-                (CloseKind::Open, _) => p.dim("open"),
-                (CloseKind::Rst, _) => p.red(&format!("rst by {}", close.initiator_str())),
-                (k, Some(who)) => format!("{k} by {who}"),
-                (k, None) => k.to_string(),
-            });
-            if let Some(t) = c.timeline.total_ms {
-                parts.push(format!("total {}", fmt_ms(t)));
-            }
-            writeln!(
-                self.out,
-                "{}  {}  {}",
-                rel(start, self.first_ts),
-                p.bold(&format!("#{:<3}", c.id)),
-                parts.join("  ")
-            )
         }
 
         /// The end: DNS not yet printed, the connections still open, the capture summary and
@@ -841,79 +665,24 @@ mod imp {
             for q in quic {
                 self.quic(q)?;
             }
-            let drops = stats.map_or(0, |s| s.dropped_by_kernel + s.dropped_by_interface);
-            let stats_line = match stats {
-                Some(s) => format!(
-                    "pagetrace: {} packets captured on {iface}: libpcap received {}, dropped {} by the kernel, {} by the interface{}",
-                    capture.packets,
-                    s.received,
-                    s.dropped_by_kernel,
-                    s.dropped_by_interface,
-                    if drops > 0 {
-                        " (the report misses those packets: a larger --buffer-size or a narrower -f filter helps)"
-                    } else {
-                        ""
-                    }
-                ),
-                None => format!(
-                    "pagetrace: {} packets captured on {iface}: libpcap gave no statistics",
-                    capture.packets
-                ),
+            let e = CaptureEnd {
+                capture: &capture,
+                pcap: stats.map(|s| PcapCounters {
+                    received: s.received,
+                    dropped_by_kernel: s.dropped_by_kernel,
+                    dropped_by_interface: s.dropped_by_interface,
+                }),
+                end,
+                interface: iface,
+                connections_printed: self.connections_printed,
+                dns_printed: self.dns_printed,
             };
             match self.format {
                 LiveFormat::Jsonl => {
-                    json::write_line(
-                        &mut self.out,
-                        &CaptureLine {
-                            kind: "capture",
-                            capture: &capture,
-                            pcap: stats,
-                            end,
-                        },
-                    )?;
-                    eprintln!("{stats_line}");
+                    live::write_capture_json(&mut self.out, &e)?;
+                    eprintln!("{}", live::stats_line(&e));
                 }
-                LiveFormat::Table => {
-                    let p = self.paint;
-                    writeln!(
-                        self.out,
-                        "{}: {} packets, {}, {} connections, {} DNS transactions{}",
-                        p.bold("Capture ended"),
-                        capture.packets,
-                        fmt_bytes(capture.bytes),
-                        self.connections_printed,
-                        self.dns_printed,
-                        match (capture.first_ts, capture.last_ts) {
-                            (Some(a), Some(b)) => format!(", spanning {}", fmt_ms(b.ms_since(a))),
-                            _ => String::new(),
-                        }
-                    )?;
-                    let w = &capture.warnings;
-                    let total = w.len() as u64 + capture.stats.warnings_suppressed;
-                    if total > 0 {
-                        writeln!(
-                            self.out,
-                            "{}",
-                            p.yellow(&format!("Capture warnings ({total})"))
-                        )?;
-                        for x in w.iter().take(10) {
-                            let at = x
-                                .packet
-                                .map(|n| format!("packet {n}: "))
-                                .unwrap_or_default();
-                            writeln!(self.out, "  {at}{} ({})", x.message, x.kind)?;
-                        }
-                        if total > 10 {
-                            writeln!(self.out, "  … {} more in --format jsonl", total - 10)?;
-                        }
-                    }
-                    let line = if drops > 0 {
-                        p.red(&stats_line)
-                    } else {
-                        stats_line
-                    };
-                    writeln!(self.out, "{line}")?;
-                }
+                LiveFormat::Table => live::write_end_table(&mut self.out, &e, self.paint)?,
             }
             self.out.flush()
         }

@@ -31,6 +31,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use crate::pageload::model::{AppProtocol, CloseKind, Connection, HttpExchange, Report};
+use crate::report::fmt::round_us;
 use crate::time::Ts;
 
 pub use table::{write_table, DiffTableOptions};
@@ -217,11 +218,6 @@ pub fn diff(a: &Report, b: &Report, opts: &DiffOptions) -> Diff {
 pub fn write_json<W: Write>(out: &mut W, d: &Diff) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, d).map_err(io::Error::from)?;
     out.write_all(b"\n")
-}
-
-/// Milliseconds rounded to the microsecond.
-fn round_us(ms: f64) -> f64 {
-    (ms * 1000.0).round() / 1000.0
 }
 
 fn delta(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -604,6 +600,13 @@ fn summary(a: &Report, b: &Report, ra: &[Req], rb: &[Req]) -> Vec<SummaryRow> {
     );
     push("resets", "resets", Unit::Count, count(resets(a), resets(b)));
     push("page_ms", "page time", Unit::Ms, ms(page_ms(a), page_ms(b)));
+    rows.extend(phase_rows(a, b));
+    rows
+}
+
+/// The sum and the median of each timeline phase over the requests, A and B.
+fn phase_rows(a: &Report, b: &Report) -> Vec<SummaryRow> {
+    let mut rows = Vec::new();
     for (phase, sum_metric, median_metric, sum_label, median_label) in [
         (
             Phase::Dns,
@@ -643,13 +646,19 @@ fn summary(a: &Report, b: &Report, ra: &[Req], rb: &[Req]) -> Vec<SummaryRow> {
     ] {
         let va = phase_values(a, phase);
         let vb = phase_values(b, phase);
-        push(sum_metric, sum_label, Unit::Ms, ms(sum(&va), sum(&vb)));
-        push(
-            median_metric,
-            median_label,
-            Unit::Ms,
-            ms(median(&va), median(&vb)),
-        );
+        for (metric, label, (a, b, delta)) in [
+            (sum_metric, sum_label, ms(sum(&va), sum(&vb))),
+            (median_metric, median_label, ms(median(&va), median(&vb))),
+        ] {
+            rows.push(SummaryRow {
+                metric,
+                a,
+                b,
+                delta,
+                label,
+                unit: Unit::Ms,
+            });
+        }
     }
     rows
 }

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use comfy_table::{Cell, Color, Table};
 
 use super::{Diff, Num, OnlyRequest, OriginSide, RequestDiff, SummaryRow, Unit};
-use crate::report::table::{fmt_bytes, fmt_ms, fmt_opt_ms, right, Paint};
+use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_opt_ms, new_table, plural, right, Paint};
 
 #[derive(Debug, Clone, Default)]
 pub struct DiffTableOptions {
@@ -86,7 +86,7 @@ pub fn write_table<W: Write>(out: &mut W, d: &Diff, opts: &DiffTableOptions) -> 
 }
 
 fn table(opts: &DiffTableOptions) -> Table {
-    crate::report::table::new_table(opts.width, opts.color)
+    new_table(opts.width, opts.color)
 }
 
 /// Red for slower (positive), green for faster, nothing within the threshold.
@@ -372,10 +372,6 @@ fn list_or(v: &[String], none: &str) -> String {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// The table's words for one aspect of one side of an origin.
 fn origin_value(change: &str, s: Option<&OriginSide>) -> String {
     let Some(s) = s else {
@@ -392,8 +388,8 @@ fn origin_value(change: &str, s: Option<&OriginSide>) -> String {
         // connection_reuse, only_a, only_b
         _ => format!(
             "{} on {}",
-            plural(s.requests, "request", "requests"),
-            plural(s.connections, "connection", "connections")
+            plural(s.requests, "request"),
+            plural(s.connections, "connection")
         ),
     }
 }

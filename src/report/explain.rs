@@ -2,6 +2,8 @@
 //! knowledgeable colleague would explain them. Pure functions: header name and value in,
 //! a sentence out (`None` for headers not worth a word).
 
+use crate::report::fmt::plural;
+
 /// Explains a header; `name` is matched case-insensitively.
 pub fn explain(name: &str, value: &str) -> Option<String> {
     let v = value.trim();
@@ -56,14 +58,6 @@ fn seconds(n: u64) -> String {
         n if n % 3600 == 0 => plural(n / 3600, "hour"),
         n if n % 60 == 0 => plural(n / 60, "minute"),
         n => plural(n, "second"),
-    }
-}
-
-fn plural(n: u64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
     }
 }
 

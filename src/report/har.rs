@@ -4,12 +4,12 @@
 //!
 //! # Consumes
 //! The finished [`Report`]; the timing model, rows and pages come from
-//! [`crate::report::waterfall`] (its module doc states the rules for every phase and for the
+//! [`crate::report::timing`] (its module doc states the rules for every phase and for the
 //! grouping into pages), so the HAR, the terminal waterfall and the HTML page agree.
 //!
 //! # Produces
 //! - `log.pages`: one page per page load found (a navigation and the requests that followed
-//!   it; see [`waterfall::pages`]), `pageTimings` -1: a capture holds no browser events.
+//!   it; see [`timing::pages`]), `pageTimings` -1: a capture holds no browser events.
 //! - `log.entries`: one entry per HTTP exchange, sorted by `startedDateTime`. Connections
 //!   with no readable request (TLS without keys) have no entry; `log.comment` counts them.
 //! - `timings`: `blocked`, `dns`, `connect` (TCP and TLS handshakes), `ssl` (TLS alone,
@@ -46,8 +46,11 @@ use std::io::{self, Write};
 use serde::{Serialize, Serializer};
 
 use crate::pageload::model::{Connection, HttpExchange, Report};
-use crate::report::waterfall::{self, header, mime_type, plural, Row, Timings};
-use crate::time::Ts;
+/// `2026-11-22T02:49:17.123Z`: HAR dates (re-exported from [`crate::report::fmt`]).
+pub use crate::report::fmt::iso8601;
+use crate::report::fmt::{iso8601_secs, plural, round_us};
+use crate::report::timing::{self, header, mime_type, Row, Timings};
+use crate::time::{days_from_civil, Ts};
 
 /// A HAR millisecond figure: rounded to the microsecond, written as an integer when whole.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,14 +67,10 @@ impl Serialize for Ms {
     }
 }
 
-fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
-}
-
 /// An observed duration, or HAR's -1.
 fn ms(v: Option<f64>) -> Ms {
     Ms(v.filter(|x| x.is_finite() && *x >= 0.0)
-        .map(round3)
+        .map(round_us)
         .unwrap_or(-1.0))
 }
 
@@ -231,8 +230,8 @@ pub fn write_har<W: Write>(out: &mut W, r: &Report) -> io::Result<()> {
 }
 
 fn build(r: &Report) -> Har {
-    let rows = waterfall::rows(r);
-    let pages = waterfall::pages(&rows);
+    let rows = timing::rows(r);
+    let pages = timing::pages(&rows);
     let mut page_id: Vec<Option<String>> = vec![None; rows.len()];
     let mut har_pages = Vec::new();
     for page in &pages {
@@ -331,7 +330,7 @@ fn har_timings(t: &Timings) -> (HarTimings, Ms) {
         .map(|m| m.0)
         .filter(|v| *v >= 0.0)
         .sum();
-    (h, Ms(round3(total)))
+    (h, Ms(round_us(total)))
 }
 
 fn entry(row: &Row, index: usize, h: &HttpExchange, pageref: Option<String>) -> Entry {
@@ -637,7 +636,7 @@ fn cookie_date(s: &str) -> Option<i64> {
     if !(1..=31).contains(&d) || y < 1601 || h > 23 || mi > 59 || se > 59 {
         return None;
     }
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
+    Some(days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + se)
 }
 
 /// `1*2DIGIT ":" 1*2DIGIT ":" 1*2DIGIT ( non-digit *OCTET )`.
@@ -665,59 +664,10 @@ fn leading_digits(tok: &str, min: usize, max: usize) -> Option<i64> {
     tok.get(..n)?.parse().ok()
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    (y, m, d)
-}
-
-/// `2026-11-22T02:49:17.123Z`; `None` outside years 0..=9999.
-fn iso8601_secs(secs: i64, millis: i64) -> Option<String> {
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        return None;
-    }
-    Some(format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    ))
-}
-
-/// A capture time as ISO 8601 with milliseconds (truncated, so an entry never appears to
-/// start after its first packet).
-pub fn iso8601(ts: Ts) -> String {
-    let secs = ts.nanos().div_euclid(1_000_000_000);
-    let millis = ts.nanos().rem_euclid(1_000_000_000) / 1_000_000;
-    iso8601_secs(secs, millis).unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::waterfall::tests::{at, sample};
+    use crate::report::timing::tests::{at, sample};
     use serde_json::Value;
 
     fn har(r: &Report) -> Value {
@@ -738,10 +688,6 @@ mod tests {
             iso8601(Ts(951_782_400_000_000_000)),
             "2000-02-29T00:00:00.000Z"
         );
-        for days in [-800_000i64, -1, 0, 59, 60, 11_016, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! # Consumes
 //! The finished [`Report`], through the rows, timings and pages of
-//! [`crate::report::waterfall`] (the same numbers as the HAR and the terminal waterfall).
+//! [`crate::report::timing`] (the same numbers as the HAR and the terminal waterfall), and
+//! each connection's [`Narrative`] (the same story as the text of `--format table`, built
+//! once per connection and told in the detail of each of its rows).
 //!
 //! # Produces
 //! One HTML document: per page load a table of requests (name, status, protocol, type,
@@ -24,16 +26,26 @@
 //! - The size is bounded by the report: a journey lists at most [`JOURNEY_REQUESTS`]
 //!   requests of its connection around the current one.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::pageload::model::{AppProtocol, CloseKind, Connection, HttpExchange, Report};
-use crate::report::table::{fmt_bytes, fmt_ms};
-use crate::report::waterfall::{self, fmt_tick, mime_type, plural, tick_step, Page, Phase, Row};
+use crate::report::fmt::{
+    fmt_bytes, fmt_ms, fmt_opt_ms, fmt_tick, plural, rel_ms as rel, tick_step,
+};
+use crate::report::narrative::{
+    self, Alpn, CloseStep, DnsStep, HttpStep, Issues, Narrative, Step, TcpStep, TlsStep,
+};
+use crate::report::timing::{self, mime_type, Page, Phase, Row};
 use crate::time::Ts;
 
 /// Requests of a connection listed in one journey.
 pub const JOURNEY_REQUESTS: usize = 20;
+/// DNS answers named in a journey.
+const JOURNEY_ANSWERS: usize = 8;
+/// TLS alerts listed in a journey.
+const JOURNEY_ALERTS: usize = 5;
 
 /// Escapes capture text for HTML text and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -152,13 +164,6 @@ fn phase_name(p: Phase) -> &'static str {
     }
 }
 
-fn rel(t: Option<Ts>, origin: Option<Ts>) -> String {
-    match (t, origin) {
-        (Some(t), Some(o)) => format!("+{:.3} s", t.ms_since(o) / 1000.0),
-        _ => "–".into(),
-    }
-}
-
 fn short_type(h: &HttpExchange) -> String {
     let Some(m) = mime_type(h) else {
         return "–".into();
@@ -209,9 +214,28 @@ pub fn write_html<W: Write>(out: &mut W, r: &Report) -> io::Result<()> {
     out.write_all(s.as_bytes())
 }
 
+/// Each connection's story, told in the detail of each of its rows.
+struct Stories<'a>(HashMap<*const Connection, Narrative<'a>>);
+
+impl<'a> Stories<'a> {
+    fn of(r: &'a Report) -> Stories<'a> {
+        Stories(
+            r.connections
+                .iter()
+                .map(|c| (c as *const Connection, narrative::of_report(r, c)))
+                .collect(),
+        )
+    }
+
+    fn get(&self, c: &Connection) -> Option<&Narrative<'a>> {
+        self.0.get(&(c as *const Connection))
+    }
+}
+
 fn render(s: &mut String, r: &Report) {
-    let rows = waterfall::rows(r);
-    let pages = waterfall::pages(&rows);
+    let rows = timing::rows(r);
+    let pages = timing::pages(&rows);
+    let stories = Stories::of(r);
     let requests = rows.iter().filter(|row| row.exchange.is_some()).count();
     let from_servers: u64 = r.connections.iter().map(|c| c.tcp.bytes.server).sum();
     let span = match (r.capture.first_ts, r.capture.last_ts) {
@@ -244,7 +268,7 @@ fn render(s: &mut String, r: &Report) {
         s.push_str("<p class=\"empty\">No requests or connections in this capture.</p>\n");
     }
     for (pi, page) in pages.iter().enumerate() {
-        render_page(s, r, &rows, page, pi);
+        render_page(s, r, &rows, &stories, page, pi);
     }
     let _ = write!(
         s,
@@ -255,7 +279,14 @@ fn render(s: &mut String, r: &Report) {
     );
 }
 
-fn render_page(s: &mut String, r: &Report, rows: &[Row], page: &Page, pi: usize) {
+fn render_page(
+    s: &mut String,
+    r: &Report,
+    rows: &[Row],
+    stories: &Stories,
+    page: &Page,
+    pi: usize,
+) {
     let span_ms = page.end.ms_since(page.start).max(0.0);
     let axis = Axis {
         start: page.start,
@@ -307,13 +338,12 @@ fn render_page(s: &mut String, r: &Report, rows: &[Row], page: &Page, pi: usize)
     }
     s.push_str("</span></div>\n");
     for &ri in &page.rows {
-        render_row(s, r, rows, ri, &axis);
+        render_row(s, r, &rows[ri], stories, &axis);
     }
     s.push_str("</div>\n</section>\n");
 }
 
-fn render_row(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis) {
-    let row = &rows[ri];
+fn render_row(s: &mut String, r: &Report, row: &Row, stories: &Stories, axis: &Axis) {
     let c = row.conn;
     let (name, status, status_class, kind, size) = match row.exchange {
         Some((_, h)) => {
@@ -392,7 +422,10 @@ fn render_row(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis) 
     s.push_str("</span>");
     render_tip(s, r, row, left, right);
     s.push_str("</span></summary>\n");
-    render_detail(s, r, rows, ri, axis);
+    match stories.get(row.conn) {
+        Some(n) => render_detail(s, r, row, n, axis),
+        None => render_detail(s, r, row, &narrative::of_report(r, row.conn), axis),
+    }
     s.push_str("</details>\n");
 }
 
@@ -453,8 +486,9 @@ fn render_tip(s: &mut String, r: &Report, row: &Row, left: f64, right: f64) {
     s.push_str("</span>");
 }
 
-fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis) {
-    let row = &rows[ri];
+/// A row's detail: its connection's journey on the page's axis and in words (the
+/// connection's [`Narrative`]), beside the request's headers.
+fn render_detail(s: &mut String, r: &Report, row: &Row, n: &Narrative, axis: &Axis) {
     let c = row.conn;
     let origin = r.capture.first_ts;
     s.push_str("<div class=\"detail\"><div>");
@@ -469,220 +503,220 @@ fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axi
             .map(|h| format!(" · {}", esc(h)))
             .unwrap_or_default()
     );
-    render_track(s, r, rows, ri, axis);
+    render_track(s, r, row, axis);
     s.push_str("<ol class=\"journey\">");
+    for step in &n.steps {
+        match step {
+            // The lookup counts for this row when the timing model gave it its DNS phase.
+            Step::Dns(d) => journey_dns(s, d, row.dns.is_none(), origin),
+            Step::Tcp(t) => journey_tcp(s, t, origin),
+            Step::Tls(t) => journey_tls(s, t, origin),
+            Step::Requests(reqs) => journey_requests(s, c, reqs, row, origin),
+            Step::Issues(i) => journey_issues(s, i),
+            Step::Warnings { shown, .. } => {
+                for w in *shown {
+                    let _ = write!(
+                        s,
+                        "<li><b>Warning</b><span class=\"warn\">{}</span></li>",
+                        esc(&w.message)
+                    );
+                }
+            }
+            Step::Close(cl) => journey_close(s, cl, origin),
+            // The bar and the tip already show where the time went and the sizes.
+            Step::Time(_) | Step::Transfer { .. } => {}
+        }
+    }
+    s.push_str("</ol></div><div>");
+    if let Some((_, h)) = row.exchange {
+        render_headers(s, c, h, &row.url);
+    }
+    s.push_str("</div></div>");
+}
 
-    // DNS.
-    match c.dns.and_then(|i| r.dns.get(i)) {
-        Some(d) => {
-            let q = d
-                .questions
-                .first()
-                .map(|q| format!("{} {}", q.name, q.qtype))
-                .unwrap_or_default();
-            let answers: Vec<String> = d
-                .answers
-                .iter()
-                .take(8)
-                .map(|a| {
-                    if a.rtype == "CNAME" {
-                        format!("CNAME {}", a.data)
-                    } else {
-                        a.data.clone()
-                    }
-                })
-                .collect();
-            let reused = if row.dns.is_none() && d.latency_ms.is_some() {
+fn journey_dns(s: &mut String, d: &DnsStep, not_this_rows: bool, origin: Option<Ts>) {
+    match d {
+        DnsStep::Lookup {
+            tx,
+            question,
+            answers,
+        } => {
+            let reused = if not_this_rows && tx.latency_ms.is_some() {
                 " (answer reused by this connection)"
             } else {
                 ""
             };
+            let shown = &answers[..answers.len().min(JOURNEY_ANSWERS)];
             let _ = write!(
                 s,
                 "<li><b>DNS</b><span>{} → {} · via {} ({}) · {}{reused} <span class=\"at\">{}</span></span></li>",
-                esc(&q),
-                esc(&answers.join(", ")),
-                esc(&d.server.to_string()),
-                d.transport,
-                d.latency_ms.map(fmt_ms).unwrap_or_else(|| "no answer".into()),
-                rel(Some(d.ts), origin)
+                esc(question),
+                esc(&shown.join(", ")),
+                esc(&tx.server.to_string()),
+                tx.transport,
+                tx.latency_ms.map(fmt_ms).unwrap_or_else(|| "no answer".into()),
+                rel(Some(tx.ts), origin)
             );
         }
-        None => {
+        DnsStep::NotLinked { note } => {
             let _ = write!(
                 s,
                 "<li><b>DNS</b><span class=\"at\">{}</span></li>",
-                esc(c.dns_note.as_deref().unwrap_or("not linked to a lookup"))
+                esc(note.unwrap_or("not linked to a lookup"))
             );
         }
     }
+}
 
-    // TCP.
-    let t = &c.tcp;
-    if t.syn_ts.is_some() {
-        let mut steps = vec!["SYN"];
-        if t.synack_ts.is_some() {
-            steps.push("SYN/ACK");
-        }
-        if t.ack_ts.is_some() {
-            steps.push("ACK");
-        }
-        let mut opts = Vec::new();
-        if let Some(m) = t.options.mss {
-            opts.push(format!("MSS {m}"));
-        }
-        if let Some(w) = t.options.wscale {
-            opts.push(format!("wscale {w}"));
-        }
-        if t.options.sack {
-            opts.push("SACK".into());
-        }
-        if t.options.timestamps {
-            opts.push("timestamps".into());
-        }
-        if t.options.fastopen {
-            opts.push("Fast Open".into());
-        }
-        let opts = if opts.is_empty() {
-            String::new()
-        } else {
-            format!(" · {}", opts.join(", "))
-        };
-        let _ = write!(
-            s,
-            "<li><b>TCP</b><span>{} · RTT {}{opts} <span class=\"at\">{}</span></span></li>",
-            steps.join(" → "),
-            t.handshake_ms.map(fmt_ms).unwrap_or_else(|| "–".into()),
-            rel(t.syn_ts, origin)
-        );
-    } else {
+fn journey_tcp(s: &mut String, t: &TcpStep, origin: Option<Ts>) {
+    if t.syn_at.is_none() {
         s.push_str(
             "<li><b>TCP</b><span class=\"at\">handshake not captured (already open)</span></li>",
         );
+        return;
     }
+    let mut steps = vec!["SYN"];
+    if t.synack_seen {
+        steps.push("SYN/ACK");
+    }
+    if t.ack_seen {
+        steps.push("ACK");
+    }
+    let opts: Vec<String> = t.options.iter().map(|o| o.to_string()).collect();
+    let opts = if opts.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", opts.join(", "))
+    };
+    let _ = write!(
+        s,
+        "<li><b>TCP</b><span>{} · RTT {}{opts} <span class=\"at\">{}</span></span></li>",
+        steps.join(" → "),
+        fmt_opt_ms(t.rtt_ms),
+        rel(t.syn_at, origin)
+    );
+}
 
-    // TLS.
-    if let Some(tls) = &c.tls {
-        let mut parts = vec![tls
-            .version
-            .clone()
-            .unwrap_or_else(|| "no ServerHello".into())];
-        if let Some(cs) = &tls.cipher {
-            parts.push(cs.clone());
+fn journey_tls(s: &mut String, step: &TlsStep, origin: Option<Ts>) {
+    let tls = step.tls;
+    let mut parts = vec![step.version.to_string()];
+    if let Some(cs) = &tls.cipher {
+        parts.push(cs.clone());
+    }
+    if let Some(sni) = &tls.sni {
+        parts.push(format!("SNI {sni}"));
+    }
+    match step.alpn {
+        Alpn::Chosen(a) => parts.push(format!("ALPN {a}")),
+        _ if !tls.alpn_offered.is_empty() => {
+            parts.push(format!("ALPN offered {}", tls.alpn_offered.join(",")))
         }
-        if let Some(sni) = &tls.sni {
-            parts.push(format!("SNI {sni}"));
-        }
-        match &tls.alpn {
-            Some(a) => parts.push(format!("ALPN {a}")),
-            None if !tls.alpn_offered.is_empty() => {
-                parts.push(format!("ALPN offered {}", tls.alpn_offered.join(",")))
-            }
-            None => {}
-        }
-        if tls.resumed {
-            parts.push("resumed".into());
-        }
-        if tls.hello_retry {
-            parts.push("HelloRetryRequest".into());
-        }
-        parts.push(if tls.decrypted {
-            "decrypted".into()
-        } else {
-            "not decrypted".into()
-        });
-        let cert = tls
-            .certificates
-            .first()
-            .map(|leaf| format!(" · cert {} by {}", leaf.subject, leaf.issuer))
-            .unwrap_or_default();
+        _ => {}
+    }
+    if tls.resumed {
+        parts.push("resumed".into());
+    }
+    if tls.hello_retry {
+        parts.push("HelloRetryRequest".into());
+    }
+    parts.push(if tls.decrypted {
+        "decrypted".into()
+    } else {
+        "not decrypted".into()
+    });
+    let cert = step
+        .leaf
+        .map(|leaf| format!(" · cert {} by {}", leaf.subject, leaf.issuer))
+        .unwrap_or_default();
+    let _ = write!(
+        s,
+        "<li><b>TLS</b><span>{} · handshake {}{} <span class=\"at\">{}</span></span></li>",
+        esc(&parts.join(" · ")),
+        fmt_opt_ms(tls.handshake_ms),
+        esc(&cert),
+        rel(tls.client_hello_ts, origin)
+    );
+    for a in tls.alerts.iter().take(JOURNEY_ALERTS) {
         let _ = write!(
             s,
-            "<li><b>TLS</b><span>{} · handshake {}{} <span class=\"at\">{}</span></span></li>",
-            esc(&parts.join(" · ")),
-            tls.handshake_ms.map(fmt_ms).unwrap_or_else(|| "–".into()),
-            esc(&cert),
-            rel(tls.client_hello_ts, origin)
+            "<li><b>Alert</b><span class=\"warn\">{} alert from the {}: {}</span></li>",
+            a.level,
+            a.from,
+            esc(&a.description)
         );
-        for a in tls.alerts.iter().take(5) {
-            let _ = write!(
-                s,
-                "<li><b>Alert</b><span class=\"warn\">{} alert from the {}: {}</span></li>",
-                a.level,
-                a.from,
-                esc(&a.description)
-            );
-        }
     }
+}
 
-    // Requests.
-    if c.http.is_empty() {
+/// At most [`JOURNEY_REQUESTS`] requests around the row's own, or the bytes of a connection
+/// with none readable.
+fn journey_requests(
+    s: &mut String,
+    c: &Connection,
+    reqs: &[HttpStep],
+    row: &Row,
+    origin: Option<Ts>,
+) {
+    if reqs.is_empty() {
         let _ = write!(
             s,
             "<li><b>Data</b><span>{} to the server, {} back; no readable request</span></li>",
-            fmt_bytes(t.bytes.client),
-            fmt_bytes(t.bytes.server)
+            fmt_bytes(c.tcp.bytes.client),
+            fmt_bytes(c.tcp.bytes.server)
         );
-    } else {
-        let current = row.exchange.map(|e| e.0);
-        let cur = current.unwrap_or(0);
-        let from = cur
-            .saturating_sub(JOURNEY_REQUESTS / 2)
-            .min(c.http.len().saturating_sub(JOURNEY_REQUESTS));
-        let to = (from + JOURNEY_REQUESTS).min(c.http.len());
+        return;
+    }
+    let current = row.exchange.map(|e| e.0);
+    let cur = current.unwrap_or(0);
+    let from = cur
+        .saturating_sub(JOURNEY_REQUESTS / 2)
+        .min(reqs.len().saturating_sub(JOURNEY_REQUESTS));
+    let to = (from + JOURNEY_REQUESTS).min(reqs.len());
+    let _ = write!(
+        s,
+        "<li><b>HTTP</b><span>{} request{} on this connection<ol class=\"reqs\" start=\"{}\">",
+        reqs.len(),
+        if reqs.len() == 1 { "" } else { "s" },
+        from + 1
+    );
+    for step in &reqs[from..to] {
+        let h = step.exchange;
+        let status = h
+            .status
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "no response".into());
         let _ = write!(
             s,
-            "<li><b>HTTP</b><span>{} request{} on this connection<ol class=\"reqs\" start=\"{}\">",
-            c.http.len(),
-            if c.http.len() == 1 { "" } else { "s" },
-            from + 1
+            "<li{}>{} {} → {} · {} · TTFB {} · download {} <span class=\"at\">{}</span></li>",
+            if Some(step.index) == current {
+                " class=\"cur\""
+            } else {
+                ""
+            },
+            esc(h.method.as_deref().unwrap_or("?")),
+            esc(&step.url),
+            esc(&status),
+            fmt_bytes(h.body_bytes),
+            fmt_opt_ms(h.ttfb_ms),
+            fmt_opt_ms(h.download_ms),
+            rel(h.request_ts, origin)
         );
-        for (i, h) in c.http.iter().enumerate().take(to).skip(from) {
-            let url = waterfall::exchange_url(c, h);
-            let status = h
-                .status
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "no response".into());
-            let _ = write!(
-                s,
-                "<li{}>{} {} → {} · {} · TTFB {} · download {} <span class=\"at\">{}</span></li>",
-                if Some(i) == current {
-                    " class=\"cur\""
-                } else {
-                    ""
-                },
-                esc(h.method.as_deref().unwrap_or("?")),
-                esc(&url),
-                esc(&status),
-                fmt_bytes(h.body_bytes),
-                h.ttfb_ms.map(fmt_ms).unwrap_or_else(|| "–".into()),
-                h.download_ms.map(fmt_ms).unwrap_or_else(|| "–".into()),
-                rel(h.request_ts, origin)
-            );
-        }
-        s.push_str("</ol></span></li>");
     }
+    s.push_str("</ol></span></li>");
+}
 
-    // Anomalies.
-    let rt = t.retransmissions;
+fn journey_issues(s: &mut String, i: &Issues) {
     let mut issues = Vec::new();
-    if rt.client + rt.server > 0 {
+    if let Some(rt) = i.retransmissions {
         issues.push(format!(
             "retransmissions {} from the client, {} from the server",
             rt.client, rt.server
         ));
     }
-    if t.gaps.client + t.gaps.server > 0 {
-        issues.push(format!(
-            "bytes never captured {} / {}",
-            t.gaps.client, t.gaps.server
-        ));
+    if let Some(g) = i.gaps {
+        issues.push(format!("bytes never captured {} / {}", g.client, g.server));
     }
-    if t.zero_window.client + t.zero_window.server > 0 {
-        issues.push(format!(
-            "zero windows {} / {}",
-            t.zero_window.client, t.zero_window.server
-        ));
+    if let Some(z) = i.zero_window {
+        issues.push(format!("zero windows {} / {}", z.client, z.server));
     }
     if !issues.is_empty() {
         let _ = write!(
@@ -691,46 +725,26 @@ fn render_detail(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axi
             esc(&issues.join("; "))
         );
     }
-    for w in c.warnings.iter().take(5) {
-        let _ = write!(
-            s,
-            "<li><b>Warning</b><span class=\"warn\">{}</span></li>",
-            esc(&w.message)
-        );
-    }
+}
 
-    // Teardown.
-    let close = &t.close;
-    let text = match close.kind {
+fn journey_close(s: &mut String, cl: &CloseStep, origin: Option<Ts>) {
+    let text = match cl.kind {
         CloseKind::Open => "still open at the end of the capture".to_string(),
-        CloseKind::Rst => format!(
-            "reset by the {}: {}",
-            close.initiator_str(),
-            close.steps(" → ")
-        ),
-        CloseKind::Fin => format!(
-            "{} · the {} closed first",
-            close.steps(" → "),
-            close.initiator_str()
-        ),
+        CloseKind::Rst => format!("reset by the {}: {}", cl.who(), cl.steps),
+        CloseKind::Fin => format!("{} · the {} closed first", cl.steps, cl.who()),
     };
     let _ = write!(
         s,
         "<li><b>Close</b><span>{} <span class=\"at\">{}</span></span></li>",
         esc(&text),
-        rel(close.ts, origin)
+        rel(cl.at, origin)
     );
-    s.push_str("</ol></div><div>");
-    if let Some((_, h)) = row.exchange {
-        render_headers(s, c, h, &row.url);
-    }
-    s.push_str("</div></div>");
 }
 
 /// The connection on the page's axis: its setup phases, its other requests (pale), this
 /// request's send, wait and download phases in the legend's colours, its close.
-fn render_track(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis) {
-    let c = rows[ri].conn;
+fn render_track(s: &mut String, r: &Report, row: &Row, axis: &Axis) {
+    let c = row.conn;
     s.push_str("<div class=\"ctrack\">");
     let mut put = |class: &str, from: Ts, to: Ts| {
         let l = axis.pct(from);
@@ -753,10 +767,10 @@ fn render_track(s: &mut String, r: &Report, rows: &[Row], ri: usize, axis: &Axis
             put("p tls", a, b);
         }
     }
-    let current = rows[ri].exchange.map(|e| e.0);
+    let current = row.exchange.map(|e| e.0);
     for (i, h) in c.http.iter().enumerate() {
         if Some(i) == current {
-            for sp in rows[ri]
+            for sp in row
                 .spans
                 .iter()
                 .filter(|sp| matches!(sp.phase, Phase::Send | Phase::Wait | Phase::Receive))
@@ -833,7 +847,7 @@ fn render_headers(s: &mut String, c: &Connection, h: &HttpExchange, url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::waterfall::tests::sample;
+    use crate::report::timing::tests::sample;
 
     fn html(r: &Report) -> String {
         let mut out = Vec::new();

@@ -1,8 +1,7 @@
-//! `--format json`: exactly one JSON document (REPORT.md schema 1), and `jsonl` lines.
+//! `--format json`: exactly one JSON document (REPORT.md schema 1). The `jsonl` lines of
+//! `pagetrace live` are written by `report::live`.
 
 use std::io::{self, Write};
-
-use serde::Serialize;
 
 use crate::pageload::model::Report;
 
@@ -10,11 +9,4 @@ use crate::pageload::model::Report;
 pub fn write_report<W: Write>(out: &mut W, report: &Report) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::from)?;
     out.write_all(b"\n")
-}
-
-/// Writes one object on one line (for `jsonl` streaming) and flushes.
-pub fn write_line<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(io::Error::from)?;
-    out.write_all(b"\n")?;
-    out.flush()
 }

@@ -3,36 +3,29 @@
 //! summary tables of all connections, requests and DNS transactions, and the text waterfall
 //! of the whole capture ([`crate::report::waterfall`]).
 //!
+//! The story is the connection's [`Narrative`]: this module decides only how each step
+//! reads (labels, separators, colour, which value is cut to 60 bytes), one function per
+//! step; the facts come from the narrative, shared with the HTML journey and the live line.
+//!
 //! Times are shown relative to the first packet of the capture (`+1.234 s`), as Wireshark
 //! shows them by default. Colour only when the caller says so (a terminal, and NO_COLOR
 //! unset); the text reads the same without it.
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, Table};
 
-use crate::pageload::model::{
-    AlertLevel, CloseKind, Connection, HostnameSource, HttpExchange, QuicConnection, Report,
-    TcpInfo, TeardownFlags,
+use crate::pageload::model::{AlertLevel, CloseKind, HostnameSource, Report};
+use crate::report::fmt::{
+    ellipsize, fmt_bytes, fmt_ms, fmt_opt_ms, new_table, plural, rel, right, Paint,
 };
-use crate::report::explain::explain;
-use crate::report::waterfall::plural;
 
-/// Response headers explained under a request (Content-Type and Content-Length are on its line).
-const NOTABLE: &[&str] = &[
-    "strict-transport-security",
-    "alt-svc",
-    "content-encoding",
-    "cache-control",
-    "expires",
-    "etag",
-    "last-modified",
-    "connection",
-    "x-frame-options",
-    "upgrade",
-];
+use crate::report::narrative::{
+    self, Alpn, CloseStep, DnsStep, HttpStep, Issues, Narrative, QuicHello, QuicNarrative, Step,
+    TcpStep, TimeStep, TlsStep,
+};
 use crate::time::Ts;
+use crate::warning::Warning;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TableOptions {
@@ -41,77 +34,8 @@ pub struct TableOptions {
     pub width: Option<u16>,
 }
 
-/// ANSI styling that disappears when colour is off.
-#[derive(Clone, Copy)]
-pub struct Paint(pub bool);
-
-impl Paint {
-    fn wrap(self, code: &str, s: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-    pub fn bold(self, s: &str) -> String {
-        self.wrap("1", s)
-    }
-    pub fn dim(self, s: &str) -> String {
-        self.wrap("2", s)
-    }
-    pub fn red(self, s: &str) -> String {
-        self.wrap("31", s)
-    }
-    pub fn green(self, s: &str) -> String {
-        self.wrap("32", s)
-    }
-    pub fn yellow(self, s: &str) -> String {
-        self.wrap("33", s)
-    }
-    pub fn cyan(self, s: &str) -> String {
-        self.wrap("36", s)
-    }
-}
-
-/// `1.234 ms`, `12.3 ms`, `1.235 s`.
-pub fn fmt_ms(ms: f64) -> String {
-    if ms.abs() >= 1000.0 {
-        format!("{:.3} s", ms / 1000.0)
-    } else if ms.abs() >= 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.3} ms")
-    }
-}
-
-pub fn fmt_opt_ms(ms: Option<f64>) -> String {
-    ms.map(fmt_ms).unwrap_or_else(|| "–".to_string())
-}
-
-/// `512 B`, `1.2 KiB`, `3.4 MiB`.
-pub fn fmt_bytes(n: u64) -> String {
-    if n < 1024 {
-        format!("{n} B")
-    } else if n < 1024 * 1024 {
-        format!("{:.1} KiB", n as f64 / 1024.0)
-    } else if n < 1024 * 1024 * 1024 {
-        format!("{:.1} MiB", n as f64 / 1048576.0)
-    } else {
-        format!("{:.2} GiB", n as f64 / 1073741824.0)
-    }
-}
-
-/// Offset from the capture's first packet: `+0.123456 s`.
-pub fn rel(ts: Option<Ts>, origin: Option<Ts>) -> String {
-    match (ts, origin) {
-        (Some(t), Some(o)) => format!("+{:.6} s", t.ms_since(o) / 1000.0),
-        _ => "–".to_string(),
-    }
-}
-
-pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> io::Result<()> {
-    let p = Paint(opts.color);
-    let origin = r.capture.first_ts;
+/// The capture line, its span, and the count of requests and TLS connections.
+fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
     writeln!(
         out,
         "{} {} ({}, {}): {} packets, {}, {} connections{}, {} DNS transactions",
@@ -154,15 +78,22 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
         };
         writeln!(out, "  {}{tls_part}", plural(requests, "HTTP request"))?;
     }
+    Ok(())
+}
+
+pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> io::Result<()> {
+    let p = Paint(opts.color);
+    let origin = r.capture.first_ts;
+    write_head(out, r, p)?;
     for c in &r.connections {
         writeln!(out)?;
-        write_connection(out, c, r, origin, p)?;
+        write_connection(out, &narrative::of_report(r, c), origin, p)?;
     }
     if !r.quic.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("QUIC"))?;
         for q in &r.quic {
-            write_quic(out, q, r, origin, p)?;
+            write_quic(out, &narrative::quic_of_report(r, q), origin, p)?;
         }
     }
     if !r.connections.is_empty() {
@@ -202,26 +133,32 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
 /// One QUIC connection: a line with what the Initials said, a line of packet counts.
 fn write_quic<W: Write>(
     out: &mut W,
-    q: &QuicConnection,
-    r: &Report,
+    n: &QuicNarrative,
     origin: Option<Ts>,
     p: Paint,
 ) -> io::Result<()> {
+    let q = n.conn;
     let mut parts = Vec::new();
-    if let Some(t) = &q.tls {
-        if let Some(sni) = &t.sni {
-            parts.push(format!("SNI {sni}"));
+    match n.hello {
+        QuicHello::Read {
+            sni,
+            alpn_offered,
+            version,
+            cipher,
+        } => {
+            if let Some(sni) = sni {
+                parts.push(format!("SNI {sni}"));
+            }
+            if !alpn_offered.is_empty() {
+                parts.push(format!("ALPN offered {}", alpn_offered.join(",")));
+            }
+            match (version, cipher) {
+                (Some(v), Some(c)) => parts.push(format!("{v} {c}")),
+                (Some(v), None) => parts.push(v.to_string()),
+                _ => parts.push("no ServerHello".to_string()),
+            }
         }
-        if !t.alpn_offered.is_empty() {
-            parts.push(format!("ALPN offered {}", t.alpn_offered.join(",")));
-        }
-        match (&t.version, &t.cipher) {
-            (Some(v), Some(c)) => parts.push(format!("{v} {c}")),
-            (Some(v), None) => parts.push(v.clone()),
-            _ => parts.push("no ServerHello".to_string()),
-        }
-    } else {
-        parts.push("no TLS hello read".to_string());
+        QuicHello::Unread => parts.push("no TLS hello read".to_string()),
     }
     parts.push(match q.handshake_ms {
         Some(ms) => format!("handshake {}", fmt_ms(ms)),
@@ -247,9 +184,45 @@ fn write_quic<W: Write>(
         parts.join(", "),
         rel(Some(q.first_ts), origin)
     )?;
+    write_quic_packets(out, n, origin)?;
+    for cl in &q.close {
+        writeln!(
+            out,
+            "            {} CONNECTION_CLOSE from the {}: {}{}",
+            p.red("closed"),
+            cl.from,
+            cl.error,
+            if cl.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{}\"", cl.reason)
+            }
+        )?;
+    }
+    for w in n.warnings_shown {
+        writeln!(
+            out,
+            "            {} {}",
+            p.yellow(w.kind.as_str()),
+            w.message
+        )?;
+    }
+    if n.warnings_more > 0 {
+        writeln!(out, "            … {} more warnings", n.warnings_more)?;
+    }
+    Ok(())
+}
+
+/// The packet counts of a QUIC connection, and its lookup.
+fn write_quic_packets<W: Write>(
+    out: &mut W,
+    n: &QuicNarrative,
+    origin: Option<Ts>,
+) -> io::Result<()> {
+    let q = n.conn;
     let c = &q.client_packets;
     let s = &q.server_packets;
-    let dns = match q.dns.and_then(|i| r.dns.get(i)) {
+    let dns = match n.dns {
         Some(t) => format!(
             "; DNS {} at {}",
             t.questions.first().map_or("?", |x| x.name.as_str()),
@@ -272,33 +245,7 @@ fn write_quic<W: Write>(
         s.handshake,
         c.one_rtt,
         s.one_rtt,
-    )?;
-    for cl in &q.close {
-        writeln!(
-            out,
-            "            {} CONNECTION_CLOSE from the {}: {}{}",
-            p.red("closed"),
-            cl.from,
-            cl.error,
-            if cl.reason.is_empty() {
-                String::new()
-            } else {
-                format!(" \"{}\"", cl.reason)
-            }
-        )?;
-    }
-    for w in q.warnings.iter().take(3) {
-        writeln!(
-            out,
-            "            {} {}",
-            p.yellow(w.kind.as_str()),
-            w.message
-        )?;
-    }
-    if q.warnings.len() > 3 {
-        writeln!(out, "            … {} more warnings", q.warnings.len() - 3)?;
-    }
-    Ok(())
+    )
 }
 
 fn write_warnings<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
@@ -336,13 +283,14 @@ fn label(p: Paint, s: &str) -> String {
     p.cyan(&format!("  {s:<7}"))
 }
 
+/// One connection's story: its head line, then each step of its [`Narrative`].
 fn write_connection<W: Write>(
     out: &mut W,
-    c: &Connection,
-    r: &Report,
+    n: &Narrative,
     origin: Option<Ts>,
     p: Paint,
 ) -> io::Result<()> {
+    let c = n.conn;
     let host = c
         .hostname
         .as_deref()
@@ -365,319 +313,68 @@ fn write_connection<W: Write>(
         c.client,
         c.server
     )?;
-
-    // DNS.
-    match c.dns.and_then(|i| r.dns.get(i)) {
-        Some(d) => {
-            let q = d
-                .questions
-                .first()
-                .map(|q| format!("{} {}", q.name, q.qtype))
-                .unwrap_or_default();
-            let answers: Vec<String> = d
-                .answers
-                .iter()
-                .map(|a| {
-                    if a.rtype == "CNAME" {
-                        format!("CNAME {}", a.data)
-                    } else {
-                        a.data.clone()
-                    }
-                })
-                .collect();
-            writeln!(
+    for step in &n.steps {
+        match step {
+            Step::Dns(d) => write_dns(out, d, origin, p)?,
+            Step::Tcp(t) => write_handshake(out, t, origin, p)?,
+            Step::Tls(t) => write_tls(out, t, origin, p)?,
+            Step::Requests(reqs) => {
+                for h in reqs {
+                    write_request(out, h, origin, p)?;
+                }
+            }
+            Step::Time(t) => write_time(out, t, p)?,
+            Step::Transfer { bytes, packets } => writeln!(
                 out,
-                "{} {} → {} via {} ({}) in {}  at {}",
-                label(p, "DNS"),
-                q,
-                answers.join(", "),
-                d.server,
-                d.transport,
-                fmt_opt_ms(d.latency_ms),
-                rel(Some(d.ts), origin)
-            )?;
+                "{} client→server {} in {} packets, server→client {} in {} packets",
+                label(p, "Data"),
+                fmt_bytes(bytes.client),
+                packets.client,
+                fmt_bytes(bytes.server),
+                packets.server
+            )?,
+            Step::Issues(i) => write_issues(out, i, p)?,
+            Step::Warnings { shown, more } => write_conn_warnings(out, shown, *more, p)?,
+            Step::Close(cl) => write_close(out, cl, origin, p)?,
         }
-        None => writeln!(
+    }
+    Ok(())
+}
+
+fn write_dns<W: Write>(out: &mut W, d: &DnsStep, origin: Option<Ts>, p: Paint) -> io::Result<()> {
+    match d {
+        DnsStep::Lookup {
+            tx,
+            question,
+            answers,
+        } => writeln!(
+            out,
+            "{} {} → {} via {} ({}) in {}  at {}",
+            label(p, "DNS"),
+            question,
+            answers.join(", "),
+            tx.server,
+            tx.transport,
+            fmt_opt_ms(tx.latency_ms),
+            rel(Some(tx.ts), origin)
+        ),
+        DnsStep::NotLinked { note } => writeln!(
             out,
             "{} {}",
             label(p, "DNS"),
-            p.dim(c.dns_note.as_deref().unwrap_or("not linked"))
-        )?,
+            p.dim(note.unwrap_or("not linked"))
+        ),
     }
-
-    // TCP handshake.
-    write_handshake(out, &c.tcp, origin, p)?;
-
-    // TLS.
-    if let Some(t) = &c.tls {
-        let mut parts = Vec::new();
-        parts.push(t.version.clone().unwrap_or_else(|| "no ServerHello".into()));
-        if let Some(cs) = &t.cipher {
-            parts.push(cs.clone());
-        }
-        if let Some(sni) = &t.sni {
-            parts.push(format!("SNI {sni}"));
-        }
-        if !t.alpn_offered.is_empty() {
-            parts.push(format!("ALPN offered {}", t.alpn_offered.join(",")));
-        }
-        match &t.alpn {
-            Some(a) => parts.push(format!("chose {a}")),
-            None if t.version.as_deref() == Some("TLS 1.3") && !t.decrypted => {
-                parts.push("chosen ALPN encrypted".into())
-            }
-            None => {}
-        }
-        if t.resumed {
-            parts.push("resumed".into());
-        }
-        if t.hello_retry {
-            parts.push("HelloRetryRequest".into());
-        }
-        writeln!(
-            out,
-            "{} {}  handshake {}  at {}",
-            label(p, "TLS"),
-            parts.join(", "),
-            fmt_opt_ms(t.handshake_ms),
-            rel(t.client_hello_ts, origin)
-        )?;
-        if let Some(leaf) = t.certificates.first() {
-            let sans = if leaf.san.is_empty() {
-                String::new()
-            } else {
-                format!(" SAN {}", leaf.san.join(","))
-            };
-            writeln!(
-                out,
-                "{}   cert {}{} issued by {}, valid {} – {}",
-                label(p, ""),
-                leaf.subject,
-                sans,
-                leaf.issuer,
-                leaf.not_before,
-                leaf.not_after
-            )?;
-        }
-        for a in &t.alerts {
-            let line = match a.level {
-                AlertLevel::Encrypted => p.dim(&format!(
-                    "encrypted alert from the {} (usually close_notify at the end)",
-                    a.from
-                )),
-                AlertLevel::Fatal => p.red(&format!(
-                    "fatal alert from the {}: {}",
-                    a.from, a.description
-                )),
-                l => format!("{l} alert from the {}: {}", a.from, a.description),
-            };
-            writeln!(out, "{}   {line}", label(p, ""))?;
-        }
-    }
-
-    // HTTP, with the headers worth a word explained once per connection.
-    let mut explained: Vec<String> = Vec::new();
-    for h in &c.http {
-        let version = if h.version == "HTTP/2" {
-            "HTTP/2"
-        } else {
-            "HTTP/1"
-        };
-        writeln!(out, "{} {}", label(p, version), http_line(h, origin, p))?;
-        if let Some(from) = h.redirected_from {
-            let what = r
-                .connections
-                .iter()
-                .find(|c| c.id == from.connection)
-                .and_then(|c| c.http.get(from.index))
-                .map(|f| {
-                    format!(
-                        "{} {}",
-                        f.status.map(|s| s.to_string()).unwrap_or_default(),
-                        f.url.as_deref().unwrap_or("?")
-                    )
-                })
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "{}   {}",
-                label(p, ""),
-                p.dim(&format!(
-                    "followed a redirect: {what} on connection #{}",
-                    from.connection
-                ))
-            )?;
-        }
-        if h.redirect_to.is_some() {
-            let next = r.connections.iter().find_map(|n| {
-                n.http.iter().find_map(|x| {
-                    x.redirected_from
-                        .filter(|f| f.connection == c.id && std::ptr::eq(&c.http[f.index], h))
-                        .map(|_| n.id)
-                })
-            });
-            if let Some(n) = next {
-                writeln!(
-                    out,
-                    "{}   {}",
-                    label(p, ""),
-                    p.dim(&format!("the client followed it on connection #{n}"))
-                )?;
-            }
-        }
-        let notable = h
-            .request_headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("upgrade-insecure-requests"))
-            .chain(
-                h.response_headers
-                    .iter()
-                    .filter(|(k, _)| NOTABLE.iter().any(|n| k.eq_ignore_ascii_case(n))),
-            );
-        for (k, v) in notable {
-            let key = k.to_ascii_lowercase();
-            if explained.contains(&key) || explained.len() >= 32 {
-                continue;
-            }
-            if let Some(meaning) = explain(k, v) {
-                let shown = if v.len() > 60 {
-                    format!("{}…", &v[..floor_char_boundary(v, 60)])
-                } else {
-                    v.clone()
-                };
-                writeln!(
-                    out,
-                    "{}   {} — {meaning}",
-                    label(p, ""),
-                    p.dim(&format!("{key}: {shown}"))
-                )?;
-            }
-            explained.push(key);
-        }
-    }
-
-    // Where the time went, as the timeline adds it up.
-    let tl = &c.timeline;
-    let phases: Vec<String> = [
-        ("DNS", tl.dns_ms),
-        ("connect", tl.connect_ms),
-        ("TLS", tl.tls_ms),
-        ("TTFB", tl.ttfb_ms),
-        ("download", tl.download_ms),
-    ]
-    .iter()
-    .filter_map(|(n, v)| v.map(|v| format!("{n} {}", fmt_ms(v))))
-    .collect();
-    if !phases.is_empty() || tl.total_ms.is_some() {
-        writeln!(
-            out,
-            "{} {}{}",
-            label(p, "Time"),
-            phases.join(" + "),
-            tl.total_ms
-                .map(|t| format!("  (total {})", fmt_ms(t)))
-                .unwrap_or_default()
-        )?;
-    }
-
-    // Data and anomalies.
-    let t = &c.tcp;
-    writeln!(
-        out,
-        "{} client→server {} in {} packets, server→client {} in {} packets",
-        label(p, "Data"),
-        fmt_bytes(t.bytes.client),
-        t.packets.client,
-        fmt_bytes(t.bytes.server),
-        t.packets.server
-    )?;
-    let mut issues = Vec::new();
-    for (what, v) in [
-        ("retransmissions", t.retransmissions),
-        ("out-of-order", t.out_of_order),
-        ("zero-window", t.zero_window),
-    ] {
-        if v.client + v.server > 0 {
-            issues.push(format!("{what} {}/{}", v.client, v.server));
-        }
-    }
-    if t.gaps.client + t.gaps.server > 0 {
-        issues.push(format!(
-            "bytes never captured {}/{}",
-            t.gaps.client, t.gaps.server
-        ));
-    }
-    if !issues.is_empty() {
-        writeln!(
-            out,
-            "{} {} {}",
-            label(p, "Issues"),
-            p.yellow(&issues.join(", ")),
-            p.dim("(client/server)")
-        )?;
-    }
-    for w in c.warnings.iter().take(5) {
-        let at = w
-            .packet
-            .map(|n| format!("packet {n}: "))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "{} {}",
-            label(p, "Warning"),
-            p.yellow(&format!("{at}{}", w.message))
-        )?;
-    }
-    if c.warnings.len() > 5 {
-        writeln!(
-            out,
-            "{} … {} more warnings in --format json",
-            label(p, ""),
-            c.warnings.len() - 5
-        )?;
-    }
-
-    // Teardown.
-    let close = &t.close;
-    let line = match close.kind {
-        CloseKind::Open => p.dim("still open at the end of the capture"),
-        CloseKind::Rst => {
-            let who = close.initiator_str();
-            p.red(&format!("reset by the {who}: {}", close.steps(" → ")))
-        }
-        CloseKind::Fin => {
-            let who = close.initiator_str();
-            let complete = close
-                .sequence
-                .iter()
-                .filter(|s| matches!(s.flags, TeardownFlags::Fin | TeardownFlags::FinAck))
-                .count()
-                >= 2;
-            let tw = if complete {
-                format!("; the {who} waits in TIME_WAIT")
-            } else {
-                String::new()
-            };
-            format!("{}: the {who} closed first{tw}", close.steps(" → "))
-        }
-    };
-    writeln!(
-        out,
-        "{} {}  at {}",
-        label(p, "Close"),
-        line,
-        rel(close.ts, origin)
-    )?;
-    Ok(())
 }
 
 fn write_handshake<W: Write>(
     out: &mut W,
-    t: &TcpInfo,
+    t: &TcpStep,
     origin: Option<Ts>,
     p: Paint,
 ) -> io::Result<()> {
-    let (Some(cisn), Some(_)) = (t.client_isn, t.syn_ts) else {
+    // The story spells the sequence numbers: it needs the client's ISN too.
+    let (Some(cisn), Some(_)) = (t.client_isn, t.syn_at) else {
         writeln!(
             out,
             "{} {}",
@@ -690,17 +387,17 @@ fn write_handshake<W: Write>(
     match t.server_isn {
         Some(sisn) => {
             s += &format!(" → SYN/ACK seq={sisn} ack={}", cisn.wrapping_add(1));
-            if t.ack_ts.is_some() {
+            if t.ack_seen {
                 s += &format!(" → ACK ack={}", sisn.wrapping_add(1));
             }
         }
         None => s += &p.red(" → no SYN/ACK"),
     }
     let rtt = t
-        .handshake_ms
+        .rtt_ms
         .map(|m| format!("  RTT {}", fmt_ms(m)))
         .unwrap_or_default();
-    let valid = if t.handshake_valid == Some(false) {
+    let valid = if t.isn_mismatch {
         p.red("  (acks do not match the ISNs)")
     } else {
         String::new()
@@ -709,46 +406,141 @@ fn write_handshake<W: Write>(
         out,
         "{} {s}{rtt}{valid}  at {}",
         label(p, "TCP"),
-        rel(t.syn_ts, origin)
+        rel(t.syn_at, origin)
     )?;
-    let o = &t.options;
-    let mut opts = Vec::new();
-    if let Some(m) = o.mss {
-        opts.push(format!("MSS {m}"));
-    }
-    if let Some(w) = o.wscale {
-        opts.push(format!("wscale {w}"));
-    }
-    if o.sack {
-        opts.push("SACK".into());
-    }
-    if o.timestamps {
-        opts.push("timestamps".into());
-    }
-    if o.fastopen {
-        opts.push("Fast Open".into());
-    }
-    if !opts.is_empty() {
-        writeln!(out, "{}   options {}", label(p, ""), opts.join(", "))?;
+    if !t.options.is_empty() {
+        writeln!(out, "{}   options {}", label(p, ""), join(&t.options, ", "))?;
     }
     Ok(())
 }
 
-fn http_line(h: &HttpExchange, origin: Option<Ts>, p: Paint) -> String {
-    let what = format!(
-        "{} {}",
-        h.method.as_deref().unwrap_or("?"),
-        h.url.as_deref().or(h.path.as_deref()).unwrap_or("?")
-    );
-    let status = match h.status {
-        Some(s) if s >= 400 => p.red(&s.to_string()),
-        Some(s) if s >= 300 => p.yellow(&s.to_string()),
-        Some(s) => p.green(&s.to_string()),
-        None => p.dim("no response"),
+fn write_tls<W: Write>(out: &mut W, s: &TlsStep, origin: Option<Ts>, p: Paint) -> io::Result<()> {
+    let t = s.tls;
+    let mut parts = vec![s.version.to_string()];
+    if let Some(cs) = &t.cipher {
+        parts.push(cs.clone());
+    }
+    if let Some(sni) = &t.sni {
+        parts.push(format!("SNI {sni}"));
+    }
+    if !t.alpn_offered.is_empty() {
+        parts.push(format!("ALPN offered {}", t.alpn_offered.join(",")));
+    }
+    match s.alpn {
+        Alpn::Chosen(a) => parts.push(format!("chose {a}")),
+        Alpn::Encrypted => parts.push("chosen ALPN encrypted".into()),
+        Alpn::NotSeen => {}
+    }
+    if t.resumed {
+        parts.push("resumed".into());
+    }
+    if t.hello_retry {
+        parts.push("HelloRetryRequest".into());
+    }
+    writeln!(
+        out,
+        "{} {}  handshake {}  at {}",
+        label(p, "TLS"),
+        parts.join(", "),
+        fmt_opt_ms(t.handshake_ms),
+        rel(t.client_hello_ts, origin)
+    )?;
+    if let Some(leaf) = s.leaf {
+        let sans = if leaf.san.is_empty() {
+            String::new()
+        } else {
+            format!(" SAN {}", leaf.san.join(","))
+        };
+        writeln!(
+            out,
+            "{}   cert {}{} issued by {}, valid {} – {}",
+            label(p, ""),
+            leaf.subject,
+            sans,
+            leaf.issuer,
+            leaf.not_before,
+            leaf.not_after
+        )?;
+    }
+    for a in &t.alerts {
+        let line = match a.level {
+            AlertLevel::Encrypted => p.dim(&format!(
+                "encrypted alert from the {} (usually close_notify at the end)",
+                a.from
+            )),
+            AlertLevel::Fatal => p.red(&format!(
+                "fatal alert from the {}: {}",
+                a.from, a.description
+            )),
+            l => format!("{l} alert from the {}: {}", a.from, a.description),
+        };
+        writeln!(out, "{}   {line}", label(p, ""))?;
+    }
+    Ok(())
+}
+
+/// A request's line, where its redirect came from and went, and its headers worth a word.
+fn write_request<W: Write>(
+    out: &mut W,
+    s: &HttpStep,
+    origin: Option<Ts>,
+    p: Paint,
+) -> io::Result<()> {
+    let h = s.exchange;
+    let version = if h.version == "HTTP/2" {
+        "HTTP/2"
+    } else {
+        "HTTP/1"
     };
+    writeln!(out, "{} {}", label(p, version), http_line(s, origin, p))?;
+    if let Some(from) = s.redirected_from {
+        let what = from
+            .source
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f.status.map(|s| s.to_string()).unwrap_or_default(),
+                    f.url.as_deref().unwrap_or("?")
+                )
+            })
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}   {}",
+            label(p, ""),
+            p.dim(&format!(
+                "followed a redirect: {what} on connection #{}",
+                from.connection
+            ))
+        )?;
+    }
+    if let Some(n) = s.followed_on {
+        writeln!(
+            out,
+            "{}   {}",
+            label(p, ""),
+            p.dim(&format!("the client followed it on connection #{n}"))
+        )?;
+    }
+    for note in &s.notes {
+        writeln!(
+            out,
+            "{}   {} — {}",
+            label(p, ""),
+            p.dim(&format!("{}: {}", note.name, ellipsize(note.value, 60))),
+            note.meaning
+        )?;
+    }
+    Ok(())
+}
+
+fn http_line(s: &HttpStep, origin: Option<Ts>, p: Paint) -> String {
+    let h = s.exchange;
+    let what = format!("{} {}", h.method.as_deref().unwrap_or("?"), s.target);
+    let status = p.status(h.status);
     let mut extra = vec![fmt_bytes(h.body_bytes)];
-    if let Some(ct) = &h.content_type {
-        extra.push(ct.split(';').next().unwrap_or(ct).to_string());
+    if let Some(ct) = s.media_type {
+        extra.push(ct.to_string());
     }
     if let Some(ce) = &h.content_encoding {
         extra.push(ce.clone());
@@ -765,35 +557,110 @@ fn http_line(h: &HttpExchange, origin: Option<Ts>, p: Paint) -> String {
     )
 }
 
+fn write_time<W: Write>(out: &mut W, t: &TimeStep, p: Paint) -> io::Result<()> {
+    let phases: Vec<String> = t
+        .phases
+        .iter()
+        .map(|(ph, v)| format!("{} {}", ph.label(), fmt_ms(*v)))
+        .collect();
+    writeln!(
+        out,
+        "{} {}{}",
+        label(p, "Time"),
+        phases.join(" + "),
+        t.total_ms
+            .map(|t| format!("  (total {})", fmt_ms(t)))
+            .unwrap_or_default()
+    )
+}
+
+fn write_issues<W: Write>(out: &mut W, i: &Issues, p: Paint) -> io::Result<()> {
+    let mut issues = Vec::new();
+    for (what, v) in [
+        ("retransmissions", i.retransmissions),
+        ("out-of-order", i.out_of_order),
+        ("zero-window", i.zero_window),
+        ("bytes never captured", i.gaps),
+    ] {
+        if let Some(v) = v {
+            issues.push(format!("{what} {}/{}", v.client, v.server));
+        }
+    }
+    writeln!(
+        out,
+        "{} {} {}",
+        label(p, "Issues"),
+        p.yellow(&issues.join(", ")),
+        p.dim("(client/server)")
+    )
+}
+
+fn write_conn_warnings<W: Write>(
+    out: &mut W,
+    shown: &[Warning],
+    more: usize,
+    p: Paint,
+) -> io::Result<()> {
+    for w in shown {
+        let at = w
+            .packet
+            .map(|n| format!("packet {n}: "))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{} {}",
+            label(p, "Warning"),
+            p.yellow(&format!("{at}{}", w.message))
+        )?;
+    }
+    if more > 0 {
+        writeln!(
+            out,
+            "{} … {more} more warnings in --format json",
+            label(p, "")
+        )?;
+    }
+    Ok(())
+}
+
+fn write_close<W: Write>(
+    out: &mut W,
+    cl: &CloseStep,
+    origin: Option<Ts>,
+    p: Paint,
+) -> io::Result<()> {
+    let who = cl.who();
+    let line = match cl.kind {
+        CloseKind::Open => p.dim("still open at the end of the capture"),
+        CloseKind::Rst => p.red(&format!("reset by the {who}: {}", cl.steps)),
+        CloseKind::Fin => {
+            let tw = if cl.time_wait {
+                format!("; the {who} waits in TIME_WAIT")
+            } else {
+                String::new()
+            };
+            format!("{}: the {who} closed first{tw}", cl.steps)
+        }
+    };
+    writeln!(
+        out,
+        "{} {}  at {}",
+        label(p, "Close"),
+        line,
+        rel(cl.at, origin)
+    )
+}
+
+fn join<T: std::fmt::Display>(items: &[T], sep: &str) -> String {
+    items
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 fn table(opts: &TableOptions) -> Table {
     new_table(opts.width, false)
-}
-
-/// A summary table as every renderer draws them: fitted to `width` when given (else as wide
-/// as it needs), styled cells only with `color`. comfy-table never looks at the terminal
-/// itself: the caller decided, so output to a pipe or a test buffer is the same anywhere.
-pub(crate) fn new_table(width: Option<u16>, color: bool) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.force_no_tty();
-    if color {
-        t.enforce_styling();
-        t.style_text_only();
-    }
-    match width {
-        Some(w) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_width(w);
-        }
-        None => {
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
-    t
-}
-
-pub(crate) fn right(s: String) -> Cell {
-    Cell::new(s).set_alignment(CellAlignment::Right)
 }
 
 fn connections_table(r: &Report, opts: &TableOptions) -> Table {
@@ -917,13 +784,4 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
         ]);
     }
     t
-}
-
-/// The largest char boundary of `s` at or below `at` (`str::floor_char_boundary` is newer
-/// than this crate's MSRV).
-fn floor_char_boundary(s: &str, at: usize) -> usize {
-    if at >= s.len() {
-        return s.len();
-    }
-    (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
 }

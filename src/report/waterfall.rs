@@ -1,45 +1,6 @@
 //! `--format waterfall`: the page load drawn on the terminal, one line per request on a
-//! shared time axis; and the timing model that the HAR and HTML renderers share, so the three
-//! outputs tell the same numbers.
-//!
-//! # Rows
-//! One [`Row`] per HTTP exchange, plus one per connection that carried no readable request
-//! (TLS without keys, a protocol pagetrace does not decode), so an encrypted capture still
-//! draws its DNS, TCP, TLS and data phases. Rows are sorted by their start.
-//!
-//! # Phases (the HAR 1.2 `timings` model, filled from packets)
-//! - The **first request of a connection** (the earliest `request_ts`) carries the setup:
-//!   - `dns`: the lookup the connection was linked to (query → response), for the first
-//!     connection, in SYN order, that used it; every later user of the same answer gets -1,
-//!     as browsers report a cached lookup.
-//!   - `connect`: the TCP handshake (SYN → ACK) **plus** the TLS handshake; `ssl` is the TLS
-//!     handshake alone (ClientHello → the Finished that completes it). HAR 1.2: "If this
-//!     field is defined then the time is also included in the connect field".
-//!   - `blocked`: the time the client spent between those phases: after the lookup before
-//!     the SYN, after the TCP handshake before the ClientHello, after the handshake before
-//!     the first request byte.
-//!   - the request starts at the DNS query (or the SYN, or the ClientHello).
-//! - Every other request starts at its `request_ts`, with `blocked`, `dns`, `connect` and
-//!   `ssl` -1: nothing was seen of a queue on a connection that was already open.
-//! - `send` = `request_ts → request_end_ts`; `wait` = the exchange's `ttfb_ms`
-//!   (`request_end_ts → response_ts`, 0 when the server answered before the request ended);
-//!   `receive` = its `download_ms`.
-//! - A phase not observed is `None` (HAR -1). The total ([`Timings::total`]) is the sum of
-//!   the non-negative phases except `ssl`, already inside `connect`; for a request whose
-//!   phases are all observed and in order it equals the wall time from its start to the end
-//!   of its response.
-//!
-//! # Pages
-//! Rows are walked in start order and each joins a [`Page`]:
-//! 1. the target of a redirect (`redirected_from`) joins the page of the redirect;
-//! 2. a **navigation** starts a new page: a request with `Sec-Fetch-Dest: document`, or,
-//!    without Fetch Metadata (plain HTTP, older clients), a request whose `Accept` asks for
-//!    `text/html` and whose response is HTML, a redirect or missing;
-//! 3. a request with a `Referer` joins the latest page that holds a request for that URL
-//!    (fragment ignored);
-//! 4. anything else joins the latest page if that page was still active (the row starts
-//!    within [`IDLE_GAP_MS`] of the end of the page's last row: WebPageTest's "network
-//!    quiet" idea), else it starts a page of its own, titled by its own URL.
+//! shared time axis, from the rows, phases and pages of [`crate::report::timing`] (the same
+//! numbers as the HAR and the HTML page).
 //!
 //! # The terminal drawing
 //! One section per page, each with its own axis from the page's first byte. Each line shows
@@ -51,12 +12,14 @@
 //! non-ASCII characters percent-escaped, so a hostile URL cannot move the cursor or break
 //! the columns.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::pageload::model::{CloseKind, Connection, HttpExchange, Report};
-use crate::report::table::{fmt_bytes, fmt_ms};
-use crate::time::{ms_between, Ts};
+use crate::pageload::model::Report;
+use crate::report::fmt::{
+    fmt_bytes, fmt_ms, fmt_offset, fmt_tick, pad_left, plural, tick_step, Paint,
+};
+use crate::report::timing::{pages, rows, Page, Phase, Row};
+use crate::time::Ts;
 
 #[derive(Debug, Clone, Copy)]
 pub struct WaterfallOptions {
@@ -64,566 +27,30 @@ pub struct WaterfallOptions {
     pub width: u16,
 }
 
-/// A request that starts later than this after the last byte of the current page, with
-/// nothing tying it to a page, starts a page of its own.
-pub const IDLE_GAP_MS: f64 = 2000.0;
-
-/// The phases of a request, in the order they happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Phase {
-    /// The client between phases (HAR `blocked`).
-    Blocked,
-    Dns,
-    /// The TCP handshake (HAR `connect` also holds the TLS handshake).
-    Connect,
-    Tls,
-    Send,
-    Wait,
-    Receive,
-    /// Application data on a connection with no readable request.
-    Data,
-}
-
-impl Phase {
-    pub const ALL: [Phase; 8] = [
-        Phase::Blocked,
-        Phase::Dns,
-        Phase::Connect,
-        Phase::Tls,
-        Phase::Send,
-        Phase::Wait,
-        Phase::Receive,
-        Phase::Data,
-    ];
-
-    /// A short stable word, also the CSS class of the HTML renderer.
-    pub fn key(self) -> &'static str {
-        match self {
-            Phase::Blocked => "blocked",
-            Phase::Dns => "dns",
-            Phase::Connect => "connect",
-            Phase::Tls => "tls",
-            Phase::Send => "send",
-            Phase::Wait => "wait",
-            Phase::Receive => "receive",
-            Phase::Data => "data",
-        }
-    }
-
-    /// The name a reader sees in a legend.
-    pub fn label(self) -> &'static str {
-        match self {
-            Phase::Blocked => "stalled",
-            Phase::Dns => "DNS",
-            Phase::Connect => "TCP connect",
-            Phase::Tls => "TLS",
-            Phase::Send => "send",
-            Phase::Wait => "wait (TTFB)",
-            Phase::Receive => "download",
-            Phase::Data => "encrypted or opaque data",
-        }
-    }
-
-    fn glyph(self) -> char {
-        match self {
-            Phase::Blocked => '·',
-            Phase::Dns => '░',
-            Phase::Connect => '▒',
-            Phase::Tls => '▓',
-            Phase::Send | Phase::Wait => '─',
-            Phase::Receive => '█',
-            Phase::Data => '≈',
-        }
-    }
-
-    fn ansi(self) -> &'static str {
-        match self {
-            Phase::Blocked => "2",
-            Phase::Dns => "36",
-            Phase::Connect => "33",
-            Phase::Tls => "35",
-            Phase::Send | Phase::Wait => "32",
-            Phase::Receive => "34",
-            Phase::Data => "90",
-        }
+/// The character that draws a phase.
+fn glyph(p: Phase) -> char {
+    match p {
+        Phase::Blocked => '·',
+        Phase::Dns => '░',
+        Phase::Connect => '▒',
+        Phase::Tls => '▓',
+        Phase::Send | Phase::Wait => '─',
+        Phase::Receive => '█',
+        Phase::Data => '≈',
     }
 }
 
-/// HAR `timings`, in milliseconds; `None` is HAR's -1 (not observed, or does not apply).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Timings {
-    pub blocked: Option<f64>,
-    pub dns: Option<f64>,
-    /// TCP handshake plus TLS handshake.
-    pub connect: Option<f64>,
-    pub ssl: Option<f64>,
-    pub send: Option<f64>,
-    pub wait: Option<f64>,
-    pub receive: Option<f64>,
-}
-
-impl Timings {
-    /// The phases that add up to the request's time (`ssl` is inside `connect`).
-    pub fn summed(&self) -> [Option<f64>; 6] {
-        [
-            self.blocked,
-            self.dns,
-            self.connect,
-            self.send,
-            self.wait,
-            self.receive,
-        ]
+/// The SGR colour of a phase.
+fn ansi(p: Phase) -> &'static str {
+    match p {
+        Phase::Blocked => "2",
+        Phase::Dns => "36",
+        Phase::Connect => "33",
+        Phase::Tls => "35",
+        Phase::Send | Phase::Wait => "32",
+        Phase::Receive => "34",
+        Phase::Data => "90",
     }
-
-    /// HAR `time`: the sum of the non-negative phases, `ssl` excepted.
-    pub fn total(&self) -> f64 {
-        self.summed().iter().flatten().filter(|v| **v >= 0.0).sum()
-    }
-}
-
-/// One phase of one row on the time axis.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Span {
-    pub phase: Phase,
-    pub from: Ts,
-    pub to: Ts,
-}
-
-/// One line of the waterfall: an HTTP exchange, or a connection with no readable request.
-#[derive(Debug, Clone)]
-pub struct Row<'a> {
-    pub conn: &'a Connection,
-    /// The exchange and its index in `conn.http`; `None` for a connection row.
-    pub exchange: Option<(usize, &'a HttpExchange)>,
-    /// The request URL; for a connection row, `host:port`.
-    pub url: String,
-    pub start: Ts,
-    pub end: Ts,
-    pub timings: Timings,
-    pub spans: Vec<Span>,
-    /// Index into `Report::dns` of the lookup this row's `dns` phase is.
-    pub dns: Option<usize>,
-}
-
-impl Row<'_> {
-    pub fn duration_ms(&self) -> f64 {
-        self.end.ms_since(self.start).max(0.0)
-    }
-}
-
-/// A page load: a document request and the requests that followed it (see the module doc).
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub title: String,
-    pub start: Ts,
-    /// The end of the latest row.
-    pub end: Ts,
-    /// Indices into the rows, in start order.
-    pub rows: Vec<usize>,
-    /// The row that started the page as a navigation.
-    pub document: Option<usize>,
-}
-
-/// What was seen of a connection's setup.
-#[derive(Default)]
-struct Setup {
-    dns_index: Option<usize>,
-    dns: Option<(Ts, Ts, f64)>,
-    tcp: Option<(Ts, Ts, f64)>,
-    tls: Option<(Ts, Ts, f64)>,
-}
-
-impl Setup {
-    fn start(&self) -> Option<Ts> {
-        self.dns
-            .map(|d| d.0)
-            .or(self.tcp.map(|t| t.0))
-            .or(self.tls.map(|t| t.0))
-    }
-
-    fn end(&self) -> Option<Ts> {
-        self.tls
-            .map(|t| t.1)
-            .or(self.tcp.map(|t| t.1))
-            .or(self.dns.map(|d| d.1))
-    }
-
-    /// The phases and the gaps between them, in order.
-    fn spans(&self) -> Vec<Span> {
-        let mut v = Vec::new();
-        let mut last: Option<Ts> = None;
-        for (phase, p) in [
-            (Phase::Dns, self.dns),
-            (Phase::Connect, self.tcp),
-            (Phase::Tls, self.tls),
-        ] {
-            let Some((from, to, _)) = p else { continue };
-            if let Some(l) = last {
-                if from > l {
-                    v.push(Span {
-                        phase: Phase::Blocked,
-                        from: l,
-                        to: from,
-                    });
-                }
-            }
-            v.push(Span { phase, from, to });
-            last = Some(to);
-        }
-        v
-    }
-
-    /// Milliseconds spent between the setup phases.
-    fn gaps_ms(&self) -> f64 {
-        self.spans()
-            .iter()
-            .filter(|s| s.phase == Phase::Blocked)
-            .map(|s| s.to.ms_since(s.from))
-            .sum()
-    }
-
-    fn timings(&self) -> Timings {
-        let tcp = self.tcp.map(|t| t.2);
-        let ssl = self.tls.map(|t| t.2);
-        let connect = match (tcp, ssl) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
-        Timings {
-            blocked: self.start().map(|_| self.gaps_ms()),
-            dns: self.dns.map(|d| d.2),
-            connect,
-            ssl,
-            ..Timings::default()
-        }
-    }
-}
-
-/// The moment a connection began, for ordering connections.
-fn conn_start(c: &Connection) -> Option<Ts> {
-    c.tcp
-        .syn_ts
-        .or(c.tcp.synack_ts)
-        .or(c.tcp.ack_ts)
-        .or(c.tls.as_ref().and_then(|t| t.client_hello_ts))
-        .or_else(|| c.http.iter().filter_map(exchange_start).min())
-        .or(c.tcp.close.ts)
-}
-
-fn exchange_start(h: &HttpExchange) -> Option<Ts> {
-    h.request_ts
-        .or(h.request_end_ts)
-        .or(h.response_ts)
-        .or(h.response_end_ts)
-}
-
-fn exchange_end(h: &HttpExchange) -> Option<Ts> {
-    [
-        h.request_ts,
-        h.request_end_ts,
-        h.response_ts,
-        h.response_end_ts,
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-}
-
-fn setup_of(c: &Connection, r: &Report, dns_claimed: &mut [bool]) -> Setup {
-    let mut s = Setup::default();
-    let t = &c.tcp;
-    if let (Some(syn), Some(ack), Some(ms)) = (t.syn_ts, t.ack_ts, t.handshake_ms) {
-        if ack >= syn && ms >= 0.0 {
-            s.tcp = Some((syn, ack, ms));
-        }
-    }
-    if let Some(tls) = &c.tls {
-        if let (Some(ch), Some(done), Some(ms)) =
-            (tls.client_hello_ts, tls.handshake_done_ts, tls.handshake_ms)
-        {
-            if done >= ch && ms >= 0.0 {
-                s.tls = Some((ch, done, ms));
-            }
-        }
-    }
-    // The lookup counts for the first connection (in start order) that used it.
-    if let Some(i) = c.dns {
-        if let Some(claimed) = dns_claimed.get_mut(i) {
-            if !*claimed {
-                *claimed = true;
-                let anchor = s.start().or_else(|| conn_start(c));
-                if let Some(d) = r.dns.get(i) {
-                    if let (Some(resp), Some(lat)) = (d.response_ts, d.latency_ms) {
-                        if resp >= d.ts && anchor.is_none_or(|a| resp <= a) && lat >= 0.0 {
-                            s.dns = Some((d.ts, resp, lat));
-                            s.dns_index = Some(i);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    s
-}
-
-fn non_negative(v: Option<f64>) -> Option<f64> {
-    v.map(|x| if x < 0.0 { 0.0 } else { x })
-}
-
-/// The URL of an exchange: as the dissector built it, else from the connection.
-pub fn exchange_url(c: &Connection, h: &HttpExchange) -> String {
-    if let Some(u) = &h.url {
-        return u.clone();
-    }
-    let scheme = if c.tls.is_some() { "https" } else { "http" };
-    let host = c.hostname.clone().unwrap_or_else(|| c.server.to_string());
-    format!("{scheme}://{host}{}", h.path.as_deref().unwrap_or("/"))
-}
-
-/// `host:port` for a connection row.
-fn connection_label(c: &Connection) -> String {
-    let port = c.server.port();
-    match &c.hostname {
-        Some(h) if h.contains(':') => format!("[{h}]:{port}"),
-        Some(h) => format!("{h}:{port}"),
-        None => c.server.to_string(),
-    }
-}
-
-/// The rows of a report, sorted by start (then connection id and exchange index).
-pub fn rows(r: &Report) -> Vec<Row<'_>> {
-    let mut conns: Vec<&Connection> = r.connections.iter().collect();
-    conns.sort_by_key(|c| (conn_start(c), c.id));
-    let mut dns_claimed = vec![false; r.dns.len()];
-    let mut rows = Vec::new();
-    for c in conns {
-        let setup = setup_of(c, r, &mut dns_claimed);
-        if c.http.is_empty() {
-            if let Some(row) = connection_row(c, r, &setup) {
-                rows.push(row);
-            }
-            continue;
-        }
-        let first = c
-            .http
-            .iter()
-            .enumerate()
-            .filter_map(|(i, h)| exchange_start(h).map(|t| (t, i)))
-            .min()
-            .map(|(_, i)| i);
-        for (i, h) in c.http.iter().enumerate() {
-            let own_start = exchange_start(h);
-            let mut timings = Timings {
-                send: non_negative(ms_between(h.request_ts, h.request_end_ts)),
-                wait: non_negative(
-                    h.ttfb_ms
-                        .or_else(|| ms_between(h.request_end_ts, h.response_ts)),
-                ),
-                receive: non_negative(
-                    h.download_ms
-                        .or_else(|| ms_between(h.response_ts, h.response_end_ts)),
-                ),
-                ..Timings::default()
-            };
-            let mut spans = Vec::new();
-            let mut start = own_start;
-            let mut dns = None;
-            if Some(i) == first {
-                if let Some(setup_start) = setup.start() {
-                    let mut t = setup.timings();
-                    spans = setup.spans();
-                    if let (Some(end), Some(req)) = (setup.end(), own_start) {
-                        if req > end {
-                            t.blocked = Some(t.blocked.unwrap_or(0.0) + req.ms_since(end));
-                            spans.push(Span {
-                                phase: Phase::Blocked,
-                                from: end,
-                                to: req,
-                            });
-                        }
-                    }
-                    timings = Timings {
-                        send: timings.send,
-                        wait: timings.wait,
-                        receive: timings.receive,
-                        ..t
-                    };
-                    start = Some(own_start.map_or(setup_start, |s| s.min(setup_start)));
-                    dns = setup.dns_index;
-                }
-            }
-            for (phase, from, to) in [
-                (Phase::Send, h.request_ts, h.request_end_ts),
-                (Phase::Wait, h.request_end_ts, h.response_ts),
-                (Phase::Receive, h.response_ts, h.response_end_ts),
-            ] {
-                if let (Some(from), Some(to)) = (from, to) {
-                    if to >= from {
-                        spans.push(Span { phase, from, to });
-                    }
-                }
-            }
-            let Some(start) = start.or_else(|| conn_start(c)).or(r.capture.first_ts) else {
-                continue;
-            };
-            let end = exchange_end(h).unwrap_or(start).max(start);
-            rows.push(Row {
-                conn: c,
-                exchange: Some((i, h)),
-                url: exchange_url(c, h),
-                start,
-                end,
-                timings,
-                spans,
-                dns,
-            });
-        }
-    }
-    rows.sort_by_key(|row| (row.start, row.conn.id, row.exchange.map(|e| e.0)));
-    rows
-}
-
-fn connection_row<'a>(c: &'a Connection, r: &Report, setup: &Setup) -> Option<Row<'a>> {
-    let start = setup.start().or_else(|| conn_start(c))?;
-    let mut spans = setup.spans();
-    let data_from = setup
-        .end()
-        .or(c.tls.as_ref().and_then(|t| t.client_first_app_data_ts))
-        .unwrap_or(start);
-    let data_to = c
-        .tcp
-        .close
-        .ts
-        .or(if c.tcp.close.kind == CloseKind::Open {
-            r.capture.last_ts
-        } else {
-            None
-        })
-        .unwrap_or(data_from);
-    if data_to > data_from {
-        spans.push(Span {
-            phase: Phase::Data,
-            from: data_from,
-            to: data_to,
-        });
-    }
-    let end = spans.iter().map(|s| s.to).max().unwrap_or(start).max(start);
-    Some(Row {
-        conn: c,
-        exchange: None,
-        url: connection_label(c),
-        start,
-        end,
-        timings: setup.timings(),
-        spans,
-        dns: setup.dns_index,
-    })
-}
-
-/// `1 request`, `2 requests`.
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
-/// A header's value, by case-insensitive name.
-pub fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
-/// The response's MIME type, from the exchange or its `Content-Type` header.
-pub fn mime_type(h: &HttpExchange) -> Option<&str> {
-    h.content_type
-        .as_deref()
-        .or_else(|| header(&h.response_headers, "content-type"))
-}
-
-fn is_html(h: &HttpExchange) -> bool {
-    mime_type(h).is_some_and(|m| {
-        let m = m.split(';').next().unwrap_or("").trim();
-        m.eq_ignore_ascii_case("text/html") || m.eq_ignore_ascii_case("application/xhtml+xml")
-    })
-}
-
-/// Rule 2 of the module doc.
-fn is_navigation(h: &HttpExchange) -> bool {
-    let req = &h.request_headers;
-    if let Some(dest) = header(req, "sec-fetch-dest") {
-        return dest.trim().eq_ignore_ascii_case("document");
-    }
-    if let Some(mode) = header(req, "sec-fetch-mode") {
-        return mode.trim().eq_ignore_ascii_case("navigate");
-    }
-    let wants_html = header(req, "accept").is_some_and(|a| a.contains("text/html"));
-    let method_ok = h
-        .method
-        .as_deref()
-        .is_none_or(|m| m == "GET" || m == "POST");
-    wants_html
-        && method_ok
-        && (h.status.is_none() || is_html(h) || h.status.is_some_and(|s| (300..400).contains(&s)))
-}
-
-/// A URL as pages are matched on: without its fragment.
-fn page_key(url: &str) -> &str {
-    url.split('#').next().unwrap_or(url).trim()
-}
-
-/// Groups rows (sorted by start, as [`rows`] returns them) into pages; see the module doc.
-pub fn pages(rows: &[Row]) -> Vec<Page> {
-    let mut pages: Vec<Page> = Vec::new();
-    let mut page_of: Vec<usize> = Vec::with_capacity(rows.len());
-    let mut by_exchange: HashMap<(u64, usize), usize> = HashMap::new();
-    let mut by_url: HashMap<&str, usize> = HashMap::new();
-    for (ri, row) in rows.iter().enumerate() {
-        let h = row.exchange.map(|e| e.1);
-        let redirect_page = h
-            .and_then(|h| h.redirected_from)
-            .and_then(|rf| by_exchange.get(&(rf.connection, rf.index)))
-            .and_then(|&from_row| page_of.get(from_row).copied());
-        let referer_page = h
-            .and_then(|h| header(&h.request_headers, "referer"))
-            .and_then(|r| by_url.get(page_key(r)).copied());
-        let active = pages
-            .len()
-            .checked_sub(1)
-            .filter(|&p| row.start.ms_since(pages[p].end) <= IDLE_GAP_MS);
-        let chosen = if let Some(p) = redirect_page {
-            Some(p)
-        } else if h.is_some_and(is_navigation) {
-            None
-        } else {
-            referer_page.or(active)
-        };
-        let p = match chosen {
-            Some(p) => p,
-            None => {
-                pages.push(Page {
-                    title: row.url.clone(),
-                    start: row.start,
-                    end: row.end,
-                    rows: Vec::new(),
-                    document: h.is_some_and(is_navigation).then_some(ri),
-                });
-                pages.len() - 1
-            }
-        };
-        let page = &mut pages[p];
-        page.rows.push(ri);
-        page.end = page.end.max(row.end);
-        page_of.push(p);
-        if let Some((i, _)) = row.exchange {
-            by_exchange.insert((row.conn.id, i), ri);
-            by_url.insert(page_key(&row.url), p);
-        }
-    }
-    pages
 }
 
 /// Capture text made safe for a terminal: control, DEL and non-ASCII characters become
@@ -671,34 +98,6 @@ fn shorten(s: &str, width: usize) -> String {
     format!("{h}…{t}")
 }
 
-/// A "nice" tick step (1, 2, 5 × 10^k ms) giving at most `max_ticks` intervals over `span`.
-pub fn tick_step(span_ms: f64, max_ticks: usize) -> f64 {
-    let max_ticks = max_ticks.max(1) as f64;
-    let raw = (span_ms / max_ticks).max(1e-6);
-    let mag = 10f64.powf(raw.log10().floor());
-    for m in [1.0, 2.0, 5.0, 10.0] {
-        if m * mag >= raw {
-            return m * mag;
-        }
-    }
-    10.0 * mag
-}
-
-/// A tick label: as many decimals as the step needs.
-pub fn fmt_tick(ms: f64, step: f64) -> String {
-    if step >= 1000.0 {
-        let decimals = if (step / 1000.0).fract() == 0.0 { 0 } else { 1 };
-        format!("{:.*} s", decimals, ms / 1000.0)
-    } else {
-        let decimals = if step >= 1.0 {
-            0
-        } else {
-            (-step.log10().floor()) as usize
-        };
-        format!("{ms:.decimals$} ms")
-    }
-}
-
 struct Layout {
     label: usize,
     status: bool,
@@ -738,14 +137,6 @@ fn layout(width: usize, longest_label: usize) -> Layout {
         .min(rest.saturating_sub(10));
     l.bar = rest.saturating_sub(l.label).max(10);
     l
-}
-
-fn paint(color: bool, code: &str, s: &str) -> String {
-    if color && !s.is_empty() {
-        format!("\x1b[{code}m{s}\x1b[0m")
-    } else {
-        s.to_string()
-    }
 }
 
 fn status_text(row: &Row) -> (String, &'static str) {
@@ -824,18 +215,14 @@ fn draw_cells(cells: &[Option<Phase>], color: bool) -> String {
         while j < cells.len() && cells[j] == p {
             j += 1;
         }
-        let run: String = std::iter::repeat_n(p.map_or(' ', Phase::glyph), j - i).collect();
+        let run: String = std::iter::repeat_n(p.map_or(' ', glyph), j - i).collect();
         match p {
-            Some(p) => s.push_str(&paint(color, p.ansi(), &run)),
+            Some(p) => s.push_str(&Paint(color).sgr(ansi(p), &run)),
             None => s.push_str(&run),
         }
         i = j;
     }
     s.trim_end().to_string()
-}
-
-fn pad_left(s: &str, w: usize) -> String {
-    format!("{s:>w$}")
 }
 
 /// Writes the terminal waterfall of every page in the report.
@@ -846,96 +233,125 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
         return Ok(());
     }
     let pages = pages(&rows);
-    let origin = r.capture.first_ts;
-    let width = o.width as usize;
-    let color = o.color;
     let mut used: Vec<Phase> = Vec::new();
     for (pi, page) in pages.iter().enumerate() {
         if pi > 0 {
             writeln!(out)?;
         }
-        let requests = page
-            .rows
-            .iter()
-            .filter(|&&i| rows[i].exchange.is_some())
-            .count();
-        let mut conns: Vec<u64> = page.rows.iter().map(|&i| rows[i].conn.id).collect();
-        conns.sort_unstable();
-        conns.dedup();
-        let bytes: u64 = page.rows.iter().map(|&i| size_of(&rows[i])).sum();
-        let span_ms = page.end.ms_since(page.start).max(0.0);
-        let at = match origin {
-            Some(o) => format!("at +{:.3} s", page.start.ms_since(o) / 1000.0),
-            None => String::new(),
-        };
-        let title = format!(
-            "Page {}  {}",
-            pi + 1,
-            shorten_url(
-                &terminal_safe(&page.title),
-                width.saturating_sub(12).max(20)
-            )
-        );
-        writeln!(out, "{}", paint(color, "1", &title))?;
-        let mut facts: Vec<String> = [
-            format!(
-                "  {} on {}",
-                plural(requests, "request"),
-                plural(conns.len(), "connection")
-            ),
-            fmt_bytes(bytes),
-            fmt_ms(span_ms),
-            at,
-        ]
-        .into_iter()
-        .filter(|f| !f.is_empty())
-        .collect();
-        while facts.len() > 1 && facts.join(", ").chars().count() > width {
-            facts.pop();
-        }
-        writeln!(out, "{}", facts.join(", "))?;
-
-        let labels: Vec<String> = page
-            .rows
-            .iter()
-            .map(|&i| terminal_safe(&rows[i].url))
-            .collect();
-        let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-        let lay = layout(width, longest);
-        let axis_span = if span_ms > 0.0 { span_ms } else { 1.0 };
-        let prefix = lay.label
-            + 1
-            + if lay.status { STATUS_W + 1 } else { 0 }
-            + if lay.size { SIZE_W + 1 } else { 0 }
-            + if lay.time { TIME_W + 1 } else { 0 };
-        write_axis(out, prefix, lay.bar, axis_span, color)?;
-        for (&ri, label) in page.rows.iter().zip(&labels) {
-            let row = &rows[ri];
-            let mut line = format!("{:<w$} ", shorten_url(label, lay.label), w = lay.label);
-            if lay.status {
-                let (s, code) = status_text(row);
-                line.push_str(&paint(color, code, &pad_left(&s, STATUS_W)));
-                line.push(' ');
-            }
-            if lay.size {
-                line.push_str(&pad_left(&fmt_bytes(size_of(row)), SIZE_W));
-                line.push(' ');
-            }
-            if lay.time {
-                line.push_str(&pad_left(&fmt_ms(row.duration_ms()), TIME_W));
-                line.push(' ');
-            }
-            let cells = bar_cells(row, page.start, axis_span, lay.bar);
-            for p in cells.iter().flatten() {
-                if !used.contains(p) {
-                    used.push(*p);
-                }
-            }
-            line.push_str(&draw_cells(&cells, color));
-            writeln!(out, "{}", line.trim_end())?;
-        }
+        write_page_head(out, &rows, page, pi, r.capture.first_ts, o)?;
+        write_page_rows(out, &rows, page, o, &mut used)?;
     }
-    // Legend, in phase order, of what was drawn.
+    write_legend(out, &used, o)
+}
+
+/// A page's title and facts (requests, connections, bytes, span, start), the facts cut
+/// from the end to fit the width.
+fn write_page_head<W: Write>(
+    out: &mut W,
+    rows: &[Row],
+    page: &Page,
+    pi: usize,
+    origin: Option<Ts>,
+    o: &WaterfallOptions,
+) -> io::Result<()> {
+    let width = o.width as usize;
+    let requests = page
+        .rows
+        .iter()
+        .filter(|&&i| rows[i].exchange.is_some())
+        .count();
+    let mut conns: Vec<u64> = page.rows.iter().map(|&i| rows[i].conn.id).collect();
+    conns.sort_unstable();
+    conns.dedup();
+    let bytes: u64 = page.rows.iter().map(|&i| size_of(&rows[i])).sum();
+    let span_ms = page.end.ms_since(page.start).max(0.0);
+    let at = match origin {
+        Some(o) => format!("at {}", fmt_offset(page.start.ms_since(o), 3)),
+        None => String::new(),
+    };
+    let title = format!(
+        "Page {}  {}",
+        pi + 1,
+        shorten_url(
+            &terminal_safe(&page.title),
+            width.saturating_sub(12).max(20)
+        )
+    );
+    writeln!(out, "{}", Paint(o.color).sgr("1", &title))?;
+    let mut facts: Vec<String> = [
+        format!(
+            "  {} on {}",
+            plural(requests, "request"),
+            plural(conns.len(), "connection")
+        ),
+        fmt_bytes(bytes),
+        fmt_ms(span_ms),
+        at,
+    ]
+    .into_iter()
+    .filter(|f| !f.is_empty())
+    .collect();
+    while facts.len() > 1 && facts.join(", ").chars().count() > width {
+        facts.pop();
+    }
+    writeln!(out, "{}", facts.join(", "))
+}
+
+/// A page's axis and one line per row; the phases drawn are added to `used`.
+fn write_page_rows<W: Write>(
+    out: &mut W,
+    rows: &[Row],
+    page: &Page,
+    o: &WaterfallOptions,
+    used: &mut Vec<Phase>,
+) -> io::Result<()> {
+    let color = o.color;
+    let labels: Vec<String> = page
+        .rows
+        .iter()
+        .map(|&i| terminal_safe(&rows[i].url))
+        .collect();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let lay = layout(o.width as usize, longest);
+    let span_ms = page.end.ms_since(page.start).max(0.0);
+    let axis_span = if span_ms > 0.0 { span_ms } else { 1.0 };
+    let prefix = lay.label
+        + 1
+        + if lay.status { STATUS_W + 1 } else { 0 }
+        + if lay.size { SIZE_W + 1 } else { 0 }
+        + if lay.time { TIME_W + 1 } else { 0 };
+    write_axis(out, prefix, lay.bar, axis_span, color)?;
+    for (&ri, label) in page.rows.iter().zip(&labels) {
+        let row = &rows[ri];
+        let mut line = format!("{:<w$} ", shorten_url(label, lay.label), w = lay.label);
+        if lay.status {
+            let (s, code) = status_text(row);
+            line.push_str(&Paint(color).sgr(code, &pad_left(&s, STATUS_W)));
+            line.push(' ');
+        }
+        if lay.size {
+            line.push_str(&pad_left(&fmt_bytes(size_of(row)), SIZE_W));
+            line.push(' ');
+        }
+        if lay.time {
+            line.push_str(&pad_left(&fmt_ms(row.duration_ms()), TIME_W));
+            line.push(' ');
+        }
+        let cells = bar_cells(row, page.start, axis_span, lay.bar);
+        for p in cells.iter().flatten() {
+            if !used.contains(p) {
+                used.push(*p);
+            }
+        }
+        line.push_str(&draw_cells(&cells, color));
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// The legend, in phase order, of what was drawn, wrapped to the width (an item is never
+/// split).
+fn write_legend<W: Write>(out: &mut W, used: &[Phase], o: &WaterfallOptions) -> io::Result<()> {
     let mut legend = Vec::new();
     for p in Phase::ALL {
         if p == Phase::Send {
@@ -949,13 +365,16 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
                 p.label()
             };
             legend.push((
-                format!("{} {name}", paint(color, p.ansi(), &p.glyph().to_string())),
+                format!(
+                    "{} {name}",
+                    Paint(o.color).sgr(ansi(p), &glyph(p).to_string())
+                ),
                 2 + name.chars().count(),
             ));
         }
     }
-    // Wrapped to the width (an item is never split).
     writeln!(out)?;
+    let width = o.width as usize;
     let mut line = String::new();
     let mut line_w = 0;
     for (item, w) in legend {
@@ -971,8 +390,7 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
         line.push_str(&item);
         line_w += w;
     }
-    writeln!(out, "{line}")?;
-    Ok(())
+    writeln!(out, "{line}")
 }
 
 /// The time axis: tick labels, then a ruler with `┬` at each tick.
@@ -1010,345 +428,16 @@ fn write_axis<W: Write>(
     let pad = " ".repeat(prefix);
     let labels: String = labels.into_iter().collect();
     let ruler: String = ruler.into_iter().collect();
-    writeln!(out, "{pad}{}", paint(color, "2", labels.trim_end()))?;
-    writeln!(out, "{pad}{}", paint(color, "2", &ruler))?;
+    writeln!(out, "{pad}{}", Paint(color).sgr("2", labels.trim_end()))?;
+    writeln!(out, "{pad}{}", Paint(color).sgr("2", &ruler))?;
     Ok(())
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::pageload::model::{
-        ClientBy, DnsAnswer, DnsQuestion, DnsTransaction, DnsTransport, HostnameSource,
-        HttpExchange, RedirectRef, Side, TcpClose, TlsInfo,
-    };
-
-    pub const T0: i64 = 1_795_000_000_000_000_000;
-
-    /// Capture time `ms` after [`T0`].
-    pub fn at(ms: f64) -> Ts {
-        Ts(T0 + (ms * 1e6).round() as i64)
-    }
-
-    pub fn dns(name: &str, q_ms: f64, r_ms: f64, addr: &str) -> DnsTransaction {
-        DnsTransaction {
-            ts: at(q_ms),
-            client: "10.0.0.1:5353".parse().unwrap(),
-            server: "10.0.0.53:53".parse().unwrap(),
-            transport: DnsTransport::Udp,
-            id: 7,
-            questions: vec![DnsQuestion {
-                name: name.into(),
-                qtype: "A".into(),
-            }],
-            response_ts: Some(at(r_ms)),
-            latency_ms: Some(r_ms - q_ms),
-            rcode: Some("NOERROR".into()),
-            truncated: false,
-            answers: vec![DnsAnswer {
-                name: name.into(),
-                rtype: "A".into(),
-                ttl: 300,
-                data: addr.into(),
-                addr: addr.parse().ok(),
-            }],
-            authority: vec![],
-            query_packet: Some(1),
-            response_packet: Some(2),
-        }
-    }
-
-    /// A connection with a TCP handshake at `syn_ms` lasting `rtt` ms, closed at `close_ms`.
-    pub fn conn(
-        id: u64,
-        server: &str,
-        host: &str,
-        syn_ms: f64,
-        rtt: f64,
-        close_ms: f64,
-    ) -> Connection {
-        let mut c = Connection {
-            id,
-            client: format!("10.0.0.1:{}", 50000 + id).parse().unwrap(),
-            server: server.parse().unwrap(),
-            hostname: Some(host.into()),
-            hostname_source: Some(HostnameSource::Sni),
-            client_by: ClientBy::Syn,
-            ..Connection::default()
-        };
-        c.tcp.syn_ts = Some(at(syn_ms));
-        c.tcp.synack_ts = Some(at(syn_ms + rtt));
-        c.tcp.ack_ts = Some(at(syn_ms + rtt));
-        c.tcp.handshake_ms = Some(rtt);
-        c.tcp.handshake_valid = Some(true);
-        c.tcp.close = TcpClose {
-            kind: CloseKind::Fin,
-            initiator: Some(Side::Client),
-            ts: Some(at(close_ms)),
-            sequence: ["FIN>", "<ACK", "<FIN", "ACK>"]
-                .iter()
-                .map(|s| s.parse().unwrap())
-                .collect(),
-        };
-        c.tcp.bytes.client = 500;
-        c.tcp.bytes.server = 20_000;
-        c
-    }
-
-    pub fn tls(ch_ms: f64, done_ms: f64) -> TlsInfo {
-        TlsInfo {
-            version: Some("TLS 1.3".into()),
-            cipher: Some("TLS_AES_128_GCM_SHA256".into()),
-            sni: Some("www.example.test".into()),
-            alpn: Some("h2".into()),
-            alpn_offered: vec!["h2".into(), "http/1.1".into()],
-            client_hello_ts: Some(at(ch_ms)),
-            handshake_done_ts: Some(at(done_ms)),
-            handshake_ms: Some(done_ms - ch_ms),
-            decrypted: true,
-            ..TlsInfo::default()
-        }
-    }
-
-    /// An exchange: request at `req`, sent in `send` ms, first response byte `ttfb` later,
-    /// downloaded in `dl` ms.
-    pub fn get(
-        url: &str,
-        req: f64,
-        send: f64,
-        ttfb: f64,
-        dl: f64,
-        status: u16,
-        body: u64,
-    ) -> HttpExchange {
-        let path = url
-            .splitn(4, '/')
-            .nth(3)
-            .map(|p| format!("/{p}"))
-            .unwrap_or("/".into());
-        HttpExchange {
-            version: "HTTP/1.1".into(),
-            method: Some("GET".into()),
-            path: Some(path),
-            url: Some(url.into()),
-            status: Some(status),
-            reason: Some("OK".into()),
-            request_ts: Some(at(req)),
-            request_end_ts: Some(at(req + send)),
-            response_ts: Some(at(req + send + ttfb)),
-            response_end_ts: Some(at(req + send + ttfb + dl)),
-            ttfb_ms: Some(ttfb),
-            download_ms: Some(dl),
-            request_headers: vec![("Host".into(), "www.example.test".into())],
-            response_headers: vec![("Content-Type".into(), "text/html".into())],
-            body_bytes: body,
-            content_type: Some("text/html".into()),
-            complete: true,
-            ..HttpExchange::default()
-        }
-    }
-
-    /// A small page load: DNS, TCP + TLS, two requests on one connection, one on a second
-    /// connection that shares the lookup, and an encrypted connection.
-    pub fn sample() -> Report {
-        let mut r = Report {
-            schema: 1,
-            ..Report::default()
-        };
-        r.capture.path = "sample.pcap".into();
-        r.capture.format = "pcap".into();
-        r.capture.first_ts = Some(at(0.0));
-        r.capture.last_ts = Some(at(200.0));
-        r.dns.push(dns("www.example.test", 0.0, 2.0, "10.0.0.2"));
-        r.dns.push(dns("cdn.example.test", 30.0, 31.0, "10.0.0.3"));
-        let mut c1 = conn(1, "10.0.0.2:443", "www.example.test", 3.0, 1.0, 150.0);
-        c1.dns = Some(0);
-        c1.tls = Some(tls(4.5, 8.0));
-        let mut doc = get("https://www.example.test/", 8.5, 0.5, 10.0, 5.0, 200, 6000);
-        doc.request_headers
-            .push(("Accept".into(), "text/html,*/*".into()));
-        c1.http.push(doc);
-        let mut css = get(
-            "https://www.example.test/site.css",
-            30.0,
-            0.2,
-            4.0,
-            3.0,
-            200,
-            2000,
-        );
-        css.request_headers
-            .push(("Referer".into(), "https://www.example.test/".into()));
-        css.content_type = Some("text/css".into());
-        c1.http.push(css);
-        // A second connection to the same address: the lookup is the first one's.
-        let mut c2 = conn(2, "10.0.0.2:443", "www.example.test", 20.0, 1.0, 120.0);
-        c2.dns = Some(0);
-        c2.tls = Some(tls(21.0, 24.0));
-        let mut img = get(
-            "https://www.example.test/a.png?x=1&y=%20b",
-            25.0,
-            0.1,
-            3.0,
-            20.0,
-            200,
-            50_000,
-        );
-        img.content_type = Some("image/png".into());
-        c2.http.push(img);
-        // An encrypted connection without keys.
-        let mut c3 = conn(3, "10.0.0.3:443", "cdn.example.test", 32.0, 2.0, 90.0);
-        c3.dns = Some(1);
-        let mut t3 = tls(34.0, 40.0);
-        t3.decrypted = false;
-        t3.alpn = None;
-        c3.tls = Some(t3);
-        r.connections = vec![c1, c2, c3];
-        r
-    }
-
-    #[test]
-    fn first_request_carries_the_setup() {
-        let r = sample();
-        let rows = rows(&r);
-        assert_eq!(rows.len(), 4);
-        let doc = &rows[0];
-        assert_eq!(doc.url, "https://www.example.test/");
-        assert_eq!(doc.start, at(0.0));
-        assert_eq!(doc.dns, Some(0));
-        let t = doc.timings;
-        assert_eq!(t.dns, Some(2.0));
-        assert_eq!(t.connect, Some(1.0 + 3.5));
-        assert_eq!(t.ssl, Some(3.5));
-        // 2 → 3 (after DNS), 4 → 4.5 (before the ClientHello), 8 → 8.5 (before the request).
-        assert!((t.blocked.unwrap() - 2.0).abs() < 1e-9, "{t:?}");
-        assert_eq!(t.send, Some(0.5));
-        assert_eq!(t.wait, Some(10.0));
-        assert_eq!(t.receive, Some(5.0));
-        assert!(
-            (t.total() - doc.duration_ms()).abs() < 1e-6,
-            "{t:?} {}",
-            doc.duration_ms()
-        );
-    }
-
-    #[test]
-    fn reused_connection_and_reused_lookup_have_no_setup() {
-        let r = sample();
-        let rows = rows(&r);
-        let css = rows.iter().find(|r| r.url.ends_with("site.css")).unwrap();
-        assert_eq!(css.start, at(30.0));
-        assert_eq!(css.timings.blocked, None);
-        assert_eq!(css.timings.dns, None);
-        assert_eq!(css.timings.connect, None);
-        assert_eq!(css.timings.ssl, None);
-        let img = rows.iter().find(|r| r.url.contains("a.png")).unwrap();
-        // Its own connection, but the lookup was the first connection's.
-        assert_eq!(img.timings.dns, None);
-        assert_eq!(img.timings.connect, Some(4.0));
-        assert_eq!(img.start, at(20.0));
-        assert!((img.timings.total() - img.duration_ms()).abs() < 1e-6);
-    }
-
-    #[test]
-    fn encrypted_connection_is_a_connection_row() {
-        let r = sample();
-        let rows = rows(&r);
-        let c = rows.iter().find(|r| r.exchange.is_none()).unwrap();
-        assert_eq!(c.url, "cdn.example.test:443");
-        assert_eq!(c.start, at(30.0));
-        assert_eq!(c.end, at(90.0));
-        assert_eq!(c.timings.dns, Some(1.0));
-        assert_eq!(
-            c.spans.iter().map(|s| s.phase).collect::<Vec<_>>(),
-            vec![
-                Phase::Dns,
-                Phase::Blocked,
-                Phase::Connect,
-                Phase::Tls,
-                Phase::Data
-            ]
-        );
-    }
-
-    #[test]
-    fn pages_follow_navigations_referers_and_time() {
-        let mut r = sample();
-        // A second navigation much later, and a late request with a Referer of page 1.
-        let mut nav = get(
-            "https://www.example.test/next",
-            5000.0,
-            0.1,
-            2.0,
-            1.0,
-            200,
-            10,
-        );
-        nav.request_headers
-            .push(("Sec-Fetch-Dest".into(), "document".into()));
-        let mut late = get(
-            "https://www.example.test/late.js",
-            5100.0,
-            0.1,
-            2.0,
-            1.0,
-            200,
-            10,
-        );
-        late.request_headers
-            .push(("Referer".into(), "https://www.example.test/#top".into()));
-        let lone = get(
-            "https://www.example.test/beacon",
-            9000.0,
-            0.1,
-            2.0,
-            1.0,
-            204,
-            0,
-        );
-        r.connections[0].http.extend([nav, late, lone]);
-        let rows = rows(&r);
-        let pages = pages(&rows);
-        assert_eq!(pages.len(), 3, "{pages:#?}");
-        let urls =
-            |p: &Page| -> Vec<String> { p.rows.iter().map(|&i| rows[i].url.clone()).collect() };
-        assert_eq!(pages[0].title, "https://www.example.test/");
-        assert!(urls(&pages[0]).contains(&"https://www.example.test/late.js".to_string()));
-        assert_eq!(urls(&pages[0]).len(), 5);
-        assert_eq!(urls(&pages[1]), vec!["https://www.example.test/next"]);
-        assert_eq!(
-            pages[1].document,
-            Some(rows.iter().position(|r| r.url.ends_with("/next")).unwrap())
-        );
-        assert_eq!(urls(&pages[2]), vec!["https://www.example.test/beacon"]);
-        assert_eq!(pages[2].document, None);
-    }
-
-    #[test]
-    fn redirect_target_stays_on_the_page() {
-        let mut r = Report::default();
-        let mut c1 = conn(1, "10.0.0.2:80", "www.example.test", 0.0, 1.0, 50.0);
-        let mut nav = get("http://www.example.test/", 1.0, 0.1, 1.0, 0.1, 301, 100);
-        nav.request_headers
-            .push(("Accept".into(), "text/html".into()));
-        nav.redirect_to = Some("https://www.example.test/".into());
-        c1.http.push(nav);
-        let mut c2 = conn(2, "10.0.0.2:443", "www.example.test", 10.0, 1.0, 50.0);
-        let mut doc = get("https://www.example.test/", 12.0, 0.1, 1.0, 0.1, 200, 100);
-        doc.request_headers
-            .push(("Accept".into(), "text/html".into()));
-        doc.redirected_from = Some(RedirectRef {
-            connection: 1,
-            index: 0,
-        });
-        c2.http.push(doc);
-        r.connections = vec![c1, c2];
-        let rows = rows(&r);
-        let pages = pages(&rows);
-        assert_eq!(pages.len(), 1);
-        assert_eq!(pages[0].rows, vec![0, 1]);
-        assert_eq!(pages[0].document, Some(0));
-    }
+    use crate::pageload::model::{Connection, HttpExchange};
+    use crate::report::timing::tests::{at, sample};
 
     #[test]
     fn ticks_are_nice() {

@@ -17,6 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::encoding::{encode_base32hex, encode_base64, encode_hex};
 use super::name::{push_ddd, read_name, NameError};
 use super::names::{edns_option_mnemonic, svc_param_mnemonic, type_name, RrType};
+use crate::time::civil_from_days;
 
 /// Why a record's rdata has no presentation form. Offsets are from the start of the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,21 +359,6 @@ fn push_rrsig_time(secs: u32, out: &mut String) {
         (rem / 60) % 60,
         rem % 60
     );
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// The type bitmap of NSEC and NSEC3 (RFC 4034 §4.1.2): windows in increasing order, each
