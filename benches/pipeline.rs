@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pagetrace::capture::{CaptureEvent, CaptureReader};
-use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+use pagetrace::pipeline::{self, AnalyzerConfig};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -34,17 +34,10 @@ const KEYS: &str = concat!(
 );
 
 fn analyze(bytes: &[u8], keys: Option<&str>) -> usize {
-    let mut r = CaptureReader::new(Cursor::new(bytes.to_vec())).expect("fixture is a capture");
-    let mut a = Analyzer::new(AnalyzerConfig::default(), "bench", r.format);
-    if let Some(k) = keys {
-        a.add_keylog_text(k);
-    }
-    let mut w = Vec::new();
-    r.for_each(&mut w, |ev| match ev {
-        CaptureEvent::Packet(p) => a.handle_packet(&p),
-        CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
-    });
-    a.finish().connections.len()
+    let r = CaptureReader::new(Cursor::new(bytes.to_vec())).expect("fixture is a capture");
+    pipeline::analyze(r, "bench", AnalyzerConfig::default(), keys)
+        .connections
+        .len()
 }
 
 fn bench(c: &mut Criterion) {

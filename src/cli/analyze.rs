@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pagetrace::capture::{CaptureEvent, CaptureReader};
-use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+use pagetrace::capture::CaptureReader;
+use pagetrace::pipeline::{self, Analyzer, AnalyzerConfig};
 use pagetrace::report::{fmt, har, html, json, table, waterfall};
 
 use super::args::{AnalyzeArgs, Format};
@@ -50,34 +50,14 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     if let Some(text) = &keylog {
         analyzer.add_keylog_text(&String::from_utf8_lossy(text));
     }
-    let mut warnings = Vec::new();
     let mut progress = progress;
-    reader.for_each(&mut warnings, |ev| match ev {
-        CaptureEvent::Packet(p) => {
-            analyzer.handle_packet(&p);
-            if let Some(pr) = progress.as_mut() {
-                pr.tick(p.frame);
-            }
+    pipeline::drive(&mut reader, &mut analyzer, |p| {
+        if let Some(pr) = progress.as_mut() {
+            pr.tick(p.frame);
         }
-        CaptureEvent::Secrets { kind, data } => analyzer.handle_secrets(kind, data),
     });
     if let Some(pr) = progress {
         pr.done();
-    }
-    for w in warnings {
-        analyzer.warn(w);
-    }
-    let ks = analyzer.keylog_stats();
-    if ks.bad > 0 {
-        let msg = format!(
-            "key log: {} of {} lines were not NSS key log lines and were skipped",
-            ks.bad, ks.lines
-        );
-        analyzer.warn(pagetrace::pageload::model::Warning::new(
-            None,
-            pagetrace::warning::WarningKind::Keylog,
-            msg,
-        ));
     }
     let report = analyzer.finish();
 

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use pagetrace::capture::{CaptureEvent, CaptureReader};
+use pagetrace::capture::CaptureReader;
 use pagetrace::diff::{self, DiffOptions, DiffTableOptions, SortBy};
 use pagetrace::pageload::model::{Report, SCHEMA};
-use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+use pagetrace::pipeline::{self, AnalyzerConfig};
 
 use super::CliError;
 
@@ -133,25 +133,23 @@ fn load(path: &str, keylog: Option<&Path>) -> Result<Report, CliError> {
         return load_json(path, input);
     }
 
-    let mut reader =
-        CaptureReader::new(input).map_err(|e| CliError::Usage(format!("{path}: {e}")))?;
-    let mut analyzer = Analyzer::new(AnalyzerConfig::default(), path, reader.format);
-    if let Some(k) = keylog {
-        // KEYLOG HOOK: the key log goes to the analyzer the same way `analyze --keylog` and
-        // pcapng Decryption Secrets Blocks do; decryption itself lives in the pipeline.
-        let text = std::fs::read(k)
-            .map_err(|e| CliError::Usage(format!("cannot read key log {}: {e}", k.display())))?;
-        analyzer.add_keylog_text(&String::from_utf8_lossy(&text));
-    }
-    let mut warnings = Vec::new();
-    reader.for_each(&mut warnings, |ev| match ev {
-        CaptureEvent::Packet(p) => analyzer.handle_packet(&p),
-        CaptureEvent::Secrets { kind, data } => analyzer.handle_secrets(kind, data),
-    });
-    for w in warnings {
-        analyzer.warn(w);
-    }
-    Ok(analyzer.finish())
+    let reader = CaptureReader::new(input).map_err(|e| CliError::Usage(format!("{path}: {e}")))?;
+    // The key log goes to the analyzer the same way `analyze --keylog` and pcapng
+    // Decryption Secrets Blocks do.
+    let text =
+        match keylog {
+            Some(k) => Some(std::fs::read(k).map_err(|e| {
+                CliError::Usage(format!("cannot read key log {}: {e}", k.display()))
+            })?),
+            None => None,
+        };
+    let text = text.as_deref().map(String::from_utf8_lossy);
+    Ok(pipeline::analyze(
+        reader,
+        path,
+        AnalyzerConfig::default(),
+        text.as_deref(),
+    ))
 }
 
 fn load_json(path: &str, input: Box<dyn Read + Send>) -> Result<Report, CliError> {

@@ -26,8 +26,10 @@
 //!   stays pure JSON lines).
 //! - `-w FILE` writes every packet to pcapng, and key log text as Decryption Secrets Blocks
 //!   where it was learnt, so `pagetrace analyze FILE` reports the same connections.
-//! - Memory: ended connections are dropped once printed; the DNS window kept for `"index"`
-//!   links holds the last 4,096 transactions (`DNS_WINDOW`).
+//! - Memory: the analyzer streams ([`Analyzer::poll`](pagetrace::pipeline::Analyzer::poll)):
+//!   what it hands out is printed and dropped; the DNS window it keeps to link later
+//!   connections to their `"index"` holds the last 4,096 transactions
+//!   ([`DNS_WINDOW`](pagetrace::pipeline::DNS_WINDOW)).
 
 use std::path::PathBuf;
 
@@ -138,7 +140,6 @@ fn parse_secs(s: &str) -> Result<f64, String> {
 
 #[cfg(feature = "live")]
 mod imp {
-    use std::collections::{HashSet, VecDeque};
     use std::fs::File;
     use std::io::{self, BufWriter, IsTerminal, Write};
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -150,9 +151,8 @@ mod imp {
         PcapngWriter,
     };
     use pagetrace::capture::{Packet, MAX_PACKET};
-    use pagetrace::pageload::model::{Connection, DnsTransaction, QuicConnection, Report};
-    use pagetrace::pageload::stitch;
-    use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+    use pagetrace::pageload::model::CaptureInfo;
+    use pagetrace::pipeline::{Analyzer, AnalyzerConfig, Output as StreamOutput};
     use pagetrace::report::fmt::{fmt_bytes, Paint};
     use pagetrace::report::live::{self, CaptureEnd, PcapCounters};
     use pagetrace::time::Ts;
@@ -282,6 +282,7 @@ mod imp {
         let mut analyzer = Analyzer::new(
             AnalyzerConfig {
                 body_hash: a.body_hash,
+                streaming: true,
                 ..AnalyzerConfig::default()
             },
             &iface,
@@ -394,9 +395,9 @@ mod imp {
             return Err(CliError::Io(e));
         }
         out.stream(&mut analyzer)?;
-        let report = analyzer.finish();
         let keylog_dropped = keylog.as_ref().map_or(0, |k| k.dropped_lines);
-        out.finish(report, stats, end, &iface)?;
+        let (rest, capture) = analyzer.finish_stream();
+        out.finish(rest, &capture, stats, end, &iface)?;
         if keylog_dropped > 0 {
             eprintln!("pagetrace: {keylog_dropped} key log lines longer than 64 KiB were ignored");
         }
@@ -513,28 +514,14 @@ mod imp {
         Ok(())
     }
 
-    /// Most DNS transactions remembered for `"index"` links and end-of-capture bookkeeping.
-    pub const DNS_WINDOW: usize = 4096;
-    const DNS_KEYS: usize = 65_536;
-
-    /// The streamed output and the little it must remember.
+    /// The streamed output and the little it counts.
     struct Output<W: Write> {
         out: W,
         format: LiveFormat,
         paint: Paint,
         first_ts: Option<Ts>,
-        /// The last DNS transactions printed, the first being number `window_base`.
-        window: VecDeque<DnsTransaction>,
-        window_base: u64,
         dns_printed: u64,
         connections_printed: u64,
-        /// (query time, first frame) of the DNS transactions printed recently.
-        keys: HashSet<(i64, Option<u64>)>,
-        key_order: VecDeque<(i64, Option<u64>)>,
-    }
-
-    fn dns_key(t: &DnsTransaction) -> (i64, Option<u64>) {
-        (t.ts.nanos(), t.query_packet.or(t.response_packet))
     }
 
     impl<W: Write> Output<W> {
@@ -544,90 +531,51 @@ mod imp {
                 format,
                 paint,
                 first_ts: None,
-                window: VecDeque::new(),
-                window_base: 0,
                 dns_printed: 0,
                 connections_printed: 0,
-                keys: HashSet::new(),
-                key_order: VecDeque::new(),
             }
         }
 
-        /// Prints what the analyzer has finished: DNS first, so a connection's lookup is
-        /// always printed before it.
+        /// Prints what the analyzer has finished, as it hands it out (a connection's lookup
+        /// always before it).
         fn stream(&mut self, analyzer: &mut Analyzer) -> io::Result<()> {
-            let conns = analyzer.take_finished();
-            let quic = analyzer.take_finished_quic();
-            let dns = analyzer.take_ready_dns();
-            if conns.is_empty() && dns.is_empty() && quic.is_empty() {
-                return Ok(());
+            let mut any = false;
+            while let Some(o) = analyzer.poll() {
+                self.print(o)?;
+                any = true;
             }
-            for t in dns {
-                self.dns(t)?;
-            }
-            for c in conns {
-                self.connection(c)?;
-            }
-            for q in quic {
-                self.quic(q)?;
-            }
-            self.out.flush()
-        }
-
-        fn dns(&mut self, t: DnsTransaction) -> io::Result<()> {
-            let index = self.dns_printed;
-            self.dns_printed += 1;
-            match self.format {
-                LiveFormat::Jsonl => live::write_dns_json(&mut self.out, index, &t)?,
-                LiveFormat::Table => {
-                    live::write_dns_line(&mut self.out, &t, self.first_ts, self.paint)?
-                }
-            }
-            let key = dns_key(&t);
-            if self.keys.insert(key) {
-                self.key_order.push_back(key);
-                if self.key_order.len() > DNS_KEYS {
-                    if let Some(old) = self.key_order.pop_front() {
-                        self.keys.remove(&old);
-                    }
-                }
-            }
-            self.window.push_back(t);
-            if self.window.len() > DNS_WINDOW {
-                self.window.pop_front();
-                self.window_base += 1;
+            if any {
+                self.out.flush()?;
             }
             Ok(())
         }
 
-        fn connection(&mut self, mut c: Connection) -> io::Result<()> {
-            // The analyzer's `dns` indexes its own log; in the stream it is the `index` of
-            // the DNS line, found by the same rule among the lookups printed.
-            if c.dns.is_some() {
-                let printed = self.window.make_contiguous();
-                c.dns = stitch::connection_lookup(&c, printed, self.first_ts, &[])
-                    .map(|i| (self.window_base + i as u64) as usize);
-            }
-            self.connections_printed += 1;
-            match self.format {
-                LiveFormat::Jsonl => live::write_connection_json(&mut self.out, &c),
-                LiveFormat::Table => {
-                    live::write_connection_line(&mut self.out, &c, self.first_ts, self.paint)
+        fn print(&mut self, o: StreamOutput) -> io::Result<()> {
+            let (f, p) = (self.first_ts, self.paint);
+            match (o, self.format) {
+                (StreamOutput::Dns { index, transaction }, fmt) => {
+                    self.dns_printed += 1;
+                    match fmt {
+                        LiveFormat::Jsonl => {
+                            live::write_dns_json(&mut self.out, index, &transaction)
+                        }
+                        LiveFormat::Table => {
+                            live::write_dns_line(&mut self.out, &transaction, f, p)
+                        }
+                    }
                 }
-            }
-        }
-
-        /// A QUIC connection that ended, its `dns` re-pointed at the printed lookups as for
-        /// TCP connections.
-        fn quic(&mut self, mut q: QuicConnection) -> io::Result<()> {
-            if q.dns.is_some() {
-                q.dns = stitch::quic_lookup(&q, self.window.make_contiguous(), &[])
-                    .map(|i| (self.window_base + i as u64) as usize);
-            }
-            match self.format {
-                LiveFormat::Jsonl => live::write_quic_json(&mut self.out, &q),
-                LiveFormat::Table => {
-                    live::write_quic_line(&mut self.out, &q, self.first_ts, self.paint)
+                (StreamOutput::Connection(c), fmt) => {
+                    self.connections_printed += 1;
+                    match fmt {
+                        LiveFormat::Jsonl => live::write_connection_json(&mut self.out, &c),
+                        LiveFormat::Table => live::write_connection_line(&mut self.out, &c, f, p),
+                    }
+                }
+                (StreamOutput::Quic(q), LiveFormat::Jsonl) => {
+                    live::write_quic_json(&mut self.out, &q)
+                }
+                (StreamOutput::Quic(q), LiveFormat::Table) => {
+                    live::write_quic_line(&mut self.out, &q, f, p)
                 }
             }
         }
@@ -636,37 +584,17 @@ mod imp {
         /// the statistics line.
         fn finish(
             &mut self,
-            report: Report,
+            rest: Vec<StreamOutput>,
+            capture: &CaptureInfo,
             stats: Option<LiveStats>,
             end: &str,
             iface: &str,
         ) -> io::Result<()> {
-            let Report {
-                capture,
-                dns,
-                connections,
-                quic,
-                ..
-            } = report;
-            // A transaction printed long ago has left `keys`; it is older than every key kept.
-            let oldest = if self.key_order.len() < DNS_KEYS {
-                i64::MIN
-            } else {
-                self.key_order.iter().map(|k| k.0).min().unwrap_or(i64::MIN)
-            };
-            for t in dns {
-                if !self.keys.contains(&dns_key(&t)) && t.ts.nanos() >= oldest {
-                    self.dns(t)?;
-                }
-            }
-            for c in connections {
-                self.connection(c)?;
-            }
-            for q in quic {
-                self.quic(q)?;
+            for o in rest {
+                self.print(o)?;
             }
             let e = CaptureEnd {
-                capture: &capture,
+                capture,
                 pcap: stats.map(|s| PcapCounters {
                     received: s.received,
                     dropped_by_kernel: s.dropped_by_kernel,

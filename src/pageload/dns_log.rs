@@ -6,9 +6,10 @@
 //! transaction it repeats; the latency is measured from the first query, as tshark's
 //! `dns.time` is. A response with no captured query is a transaction of its own with no
 //! latency. Memory: unanswered queries wait at most [`PENDING_NANOS`] of capture time and at
-//! most [`MAX_PENDING`] at once; the transactions themselves are the report.
+//! most [`MAX_PENDING`] at once; the transactions themselves are the report (or, streaming,
+//! are dropped once handed out).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
 use crate::dissect::dns::{self as wire, DnsMessage};
@@ -23,13 +24,22 @@ pub const STREAM_WAIT_NANOS: i64 = 5_000_000_000;
 /// (client, server, id, first question name lowercased, first question type)
 type Key = (SocketAddr, SocketAddr, u16, String, String);
 
+/// The transaction log. Transactions are numbered in order of creation; in streaming mode
+/// the ones handed out by [`DnsLog::take_ready`] are dropped, so memory holds only what is
+/// still waiting. Unanswered queries expire in order of arrival from a queue (amortised
+/// O(1) per message, whatever the number pending).
 #[derive(Default)]
 pub struct DnsLog {
-    txs: Vec<DnsTransaction>,
+    txs: VecDeque<DnsTransaction>,
+    /// Whether each transaction of `txs` was handed out.
+    emitted: VecDeque<bool>,
+    /// Number of the first transaction in `txs`.
+    base: usize,
     pending: HashMap<Key, usize>,
-    /// Which transactions [`DnsLog::take_ready`] has handed out, and the first that it has not.
-    emitted: Vec<bool>,
-    first_unemitted: usize,
+    /// Pending queries in order of arrival, for expiry.
+    order: VecDeque<(Ts, Key, usize)>,
+    /// Streaming: drop transactions once handed out.
+    streaming: bool,
 }
 
 impl DnsLog {
@@ -37,14 +47,33 @@ impl DnsLog {
         DnsLog::default()
     }
 
-    pub fn transactions(&self) -> &[DnsTransaction] {
-        &self.txs
+    /// A log that forgets what it has handed out (live capture, record formats).
+    pub fn streaming() -> DnsLog {
+        DnsLog {
+            streaming: true,
+            ..DnsLog::default()
+        }
     }
 
-    pub fn into_transactions(mut self) -> Vec<DnsTransaction> {
-        // In order of time (DNS over TCP arrives when its connection ends).
-        self.txs.sort_by_key(|t| t.ts);
-        self.txs
+    fn get(&self, i: usize) -> Option<&DnsTransaction> {
+        self.txs.get(i.checked_sub(self.base)?)
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut DnsTransaction> {
+        self.txs.get_mut(i.checked_sub(self.base)?)
+    }
+
+    fn push(&mut self, t: DnsTransaction) -> usize {
+        self.txs.push_back(t);
+        self.emitted.push_back(false);
+        self.base + self.txs.len() - 1
+    }
+
+    /// Every transaction, in order of time (DNS over TCP arrives when its connection ends).
+    pub fn into_transactions(self) -> Vec<DnsTransaction> {
+        let mut v: Vec<DnsTransaction> = self.txs.into();
+        v.sort_by_key(|t| t.ts);
+        v
     }
 
     /// A parsed message; `src`/`dst` are the packet's endpoints.
@@ -68,66 +97,47 @@ impl DnsLog {
             q.map(|q| q.name.to_ascii_lowercase()).unwrap_or_default(),
             q.map(|q| q.qtype.clone()).unwrap_or_default(),
         );
-        if !response {
-            if let Some(&i) = self.pending.get(&key) {
-                if self.txs[i].response_ts.is_none() {
-                    return; // a retry of a query still waiting
-                }
-            }
-            self.expire(ts);
-            let i = self.txs.len();
-            self.txs.push(DnsTransaction {
-                ts,
-                client,
-                server,
-                transport,
-                id: msg.id(),
-                questions: questions.clone(),
-                response_ts: None,
-                latency_ms: None,
-                rcode: None,
-                truncated: false,
-                answers: Vec::new(),
-                authority: Vec::new(),
-                query_packet: Some(frame),
-                response_packet: None,
-            });
-            if self.pending.len() < MAX_PENDING {
-                self.pending.insert(key, i);
-            }
-            return;
-        }
+        let blank = |query_packet| DnsTransaction {
+            ts,
+            client,
+            server,
+            transport,
+            id: msg.id(),
+            questions: questions.clone(),
+            response_ts: None,
+            latency_ms: None,
+            rcode: None,
+            truncated: false,
+            answers: Vec::new(),
+            authority: Vec::new(),
+            query_packet,
+            response_packet: None,
+        };
         let waiting = self
             .pending
             .get(&key)
             .copied()
-            .filter(|&i| self.txs[i].response_ts.is_none());
+            .filter(|&i| self.get(i).is_some_and(|t| t.response_ts.is_none()));
+        if !response {
+            if waiting.is_some() {
+                return; // a retry of a query still waiting
+            }
+            self.expire(ts);
+            let i = self.push(blank(Some(frame)));
+            self.pending.insert(key.clone(), i);
+            self.order.push_back((ts, key, i));
+            return;
+        }
         let i = match waiting {
             Some(i) => {
                 self.pending.remove(&key);
                 i
             }
-            None => {
-                self.txs.push(DnsTransaction {
-                    ts,
-                    client,
-                    server,
-                    transport,
-                    id: msg.id(),
-                    questions: questions.clone(),
-                    response_ts: None,
-                    latency_ms: None,
-                    rcode: None,
-                    truncated: false,
-                    answers: Vec::new(),
-                    authority: Vec::new(),
-                    query_packet: None,
-                    response_packet: None,
-                });
-                self.txs.len() - 1
-            }
+            None => self.push(blank(None)),
         };
-        let t = &mut self.txs[i];
+        let Some(t) = self.get_mut(i) else {
+            return;
+        };
         t.response_ts = Some(ts);
         if t.query_packet.is_some() {
             t.latency_ms = ms_between(Some(t.ts), Some(ts));
@@ -139,31 +149,41 @@ impl DnsLog {
         t.response_packet = Some(frame);
     }
 
+    /// Forgets queries unanswered for [`PENDING_NANOS`], and the oldest beyond
+    /// [`MAX_PENDING`]: their answers, if they come, stand alone.
     fn expire(&mut self, now: Ts) {
-        if self.pending.len() < MAX_PENDING / 2 {
-            return;
+        while let Some((at, _, _)) = self.order.front() {
+            let old = now.nanos().saturating_sub(at.nanos()) >= PENDING_NANOS;
+            if !old && self.order.len() < MAX_PENDING {
+                break;
+            }
+            if let Some((_, key, i)) = self.order.pop_front() {
+                if self.pending.get(&key) == Some(&i) {
+                    self.pending.remove(&key);
+                }
+            }
         }
-        let txs = &self.txs;
-        self.pending
-            .retain(|_, &mut i| now.nanos().saturating_sub(txs[i].ts.nanos()) < PENDING_NANOS);
     }
 
-    /// For streaming output: transactions answered, or unanswered for [`STREAM_WAIT_NANOS`],
-    /// that were not handed out before.
-    pub fn take_ready(&mut self, now: Ts) -> Vec<DnsTransaction> {
-        self.emitted.resize(self.txs.len(), false);
+    /// For streaming output: transactions answered, or unanswered for [`STREAM_WAIT_NANOS`]
+    /// (every one when `all`), that were not handed out before, in order of creation.
+    pub fn take_ready(&mut self, now: Ts, all: bool) -> Vec<DnsTransaction> {
         let mut out = Vec::new();
-        for i in self.first_unemitted..self.txs.len() {
-            let t = &self.txs[i];
-            let ready = t.response_ts.is_some()
+        for (t, done) in self.txs.iter().zip(self.emitted.iter_mut()) {
+            let ready = all
+                || t.response_ts.is_some()
                 || now.nanos().saturating_sub(t.ts.nanos()) > STREAM_WAIT_NANOS;
-            if !self.emitted[i] && ready {
-                self.emitted[i] = true;
+            if !*done && ready {
+                *done = true;
                 out.push(t.clone());
             }
         }
-        while self.first_unemitted < self.emitted.len() && self.emitted[self.first_unemitted] {
-            self.first_unemitted += 1;
+        if self.streaming {
+            while self.emitted.front() == Some(&true) {
+                self.emitted.pop_front();
+                self.txs.pop_front();
+                self.base += 1;
+            }
         }
         out
     }

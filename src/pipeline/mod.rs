@@ -6,14 +6,23 @@
 //!                                             └─► dissect::quic (by content)           ┘
 //! ```
 //!
-//! [`Analyzer`] is sans-IO: the file reader, the live capture and the tests all call
-//! [`Analyzer::handle_packet`] with a packet and its capture time, and collect connection
-//! reports as connections end ([`Analyzer::take_finished`]) or all at once ([`Analyzer::finish`]).
+//! [`Analyzer`] is sans-IO: the file reader ([`drive`]), the live capture and the tests all
+//! call [`Analyzer::handle_packet`] with a packet and its capture time. What comes out goes
+//! one of two ways, chosen when the analyzer is made:
+//! - **a report** ([`Analyzer::finish`]): everything kept to the end, then linked (DNS to
+//!   connections, redirects) into one [`Report`];
+//! - **a stream** ([`AnalyzerConfig::streaming`]): [`Analyzer::poll`] hands out each DNS
+//!   transaction, TCP connection and QUIC connection as it is finished, already linked, and
+//!   forgets it; [`Analyzer::finish_stream`] hands out the rest. Memory then tracks what is
+//!   open, not the capture.
+//!
 //! Nothing here reads the wall clock.
 
 mod stream;
 
-use crate::capture::{Packet, SecretsKind};
+use std::collections::VecDeque;
+
+use crate::capture::{CaptureEvent, CaptureReader, Packet, SecretsKind};
 use crate::decrypt::{KeyLog, KeyLogStats};
 use crate::dissect::quic::QuicTable;
 use crate::link::{self, LinkError, LinkType, NetProto};
@@ -22,7 +31,7 @@ use crate::net::flow::Dir;
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
 use crate::pageload::dns_log::DnsLog;
 use crate::pageload::model::{
-    CaptureInfo, Connection, DnsTransport, QuicConnection, Report, Warning, SCHEMA,
+    CaptureInfo, Connection, DnsTransaction, DnsTransport, QuicConnection, Report, Warning, SCHEMA,
 };
 use crate::pageload::{build, quic, stitch};
 use crate::tcp::{FlowTable, TcpConfig};
@@ -37,11 +46,43 @@ pub const MAX_CAPTURE_WARNINGS: usize = 1000;
 /// How often (capture time) the flow table is swept for ended connections.
 const SWEEP_NANOS: i64 = 1_000_000_000;
 
+/// Most handed-out DNS transactions a stream remembers to link later connections to.
+pub const DNS_WINDOW: usize = 4096;
+
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzerConfig {
     pub tcp: TcpConfig,
     /// Hash response bodies (SHA-256) for `body_sha256`.
     pub body_hash: bool,
+    /// Hand results out as they finish ([`Analyzer::poll`]) instead of keeping them for a
+    /// report.
+    pub streaming: bool,
+}
+
+/// What a streaming analyzer hands out, in the order things finished (a connection's
+/// lookup always before it).
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// A DNS transaction, answered or given up on; `index` numbers them from 0 in the
+    /// stream, and a connection's `dns` is that number.
+    Dns {
+        index: u64,
+        transaction: Box<DnsTransaction>,
+    },
+    /// A TCP connection that ended.
+    Connection(Box<Connection>),
+    /// A QUIC connection that ended (idle, evicted, or the end of the capture).
+    Quic(Box<QuicConnection>),
+}
+
+/// A stream's memory: what is ready to hand out, and the DNS handed out lately.
+#[derive(Default)]
+struct Stream {
+    out: VecDeque<Output>,
+    window: VecDeque<DnsTransaction>,
+    /// Stream index of `window[0]`, and of the next DNS transaction.
+    window_base: u64,
+    next_index: u64,
 }
 
 pub struct Analyzer {
@@ -56,6 +97,8 @@ pub struct Analyzer {
     quic: QuicTable,
     /// Reports of connections that ended, in order of ending.
     done: Vec<Connection>,
+    /// Streaming: what is ready and the DNS window (`None` when building a report).
+    stream: Option<Stream>,
     last_ts: Option<Ts>,
     next_sweep: Option<Ts>,
     keylog_stats: KeyLogStats,
@@ -64,6 +107,7 @@ pub struct Analyzer {
 impl Analyzer {
     pub fn new(cfg: AnalyzerConfig, path: &str, format: &str) -> Analyzer {
         let tcp = cfg.tcp;
+        let streaming = cfg.streaming;
         Analyzer {
             cfg,
             info: CaptureInfo {
@@ -75,9 +119,14 @@ impl Analyzer {
             flows: FlowTable::new(tcp),
             keys: KeyLog::new(),
             defrag: Defragmenter::new(),
-            dns: DnsLog::new(),
+            dns: if streaming {
+                DnsLog::streaming()
+            } else {
+                DnsLog::new()
+            },
             quic: QuicTable::new(),
             done: Vec::new(),
+            stream: streaming.then(Stream::default),
             last_ts: None,
             next_sweep: None,
             keylog_stats: KeyLogStats::default(),
@@ -129,12 +178,6 @@ impl Analyzer {
         }
         self.next_sweep = None;
         self.sweep(now);
-    }
-
-    /// For streaming: DNS transactions answered (or given up on) since the last call.
-    pub fn take_ready_dns(&mut self) -> Vec<crate::pageload::model::DnsTransaction> {
-        let now = self.last_ts.unwrap_or_default();
-        self.dns.take_ready(now)
     }
 
     /// Handles one captured packet.
@@ -373,47 +416,105 @@ impl Analyzer {
         }
     }
 
-    /// Connection reports finished since the last call (for streaming output).
-    pub fn take_finished(&mut self) -> Vec<Connection> {
-        self.collect();
-        let mut done = std::mem::take(&mut self.done);
-        stitch::link_dns(&mut done, self.dns.transactions(), self.info.first_ts);
-        done
+    /// Streaming: the next finished result, or `None` until more packets (or
+    /// [`Analyzer::tick`]) finish something. DNS transactions come before the connections
+    /// that used them.
+    pub fn poll(&mut self) -> Option<Output> {
+        if self.stream.as_ref()?.out.is_empty() {
+            self.refill(false);
+        }
+        self.stream.as_mut()?.out.pop_front()
     }
 
-    /// QUIC connections that ended since the last call (idle on capture time, or evicted),
-    /// linked to their lookups: what a live capture prints as they end.
-    pub fn take_finished_quic(&mut self) -> Vec<QuicConnection> {
-        let mut v: Vec<QuicConnection> = self
-            .quic
-            .take_finished()
-            .into_iter()
-            .map(quic::quic_connection)
-            .collect();
-        stitch::link_dns_quic(&mut v, self.dns.transactions());
-        v
-    }
-
-    /// Ends the capture: every open connection is reported as it stands.
-    pub fn finish(mut self) -> Report {
-        let mut driver = StreamDriver {
-            keys: &self.keys,
-            body_hash: self.cfg.body_hash,
-        };
-        self.flows.finish_all(&mut driver);
+    /// Moves what finished into the stream, DNS first, linking connections to the lookups
+    /// handed out.
+    fn refill(&mut self, all: bool) {
         self.collect();
-        self.info.stats.flow_table_full = self.flows.evicted;
-        self.info.link_types = self.links.iter().map(|l| l.name()).collect();
-        let mut connections = std::mem::take(&mut self.done);
-        connections.sort_by_key(|c| c.id);
-        self.quic.finish_all();
+        let now = self.last_ts.unwrap_or_default();
+        let dns = self.dns.take_ready(now, all);
         let mut quic: Vec<QuicConnection> = self
             .quic
             .take_finished()
             .into_iter()
             .map(quic::quic_connection)
             .collect();
+        let mut conns = std::mem::take(&mut self.done);
+        let Some(st) = self.stream.as_mut() else {
+            return;
+        };
+        for t in dns {
+            let index = st.next_index;
+            st.next_index += 1;
+            st.window.push_back(t.clone());
+            if st.window.len() > DNS_WINDOW {
+                st.window.pop_front();
+                st.window_base += 1;
+            }
+            st.out.push_back(Output::Dns {
+                index,
+                transaction: Box::new(t),
+            });
+        }
+        let window = st.window.make_contiguous();
+        let base = st.window_base as usize;
+        for mut c in conns.drain(..) {
+            stitch::link_dns(std::slice::from_mut(&mut c), window, self.info.first_ts);
+            c.dns = c.dns.map(|i| base + i);
+            st.out.push_back(Output::Connection(Box::new(c)));
+        }
+        for mut q in quic.drain(..) {
+            stitch::link_dns_quic(std::slice::from_mut(&mut q), window);
+            q.dns = q.dns.map(|i| base + i);
+            st.out.push_back(Output::Quic(Box::new(q)));
+        }
+    }
+
+    /// Streaming: ends the capture. Every connection still open is reported as it stands,
+    /// every DNS transaction not yet handed out is; they come back in order with what the
+    /// capture was.
+    pub fn finish_stream(mut self) -> (Vec<Output>, CaptureInfo) {
+        self.close_all();
+        self.refill(true);
+        let out = self.stream.take().map(|s| s.out.into()).unwrap_or_default();
+        (out, self.info)
+    }
+
+    /// Finishes every connection, TCP and QUIC, and fills the capture's counters.
+    fn close_all(&mut self) {
+        let mut driver = StreamDriver {
+            keys: &self.keys,
+            body_hash: self.cfg.body_hash,
+        };
+        self.flows.finish_all(&mut driver);
+        self.quic.finish_all();
+        self.info.stats.flow_table_full = self.flows.evicted;
         self.info.stats.quic_table_full = self.quic.evicted;
+        self.info.link_types = self.links.iter().map(|l| l.name()).collect();
+        let ks = self.keylog_stats;
+        if ks.bad > 0 {
+            self.warn(Warning::new(
+                None,
+                WarningKind::Keylog,
+                format!(
+                    "key log: {} of {} lines were not NSS key log lines and were skipped",
+                    ks.bad, ks.lines
+                ),
+            ));
+        }
+    }
+
+    /// Ends the capture: every open connection is reported as it stands.
+    pub fn finish(mut self) -> Report {
+        self.close_all();
+        self.collect();
+        let mut connections = std::mem::take(&mut self.done);
+        connections.sort_by_key(|c| c.id);
+        let mut quic: Vec<QuicConnection> = self
+            .quic
+            .take_finished()
+            .into_iter()
+            .map(quic::quic_connection)
+            .collect();
         let dns = self.dns.into_transactions();
         stitch::link_dns(&mut connections, &dns, self.info.first_ts);
         stitch::link_dns_quic(&mut quic, &dns);
@@ -427,4 +528,41 @@ impl Analyzer {
         stitch::link_redirects(&mut report);
         report
     }
+}
+
+/// Feeds every record of a capture to `analyzer`: packets, and the key logs of Decryption
+/// Secrets Blocks where they stand; then the reader's own warnings (a file cut short, a
+/// damaged block). `each` sees every packet after the analyzer has (a progress bar).
+pub fn drive(
+    reader: &mut CaptureReader,
+    analyzer: &mut Analyzer,
+    mut each: impl FnMut(&Packet<'_>),
+) {
+    let mut warnings = Vec::new();
+    reader.for_each(&mut warnings, |ev| match ev {
+        CaptureEvent::Packet(p) => {
+            analyzer.handle_packet(&p);
+            each(&p);
+        }
+        CaptureEvent::Secrets { kind, data } => analyzer.handle_secrets(kind, data),
+    });
+    for w in warnings {
+        analyzer.warn(w);
+    }
+}
+
+/// A whole capture into its report: `name` is the path it shows, `keylog` NSS key log text
+/// given besides the capture's own secrets blocks.
+pub fn analyze(
+    mut reader: CaptureReader,
+    name: &str,
+    cfg: AnalyzerConfig,
+    keylog: Option<&str>,
+) -> Report {
+    let mut a = Analyzer::new(cfg, name, reader.format);
+    if let Some(k) = keylog {
+        a.add_keylog_text(k);
+    }
+    drive(&mut reader, &mut a, |_| {});
+    a.finish()
 }

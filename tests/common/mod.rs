@@ -4,9 +4,9 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use pagetrace::capture::{CaptureEvent, CaptureReader};
+use pagetrace::capture::CaptureReader;
 use pagetrace::pageload::model::Report;
-use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+use pagetrace::pipeline::{self, AnalyzerConfig};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -35,20 +35,8 @@ pub fn analyze_with(
     cfg: AnalyzerConfig,
     keylog: Option<&str>,
 ) -> Report {
-    let mut reader = CaptureReader::new(Cursor::new(bytes)).expect("a capture");
-    let mut a = Analyzer::new(cfg, name, reader.format);
-    if let Some(k) = keylog {
-        a.add_keylog_text(k);
-    }
-    let mut warnings = Vec::new();
-    reader.for_each(&mut warnings, |ev| match ev {
-        CaptureEvent::Packet(p) => a.handle_packet(&p),
-        CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
-    });
-    for w in warnings {
-        a.warn(w);
-    }
-    a.finish()
+    let reader = CaptureReader::new(Cursor::new(bytes)).expect("a capture");
+    pipeline::analyze(reader, name, cfg, keylog)
 }
 
 pub fn analyze(path: &Path) -> Report {
