@@ -772,6 +772,10 @@ impl QuicConnection {
             dns: None,
             dns_note: None,
             warnings: Vec::new(),
+            http: Vec::new(),
+            handshake_done_ts: None,
+            decryption: None,
+            address_changes: Vec::new(),
         }
     }
 }
@@ -846,4 +850,39 @@ pub struct QuicConnection {
     pub dns: Option<usize>,
     pub dns_note: Option<String>,
     pub warnings: Vec<Warning>,
+    /// HTTP/3 requests, in stream order (pushed responses after them); empty without keys.
+    #[serde(default)]
+    pub http: Vec<HttpExchange>,
+    /// The server's HANDSHAKE_DONE: the handshake is confirmed (RFC 9001 4.1.2).
+    #[serde(default)]
+    pub handshake_done_ts: Option<Ts>,
+    /// Packets opened with the key log; `null` when it had no secrets for this connection.
+    #[serde(default)]
+    pub decryption: Option<QuicDecryption>,
+    /// A side's address changed mid-connection (migration, NAT rebinding), known by the
+    /// connection ID it used.
+    #[serde(default)]
+    pub address_changes: Vec<AddressChange>,
+}
+
+/// QUIC packets opened with keys from the key log (Initial packets need none).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct QuicDecryption {
+    pub handshake: u64,
+    pub zero_rtt: u64,
+    pub one_rtt: u64,
+    /// Protected packets seen before their keys were known (or with none logged).
+    pub no_keys: u64,
+    /// Packets that did not authenticate.
+    pub failed: u64,
+    /// 1-RTT key updates (RFC 9001 6).
+    pub key_updates: PerDir,
+}
+
+/// A new address of one side of a QUIC connection.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AddressChange {
+    pub ts: Ts,
+    pub side: Side,
+    pub addr: SocketAddr,
 }

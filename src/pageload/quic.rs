@@ -1,19 +1,20 @@
 //! The report's `quic` entries, from the QUIC tracker's [`QuicFacts`].
 
+use crate::dissect::http::Exchange;
 use crate::dissect::quic::conn::{
     transport_error_name, CloseFrame, PacketCounts, QuicClientBy, QuicFacts, Side as QuicSide,
 };
 use crate::dissect::quic::packet::version_name;
 use crate::dissect::tls::fingerprint::hex;
 use crate::pageload::model::{
-    ClientBy, HostnameSource, PerDir, QuicClose, QuicCloseKind, QuicConnection, QuicPacketCounts,
-    Side,
+    AddressChange, ClientBy, HostnameSource, PerDir, QuicClose, QuicCloseKind, QuicConnection,
+    QuicDecryption, QuicPacketCounts, Side,
 };
 use crate::time::{ms_between, round_ms};
 
-/// One QUIC connection of the report (DNS is linked later, by
+/// One QUIC connection of the report, with its HTTP/3 exchanges (DNS is linked later, by
 /// [`super::stitch::link_dns_quic`]).
-pub fn quic_connection(f: QuicFacts) -> QuicConnection {
+pub fn quic_connection(f: QuicFacts, http: Vec<Exchange>) -> QuicConnection {
     let mut r = QuicConnection::new(
         f.id,
         f.client,
@@ -49,15 +50,47 @@ pub fn quic_connection(f: QuicFacts) -> QuicConnection {
     r.initials_failed = f.initials_failed;
     r.close = f.closes.iter().map(close).collect();
     r.warnings = f.warnings;
+    r.http = http.into_iter().map(super::build::exchange).collect();
+    r.handshake_done_ts = f.handshake_done_ts;
+    r.address_changes = f
+        .address_changes
+        .iter()
+        .map(|a| AddressChange {
+            ts: a.ts,
+            side: side(a.side),
+            addr: a.addr,
+        })
+        .collect();
+    r.decryption = f.decryption.as_ref().map(|d| QuicDecryption {
+        handshake: d.handshake,
+        zero_rtt: d.zero_rtt,
+        one_rtt: d.one_rtt,
+        no_keys: d.no_keys,
+        failed: d.failed,
+        key_updates: PerDir {
+            client: u64::from(d.key_updates[0]),
+            server: u64::from(d.key_updates[1]),
+        },
+    });
     if let Some(t) = &f.tls {
         let mut info = super::tls::tls_info(t, true);
-        // Without keys the handshake's end is the server's first Handshake packet.
-        info.handshake_ms = r.handshake_ms;
+        // The handshake ends with the client's Finished when the Handshake packets were
+        // read; without keys, at the server's first Handshake packet.
+        if info.handshake_done_ts.is_none() {
+            info.handshake_ms = r.handshake_ms;
+        }
         r.hostname = info.sni.clone();
         r.hostname_source = r.hostname.as_ref().map(|_| HostnameSource::Sni);
         r.tls = Some(info);
     }
     r
+}
+
+fn side(s: QuicSide) -> Side {
+    match s {
+        QuicSide::Client => Side::Client,
+        QuicSide::Server => Side::Server,
+    }
 }
 
 fn counts(c: &PacketCounts) -> QuicPacketCounts {
@@ -74,10 +107,7 @@ fn counts(c: &PacketCounts) -> QuicPacketCounts {
 fn close(c: &CloseFrame) -> QuicClose {
     QuicClose {
         ts: c.ts,
-        from: match c.from {
-            QuicSide::Client => Side::Client,
-            QuicSide::Server => Side::Server,
-        },
+        from: side(c.from),
         kind: if c.application {
             QuicCloseKind::Application
         } else {

@@ -18,6 +18,7 @@
 //!
 //! Nothing here reads the wall clock.
 
+mod quic_app;
 mod stream;
 
 use std::collections::VecDeque;
@@ -35,6 +36,7 @@ use crate::pageload::model::{
 };
 use crate::pageload::{build, quic, stitch};
 use crate::tcp::{FlowTable, TcpConfig};
+use quic_app::{QuicApp, QuicDriver};
 use std::net::SocketAddr;
 use stream::{StreamDriver, TcpApp};
 
@@ -94,7 +96,9 @@ pub struct Analyzer {
     keys: KeyLog,
     defrag: Defragmenter,
     dns: DnsLog,
-    quic: QuicTable,
+    quic: QuicTable<QuicApp>,
+    /// Reports of QUIC connections that ended.
+    quic_done: Vec<QuicConnection>,
     /// Reports of connections that ended, in order of ending.
     done: Vec<Connection>,
     /// Streaming: what is ready and the DNS window (`None` when building a report).
@@ -125,6 +129,7 @@ impl Analyzer {
                 DnsLog::new()
             },
             quic: QuicTable::new(),
+            quic_done: Vec::new(),
             done: Vec::new(),
             stream: streaming.then(Stream::default),
             last_ts: None,
@@ -321,7 +326,16 @@ impl Analyzer {
                         self.dns_datagram(ts, frame, (src, dst), udp.payload);
                     } else {
                         // QUIC by content (RFC 8999 5.1), on any port.
-                        self.quic.handle_datagram(ts, frame, src, dst, udp.payload);
+                        let mut driver = QuicDriver {
+                            body_hash: self.cfg.body_hash,
+                        };
+                        self.quic.handle_datagram(
+                            (ts, frame),
+                            (src, dst),
+                            udp.payload,
+                            &self.keys,
+                            &mut driver,
+                        );
                     }
                 }
                 None => {
@@ -373,14 +387,47 @@ impl Analyzer {
                 };
                 self.flows.expire(ts, &mut driver);
                 self.defrag.expire(ts);
-                self.quic.expire(ts);
+                let mut driver = QuicDriver {
+                    body_hash: self.cfg.body_hash,
+                };
+                self.quic.expire(ts, &mut driver);
                 self.collect();
             }
         }
     }
 
-    /// Turns ended TCP connections into reports.
+    /// Turns ended connections into reports: TCP, then QUIC.
     fn collect(&mut self) {
+        self.collect_tcp();
+        self.collect_quic();
+    }
+
+    /// QUIC connections that ended: DNS over QUIC and DoH inside HTTP/3 to the DNS log, the
+    /// rest into their reports.
+    fn collect_quic(&mut self) {
+        for (facts, mut app) in self.quic.take_finished() {
+            let transport = if app.is_doq() {
+                DnsTransport::Doq
+            } else {
+                DnsTransport::Doh
+            };
+            for m in app.take_dns() {
+                let (src, dst) = if m.dir == Dir::ToServer {
+                    (facts.client, facts.server)
+                } else {
+                    (facts.server, facts.client)
+                };
+                if let Ok(msg) = crate::dissect::dns::parse_message(&m.bytes) {
+                    self.dns.handle_message(m.ts, 0, src, dst, transport, &msg);
+                }
+            }
+            let http = app.take_exchanges();
+            self.quic_done.push(quic::quic_connection(facts, http));
+        }
+    }
+
+    /// Turns ended TCP connections into reports.
+    fn collect_tcp(&mut self) {
         while let Some((facts, mut a)) = self.flows.poll_finished() {
             let ends = |dir: Dir| {
                 let (c, s) = (facts.client, facts.server);
@@ -432,12 +479,7 @@ impl Analyzer {
         self.collect();
         let now = self.last_ts.unwrap_or_default();
         let dns = self.dns.take_ready(now, all);
-        let mut quic: Vec<QuicConnection> = self
-            .quic
-            .take_finished()
-            .into_iter()
-            .map(quic::quic_connection)
-            .collect();
+        let mut quic = std::mem::take(&mut self.quic_done);
         let mut conns = std::mem::take(&mut self.done);
         let Some(st) = self.stream.as_mut() else {
             return;
@@ -486,7 +528,10 @@ impl Analyzer {
             body_hash: self.cfg.body_hash,
         };
         self.flows.finish_all(&mut driver);
-        self.quic.finish_all();
+        let mut driver = QuicDriver {
+            body_hash: self.cfg.body_hash,
+        };
+        self.quic.finish_all(&mut driver);
         self.info.stats.flow_table_full = self.flows.evicted;
         self.info.stats.quic_table_full = self.quic.evicted;
         self.info.link_types = self.links.iter().map(|l| l.name()).collect();
@@ -509,12 +554,7 @@ impl Analyzer {
         self.collect();
         let mut connections = std::mem::take(&mut self.done);
         connections.sort_by_key(|c| c.id);
-        let mut quic: Vec<QuicConnection> = self
-            .quic
-            .take_finished()
-            .into_iter()
-            .map(quic::quic_connection)
-            .collect();
+        let mut quic = std::mem::take(&mut self.quic_done);
         let dns = self.dns.into_transactions();
         stitch::link_dns(&mut connections, &dns, self.info.first_ts);
         stitch::link_dns_quic(&mut quic, &dns);

@@ -25,6 +25,7 @@
 //! - Never panics, whatever the input (truncation-at-every-offset and random-input tests).
 
 pub mod doh;
+pub mod doq;
 pub mod encoding;
 pub mod name;
 pub mod names;

@@ -18,5 +18,8 @@
 //! [`qpack`] decodes the field sections of one direction of a connection from its encoder
 //! stream and the header blocks of its request and push streams (RFC 9204).
 
+pub mod conn;
 pub mod frame;
 pub mod qpack;
+
+pub use conn::Http3Dissector;

@@ -1,28 +1,46 @@
-//! QUIC connections by UDP 5-tuple: a bounded, sans-IO table driven by capture time.
+//! One QUIC connection: its packets, their protection, and what they carry.
+//!
+//! ```text
+//!  datagram ─► packets (coalesced, RFC 9000 12.2)
+//!    Initial   ── keys from the client's first DCID (RFC 9001 5.2) ─┐
+//!    Handshake ── key log: *_HANDSHAKE_TRAFFIC_SECRET ──────────────┤─► frames
+//!    0-RTT     ── key log: CLIENT_EARLY_TRAFFIC_SECRET ─────────────┤
+//!    1-RTT     ── key log: *_TRAFFIC_SECRET_0, key updates ──────────┘
+//!  frames ─┬─ CRYPTO (Initial, Handshake) ─► reassembly ─► TLS handshake parser
+//!          │                                 (ClientHello, ServerHello, EncryptedExtensions,
+//!          │                                  Certificate, Finished: the same parser as TCP's)
+//!          ├─ STREAM, RESET_STREAM, STOP_SENDING ─► stream reassembly ─► the caller's
+//!          │                                 [`QuicHandler`] (HTTP/3, DNS over QUIC)
+//!          ├─ CONNECTION_CLOSE, HANDSHAKE_DONE ─► facts
+//!          └─ NEW_CONNECTION_ID ─► the table's connection-ID index (migration)
+//! ```
+//!
+//! Without a key log only Initial packets open (anyone on the path can read them): the
+//! hellos, SNI, offered ALPN and cipher. With one, everything the endpoints saw. A packet
+//! that does not authenticate is counted and never parsed; nothing unauthenticated goes
+//! upward. The Destination Connection ID of a short header is not delimited on the wire:
+//! its length is that of a connection ID the receiving side issued (its long headers'
+//! Source Connection IDs, its NEW_CONNECTION_ID frames).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::crypto::InitialKeyPair;
-use super::frame::{handshake_messages, parse_frames_in, CryptoStream, PacketKind, QuicFrame};
-use super::packet::{parse_packet, LongType, QuicError, QuicPacket};
-use crate::dissect::tls::handshake::{
-    parse_client_hello, parse_server_hello, ClientHello, ServerHello,
-};
-use crate::dissect::tls::names;
-use crate::dissect::tls::TlsFacts;
+use super::frame::{parse_frames_in, skip_extension, FrameError, PacketKind, QuicFrame};
+use super::keys::{ConnKeys, Level, Session};
+use super::packet::{parse_packet, LongType, QuicError, QuicPacket, V1};
+use super::streams::{QuicStreams, StreamEvent, StreamId, StreamLimits, StreamStats};
+use crate::decrypt::KeyLog;
+use crate::dissect::stream::StreamCtx;
+use crate::dissect::tls::{names, TlsDissector, TlsFacts};
+use crate::net::flow::Dir;
 use crate::time::Ts;
-use crate::warning::Warning;
-use crate::warning::WarningKind;
+use crate::warning::{Warning, WarningKind};
 
-/// Most QUIC connections tracked at once; the least recently active one is reported early
-/// when a new one would exceed it (counted in [`QuicTable::evicted`]).
-pub const MAX_QUIC_CONNS: usize = 4096;
 /// A connection idle this long (capture time) is finished. RFC 9000 10.1 leaves the idle
 /// timeout to the endpoints; browsers use 30 s.
 pub const IDLE_NANOS: i64 = 30_000_000_000;
-/// Most warnings listed per connection.
-const MAX_WARNINGS: usize = 32;
+/// Most connection IDs remembered per side.
+const MAX_CIDS: usize = 16;
 
 /// Which side sent a datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,16 +50,32 @@ pub enum Side {
 }
 
 impl Side {
-    fn index(self) -> usize {
+    pub fn index(self) -> usize {
         match self {
             Side::Client => 0,
             Side::Server => 1,
         }
     }
+
     fn name(self) -> &'static str {
         match self {
             Side::Client => "client",
             Side::Server => "server",
+        }
+    }
+
+    /// The direction of what this side sends.
+    pub fn dir(self) -> Dir {
+        match self {
+            Side::Client => Dir::ToServer,
+            Side::Server => Dir::ToClient,
+        }
+    }
+
+    fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
         }
     }
 }
@@ -78,6 +112,29 @@ pub struct CloseFrame {
     pub reason: String,
 }
 
+/// Packets opened with keys from the key log, and those that could not be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decryption {
+    pub handshake: u64,
+    pub zero_rtt: u64,
+    pub one_rtt: u64,
+    /// Protected packets that came before their keys were known (or had none).
+    pub no_keys: u64,
+    /// Packets that did not authenticate.
+    pub failed: u64,
+    /// 1-RTT key updates followed (RFC 9001 6), client and server.
+    pub key_updates: [u32; 2],
+}
+
+/// The client's or the server's address changed mid-connection (migration or NAT
+/// rebinding, RFC 9000 9): the packet came from `addr`, known by its connection ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressChange {
+    pub ts: Ts,
+    pub side: Side,
+    pub addr: SocketAddr,
+}
+
 /// Everything seen of one QUIC connection; indexed `[client, server]` where per side.
 #[derive(Debug, Clone)]
 pub struct QuicFacts {
@@ -104,41 +161,100 @@ pub struct QuicFacts {
     pub client_initial_ts: Option<Ts>,
     pub server_initial_ts: Option<Ts>,
     pub server_handshake_ts: Option<Ts>,
+    /// The server's HANDSHAKE_DONE (RFC 9001 4.1.2: the handshake is confirmed).
+    pub handshake_done_ts: Option<Ts>,
     pub initials_decrypted: u64,
     pub initials_failed: u64,
+    /// `None` when no key log had secrets for this connection.
+    pub decryption: Option<Decryption>,
     pub closes: Vec<CloseFrame>,
-    /// The TLS handshake read from the Initial CRYPTO frames (ClientHello, ServerHello).
+    pub address_changes: Vec<AddressChange>,
+    /// The TLS handshake: the hellos from Initial packets, the rest once decrypted.
     pub tls: Option<TlsFacts>,
+    pub streams: StreamStats,
     pub warnings: Vec<Warning>,
 }
 
-/// State of one QUIC connection.
-pub struct QuicConn {
-    facts: QuicFacts,
-    client: SocketAddr,
+/// What the connection tells the stage above it (the application on its streams).
+pub trait QuicHandler<A> {
+    /// A new connection: the state to keep for it.
+    fn open(&mut self, meta: &QuicMeta) -> A;
+    /// The next event of an application stream, with the ALPN the handshake agreed on (or
+    /// the only one the client offered) when known.
+    fn stream(
+        &mut self,
+        app: &mut A,
+        alpn: Option<&str>,
+        ev: &StreamEvent<'_>,
+        ctx: &mut StreamCtx,
+    );
+    /// The connection ended: no more stream events.
+    fn closed(&mut self, app: &mut A, ts: Ts, ctx: &mut StreamCtx);
+}
+
+/// What is known of a connection when it opens.
+#[derive(Debug, Clone, Copy)]
+pub struct QuicMeta {
+    pub id: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+}
+
+/// Packet number spaces (RFC 9000 12.3).
+const INITIAL: usize = 0;
+const HANDSHAKE: usize = 1;
+const APPLICATION: usize = 2;
+
+/// State of one QUIC connection, and the caller's state for it (`A`).
+pub struct QuicConn<A> {
+    pub(super) facts: QuicFacts,
+    pub(super) client: SocketAddr,
     version: Option<u32>,
-    keys: Option<InitialKeyPair>,
-    /// The version the keys were derived for.
+    initial: Option<InitialKeyPair>,
+    /// The version the Initial keys were derived for, and from which DCID.
     keys_version: Option<u32>,
     key_dcid: Vec<u8>,
     retry_seen: bool,
-    largest_pn: [Option<u64>; 2],
-    crypto: [CryptoStream; 2],
-    ch: Option<(ClientHello, Ts)>,
-    sh: Option<(ServerHello, Ts)>,
-    warnings_dropped: u64,
-    /// Reused buffers: the unprotected header (AAD) and the plaintext of an Initial.
+    keys: ConnKeys,
+    /// Largest packet number opened, per side and packet number space.
+    largest_pn: [[Option<u64>; 3]; 2],
+    /// CRYPTO data per level (pseudo stream 0: Initial, 1: Handshake), both directions.
+    crypto: QuicStreams,
+    /// Whether each side's Handshake-level CRYPTO has started.
+    handshake_level: [bool; 2],
+    tls: TlsDissector,
+    streams: QuicStreams,
+    pub(super) app: A,
+    ctx: StreamCtx,
+    /// Connection IDs each side issued (long header SCIDs, NEW_CONNECTION_ID), and the ones
+    /// the table has not indexed yet.
+    pub(super) cids: [Vec<Vec<u8>>; 2],
+    pub(super) new_cids: Vec<(Side, Vec<u8>)>,
+    closed: bool,
+    /// Reused buffers: the unprotected header (AAD) and a packet's plaintext.
     header: Vec<u8>,
     plain: Vec<u8>,
 }
 
-impl QuicConn {
-    fn new(id: u64, ts: Ts, client: SocketAddr, server: SocketAddr, by: QuicClientBy) -> QuicConn {
+/// A datagram's context: when, which frame, from whom, with which key log.
+struct Pkt<'k> {
+    ts: Ts,
+    frame: u64,
+    side: Side,
+    log: &'k KeyLog,
+}
+
+impl<A> QuicConn<A> {
+    pub(super) fn new(meta: QuicMeta, by: QuicClientBy, ts: Ts, app: A) -> QuicConn<A> {
+        let crypto_limits = StreamLimits {
+            max_streams: 4,
+            ..StreamLimits::default()
+        };
         QuicConn {
             facts: QuicFacts {
-                id,
-                client,
-                server,
+                id: meta.id,
+                client: meta.client,
+                server: meta.server,
                 client_by: by,
                 version: None,
                 versions: Vec::new(),
@@ -154,36 +270,49 @@ impl QuicConn {
                 client_initial_ts: None,
                 server_initial_ts: None,
                 server_handshake_ts: None,
+                handshake_done_ts: None,
                 initials_decrypted: 0,
                 initials_failed: 0,
+                decryption: None,
                 closes: Vec::new(),
+                address_changes: Vec::new(),
                 tls: None,
+                streams: StreamStats::default(),
                 warnings: Vec::new(),
             },
-            client,
+            client: meta.client,
             version: None,
-            keys: None,
+            initial: None,
             keys_version: None,
             key_dcid: Vec::new(),
             retry_seen: false,
-            largest_pn: [None; 2],
-            crypto: [CryptoStream::default(), CryptoStream::default()],
-            ch: None,
-            sh: None,
-            warnings_dropped: 0,
+            keys: ConnKeys::default(),
+            largest_pn: [[None; 3]; 2],
+            crypto: QuicStreams::new(crypto_limits),
+            handshake_level: [false; 2],
+            tls: TlsDissector::new(),
+            streams: QuicStreams::new(StreamLimits::default()),
+            app,
+            ctx: StreamCtx::new(),
+            cids: [Vec::new(), Vec::new()],
+            new_cids: Vec::new(),
+            closed: false,
             header: Vec::new(),
             plain: Vec::new(),
         }
     }
 
+    pub(super) fn last_ts(&self) -> Ts {
+        self.facts.last_ts
+    }
+
+    pub(super) fn id(&self) -> u64 {
+        self.facts.id
+    }
+
     fn warn(&mut self, frame: u64, kind: WarningKind, msg: String) {
-        if self.facts.warnings.len() < MAX_WARNINGS {
-            self.facts
-                .warnings
-                .push(Warning::new(Some(frame), kind, msg));
-        } else {
-            self.warnings_dropped += 1;
-        }
+        self.ctx.packet = frame;
+        self.ctx.warn(kind, msg);
     }
 
     fn counts(&mut self, side: Side) -> &mut PacketCounts {
@@ -200,11 +329,45 @@ impl QuicConn {
         }
     }
 
+    /// A connection ID `side` issued.
+    fn issued(&mut self, side: Side, cid: &[u8]) {
+        let list = &mut self.cids[side.index()];
+        if list.len() < MAX_CIDS && !list.iter().any(|c| c == cid) {
+            list.push(cid.to_vec());
+            self.new_cids.push((side, cid.to_vec()));
+        }
+    }
+
+    /// The packet came from a new address of a known side (the table matched its
+    /// connection ID).
+    pub(super) fn moved(&mut self, ts: Ts, side: Side, addr: SocketAddr) {
+        if self.facts.address_changes.len() < MAX_CIDS {
+            self.facts
+                .address_changes
+                .push(AddressChange { ts, side, addr });
+        }
+        if side == Side::Client {
+            self.client = addr;
+        }
+    }
+
     /// One UDP datagram: every coalesced packet in it (RFC 9000 12.2).
-    pub fn handle_datagram(&mut self, ts: Ts, frame: u64, side: Side, dgram: &[u8]) {
+    pub(super) fn handle_datagram<H: QuicHandler<A>>(
+        &mut self,
+        (ts, frame, side): (Ts, u64, Side),
+        dgram: &[u8],
+        log: &KeyLog,
+        h: &mut H,
+    ) {
         self.facts.last_ts = self.facts.last_ts.max(ts);
         self.facts.datagrams[side.index()] += 1;
         self.facts.bytes[side.index()] += dgram.len() as u64;
+        let p = Pkt {
+            ts,
+            frame,
+            side,
+            log,
+        };
         let mut rest = dgram;
         let mut first = true;
         while !rest.is_empty() {
@@ -227,17 +390,21 @@ impl QuicConn {
                 }
             };
             self.facts.packets[side.index()] += 1;
-            self.handle_packet(ts, frame, side, pkt);
+            self.handle_packet(&p, pkt, h);
             rest = rest.get(len..).unwrap_or(&[]);
         }
     }
 
-    fn handle_packet(&mut self, ts: Ts, frame: u64, side: Side, pkt: QuicPacket<'_>) {
+    fn handle_packet<H: QuicHandler<A>>(&mut self, p: &Pkt<'_>, pkt: QuicPacket<'_>, h: &mut H) {
         if let Some(v) = pkt.version() {
             self.add_version(v);
         }
+        let side = p.side;
         match pkt {
-            QuicPacket::Short { .. } => self.counts(side).one_rtt += 1,
+            QuicPacket::Short { bytes } => {
+                self.counts(side).one_rtt += 1;
+                self.open_short(p, bytes, h);
+            }
             QuicPacket::VersionNegotiation { .. } => self.counts(side).version_negotiation += 1,
             QuicPacket::Retry { .. } => {
                 self.counts(side).retry += 1;
@@ -256,108 +423,102 @@ impl QuicConn {
                 bytes,
                 ..
             } => {
+                self.long_header(p, kind, version, (dcid, scid));
                 match kind {
-                    LongType::Initial => self.counts(side).initial += 1,
-                    LongType::ZeroRtt => self.counts(side).zero_rtt += 1,
-                    LongType::Handshake => self.counts(side).handshake += 1,
+                    LongType::Initial => self.open_initial(p, version, bytes, pn_offset, h),
+                    LongType::Handshake | LongType::ZeroRtt => {
+                        self.open_long(p, kind, bytes, pn_offset, h)
+                    }
                     LongType::Retry => {}
-                }
-                if side == Side::Server && self.facts.server_scid.is_none() {
-                    self.facts.server_scid = Some(scid.to_vec());
-                }
-                match (side, kind) {
-                    (Side::Client, LongType::Initial) => {
-                        if self.facts.client_initial_ts.is_none() {
-                            self.facts.client_initial_ts = Some(ts);
-                            self.facts.dcid = dcid.to_vec();
-                            self.facts.scid = scid.to_vec();
-                        }
-                        if self.keys.is_none() || (self.retry_seen && dcid != self.key_dcid) {
-                            self.keys = InitialKeyPair::new(version, dcid);
-                            self.keys_version = Some(version);
-                            self.key_dcid = dcid.to_vec();
-                            self.retry_seen = false;
-                        }
-                    }
-                    (Side::Server, LongType::Initial) => {
-                        self.facts.server_initial_ts.get_or_insert(ts);
-                    }
-                    (Side::Server, LongType::Handshake) => {
-                        self.facts.server_handshake_ts.get_or_insert(ts);
-                    }
-                    _ => {}
-                }
-                if kind == LongType::Initial {
-                    // Compatible version negotiation (RFC 9368 4): the server may answer a
-                    // v1 Initial with v2 Initials; their keys come from the same DCID with
-                    // the other version's salt and labels.
-                    if self.keys_version != Some(version) && !self.key_dcid.is_empty() {
-                        self.keys = InitialKeyPair::new(version, &self.key_dcid);
-                        self.keys_version = Some(version);
-                    }
-                    self.unprotect_initial(ts, frame, side, bytes, pn_offset);
                 }
             }
         }
     }
 
-    fn unprotect_initial(&mut self, ts: Ts, frame: u64, side: Side, bytes: &[u8], pn: usize) {
-        let Some(keys) = &self.keys else {
+    /// Counts, timestamps and connection IDs of a long header.
+    fn long_header(
+        &mut self,
+        p: &Pkt<'_>,
+        kind: LongType,
+        version: u32,
+        (dcid, scid): (&[u8], &[u8]),
+    ) {
+        let (ts, side) = (p.ts, p.side);
+        match kind {
+            LongType::Initial => self.counts(side).initial += 1,
+            LongType::ZeroRtt => self.counts(side).zero_rtt += 1,
+            LongType::Handshake => self.counts(side).handshake += 1,
+            LongType::Retry => {}
+        }
+        if side == Side::Server && self.facts.server_scid.is_none() {
+            self.facts.server_scid = Some(scid.to_vec());
+        }
+        self.issued(side, scid);
+        match (side, kind) {
+            (Side::Client, LongType::Initial) => {
+                if self.facts.client_initial_ts.is_none() {
+                    self.facts.client_initial_ts = Some(ts);
+                    self.facts.dcid = dcid.to_vec();
+                    self.facts.scid = scid.to_vec();
+                }
+                if self.initial.is_none() || (self.retry_seen && dcid != self.key_dcid) {
+                    self.initial = InitialKeyPair::new(version, dcid);
+                    self.keys_version = Some(version);
+                    self.key_dcid = dcid.to_vec();
+                    self.retry_seen = false;
+                }
+            }
+            (Side::Server, LongType::Initial) => {
+                self.facts.server_initial_ts.get_or_insert(ts);
+            }
+            (Side::Server, LongType::Handshake) => {
+                self.facts.server_handshake_ts.get_or_insert(ts);
+            }
+            _ => {}
+        }
+    }
+
+    fn open_initial<H: QuicHandler<A>>(
+        &mut self,
+        p: &Pkt<'_>,
+        version: u32,
+        bytes: &[u8],
+        pn: usize,
+        h: &mut H,
+    ) {
+        // Compatible version negotiation (RFC 9368 4): the server may answer a v1 Initial
+        // with v2 Initials; their keys come from the same DCID with the other version's salt
+        // and labels.
+        if self.keys_version != Some(version) && !self.key_dcid.is_empty() {
+            self.initial = InitialKeyPair::new(version, &self.key_dcid);
+            self.keys_version = Some(version);
+        }
+        let Some(keys) = &self.initial else {
             self.facts.initials_failed += 1;
             self.warn(
-                frame,
+                p.frame,
                 WarningKind::Decrypt,
                 "QUIC Initial before the client's first Initial was seen: no keys".into(),
             );
             return;
         };
-        let k = match side {
+        let k = match p.side {
             Side::Client => &keys.client,
             Side::Server => &keys.server,
         };
-        let i = side.index();
+        let i = p.side.index();
         let mut plain = std::mem::take(&mut self.plain);
-        match k.unprotect(bytes, pn, self.largest_pn[i], &mut self.header, &mut plain) {
+        match k.unprotect(
+            bytes,
+            pn,
+            self.largest_pn[i][INITIAL],
+            &mut self.header,
+            &mut plain,
+        ) {
             Ok(u) => {
                 self.facts.initials_decrypted += 1;
-                self.largest_pn[i] =
-                    Some(self.largest_pn[i].map_or(u.packet_number, |l| l.max(u.packet_number)));
-                let mut closes = Vec::new();
-                // Once this side's hello is read its CRYPTO bytes are not needed: nothing
-                // more is kept (the buffer is freed in `read_handshake`).
-                let hello_read = match side {
-                    Side::Client => self.ch.is_some(),
-                    Side::Server => self.sh.is_some(),
-                };
-                let crypto = &mut self.crypto[i];
-                let res = parse_frames_in(&plain, PacketKind::Initial, |f| match f {
-                    QuicFrame::Crypto { offset, data } if !hello_read => {
-                        crypto.insert(offset, data)
-                    }
-                    QuicFrame::ConnectionClose {
-                        application,
-                        error_code,
-                        frame_type,
-                        reason,
-                    } => closes.push(CloseFrame {
-                        ts,
-                        from: side,
-                        application,
-                        error_code,
-                        frame_type,
-                        reason: String::from_utf8_lossy(reason).into_owned(),
-                    }),
-                    _ => {}
-                });
-                self.facts.closes.extend(closes);
-                if let Err(note) = res {
-                    self.warn(
-                        frame,
-                        WarningKind::Malformed,
-                        format!("QUIC Initial: {note}"),
-                    );
-                }
-                self.read_handshake(ts, frame, side);
+                self.raise_pn(p.side, INITIAL, u.packet_number);
+                self.frames(p, PacketKind::Initial, &plain, h);
             }
             Err(e) => {
                 self.facts.initials_failed += 1;
@@ -365,88 +526,311 @@ impl QuicConn {
                     QuicError::Truncated(_) => WarningKind::Truncated,
                     _ => WarningKind::Decrypt,
                 };
-                self.warn(frame, kind, format!("QUIC {} Initial: {e}", side.name()));
+                let msg = format!("QUIC {} Initial: {e}", p.side.name());
+                self.warn(p.frame, kind, msg);
             }
         }
         self.plain = plain;
     }
 
-    fn read_handshake(&mut self, ts: Ts, frame: u64, side: Side) {
-        let done = match side {
-            Side::Client => self.ch.is_some(),
-            Side::Server => self.sh.is_some(),
+    fn raise_pn(&mut self, side: Side, space: usize, pn: u64) {
+        let l = &mut self.largest_pn[side.index()][space];
+        *l = Some(l.map_or(pn, |x| x.max(pn)));
+    }
+
+    /// The facts the key log lookup needs, once the hellos gave them. 0-RTT may come
+    /// before the ServerHello: then the cipher is the client's first choice, to be tried.
+    fn session(&self) -> Option<Session> {
+        let client_random = self.tls.client_random()?;
+        let version = self.version.unwrap_or(V1);
+        // The negotiated version is the server's (compatible version negotiation).
+        let version = self.keys_version.unwrap_or(version);
+        Some(Session {
+            client_random,
+            cipher: self.tls.cipher_id().unwrap_or(0),
+            version,
+        })
+    }
+
+    fn decryption(&mut self) -> &mut Decryption {
+        self.facts
+            .decryption
+            .get_or_insert_with(Decryption::default)
+    }
+
+    /// Handshake and 0-RTT packets.
+    fn open_long<H: QuicHandler<A>>(
+        &mut self,
+        p: &Pkt<'_>,
+        kind: LongType,
+        bytes: &[u8],
+        pn: usize,
+        h: &mut H,
+    ) {
+        let (level, space, pk) = match kind {
+            LongType::Handshake => (Level::Handshake, HANDSHAKE, PacketKind::Handshake),
+            _ => (Level::ZeroRtt, APPLICATION, PacketKind::ZeroRtt),
         };
-        if done {
-            return;
-        }
-        let stream = self.crypto[side.index()].contiguous();
-        let mut note = None;
-        for (ty, body) in handshake_messages(stream) {
-            match (side, ty) {
-                (Side::Client, 1) => {
-                    match parse_client_hello(body) {
-                        Ok((ch, _)) => self.ch = Some((ch, ts)),
-                        Err(e) => note = Some(format!("QUIC ClientHello: {e}")),
-                    }
-                    break;
-                }
-                (Side::Server, 2) => {
-                    match parse_server_hello(body) {
-                        Ok((sh, _)) => self.sh = Some((sh, ts)),
-                        Err(e) => note = Some(format!("QUIC ServerHello: {e}")),
-                    }
-                    break;
-                }
-                _ => {}
+        let dir = p.side.dir();
+        let session = self.session();
+        let known_suite = self.tls.cipher_id().is_some();
+        if level == Level::ZeroRtt && !known_suite && !self.keys.has(level, dir) {
+            if let Some(s) = session {
+                self.guess_zero_rtt(s, p, bytes, pn);
             }
         }
-        let read = match side {
-            Side::Client => self.ch.is_some(),
-            Side::Server => self.sh.is_some(),
-        };
-        if read {
-            self.crypto[side.index()].release();
+        if (known_suite || level == Level::ZeroRtt)
+            && !self
+                .keys
+                .ensure(level, dir, session.filter(|_| known_suite), p.log)
+            && !self.keys.has(level, dir)
+        {
+            self.no_keys(p);
+            return;
         }
-        if let Some(n) = note {
-            self.warn(frame, WarningKind::Malformed, n);
+        let largest = self.largest_pn[p.side.index()][space];
+        let mut plain = std::mem::take(&mut self.plain);
+        let keys = match level {
+            Level::Handshake => self.keys.handshake(dir),
+            _ => self.keys.zero_rtt(),
+        };
+        let Some(keys) = keys else {
+            self.plain = plain;
+            self.no_keys(p);
+            return;
+        };
+        match keys.unprotect_long(bytes, pn, largest, &mut self.header, &mut plain) {
+            Ok(u) => {
+                self.raise_pn(p.side, space, u.packet_number);
+                match level {
+                    Level::Handshake => self.decryption().handshake += 1,
+                    _ => self.decryption().zero_rtt += 1,
+                }
+                self.frames(p, pk, &plain, h);
+            }
+            Err(e) => self.failed(p, kind.name(), &format!("{e:?}")),
+        }
+        self.plain = plain;
+    }
+
+    /// 0-RTT before the ServerHello: the suites QUIC uses, until one authenticates.
+    fn guess_zero_rtt(&mut self, s: Session, p: &Pkt<'_>, bytes: &[u8], pn: usize) {
+        let largest = self.largest_pn[p.side.index()][APPLICATION];
+        for k in self.keys.zero_rtt_guesses(s, p.log) {
+            if k.unprotect_long(bytes, pn, largest, &mut self.header, &mut self.plain)
+                .is_ok()
+            {
+                self.keys.set_zero_rtt(k);
+                return;
+            }
         }
     }
 
-    /// What was seen of this connection, as it stands.
-    pub fn facts(self) -> QuicFacts {
-        let mut f = self.facts;
-        let dropped: u64 = self.crypto.iter().map(|c| c.dropped).sum();
-        if dropped > 0 {
-            f.warnings.push(Warning::new(
-                None,
-                WarningKind::Cap,
-                format!("{dropped} CRYPTO bytes beyond the 64 KiB buffer were not kept"),
-            ));
+    /// 1-RTT packets: the DCID's length is that of a connection ID the receiver issued.
+    fn open_short<H: QuicHandler<A>>(&mut self, p: &Pkt<'_>, bytes: &[u8], h: &mut H) {
+        let dir = p.side.dir();
+        let session = self.session().filter(|_| self.tls.cipher_id().is_some());
+        if !self.keys.ensure(Level::OneRtt, dir, session, p.log) {
+            self.no_keys(p);
+            return;
         }
-        if self.warnings_dropped > 0 {
+        let mut lens: Vec<usize> = self.cids[p.side.other().index()]
+            .iter()
+            .map(Vec::len)
+            .collect();
+        lens.sort_unstable();
+        lens.dedup();
+        if lens.is_empty() {
+            lens.push(0);
+        }
+        let largest = self.largest_pn[p.side.index()][APPLICATION];
+        let mut plain = std::mem::take(&mut self.plain);
+        let mut opened = None;
+        if let Some(k) = self.keys.one_rtt(dir) {
+            for len in lens {
+                if let Ok(o) = k.unprotect(bytes, len, largest, &mut self.header, &mut plain) {
+                    opened = Some(o);
+                    break;
+                }
+            }
+        }
+        match opened {
+            Some(o) => {
+                self.raise_pn(p.side, APPLICATION, o.packet.packet_number);
+                self.decryption().one_rtt += 1;
+                self.frames(p, PacketKind::OneRtt, &plain, h);
+            }
+            None => self.failed(p, "1-RTT", "packet protection did not authenticate"),
+        }
+        self.plain = plain;
+    }
+
+    /// A protected packet without its keys: counted once a key log is given (without one,
+    /// only Initial packets are meant to open).
+    fn no_keys(&mut self, p: &Pkt<'_>) {
+        if !p.log.is_empty() && self.tls.client_random().is_some() {
+            self.decryption().no_keys += 1;
+        }
+    }
+
+    fn failed(&mut self, p: &Pkt<'_>, what: &str, why: &str) {
+        let d = self.decryption();
+        d.failed += 1;
+        if d.failed <= 4 {
+            let msg = format!("QUIC {} {what} packet: {why}", p.side.name());
+            self.warn(p.frame, WarningKind::Decrypt, msg);
+        }
+    }
+
+    /// The frames of one opened packet.
+    fn frames<H: QuicHandler<A>>(
+        &mut self,
+        p: &Pkt<'_>,
+        kind: PacketKind,
+        plain: &[u8],
+        h: &mut H,
+    ) {
+        let level = if kind == PacketKind::Handshake { 1 } else { 0 };
+        let mut start = 0;
+        loop {
+            let rest = plain.get(start..).unwrap_or_default();
+            let res = parse_frames_in(rest, kind, |f| self.frame(p, level, f, h));
+            let Err(err) = res else {
+                return;
+            };
+            // An extension frame (ACK_FREQUENCY, TIME_STAMP, ...) the peer agreed to: skip it
+            // when a layout of it fits, and read on.
+            if let FrameError::UnknownType { frame_type, at } = err {
+                if let Some(end) = skip_extension(rest, at, frame_type) {
+                    start += end;
+                    continue;
+                }
+            }
+            let msg = format!("QUIC {}: {err}", kind.name());
+            self.warn(p.frame, WarningKind::Malformed, msg);
+            return;
+        }
+    }
+
+    fn frame<H: QuicHandler<A>>(&mut self, p: &Pkt<'_>, level: u64, f: QuicFrame<'_>, h: &mut H) {
+        let (ts, side, dir) = (p.ts, p.side, p.side.dir());
+        match f {
+            QuicFrame::Crypto { offset, data } => self.crypto_data(p, level, offset, data),
+            QuicFrame::Stream { .. }
+            | QuicFrame::ResetStream { .. }
+            | QuicFrame::StopSending { .. } => {
+                let QuicConn {
+                    streams,
+                    app,
+                    ctx,
+                    tls,
+                    ..
+                } = self;
+                ctx.packet = p.frame;
+                let alpn = tls_alpn(tls);
+                streams.handle_frame(dir, ts, &f, &mut |ev| h.stream(app, alpn, &ev, ctx));
+            }
+            QuicFrame::ConnectionClose {
+                application,
+                error_code,
+                frame_type,
+                reason,
+            } => self.facts.closes.push(CloseFrame {
+                ts,
+                from: side,
+                application,
+                error_code,
+                frame_type,
+                reason: String::from_utf8_lossy(reason).into_owned(),
+            }),
+            QuicFrame::HandshakeDone => {
+                self.facts.handshake_done_ts.get_or_insert(ts);
+            }
+            QuicFrame::NewConnectionId { cid, .. } => self.issued(side, cid),
+            _ => {}
+        }
+    }
+
+    /// CRYPTO data of one level, reassembled, into the TLS handshake parser.
+    fn crypto_data(&mut self, p: &Pkt<'_>, level: u64, offset: u64, data: &[u8]) {
+        let dir = p.side.dir();
+        if level == 1 && !self.handshake_level[p.side.index()] {
+            self.handshake_level[p.side.index()] = true;
+            self.tls.handshake_level_changed(dir, &mut self.ctx);
+        }
+        let QuicConn {
+            crypto, tls, ctx, ..
+        } = self;
+        ctx.packet = p.frame;
+        crypto.handle_stream(dir, p.ts, StreamId(level), offset, data, false, &mut |ev| {
+            if let StreamEvent::Data { dir, bytes, ts, .. } = ev {
+                tls.handle_handshake_bytes(dir, ts, bytes, level == 1, ctx);
+            }
+        });
+    }
+
+    /// The connection ends (idle, evicted, end of capture): streams with holes are given
+    /// up, the application told, and the facts handed out with the caller's state.
+    pub(super) fn finish<H: QuicHandler<A>>(mut self, h: &mut H) -> (QuicFacts, A) {
+        let ts = self.facts.last_ts;
+        if !self.closed {
+            self.closed = true;
+            let QuicConn {
+                streams,
+                app,
+                ctx,
+                tls,
+                ..
+            } = &mut self;
+            let alpn = tls_alpn(tls);
+            streams.flush_all(ts, &mut |ev| h.stream(app, alpn, &ev, ctx));
+            h.closed(app, ts, ctx);
+        }
+        let mut f = self.facts;
+        f.streams = self.streams.stats();
+        if let Some(d) = f.decryption.as_mut() {
+            d.key_updates = self.keys.key_updates();
+        }
+        if let Some(problem) = self.keys.problem.take() {
+            self.ctx.warn(WarningKind::Keys, problem);
+        }
+        if self.keys.missing && f.decryption.as_ref().is_some_and(|d| d.no_keys > 0) {
+            self.ctx.warn(
+                WarningKind::Keys,
+                "QUIC: the key log has no secrets for this connection's client random",
+            );
+        }
+        f.warnings = std::mem::take(&mut self.ctx.warnings);
+        if self.ctx.warnings_dropped > 0 {
             f.warnings.push(Warning::new(
                 None,
                 WarningKind::Cap,
                 format!(
                     "{} more warnings on this connection not listed",
-                    self.warnings_dropped
+                    self.ctx.warnings_dropped
                 ),
             ));
         }
-        if self.ch.is_some() || self.sh.is_some() {
-            f.tls = Some(TlsFacts {
-                client_hello_ts: self.ch.as_ref().map(|c| c.1),
-                server_hello_ts: self.sh.as_ref().map(|s| s.1),
-                client_hello: self.ch.map(|c| c.0),
-                // The server's chosen ALPN is in EncryptedExtensions (RFC 9001 8.1), which
-                // Initial keys do not open: only a TLS 1.2-style ServerHello would carry it.
-                alpn: self.sh.as_ref().and_then(|s| s.0.alpn.clone()),
-                server_hello: self.sh.map(|s| s.0),
-                ..TlsFacts::default()
-            });
+        if self.tls.saw_handshake() {
+            let mut t = self.tls.facts();
+            // Only a TLS 1.2-style ServerHello carries the ALPN in the clear; in QUIC it is
+            // in EncryptedExtensions (RFC 9001 8.1), which Initial keys do not open.
+            if t.alpn.is_none() {
+                t.alpn = t.server_hello.as_ref().and_then(|s| s.alpn.clone());
+            }
+            f.tls = Some(t);
         }
-        f
+        (f, self.app)
     }
+}
+
+/// The ALPN to dispatch on: the server's choice, else the client's only offer.
+fn tls_alpn(tls: &TlsDissector) -> Option<&str> {
+    tls.alpn()
+        .or_else(|| match tls.client_hello().map(|c| c.alpn.as_slice()) {
+            Some([only]) => Some(only.as_str()),
+            _ => None,
+        })
 }
 
 /// RFC 9000 20.1 transport error codes; 0x0100-0x01ff carry a TLS alert (RFC 9001 4.8).
@@ -475,106 +859,4 @@ pub fn transport_error_name(code: u64) -> String {
         _ => return format!("0x{code:x}"),
     };
     name.to_string()
-}
-
-/// QUIC connections by UDP 5-tuple (client, server).
-#[derive(Default)]
-pub struct QuicTable {
-    conns: HashMap<(SocketAddr, SocketAddr), QuicConn>,
-    next_id: u64,
-    done: Vec<QuicFacts>,
-    /// Connections reported early because the table was full.
-    pub evicted: u64,
-}
-
-impl QuicTable {
-    pub fn new() -> QuicTable {
-        QuicTable::default()
-    }
-
-    pub fn live(&self) -> usize {
-        self.conns.len()
-    }
-
-    /// A UDP datagram. Returns whether it was QUIC (of a known connection, or a long header
-    /// of a known version that starts one).
-    pub fn handle_datagram(
-        &mut self,
-        ts: Ts,
-        frame: u64,
-        src: SocketAddr,
-        dst: SocketAddr,
-        payload: &[u8],
-    ) -> bool {
-        let (key, side) = if self.conns.contains_key(&(src, dst)) {
-            ((src, dst), Side::Client)
-        } else if self.conns.contains_key(&(dst, src)) {
-            ((dst, src), Side::Server)
-        } else if super::packet::looks_like_quic(payload) {
-            // The client is the sender of the first long header, unless the ports say
-            // the sender is a server on 443 (the client's first Initial was not captured).
-            let (key, side, by) = if src.port() == 443 && dst.port() != 443 {
-                ((dst, src), Side::Server, QuicClientBy::Port)
-            } else {
-                ((src, dst), Side::Client, QuicClientBy::Initial)
-            };
-            if self.conns.len() >= MAX_QUIC_CONNS {
-                self.evict_one();
-            }
-            self.next_id += 1;
-            self.conns
-                .insert(key, QuicConn::new(self.next_id, ts, key.0, key.1, by));
-            (key, side)
-        } else {
-            return false;
-        };
-        if let Some(c) = self.conns.get_mut(&key) {
-            debug_assert_eq!(c.client, key.0);
-            c.handle_datagram(ts, frame, side, payload);
-        }
-        true
-    }
-
-    fn evict_one(&mut self) {
-        let oldest = self
-            .conns
-            .iter()
-            .min_by_key(|(_, c)| (c.facts.last_ts, c.facts.id))
-            .map(|(k, _)| *k);
-        if let Some(k) = oldest {
-            if let Some(c) = self.conns.remove(&k) {
-                self.evicted += 1;
-                self.done.push(c.facts());
-            }
-        }
-    }
-
-    /// Finishes connections idle for [`IDLE_NANOS`] at capture time `now`.
-    pub fn expire(&mut self, now: Ts) {
-        let idle: Vec<_> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.facts.last_ts.saturating_add_nanos(IDLE_NANOS) < now)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in idle {
-            if let Some(c) = self.conns.remove(&k) {
-                self.done.push(c.facts());
-            }
-        }
-    }
-
-    pub fn finish_all(&mut self) {
-        let all: Vec<_> = self.conns.drain().map(|(_, c)| c).collect();
-        for c in all {
-            self.done.push(c.facts());
-        }
-    }
-
-    /// Connections finished since the last call, in order of first packet.
-    pub fn take_finished(&mut self) -> Vec<QuicFacts> {
-        let mut v = std::mem::take(&mut self.done);
-        v.sort_by_key(|c| c.id);
-        v
-    }
 }

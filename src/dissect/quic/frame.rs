@@ -725,6 +725,68 @@ pub fn parse_frames_in<'a>(
     Ok(())
 }
 
+/// Extension frames real stacks send when the peer agreed to them in transport parameters,
+/// which an observer may not have seen: their layouts, as field lists (`true` a varint,
+/// `false` one byte). Drafts changed some of them, so there can be several.
+fn extension_layouts(frame_type: u64) -> &'static [&'static [bool]] {
+    match frame_type {
+        // draft-ietf-quic-ack-frequency: IMMEDIATE_ACK (0x1f; 0xac before -04).
+        0x1f | 0xac => &[&[]],
+        // ACK_FREQUENCY: Sequence Number, Packet Tolerance, Update Max Ack Delay, Ignore
+        // Order (8) in -01 to -03; Sequence Number, Ack-Eliciting Threshold, Request Max Ack
+        // Delay, Reordering Threshold from -04.
+        0xaf => &[&[true, true, true, false], &[true, true, true, true]],
+        // draft-huitema-quic-ts TIME_STAMP: one varint.
+        0x2f5 => &[&[true]],
+        // draft-ietf-quic-reliable-stream-reset RESET_STREAM_AT: Stream ID, Application
+        // Protocol Error Code, Final Size, Reliable Size.
+        0x24 => &[&[true, true, true, true]],
+        _ => &[],
+    }
+}
+
+/// Where an extension frame of a type RFC 9000 does not define ends, when one of its
+/// known layouts leaves a payload whose every following frame parses (padding included):
+/// an observer that missed the transport parameters can still read the frames after it.
+/// `at` is the offset of the frame (its type). `None` when no layout fits.
+pub fn skip_extension(payload: &[u8], at: usize, frame_type: u64) -> Option<usize> {
+    skip_extension_depth(payload, at, frame_type, 8)
+}
+
+fn skip_extension_depth(payload: &[u8], at: usize, frame_type: u64, depth: u32) -> Option<usize> {
+    if depth == 0 {
+        return None;
+    }
+    let mut type_end = at;
+    read_varint(payload, &mut type_end)?;
+    extension_layouts(frame_type).iter().find_map(|fields| {
+        let mut pos = type_end;
+        for &varint in fields.iter() {
+            if varint {
+                read_varint(payload, &mut pos)?;
+            } else {
+                pos = pos.checked_add(1).filter(|&p| p <= payload.len())?;
+            }
+        }
+        parses_to_end(payload, pos, depth - 1).then_some(pos)
+    })
+}
+
+/// Whether every frame from `pos` to the end of `payload` parses.
+fn parses_to_end(payload: &[u8], pos: usize, depth: u32) -> bool {
+    let rest = payload.get(pos..).unwrap_or_default();
+    for f in Frames::new(rest) {
+        match f {
+            Ok(_) => {}
+            Err(FrameError::UnknownType { frame_type, at }) => {
+                return skip_extension_depth(payload, pos + at, frame_type, depth).is_some();
+            }
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
 /// CRYPTO stream bytes of one direction, placed by offset (RFC 9000 19.6: "The stream does
 /// not have an explicit end"), with at most [`CRYPTO_CAP`] bytes.
 #[derive(Debug, Default, Clone)]

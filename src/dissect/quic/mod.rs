@@ -37,11 +37,14 @@
 pub mod conn;
 pub mod crypto;
 pub mod frame;
+pub mod keys;
 pub mod packet;
 pub mod streams;
+pub mod table;
 
 #[cfg(test)]
 mod tests;
 
-pub use conn::QuicTable;
+pub use conn::{QuicFacts, QuicHandler, QuicMeta};
 pub use packet::{looks_like_quic, parse_packet, QuicError, QuicPacket};
+pub use table::QuicTable;

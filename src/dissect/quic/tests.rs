@@ -1,12 +1,17 @@
 //! RFC 9001 Appendix A and RFC 9369 Appendix A vectors, frames, and damaged input.
 
-use super::conn::QuicTable;
+use super::conn::{QuicHandler, QuicMeta};
 use super::crypto::{initial_secrets, key_material, InitialKeyPair};
 use super::frame::{handshake_messages, parse_frames, CryptoStream, QuicFrame};
 use super::packet::{decode_packet_number, parse_packet, LongType, QuicPacket, V1, V2};
+use super::streams::StreamEvent;
+use super::QuicTable;
+use crate::decrypt::KeyLog;
+use crate::dissect::stream::StreamCtx;
 use crate::pageload::model::ClientBy;
 use crate::time::Ts;
 use crate::warning::WarningKind;
+use std::net::SocketAddr;
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
@@ -321,22 +326,30 @@ fn version_negotiation_and_coalesced() {
     assert_eq!(len, vn.len());
     assert!(matches!(p, QuicPacket::VersionNegotiation { .. }));
     // A client Initial and the server Initial coalesced with trailing padding.
-    let mut table = QuicTable::new();
+    let mut table: QuicTable<()> = QuicTable::new();
     let c: std::net::SocketAddr = "192.0.2.1:5000".parse().unwrap();
     let s: std::net::SocketAddr = "192.0.2.2:443".parse().unwrap();
-    assert!(table.handle_datagram(Ts::from_nanos(1_000_000), 1, c, s, &hex(V1_CLIENT)));
+    assert!(feed(
+        &mut table,
+        Ts::from_nanos(1_000_000),
+        1,
+        c,
+        s,
+        &hex(V1_CLIENT)
+    ));
     let mut dgram = hex(V1_SERVER);
     dgram.extend_from_slice(&hex(V1_SERVER));
     dgram.extend_from_slice(&[0; 20]);
-    assert!(table.handle_datagram(Ts::from_nanos(3_000_000), 2, s, c, &dgram));
-    assert!(!table.handle_datagram(
+    assert!(feed(&mut table, Ts::from_nanos(3_000_000), 2, s, c, &dgram));
+    assert!(!feed(
+        &mut table,
         Ts::from_nanos(3_000_000),
         3,
         c,
         "192.0.2.3:443".parse().unwrap(),
         b"\x00\x01"
     ));
-    table.finish_all();
+    table.finish_all(&mut Null);
     let r = report_of(table.take_finished());
     assert_eq!(r.len(), 1);
     let q = &r[0];
@@ -368,20 +381,20 @@ fn damaged_datagrams_never_panic() {
         ("v2 server", V2_SERVER, false),
     ] {
         let bytes = hex(pkt);
-        let mut table = QuicTable::new();
+        let mut table: QuicTable<()> = QuicTable::new();
         // A good client Initial first, so later ones have keys.
-        table.handle_datagram(Ts::from_nanos(0), 1, c, s, &hex(V1_CLIENT));
+        feed(&mut table, Ts::from_nanos(0), 1, c, s, &hex(V1_CLIENT));
         let (src, dst) = if from_client { (c, s) } else { (s, c) };
         for cut in 0..bytes.len() {
-            table.handle_datagram(Ts::from_nanos(1), 2, src, dst, &bytes[..cut]);
+            feed(&mut table, Ts::from_nanos(1), 2, src, dst, &bytes[..cut]);
         }
         for i in (0..bytes.len()).step_by(7) {
             for flip in [0x01u8, 0x80, 0xff] {
                 let mut b = bytes.clone();
                 b[i] ^= flip;
-                table.handle_datagram(Ts::from_nanos(2), 3, src, dst, &b);
+                feed(&mut table, Ts::from_nanos(2), 3, src, dst, &b);
                 b.truncate(i + 1);
-                table.handle_datagram(Ts::from_nanos(2), 3, src, dst, &b);
+                feed(&mut table, Ts::from_nanos(2), 3, src, dst, &b);
             }
         }
         // Hostile lengths: every varint byte maxed.
@@ -389,8 +402,8 @@ fn damaged_datagrams_never_panic() {
         for x in b.iter_mut().skip(5).take(40) {
             *x = 0xff;
         }
-        table.handle_datagram(Ts::from_nanos(3), 4, src, dst, &b);
-        table.finish_all();
+        feed(&mut table, Ts::from_nanos(3), 4, src, dst, &b);
+        table.finish_all(&mut Null);
         let r = report_of(table.take_finished());
         assert!(!r.is_empty(), "{name}");
     }
@@ -409,12 +422,19 @@ fn damaged_datagrams_never_panic() {
 fn compatible_version_negotiation_rederives_keys() {
     // RFC 9368: a v1 client Initial answered by a v2 server Initial (both RFC vectors use
     // the same DCID, so the server's keys are the v2 ones of that DCID).
-    let mut table = QuicTable::new();
+    let mut table: QuicTable<()> = QuicTable::new();
     let c: std::net::SocketAddr = "[2001:db8::1]:5000".parse().unwrap();
     let s: std::net::SocketAddr = "[2001:db8::2]:443".parse().unwrap();
-    table.handle_datagram(Ts::from_nanos(0), 1, c, s, &hex(V1_CLIENT));
-    table.handle_datagram(Ts::from_nanos(1_000_000), 2, s, c, &hex(V2_SERVER));
-    table.finish_all();
+    feed(&mut table, Ts::from_nanos(0), 1, c, s, &hex(V1_CLIENT));
+    feed(
+        &mut table,
+        Ts::from_nanos(1_000_000),
+        2,
+        s,
+        c,
+        &hex(V2_SERVER),
+    );
+    table.finish_all(&mut Null);
     let q = &report_of(table.take_finished())[0];
     assert_eq!(q.client.to_string(), "[2001:db8::1]:5000");
     assert_eq!(q.versions, vec!["v1".to_string(), "v2".to_string()]);
@@ -427,11 +447,18 @@ fn compatible_version_negotiation_rederives_keys() {
 
 #[test]
 fn server_first_on_443_is_still_the_server() {
-    let mut table = QuicTable::new();
+    let mut table: QuicTable<()> = QuicTable::new();
     let c: std::net::SocketAddr = "192.0.2.1:5000".parse().unwrap();
     let s: std::net::SocketAddr = "192.0.2.2:443".parse().unwrap();
-    assert!(table.handle_datagram(Ts::from_nanos(0), 1, s, c, &hex(V1_SERVER)));
-    table.finish_all();
+    assert!(feed(
+        &mut table,
+        Ts::from_nanos(0),
+        1,
+        s,
+        c,
+        &hex(V1_SERVER)
+    ));
+    table.finish_all(&mut Null);
     let q = &report_of(table.take_finished())[0];
     assert_eq!(q.client.to_string(), "192.0.2.1:5000");
     assert_eq!(q.client_by, ClientBy::Port);
@@ -440,8 +467,29 @@ fn server_first_on_443_is_still_the_server() {
 }
 
 /// The tracker's facts as the report shows them.
-fn report_of(v: Vec<super::conn::QuicFacts>) -> Vec<crate::pageload::model::QuicConnection> {
+fn report_of(v: Vec<(super::conn::QuicFacts, ())>) -> Vec<crate::pageload::model::QuicConnection> {
     v.into_iter()
-        .map(crate::pageload::quic::quic_connection)
+        .map(|(f, ())| crate::pageload::quic::quic_connection(f, Vec::new()))
         .collect()
+}
+
+/// No application on the streams.
+struct Null;
+
+impl QuicHandler<()> for Null {
+    fn open(&mut self, _: &QuicMeta) {}
+    fn stream(&mut self, _: &mut (), _: Option<&str>, _: &StreamEvent<'_>, _: &mut StreamCtx) {}
+    fn closed(&mut self, _: &mut (), _: Ts, _: &mut StreamCtx) {}
+}
+
+/// A datagram into the table without a key log.
+fn feed(
+    table: &mut QuicTable<()>,
+    ts: Ts,
+    frame: u64,
+    src: SocketAddr,
+    dst: SocketAddr,
+    payload: &[u8],
+) -> bool {
+    table.handle_datagram((ts, frame), (src, dst), payload, &KeyLog::new(), &mut Null)
 }

@@ -292,6 +292,46 @@ impl TlsDissector {
         self.close(ts, ctx, &mut Some(Decrypting { keys, sink }));
     }
 
+    /// Handshake messages that travel without TLS records: QUIC's CRYPTO frames (RFC 9001
+    /// 4.1.3, "QUIC carries TLS handshake data in CRYPTO frames"). `bytes` are the next
+    /// bytes of one direction's handshake stream in one encryption level, in order;
+    /// `protected` says they came from packets that needed the key log (Handshake level),
+    /// so the session counts as decrypted. The messages go to the same parser as TCP's:
+    /// EncryptedExtensions gives the chosen ALPN, Certificate the chain, each side's Finished
+    /// its handshake end.
+    pub fn handle_handshake_bytes(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        bytes: &[u8],
+        protected: bool,
+        ctx: &mut StreamCtx,
+    ) {
+        if protected {
+            self.decrypted = true;
+        }
+        let i = dir.index();
+        let mut hs = std::mem::take(&mut self.dirs[i].hs);
+        hs.push(bytes, ts, ctx, &mut |m, ctx| {
+            self.on_handshake_message(dir, m, ctx)
+        });
+        self.dirs[i].hs = hs;
+    }
+
+    /// QUIC: one direction's handshake stream moves to the next encryption level; a message
+    /// cut at the boundary (a loss) is dropped with a warning.
+    pub fn handshake_level_changed(&mut self, dir: Dir, ctx: &mut StreamCtx) {
+        if self.dirs[dir.index()].hs.pending() > 0 && self.dirs[dir.index()].hs.reset() {
+            ctx.warn(
+                WarningKind::Truncated,
+                format!(
+                    "TLS: {} handshake message cut at an encryption level change",
+                    dir.sender()
+                ),
+            );
+        }
+    }
+
     /// The next bytes of one direction (see [`crate::dissect::stream`]).
     pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) {
         self.push(dir, ts, data, ctx, &mut None);
@@ -957,6 +997,11 @@ impl TlsDissector {
     /// after a HelloRetryRequest keeps it, RFC 8446 4.1.2).
     pub fn client_random(&self) -> Option<[u8; 32]> {
         self.ch.as_ref().map(|c| c.random)
+    }
+
+    /// The ALPN the server chose (ServerHello in TLS <= 1.2, EncryptedExtensions in 1.3).
+    pub fn alpn(&self) -> Option<&str> {
+        self.alpn.as_deref()
     }
 
     /// The (final) ServerHello's random.
