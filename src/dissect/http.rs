@@ -126,3 +126,75 @@ impl Exchange {
         ms_between(self.response_ts, self.response_end_ts)
     }
 }
+
+/// One alternative of an `Alt-Svc` field value (RFC 7838 3): `h3=":443"; ma=86400`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AltService {
+    /// The ALPN protocol id (`h3`, `h2`, `h3-29`), percent-decoding not needed for these.
+    pub protocol: String,
+    /// The alternative host; `None` for the same host (`":443"`).
+    pub host: Option<String>,
+    pub port: u16,
+    /// `ma`: seconds the alternative may be used (RFC 7838 3.1).
+    pub max_age: Option<u64>,
+    /// The alternative as written.
+    pub text: String,
+}
+
+impl AltService {
+    /// An HTTP/3 alternative: `h3`, or a draft's `h3-NN`.
+    pub fn is_h3(&self) -> bool {
+        self.protocol == "h3" || self.protocol.starts_with("h3-")
+    }
+}
+
+/// The alternatives of an `Alt-Svc` field value; `clear` and malformed entries give none.
+pub fn parse_alt_svc(value: &str) -> Vec<AltService> {
+    let mut out = Vec::new();
+    for alt in value.split(',') {
+        let mut parts = alt.split(';');
+        let Some((protocol, authority)) = parts.next().and_then(|p| p.trim().split_once('='))
+        else {
+            continue;
+        };
+        let authority = authority.trim().trim_matches('"');
+        let Some((host, port)) = authority.rsplit_once(':') else {
+            continue;
+        };
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        let max_age = parts
+            .filter_map(|p| p.trim().strip_prefix("ma="))
+            .find_map(|v| v.trim().parse().ok());
+        out.push(AltService {
+            protocol: protocol.trim().to_string(),
+            host: (!host.is_empty()).then(|| host.to_string()),
+            port,
+            max_age,
+            text: alt.trim().to_string(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alt_svc_alternatives() {
+        let v =
+            parse_alt_svc(r#"h3=":443"; ma=86400, h3-29="alt.test:8443", h2=":443"; persist=1"#);
+        assert_eq!(v.len(), 3);
+        assert_eq!(
+            (v[0].protocol.as_str(), v[0].port, v[0].max_age),
+            ("h3", 443, Some(86400))
+        );
+        assert!(v[0].is_h3() && v[1].is_h3() && !v[2].is_h3());
+        assert_eq!(v[1].host.as_deref(), Some("alt.test"));
+        assert_eq!(v[0].text, r#"h3=":443"; ma=86400"#);
+        assert!(parse_alt_svc("clear").is_empty());
+        assert!(parse_alt_svc("h3=nonsense, =, h3=\":x\"").is_empty());
+    }
+}

@@ -704,10 +704,30 @@ pub struct HttpExchange {
     pub redirect_to: Option<String>,
 }
 
+/// Where an exchange is: `connections[]` by id and `http[index]`, or, with `quic`, the
+/// QUIC connection of that id in `quic[]`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RedirectRef {
     pub connection: u64,
     pub index: usize,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub quic: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The response whose `Alt-Svc` offered HTTP/3 to a QUIC connection's client (RFC 7838).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct H3Offer {
+    /// The TCP connection (`connections[]` id) and the exchange (`http[index]`).
+    pub connection: u64,
+    pub index: usize,
+    /// The alternative as offered: `h3=":443"; ma=86400`.
+    pub value: String,
+    /// How long the offer held (`ma`, 24 h when absent).
+    pub max_age_s: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -776,6 +796,7 @@ impl QuicConnection {
             handshake_done_ts: None,
             decryption: None,
             address_changes: Vec::new(),
+            h3_offer: None,
         }
     }
 }
@@ -863,6 +884,9 @@ pub struct QuicConnection {
     /// connection ID it used.
     #[serde(default)]
     pub address_changes: Vec<AddressChange>,
+    /// Why the client tried HTTP/3 here: the Alt-Svc that offered it.
+    #[serde(default)]
+    pub h3_offer: Option<H3Offer>,
 }
 
 /// QUIC packets opened with keys from the key log (Initial packets need none).

@@ -16,9 +16,11 @@
 
 use std::net::IpAddr;
 
+use crate::dissect::http::parse_alt_svc;
 use crate::pageload::dns_log::answer_addresses;
 use crate::pageload::model::{
-    Connection, DnsTransaction, HostnameSource, QuicConnection, RedirectRef, Report, Timeline,
+    Connection, DnsTransaction, H3Offer, HostnameSource, HttpExchange, QuicConnection, RedirectRef,
+    Report, Timeline,
 };
 use crate::time::{ms_between, round_ms, Ts};
 
@@ -156,60 +158,165 @@ pub fn timeline(c: &Connection, lookup: Option<&DnsTransaction>) -> Timeline {
     }
 }
 
-/// Links each redirect to the request that followed it.
+/// An exchange of the report: on a TCP connection (`quic` false) or a QUIC one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct At {
+    quic: bool,
+    connection: u64,
+    index: usize,
+}
+
+/// Every exchange of the report with where it is.
+fn exchanges(report: &Report) -> impl Iterator<Item = (At, &HttpExchange)> {
+    let tcp = report.connections.iter().flat_map(|c| {
+        c.http.iter().enumerate().map(move |(index, h)| {
+            let at = At {
+                quic: false,
+                connection: c.id,
+                index,
+            };
+            (at, h)
+        })
+    });
+    let quic = report.quic.iter().flat_map(|q| {
+        q.http.iter().enumerate().map(move |(index, h)| {
+            let at = At {
+                quic: true,
+                connection: q.id,
+                index,
+            };
+            (at, h)
+        })
+    });
+    tcp.chain(quic)
+}
+
+fn exchange_mut(report: &mut Report, at: At) -> Option<&mut HttpExchange> {
+    let http = if at.quic {
+        &mut report.quic.iter_mut().find(|q| q.id == at.connection)?.http
+    } else {
+        &mut report
+            .connections
+            .iter_mut()
+            .find(|c| c.id == at.connection)?
+            .http
+    };
+    http.get_mut(at.index)
+}
+
+/// Links each redirect to the request that followed it, over TCP or QUIC.
 pub fn link_redirects(report: &mut Report) {
     // A 3xx response's Location (RFC 9110 10.2.2), made absolute against the request's URL.
-    for c in &mut report.connections {
-        for h in &mut c.http {
-            if h.redirect_to.is_some() || !h.status.is_some_and(|s| (300..400).contains(&s)) {
-                continue;
-            }
-            if let Some((_, loc)) = h
-                .response_headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("location"))
-            {
-                h.redirect_to = Some(absolute(loc.trim(), h.url.as_deref()));
-            }
+    let all = report
+        .connections
+        .iter_mut()
+        .flat_map(|c| c.http.iter_mut())
+        .chain(report.quic.iter_mut().flat_map(|q| q.http.iter_mut()));
+    for h in all {
+        if h.redirect_to.is_some() || !h.status.is_some_and(|s| (300..400).contains(&s)) {
+            continue;
+        }
+        if let Some((_, loc)) = h
+            .response_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+        {
+            h.redirect_to = Some(absolute(loc.trim(), h.url.as_deref()));
         }
     }
-    let mut requests: Vec<(Ts, u64, usize, String)> = Vec::new();
-    for c in &report.connections {
-        for (i, h) in c.http.iter().enumerate() {
-            if let (Some(ts), Some(url)) = (h.request_ts, &h.url) {
-                requests.push((ts, c.id, i, url.clone()));
-            }
-        }
-    }
+    let mut requests: Vec<(Ts, At, &str)> = exchanges(report)
+        .filter_map(|(at, h)| Some((h.request_ts?, at, h.url.as_deref()?)))
+        .collect();
     requests.sort_by_key(|r| r.0);
-    let mut links: Vec<((u64, usize), (u64, usize))> = Vec::new();
-    for c in &report.connections {
-        for (i, h) in c.http.iter().enumerate() {
-            let (Some(status), Some(to), Some(at)) = (h.status, &h.redirect_to, h.response_ts)
-            else {
-                continue;
-            };
-            if !(300..400).contains(&status) {
-                continue;
-            }
-            let target = absolute(to, h.url.as_deref());
-            if let Some(next) = requests
-                .iter()
-                .find(|r| r.0 >= at && same_url(&r.3, &target))
-            {
-                links.push(((next.1, next.2), (c.id, i)));
-            }
+    let mut links: Vec<(At, At)> = Vec::new();
+    for (from, h) in exchanges(report) {
+        let (Some(status), Some(to), Some(at)) = (h.status, &h.redirect_to, h.response_ts) else {
+            continue;
+        };
+        if !(300..400).contains(&status) {
+            continue;
+        }
+        let target = absolute(to, h.url.as_deref());
+        if let Some(next) = requests
+            .iter()
+            .find(|r| r.0 >= at && same_url(r.2, &target))
+        {
+            links.push((next.1, from));
         }
     }
-    for ((cid, idx), (from_c, from_i)) in links {
-        if let Some(c) = report.connections.iter_mut().find(|c| c.id == cid) {
-            if let Some(h) = c.http.get_mut(idx) {
-                h.redirected_from = Some(RedirectRef {
-                    connection: from_c,
-                    index: from_i,
-                });
+    for (to, from) in links {
+        if let Some(h) = exchange_mut(report, to) {
+            h.redirected_from = Some(RedirectRef {
+                connection: from.connection,
+                index: from.index,
+                quic: from.quic,
+            });
+        }
+    }
+}
+
+/// How long an Alt-Svc offer holds without `ma` (RFC 7838 3.1: 24 hours).
+const ALT_SVC_DEFAULT_MA: u64 = 86_400;
+
+/// Links each QUIC connection that carried HTTP/3 (or offered it in its ALPN) to the
+/// response whose `Alt-Svc` told the client to try it: the latest before the connection's
+/// first packet, from the same host, offering `h3` (or a draft `h3-NN`) on the connection's
+/// port, still fresh (its `ma`).
+pub fn link_h3_offers(report: &mut Report) {
+    let mut found = Vec::new();
+    for (qi, q) in report.quic.iter().enumerate() {
+        let Some(host) = q.hostname.as_deref() else {
+            continue;
+        };
+        let port = q.server.port();
+        let mut best: Option<(Ts, H3Offer)> = None;
+        for c in &report.connections {
+            for (index, h) in c.http.iter().enumerate() {
+                let Some(ts) = h.response_ts.filter(|&t| t <= q.first_ts) else {
+                    continue;
+                };
+                if !c
+                    .hostname
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(host))
+                {
+                    continue;
+                }
+                let offer = h
+                    .response_headers
+                    .iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case("alt-svc"))
+                    .flat_map(|(_, v)| parse_alt_svc(v))
+                    .find(|a| {
+                        a.is_h3()
+                            && a.port == port
+                            && a.host
+                                .as_deref()
+                                .is_none_or(|x| x.eq_ignore_ascii_case(host))
+                    });
+                let Some(a) = offer else {
+                    continue;
+                };
+                let ma = a.max_age.unwrap_or(ALT_SVC_DEFAULT_MA);
+                let fresh = ts.saturating_add_nanos((ma as i64).saturating_mul(1_000_000_000))
+                    >= q.first_ts;
+                if fresh && best.as_ref().is_none_or(|(t, _)| ts >= *t) {
+                    let o = H3Offer {
+                        connection: c.id,
+                        index,
+                        value: a.text.clone(),
+                        max_age_s: ma,
+                    };
+                    best = Some((ts, o));
+                }
             }
         }
+        if let Some((_, o)) = best {
+            found.push((qi, o));
+        }
+    }
+    for (qi, o) in found {
+        report.quic[qi].h3_offer = Some(o);
     }
 }
 

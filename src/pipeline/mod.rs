@@ -566,6 +566,7 @@ impl Analyzer {
             quic,
         };
         stitch::link_redirects(&mut report);
+        stitch::link_h3_offers(&mut report);
         report
     }
 }

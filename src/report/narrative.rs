@@ -424,7 +424,7 @@ fn http_steps<'a>(c: &'a Connection, all: &'a [Connection]) -> Vec<HttpStep<'a>>
                 connection: from.connection,
                 source: all
                     .iter()
-                    .find(|x| x.id == from.connection)
+                    .find(|x| !from.quic && x.id == from.connection)
                     .and_then(|x| x.http.get(from.index)),
             }),
             followed_on: h
@@ -441,7 +441,7 @@ fn followed_on(conn: u64, index: usize, all: &[Connection]) -> Option<u64> {
     all.iter().find_map(|n| {
         n.http.iter().find_map(|x| {
             x.redirected_from
-                .filter(|f| f.connection == conn && f.index == index)
+                .filter(|f| !f.quic && f.connection == conn && f.index == index)
                 .map(|_| n.id)
         })
     })
@@ -614,6 +614,7 @@ mod tests {
             redirected_from: Some(RedirectRef {
                 connection: 1,
                 index: 0,
+                quic: false,
             }),
             ..HttpExchange::default()
         });
@@ -621,6 +622,7 @@ mod tests {
             redirected_from: Some(RedirectRef {
                 connection: 1,
                 index: 99,
+                quic: false,
             }),
             ..HttpExchange::default()
         });

@@ -544,13 +544,13 @@ fn page_key(url: &str) -> &str {
 pub fn pages(rows: &[Row]) -> Vec<Page> {
     let mut pages: Vec<Page> = Vec::new();
     let mut page_of: Vec<usize> = Vec::with_capacity(rows.len());
-    let mut by_exchange: HashMap<(u64, usize), usize> = HashMap::new();
+    let mut by_exchange: HashMap<(bool, u64, usize), usize> = HashMap::new();
     let mut by_url: HashMap<&str, usize> = HashMap::new();
     for (ri, row) in rows.iter().enumerate() {
         let h = row.exchange.map(|e| e.1);
         let redirect_page = h
             .and_then(|h| h.redirected_from)
-            .and_then(|rf| by_exchange.get(&(rf.connection, rf.index)))
+            .and_then(|rf| by_exchange.get(&(rf.quic, rf.connection, rf.index)))
             .and_then(|&from_row| page_of.get(from_row).copied());
         let referer_page = h
             .and_then(|h| header(&h.request_headers, "referer"))
@@ -584,7 +584,7 @@ pub fn pages(rows: &[Row]) -> Vec<Page> {
         page.end = page.end.max(row.end);
         page_of.push(p);
         if let Some((i, _)) = row.exchange {
-            by_exchange.insert((row.conn.id, i), ri);
+            by_exchange.insert((false, row.conn.id, i), ri);
             by_url.insert(page_key(&row.url), p);
         }
     }
@@ -916,6 +916,7 @@ pub(crate) mod tests {
         doc.redirected_from = Some(RedirectRef {
             connection: 1,
             index: 0,
+            quic: false,
         });
         c2.http.push(doc);
         r.connections = vec![c1, c2];
