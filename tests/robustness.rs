@@ -15,6 +15,7 @@ fn captures() -> Vec<PathBuf> {
     let mut v = vec![
         fixture("pageload/pageload.pcap"),
         fixture("pageload/pageload.pcapng"),
+        fixture("h3-aioquic/capture.pcap"),
     ];
     if let Some(dir) = shared_captures() {
         let mut more: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -51,12 +52,14 @@ impl XorShift {
 const BUDGET: Duration = Duration::from_secs(20);
 
 /// The key log of a capture, where there is one (`<capture>.keys` in the corpus, the
-/// fixture's `pageload.keys`), so the damage also reaches decryption and what is inside.
+/// fixtures' `pageload.keys` and `capture.keys`), so the damage also reaches decryption (TLS
+/// and QUIC) and what is inside (HTTP/1.x, HTTP/2, HTTP/3).
 fn keys_for(path: &std::path::Path) -> Option<String> {
     let mut beside = path.as_os_str().to_owned();
     beside.push(".keys");
     std::fs::read_to_string(beside)
         .or_else(|_| std::fs::read_to_string(path.with_file_name("pageload.keys")))
+        .or_else(|_| std::fs::read_to_string(path.with_extension("keys")))
         .ok()
 }
 
