@@ -181,6 +181,10 @@ impl Http3Dissector {
                 ..
             } => {
                 self.qpack[dir.index()].cancel_stream(id.0);
+                self.blocked.retain(|p| match *p {
+                    Pending::Headers { stream, dir: d, .. } => !(stream == id.0 && d == dir),
+                    Pending::Promise { parent, .. } => !(parent == id.0 && dir == Dir::ToClient),
+                });
                 self.end(dir, id, ts, Some(error_code));
                 self.readers.remove(&(dir.index(), id.0));
             }
@@ -763,3 +767,6 @@ fn finalize(rec: Rec) -> Exchange {
     }
     ex
 }
+
+#[cfg(test)]
+mod tests;

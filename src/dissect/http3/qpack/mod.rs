@@ -67,7 +67,7 @@ mod dynamic;
 pub mod static_table;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::fmt;
 
