@@ -176,7 +176,7 @@ impl Analyzer {
     }
 
     /// Advances capture time without a packet (live capture on a quiet interface): connections
-    /// closed or idle long enough by `now` are finished, ready for [`Analyzer::take_finished`].
+    /// closed or idle long enough by `now` are finished, ready for [`Analyzer::poll`] (streaming) or the report.
     pub fn tick(&mut self, now: Ts) {
         if self.last_ts.is_some_and(|t| now < t) {
             return;

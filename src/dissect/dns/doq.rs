@@ -1,6 +1,6 @@
 //! DNS over QUIC (RFC 9250): each query and its response travel on one client-initiated
 //! bidirectional stream, "encoded as a 2-octet length field followed by the message content
-//! as specified in [RFC1035]" (RFC 9250 4.2). Stream bytes in, whole DNS messages out, for
+//! as specified in RFC 1035" (RFC 9250 4.2). Stream bytes in, whole DNS messages out, for
 //! the DNS parser.
 
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 //! **Consumes** the two reassembled directions of one connection through the stream contract
 //! of [`crate::dissect::stream`] (`handle_data`, `handle_gap`, `handle_close`).
 //!
-//! **Produces** one [`HttpExchange`](crate::pageload::model::HttpExchange) per stream
+//! **Produces** one [`Exchange`](crate::dissect::http::Exchange) per stream
 //! (`version` "HTTP/2", `stream`, method, path, URL from `:scheme`/`:authority`/`:path`,
 //! status, header lists with the pseudo-headers first as sent, body sizes without padding,
 //! RST_STREAM code, pushing stream), the DNS messages of DoH streams (RFC 8484) for the DNS

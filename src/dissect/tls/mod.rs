@@ -6,7 +6,7 @@
 //! directions. Detection is by content ([`looks_like_tls`]), never by port.
 //!
 //! # Produces
-//! [`TlsDissector::info`]: a [`TlsInfo`] snapshot (hellos in detail, negotiated version and
+//! [`TlsDissector::facts`]: a [`TlsFacts`] snapshot (hellos in detail, negotiated version and
 //! cipher, SNI, ALPN, JA3/JA3S/JA4, resumption, HelloRetryRequest, certificate chain,
 //! key exchange, alerts, timing, application-data counters); [`TlsDissector::outcome`] for
 //! the connection's outcome (a fatal alert, a handshake that never finished); the randoms,
