@@ -31,10 +31,9 @@
 pub mod reassembly;
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 
-use crate::net::flow::{Dir, FlowKey};
+use crate::net::flow::{Dir, FlowKey, FxBuild};
 use crate::net::{TcpOptionSummary, TcpSegment};
 use crate::time::{ms_between, Ts};
 use crate::warning::WarningKind;
@@ -565,47 +564,6 @@ impl<A> TcpConn<A> {
                 && (self.facts.synack_ts.is_some() || self.re[0].delivered_bytes() > 0))
     }
 }
-
-/// A small, fast hasher for flow keys (FxHash's multiply-rotate): keys are not chosen by
-/// an attacker who can see the hash, and SipHash would cost a tenth of the pipeline.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(i as u64)
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.add(i as u64)
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.add(i as u64)
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.add(i)
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64)
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl FxHasher {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-pub type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// All live connections, addressed by small `Copy` handles (slab indices).
 pub struct FlowTable<A> {

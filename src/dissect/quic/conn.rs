@@ -634,21 +634,24 @@ impl<A> QuicConn<A> {
             self.no_keys(p);
             return;
         }
-        let mut lens: Vec<usize> = self.cids[p.side.other().index()]
-            .iter()
-            .map(Vec::len)
-            .collect();
-        lens.sort_unstable();
-        lens.dedup();
-        if lens.is_empty() {
-            lens.push(0);
-        }
         let largest = self.largest_pn[p.side.index()][APPLICATION];
         let mut plain = std::mem::take(&mut self.plain);
         let mut opened = None;
-        if let Some(k) = self.keys.one_rtt(dir) {
-            for len in lens {
-                if let Ok(o) = k.unprotect(bytes, len, largest, &mut self.header, &mut plain) {
+        let QuicConn {
+            keys, cids, header, ..
+        } = self;
+        if let Some(k) = keys.one_rtt(dir) {
+            // Each distinct length of the connection IDs the receiver issued (usually one);
+            // a receiver that issued none uses zero-length ones.
+            let issued = &cids[p.side.other().index()];
+            let mut tried = [usize::MAX; MAX_CIDS];
+            let none_issued = issued.is_empty().then_some(0);
+            for (n, len) in issued.iter().map(Vec::len).chain(none_issued).enumerate() {
+                if tried.contains(&len) {
+                    continue;
+                }
+                tried[n.min(MAX_CIDS - 1)] = len;
+                if let Ok(o) = k.unprotect(bytes, len, largest, header, &mut plain) {
                     opened = Some(o);
                     break;
                 }

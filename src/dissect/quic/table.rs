@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use super::conn::{QuicClientBy, QuicConn, QuicFacts, QuicHandler, QuicMeta, Side, IDLE_NANOS};
 use super::packet::looks_like_quic;
 use crate::decrypt::KeyLog;
+use crate::net::flow::FxBuild;
 use crate::time::Ts;
 
 /// Most QUIC connections tracked at once; the least recently active one is reported early
@@ -21,10 +22,10 @@ type Key = (SocketAddr, SocketAddr);
 
 /// QUIC connections, with the caller's state `A` for each.
 pub struct QuicTable<A> {
-    conns: HashMap<Key, QuicConn<A>>,
+    conns: HashMap<Key, QuicConn<A>, FxBuild>,
     /// Other 5-tuples of known connections (after an address change), with the side that
     /// sends from the first address to the second.
-    aliases: HashMap<Key, (Key, Side)>,
+    aliases: HashMap<Key, (Key, Side), FxBuild>,
     /// Connection IDs to their connection and the side that issued them.
     cids: HashMap<Vec<u8>, (Key, Side)>,
     /// The lengths of the indexed connection IDs (a short header does not carry its own).
@@ -38,8 +39,8 @@ pub struct QuicTable<A> {
 impl<A> Default for QuicTable<A> {
     fn default() -> QuicTable<A> {
         QuicTable {
-            conns: HashMap::new(),
-            aliases: HashMap::new(),
+            conns: HashMap::default(),
+            aliases: HashMap::default(),
             cids: HashMap::new(),
             cid_lens: Vec::new(),
             next_id: 0,
