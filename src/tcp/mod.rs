@@ -214,6 +214,11 @@ struct TcpConn<A> {
     acks: [Option<(u32, u16, u32, Ts)>; 2],
     state: State,
     closed_ts: Option<Ts>,
+    /// Per direction, Wireshark's `nextseq`: the highest sequence number a segment of that
+    /// side reached (payload, SYN and FIN count; a pure ACK's own number too).
+    next_seq: [Option<SeqNum>; 2],
+    /// The segment being handled is a retransmission (counted once, whatever flagged it).
+    retransmitted: bool,
     app: A,
 }
 
@@ -291,6 +296,8 @@ impl<A> TcpConn<A> {
             acks: [None, None],
             state: State::Open,
             closed_ts: None,
+            next_seq: [None, None],
+            retransmitted: false,
             app,
         }
     }
@@ -327,11 +334,39 @@ impl<A> TcpConn<A> {
         if seg.window == 0 && !f.syn() && !f.fin() && !f.rst() {
             self.facts.zero_window[d] += 1;
         }
+        self.retransmitted = false;
+        let keepalive = self.is_keepalive(dir, seg);
+        let probe = self.is_zero_window_probe(dir, seg);
         self.handshake(dir, ts, seg, h);
         self.acknowledged(dir, ts, seg, h);
         let data_seq = SeqNum(seg.seq).plus(u32::from(f.syn()));
-        if !seg.payload.is_empty() {
+        if probe {
+            // Wireshark's zero window probe: one byte at `nextseq` while the peer's window is
+            // zero. The receiver drops it (it has no room) and the byte comes again with the
+            // data after the window opens, so it is neither data nor a retransmission here,
+            // and `nextseq` stays.
+        } else if !seg.payload.is_empty() {
             self.payload((dir, ts, f.syn()), data_seq, seg.payload, h);
+        } else {
+            // A segment without data still says how far its sender has gone (Wireshark
+            // advances `nextseq` with it): a later segment below that is a retransmission.
+            self.re[d].observe(SeqNum(seg.seq));
+            // RFC 9293 3.4: a FIN occupies a sequence number; one below what its sender
+            // already reached was sent before (Wireshark: seq < nextseq).
+            if f.fin() && self.next_seq[d].is_some_and(|n| n.diff(SeqNum(seg.seq)) > 0) {
+                self.retransmitted = true;
+            }
+        }
+        if keepalive || probe {
+            // Wireshark's keep-alive: one byte (or none) just below `nextseq`, not a
+            // retransmission.
+            self.retransmitted = false;
+        } else {
+            let end = SeqNum(seg.seq)
+                .plus(seg.payload.len() as u32 + u32::from(f.syn()) + u32::from(f.fin()));
+            if self.next_seq[d].is_none_or(|n| end.diff(n) > 0) {
+                self.next_seq[d] = Some(end);
+            }
         }
         // Duplicate ACKs (RFC 5681 section 2: no data, no SYN/FIN, same ACK and window).
         if f.ack() {
@@ -344,6 +379,29 @@ impl<A> TcpConn<A> {
             };
         }
         self.teardown(dir, ts, data_seq, seg, h);
+        if self.retransmitted {
+            self.facts.retransmissions[d] += 1;
+        }
+    }
+
+    /// Wireshark's zero window probe test: exactly one byte at the sender's `nextseq` while
+    /// the last window the peer advertised is zero.
+    fn is_zero_window_probe(&self, dir: Dir, seg: &TcpSegment<'_>) -> bool {
+        let peer = 1 - dir.index();
+        seg.payload.len() == 1
+            && self.acks[peer].is_some_and(|(_, window, _, _)| window == 0)
+            && self.next_seq[dir.index()] == Some(SeqNum(seg.seq))
+    }
+
+    /// Wireshark's keep-alive test: no SYN, FIN or RST, at most one byte, starting one
+    /// below the sender's `nextseq`.
+    fn is_keepalive(&self, dir: Dir, seg: &TcpSegment<'_>) -> bool {
+        let f = seg.flags;
+        seg.payload.len() <= 1
+            && !f.syn()
+            && !f.fin()
+            && !f.rst()
+            && self.next_seq[dir.index()].is_some_and(|n| n.diff(SeqNum(seg.seq)) == 1)
     }
 
     /// SYN, SYN/ACK and the ACK that completes the handshake.
@@ -357,8 +415,12 @@ impl<A> TcpConn<A> {
                 t.client_isn = Some(seg.seq);
                 t.options = seg.options();
                 self.re[0].set_isn(SeqNum(seg.seq));
+            } else if self.re[0].delivered_bytes() > 0 && self.re[0].soon_after_highest(ts) {
+                // A SYN again just after data: reordered on the way, as Wireshark judges
+                // any segment below `nextseq` that comes within the initial RTT.
+                t.out_of_order[dir.index()] += 1;
             } else {
-                t.retransmissions[dir.index()] += 1;
+                self.retransmitted = true;
             }
         } else if f.syn() && f.ack() && dir == Dir::ToClient {
             if t.synack_ts.is_none() {
@@ -376,7 +438,7 @@ impl<A> TcpConn<A> {
                     );
                 }
             } else {
-                t.retransmissions[dir.index()] += 1;
+                self.retransmitted = true;
             }
         }
         if !(f.ack() && !f.syn() && t.ack_ts.is_none()) {
@@ -453,7 +515,7 @@ impl<A> TcpConn<A> {
         let (d, other) = (dir.index(), 1 - dir.index());
         if self.state == State::Closed && !syn {
             // Data after the close: a retransmission or the tail of a RST race.
-            self.facts.retransmissions[d] += 1;
+            self.retransmitted = true;
             return;
         }
         // Wireshark's fast retransmission: two or more duplicate ACKs asked for exactly
@@ -467,7 +529,7 @@ impl<A> TcpConn<A> {
         };
         let v = self.re[d].segment_after_dupacks(data_seq, payload, ts, asked, &mut sink);
         if v.retransmission {
-            self.facts.retransmissions[d] += 1;
+            self.retransmitted = true;
         }
         if v.out_of_order {
             self.facts.out_of_order[d] += 1;
@@ -508,7 +570,7 @@ impl<A> TcpConn<A> {
                         self.push_step(step(dir, StepFlags::Fin));
                     }
                 }
-                Some(_) => self.facts.retransmissions[d] += 1,
+                Some(_) => self.retransmitted = true,
             }
         }
         if f.rst() {
@@ -754,3 +816,6 @@ fn roles(
         (src, dst, ClientBy::FirstPacket)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -212,6 +212,30 @@ impl Reassembler {
         v
     }
 
+    /// A segment without payload at `seq`: its sender has reached `seq`, so later data below
+    /// it is classified as sent before (Wireshark advances its `nextseq` with every segment).
+    ///
+    /// The time of the highest *data* stays (Wireshark's `nextseqtime` moves with data
+    /// only), so it is what the out-of-order test measures from.
+    pub fn observe(&mut self, seq: SeqNum) {
+        let Some(off) = self.offset_of(seq) else {
+            return;
+        };
+        if off > 0 && self.highest.is_none_or(|(h, _)| off > h as i128) && off < (1i128 << 62) {
+            let at = self
+                .highest
+                .map_or(Ts::from_nanos(i64::MIN / 2), |(_, t)| t);
+            self.highest = Some((off as u64, at));
+        }
+    }
+
+    /// Whether something sent again now is out of order rather than retransmitted: it came
+    /// within the connection's initial RTT (3 ms until known) of the highest data.
+    pub fn soon_after_highest(&self, ts: Ts) -> bool {
+        self.highest
+            .is_some_and(|(_, t)| ts.nanos().saturating_sub(t.nanos()) < self.ooo_nanos)
+    }
+
     /// Delivers or buffers a segment's bytes (first copy wins).
     fn place(
         &mut self,

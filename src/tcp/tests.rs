@@ -1,0 +1,172 @@
+//! Wireshark's `tcp.analysis` classification, one rule per test, on segments built here.
+//! Each rule is what tshark 4.0 does on a corpus capture (named in the test) and what the
+//! `tcpa` fidelity category compares.
+
+use super::*;
+use crate::net::TcpFlags;
+
+const C: &str = "10.0.0.1:40000";
+const S: &str = "10.0.0.2:80";
+
+fn segment(seq: u32, ack: u32, flags: u8, window: u16, payload: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; 20];
+    let (sp, dp) = (40000u16, 80u16);
+    b[0..2].copy_from_slice(&sp.to_be_bytes());
+    b[2..4].copy_from_slice(&dp.to_be_bytes());
+    b[4..8].copy_from_slice(&seq.to_be_bytes());
+    b[8..12].copy_from_slice(&ack.to_be_bytes());
+    b[12] = 5 << 4;
+    b[13] = flags;
+    b[14..16].copy_from_slice(&window.to_be_bytes());
+    b.extend_from_slice(payload);
+    b
+}
+
+/// Records nothing: these tests look at the counters.
+struct Quiet;
+
+impl TcpHandler<()> for Quiet {
+    fn open(&mut self, _: &ConnMeta) {}
+    fn segment(&mut self, _: &mut (), _: u64) {}
+    fn data(&mut self, _: &mut (), _: Dir, _: Ts, _: &[u8]) {}
+    fn gap(&mut self, _: &mut (), _: Dir, _: u64, _: Ts) {}
+    fn closed(&mut self, _: &mut (), _: Ts) {}
+    fn warn(&mut self, _: &mut (), _: WarningKind, _: String) {}
+}
+
+struct Conn {
+    t: FlowTable<()>,
+    frame: u64,
+}
+
+const SYN: u8 = TcpFlags::SYN;
+const ACK: u8 = TcpFlags::ACK;
+const FIN: u8 = TcpFlags::FIN;
+const PSH: u8 = TcpFlags::PSH;
+
+impl Conn {
+    /// A handshake at 0 ms: client ISN 1000, server ISN 5000, RTT 10 ms.
+    fn new() -> Conn {
+        let mut c = Conn {
+            t: FlowTable::new(TcpConfig::default()),
+            frame: 0,
+        };
+        c.client(0, 1000, 0, SYN, 64240, b"");
+        c.server(5, 5000, 1001, SYN | ACK, 65535, b"");
+        c.client(10, 1001, 5001, ACK, 64240, b"");
+        c
+    }
+
+    fn send(
+        &mut self,
+        from_client: bool,
+        ms: i64,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        win: u16,
+        p: &[u8],
+    ) {
+        self.frame += 1;
+        let bytes = segment(seq, ack, flags, win, p);
+        let seg = TcpSegment::new_checked(&bytes).unwrap();
+        let (c, s) = (C.parse().unwrap(), S.parse().unwrap());
+        let ends = if from_client { (c, s) } else { (s, c) };
+        let ts = Ts::from_nanos(1_000_000_000 + ms * 1_000_000);
+        self.t.handle(ends, ts, self.frame, &seg, &mut Quiet);
+    }
+
+    fn client(&mut self, ms: i64, seq: u32, ack: u32, flags: u8, win: u16, p: &[u8]) {
+        self.send(true, ms, seq, ack, flags, win, p)
+    }
+
+    fn server(&mut self, ms: i64, seq: u32, ack: u32, flags: u8, win: u16, p: &[u8]) {
+        self.send(false, ms, seq, ack, flags, win, p)
+    }
+
+    fn facts(mut self) -> TcpFacts {
+        self.t.finish_all(&mut Quiet);
+        self.t.poll_finished().unwrap().0
+    }
+}
+
+/// tls13-psk-resumption.pcap frames 17-19: the server's FIN was not captured, its next
+/// pure ACK already stands one past it, and the FIN sent again is a retransmission.
+#[test]
+fn a_fin_below_what_its_sender_reached_is_a_retransmission() {
+    let mut c = Conn::new();
+    c.server(20, 5001, 1001, ACK, 65535, b"");
+    c.server(21, 5002, 1001, ACK, 65535, b""); // its FIN at 5001 went by uncaptured
+    c.server(22, 5001, 1001, ACK | FIN, 65535, b"");
+    assert_eq!(c.facts().retransmissions, [0, 1]);
+}
+
+/// tcp-zero-window-tls.pcapng frames 89-94: a pure ACK whose sequence number is past bytes
+/// the capture never saw; the bytes that come later fill what was sent before.
+#[test]
+fn data_below_a_pure_ack_s_sequence_number_was_sent_before() {
+    let mut c = Conn::new();
+    c.server(20, 5001, 1001, ACK | PSH, 65535, &[b'a'; 100]);
+    c.server(30, 5301, 1001, ACK, 65535, b""); // 5101..5301 not captured
+    c.server(5000, 5101, 1001, ACK | PSH, 65535, &[b'b'; 150]);
+    c.server(5001, 5251, 1001, ACK | PSH, 65535, &[b'c'; 50]);
+    let f = c.facts();
+    assert_eq!((f.retransmissions, f.out_of_order), ([0, 2], [0, 0]));
+}
+
+/// tcp-zero-window-tls.pcapng frame 163: one byte just below `nextseq` keeps the
+/// connection alive; it is not a retransmission.
+#[test]
+fn a_keep_alive_is_not_a_retransmission() {
+    let mut c = Conn::new();
+    c.client(20, 1001, 5001, ACK | PSH, 64240, &[b'x'; 10]);
+    c.client(60_000, 1010, 5001, ACK, 64240, &[0]);
+    c.client(120_000, 1010, 5001, ACK, 64240, b"");
+    assert_eq!(c.facts().retransmissions, [0, 0]);
+}
+
+/// trunc-cut-mid-record-http.pcap frames 398-402: one byte at `nextseq` while the peer's
+/// window is zero is a probe; the segment after the window opens starts at that byte and
+/// is in order.
+#[test]
+fn a_zero_window_probe_is_neither_data_nor_out_of_order() {
+    let mut c = Conn::new();
+    c.server(20, 5001, 1001, ACK, 65535, &[b'a'; 1000]);
+    c.client(21, 1001, 6001, ACK, 0, b""); // window full
+    c.server(21, 6001, 1001, ACK, 65535, &[b'p']); // probe
+    c.client(22, 1001, 6001, ACK, 64240, b""); // window update
+    c.server(22, 6001, 1001, ACK, 65535, &[b'b'; 1000]);
+    let f = c.facts();
+    assert_eq!((f.retransmissions, f.out_of_order), ([0, 0], [0, 0]));
+    assert_eq!(
+        f.bytes[1], 2000,
+        "the probe's byte came again with the data"
+    );
+}
+
+/// http-pipelining.pcap frame 22: data and FIN sent again count one retransmission.
+#[test]
+fn data_and_fin_sent_again_count_once() {
+    let mut c = Conn::new();
+    c.server(20, 5001, 1001, ACK | PSH | FIN, 65535, &[b'a'; 100]);
+    c.server(300, 5001, 1001, ACK | PSH | FIN, 65535, &[b'a'; 100]);
+    assert_eq!(c.facts().retransmissions, [0, 1]);
+}
+
+/// tcp-retrans-dupack-ooo.pcap frames 1-10: SYNs sent again before any data are
+/// retransmissions; one that comes within the initial RTT of data is out of order.
+#[test]
+fn a_syn_again_is_retransmitted_or_reordered() {
+    let mut c = Conn {
+        t: FlowTable::new(TcpConfig::default()),
+        frame: 0,
+    };
+    c.client(0, 1000, 0, SYN, 64240, b"");
+    c.client(1, 1000, 0, SYN, 64240, b"");
+    c.server(2, 5000, 1001, SYN | ACK, 65535, b"");
+    c.client(4, 1001, 5001, ACK, 64240, b""); // initial RTT 3 ms (from the last SYN)
+    c.client(5, 1001, 5001, ACK | PSH, 64240, &[b'q'; 200]);
+    c.client(6, 1000, 0, SYN, 64240, b"");
+    let f = c.facts();
+    assert_eq!((f.retransmissions, f.out_of_order), ([1, 0], [1, 0]));
+}
