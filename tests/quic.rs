@@ -117,8 +117,8 @@ fn check(name: &str) -> (Report, Vec<QuicConnection>) {
     assert_eq!(sh["cipher_suite"].as_str(), Some("0x1301"));
     assert_eq!(tls.version.as_deref(), Some("TLS 1.3"));
     assert_eq!(tls.ja3s.as_deref(), sh["ja3s"].as_str(), "{name}");
-    // ALPN chosen is in EncryptedExtensions: not readable from Initials.
-    assert_eq!(tls.alpn, None);
+    // The chosen ALPN is in EncryptedExtensions, opened with the secrets block's keys.
+    assert_eq!(tls.alpn.as_deref(), Some("h3"));
     assert_eq!(q.hostname, tls.sni);
     // QUIC leaves the TCP connections list alone.
     let tcp = t["tcp_conversations"].as_array().map_or(0, |a| a.len());

@@ -57,6 +57,7 @@ impl Conn {
         c
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn send(
         &mut self,
         from_client: bool,
@@ -133,7 +134,7 @@ fn a_zero_window_probe_is_neither_data_nor_out_of_order() {
     let mut c = Conn::new();
     c.server(20, 5001, 1001, ACK, 65535, &[b'a'; 1000]);
     c.client(21, 1001, 6001, ACK, 0, b""); // window full
-    c.server(21, 6001, 1001, ACK, 65535, &[b'p']); // probe
+    c.server(21, 6001, 1001, ACK, 65535, b"p"); // probe
     c.client(22, 1001, 6001, ACK, 64240, b""); // window update
     c.server(22, 6001, 1001, ACK, 65535, &[b'b'; 1000]);
     let f = c.facts();
