@@ -97,17 +97,6 @@ pub(super) enum ChunkStep {
     Error(ChunkError),
 }
 
-/// What one framing byte did, inside [`ChunkDecoder::step`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Next {
-    /// More framing follows.
-    More,
-    /// Chunk data starts after this byte.
-    Data,
-    /// The body ended with this byte.
-    End,
-}
-
 #[derive(Debug, Clone)]
 pub(super) struct ChunkDecoder {
     state: State,
@@ -129,140 +118,159 @@ impl ChunkDecoder {
     }
 
     /// Ends a chunk-size line: chunk data follows, or the trailer section after the last chunk.
-    fn end_size_line(&mut self, value: u64) -> Next {
+    fn end_size_line(&mut self, value: u64) {
         self.line = 0;
-        if value == 0 {
-            self.state = State::TrailerStart;
-            Next::More
+        self.state = if value == 0 {
+            State::TrailerStart
         } else {
-            self.state = State::Data { rem: value };
-            Next::Data
-        }
+            State::Data { rem: value }
+        };
     }
 
     /// Decodes from the start of `data` up to the next chunk data, the end of the body, an
     /// error, or the end of `data`. Always consumes or reports at least one byte of a
     /// non-empty `data`.
+    ///
+    /// The chunk size and the CRLFs around chunk data are decoded here, byte by byte;
+    /// chunk data, extensions and the trailer section have methods of their own.
     pub(super) fn step(&mut self, data: &[u8]) -> ChunkStep {
         if let State::Data { rem } = self.state {
-            let n = usize::try_from(rem).unwrap_or(usize::MAX).min(data.len());
-            let left = rem - n as u64;
-            self.state = if left == 0 {
-                State::DataCr
-            } else {
-                State::Data { rem: left }
-            };
-            return ChunkStep::Data(n);
+            return self.data(rem, data.len());
         }
         for (i, &b) in data.iter().enumerate() {
-            let next = match self.state {
-                State::Size { value, digits, any } => self.size_byte(b, value, digits, any),
-                State::SizeWs { value } | State::Ext { value } => self.size_tail_byte(b, value),
-                State::SizeLf { value } => expect_lf(b).map(|()| self.end_size_line(value)),
-                State::DataCr | State::DataLf => self.data_end_byte(b),
-                State::TrailerStart | State::TrailerLine => self.trailer_byte(b),
-                State::TrailerEndLf => expect_lf(b).map(|()| {
-                    self.state = State::Done;
-                    Next::End
-                }),
+            match self.state {
+                State::Size { value, digits, any } => {
+                    self.line += 1;
+                    if self.line > MAX_CHUNK_LINE {
+                        return ChunkStep::Error(ChunkError::LineTooLong);
+                    }
+                    if let Some(d) = (b as char).to_digit(16) {
+                        // Leading zeros are not significant; a 17th significant digit overflows.
+                        let (value, digits) = if value == 0 && d == 0 {
+                            (0, digits)
+                        } else if digits >= 16 {
+                            return ChunkStep::Error(ChunkError::SizeOverflow);
+                        } else {
+                            ((value << 4) | u64::from(d), digits + 1)
+                        };
+                        self.state = State::Size {
+                            value,
+                            digits,
+                            any: true,
+                        };
+                        continue;
+                    }
+                    if !any {
+                        return ChunkStep::Error(ChunkError::BadSize(b));
+                    }
+                    match b {
+                        b' ' | b'\t' => self.state = State::SizeWs { value },
+                        b';' => self.state = State::Ext { value },
+                        b'\r' => self.state = State::SizeLf { value },
+                        b'\n' => {
+                            self.end_size_line(value);
+                            if value != 0 {
+                                return ChunkStep::Framing(i + 1);
+                            }
+                        }
+                        _ => return ChunkStep::Error(ChunkError::BadSize(b)),
+                    }
+                }
+                State::SizeWs { value } | State::Ext { value } => {
+                    if let Some(stop) = self.size_tail_byte(i, b, value) {
+                        return stop;
+                    }
+                }
+                State::SizeLf { value } => {
+                    if b != b'\n' {
+                        return ChunkStep::Error(ChunkError::BadLineEnd(b));
+                    }
+                    self.end_size_line(value);
+                    if value != 0 {
+                        return ChunkStep::Framing(i + 1);
+                    }
+                }
+                State::DataCr => match b {
+                    b'\r' => self.state = State::DataLf,
+                    b'\n' => self.state = SIZE_START,
+                    _ => return ChunkStep::Error(ChunkError::BadLineEnd(b)),
+                },
+                State::DataLf => {
+                    if b != b'\n' {
+                        return ChunkStep::Error(ChunkError::BadLineEnd(b));
+                    }
+                    self.state = SIZE_START;
+                }
+                State::TrailerStart | State::TrailerLine | State::TrailerEndLf => {
+                    if let Some(stop) = self.trailer_byte(i, b) {
+                        return stop;
+                    }
+                }
                 // Data is left by the early return above; Done is final.
                 State::Data { .. } => return ChunkStep::Framing(i),
                 State::Done => return ChunkStep::Done(i),
-            };
-            match next {
-                Ok(Next::More) => {}
-                Ok(Next::Data) => return ChunkStep::Framing(i + 1),
-                Ok(Next::End) => return ChunkStep::Done(i + 1),
-                Err(e) => return ChunkStep::Error(e),
             }
         }
         ChunkStep::Framing(data.len())
     }
 
-    /// Counts a byte of the chunk-size line against [`MAX_CHUNK_LINE`].
-    #[inline]
-    fn size_line_byte(&mut self) -> Result<(), ChunkError> {
+    /// `State::Data`: the first `rem` bytes of the `len` given (or all of them) are chunk
+    /// data; the CRLF after them follows.
+    fn data(&mut self, rem: u64, len: usize) -> ChunkStep {
+        let n = usize::try_from(rem).unwrap_or(usize::MAX).min(len);
+        let left = rem - n as u64;
+        self.state = if left == 0 {
+            State::DataCr
+        } else {
+            State::Data { rem: left }
+        };
+        ChunkStep::Data(n)
+    }
+
+    /// `State::SizeWs` and `State::Ext`: byte `i` (`b`) of the size line after the size,
+    /// BWS or chunk extensions, skipped up to the line end. `Some` ends the step.
+    fn size_tail_byte(&mut self, i: usize, b: u8, value: u64) -> Option<ChunkStep> {
         self.line += 1;
         if self.line > MAX_CHUNK_LINE {
-            return Err(ChunkError::LineTooLong);
+            return Some(ChunkStep::Error(ChunkError::LineTooLong));
         }
-        Ok(())
-    }
-
-    /// `State::Size`: a hex digit, or what ends the size.
-    #[inline]
-    fn size_byte(&mut self, b: u8, value: u64, digits: u8, any: bool) -> Result<Next, ChunkError> {
-        self.size_line_byte()?;
-        if let Some(d) = (b as char).to_digit(16) {
-            // Leading zeros are not significant; a 17th significant digit overflows.
-            let (value, digits) = if value == 0 && d == 0 {
-                (0, digits)
-            } else if digits >= 16 {
-                return Err(ChunkError::SizeOverflow);
-            } else {
-                ((value << 4) | u64::from(d), digits + 1)
-            };
-            self.state = State::Size {
-                value,
-                digits,
-                any: true,
-            };
-            return Ok(Next::More);
-        }
-        if !any {
-            return Err(ChunkError::BadSize(b));
-        }
-        match b {
-            b' ' | b'\t' => self.state = State::SizeWs { value },
-            b';' => self.state = State::Ext { value },
-            b'\r' => self.state = State::SizeLf { value },
-            b'\n' => return Ok(self.end_size_line(value)),
-            _ => return Err(ChunkError::BadSize(b)),
-        }
-        Ok(Next::More)
-    }
-
-    /// `State::SizeWs` and `State::Ext`: the rest of the size line, up to its end.
-    #[inline]
-    fn size_tail_byte(&mut self, b: u8, value: u64) -> Result<Next, ChunkError> {
-        self.size_line_byte()?;
         let ws = matches!(self.state, State::SizeWs { .. });
         match b {
             b'\r' => self.state = State::SizeLf { value },
-            b'\n' => return Ok(self.end_size_line(value)),
+            b'\n' => {
+                self.end_size_line(value);
+                if value != 0 {
+                    return Some(ChunkStep::Framing(i + 1));
+                }
+            }
             b';' => self.state = State::Ext { value },
             b' ' | b'\t' if ws => {}
-            _ if ws => return Err(ChunkError::BadSize(b)),
+            _ if ws => return Some(ChunkStep::Error(ChunkError::BadSize(b))),
             _ => {}
         }
-        Ok(Next::More)
+        None
     }
 
-    /// `State::DataCr` and `State::DataLf`: the CRLF after chunk data.
-    #[inline]
-    fn data_end_byte(&mut self, b: u8) -> Result<Next, ChunkError> {
-        self.state = match (self.state, b) {
-            (State::DataCr, b'\r') => State::DataLf,
-            (_, b'\n') => SIZE_START,
-            _ => return Err(ChunkError::BadLineEnd(b)),
-        };
-        Ok(Next::More)
-    }
-
-    /// `State::TrailerStart` and `State::TrailerLine`: trailer field lines are counted and
-    /// skipped; an empty line ends the body.
-    #[inline]
-    fn trailer_byte(&mut self, b: u8) -> Result<Next, ChunkError> {
+    /// The trailer section: byte `i` (`b`). Field lines are counted and skipped; an empty
+    /// line ends the body. `Some` ends the step.
+    fn trailer_byte(&mut self, i: usize, b: u8) -> Option<ChunkStep> {
+        if self.state == State::TrailerEndLf {
+            if b != b'\n' {
+                return Some(ChunkStep::Error(ChunkError::BadLineEnd(b)));
+            }
+            self.state = State::Done;
+            return Some(ChunkStep::Done(i + 1));
+        }
         self.line += 1;
         if self.line > self.trailer_cap {
-            return Err(ChunkError::TrailersTooLong);
+            return Some(ChunkStep::Error(ChunkError::TrailersTooLong));
         }
         let start = self.state == State::TrailerStart;
         match b {
             b'\r' if start => self.state = State::TrailerEndLf,
             b'\n' if start => {
                 self.state = State::Done;
-                return Ok(Next::End);
+                return Some(ChunkStep::Done(i + 1));
             }
             b'\n' => self.state = State::TrailerStart,
             _ => {
@@ -272,16 +280,6 @@ impl ChunkDecoder {
                 self.state = State::TrailerLine;
             }
         }
-        Ok(Next::More)
-    }
-}
-
-/// The LF that must follow a CR.
-#[inline]
-fn expect_lf(b: u8) -> Result<(), ChunkError> {
-    if b == b'\n' {
-        Ok(())
-    } else {
-        Err(ChunkError::BadLineEnd(b))
+        None
     }
 }
