@@ -182,15 +182,23 @@ impl CaptureReader {
         }
         match self.inner.next() {
             Ok((offset, block)) => {
-                let bad = match block {
+                let mut bad: Option<Warning> = None;
+                match block {
                     PcapBlockOwned::LegacyHeader(h) => {
                         self.legacy_big_endian = Some(h.is_bigendian());
                         self.legacy = Some(legacy_interface(&h));
-                        None
                     }
                     PcapBlockOwned::Legacy(b) => {
                         self.frame += 1;
-                        legacy_packet(self.frame, self.legacy, &b, on_event)
+                        if b.caplen > MAX_PACKET {
+                            bad = Some(damage(self.frame, b.caplen));
+                        } else {
+                            on_event(CaptureEvent::Packet(legacy_packet(
+                                self.frame,
+                                self.legacy,
+                                &b,
+                            )));
+                        }
                     }
                     PcapBlockOwned::NG(block) => {
                         ng_block(
@@ -200,9 +208,8 @@ impl CaptureReader {
                             warnings,
                             on_event,
                         );
-                        None
                     }
-                };
+                }
                 self.inner.consume(offset);
                 if let Some(w) = bad {
                     warnings.push(w);
@@ -319,35 +326,25 @@ fn legacy_interface(h: &PcapHeader) -> Interface {
     }
 }
 
-/// One legacy pcap record (frame number `frame`) passed on; a record claiming more than
-/// [`MAX_PACKET`] bytes is damage, returned to end reading.
-fn legacy_packet(
-    frame: u64,
-    legacy: Option<Interface>,
-    b: &LegacyPcapBlock<'_>,
-    on_event: &mut impl FnMut(CaptureEvent<'_>),
-) -> Option<Warning> {
+/// A legacy pcap record as packet number `frame`, on the file header's interface.
+fn legacy_packet<'a>(frame: u64, legacy: Option<Interface>, b: &LegacyPcapBlock<'a>) -> Packet<'a> {
     let iface = legacy.unwrap_or(Interface {
         link: LinkType::Unknown(0),
         resolution: 1_000_000,
         offset_secs: 0,
     });
-    if b.caplen > MAX_PACKET {
-        return Some(damage(frame, b.caplen));
-    }
     let ts = Ts::from_parts(
         b.ts_sec as i64 + iface.offset_secs,
         b.ts_usec as u64,
         iface.resolution,
     );
-    on_event(CaptureEvent::Packet(Packet {
+    Packet {
         frame,
         ts,
         link: iface.link,
         data: b.data,
         orig_len: b.origlen,
-    }));
-    None
+    }
 }
 
 /// One pcapng block: interfaces are remembered, packets and secrets passed on.
