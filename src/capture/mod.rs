@@ -327,6 +327,7 @@ fn legacy_interface(h: &PcapHeader) -> Interface {
 }
 
 /// A legacy pcap record as packet number `frame`, on the file header's interface.
+#[inline]
 fn legacy_packet<'a>(frame: u64, legacy: Option<Interface>, b: &LegacyPcapBlock<'a>) -> Packet<'a> {
     let iface = legacy.unwrap_or(Interface {
         link: LinkType::Unknown(0),
