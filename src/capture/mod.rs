@@ -19,7 +19,7 @@ use std::io::Read;
 
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{PcapBlockOwned, PcapError};
+use pcap_parser::{LegacyPcapBlock, PcapBlockOwned, PcapError, PcapHeader};
 
 use crate::link::LinkType;
 use crate::time::Ts;
@@ -185,40 +185,19 @@ impl CaptureReader {
                 let mut bad: Option<Warning> = None;
                 match block {
                     PcapBlockOwned::LegacyHeader(h) => {
-                        let resolution = if h.is_nanosecond_precision() {
-                            1_000_000_000
-                        } else {
-                            1_000_000
-                        };
                         self.legacy_big_endian = Some(h.is_bigendian());
-                        self.legacy = Some(Interface {
-                            link: LinkType::from_dlt(h.network.0 as u32),
-                            resolution,
-                            offset_secs: h.thiszone as i64,
-                        });
+                        self.legacy = Some(legacy_interface(&h));
                     }
                     PcapBlockOwned::Legacy(b) => {
                         self.frame += 1;
-                        let iface = self.legacy.unwrap_or(Interface {
-                            link: LinkType::Unknown(0),
-                            resolution: 1_000_000,
-                            offset_secs: 0,
-                        });
                         if b.caplen > MAX_PACKET {
                             bad = Some(damage(self.frame, b.caplen));
                         } else {
-                            let ts = Ts::from_parts(
-                                b.ts_sec as i64 + iface.offset_secs,
-                                b.ts_usec as u64,
-                                iface.resolution,
-                            );
-                            on_event(CaptureEvent::Packet(Packet {
-                                frame: self.frame,
-                                ts,
-                                link: iface.link,
-                                data: b.data,
-                                orig_len: b.origlen,
-                            }));
+                            on_event(CaptureEvent::Packet(legacy_packet(
+                                self.frame,
+                                self.legacy,
+                                &b,
+                            )));
                         }
                     }
                     PcapBlockOwned::NG(block) => {
@@ -249,44 +228,9 @@ impl CaptureReader {
                 }
                 Some(())
             }
-            Err(PcapError::BufferTooSmall) => {
-                if let Some(w) = self.oversized_record() {
-                    warnings.push(w);
-                    self.done = true;
-                    return None;
-                }
-                let size = self.inner.data().len().max(BUFFER) * 2;
-                if size > MAX_BLOCK || !self.inner.grow(size) {
-                    warnings.push(Warning::new(
-                        Some(self.frame + 1),
-                        WarningKind::Corrupt,
-                        format!(
-                            "a block larger than {} MiB: damaged or corrupt file, reading stopped",
-                            MAX_BLOCK >> 20
-                        ),
-                    ));
-                    self.done = true;
-                    return None;
-                }
-                if self.inner.refill().is_err() {
-                    self.done = true;
-                }
-                Some(())
-            }
+            Err(PcapError::BufferTooSmall) => self.grow_buffer(warnings),
             Err(PcapError::UnexpectedEof) => {
-                if let Some(w) = self.oversized_record() {
-                    warnings.push(w);
-                } else {
-                    warnings.push(Warning::new(
-                        Some(self.frame + 1),
-                        WarningKind::Truncated,
-                        format!(
-                            "the capture was cut short in the middle of a record after {} packets",
-                            self.frame
-                        ),
-                    ));
-                }
-                self.done = true;
+                self.cut_short(warnings);
                 None
             }
             Err(e) => {
@@ -310,6 +254,51 @@ impl CaptureReader {
         }
     }
 
+    /// The next block does not fit the buffer: grows it (up to [`MAX_BLOCK`]) unless the
+    /// block is a legacy record claiming an impossible length. `None` ends reading.
+    fn grow_buffer(&mut self, warnings: &mut Vec<Warning>) -> Option<()> {
+        if let Some(w) = self.oversized_record() {
+            warnings.push(w);
+            self.done = true;
+            return None;
+        }
+        let size = self.inner.data().len().max(BUFFER) * 2;
+        if size > MAX_BLOCK || !self.inner.grow(size) {
+            warnings.push(Warning::new(
+                Some(self.frame + 1),
+                WarningKind::Corrupt,
+                format!(
+                    "a block larger than {} MiB: damaged or corrupt file, reading stopped",
+                    MAX_BLOCK >> 20
+                ),
+            ));
+            self.done = true;
+            return None;
+        }
+        if self.inner.refill().is_err() {
+            self.done = true;
+        }
+        Some(())
+    }
+
+    /// The file ends inside a record: says why (an impossible record length, or a cut
+    /// file) and ends reading.
+    fn cut_short(&mut self, warnings: &mut Vec<Warning>) {
+        if let Some(w) = self.oversized_record() {
+            warnings.push(w);
+        } else {
+            warnings.push(Warning::new(
+                Some(self.frame + 1),
+                WarningKind::Truncated,
+                format!(
+                    "the capture was cut short in the middle of a record after {} packets",
+                    self.frame
+                ),
+            ));
+        }
+        self.done = true;
+    }
+
     /// A legacy record header claiming more than [`MAX_PACKET`] bytes.
     fn oversized_record(&self) -> Option<Warning> {
         let big_endian = self.legacy_big_endian?;
@@ -320,6 +309,42 @@ impl CaptureReader {
             u32::from_le_bytes(b)
         };
         (caplen > MAX_PACKET).then(|| damage(self.frame + 1, caplen))
+    }
+}
+
+/// The interface of a legacy pcap file, from its header.
+fn legacy_interface(h: &PcapHeader) -> Interface {
+    let resolution = if h.is_nanosecond_precision() {
+        1_000_000_000
+    } else {
+        1_000_000
+    };
+    Interface {
+        link: LinkType::from_dlt(h.network.0 as u32),
+        resolution,
+        offset_secs: h.thiszone as i64,
+    }
+}
+
+/// A legacy pcap record as packet number `frame`, on the file header's interface.
+#[inline]
+fn legacy_packet<'a>(frame: u64, legacy: Option<Interface>, b: &LegacyPcapBlock<'a>) -> Packet<'a> {
+    let iface = legacy.unwrap_or(Interface {
+        link: LinkType::Unknown(0),
+        resolution: 1_000_000,
+        offset_secs: 0,
+    });
+    let ts = Ts::from_parts(
+        b.ts_sec as i64 + iface.offset_secs,
+        b.ts_usec as u64,
+        iface.resolution,
+    );
+    Packet {
+        frame,
+        ts,
+        link: iface.link,
+        data: b.data,
+        orig_len: b.origlen,
     }
 }
 

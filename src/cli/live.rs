@@ -142,6 +142,7 @@ fn parse_secs(s: &str) -> Result<f64, String> {
 mod imp {
     use std::fs::File;
     use std::io::{self, BufWriter, IsTerminal, Write};
+    use std::path::Path;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -176,10 +177,61 @@ mod imp {
     /// At the end, how long packets already captured may take to leave the kernel ring.
     const DRAIN: Duration = Duration::from_millis(150);
 
+    /// The `-w` file.
+    type Writer = PcapngWriter<BufWriter<File>>;
+
     pub fn run(a: LiveArgs) -> Result<(), CliError> {
         if a.list {
             return list();
         }
+        let iface = check_args(&a)?;
+        let keylog = open_keylog(&a)?;
+
+        let cfg = LiveConfig {
+            interface: iface.clone(),
+            filter: a.filter.clone(),
+            snaplen: a.snaplen,
+            buffer_size: a.buffer_size,
+            promisc: !a.no_promisc,
+        };
+        let cap = LiveCapture::open(&cfg).map_err(|e| CliError::Usage(e.to_string()))?;
+        let writer = match &a.write {
+            Some(p) => Some(open_writer(p, &cap, &iface)?),
+            None => None,
+        };
+        let stop = stop_on_signals()?;
+        announce(&a, &iface, &cap);
+
+        let color = a.format == LiveFormat::Table
+            && crate::cli::use_color(io::stdout().is_terminal(), a.no_color);
+        let out = Output::new(io::stdout().lock(), a.format, Paint(color));
+        let analyzer = Analyzer::new(
+            AnalyzerConfig {
+                body_hash: a.body_hash,
+                streaming: true,
+                ..AnalyzerConfig::default()
+            },
+            &iface,
+            "live",
+        );
+        let mut session = Session {
+            cap,
+            analyzer,
+            keylog,
+            writer,
+            write_error: None,
+            out,
+        };
+        let end = session.capture(a.count, a.duration, &stop);
+        // The end: what the kernel still holds, the last keys, then everything still open.
+        if end.as_ref().is_ok_and(|&e| e != "count" && e != "error") {
+            session.drain(a.count);
+        }
+        session.finish(end, &iface, a.write.as_deref())
+    }
+
+    /// The interface to capture on, once the options that clap cannot check are checked.
+    fn check_args(a: &LiveArgs) -> Result<String, CliError> {
         let Some(iface) = a.interface.clone() else {
             return Err(CliError::Usage("-i IFACE is required (or --list)".into()));
         };
@@ -192,62 +244,57 @@ mod imp {
         if a.count == Some(0) {
             return Err(CliError::Usage("--count must be at least 1".into()));
         }
+        Ok(iface)
+    }
+
+    /// The key log to follow: `--keylog`, else `$SSLKEYLOGFILE`. It may not exist yet, but
+    /// its directory must.
+    fn open_keylog(a: &LiveArgs) -> Result<Option<KeylogFollower>, CliError> {
         let keylog_path = a.keylog.clone().or_else(|| {
             std::env::var_os("SSLKEYLOGFILE")
                 .filter(|v| !v.is_empty())
                 .map(Into::into)
         });
-        let mut keylog = match &keylog_path {
-            Some(p) => {
-                let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
-                if dir.is_some_and(|d| !d.is_dir()) {
-                    return Err(CliError::Usage(format!(
-                        "key log {}: no such directory",
-                        p.display()
-                    )));
-                }
-                if p.is_dir() {
-                    return Err(CliError::Usage(format!(
-                        "key log {} is a directory",
-                        p.display()
-                    )));
-                }
-                if !p.exists() {
-                    eprintln!(
-                        "pagetrace: key log {} does not exist yet; it is read when it appears",
-                        p.display()
-                    );
-                }
-                Some(KeylogFollower::new(p))
-            }
-            None => None,
+        let Some(p) = &keylog_path else {
+            return Ok(None);
         };
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) {
+            return Err(CliError::Usage(format!(
+                "key log {}: no such directory",
+                p.display()
+            )));
+        }
+        if p.is_dir() {
+            return Err(CliError::Usage(format!(
+                "key log {} is a directory",
+                p.display()
+            )));
+        }
+        if !p.exists() {
+            eprintln!(
+                "pagetrace: key log {} does not exist yet; it is read when it appears",
+                p.display()
+            );
+        }
+        Ok(Some(KeylogFollower::new(p)))
+    }
 
-        let cfg = LiveConfig {
-            interface: iface.clone(),
-            filter: a.filter.clone(),
-            snaplen: a.snaplen,
-            buffer_size: a.buffer_size,
-            promisc: !a.no_promisc,
-        };
-        let mut cap = LiveCapture::open(&cfg).map_err(|e| CliError::Usage(e.to_string()))?;
+    /// The `-w` file, with the capture's link type and snaplen.
+    fn open_writer(p: &Path, cap: &LiveCapture, iface: &str) -> Result<Writer, CliError> {
+        let f = File::create(p)
+            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", p.display())))?;
+        PcapngWriter::new(
+            BufWriter::with_capacity(1 << 20, f),
+            cap.dlt(),
+            cap.snaplen(),
+            iface,
+        )
+        .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", p.display())))
+    }
 
-        let mut writer = match &a.write {
-            Some(p) => {
-                let f = File::create(p)
-                    .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", p.display())))?;
-                let w = PcapngWriter::new(
-                    BufWriter::with_capacity(1 << 20, f),
-                    cap.dlt(),
-                    cap.snaplen(),
-                    &iface,
-                )
-                .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", p.display())))?;
-                Some(w)
-            }
-            None => None,
-        };
-
+    /// Ctrl-C and SIGTERM set the flag the loop looks at; a second Ctrl-C exits at once.
+    fn stop_on_signals() -> Result<Arc<AtomicBool>, CliError> {
         let stop = Arc::new(AtomicBool::new(false));
         {
             let stop = stop.clone();
@@ -259,7 +306,11 @@ mod imp {
             })
             .map_err(|e| CliError::Usage(format!("cannot handle signals: {e}")))?;
         }
+        Ok(stop)
+    }
 
+    /// What is captured, on standard error.
+    fn announce(a: &LiveArgs, iface: &str, cap: &LiveCapture) {
         eprintln!(
             "pagetrace: capturing on {} ({}), snaplen {}, buffer {}{}{}; Ctrl-C ends the capture",
             iface,
@@ -275,198 +326,176 @@ mod imp {
                 .map(|p| format!(", writing {}", p.display()))
                 .unwrap_or_default(),
         );
+    }
 
-        let color = a.format == LiveFormat::Table
-            && crate::cli::use_color(io::stdout().is_terminal(), a.no_color);
-        let mut out = Output::new(io::stdout().lock(), a.format, Paint(color));
-        let mut analyzer = Analyzer::new(
-            AnalyzerConfig {
-                body_hash: a.body_hash,
-                streaming: true,
-                ..AnalyzerConfig::default()
-            },
-            &iface,
-            "live",
-        );
-        let mut write_error: Option<io::Error> = None;
+    /// One capture: the interface, where its packets and keys go, and the output.
+    struct Session<W: Write> {
+        cap: LiveCapture,
+        analyzer: Analyzer,
+        keylog: Option<KeylogFollower>,
+        writer: Option<Writer>,
+        /// The first error writing the `-w` file, which stops there.
+        write_error: Option<io::Error>,
+        out: Output<W>,
+    }
 
-        let start = Instant::now();
-        let deadline = a.duration.map(|d| start + Duration::from_secs_f64(d));
-        let mut last_tick = start;
-        let mut last_keylog: Option<Instant> = None;
-        let mut last_flush = start;
-        let mut seen_since_tick = false;
-        let mut end = "signal";
-        let mut out_error: Option<io::Error> = None;
-
-        loop {
-            if stop.load(Ordering::SeqCst) {
-                break;
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                end = "duration";
-                break;
-            }
-            if a.count.is_some_and(|c| cap.packets() >= c) {
-                end = "count";
-                break;
-            }
-            let wait = deadline.map_or(POLL, |d| POLL.min(d.saturating_duration_since(now)));
-            if let Err(e) = cap.wait(wait) {
-                eprintln!("pagetrace: {e}; capture ended");
-                end = "error";
-                break;
-            }
-
-            if last_keylog.is_none_or(|t| t.elapsed() >= KEYLOG_EVERY) {
-                last_keylog = Some(Instant::now());
-                follow_keylog(&mut keylog, &mut analyzer, &mut writer, &mut write_error);
-            }
-            let max = a
-                .count
-                .map_or(u64::MAX, |c| c.saturating_sub(cap.packets()));
-            let n = match read(
-                &mut cap,
-                max,
-                &mut analyzer,
-                &mut writer,
-                &mut write_error,
-                &mut out,
-            ) {
-                Ok(n) => n,
-                Err(e) => {
-                    // The interface went away, or the like: report what was seen.
+    impl<W: Write> Session<W> {
+        /// Captures until a signal, the duration, the count or an error, printing as it goes;
+        /// returns why it stopped, or the error writing the output.
+        fn capture(
+            &mut self,
+            count: Option<u64>,
+            duration: Option<f64>,
+            stop: &AtomicBool,
+        ) -> io::Result<&'static str> {
+            let start = Instant::now();
+            let deadline = duration.map(|d| start + Duration::from_secs_f64(d));
+            let mut last_tick = start;
+            let mut last_keylog: Option<Instant> = None;
+            let mut last_flush = start;
+            let mut seen_since_tick = false;
+            loop {
+                if stop.load(Ordering::SeqCst) {
+                    return Ok("signal");
+                }
+                let now = Instant::now();
+                if deadline.is_some_and(|d| now >= d) {
+                    return Ok("duration");
+                }
+                if count.is_some_and(|c| self.cap.packets() >= c) {
+                    return Ok("count");
+                }
+                let wait = deadline.map_or(POLL, |d| POLL.min(d.saturating_duration_since(now)));
+                if let Err(e) = self.cap.wait(wait) {
                     eprintln!("pagetrace: {e}; capture ended");
-                    end = "error";
-                    break;
+                    return Ok("error");
                 }
-            };
-            seen_since_tick |= n > 0;
 
-            if last_tick.elapsed() >= TICK_EVERY {
-                last_tick = Instant::now();
-                if !seen_since_tick {
-                    analyzer.tick(Ts(wall_nanos().saturating_sub(TICK_LAG_NANOS)));
+                if last_keylog.is_none_or(|t| t.elapsed() >= KEYLOG_EVERY) {
+                    last_keylog = Some(Instant::now());
+                    self.follow_keylog();
                 }
-                seen_since_tick = false;
-            }
-            if last_flush.elapsed() >= FLUSH_EVERY {
-                last_flush = Instant::now();
-                flush_writer(&mut writer, &mut write_error);
-            }
-            if let Err(e) = out.stream(&mut analyzer) {
-                out_error = Some(e);
-                break;
+                let max = count.map_or(u64::MAX, |c| c.saturating_sub(self.cap.packets()));
+                let n = match self.read(max) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        // The interface went away, or the like: report what was seen.
+                        eprintln!("pagetrace: {e}; capture ended");
+                        return Ok("error");
+                    }
+                };
+                seen_since_tick |= n > 0;
+
+                if last_tick.elapsed() >= TICK_EVERY {
+                    last_tick = Instant::now();
+                    if !seen_since_tick {
+                        self.analyzer
+                            .tick(Ts(wall_nanos().saturating_sub(TICK_LAG_NANOS)));
+                    }
+                    seen_since_tick = false;
+                }
+                if last_flush.elapsed() >= FLUSH_EVERY {
+                    last_flush = Instant::now();
+                    self.flush_writer();
+                }
+                self.out.stream(&mut self.analyzer)?;
             }
         }
 
-        // The end: what the kernel still holds, the last keys, then everything still open.
-        if out_error.is_none() && end != "count" && end != "error" {
+        /// Reads what the kernel still holds, for at most [`DRAIN`].
+        fn drain(&mut self, count: Option<u64>) {
             let until = Instant::now() + DRAIN;
             loop {
                 let left = until.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     break;
                 }
-                let max = a
-                    .count
-                    .map_or(u64::MAX, |c| c.saturating_sub(cap.packets()));
-                if max == 0 || cap.wait(left).is_err() {
+                let max = count.map_or(u64::MAX, |c| c.saturating_sub(self.cap.packets()));
+                if max == 0 || self.cap.wait(left).is_err() {
                     break;
                 }
-                if let Err(e) = read(
-                    &mut cap,
-                    max,
-                    &mut analyzer,
-                    &mut writer,
-                    &mut write_error,
-                    &mut out,
-                ) {
+                if let Err(e) = self.read(max) {
                     eprintln!("pagetrace: {e}");
                     break;
                 }
             }
         }
-        let stats = cap.stats().ok();
-        follow_keylog(&mut keylog, &mut analyzer, &mut writer, &mut write_error);
-        flush_writer(&mut writer, &mut write_error);
-        if let Some(e) = out_error {
-            return Err(CliError::Io(e));
-        }
-        out.stream(&mut analyzer)?;
-        let keylog_dropped = keylog.as_ref().map_or(0, |k| k.dropped_lines);
-        let (rest, capture) = analyzer.finish_stream();
-        out.finish(rest, &capture, stats, end, &iface)?;
-        if keylog_dropped > 0 {
-            eprintln!("pagetrace: {keylog_dropped} key log lines longer than 64 KiB were ignored");
-        }
-        if let (Some(e), Some(p)) = (write_error, &a.write) {
-            eprintln!(
-                "pagetrace: writing {} failed ({e}); the file stops where the error happened",
-                p.display()
-            );
-        }
-        Ok(())
-    }
 
-    /// Reads what the kernel holds: each packet to the `-w` file and the analyzer.
-    fn read(
-        cap: &mut LiveCapture,
-        max: u64,
-        analyzer: &mut Analyzer,
-        writer: &mut Option<PcapngWriter<BufWriter<File>>>,
-        write_error: &mut Option<io::Error>,
-        out: &mut Output<impl Write>,
-    ) -> Result<u64, LiveError> {
-        cap.read_available(max, |p: &Packet<'_>| {
-            if let Some(w) = writer {
-                if let Err(e) = w.write_packet(p) {
-                    *write_error = Some(e);
-                    *writer = None;
-                }
+        /// The last keys, the connections still open, the summary and what went wrong with
+        /// the key log or the `-w` file.
+        fn finish(
+            mut self,
+            end: io::Result<&str>,
+            iface: &str,
+            write: Option<&Path>,
+        ) -> Result<(), CliError> {
+            let stats = self.cap.stats().ok();
+            self.follow_keylog();
+            self.flush_writer();
+            let end = end.map_err(CliError::Io)?;
+            self.out.stream(&mut self.analyzer)?;
+            let keylog_dropped = self.keylog.as_ref().map_or(0, |k| k.dropped_lines);
+            let (rest, capture) = self.analyzer.finish_stream();
+            self.out.finish(rest, &capture, stats, end, iface)?;
+            if keylog_dropped > 0 {
+                eprintln!(
+                    "pagetrace: {keylog_dropped} key log lines longer than 64 KiB were ignored"
+                );
             }
-            out.first_ts.get_or_insert(p.ts);
-            analyzer.handle_packet(p);
-        })
-    }
+            if let (Some(e), Some(p)) = (self.write_error, write) {
+                eprintln!(
+                    "pagetrace: writing {} failed ({e}); the file stops where the error happened",
+                    p.display()
+                );
+            }
+            Ok(())
+        }
 
-    fn follow_keylog(
-        keylog: &mut Option<KeylogFollower>,
-        analyzer: &mut Analyzer,
-        writer: &mut Option<PcapngWriter<BufWriter<File>>>,
-        write_error: &mut Option<io::Error>,
-    ) {
-        let Some(k) = keylog else { return };
-        match k.poll() {
-            Ok(Some(text)) => {
-                analyzer.add_keylog_text(&text);
+        /// Reads what the kernel holds: each packet to the `-w` file and the analyzer.
+        fn read(&mut self, max: u64) -> Result<u64, LiveError> {
+            let (writer, write_error) = (&mut self.writer, &mut self.write_error);
+            let (analyzer, out) = (&mut self.analyzer, &mut self.out);
+            self.cap.read_available(max, |p: &Packet<'_>| {
                 if let Some(w) = writer {
-                    if let Err(e) = w.write_keylog(text.as_bytes()) {
+                    if let Err(e) = w.write_packet(p) {
                         *write_error = Some(e);
                         *writer = None;
                     }
                 }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                eprintln!(
-                    "pagetrace: key log {}: {e}; no longer followed",
-                    k.path().display()
-                );
-                *keylog = None;
+                out.first_ts.get_or_insert(p.ts);
+                analyzer.handle_packet(p);
+            })
+        }
+
+        fn follow_keylog(&mut self) {
+            let Some(k) = &mut self.keylog else { return };
+            match k.poll() {
+                Ok(Some(text)) => {
+                    self.analyzer.add_keylog_text(&text);
+                    if let Some(w) = &mut self.writer {
+                        if let Err(e) = w.write_keylog(text.as_bytes()) {
+                            self.write_error = Some(e);
+                            self.writer = None;
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    eprintln!(
+                        "pagetrace: key log {}: {e}; no longer followed",
+                        k.path().display()
+                    );
+                    self.keylog = None;
+                }
             }
         }
-    }
 
-    fn flush_writer(
-        writer: &mut Option<PcapngWriter<BufWriter<File>>>,
-        write_error: &mut Option<io::Error>,
-    ) {
-        if let Some(w) = writer {
-            if let Err(e) = w.flush() {
-                *write_error = Some(e);
-                *writer = None;
+        fn flush_writer(&mut self) {
+            if let Some(w) = &mut self.writer {
+                if let Err(e) = w.flush() {
+                    self.write_error = Some(e);
+                    self.writer = None;
+                }
             }
         }
     }

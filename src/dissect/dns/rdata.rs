@@ -175,6 +175,47 @@ pub fn render(
         | RrType::MF
         | RrType::MB
         | RrType::MG
+        | RrType::MR
+        | RrType::SOA
+        | RrType::MINFO
+        | RrType::RP
+        | RrType::MX
+        | RrType::AFSDB
+        | RrType::RT
+        | RrType::KX
+        | RrType::SRV => render_names(rtype, &mut c, out)?,
+        RrType::TXT | RrType::SPF | RrType::HINFO | RrType::NAPTR | RrType::CAA => {
+            render_strings(rtype, &mut c, out)?
+        }
+        RrType::DS
+        | RrType::CDS
+        | RrType::DNSKEY
+        | RrType::CDNSKEY
+        | RrType::RRSIG
+        | RrType::NSEC
+        | RrType::NSEC3
+        | RrType::NSEC3PARAM => render_dnssec(rtype, &mut c, out)?,
+        RrType::TLSA | RrType::SMIMEA | RrType::SSHFP => render_fingerprint(rtype, &mut c, out)?,
+        RrType::SVCB | RrType::HTTPS => render_svcb(&mut c, out)?,
+        RrType::OPT => render_opt_options(&mut c, out)?,
+        _ => render_unknown(&mut c, out),
+    }
+    c.finish()?;
+    Ok(None)
+}
+
+/// Records of domain names, alone or after numbers (RFC 1035, RFC 1183, RFC 2230, RFC
+/// 2782). Another type gets the generic form.
+fn render_names(rtype: RrType, c: &mut Cur<'_>, out: &mut String) -> Result<(), RdataError> {
+    match rtype {
+        RrType::NS
+        | RrType::CNAME
+        | RrType::PTR
+        | RrType::DNAME
+        | RrType::MD
+        | RrType::MF
+        | RrType::MB
+        | RrType::MG
         | RrType::MR => {
             c.name(out)?;
         }
@@ -197,6 +238,20 @@ pub fn render(
             let _ = write!(out, "{pref} ");
             c.name(out)?;
         }
+        RrType::SRV => {
+            let (prio, weight, port) = (c.u16()?, c.u16()?, c.u16()?);
+            let _ = write!(out, "{prio} {weight} {port} ");
+            c.name(out)?;
+        }
+        _ => render_unknown(c, out),
+    }
+    Ok(())
+}
+
+/// Records of `<character-string>`s (RFC 1035, RFC 7208, RFC 3403, RFC 8659). Another type
+/// gets the generic form.
+fn render_strings(rtype: RrType, c: &mut Cur<'_>, out: &mut String) -> Result<(), RdataError> {
+    match rtype {
         RrType::TXT | RrType::SPF => {
             // RFC 1035 §3.3.14: "One or more <character-string>s".
             if c.is_empty() {
@@ -215,11 +270,6 @@ pub fn render(
             push_quoted(c.char_string()?, out);
             out.push(' ');
             push_quoted(c.char_string()?, out);
-        }
-        RrType::SRV => {
-            let (prio, weight, port) = (c.u16()?, c.u16()?, c.u16()?);
-            let _ = write!(out, "{prio} {weight} {port} ");
-            c.name(out)?;
         }
         RrType::NAPTR => {
             let (order, pref) = (c.u16()?, c.u16()?);
@@ -240,6 +290,14 @@ pub fn render(
             out.push(' ');
             push_quoted(c.rest(), out);
         }
+        _ => render_unknown(c, out),
+    }
+    Ok(())
+}
+
+/// DNSSEC records (RFC 4034, RFC 5155, RFC 7344). Another type gets the generic form.
+fn render_dnssec(rtype: RrType, c: &mut Cur<'_>, out: &mut String) -> Result<(), RdataError> {
+    match rtype {
         RrType::DS | RrType::CDS => {
             let (tag, alg, digest_type) = (c.u16()?, c.u8()?, c.u8()?);
             let _ = write!(out, "{tag} {alg} {digest_type} ");
@@ -265,7 +323,7 @@ pub fn render(
         }
         RrType::NSEC => {
             c.name(out)?;
-            push_type_bitmap(&mut c, out)?;
+            push_type_bitmap(c, out)?;
         }
         RrType::NSEC3 => {
             let (alg, flags, iterations) = (c.u8()?, c.u8()?, c.u16()?);
@@ -273,13 +331,22 @@ pub fn render(
             push_salt(c.char_string()?, out);
             out.push(' ');
             encode_base32hex(c.char_string()?, out);
-            push_type_bitmap(&mut c, out)?;
+            push_type_bitmap(c, out)?;
         }
         RrType::NSEC3PARAM => {
             let (alg, flags, iterations) = (c.u8()?, c.u8()?, c.u16()?);
             let _ = write!(out, "{alg} {flags} {iterations} ");
             push_salt(c.char_string()?, out);
         }
+        _ => render_unknown(c, out),
+    }
+    Ok(())
+}
+
+/// Certificate and key fingerprints (TLSA RFC 6698, SMIMEA RFC 8162, SSHFP RFC 4255).
+/// Another type gets the generic form.
+fn render_fingerprint(rtype: RrType, c: &mut Cur<'_>, out: &mut String) -> Result<(), RdataError> {
+    match rtype {
         RrType::TLSA | RrType::SMIMEA => {
             let (usage, selector, mtype) = (c.u8()?, c.u8()?, c.u8()?);
             let _ = write!(out, "{usage} {selector} {mtype} ");
@@ -290,20 +357,19 @@ pub fn render(
             let _ = write!(out, "{alg} {fp_type} ");
             encode_hex(c.rest(), out);
         }
-        RrType::SVCB | RrType::HTTPS => render_svcb(&mut c, out)?,
-        RrType::OPT => render_opt_options(&mut c, out)?,
-        _ => {
-            // RFC 3597 §5: "\# <length> <hex>"; a zero length has no hex part.
-            let data = c.rest();
-            let _ = write!(out, "\\# {}", data.len());
-            if !data.is_empty() {
-                out.push(' ');
-                encode_hex(data, out);
-            }
-        }
+        _ => render_unknown(c, out),
     }
-    c.finish()?;
-    Ok(None)
+    Ok(())
+}
+
+/// The generic form of RFC 3597 §5: "\# <length> <hex>"; a zero length has no hex part.
+fn render_unknown(c: &mut Cur<'_>, out: &mut String) {
+    let data = c.rest();
+    let _ = write!(out, "\\# {}", data.len());
+    if !data.is_empty() {
+        out.push(' ');
+        encode_hex(data, out);
+    }
 }
 
 /// A `<character-string>` in double quotes, `"` and `\` escaped, other bytes outside
@@ -403,120 +469,120 @@ fn render_svcb(c: &mut Cur<'_>, out: &mut String) -> Result<(), RdataError> {
         }
         last_key = Some(key);
         out.push(' ');
-        match svc_param_mnemonic(key) {
-            Some(m) => out.push_str(m),
-            None => {
-                let _ = write!(out, "key{key}");
+        push_svc_key(key, out);
+        push_svc_value(key, value, out)?;
+    }
+    Ok(())
+}
+
+/// An SvcParamKey: its mnemonic, or `key<N>` (RFC 9460 §2.1).
+fn push_svc_key(key: u16, out: &mut String) {
+    match svc_param_mnemonic(key) {
+        Some(m) => out.push_str(m),
+        None => {
+            let _ = write!(out, "key{key}");
+        }
+    }
+}
+
+/// `=` and the value of the SvcParam `key`, or nothing for an empty value where that is its
+/// form; a value of the wrong shape for its key is an error.
+fn push_svc_value(key: u16, value: &[u8], out: &mut String) -> Result<(), RdataError> {
+    let bad = RdataError::BadSvcParam { key };
+    match key {
+        // mandatory: a non-empty list of keys (RFC 9460 §8).
+        0 => push_svc_list(value, 2, bad, out, |k, out| {
+            push_svc_key(u16::from_be_bytes([k[0], k[1]]), out);
+            Ok(())
+        })?,
+        // alpn: non-empty <character-string>s (RFC 9460 §7.1.1).
+        1 => push_alpn(value, bad, out)?,
+        // no-default-alpn and ohttp: no value.
+        2 | 8 => {
+            if !value.is_empty() {
+                return Err(bad);
             }
         }
-        let bad = RdataError::BadSvcParam { key };
-        match key {
-            // mandatory: a non-empty list of keys (RFC 9460 §8).
-            0 => {
-                if value.is_empty() || value.len() % 2 != 0 {
-                    return Err(bad);
-                }
+        3 => {
+            let port: [u8; 2] = value.try_into().map_err(|_| bad)?;
+            let _ = write!(out, "={}", u16::from_be_bytes(port));
+        }
+        4 => push_svc_list(value, 4, bad, out, |a, out| {
+            let _ = write!(out, "{}", Ipv4Addr::new(a[0], a[1], a[2], a[3]));
+            Ok(())
+        })?,
+        5 => {
+            if !value.is_empty() {
                 out.push('=');
-                for (i, k) in value.chunks_exact(2).enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    let k = u16::from_be_bytes([k[0], k[1]]);
-                    match svc_param_mnemonic(k) {
-                        Some(m) => out.push_str(m),
-                        None => {
-                            let _ = write!(out, "key{k}");
-                        }
-                    }
-                }
+                encode_base64(value, out);
             }
-            // alpn: non-empty <character-string>s (RFC 9460 §7.1.1).
-            1 => {
-                let mut inner = Cur {
-                    msg: value,
-                    pos: 0,
-                    end: value.len(),
-                };
-                if inner.is_empty() {
-                    return Err(bad);
-                }
-                out.push_str("=\"");
-                let mut first = true;
-                while !inner.is_empty() {
-                    let id = inner.char_string().map_err(|_| bad)?;
-                    if id.is_empty() {
-                        return Err(bad);
-                    }
-                    if !first {
-                        out.push(',');
-                    }
-                    first = false;
-                    push_value_list_item(id, out);
-                }
-                out.push('"');
-            }
-            // no-default-alpn and ohttp: no value.
-            2 | 8 => {
-                if !value.is_empty() {
-                    return Err(bad);
-                }
-            }
-            3 => {
-                let port: [u8; 2] = value.try_into().map_err(|_| bad)?;
-                let _ = write!(out, "={}", u16::from_be_bytes(port));
-            }
-            4 => {
-                if value.is_empty() || value.len() % 4 != 0 {
-                    return Err(bad);
-                }
+        }
+        6 => push_svc_list(value, 16, bad, out, |a, out| {
+            let b: [u8; 16] = a.try_into().map_err(|_| bad)?;
+            let _ = write!(out, "{}", Ipv6Addr::from(b));
+            Ok(())
+        })?,
+        9 => push_svc_list(value, 2, bad, out, |g, out| {
+            let _ = write!(out, "{}", u16::from_be_bytes([g[0], g[1]]));
+            Ok(())
+        })?,
+        // dohpath and unknown keys: the raw value as a quoted string.
+        _ => {
+            if !value.is_empty() {
                 out.push('=');
-                for (i, a) in value.chunks_exact(4).enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    let _ = write!(out, "{}", Ipv4Addr::new(a[0], a[1], a[2], a[3]));
-                }
-            }
-            5 => {
-                if !value.is_empty() {
-                    out.push('=');
-                    encode_base64(value, out);
-                }
-            }
-            6 => {
-                if value.is_empty() || value.len() % 16 != 0 {
-                    return Err(bad);
-                }
-                out.push('=');
-                for (i, a) in value.chunks_exact(16).enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    let b: [u8; 16] = a.try_into().map_err(|_| bad)?;
-                    let _ = write!(out, "{}", Ipv6Addr::from(b));
-                }
-            }
-            9 => {
-                if value.is_empty() || value.len() % 2 != 0 {
-                    return Err(bad);
-                }
-                out.push('=');
-                for (i, g) in value.chunks_exact(2).enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    let _ = write!(out, "{}", u16::from_be_bytes([g[0], g[1]]));
-                }
-            }
-            // dohpath and unknown keys: the raw value as a quoted string.
-            _ => {
-                if !value.is_empty() {
-                    out.push('=');
-                    push_quoted(value, out);
-                }
+                push_quoted(value, out);
             }
         }
     }
+    Ok(())
+}
+
+/// `=` and a non-empty list of `width`-byte items, comma-separated, each written by `item`;
+/// `bad` when the value is empty or not a whole number of items.
+fn push_svc_list(
+    value: &[u8],
+    width: usize,
+    bad: RdataError,
+    out: &mut String,
+    mut item: impl FnMut(&[u8], &mut String) -> Result<(), RdataError>,
+) -> Result<(), RdataError> {
+    if value.is_empty() || !value.len().is_multiple_of(width) {
+        return Err(bad);
+    }
+    out.push('=');
+    for (i, chunk) in value.chunks_exact(width).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        item(chunk, out)?;
+    }
+    Ok(())
+}
+
+/// The alpn value: `="h2,h3"`, from non-empty `<character-string>`s (RFC 9460 §7.1.1).
+fn push_alpn(value: &[u8], bad: RdataError, out: &mut String) -> Result<(), RdataError> {
+    let mut inner = Cur {
+        msg: value,
+        pos: 0,
+        end: value.len(),
+    };
+    if inner.is_empty() {
+        return Err(bad);
+    }
+    out.push_str("=\"");
+    let mut first = true;
+    while !inner.is_empty() {
+        let id = inner.char_string().map_err(|_| bad)?;
+        if id.is_empty() {
+            return Err(bad);
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_value_list_item(id, out);
+    }
+    out.push('"');
     Ok(())
 }
 

@@ -130,16 +130,12 @@ impl ChunkDecoder {
     /// Decodes from the start of `data` up to the next chunk data, the end of the body, an
     /// error, or the end of `data`. Always consumes or reports at least one byte of a
     /// non-empty `data`.
+    ///
+    /// The chunk size and the CRLFs around chunk data are decoded here, byte by byte;
+    /// chunk data, extensions and the trailer section have methods of their own.
     pub(super) fn step(&mut self, data: &[u8]) -> ChunkStep {
         if let State::Data { rem } = self.state {
-            let n = usize::try_from(rem).unwrap_or(usize::MAX).min(data.len());
-            let left = rem - n as u64;
-            self.state = if left == 0 {
-                State::DataCr
-            } else {
-                State::Data { rem: left }
-            };
-            return ChunkStep::Data(n);
+            return self.data(rem, data.len());
         }
         for (i, &b) in data.iter().enumerate() {
             match self.state {
@@ -181,23 +177,8 @@ impl ChunkDecoder {
                     }
                 }
                 State::SizeWs { value } | State::Ext { value } => {
-                    self.line += 1;
-                    if self.line > MAX_CHUNK_LINE {
-                        return ChunkStep::Error(ChunkError::LineTooLong);
-                    }
-                    let ws = matches!(self.state, State::SizeWs { .. });
-                    match b {
-                        b'\r' => self.state = State::SizeLf { value },
-                        b'\n' => {
-                            self.end_size_line(value);
-                            if value != 0 {
-                                return ChunkStep::Framing(i + 1);
-                            }
-                        }
-                        b';' => self.state = State::Ext { value },
-                        b' ' | b'\t' if ws => {}
-                        _ if ws => return ChunkStep::Error(ChunkError::BadSize(b)),
-                        _ => {}
+                    if let Some(stop) = self.size_tail_byte(i, b, value) {
+                        return stop;
                     }
                 }
                 State::SizeLf { value } => {
@@ -220,33 +201,10 @@ impl ChunkDecoder {
                     }
                     self.state = SIZE_START;
                 }
-                State::TrailerStart | State::TrailerLine => {
-                    self.line += 1;
-                    if self.line > self.trailer_cap {
-                        return ChunkStep::Error(ChunkError::TrailersTooLong);
+                State::TrailerStart | State::TrailerLine | State::TrailerEndLf => {
+                    if let Some(stop) = self.trailer_byte(i, b) {
+                        return stop;
                     }
-                    let start = self.state == State::TrailerStart;
-                    match b {
-                        b'\r' if start => self.state = State::TrailerEndLf,
-                        b'\n' if start => {
-                            self.state = State::Done;
-                            return ChunkStep::Done(i + 1);
-                        }
-                        b'\n' => self.state = State::TrailerStart,
-                        _ => {
-                            if start {
-                                self.trailers += 1;
-                            }
-                            self.state = State::TrailerLine;
-                        }
-                    }
-                }
-                State::TrailerEndLf => {
-                    if b != b'\n' {
-                        return ChunkStep::Error(ChunkError::BadLineEnd(b));
-                    }
-                    self.state = State::Done;
-                    return ChunkStep::Done(i + 1);
                 }
                 // Data is left by the early return above; Done is final.
                 State::Data { .. } => return ChunkStep::Framing(i),
@@ -254,5 +212,74 @@ impl ChunkDecoder {
             }
         }
         ChunkStep::Framing(data.len())
+    }
+
+    /// `State::Data`: the first `rem` bytes of the `len` given (or all of them) are chunk
+    /// data; the CRLF after them follows.
+    fn data(&mut self, rem: u64, len: usize) -> ChunkStep {
+        let n = usize::try_from(rem).unwrap_or(usize::MAX).min(len);
+        let left = rem - n as u64;
+        self.state = if left == 0 {
+            State::DataCr
+        } else {
+            State::Data { rem: left }
+        };
+        ChunkStep::Data(n)
+    }
+
+    /// `State::SizeWs` and `State::Ext`: byte `i` (`b`) of the size line after the size,
+    /// BWS or chunk extensions, skipped up to the line end. `Some` ends the step.
+    fn size_tail_byte(&mut self, i: usize, b: u8, value: u64) -> Option<ChunkStep> {
+        self.line += 1;
+        if self.line > MAX_CHUNK_LINE {
+            return Some(ChunkStep::Error(ChunkError::LineTooLong));
+        }
+        let ws = matches!(self.state, State::SizeWs { .. });
+        match b {
+            b'\r' => self.state = State::SizeLf { value },
+            b'\n' => {
+                self.end_size_line(value);
+                if value != 0 {
+                    return Some(ChunkStep::Framing(i + 1));
+                }
+            }
+            b';' => self.state = State::Ext { value },
+            b' ' | b'\t' if ws => {}
+            _ if ws => return Some(ChunkStep::Error(ChunkError::BadSize(b))),
+            _ => {}
+        }
+        None
+    }
+
+    /// The trailer section: byte `i` (`b`). Field lines are counted and skipped; an empty
+    /// line ends the body. `Some` ends the step.
+    fn trailer_byte(&mut self, i: usize, b: u8) -> Option<ChunkStep> {
+        if self.state == State::TrailerEndLf {
+            if b != b'\n' {
+                return Some(ChunkStep::Error(ChunkError::BadLineEnd(b)));
+            }
+            self.state = State::Done;
+            return Some(ChunkStep::Done(i + 1));
+        }
+        self.line += 1;
+        if self.line > self.trailer_cap {
+            return Some(ChunkStep::Error(ChunkError::TrailersTooLong));
+        }
+        let start = self.state == State::TrailerStart;
+        match b {
+            b'\r' if start => self.state = State::TrailerEndLf,
+            b'\n' if start => {
+                self.state = State::Done;
+                return Some(ChunkStep::Done(i + 1));
+            }
+            b'\n' => self.state = State::TrailerStart,
+            _ => {
+                if start {
+                    self.trailers += 1;
+                }
+                self.state = State::TrailerLine;
+            }
+        }
+        None
     }
 }

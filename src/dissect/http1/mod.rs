@@ -517,56 +517,90 @@ impl Http1Dissector {
 
     fn feed_head(&mut self, dir: Dir, ts: Ts, rest: &[u8], ctx: &mut StreamCtx) -> usize {
         let d = dir.index();
-        let cap = self.opts.max_head;
         if !self.dirs[d].start_ok {
-            let ds = &self.dirs[d];
-            let mut probe = [0u8; PROBE];
-            let mut n = 0;
-            for (slot, &b) in probe.iter_mut().zip(ds.buf.iter().chain(rest.iter())) {
-                *slot = b;
-                n += 1;
-            }
-            match head::start_plausible(dir, probe.get(..n).unwrap_or_default(), ds.strict) {
-                Plausible::Yes => self.dirs[d].start_ok = true,
-                Plausible::Maybe => {}
-                Plausible::No => {
-                    let what = if dir == Dir::ToServer {
-                        "a request line"
-                    } else {
-                        "a status line"
-                    };
-                    return self.reject_head(
-                        dir,
-                        ctx,
-                        format!("{} bytes do not begin {what}", dir.sender()),
-                        false,
-                    );
-                }
+            if let Some(n) = self.check_start(dir, rest, ctx) {
+                return n;
             }
         }
         // Fast path: the whole head is in this call; parse it in place, no copy.
         if self.dirs[d].buf.is_empty() {
-            let mut scan = self.dirs[d].scan;
-            let window = rest.get(..rest.len().min(cap)).unwrap_or_default();
-            if let ScanStop::End(end) = scan.scan(window, false) {
-                let head_bytes = rest.get(..end).unwrap_or_default();
-                return match head::parse_head(dir, head_bytes, self.opts.max_header_value) {
-                    Ok(h) => {
-                        let start = self.dirs[d].head_ts;
-                        self.dirs[d].state = State::Idle;
-                        self.on_head(dir, start, ts, h, ctx);
-                        end
-                    }
-                    Err(e) => self.reject_head(
-                        dir,
-                        ctx,
-                        format!("invalid {} head: {e}", dir.sender()),
-                        false,
-                    ),
-                };
+            if let Some(n) = self.head_in_place(dir, ts, rest, ctx) {
+                return n;
             }
         }
-        let ds = &mut self.dirs[d];
+        self.buffer_head(dir, ts, rest, ctx)
+    }
+
+    /// Looks at the first bytes of the head (buffered, then `rest`): `Some` with the bytes
+    /// to consume when they cannot begin a start line, `None` to read on.
+    fn check_start(&mut self, dir: Dir, rest: &[u8], ctx: &mut StreamCtx) -> Option<usize> {
+        let d = dir.index();
+        let ds = &self.dirs[d];
+        let mut probe = [0u8; PROBE];
+        let mut n = 0;
+        for (slot, &b) in probe.iter_mut().zip(ds.buf.iter().chain(rest.iter())) {
+            *slot = b;
+            n += 1;
+        }
+        match head::start_plausible(dir, probe.get(..n).unwrap_or_default(), ds.strict) {
+            Plausible::Yes => self.dirs[d].start_ok = true,
+            Plausible::Maybe => {}
+            Plausible::No => {
+                let what = if dir == Dir::ToServer {
+                    "a request line"
+                } else {
+                    "a status line"
+                };
+                return Some(self.reject_head(
+                    dir,
+                    ctx,
+                    format!("{} bytes do not begin {what}", dir.sender()),
+                    false,
+                ));
+            }
+        }
+        None
+    }
+
+    /// Parses a head that ends inside `rest` (within the cap) where it lies; `None` when its
+    /// end is not there, so it must be buffered.
+    fn head_in_place(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        rest: &[u8],
+        ctx: &mut StreamCtx,
+    ) -> Option<usize> {
+        let d = dir.index();
+        let mut scan = self.dirs[d].scan;
+        let window = rest
+            .get(..rest.len().min(self.opts.max_head))
+            .unwrap_or_default();
+        let ScanStop::End(end) = scan.scan(window, false) else {
+            return None;
+        };
+        let head_bytes = rest.get(..end).unwrap_or_default();
+        match head::parse_head(dir, head_bytes, self.opts.max_header_value) {
+            Ok(h) => {
+                let start = self.dirs[d].head_ts;
+                self.dirs[d].state = State::Idle;
+                self.on_head(dir, start, ts, h, ctx);
+                Some(end)
+            }
+            Err(e) => Some(self.reject_head(
+                dir,
+                ctx,
+                format!("invalid {} head: {e}", dir.sender()),
+                false,
+            )),
+        }
+    }
+
+    /// Buffers `rest` up to the end of the head's first line or of the head (within the
+    /// cap), checks the start line once it is in, and parses the head once it ends.
+    fn buffer_head(&mut self, dir: Dir, ts: Ts, rest: &[u8], ctx: &mut StreamCtx) -> usize {
+        let cap = self.opts.max_head;
+        let ds = &mut self.dirs[dir.index()];
         let stop = ds.scan.scan(rest, true);
         let take = match stop {
             ScanStop::FirstLine(n) | ScanStop::End(n) => n,
@@ -866,30 +900,10 @@ impl Http1Dissector {
     ) -> Option<usize> {
         let status = head.status.unwrap_or(0);
         if (100..200).contains(&status) && status != 101 {
-            // RFC 9110 section 15.2: interim responses precede the final one.
-            self.stats.interim += 1;
-            if let Some(&i) = self.pending.front() {
-                if let Some(t) = self.track_mut(i).filter(|t| t.interim.len() < MAX_INTERIM) {
-                    t.interim.push(status);
-                }
-            }
+            self.on_interim(status);
             return None;
         }
-        let index = match self.pending.pop_front() {
-            Some(i) => i,
-            None => {
-                let i = self.new_exchange(ctx)?;
-                self.exchanges.push(Exchange {
-                    version: HttpVersion::http1(head.version),
-                    ..Exchange::default()
-                });
-                self.tracks.push(Track {
-                    resp_open: true,
-                    ..Track::default()
-                });
-                i
-            }
-        };
+        let index = self.response_exchange(head.version, ctx)?;
         self.stats.responses += 1;
         let f = head.fields;
         let t = self.track_mut(index)?;
@@ -931,20 +945,7 @@ impl Http1Dissector {
 
         self.dirs[1].last_ts = end;
 
-        // RFC 9112 section 6.3: 101 and a 2xx to CONNECT end HTTP/1 on this connection.
-        let switch = if status == 101 {
-            let proto = SwitchProtocol::from_token(f.upgrade.first().map(String::as_str));
-            if proto != SwitchProtocol::H2c && offered_h2c && f.upgrade.is_empty() {
-                Some(SwitchProtocol::H2c)
-            } else {
-                Some(proto)
-            }
-        } else if is_connect && (200..300).contains(&status) {
-            Some(SwitchProtocol::Tunnel)
-        } else {
-            None
-        };
-        if let Some(proto) = switch {
+        if let Some(proto) = response_switch(status, is_connect, offered_h2c, &f.upgrade) {
             if let Some(ex) = self.exchange_mut(index) {
                 ex.upgrade = Some(proto.clone());
             }
@@ -962,21 +963,10 @@ impl Http1Dissector {
         let bodiless = is_head || status < 200 || status == 204 || status == 304;
         let framing = if bodiless {
             None
-        } else if f.te_present {
-            // "If a Transfer-Encoding header field is present in a response and the chunked
-            // transfer coding is not the final encoding, the message body length is determined
-            // by reading the connection until it is closed" (RFC 9112 6.3 item 4).
-            Some(if f.chunked_final {
-                Framing::Chunked(ChunkDecoder::new(self.opts.max_head))
-            } else {
-                Framing::UntilClose
-            })
         } else {
-            match f.content_length {
-                ContentLength::Valid(0) => None,
-                ContentLength::Valid(n) => Some(Framing::Length(n)),
-                ContentLength::Absent => Some(Framing::UntilClose),
-                ContentLength::Invalid(why) => {
+            match self.response_framing(f.te_present, f.chunked_final, f.content_length) {
+                Ok(framing) => framing,
+                Err(why) => {
                     ctx.warn(
                         WarningKind::Malformed,
                         format!("response {why}; resynchronising"),
@@ -993,6 +983,62 @@ impl Http1Dissector {
             Some(framing) => self.dirs[1].state = State::Body(Body { index, framing }),
         }
         Some(index)
+    }
+
+    /// An interim (1xx other than 101) response: counted, and its status kept with the
+    /// oldest request awaiting its final response.
+    fn on_interim(&mut self, status: u16) {
+        // RFC 9110 section 15.2: interim responses precede the final one.
+        self.stats.interim += 1;
+        if let Some(&i) = self.pending.front() {
+            if let Some(t) = self.track_mut(i).filter(|t| t.interim.len() < MAX_INTERIM) {
+                t.interim.push(status);
+            }
+        }
+    }
+
+    /// The exchange a final response answers: the oldest pending request, or a new exchange
+    /// of its own when no request is waiting (the request was not captured).
+    fn response_exchange(&mut self, version: u8, ctx: &mut StreamCtx) -> Option<usize> {
+        if let Some(i) = self.pending.pop_front() {
+            return Some(i);
+        }
+        let i = self.new_exchange(ctx)?;
+        self.exchanges.push(Exchange {
+            version: HttpVersion::http1(version),
+            ..Exchange::default()
+        });
+        self.tracks.push(Track {
+            resp_open: true,
+            ..Track::default()
+        });
+        Some(i)
+    }
+
+    /// How the body of a response that may have one is delimited (RFC 9112 section 6.3);
+    /// `Err` says why its Content-Length is invalid.
+    fn response_framing(
+        &self,
+        te_present: bool,
+        chunked_final: bool,
+        content_length: ContentLength,
+    ) -> Result<Option<Framing>, String> {
+        if te_present {
+            // "If a Transfer-Encoding header field is present in a response and the chunked
+            // transfer coding is not the final encoding, the message body length is determined
+            // by reading the connection until it is closed" (RFC 9112 6.3 item 4).
+            return Ok(Some(if chunked_final {
+                Framing::Chunked(ChunkDecoder::new(self.opts.max_head))
+            } else {
+                Framing::UntilClose
+            }));
+        }
+        match content_length {
+            ContentLength::Valid(0) => Ok(None),
+            ContentLength::Valid(n) => Ok(Some(Framing::Length(n))),
+            ContentLength::Absent => Ok(Some(Framing::UntilClose)),
+            ContentLength::Invalid(why) => Err(why),
+        }
     }
 
     fn body_data(&mut self, dir: Dir, index: usize, bytes: &[u8], ts: Ts, ctx: &mut StreamCtx) {
@@ -1375,4 +1421,26 @@ fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[usize::from(b & 15)] as char);
     }
     s
+}
+
+/// The protocol a final response switches the connection to, if any: RFC 9112 section 6.3,
+/// 101 and a 2xx to CONNECT end HTTP/1 on this connection.
+fn response_switch(
+    status: u16,
+    is_connect: bool,
+    offered_h2c: bool,
+    upgrade: &[String],
+) -> Option<SwitchProtocol> {
+    if status == 101 {
+        let proto = SwitchProtocol::from_token(upgrade.first().map(String::as_str));
+        if proto != SwitchProtocol::H2c && offered_h2c && upgrade.is_empty() {
+            Some(SwitchProtocol::H2c)
+        } else {
+            Some(proto)
+        }
+    } else if is_connect && (200..300).contains(&status) {
+        Some(SwitchProtocol::Tunnel)
+    } else {
+        None
+    }
 }

@@ -842,67 +842,9 @@ impl Http2Dissector {
     ) {
         let dir = Dir::from_index(d);
         match head.kind {
-            FrameType::Headers => {
-                if head.stream == 0 {
-                    return self.malformed(ctx, dir, "HEADERS frame on stream 0");
-                }
-                let frag = match frame::headers_fragment(&head, payload) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        self.malformed(ctx, dir, &format!("HEADERS: {e}"));
-                        self.touch_stream(head.stream, ctx);
-                        return self.desync(d, ctx, "a malformed HEADERS frame");
-                    }
-                };
-                let kind = BlockKind::Headers {
-                    end_stream: head.has(flags::END_STREAM),
-                };
-                self.block_start(d, head, kind, frag, ts, ctx);
-            }
-            FrameType::PushPromise => {
-                if head.stream == 0 {
-                    return self.malformed(ctx, dir, "PUSH_PROMISE frame on stream 0");
-                }
-                match frame::push_promise(&head, payload) {
-                    Ok((promised, frag)) => {
-                        let kind = BlockKind::PushPromise { promised };
-                        self.block_start(d, head, kind, frag, ts, ctx);
-                    }
-                    Err(e) => {
-                        self.malformed(ctx, dir, &format!("PUSH_PROMISE: {e}"));
-                        self.desync(d, ctx, "a malformed PUSH_PROMISE frame");
-                    }
-                }
-            }
-            FrameType::Continuation => {
-                let Some(p) = self.sides[d].pending else {
-                    // Its HEADERS was lost (gap, mid-connection start) or never sent.
-                    self.stats.malformed_frames += 1;
-                    return self.desync(d, ctx, "a CONTINUATION without its HEADERS");
-                };
-                let side = &mut self.sides[d];
-                if side.block.len() + payload.len() > MAX_HEADER_BLOCK {
-                    side.pending = None;
-                    side.block.clear();
-                    ctx.warn(
-                        WarningKind::Cap,
-                        format!("HTTP/2 header block above {MAX_HEADER_BLOCK} bytes not decoded"),
-                    );
-                    return self.desync(d, ctx, "an oversized header block");
-                }
-                side.block.extend_from_slice(payload);
-                if head.has(flags::END_HEADERS) {
-                    side.pending = None;
-                    let block = std::mem::take(&mut side.block);
-                    self.header_block(d, p.stream, p.kind, &block, p.ts, ts, ctx);
-                    let mut block = block;
-                    block.clear();
-                    if block.capacity() > MAX_CONTROL_PAYLOAD {
-                        block.shrink_to(MAX_CONTROL_PAYLOAD);
-                    }
-                    self.sides[d].block = block;
-                }
-            }
+            FrameType::Headers => self.end_headers_frame(d, head, payload, ts, ctx),
+            FrameType::PushPromise => self.end_push_promise(d, head, payload, ts, ctx),
+            FrameType::Continuation => self.end_continuation(d, head, payload, ts, ctx),
             FrameType::Settings => {
                 if head.stream != 0 {
                     return self.malformed(ctx, dir, "SETTINGS frame on a stream");
@@ -926,22 +868,7 @@ impl Http2Dissector {
                 Some(code) if head.stream != 0 => self.reset(head.stream, code, ts),
                 _ => self.malformed(ctx, dir, "RST_STREAM frame"),
             },
-            FrameType::GoAway => {
-                let (Some(last), Some(code)) = (be32(payload, 0), be32(payload, 4)) else {
-                    return self.malformed(ctx, dir, "GOAWAY frame shorter than 8 bytes");
-                };
-                if self.goaways.len() < MAX_GOAWAYS {
-                    let debug = payload.get(8..).unwrap_or_default();
-                    let debug = &debug[..debug.len().min(256)];
-                    self.goaways.push(GoAway {
-                        dir,
-                        ts,
-                        last_stream_id: last & 0x7fff_ffff,
-                        error: error_code_name(code),
-                        debug: String::from_utf8_lossy(debug).into_owned(),
-                    });
-                }
-            }
+            FrameType::GoAway => self.end_goaway(dir, payload, ts, ctx),
             // Flow control, liveness, priorities and alternative services say nothing about
             // the exchanges; they are counted in `frames`.
             FrameType::Ping
@@ -950,6 +877,115 @@ impl Http2Dissector {
             | FrameType::AltSvc
             | FrameType::Origin => {}
             FrameType::Data | FrameType::Unknown(_) => {}
+        }
+    }
+
+    /// A HEADERS frame: its fragment starts a header block.
+    fn end_headers_frame(
+        &mut self,
+        d: usize,
+        head: FrameHead,
+        payload: &[u8],
+        ts: Ts,
+        ctx: &mut StreamCtx,
+    ) {
+        let dir = Dir::from_index(d);
+        if head.stream == 0 {
+            return self.malformed(ctx, dir, "HEADERS frame on stream 0");
+        }
+        let frag = match frame::headers_fragment(&head, payload) {
+            Ok(f) => f,
+            Err(e) => {
+                self.malformed(ctx, dir, &format!("HEADERS: {e}"));
+                self.touch_stream(head.stream, ctx);
+                return self.desync(d, ctx, "a malformed HEADERS frame");
+            }
+        };
+        let kind = BlockKind::Headers {
+            end_stream: head.has(flags::END_STREAM),
+        };
+        self.block_start(d, head, kind, frag, ts, ctx);
+    }
+
+    /// A PUSH_PROMISE frame: its fragment starts a header block for the promised stream.
+    fn end_push_promise(
+        &mut self,
+        d: usize,
+        head: FrameHead,
+        payload: &[u8],
+        ts: Ts,
+        ctx: &mut StreamCtx,
+    ) {
+        let dir = Dir::from_index(d);
+        if head.stream == 0 {
+            return self.malformed(ctx, dir, "PUSH_PROMISE frame on stream 0");
+        }
+        match frame::push_promise(&head, payload) {
+            Ok((promised, frag)) => {
+                let kind = BlockKind::PushPromise { promised };
+                self.block_start(d, head, kind, frag, ts, ctx);
+            }
+            Err(e) => {
+                self.malformed(ctx, dir, &format!("PUSH_PROMISE: {e}"));
+                self.desync(d, ctx, "a malformed PUSH_PROMISE frame");
+            }
+        }
+    }
+
+    /// A CONTINUATION frame: its fragment joins the pending header block, decoded at
+    /// END_HEADERS.
+    fn end_continuation(
+        &mut self,
+        d: usize,
+        head: FrameHead,
+        payload: &[u8],
+        ts: Ts,
+        ctx: &mut StreamCtx,
+    ) {
+        let Some(p) = self.sides[d].pending else {
+            // Its HEADERS was lost (gap, mid-connection start) or never sent.
+            self.stats.malformed_frames += 1;
+            return self.desync(d, ctx, "a CONTINUATION without its HEADERS");
+        };
+        let side = &mut self.sides[d];
+        if side.block.len() + payload.len() > MAX_HEADER_BLOCK {
+            side.pending = None;
+            side.block.clear();
+            ctx.warn(
+                WarningKind::Cap,
+                format!("HTTP/2 header block above {MAX_HEADER_BLOCK} bytes not decoded"),
+            );
+            return self.desync(d, ctx, "an oversized header block");
+        }
+        side.block.extend_from_slice(payload);
+        if head.has(flags::END_HEADERS) {
+            side.pending = None;
+            let block = std::mem::take(&mut side.block);
+            self.header_block(d, p.stream, p.kind, &block, p.ts, ts, ctx);
+            let mut block = block;
+            block.clear();
+            if block.capacity() > MAX_CONTROL_PAYLOAD {
+                block.shrink_to(MAX_CONTROL_PAYLOAD);
+            }
+            self.sides[d].block = block;
+        }
+    }
+
+    /// A GOAWAY frame: kept for the report, up to [`MAX_GOAWAYS`].
+    fn end_goaway(&mut self, dir: Dir, payload: &[u8], ts: Ts, ctx: &mut StreamCtx) {
+        let (Some(last), Some(code)) = (be32(payload, 0), be32(payload, 4)) else {
+            return self.malformed(ctx, dir, "GOAWAY frame shorter than 8 bytes");
+        };
+        if self.goaways.len() < MAX_GOAWAYS {
+            let debug = payload.get(8..).unwrap_or_default();
+            let debug = &debug[..debug.len().min(256)];
+            self.goaways.push(GoAway {
+                dir,
+                ts,
+                last_stream_id: last & 0x7fff_ffff,
+                error: error_code_name(code),
+                debug: String::from_utf8_lossy(debug).into_owned(),
+            });
         }
     }
 

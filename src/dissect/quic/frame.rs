@@ -439,60 +439,9 @@ impl<'a> FrameReader<'a> {
 
     fn read(mut self) -> Result<(QuicFrame<'a>, usize), FrameError> {
         let frame = match self.ty {
-            0x00 => {
-                // A run of PADDING is one event.
-                let run = self
-                    .buf
-                    .get(self.pos..)
-                    .unwrap_or(&[])
-                    .iter()
-                    .take_while(|&&b| b == 0)
-                    .count();
-                self.pos += run;
-                QuicFrame::Padding {
-                    len: self.pos - self.at,
-                }
-            }
+            0x00 => self.padding(),
             0x01 => QuicFrame::Ping,
-            0x02 | 0x03 => {
-                let largest = self.varint()?;
-                let delay = self.varint()?;
-                let range_count = self.varint()?;
-                let first_range = self.varint()?;
-                // RFC 9000 19.3.1: "If any computed packet number is negative, an endpoint
-                // MUST generate a connection error of type FRAME_ENCODING_ERROR."
-                let mut smallest = largest
-                    .checked_sub(first_range)
-                    .ok_or_else(|| self.invalid("first ACK range below packet number 0"))?;
-                let start = self.pos;
-                for _ in 0..range_count {
-                    let gap = self.varint()?;
-                    let len = self.varint()?;
-                    smallest = smallest
-                        .checked_sub(gap)
-                        .and_then(|v| v.checked_sub(2))
-                        .and_then(|largest| largest.checked_sub(len))
-                        .ok_or_else(|| self.invalid("ACK range below packet number 0"))?;
-                }
-                let ranges = self.buf.get(start..self.pos).unwrap_or(&[]);
-                let ecn = if self.ty == 0x03 {
-                    Some(EcnCounts {
-                        ect0: self.varint()?,
-                        ect1: self.varint()?,
-                        ce: self.varint()?,
-                    })
-                } else {
-                    None
-                };
-                QuicFrame::Ack(AckFrame {
-                    largest,
-                    delay,
-                    first_range,
-                    range_count,
-                    ranges,
-                    ecn,
-                })
-            }
+            0x02 | 0x03 => self.ack()?,
             0x04 => QuicFrame::ResetStream {
                 stream_id: self.varint()?,
                 error_code: self.varint()?,
@@ -519,28 +468,7 @@ impl<'a> FrameReader<'a> {
                 }
                 QuicFrame::NewToken { token }
             }
-            0x08..=0x0f => {
-                let stream_id = self.varint()?;
-                let offset = if self.ty & 0x04 != 0 {
-                    self.varint()?
-                } else {
-                    0
-                };
-                let data = if self.ty & 0x02 != 0 {
-                    self.prefixed()?
-                } else {
-                    self.rest()
-                };
-                if offset.saturating_add(data.len() as u64) > MAX_STREAM_OFFSET {
-                    return Err(self.invalid("STREAM data beyond offset 2^62-1"));
-                }
-                QuicFrame::Stream {
-                    stream_id,
-                    offset,
-                    data,
-                    fin: self.ty & 0x01 != 0,
-                }
-            }
+            0x08..=0x0f => self.stream()?,
             0x10 => QuicFrame::MaxData {
                 max: self.varint()?,
             },
@@ -548,16 +476,10 @@ impl<'a> FrameReader<'a> {
                 stream_id: self.varint()?,
                 max: self.varint()?,
             },
-            0x12 | 0x13 => {
-                let max = self.varint()?;
-                if max > MAX_STREAMS_LIMIT {
-                    return Err(self.invalid("stream count above 2^60"));
-                }
-                QuicFrame::MaxStreams {
-                    bidi: self.ty == 0x12,
-                    max,
-                }
-            }
+            0x12 | 0x13 => QuicFrame::MaxStreams {
+                bidi: self.ty == 0x12,
+                max: self.stream_count()?,
+            },
             0x14 => QuicFrame::DataBlocked {
                 limit: self.varint()?,
             },
@@ -565,40 +487,11 @@ impl<'a> FrameReader<'a> {
                 stream_id: self.varint()?,
                 limit: self.varint()?,
             },
-            0x16 | 0x17 => {
-                let limit = self.varint()?;
-                if limit > MAX_STREAMS_LIMIT {
-                    return Err(self.invalid("stream count above 2^60"));
-                }
-                QuicFrame::StreamsBlocked {
-                    bidi: self.ty == 0x16,
-                    limit,
-                }
-            }
-            0x18 => {
-                let sequence = self.varint()?;
-                let retire_prior_to = self.varint()?;
-                let len = *self.buf.get(self.pos).ok_or_else(|| self.truncated())?;
-                self.pos += 1;
-                let cid = self.bytes(u64::from(len))?;
-                let reset_token: &[u8; 16] =
-                    self.bytes(16)?.try_into().map_err(|_| self.truncated())?;
-                // RFC 9000 19.15: "Values less than 1 and greater than 20 are invalid" and
-                // "The value in the Retire Prior To field MUST be less than or equal to the
-                // value in the Sequence Number field."
-                if !(1..=20).contains(&len) {
-                    return Err(self.invalid("connection ID length not 1 to 20"));
-                }
-                if retire_prior_to > sequence {
-                    return Err(self.invalid("Retire Prior To above the sequence number"));
-                }
-                QuicFrame::NewConnectionId {
-                    sequence,
-                    retire_prior_to,
-                    cid,
-                    reset_token,
-                }
-            }
+            0x16 | 0x17 => QuicFrame::StreamsBlocked {
+                bidi: self.ty == 0x16,
+                limit: self.stream_count()?,
+            },
+            0x18 => self.new_connection_id()?,
             0x19 => QuicFrame::RetireConnectionId {
                 sequence: self.varint()?,
             },
@@ -608,21 +501,7 @@ impl<'a> FrameReader<'a> {
             0x1b => QuicFrame::PathResponse {
                 data: self.array8()?,
             },
-            0x1c | 0x1d => {
-                let error_code = self.varint()?;
-                let frame_type = if self.ty == 0x1c {
-                    Some(self.varint()?)
-                } else {
-                    None
-                };
-                let reason = self.prefixed()?;
-                QuicFrame::ConnectionClose {
-                    application: self.ty == 0x1d,
-                    error_code,
-                    frame_type,
-                    reason,
-                }
-            }
+            0x1c | 0x1d => self.connection_close()?,
             0x1e => QuicFrame::HandshakeDone,
             0x30 => QuicFrame::Datagram { data: self.rest() },
             0x31 => QuicFrame::Datagram {
@@ -636,6 +515,137 @@ impl<'a> FrameReader<'a> {
             }
         };
         Ok((frame, self.pos))
+    }
+
+    /// PADDING (0x00): a run of PADDING is one event.
+    fn padding(&mut self) -> QuicFrame<'a> {
+        let run = self
+            .buf
+            .get(self.pos..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|&&b| b == 0)
+            .count();
+        self.pos += run;
+        QuicFrame::Padding {
+            len: self.pos - self.at,
+        }
+    }
+
+    /// ACK and ACK_ECN (0x02, 0x03): the ranges are checked here and kept as bytes.
+    fn ack(&mut self) -> Result<QuicFrame<'a>, FrameError> {
+        let largest = self.varint()?;
+        let delay = self.varint()?;
+        let range_count = self.varint()?;
+        let first_range = self.varint()?;
+        // RFC 9000 19.3.1: "If any computed packet number is negative, an endpoint
+        // MUST generate a connection error of type FRAME_ENCODING_ERROR."
+        let mut smallest = largest
+            .checked_sub(first_range)
+            .ok_or_else(|| self.invalid("first ACK range below packet number 0"))?;
+        let start = self.pos;
+        for _ in 0..range_count {
+            let gap = self.varint()?;
+            let len = self.varint()?;
+            smallest = smallest
+                .checked_sub(gap)
+                .and_then(|v| v.checked_sub(2))
+                .and_then(|largest| largest.checked_sub(len))
+                .ok_or_else(|| self.invalid("ACK range below packet number 0"))?;
+        }
+        let ranges = self.buf.get(start..self.pos).unwrap_or(&[]);
+        let ecn = if self.ty == 0x03 {
+            Some(EcnCounts {
+                ect0: self.varint()?,
+                ect1: self.varint()?,
+                ce: self.varint()?,
+            })
+        } else {
+            None
+        };
+        Ok(QuicFrame::Ack(AckFrame {
+            largest,
+            delay,
+            first_range,
+            range_count,
+            ranges,
+            ecn,
+        }))
+    }
+
+    /// STREAM (0x08 to 0x0f): the type's low bits say which fields are present.
+    fn stream(&mut self) -> Result<QuicFrame<'a>, FrameError> {
+        let stream_id = self.varint()?;
+        let offset = if self.ty & 0x04 != 0 {
+            self.varint()?
+        } else {
+            0
+        };
+        let data = if self.ty & 0x02 != 0 {
+            self.prefixed()?
+        } else {
+            self.rest()
+        };
+        if offset.saturating_add(data.len() as u64) > MAX_STREAM_OFFSET {
+            return Err(self.invalid("STREAM data beyond offset 2^62-1"));
+        }
+        Ok(QuicFrame::Stream {
+            stream_id,
+            offset,
+            data,
+            fin: self.ty & 0x01 != 0,
+        })
+    }
+
+    /// The stream count of MAX_STREAMS and STREAMS_BLOCKED, at most 2^60.
+    fn stream_count(&mut self) -> Result<u64, FrameError> {
+        let count = self.varint()?;
+        if count > MAX_STREAMS_LIMIT {
+            return Err(self.invalid("stream count above 2^60"));
+        }
+        Ok(count)
+    }
+
+    /// NEW_CONNECTION_ID (0x18).
+    fn new_connection_id(&mut self) -> Result<QuicFrame<'a>, FrameError> {
+        let sequence = self.varint()?;
+        let retire_prior_to = self.varint()?;
+        let len = *self.buf.get(self.pos).ok_or_else(|| self.truncated())?;
+        self.pos += 1;
+        let cid = self.bytes(u64::from(len))?;
+        let reset_token: &[u8; 16] = self.bytes(16)?.try_into().map_err(|_| self.truncated())?;
+        // RFC 9000 19.15: "Values less than 1 and greater than 20 are invalid" and
+        // "The value in the Retire Prior To field MUST be less than or equal to the
+        // value in the Sequence Number field."
+        if !(1..=20).contains(&len) {
+            return Err(self.invalid("connection ID length not 1 to 20"));
+        }
+        if retire_prior_to > sequence {
+            return Err(self.invalid("Retire Prior To above the sequence number"));
+        }
+        Ok(QuicFrame::NewConnectionId {
+            sequence,
+            retire_prior_to,
+            cid,
+            reset_token,
+        })
+    }
+
+    /// CONNECTION_CLOSE (0x1c, transport, with the frame type; 0x1d, application).
+    fn connection_close(&mut self) -> Result<QuicFrame<'a>, FrameError> {
+        let error_code = self.varint()?;
+        let frame_type = if self.ty == 0x1c {
+            Some(self.varint()?)
+        } else {
+            None
+        };
+        let reason = self.prefixed()?;
+        Ok(QuicFrame::ConnectionClose {
+            application: self.ty == 0x1d,
+            error_code,
+            frame_type,
+            reason,
+        })
     }
 }
 
