@@ -190,9 +190,12 @@ fn write_quic<W: Write>(
         }
         QuicHello::Unread => parts.push("no TLS hello read".to_string()),
     }
-    parts.push(match q.handshake_ms {
-        Some(ms) => format!("handshake {}", fmt_ms(ms)),
-        None => "no server Handshake packet".to_string(),
+    // Decrypted, the TLS line below tells the handshake to the client's Finished; this one
+    // is only when the server's first Handshake packet came.
+    parts.push(match (q.handshake_ms, &n.tls) {
+        (Some(ms), None) => format!("handshake {}", fmt_ms(ms)),
+        (Some(ms), Some(_)) => format!("server Handshake after {}", fmt_ms(ms)),
+        (None, _) => "no server Handshake packet".to_string(),
     });
     let host = q
         .hostname
