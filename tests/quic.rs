@@ -117,8 +117,14 @@ fn check(name: &str) -> (Report, Vec<QuicConnection>) {
     assert_eq!(sh["cipher_suite"].as_str(), Some("0x1301"));
     assert_eq!(tls.version.as_deref(), Some("TLS 1.3"));
     assert_eq!(tls.ja3s.as_deref(), sh["ja3s"].as_str(), "{name}");
-    // ALPN chosen is in EncryptedExtensions: not readable from Initials.
-    assert_eq!(tls.alpn, None);
+    // ALPN chosen is in EncryptedExtensions: not readable from Initials, only with keys
+    // (a pcapng's Decryption Secrets Block gives them).
+    if tls.decrypted {
+        let chosen = tls.alpn.as_ref().expect("decrypted: the chosen ALPN");
+        assert!(tls.alpn_offered.contains(chosen), "{name}");
+    } else {
+        assert_eq!(tls.alpn, None, "{name}");
+    }
     assert_eq!(q.hostname, tls.sni);
     // QUIC leaves the TCP connections list alone.
     let tcp = t["tcp_conversations"].as_array().map_or(0, |a| a.len());
