@@ -36,8 +36,9 @@
 //!     `connect` and `ssl` are both the QUIC handshake, from the client's first Initial to
 //!     the client's Finished (`tls.handshake_done_ts`) when the handshake was decrypted,
 //!     else to the server's first Handshake packet (`server_handshake_ts`); drawn as the
-//!     [`Phase::Tls`] span. Chromium reports QUIC the same way (`connectStart..connectEnd`
-//!     and `sslStart..sslEnd` over the crypto handshake). A first request sent in 0-RTT,
+//!     [`Phase::Tls`] span. Chromium reports QUIC the same way: its QUIC session's
+//!     `GetConnectTiming` sets `ssl_start`/`ssl_end` to `connect_start`/`connect_end`
+//!     (`net/quic/quic_chromium_client_session.cc`). A first request sent in 0-RTT,
 //!     before the handshake ended, carries the handshake only up to its first byte, as a
 //!     browser's `connectEnd` is when the connection could carry the request.
 //! - Every other request starts at its `request_ts`, with `blocked`, `dns`, `connect` and
