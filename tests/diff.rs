@@ -15,7 +15,7 @@ use common::*;
 use pagetrace::diff::{self, Diff, DiffOptions, DiffTableOptions, Num, SortBy};
 use pagetrace::pageload::model::{
     ClientBy, CloseKind, Connection, DnsQuestion, DnsTransaction, DnsTransport, HttpExchange,
-    Report, Side, TcpClose, TlsInfo, SCHEMA,
+    QuicConnection, Report, Side, TcpClose, TlsInfo, SCHEMA,
 };
 use pagetrace::pipeline::AnalyzerConfig;
 use pagetrace::time::Ts;
@@ -618,6 +618,103 @@ fn origin_changes_are_named() {
     assert_eq!(row(&d, "retransmissions").delta, Some(Num::Int(3)));
     assert_eq!(row(&d, "resets").delta, Some(Num::Int(1)));
     snapshot("diff/origins.txt", &table_of(&d, false, Some(100)));
+}
+
+/// [`page`] with the www origin's subresources moved from HTTP/2 to HTTP/3, as a browser
+/// does once the document's `Alt-Svc` offered h3: the document stays on the TCP
+/// connection, `app.js` and `logo.png` come over QUIC connection 1 (the same id as the TCP
+/// connection's: they are separate counters), whose handshake took `quic_ms`.
+fn page_with_h3(quic_ms: f64) -> Report {
+    let mut r = page(0.0);
+    let moved: Vec<HttpExchange> = r.connections[0]
+        .http
+        .drain(1..)
+        .map(|mut h| {
+            h.version = "HTTP/3".into();
+            h
+        })
+        .collect();
+    let mut q = QuicConnection::new(
+        1,
+        "10.0.0.1:50000".parse().unwrap(),
+        "10.0.0.2:443".parse().unwrap(),
+        ClientBy::Initial,
+        at(26.0),
+    );
+    q.client_initial_ts = Some(at(26.0));
+    q.server_handshake_ts = Some(at(27.0));
+    q.handshake_ms = Some(1.0);
+    q.hostname = Some("www.example.test".into());
+    q.dns = Some(0);
+    q.tls = Some(TlsInfo {
+        version: Some("TLS 1.3".into()),
+        alpn: Some("h3".into()),
+        handshake_ms: Some(quic_ms),
+        decrypted: true,
+        ..TlsInfo::default()
+    });
+    q.http = moved;
+    r.quic.push(q);
+    r
+}
+
+#[test]
+fn requests_that_moved_from_h2_to_h3_match_and_the_origin_says_so() {
+    let a = page(0.0);
+    let b = page_with_h3(2.5);
+    let d = diff::diff(&a, &b, &opts());
+    assert_eq!(d.requests.len(), 5, "{:#?}", d.only_b);
+    assert!(d.only_a.is_empty() && d.only_b.is_empty());
+    let moved: Vec<_> = d
+        .requests
+        .iter()
+        .filter(|r| r.b.protocol == "HTTP/3")
+        .collect();
+    assert_eq!(moved.len(), 2);
+    for r in &moved {
+        assert_eq!(r.changes, ["protocol"], "{}", r.url);
+        assert_eq!((r.a.protocol.as_str(), r.a.quic), ("HTTP/2", false));
+        assert_eq!((r.b.connection, r.b.quic), (1, true));
+    }
+    // The JSON names a QUIC side; a TCP side is written as before.
+    let v = json_of(&d);
+    let js = v["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["url"] == "https://www.example.test/app.js")
+        .unwrap();
+    assert_eq!(js["b"]["quic"], true);
+    assert!(js["a"].get("quic").is_none());
+    // The origin: the HTTP version moved, one more connection (a QUIC one) carried the page,
+    // and the QUIC handshake counts with the TLS ones.
+    let www = d
+        .origins
+        .iter()
+        .find(|o| o.origin == "https://www.example.test")
+        .unwrap();
+    assert_eq!(www.changes, ["http_version", "connection_reuse", "quic"]);
+    let (oa, ob) = (www.a.as_ref().unwrap(), www.b.as_ref().unwrap());
+    assert_eq!(oa.http_versions, ["HTTP/2"]);
+    assert_eq!(ob.http_versions, ["HTTP/2", "HTTP/3"]);
+    assert_eq!((oa.tls_connections, ob.tls_connections), (1, 2));
+    assert_eq!((oa.quic_connections, ob.quic_connections), (0, 1));
+    assert_eq!(ob.tls_versions, ["TLS 1.3"]);
+    assert!(v["origins"][0]["a"].get("quic_connections").is_none());
+    assert_eq!(row(&d, "connections").b, Some(Num::Int(3)));
+    // TLS handshakes: 3 and 4 ms on TCP, and the QUIC connection's 2.5 ms.
+    assert_eq!(row(&d, "tls_sum_ms").b, Some(Num::Ms(9.5)));
+    // A resumed QUIC handshake is a change in resumption, as a TLS one is.
+    let mut c = page_with_h3(2.5);
+    c.quic[0].tls.as_mut().unwrap().resumed = true;
+    let d2 = diff::diff(&b, &c, &opts());
+    let www = d2
+        .origins
+        .iter()
+        .find(|o| o.origin.contains("www"))
+        .unwrap();
+    assert_eq!(www.changes, ["resumption"]);
+    snapshot("diff/h2-to-h3.txt", &table_of(&d, false, None));
 }
 
 #[test]

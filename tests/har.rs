@@ -3,11 +3,13 @@
 //! request of the recorder's manifest that pagetrace can read is an entry, the timings add
 //! up, and every number is the one `--format json` reports.
 //! The fixtures' key logs are given, so the HTTPS requests (decrypted HTTP/1.1 and HTTP/2)
-//! are entries too.
+//! are entries too. The HTTP/3 captures of `../shared/captures`, when present, are held to
+//! the same rules: their requests are entries of QUIC connections (`connection` `quic-N`).
 
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{fixture, manifest, root};
@@ -26,21 +28,40 @@ const FIXTURES: [&str; 5] = [
 /// Runs `pagetrace analyze` on a fixture with its key log and parses standard output.
 fn analyze(dir: &str, format: &str) -> Value {
     let d = fixture(dir);
+    analyze_capture(&d.join("pageload.pcap"), &d.join("pageload.keys"), format)
+}
+
+/// Runs `pagetrace analyze` on a capture with a key log and parses standard output.
+fn analyze_capture(cap: &Path, keys: &Path, format: &str) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
         .arg("analyze")
-        .arg(d.join("pageload.pcap"))
+        .arg(cap)
         .arg("--keylog")
-        .arg(d.join("pageload.keys"))
+        .arg(keys)
         .args(["--format", format])
         .env_remove("SSLKEYLOGFILE")
         .output()
         .expect("run pagetrace");
+    let what = cap.display();
     assert!(
         out.status.success(),
-        "{dir} --format {format}: {}",
+        "{what} --format {format}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{dir} {format}: {e}"))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what} {format}: {e}"))
+}
+
+/// The HTTP/3 captures of `../shared/captures` with their key logs, when present.
+fn http3_captures() -> Vec<(String, PathBuf, PathBuf)> {
+    let Some(dir) = common::shared_captures() else {
+        println!("../shared/captures is not here: no HTTP/3 capture checked");
+        return Vec::new();
+    };
+    ["quic-v2-http3-dsb-sll.pcapng"]
+        .iter()
+        .map(|n| (n.to_string(), dir.join(n), dir.join(format!("{n}.keys"))))
+        .filter(|(_, c, k)| c.is_file() && k.is_file())
+        .collect()
 }
 
 /// Rewrites one har-schema file for the bundle: `"$ref": "x.json#"` points at the local
@@ -124,8 +145,11 @@ const PHASES: [&str; 6] = ["blocked", "dns", "connect", "send", "wait", "receive
 #[test]
 fn har_of_every_fixture_validates_against_the_har_1_2_schema() {
     let validator = har_schema();
-    for dir in FIXTURES {
-        let har = analyze(dir, "har");
+    let fixtures = FIXTURES.iter().map(|d| (d.to_string(), analyze(d, "har")));
+    let h3 = http3_captures()
+        .into_iter()
+        .map(|(n, c, k)| (n, analyze_capture(&c, &k, "har")));
+    for (dir, har) in fixtures.chain(h3) {
         let errors = schema_errors(&validator, &har);
         assert!(errors.is_empty(), "{dir}: {errors:#?}");
         assert_eq!(har["log"]["version"], "1.2");
@@ -187,8 +211,11 @@ fn har_schema_rejects_broken_documents() {
 /// and `receive` are never negative (HAR 1.2); the others are -1 or non-negative.
 #[test]
 fn har_timings_add_up() {
-    for dir in FIXTURES {
-        let har = analyze(dir, "har");
+    let fixtures = FIXTURES.iter().map(|d| (d.to_string(), analyze(d, "har")));
+    let h3 = http3_captures()
+        .into_iter()
+        .map(|(n, c, k)| (n, analyze_capture(&c, &k, "har")));
+    for (dir, har) in fixtures.chain(h3) {
         for e in har["log"]["entries"].as_array().unwrap() {
             let url = &e["request"]["url"];
             let t = &e["timings"];
@@ -217,141 +244,225 @@ fn har_timings_add_up() {
 #[test]
 fn har_numbers_are_the_json_reports_numbers() {
     for dir in FIXTURES {
-        let har = analyze(dir, "har");
-        let report = analyze(dir, "json");
-        let entries = har["log"]["entries"].as_array().unwrap();
-        let exchanges: usize = report["connections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["http"].as_array().unwrap().len())
-            .sum();
-        assert_eq!(entries.len(), exchanges, "{dir}: one entry per exchange");
-        let conns: HashMap<u64, &Value> = report["connections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| (c["id"].as_u64().unwrap(), c))
-            .collect();
-        let mut seen = BTreeMap::new();
-        let mut setups: HashMap<u64, usize> = HashMap::new();
-        let mut dns_users: HashMap<u64, usize> = HashMap::new();
-        for e in entries {
-            let id = e["_connectionId"].as_u64().unwrap();
-            let i = e["_httpIndex"].as_u64().unwrap() as usize;
-            assert!(seen.insert((id, i), ()).is_none(), "{dir}: {id}/{i} twice");
-            let c = conns[&id];
-            let h = &c["http"][i];
-            let what = format!("{dir} {} (connection {id})", e["request"]["url"]);
-            // The request and response.
-            assert_eq!(e["request"]["method"], h["method"], "{what}");
-            assert_eq!(e["request"]["url"], h["url"], "{what}");
-            assert_eq!(e["request"]["httpVersion"], h["version"], "{what}");
-            assert_eq!(e["response"]["status"], h["status"], "{what}");
-            assert_eq!(e["response"]["bodySize"], h["body_bytes"], "{what}");
-            assert_eq!(
-                e["request"]["headers"].as_array().unwrap().len(),
-                h["request_headers"].as_array().unwrap().len(),
-                "{what}"
-            );
-            assert_eq!(
-                e["response"]["headers"].as_array().unwrap().len(),
-                h["response_headers"].as_array().unwrap().len(),
-                "{what}"
-            );
-            if let Some(ct) = h["content_type"].as_str() {
-                assert_eq!(e["response"]["content"]["mimeType"], ct, "{what}");
-            }
-            if let Some(to) = h["redirect_to"].as_str() {
-                assert_eq!(e["response"]["redirectURL"], to, "{what}");
-            }
-            // The connection.
-            assert_eq!(e["connection"], id.to_string(), "{what}");
-            let server = c["server"].as_str().unwrap();
-            let ip = server
-                .rsplit_once(':')
-                .unwrap()
-                .0
-                .trim_start_matches('[')
-                .trim_end_matches(']');
-            assert_eq!(e["serverIPAddress"], ip, "{what}");
-            let tls = &c["tls"];
-            assert_eq!(e.get("_tlsVersion"), tls.get("version"), "{what}");
-            assert_eq!(
-                e.get("_alpn").unwrap_or(&Value::Null),
-                &tls["alpn"],
-                "{what}"
-            );
-            let rt = &c["tcp"]["retransmissions"];
-            assert_eq!(
-                e["_retransmissions"].as_u64(),
-                Some(rt["client"].as_u64().unwrap() + rt["server"].as_u64().unwrap()),
-                "{what}"
-            );
-            // The phases of the exchange.
-            let t = &e["timings"];
-            let not_observed = |k: &str| {
-                t.get("_notObserved")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| a.iter().any(|x| x == k))
-            };
-            match (h["request_ts"].is_number(), h["request_end_ts"].is_number()) {
-                (true, true) => {
-                    let send = ts(&h["request_end_ts"]).ms_since(ts(&h["request_ts"]));
-                    assert!(close(f(&t["send"]), send.max(0.0), 0.0011), "{what}: send");
-                }
-                _ => assert!(not_observed("send"), "{what}"),
-            }
-            for (k, json_key) in [("wait", "ttfb_ms"), ("receive", "download_ms")] {
-                match h[json_key].as_f64() {
-                    Some(v) => {
-                        assert!(close(f(&t[k]), v.max(0.0), 0.0011), "{what}: {k} {t}")
-                    }
-                    None => assert!(not_observed(k), "{what}: {k}"),
-                }
-            }
-            // The setup phases, on the first request of a connection only.
-            if f(&t["connect"]) >= 0.0 {
-                *setups.entry(id).or_default() += 1;
-                let tcp = c["tcp"]["handshake_ms"].as_f64().unwrap_or(0.0);
-                let ssl = tls["handshake_ms"].as_f64();
-                assert!(
-                    close(f(&t["connect"]), tcp + ssl.unwrap_or(0.0), 0.0021),
-                    "{what}: connect {t} vs TCP {tcp} + TLS {ssl:?}"
-                );
-                assert!(close(f(&t["ssl"]), ssl.unwrap_or(-1.0), 0.0011), "{what}");
-                assert!(close(
-                    f(&t["connect"]) - f(&t["ssl"]).max(0.0),
-                    c["timeline"]["connect_ms"].as_f64().unwrap(),
-                    0.0011
-                ));
-            } else {
-                assert_eq!(t["ssl"], -1, "{what}: ssl without connect");
-                assert_eq!(t["dns"], -1, "{what}: dns without connect");
-            }
-            if f(&t["dns"]) >= 0.0 {
-                let d = c["dns"].as_u64().expect("a lookup");
-                *dns_users.entry(d).or_default() += 1;
-                let lat = f(&report["dns"][d as usize]["latency_ms"]);
-                assert!(close(f(&t["dns"]), lat, 0.0011), "{what}: dns {t} vs {lat}");
+        check_numbers(dir, &analyze(dir, "har"), &analyze(dir, "json"));
+    }
+    for (name, cap, keys) in http3_captures() {
+        let har = analyze_capture(&cap, &keys, "har");
+        let report = analyze_capture(&cap, &keys, "json");
+        let h3 = check_numbers(&name, &har, &report);
+        assert!(h3 > 0, "{name}: no HTTP/3 entry");
+    }
+}
+
+/// The connections of a report by their HAR `connection`: the TCP ones by id, the QUIC
+/// ones as `quic-<id>`.
+fn connections_by_har_name(report: &Value) -> HashMap<String, (bool, &Value)> {
+    let tcp = report["connections"].as_array().unwrap().iter().map(|c| {
+        let id = c["id"].as_u64().unwrap();
+        (id.to_string(), (false, c))
+    });
+    let quic = report["quic"].as_array().into_iter().flatten().map(|q| {
+        let id = q["id"].as_u64().unwrap();
+        (format!("quic-{id}"), (true, q))
+    });
+    tcp.chain(quic).collect()
+}
+
+/// [`har_numbers_are_the_json_reports_numbers`] on one capture; the number of HTTP/3
+/// entries.
+fn check_numbers(dir: &str, har: &Value, report: &Value) -> usize {
+    let entries = har["log"]["entries"].as_array().unwrap();
+    let conns = connections_by_har_name(report);
+    let exchanges: usize = conns
+        .values()
+        .map(|(_, c)| c["http"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(entries.len(), exchanges, "{dir}: one entry per exchange");
+    let mut seen = BTreeMap::new();
+    let mut setups: HashMap<&str, usize> = HashMap::new();
+    let mut dns_users: HashMap<u64, usize> = HashMap::new();
+    let mut h3 = 0;
+    for e in entries {
+        let name = e["connection"].as_str().unwrap();
+        let (quic, c) = conns[name];
+        let id = e["_connectionId"].as_u64().unwrap();
+        assert_eq!(c["id"].as_u64(), Some(id), "{dir} {name}");
+        let i = e["_httpIndex"].as_u64().unwrap() as usize;
+        assert!(
+            seen.insert((name, i), ()).is_none(),
+            "{dir}: {name}/{i} twice"
+        );
+        let h = &c["http"][i];
+        let what = format!("{dir} {} (connection {name})", e["request"]["url"]);
+        check_exchange(e, h, &what);
+        check_connection(e, c, quic, &what);
+        if quic {
+            h3 += 1;
+            assert_eq!(e["_quicStream"], h["stream"], "{what}");
+        }
+        check_phases(e, h, &what);
+        // The setup phases, on the first request of a connection only.
+        let t = &e["timings"];
+        if f(&t["connect"]) >= 0.0 {
+            *setups.entry(name).or_default() += 1;
+            check_setup(t, c, quic, &what);
+        } else {
+            assert_eq!(t["ssl"], -1, "{what}: ssl without connect");
+            assert_eq!(t["dns"], -1, "{what}: dns without connect");
+        }
+        if f(&t["dns"]) >= 0.0 {
+            let d = c["dns"].as_u64().expect("a lookup");
+            *dns_users.entry(d).or_default() += 1;
+            let lat = f(&report["dns"][d as usize]["latency_ms"]);
+            assert!(close(f(&t["dns"]), lat, 0.0011), "{what}: dns {t} vs {lat}");
+            if !quic {
                 assert!(close(f(&t["dns"]), f(&c["timeline"]["dns_ms"]), 0.0011));
             }
-            // The entry starts with its first phase, never after its first request byte.
-            let req = iso8601(ts(&h["request_ts"]));
-            let started = e["startedDateTime"].as_str().unwrap();
-            if f(&t["connect"]) < 0.0 && f(&t["blocked"]) < 0.0 {
-                assert_eq!(started, req, "{what}");
-            } else {
-                assert!(started <= req.as_str(), "{what}: {started} > {req}");
-            }
         }
-        for (id, n) in setups {
-            assert_eq!(n, 1, "{dir}: connection {id} set up {n} times");
-        }
-        for (d, n) in dns_users {
-            assert_eq!(n, 1, "{dir}: lookup {d} counted for {n} requests");
+        // The entry starts with its first phase, never after its first request byte.
+        let req = iso8601(ts(&h["request_ts"]));
+        let started = e["startedDateTime"].as_str().unwrap();
+        if f(&t["connect"]) < 0.0 && f(&t["blocked"]) < 0.0 {
+            assert_eq!(started, req, "{what}");
+        } else {
+            assert!(started <= req.as_str(), "{what}: {started} > {req}");
         }
     }
+    for (id, n) in setups {
+        assert_eq!(n, 1, "{dir}: connection {id} set up {n} times");
+    }
+    for (d, n) in dns_users {
+        assert_eq!(n, 1, "{dir}: lookup {d} counted for {n} requests");
+    }
+    h3
+}
+
+/// The request and response of an entry are the exchange's.
+fn check_exchange(e: &Value, h: &Value, what: &str) {
+    assert_eq!(e["request"]["method"], h["method"], "{what}");
+    assert_eq!(e["request"]["url"], h["url"], "{what}");
+    // HTTP/3 is spelled `h3`, as Chrome does.
+    let version = match h["version"].as_str() {
+        Some("HTTP/3") => json!("h3"),
+        _ => h["version"].clone(),
+    };
+    assert_eq!(e["request"]["httpVersion"], version, "{what}");
+    assert_eq!(
+        e["request"]["headers"].as_array().unwrap().len(),
+        h["request_headers"].as_array().unwrap().len(),
+        "{what}"
+    );
+    if h["status"].is_null() {
+        // No response: status 0, no body, and why.
+        assert_eq!(e["response"]["status"], 0, "{what}");
+        assert_eq!(e["response"]["bodySize"], -1, "{what}");
+        assert!(e["response"]["_error"].is_string(), "{what}");
+        return;
+    }
+    assert_eq!(e["response"]["httpVersion"], version, "{what}");
+    assert_eq!(e["response"]["status"], h["status"], "{what}");
+    assert_eq!(e["response"]["bodySize"], h["body_bytes"], "{what}");
+    assert_eq!(
+        e["response"]["headers"].as_array().unwrap().len(),
+        h["response_headers"].as_array().unwrap().len(),
+        "{what}"
+    );
+    if let Some(ct) = h["content_type"].as_str() {
+        assert_eq!(e["response"]["content"]["mimeType"], ct, "{what}");
+    }
+    if let Some(to) = h["redirect_to"].as_str() {
+        assert_eq!(e["response"]["redirectURL"], to, "{what}");
+    }
+}
+
+/// The connection fields of an entry are its connection's.
+fn check_connection(e: &Value, c: &Value, quic: bool, what: &str) {
+    let server = c["server"].as_str().unwrap();
+    let ip = server
+        .rsplit_once(':')
+        .unwrap()
+        .0
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    assert_eq!(e["serverIPAddress"], ip, "{what}");
+    let tls = &c["tls"];
+    assert_eq!(e.get("_tlsVersion"), tls.get("version"), "{what}");
+    assert_eq!(
+        e.get("_alpn").unwrap_or(&Value::Null),
+        &tls["alpn"],
+        "{what}"
+    );
+    if quic {
+        // pagetrace counts no retransmissions for QUIC: the field is left out.
+        assert!(e.get("_retransmissions").is_none(), "{what}");
+        assert!(e.get("_http2Stream").is_none(), "{what}");
+        return;
+    }
+    let rt = &c["tcp"]["retransmissions"];
+    assert_eq!(
+        e["_retransmissions"].as_u64(),
+        Some(rt["client"].as_u64().unwrap() + rt["server"].as_u64().unwrap()),
+        "{what}"
+    );
+}
+
+/// `send`, `wait` and `receive` are the exchange's own.
+fn check_phases(e: &Value, h: &Value, what: &str) {
+    let t = &e["timings"];
+    let not_observed = |k: &str| {
+        t.get("_notObserved")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|x| x == k))
+    };
+    match (h["request_ts"].is_number(), h["request_end_ts"].is_number()) {
+        (true, true) => {
+            let send = ts(&h["request_end_ts"]).ms_since(ts(&h["request_ts"]));
+            assert!(close(f(&t["send"]), send.max(0.0), 0.0011), "{what}: send");
+        }
+        _ => assert!(not_observed("send"), "{what}"),
+    }
+    for (k, json_key) in [("wait", "ttfb_ms"), ("receive", "download_ms")] {
+        match h[json_key].as_f64() {
+            Some(v) => {
+                assert!(close(f(&t[k]), v.max(0.0), 0.0011), "{what}: {k} {t}")
+            }
+            None => assert!(not_observed(k), "{what}: {k}"),
+        }
+    }
+}
+
+/// A TCP connection's `connect` is its TCP and TLS handshakes and `ssl` the TLS one; a QUIC
+/// connection's `connect` and `ssl` are both its handshake (cut at a 0-RTT request).
+fn check_setup(t: &Value, c: &Value, quic: bool, what: &str) {
+    let tls = &c["tls"];
+    if quic {
+        assert_eq!(
+            t["connect"], t["ssl"],
+            "{what}: QUIC's handshake is its TLS's"
+        );
+        let finished = match tls["decrypted"].as_bool() {
+            Some(true) => &tls["handshake_done_ts"],
+            _ => &c["server_handshake_ts"],
+        };
+        let handshake = ts(finished).ms_since(ts(&c["client_initial_ts"]));
+        assert!(
+            f(&t["connect"]) <= handshake + 0.0011,
+            "{what}: connect {t} vs the handshake's {handshake}"
+        );
+        return;
+    }
+    let tcp = c["tcp"]["handshake_ms"].as_f64().unwrap_or(0.0);
+    let ssl = tls["handshake_ms"].as_f64();
+    assert!(
+        close(f(&t["connect"]), tcp + ssl.unwrap_or(0.0), 0.0021),
+        "{what}: connect {t} vs TCP {tcp} + TLS {ssl:?}"
+    );
+    assert!(close(f(&t["ssl"]), ssl.unwrap_or(-1.0), 0.0011), "{what}");
+    assert!(close(
+        f(&t["connect"]) - f(&t["ssl"]).max(0.0),
+        c["timeline"]["connect_ms"].as_f64().unwrap(),
+        0.0011
+    ));
 }
 
 /// The URL as sent: the recorder tags each request with `#id`, a fragment never sent.

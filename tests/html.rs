@@ -1,8 +1,9 @@
 //! `--format html` and `--format waterfall` as a person sees them (issue 8).
 //!
-//! - The HTML page of every fixture opened in headless Chromium: the DOM it builds has one
-//!   `.bar` per HTTP exchange of `--format json` and one `.cbar` per connection without a
-//!   readable request, and the page loads nothing from anywhere.
+//! - The HTML page of every fixture (and of the HTTP/3 captures of `../shared/captures`,
+//!   when present) opened in headless Chromium: the DOM it builds has one `.bar` per HTTP
+//!   exchange of `--format json`, TCP's and QUIC's (HTTP/3), and one `.cbar` per TCP
+//!   connection without a readable request, and the page loads nothing from anywhere.
 //! - Screenshots: the HTML page (one request clicked open, as a `<details>` opens on a
 //!   click) and the terminal waterfall, run in a real terminal (`tmux`), its screen read
 //!   with `capture-pane -e` and drawn by Chromium with the terminal's colours.
@@ -119,12 +120,19 @@ fn headless(chrome: &Path) -> Command {
 /// Runs pagetrace from the repository root with relative paths, so the page shows
 /// `fixtures/…` rather than where the checkout happens to be.
 fn pagetrace(dir: &str, format: &str, out: Option<&Path>) -> Vec<u8> {
+    let cap = format!("fixtures/{dir}/pageload.pcap");
+    let keys = format!("fixtures/{dir}/pageload.keys");
+    pagetrace_capture(&cap, &keys, format, out)
+}
+
+/// [`pagetrace`] on any capture and key log, paths relative to the repository root.
+fn pagetrace_capture(cap: &str, keys: &str, format: &str, out: Option<&Path>) -> Vec<u8> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pagetrace"));
     cmd.current_dir(root())
         .arg("analyze")
-        .arg(format!("fixtures/{dir}/pageload.pcap"))
+        .arg(cap)
         .arg("--keylog")
-        .arg(format!("fixtures/{dir}/pageload.keys"))
+        .arg(keys)
         .args(["--format", format])
         .env_remove("SSLKEYLOGFILE");
     if let Some(o) = out {
@@ -212,18 +220,35 @@ fn html_in_chromium_has_one_bar_per_request() {
     let Some(chrome) = chromium("html_in_chromium_has_one_bar_per_request") else {
         return;
     };
-    for dir in FIXTURES {
+    let fixtures = FIXTURES.iter().map(|d| {
+        (
+            d.to_string(),
+            format!("fixtures/{d}/pageload.pcap"),
+            format!("fixtures/{d}/pageload.keys"),
+        )
+    });
+    let h3 = ["quic-v2-http3-dsb-sll.pcapng"]
+        .iter()
+        .filter(|_| common::shared_captures().is_some())
+        .map(|n| {
+            (
+                n.to_string(),
+                format!("../shared/captures/{n}"),
+                format!("../shared/captures/{n}.keys"),
+            )
+        })
+        .filter(|(_, c, k)| root().join(c).is_file() && root().join(k).is_file());
+    for (dir, cap, keys) in fixtures.chain(h3) {
         let page = tmp(&format!("{dir}.html"));
-        pagetrace(dir, "html", Some(&page));
+        pagetrace_capture(&cap, &keys, "html", Some(&page));
         let text = std::fs::read_to_string(&page).unwrap();
-        assert_self_contained(dir, &text);
-        let report: Value = serde_json::from_slice(&pagetrace(dir, "json", None)).unwrap();
-        let conns = report["connections"].as_array().unwrap();
-        let requests: usize = conns
-            .iter()
-            .map(|c| c["http"].as_array().unwrap().len())
-            .sum();
-        let opaque = conns
+        assert_self_contained(&dir, &text);
+        let report: Value =
+            serde_json::from_slice(&pagetrace_capture(&cap, &keys, "json", None)).unwrap();
+        let requests = count_bars(&report);
+        let opaque = report["connections"]
+            .as_array()
+            .unwrap()
             .iter()
             .filter(|c| c["http"].as_array().unwrap().is_empty())
             .count();
@@ -279,6 +304,17 @@ fn html_in_chromium_has_one_bar_per_request() {
     let png = tmp("html-waterfall.png");
     screenshot(&chrome, &open_page, &png, 1280, 860);
     publish(&png, "html-waterfall.png");
+}
+
+/// The requests of a report, one bar each: the TCP connections' exchanges and the QUIC
+/// connections' (HTTP/3).
+fn count_bars(report: &Value) -> usize {
+    ["connections", "quic"]
+        .iter()
+        .filter_map(|k| report[*k].as_array())
+        .flatten()
+        .map(|c| c["http"].as_array().map_or(0, Vec::len))
+        .sum()
 }
 
 /// The colours of the terminal screenshot (a dark theme, xterm's palette for 30-37/90-97).

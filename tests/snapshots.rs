@@ -87,3 +87,25 @@ fn diff_http1_recording() {
     assert!(t.contains("HTTP/2") && t.contains("HTTP/1.1"));
     snapshot("diff/real-http1.txt", &t);
 }
+
+/// The HTTP/3 corpus capture, when `../shared/captures` is here: its requests are told like
+/// a TCP connection's (its output is not committed: the capture is a third party's).
+#[test]
+fn table_http3_corpus() {
+    let cap = "../shared/captures/quic-v2-http3-dsb-sll.pcapng";
+    if !root().join(cap).is_file() {
+        println!("table_http3_corpus: skipped, {cap} is not here");
+        return;
+    }
+    let t = pagetrace(&["analyze", cap]);
+    for want in [
+        "  3 HTTP requests (3 over HTTP/3), 1 QUIC connection (1 decrypted)",
+        ", chose h3  handshake 2.065 ms  at +0.000000 s",
+        "  HTTP/3  GET https://test/index.html → 200 386 B, text/html  TTFB 253.9 ms",
+        "  HTTP/3  GET https://test/1234567 → no response 0 B",
+        "│ quic-1 ┆ GET    ┆ https://test/test.html  ┆    404 ┆ h3",
+        "3 requests on 1 connection",
+    ] {
+        assert!(t.contains(want), "{want:?} missing:\n{t}");
+    }
+}

@@ -5,16 +5,21 @@
 //!
 //! - `summary`: page-level metrics for A and B with the delta: requests, connections, DNS
 //!   lookups, bytes, retransmissions, resets, total page time, and the sum and median of each
-//!   phase (DNS latency per lookup; TCP connect and TLS handshake per connection; TTFB and
-//!   download per HTTP exchange).
-//! - `requests`: exchanges matched by method, host and path. When the same key repeats, the
+//!   phase (DNS latency per lookup; TCP connect and TLS handshake per connection, a QUIC
+//!   connection's handshake counted as its TLS handshake, which it is; TTFB and download per
+//!   HTTP exchange). `connections` counts TCP and QUIC connections.
+//! - `requests`: exchanges of TCP connections (HTTP/1.x, HTTP/2) and of QUIC connections
+//!   (HTTP/3) alike, matched by method, host and path, so a request that moved from HTTP/2
+//!   to HTTP/3 is one row whose `protocol` changed. When the same key repeats, the
 //!   k-th occurrence in A (in order of request time) is matched with the k-th in B. The host
 //!   is the URL's authority, lower-cased, without a default port (`:80`, `:443`), so an
 //!   `http://` request that became `https://` still matches; the path keeps its query.
 //! - `only_a` / `only_b`: exchanges left unmatched on one side.
-//! - `origins`: per origin (scheme, host, port): HTTP and TLS versions, resumption,
-//!   connection reuse, DNS looked up or cached, retransmissions and resets, with the names of
-//!   what changed.
+//! - `origins`: per origin (scheme, host, port; a QUIC connection's is `https://host`):
+//!   HTTP and TLS versions, resumption, connection reuse, how many connections were QUIC,
+//!   DNS looked up or cached, retransmissions and resets, with the names of what changed.
+//!   QUIC handshakes count with the TLS ones (version, resumption): `h2` → `h3` shows as
+//!   `http_version` (and `quic`), a resumed QUIC handshake as resumption.
 //!
 //! Guarantees: pure and deterministic (no I/O, no clock); a report diffed with itself has
 //! every delta zero and every `changes` list empty. Deltas are `b - a`, rounded to the
@@ -30,7 +35,9 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::pageload::model::{AppProtocol, CloseKind, Connection, HttpExchange, Report};
+use crate::pageload::model::{
+    AppProtocol, CloseKind, Connection, HttpExchange, QuicConnection, Report, TlsInfo,
+};
 use crate::report::fmt::round_us;
 use crate::time::Ts;
 
@@ -126,8 +133,12 @@ impl SummaryRow {
 /// One side of a matched (or unmatched) request.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestSide {
-    /// `Connection::id` in that report.
+    /// `Connection::id` in that report, or `QuicConnection::id` when `quic`.
     pub connection: u64,
+    /// The request went over QUIC (HTTP/3): `connection` is an id in the report's `quic`.
+    /// Left out when false.
+    #[serde(skip_serializing_if = "is_false")]
+    pub quic: bool,
     pub url: Option<String>,
     pub status: Option<u16>,
     /// `HTTP/1.1`, `HTTP/2`, ...
@@ -180,8 +191,20 @@ pub struct OriginSide {
     pub retransmissions: u64,
     /// Connections ended by a TCP RST.
     pub tcp_resets: usize,
-    /// HTTP/2 streams reset (RST_STREAM).
+    /// HTTP/2 streams reset (RST_STREAM), HTTP/3 streams reset.
     pub stream_resets: usize,
+    /// Of `connections`, those over QUIC (also counted in `tls_connections`). Left out when
+    /// zero.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub quic_connections: usize,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,7 +214,7 @@ pub struct OriginDiff {
     pub a: Option<OriginSide>,
     pub b: Option<OriginSide>,
     /// `only_a`, `only_b`, or what differs: `http_version`, `tls_version`, `resumption`,
-    /// `connection_reuse`, `dns`, `retransmissions`, `resets`.
+    /// `connection_reuse`, `quic`, `dns`, `retransmissions`, `resets`.
     pub changes: Vec<&'static str>,
 }
 
@@ -242,56 +265,66 @@ struct Req {
     side: RequestSide,
 }
 
-/// Every exchange of a report, in order of request time (response time when the request
-/// was not captured), connection order breaking ties.
+/// Every exchange of a report, TCP and QUIC, in order of request time (response time when
+/// the request was not captured), TCP connections then QUIC ones breaking ties.
 fn requests_of(r: &Report) -> Vec<Req> {
     let page_start = page_span(r).0;
+    let tcp = r.connections.iter().flat_map(|c| {
+        c.http
+            .iter()
+            .map(move |h| (h, c.id, false, c.hostname.as_deref(), c.server))
+    });
+    let quic = r.quic.iter().flat_map(|q| {
+        q.http
+            .iter()
+            .map(move |h| (h, q.id, true, q.hostname.as_deref(), q.server))
+    });
     let mut all: Vec<(Option<Ts>, usize, Req)> = Vec::new();
-    for c in &r.connections {
-        for h in &c.http {
-            let (host, path) = host_and_path(h, c);
-            let method = h.method.clone().unwrap_or_else(|| "?".into());
-            let url = h.url.clone().unwrap_or_else(|| format!("{host}{path}"));
-            let start = h.request_ts.or(h.response_ts);
-            let end = h.response_end_ts.or(h.response_ts);
-            let side = RequestSide {
-                connection: c.id,
-                url: h.url.clone(),
-                status: h.status,
-                protocol: h.version.clone(),
-                body_bytes: h.body_bytes,
-                ttfb_ms: h.ttfb_ms.map(round_us),
-                total_ms: match (h.request_ts, end) {
-                    (Some(s), Some(e)) if e >= s => Some(round_us(e.ms_since(s))),
-                    _ => None,
-                },
-                start_ms: match (page_start, start) {
-                    (Some(p), Some(s)) => Some(round_us(s.ms_since(p))),
-                    _ => None,
-                },
-                complete: h.complete,
-            };
-            let n = all.len();
-            all.push((
-                start,
-                n,
-                Req {
-                    method,
-                    host,
-                    path,
-                    url,
-                    side,
-                },
-            ));
-        }
+    for (h, connection, quic, hostname, server) in tcp.chain(quic) {
+        let (host, path) = host_and_path(h, hostname, server);
+        let method = h.method.clone().unwrap_or_else(|| "?".into());
+        let url = h.url.clone().unwrap_or_else(|| format!("{host}{path}"));
+        let start = h.request_ts.or(h.response_ts);
+        let end = h.response_end_ts.or(h.response_ts);
+        let side = RequestSide {
+            connection,
+            quic,
+            url: h.url.clone(),
+            status: h.status,
+            protocol: h.version.clone(),
+            body_bytes: h.body_bytes,
+            ttfb_ms: h.ttfb_ms.map(round_us),
+            total_ms: match (h.request_ts, end) {
+                (Some(s), Some(e)) if e >= s => Some(round_us(e.ms_since(s))),
+                _ => None,
+            },
+            start_ms: match (page_start, start) {
+                (Some(p), Some(s)) => Some(round_us(s.ms_since(p))),
+                _ => None,
+            },
+            complete: h.complete,
+        };
+        let n = all.len();
+        all.push((
+            start,
+            n,
+            Req {
+                method,
+                host,
+                path,
+                url,
+                side,
+            },
+        ));
     }
     // None sorts first in Option's order; put unknown times last instead.
     all.sort_by_key(|(t, n, _)| (t.is_none(), *t, *n));
     all.into_iter().map(|(_, _, r)| r).collect()
 }
 
-/// The matching key's host (authority without a default port, lower case) and path.
-fn host_and_path(h: &HttpExchange, c: &Connection) -> (String, String) {
+/// The matching key's host (authority without a default port, lower case) and path; without
+/// a URL, the connection's `hostname` (else its `server` address).
+fn host_and_path(h: &HttpExchange, hostname: Option<&str>, server: SocketAddr) -> (String, String) {
     let from_url = h.url.as_deref().and_then(|u| {
         let (_, rest) = u.split_once("://")?;
         let (auth, path) = match rest.find(['/', '?', '#']) {
@@ -303,7 +336,7 @@ fn host_and_path(h: &HttpExchange, c: &Connection) -> (String, String) {
     let (auth, url_path) = match from_url {
         Some((a, p)) => (a, Some(p)),
         None => (
-            c.hostname.clone().unwrap_or_else(|| c.server.to_string()),
+            hostname.map_or_else(|| server.to_string(), str::to_string),
             None,
         ),
     };
@@ -440,6 +473,19 @@ fn page_span(r: &Report) -> (Option<Ts>, Option<Ts>) {
             see(c.tcp.close.ts.or(c.tcp.ack_ts), true);
         }
     }
+    for q in &r.quic {
+        see(q.client_initial_ts.or(Some(q.first_ts)), false);
+        let mut any_http = false;
+        for h in &q.http {
+            see(h.request_ts, false);
+            let end = h.response_end_ts.or(h.response_ts);
+            any_http |= end.is_some();
+            see(end, true);
+        }
+        if !any_http {
+            see(q.close.first().map(|c| c.ts).or(Some(q.last_ts)), true);
+        }
+    }
     (first.or(r.capture.first_ts), last.or(r.capture.last_ts))
 }
 
@@ -482,6 +528,7 @@ fn phase_values(r: &Report, phase: Phase) -> Vec<f64> {
             .connections
             .iter()
             .filter_map(|c| c.tls.as_ref().and_then(|t| t.handshake_ms))
+            .chain(r.quic.iter().filter_map(quic_handshake_ms))
             .collect(),
         Phase::Ttfb => all_http(r).filter_map(|h| h.ttfb_ms).collect(),
         Phase::Download => all_http(r).filter_map(|h| h.download_ms).collect(),
@@ -497,8 +544,23 @@ enum Phase {
     Download,
 }
 
+/// A QUIC connection's handshake, as the timing model measures it: to the client's
+/// Finished when decrypted (the TLS handshake's own duration), else to the server's first
+/// Handshake packet.
+fn quic_handshake_ms(q: &QuicConnection) -> Option<f64> {
+    q.tls
+        .as_ref()
+        .filter(|t| t.decrypted)
+        .and_then(|t| t.handshake_ms)
+        .or(q.handshake_ms)
+}
+
+/// Every exchange, TCP's then QUIC's.
 fn all_http(r: &Report) -> impl Iterator<Item = &HttpExchange> {
-    r.connections.iter().flat_map(|c| c.http.iter())
+    r.connections
+        .iter()
+        .flat_map(|c| c.http.iter())
+        .chain(r.quic.iter().flat_map(|q| q.http.iter()))
 }
 
 fn count(a: usize, b: usize) -> (Option<Num>, Option<Num>, Option<Num>) {
@@ -572,7 +634,10 @@ fn summary(a: &Report, b: &Report, ra: &[Req], rb: &[Req]) -> Vec<SummaryRow> {
         "connections",
         "connections",
         Unit::Count,
-        count(a.connections.len(), b.connections.len()),
+        count(
+            a.connections.len() + a.quic.len(),
+            b.connections.len() + b.quic.len(),
+        ),
     );
     push(
         "dns_lookups",
@@ -666,18 +731,22 @@ fn phase_rows(a: &Report, b: &Report) -> Vec<SummaryRow> {
 // ---------------------------------------------------------------------------------------
 // Origins
 
-/// `scheme://host[:port]` of a connection, the port left out when it is the scheme's default.
-fn origin_of(c: &Connection) -> String {
-    let port = Some(c.server.port());
-    let ip = match c.server {
+/// The host part of an origin: the hostname (lower case, without a final dot), else the
+/// server's address.
+fn origin_host(hostname: Option<&str>, server: SocketAddr) -> String {
+    let ip = match server {
         SocketAddr::V4(v) => v.ip().to_string(),
         SocketAddr::V6(v) => format!("[{}]", v.ip()),
     };
-    let host = c
-        .hostname
-        .as_deref()
+    hostname
         .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-        .unwrap_or(ip);
+        .unwrap_or(ip)
+}
+
+/// `scheme://host[:port]` of a connection, the port left out when it is the scheme's default.
+fn origin_of(c: &Connection) -> String {
+    let port = Some(c.server.port());
+    let host = origin_host(c.hostname.as_deref(), c.server);
     let app = c.app_protocol.map_or("unknown", AppProtocol::as_str);
     let scheme = if c.tls.is_some() {
         "https"
@@ -702,6 +771,15 @@ fn origin_of(c: &Connection) -> String {
     }
 }
 
+/// A QUIC connection's origin: `https://host[:port]` (HTTP/3 is `https` only).
+fn quic_origin_of(q: &QuicConnection) -> String {
+    let host = origin_host(q.hostname.as_deref(), q.server);
+    match q.server.port() {
+        443 => format!("https://{host}"),
+        p => format!("https://{host}:{p}"),
+    }
+}
+
 fn http_version_from_alpn(alpn: &str) -> Option<&'static str> {
     match alpn {
         "h2" => Some("HTTP/2"),
@@ -721,39 +799,18 @@ fn push_unique(v: &mut Vec<String>, s: &str) {
 fn origin_sides(r: &Report) -> BTreeMap<String, OriginSide> {
     let mut map: BTreeMap<String, OriginSide> = BTreeMap::new();
     let mut lookups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for c in &r.connections {
-        let key = origin_of(c);
-        let s = map.entry(key.clone()).or_default();
-        s.connections += 1;
-        s.requests += c.http.len();
-        for h in &c.http {
-            push_unique(&mut s.http_versions, &h.version);
-        }
-        if c.http.is_empty() {
-            if let Some(v) = c
-                .tls
-                .as_ref()
-                .and_then(|t| t.alpn.as_deref())
-                .and_then(http_version_from_alpn)
-            {
-                push_unique(&mut s.http_versions, v);
-            }
-        }
-        if let Some(t) = &c.tls {
-            s.tls_connections += 1;
-            if t.resumed {
-                s.tls_resumed += 1;
-            }
-            if let Some(v) = &t.version {
-                push_unique(&mut s.tls_versions, v);
-            }
-        }
-        if let Some(i) = c.dns {
+    let mut note_lookup = |key: String, dns: Option<usize>| {
+        if let Some(i) = dns {
             let l = lookups.entry(key).or_default();
             if !l.contains(&i) {
                 l.push(i);
             }
         }
+    };
+    for c in &r.connections {
+        let key = origin_of(c);
+        let s = map.entry(key.clone()).or_default();
+        add_connection(s, &c.http, c.tls.as_ref());
         s.retransmissions = s.retransmissions.saturating_add(
             c.tcp
                 .retransmissions
@@ -763,7 +820,14 @@ fn origin_sides(r: &Report) -> BTreeMap<String, OriginSide> {
         if c.tcp.close.kind == CloseKind::Rst {
             s.tcp_resets += 1;
         }
-        s.stream_resets += c.http.iter().filter(|h| h.reset.is_some()).count();
+        note_lookup(key, c.dns);
+    }
+    for q in &r.quic {
+        let key = quic_origin_of(q);
+        let s = map.entry(key.clone()).or_default();
+        add_connection(s, &q.http, q.tls.as_ref());
+        s.quic_connections += 1;
+        note_lookup(key, q.dns);
     }
     for (k, l) in lookups {
         if let Some(s) = map.get_mut(&k) {
@@ -775,6 +839,35 @@ fn origin_sides(r: &Report) -> BTreeMap<String, OriginSide> {
         s.tls_versions.sort();
     }
     map
+}
+
+/// What a TCP or QUIC connection adds to its origin: its requests and their versions (or
+/// the version its ALPN names when none was readable), its TLS (or QUIC) handshake, its
+/// reset streams.
+fn add_connection(s: &mut OriginSide, http: &[HttpExchange], tls: Option<&TlsInfo>) {
+    s.connections += 1;
+    s.requests += http.len();
+    for h in http {
+        push_unique(&mut s.http_versions, &h.version);
+    }
+    if http.is_empty() {
+        if let Some(v) = tls
+            .and_then(|t| t.alpn.as_deref())
+            .and_then(http_version_from_alpn)
+        {
+            push_unique(&mut s.http_versions, v);
+        }
+    }
+    if let Some(t) = tls {
+        s.tls_connections += 1;
+        if t.resumed {
+            s.tls_resumed += 1;
+        }
+        if let Some(v) = &t.version {
+            push_unique(&mut s.tls_versions, v);
+        }
+    }
+    s.stream_resets += http.iter().filter(|h| h.reset.is_some()).count();
 }
 
 fn origin_changes(a: &OriginSide, b: &OriginSide) -> Vec<&'static str> {
@@ -795,6 +888,9 @@ fn origin_changes(a: &OriginSide, b: &OriginSide) -> Vec<&'static str> {
     }
     if (a.connections, a.requests) != (b.connections, b.requests) {
         ch.push("connection_reuse");
+    }
+    if a.quic_connections != b.quic_connections {
+        ch.push("quic");
     }
     if a.dns_lookups != b.dns_lookups {
         ch.push("dns");

@@ -385,6 +385,11 @@ fn origin_value(change: &str, s: Option<&OriginSide>) -> String {
         "dns" => format!("looked up ({})", s.dns_lookups),
         "retransmissions" => s.retransmissions.to_string(),
         "resets" => format!("{} TCP, {} stream", s.tcp_resets, s.stream_resets),
+        "quic" => format!(
+            "{} of {} over QUIC",
+            s.quic_connections,
+            plural(s.connections, "connection")
+        ),
         // connection_reuse, only_a, only_b
         _ => format!(
             "{} on {}",
@@ -400,6 +405,7 @@ fn origin_label(change: &str) -> &'static str {
         "tls_version" => "TLS version",
         "resumption" => "TLS resumption",
         "connection_reuse" => "connection reuse",
+        "quic" => "QUIC",
         "dns" => "DNS",
         "retransmissions" => "retransmissions",
         "resets" => "resets",

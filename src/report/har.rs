@@ -10,10 +10,12 @@
 //! # Produces
 //! - `log.pages`: one page per page load found (a navigation and the requests that followed
 //!   it; see [`timing::pages`]), `pageTimings` -1: a capture holds no browser events.
-//! - `log.entries`: one entry per HTTP exchange, sorted by `startedDateTime`. Connections
-//!   with no readable request (TLS without keys) have no entry; `log.comment` counts them.
-//! - `timings`: `blocked`, `dns`, `connect` (TCP and TLS handshakes), `ssl` (TLS alone,
-//!   inside `connect` as HAR 1.2 says), `send`, `wait`, `receive`, in milliseconds rounded to
+//! - `log.entries`: one entry per HTTP exchange, HTTP/1.x and HTTP/2 over TCP and HTTP/3
+//!   over QUIC, sorted by `startedDateTime`. TCP connections with no readable request (TLS
+//!   without keys) have no entry; `log.comment` counts them.
+//! - `timings`: `blocked`, `dns`, `connect` (TCP and TLS handshakes; for HTTP/3 the QUIC
+//!   handshake), `ssl` (TLS alone, inside `connect` as HAR 1.2 says; for HTTP/3 the same
+//!   span as `connect`, as Chromium reports QUIC), `send`, `wait`, `receive`, in milliseconds rounded to
 //!   the microsecond. `blocked`, `dns`, `connect` and `ssl` are -1 when not observed or not
 //!   applicable (`dns` is set only on the first request that needed the lookup). HAR 1.2
 //!   says "the send, wait and receive timings are not optional and must have non-negative
@@ -22,20 +24,29 @@
 //!   sum of the non-negative phases except `ssl`, computed from the rounded values so it adds
 //!   up exactly.
 //! - `startedDateTime`: ISO 8601 in UTC with milliseconds.
+//! - `httpVersion`: the exchange's version (`HTTP/1.1`, `HTTP/2`), and `h3` for HTTP/3, as
+//!   Chrome spells it.
 //! - `headersSize`: reconstructed for HTTP/1.x (start line, `name: value` CRLF per header,
-//!   the empty line); -1 for HTTP/2 (HPACK-compressed on the wire) and when a header value
-//!   was cut at the dissector's cap.
+//!   the empty line); -1 for HTTP/2 and HTTP/3 (HPACK and QPACK compress them on the wire)
+//!   and when a header value was cut at the dissector's cap.
 //! - `content.size`: the body as transferred when it has no `Content-Encoding`; -1 when it is
 //!   compressed, since bodies are counted, never decoded. `response.bodySize` is always the
 //!   bytes as transferred (chunk framing excluded), -1 without a response.
 //! - `queryString` parsed from the URL (percent escapes and `+` decoded, as browsers export
 //!   it), `cookies` from `Cookie` and `Set-Cookie` (dates per RFC 6265 5.1.1, `Max-Age`
 //!   counted from the response's capture time).
+//! - `connection`: the connection's [`ConnKey`](crate::report::timing::ConnKey): the
+//!   decimal `id` of a TCP connection (`"3"`), `quic-` and the `id` of a QUIC connection
+//!   (`"quic-1"`); TCP and QUIC ids are separate counters, the prefix keeps them apart.
 //! - Custom fields (HAR 1.2 allows names starting with `_`): `_connectionId` (the `id` of
-//!   the connection in `--format json`), `_httpIndex` (the exchange's index in that
-//!   connection's `http` array), `_hostname`, `_tlsVersion`, `_alpn`, `_retransmissions`
-//!   (both directions of the connection), `_http2Stream`, `_complete`;
-//!   `timings._notObserved`; `response._error` when no response was captured.
+//!   the connection in `--format json`: in `connections` for a TCP entry, in `quic` for a
+//!   QUIC one; a consumer tells them apart by `connection`, which starts with `quic-` for
+//!   QUIC only, or by `httpVersion` `h3`, the only version QUIC carries), `_httpIndex` (the
+//!   exchange's index in that connection's `http` array), `_hostname`, `_tlsVersion`,
+//!   `_alpn`, `_retransmissions` (both directions of a TCP connection; absent for QUIC,
+//!   which pagetrace does not count them for), `_http2Stream` (HTTP/2), `_quicStream` (the
+//!   QUIC stream id of an HTTP/3 exchange), `_complete`; `timings._notObserved`;
+//!   `response._error` when no response was captured.
 //!
 //! # Guarantees
 //! Pure: the same report gives the same bytes. Text from the capture is JSON-escaped by
@@ -45,11 +56,11 @@ use std::io::{self, Write};
 
 use serde::{Serialize, Serializer};
 
-use crate::pageload::model::{Connection, HttpExchange, Report};
+use crate::pageload::model::{HttpExchange, Report};
 /// `2026-11-22T02:49:17.123Z`: HAR dates (re-exported from [`crate::report::fmt`]).
 pub use crate::report::fmt::iso8601;
 use crate::report::fmt::{iso8601_secs, plural, round_us};
-use crate::report::timing::{self, header, mime_type, Row, Timings};
+use crate::report::timing::{self, header, mime_type, Conn, Row, Timings};
 use crate::time::{days_from_civil, Ts};
 
 /// A HAR millisecond figure: rounded to the microsecond, written as an integer when whole.
@@ -136,10 +147,12 @@ struct Entry {
     tls_version: Option<String>,
     #[serde(rename = "_alpn", skip_serializing_if = "Option::is_none")]
     alpn: Option<String>,
-    #[serde(rename = "_retransmissions")]
-    retransmissions: u64,
+    #[serde(rename = "_retransmissions", skip_serializing_if = "Option::is_none")]
+    retransmissions: Option<u64>,
     #[serde(rename = "_http2Stream", skip_serializing_if = "Option::is_none")]
     http2_stream: Option<u64>,
+    #[serde(rename = "_quicStream", skip_serializing_if = "Option::is_none")]
+    quic_stream: Option<u64>,
     #[serde(rename = "_complete")]
     complete: bool,
 }
@@ -336,7 +349,20 @@ fn har_timings(t: &Timings) -> (HarTimings, Ms) {
 fn entry(row: &Row, index: usize, h: &HttpExchange, pageref: Option<String>) -> Entry {
     let c = row.conn;
     let (timings, time) = har_timings(&row.timings);
-    let tls = c.tls.as_ref();
+    let tls = c.tls();
+    let (retransmissions, http2_stream, quic_stream) = match c {
+        Conn::Tcp(t) => (
+            Some(
+                t.tcp
+                    .retransmissions
+                    .client
+                    .saturating_add(t.tcp.retransmissions.server),
+            ),
+            h.stream,
+            None,
+        ),
+        Conn::Quic(_) => (None, None, h.stream),
+    };
     Entry {
         pageref,
         started_date_time: iso8601(row.start),
@@ -345,25 +371,33 @@ fn entry(row: &Row, index: usize, h: &HttpExchange, pageref: Option<String>) -> 
         response: response(h),
         cache: Cache {},
         timings,
-        server_ip_address: server_ip(c),
-        connection: c.id.to_string(),
-        connection_id: c.id,
+        server_ip_address: Some(c.server().ip().to_string()),
+        connection: c.key().to_string(),
+        connection_id: c.id(),
         http_index: index,
-        hostname: c.hostname.clone(),
+        hostname: c.hostname().map(str::to_string),
         tls_version: tls.and_then(|t| t.version.clone()),
         alpn: tls.and_then(|t| t.alpn.clone()),
-        retransmissions: c
-            .tcp
-            .retransmissions
-            .client
-            .saturating_add(c.tcp.retransmissions.server),
-        http2_stream: h.stream,
+        retransmissions,
+        http2_stream,
+        quic_stream,
         complete: h.complete,
     }
 }
 
-fn is_http2(h: &HttpExchange) -> bool {
-    h.version.starts_with("HTTP/2")
+/// HTTP/2 and HTTP/3: header blocks compressed on the wire (HPACK, QPACK), so no size.
+fn headers_compressed(h: &HttpExchange) -> bool {
+    h.version.starts_with("HTTP/2") || h.version.starts_with("HTTP/3")
+}
+
+/// The `httpVersion` of an exchange: `h3` for HTTP/3 (Chrome's spelling), else as the
+/// report has it.
+fn har_version(h: &HttpExchange) -> String {
+    if h.version.starts_with("HTTP/3") {
+        "h3".to_string()
+    } else {
+        h.version.clone()
+    }
 }
 
 fn name_values(headers: &[(String, String)]) -> Vec<NameValue> {
@@ -387,7 +421,7 @@ fn header_block_len(headers: &[(String, String)]) -> usize {
 
 fn request(row: &Row, h: &HttpExchange) -> Request {
     let headers_size = match (&h.method, &h.path) {
-        (Some(m), Some(p)) if !is_http2(h) && !h.headers_truncated => {
+        (Some(m), Some(p)) if !headers_compressed(h) && !h.headers_truncated => {
             (m.len() + 1 + p.len() + 1 + h.version.len() + 2 + header_block_len(&h.request_headers))
                 as i64
         }
@@ -396,7 +430,7 @@ fn request(row: &Row, h: &HttpExchange) -> Request {
     Request {
         method: h.method.clone().unwrap_or_default(),
         url: row.url.clone(),
-        http_version: h.version.clone(),
+        http_version: har_version(h),
         cookies: request_cookies(&h.request_headers),
         headers: name_values(&h.request_headers),
         query_string: query_string(&row.url),
@@ -428,7 +462,7 @@ fn response(h: &HttpExchange) -> Response {
         };
     };
     let reason = h.reason.clone().unwrap_or_default();
-    let headers_size = if !is_http2(h) && !h.headers_truncated {
+    let headers_size = if !headers_compressed(h) && !h.headers_truncated {
         // `HTTP/1.1 200 OK` CRLF.
         (h.version.len() + 1 + 3 + 1 + reason.len() + 2 + header_block_len(&h.response_headers))
             as i64
@@ -445,7 +479,7 @@ fn response(h: &HttpExchange) -> Response {
     Response {
         status,
         status_text: reason,
-        http_version: h.version.clone(),
+        http_version: har_version(h),
         cookies: h
             .response_headers
             .iter()
@@ -466,11 +500,6 @@ fn response(h: &HttpExchange) -> Response {
         body_size: body,
         error: None,
     }
-}
-
-/// The server's address without its port: `10.0.0.2`, `fd99::2`.
-fn server_ip(c: &Connection) -> Option<String> {
-    Some(c.server.ip().to_string())
 }
 
 /// Percent escapes and `+` decoded (application/x-www-form-urlencoded), invalid UTF-8
@@ -667,7 +696,7 @@ fn leading_digits(tok: &str, min: usize, max: usize) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::timing::tests::{at, sample};
+    use crate::report::timing::tests::{at, h3_sample, sample};
     use serde_json::Value;
 
     fn har(r: &Report) -> Value {
@@ -848,13 +877,57 @@ mod tests {
     }
 
     #[test]
+    fn http3_entries_name_their_quic_connection() {
+        let v = har(&h3_sample());
+        let entries = v["log"]["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 5);
+        let h3: Vec<&Value> = entries
+            .iter()
+            .filter(|e| e["request"]["httpVersion"] == "h3")
+            .collect();
+        assert_eq!(h3.len(), 2);
+        let js = h3[0];
+        assert_eq!(js["request"]["url"], "https://static.example.test/app.js");
+        assert_eq!(js["response"]["httpVersion"], "h3");
+        assert_eq!(js["connection"], "quic-1");
+        assert_eq!(js["_connectionId"], 1);
+        assert_eq!(js["_httpIndex"], 0);
+        assert_eq!(js["_quicStream"], 0);
+        assert_eq!(h3[1]["_quicStream"], 4);
+        assert_eq!(js["serverIPAddress"], "10.0.0.4");
+        assert_eq!(js["_tlsVersion"], "TLS 1.3");
+        assert_eq!(js["_alpn"], "h3");
+        assert_eq!(js["pageref"], "page_1");
+        for absent in ["_retransmissions", "_http2Stream"] {
+            assert!(js.get(absent).is_none(), "{absent}");
+        }
+        // QPACK-compressed headers have no size on the wire to report.
+        assert_eq!(js["request"]["headersSize"], -1);
+        assert_eq!(js["response"]["headersSize"], -1);
+        let t = &js["timings"];
+        assert_eq!(t["dns"], 1.5);
+        assert_eq!(t["connect"], 3);
+        assert_eq!(t["ssl"], 3);
+        assert_eq!(t["blocked"], 5.5);
+        assert_eq!(js["time"], 20);
+        assert_eq!(js["startedDateTime"], iso8601(at(40.0)));
+        for k in ["blocked", "dns", "connect", "ssl"] {
+            assert_eq!(h3[1]["timings"][k], -1, "{k}");
+        }
+        // TCP connection 1 and QUIC connection 1 stay apart.
+        let tcp1 = entries.iter().filter(|e| e["connection"] == "1").count();
+        assert_eq!(tcp1, 2);
+        assert_eq!(entries[0]["_retransmissions"], 0);
+    }
+
+    #[test]
     fn empty_report_is_a_valid_log() {
         let v = har(&Report::default());
         assert_eq!(v["log"]["entries"].as_array().unwrap().len(), 0);
         assert_eq!(v["log"]["pages"].as_array().unwrap().len(), 0);
         // An exchange with nothing observed still makes an entry with -1 timings.
         let mut r = Report::default();
-        let mut c = Connection::default();
+        let mut c = crate::pageload::model::Connection::default();
         c.http.push(HttpExchange::default());
         r.connections.push(c);
         r.capture.first_ts = Some(at(0.0));

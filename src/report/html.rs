@@ -13,7 +13,10 @@
 //! exchange (`.cbar` for a connection with no readable request), each made of one `.p`
 //! element per phase. Hovering a row shows its phases; clicking it (a `<details>` element,
 //! no script) opens the connection's journey, DNS → TCP → TLS → requests → teardown, drawn on
-//! the same axis and told in words, beside the request's and response's headers.
+//! the same axis and told in words, beside the request's and response's headers. An HTTP/3
+//! request (protocol `h3`) opens its QUIC connection's journey: DNS → the QUIC handshake
+//! (Initial, Handshake, 1-RTT packets) → TLS → requests → CONNECTION_CLOSE, from the
+//! connection's [`QuicNarrative`].
 //!
 //! # Guarantees
 //! - Self-contained: inline CSS only, no script, no font, image or other URL is loaded; a
@@ -30,14 +33,20 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::pageload::model::{AppProtocol, CloseKind, Connection, HttpExchange, Report};
+use std::net::SocketAddr;
+
+use crate::pageload::model::{
+    AppProtocol, CloseKind, Connection, DnsTransaction, HttpExchange, PerDir, QuicConnection,
+    Report,
+};
 use crate::report::fmt::{
     fmt_bytes, fmt_ms, fmt_opt_ms, fmt_tick, plural, rel_ms as rel, tick_step,
 };
 use crate::report::narrative::{
-    self, Alpn, CloseStep, DnsStep, HttpStep, Issues, Narrative, Step, TcpStep, TlsStep,
+    self, Alpn, CloseStep, DnsStep, HttpStep, Issues, Narrative, QuicHandshake, QuicHello,
+    QuicNarrative, Step, TcpStep, TlsStep,
 };
-use crate::report::timing::{self, mime_type, Page, Phase, Row};
+use crate::report::timing::{self, mime_type, Conn, ConnKey, Page, Phase, Row};
 use crate::time::Ts;
 
 /// Requests of a connection listed in one journey.
@@ -184,13 +193,14 @@ fn short_type(h: &HttpExchange) -> String {
 }
 
 fn protocol(row: &Row) -> String {
-    match row.exchange {
-        Some((_, h)) if h.version.starts_with("HTTP/2") => "h2".into(),
-        Some((_, h)) => h.version.to_ascii_lowercase(),
-        None => match &row.conn.tls {
+    match (row.exchange, row.conn) {
+        (Some((_, h)), _) if h.version.starts_with("HTTP/2") => "h2".into(),
+        (Some((_, h)), _) if h.version.starts_with("HTTP/3") => "h3".into(),
+        (Some((_, h)), _) => h.version.to_ascii_lowercase(),
+        (None, Conn::Quic(_)) => "quic".into(),
+        (None, Conn::Tcp(c)) => match &c.tls {
             Some(t) => t.version.clone().unwrap_or_else(|| "TLS".into()),
-            None => row
-                .conn
+            None => c
                 .app_protocol
                 .map_or("tcp", AppProtocol::as_str)
                 .to_string(),
@@ -214,21 +224,37 @@ pub fn write_html<W: Write>(out: &mut W, r: &Report) -> io::Result<()> {
     out.write_all(s.as_bytes())
 }
 
+/// One connection's story: a TCP connection's or a QUIC connection's.
+enum Story<'a> {
+    Tcp(Narrative<'a>),
+    Quic(Box<QuicNarrative<'a>>),
+}
+
+impl<'a> Story<'a> {
+    fn of(r: &'a Report, c: Conn<'a>) -> Story<'a> {
+        match c {
+            Conn::Tcp(c) => Story::Tcp(narrative::of_report(r, c)),
+            Conn::Quic(q) => Story::Quic(Box::new(narrative::quic_of_report(r, q))),
+        }
+    }
+}
+
 /// Each connection's story, told in the detail of each of its rows.
-struct Stories<'a>(HashMap<*const Connection, Narrative<'a>>);
+struct Stories<'a>(HashMap<ConnKey, Story<'a>>);
 
 impl<'a> Stories<'a> {
     fn of(r: &'a Report) -> Stories<'a> {
+        let tcp = r.connections.iter().map(Conn::Tcp);
+        let quic = r.quic.iter().filter(|q| !q.http.is_empty()).map(Conn::Quic);
         Stories(
-            r.connections
-                .iter()
-                .map(|c| (c as *const Connection, narrative::of_report(r, c)))
+            tcp.chain(quic)
+                .map(|c| (c.key(), Story::of(r, c)))
                 .collect(),
         )
     }
 
-    fn get(&self, c: &Connection) -> Option<&Narrative<'a>> {
-        self.0.get(&(c as *const Connection))
+    fn get(&self, c: Conn) -> Option<&Story<'a>> {
+        self.0.get(&c.key())
     }
 }
 
@@ -237,7 +263,15 @@ fn render(s: &mut String, r: &Report) {
     let pages = timing::pages(&rows);
     let stories = Stories::of(r);
     let requests = rows.iter().filter(|row| row.exchange.is_some()).count();
-    let from_servers: u64 = r.connections.iter().map(|c| c.tcp.bytes.server).sum();
+    let mut from_servers: u64 = r.connections.iter().map(|c| c.tcp.bytes.server).sum();
+    // QUIC connections are named when they carried requests (without keys the page has no
+    // row of theirs).
+    let quic = if r.quic.iter().any(|q| !q.http.is_empty()) {
+        from_servers += r.quic.iter().map(|q| q.bytes.server).sum::<u64>();
+        format!(" · {}", plural(r.quic.len(), "QUIC connection"))
+    } else {
+        String::new()
+    };
     let span = match (r.capture.first_ts, r.capture.last_ts) {
         (Some(a), Some(b)) => format!(" · spans {}", fmt_ms(b.ms_since(a).max(0.0))),
         _ => String::new(),
@@ -251,7 +285,7 @@ fn render(s: &mut String, r: &Report) {
          <meta name=\"generator\" content=\"pagetrace {}\">\n\
          <title>pagetrace · {path}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>\n\
          <h1><span class=\"logo\">pagetrace</span>{path}</h1>\n\
-         <p class=\"sum\">{} · {} · {} · {} from servers · {} packets{span}</p>\n",
+         <p class=\"sum\">{} · {}{quic} · {} · {} from servers · {} packets{span}</p>\n",
         env!("CARGO_PKG_VERSION"),
         plural(requests, "request"),
         plural(r.connections.len(), "connection"),
@@ -360,7 +394,7 @@ fn render_row(s: &mut String, r: &Report, row: &Row, stories: &Stories, axis: &A
             (name, st, cls, short_type(h), fmt_bytes(h.body_bytes))
         }
         None => {
-            let what = match &c.tls {
+            let what = match c.tls() {
                 Some(t) if !t.decrypted => "encrypted, no keys",
                 Some(_) => "no HTTP seen",
                 None => "not HTTP",
@@ -369,13 +403,17 @@ fn render_row(s: &mut String, r: &Report, row: &Row, stories: &Stories, axis: &A
                 "<span class=\"path\">{}</span><span class=\"host enc\">{what}</span>",
                 esc(&row.url)
             );
-            let kind = if c.tls.is_some() { "tls" } else { "tcp" };
+            let kind = match (c, c.tls()) {
+                (Conn::Quic(_), _) => "quic",
+                (_, Some(_)) => "tls",
+                (_, None) => "tcp",
+            };
             (
                 name,
                 "–".to_string(),
                 "s0".to_string(),
                 kind.to_string(),
-                fmt_bytes(c.tcp.bytes.server),
+                fmt_bytes(c.server_bytes()),
             )
         }
     };
@@ -423,8 +461,8 @@ fn render_row(s: &mut String, r: &Report, row: &Row, stories: &Stories, axis: &A
     render_tip(s, r, row, left, right);
     s.push_str("</span></summary>\n");
     match stories.get(row.conn) {
-        Some(n) => render_detail(s, r, row, n, axis),
-        None => render_detail(s, r, row, &narrative::of_report(r, row.conn), axis),
+        Some(story) => render_story(s, r, row, story, axis),
+        None => render_story(s, r, row, &Story::of(r, row.conn), axis),
     }
     s.push_str("</details>\n");
 }
@@ -450,11 +488,14 @@ fn render_tip(s: &mut String, r: &Report, row: &Row, left: f64, right: f64) {
     };
     push(Phase::Blocked, t.blocked.filter(|v| *v > 0.0));
     push(Phase::Dns, t.dns);
-    // HAR's connect holds the TLS handshake; the tip shows them apart.
-    push(
-        Phase::Connect,
-        t.connect.map(|c| (c - t.ssl.unwrap_or(0.0)).max(0.0)),
-    );
+    // HAR's connect holds the TLS handshake; the tip shows them apart. On QUIC they are
+    // one handshake, shown once.
+    if !row.conn.is_quic() {
+        push(
+            Phase::Connect,
+            t.connect.map(|c| (c - t.ssl.unwrap_or(0.0)).max(0.0)),
+        );
+    }
     push(Phase::Tls, t.ssl);
     push(Phase::Send, t.send);
     push(Phase::Wait, t.wait);
@@ -465,10 +506,14 @@ fn render_tip(s: &mut String, r: &Report, row: &Row, left: f64, right: f64) {
         }
     }
     for (p, v) in &lines {
+        let name = match p {
+            Phase::Tls if row.conn.is_quic() => "QUIC handshake (TLS 1.3)",
+            p => phase_name(*p),
+        };
         let _ = write!(
             s,
             "<tr><td><i class=\"p-{k}\" style=\"background:var(--{k},#9aa7b4)\"></i>{}</td><td>{}</td></tr>",
-            phase_name(*p),
+            name,
             fmt_ms(*v),
             k = p.key()
         );
@@ -487,11 +532,24 @@ fn render_tip(s: &mut String, r: &Report, row: &Row, left: f64, right: f64) {
 }
 
 /// A row's detail: its connection's journey on the page's axis and in words (the
-/// connection's [`Narrative`]), beside the request's headers.
-fn render_detail(s: &mut String, r: &Report, row: &Row, n: &Narrative, axis: &Axis) {
-    let c = row.conn;
-    let origin = r.capture.first_ts;
+/// connection's story), beside the request's headers.
+fn render_story(s: &mut String, r: &Report, row: &Row, story: &Story, axis: &Axis) {
     s.push_str("<div class=\"detail\"><div>");
+    match story {
+        Story::Tcp(n) => render_journey(s, r, row, n, axis),
+        Story::Quic(n) => render_quic_journey(s, r, row, n, axis),
+    }
+    s.push_str("</div><div>");
+    if let Some((_, h)) = row.exchange {
+        render_headers(s, row.conn.server(), h, &row.url);
+    }
+    s.push_str("</div></div>");
+}
+
+/// A TCP connection's journey: its [`Narrative`], on the axis and in words.
+fn render_journey(s: &mut String, r: &Report, row: &Row, n: &Narrative, axis: &Axis) {
+    let c = n.conn;
+    let origin = r.capture.first_ts;
     let _ = write!(
         s,
         "<h3>Connection #{} · {} → {}{}</h3>",
@@ -503,7 +561,7 @@ fn render_detail(s: &mut String, r: &Report, row: &Row, n: &Narrative, axis: &Ax
             .map(|h| format!(" · {}", esc(h)))
             .unwrap_or_default()
     );
-    render_track(s, r, row, axis);
+    render_track(s, row, axis, &tcp_track(r, c));
     s.push_str("<ol class=\"journey\">");
     for step in &n.steps {
         match step {
@@ -511,27 +569,137 @@ fn render_detail(s: &mut String, r: &Report, row: &Row, n: &Narrative, axis: &Ax
             Step::Dns(d) => journey_dns(s, d, row.dns.is_none(), origin),
             Step::Tcp(t) => journey_tcp(s, t, origin),
             Step::Tls(t) => journey_tls(s, t, origin),
-            Step::Requests(reqs) => journey_requests(s, c, reqs, row, origin),
+            Step::Requests(reqs) => journey_requests(s, c.tcp.bytes, reqs, row, origin),
             Step::Issues(i) => journey_issues(s, i),
-            Step::Warnings { shown, .. } => {
-                for w in *shown {
-                    let _ = write!(
-                        s,
-                        "<li><b>Warning</b><span class=\"warn\">{}</span></li>",
-                        esc(&w.message)
-                    );
-                }
-            }
+            Step::Warnings { shown, .. } => journey_warnings(s, shown),
             Step::Close(cl) => journey_close(s, cl, origin),
             // The bar and the tip already show where the time went and the sizes.
             Step::Time(_) | Step::Transfer { .. } => {}
         }
     }
-    s.push_str("</ol></div><div>");
-    if let Some((_, h)) = row.exchange {
-        render_headers(s, c, h, &row.url);
+    s.push_str("</ol>");
+}
+
+/// A QUIC connection's journey: DNS → QUIC handshake → TLS → requests → close.
+fn render_quic_journey(s: &mut String, r: &Report, row: &Row, n: &QuicNarrative, axis: &Axis) {
+    let q = n.conn;
+    let origin = r.capture.first_ts;
+    let _ = write!(
+        s,
+        "<h3>QUIC connection #{} · {} → {}{}</h3>",
+        q.id,
+        esc(&q.client.to_string()),
+        esc(&q.server.to_string()),
+        q.hostname
+            .as_deref()
+            .map(|h| format!(" · {}", esc(h)))
+            .unwrap_or_default()
+    );
+    render_track(s, row, axis, &quic_track(r, q, n));
+    s.push_str("<ol class=\"journey\">");
+    journey_dns(s, &n.dns, row.dns.is_none(), origin);
+    journey_quic_handshake(s, &n.handshake, n.handshake_ms(), origin);
+    match &n.tls {
+        Some(t) => journey_tls(s, t, origin),
+        None => journey_quic_hello(s, &n.hello),
     }
-    s.push_str("</div></div>");
+    journey_requests(s, q.bytes, &n.requests, row, origin);
+    journey_warnings(s, n.warnings_shown);
+    journey_quic_close(s, n, origin);
+    s.push_str("</ol>");
+}
+
+fn journey_warnings(s: &mut String, shown: &[crate::warning::Warning]) {
+    for w in shown {
+        let _ = write!(
+            s,
+            "<li><b>Warning</b><span class=\"warn\">{}</span></li>",
+            esc(&w.message)
+        );
+    }
+}
+
+/// The handshake by packet type: `Initial 4/2 → Handshake 2/2 → 1-RTT 173/1083`.
+fn journey_quic_handshake(
+    s: &mut String,
+    h: &QuicHandshake,
+    handshake_ms: Option<f64>,
+    origin: Option<Ts>,
+) {
+    let (c, sv) = (h.client, h.server);
+    let mut packets = vec![format!("Initial {}/{}", c.initial, sv.initial)];
+    if c.zero_rtt + sv.zero_rtt > 0 {
+        packets.push(format!("0-RTT {}/{}", c.zero_rtt, sv.zero_rtt));
+    }
+    packets.push(format!("Handshake {}/{}", c.handshake, sv.handshake));
+    packets.push(format!("1-RTT {}/{}", c.one_rtt, sv.one_rtt));
+    let mut parts = vec![format!(
+        "{} {} packets (client/server)",
+        esc(h.version),
+        packets.join(" → ")
+    )];
+    if let Some(ms) = h.server_initial_ms {
+        parts.push(format!("server's Initial after {}", fmt_ms(ms)));
+    }
+    parts.push(format!("handshake {}", fmt_opt_ms(handshake_ms)));
+    if let Some(at) = h.confirmed_at {
+        parts.push(format!("HANDSHAKE_DONE at {}", rel(Some(at), origin)));
+    }
+    let _ = write!(
+        s,
+        "<li><b>QUIC</b><span>{} <span class=\"at\">{}</span></span></li>",
+        parts.join(" · "),
+        rel(h.initial_at, origin)
+    );
+}
+
+/// What the Initials said of TLS when the handshake was not decrypted.
+fn journey_quic_hello(s: &mut String, hello: &QuicHello) {
+    let text = match *hello {
+        QuicHello::Unread => "no TLS hello read".to_string(),
+        QuicHello::Read {
+            sni,
+            alpn_offered,
+            version,
+            cipher,
+        } => {
+            let mut parts = vec![version.unwrap_or("no ServerHello").to_string()];
+            parts.extend(cipher.map(str::to_string));
+            parts.extend(sni.map(|x| format!("SNI {x}")));
+            if !alpn_offered.is_empty() {
+                parts.push(format!("ALPN offered {}", alpn_offered.join(",")));
+            }
+            parts.push("not decrypted".into());
+            parts.join(" · ")
+        }
+    };
+    let _ = write!(s, "<li><b>TLS</b><span>{}</span></li>", esc(&text));
+}
+
+fn journey_quic_close(s: &mut String, n: &QuicNarrative, origin: Option<Ts>) {
+    if n.close.is_empty() {
+        let _ = write!(
+            s,
+            "<li><b>Close</b><span>no CONNECTION_CLOSE seen; last packet \
+             <span class=\"at\">{}</span></span></li>",
+            rel(Some(n.last_at), origin)
+        );
+    }
+    for cl in n.close {
+        let reason = if cl.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" \"{}\"", cl.reason)
+        };
+        let _ = write!(
+            s,
+            "<li><b>Close</b><span>CONNECTION_CLOSE from the {}: {}{} <span class=\"at\">{}</span></span></li>",
+            cl.from,
+            esc(&cl.error),
+            esc(&reason),
+            rel(Some(cl.ts), origin)
+        );
+    }
 }
 
 fn journey_dns(s: &mut String, d: &DnsStep, not_this_rows: bool, origin: Option<Ts>) {
@@ -651,7 +819,7 @@ fn journey_tls(s: &mut String, step: &TlsStep, origin: Option<Ts>) {
 /// with none readable.
 fn journey_requests(
     s: &mut String,
-    c: &Connection,
+    bytes: PerDir,
     reqs: &[HttpStep],
     row: &Row,
     origin: Option<Ts>,
@@ -660,8 +828,8 @@ fn journey_requests(
         let _ = write!(
             s,
             "<li><b>Data</b><span>{} to the server, {} back; no readable request</span></li>",
-            fmt_bytes(c.tcp.bytes.client),
-            fmt_bytes(c.tcp.bytes.server)
+            fmt_bytes(bytes.client),
+            fmt_bytes(bytes.server)
         );
         return;
     }
@@ -741,10 +909,60 @@ fn journey_close(s: &mut String, cl: &CloseStep, origin: Option<Ts>) {
     );
 }
 
+/// What a journey's track draws: the setup phases (CSS class, from, to), the connection's
+/// requests, its close.
+struct Track<'a> {
+    setup: Vec<(&'static str, Ts, Ts)>,
+    http: &'a [HttpExchange],
+    close: Option<Ts>,
+}
+
+/// The lookup's span, when answered.
+fn dns_span(d: Option<&DnsTransaction>) -> Option<(&'static str, Ts, Ts)> {
+    d.and_then(|d| Some(("p dns", d.ts, d.response_ts?)))
+}
+
+fn tcp_track<'a>(r: &Report, c: &'a Connection) -> Track<'a> {
+    let mut setup: Vec<_> = dns_span(c.dns.and_then(|i| r.dns.get(i)))
+        .into_iter()
+        .collect();
+    if let (Some(a), Some(b)) = (c.tcp.syn_ts, c.tcp.ack_ts) {
+        setup.push(("p connect", a, b));
+    }
+    if let Some(t) = &c.tls {
+        if let (Some(a), Some(b)) = (t.client_hello_ts, t.handshake_done_ts) {
+            setup.push(("p tls", a, b));
+        }
+    }
+    Track {
+        setup,
+        http: &c.http,
+        close: c.tcp.close.ts,
+    }
+}
+
+/// The QUIC handshake draws as the TLS phase, as in the waterfall.
+fn quic_track<'a>(r: &Report, q: &'a QuicConnection, n: &QuicNarrative) -> Track<'a> {
+    let mut setup: Vec<_> = dns_span(q.dns.and_then(|i| r.dns.get(i)))
+        .into_iter()
+        .collect();
+    if let (Some(a), Some(ms)) = (q.client_initial_ts, n.handshake_ms()) {
+        setup.push((
+            "p tls",
+            a,
+            Ts(a.0.saturating_add((ms * 1e6).round() as i64)),
+        ));
+    }
+    Track {
+        setup,
+        http: &q.http,
+        close: q.close.first().map(|c| c.ts),
+    }
+}
+
 /// The connection on the page's axis: its setup phases, its other requests (pale), this
 /// request's send, wait and download phases in the legend's colours, its close.
-fn render_track(s: &mut String, r: &Report, row: &Row, axis: &Axis) {
-    let c = row.conn;
+fn render_track(s: &mut String, row: &Row, axis: &Axis, track: &Track) {
     s.push_str("<div class=\"ctrack\">");
     let mut put = |class: &str, from: Ts, to: Ts| {
         let l = axis.pct(from);
@@ -754,21 +972,11 @@ fn render_track(s: &mut String, r: &Report, row: &Row, axis: &Axis) {
             "<i class=\"{class}\" style=\"left:{l:.3}%;width:{w:.3}%\"></i>"
         );
     };
-    if let Some(d) = c.dns.and_then(|i| r.dns.get(i)) {
-        if let Some(resp) = d.response_ts {
-            put("p dns", d.ts, resp);
-        }
-    }
-    if let (Some(a), Some(b)) = (c.tcp.syn_ts, c.tcp.ack_ts) {
-        put("p connect", a, b);
-    }
-    if let Some(t) = &c.tls {
-        if let (Some(a), Some(b)) = (t.client_hello_ts, t.handshake_done_ts) {
-            put("p tls", a, b);
-        }
+    for &(class, from, to) in &track.setup {
+        put(class, from, to);
     }
     let current = row.exchange.map(|e| e.0);
-    for (i, h) in c.http.iter().enumerate() {
+    for (i, h) in track.http.iter().enumerate() {
         if Some(i) == current {
             for sp in row
                 .spans
@@ -788,7 +996,7 @@ fn render_track(s: &mut String, r: &Report, row: &Row, axis: &Axis) {
         };
         put("jr", a, b.max(a));
     }
-    if let Some(ts) = c.tcp.close.ts {
+    if let Some(ts) = track.close {
         if ts.ms_since(axis.start) <= axis.span_ms {
             let _ = write!(
                 s,
@@ -800,7 +1008,7 @@ fn render_track(s: &mut String, r: &Report, row: &Row, axis: &Axis) {
     s.push_str("</div>");
 }
 
-fn render_headers(s: &mut String, c: &Connection, h: &HttpExchange, url: &str) {
+fn render_headers(s: &mut String, server: SocketAddr, h: &HttpExchange, url: &str) {
     let status = match h.status {
         Some(v) => format!("{v} {}", h.reason.as_deref().unwrap_or("")),
         None => "no response captured".into(),
@@ -817,7 +1025,7 @@ fn render_headers(s: &mut String, c: &Connection, h: &HttpExchange, url: &str) {
         h.stream
             .map(|id| format!(" · <span>Stream</span> {id}"))
             .unwrap_or_default(),
-        esc(&c.server.to_string()),
+        esc(&server.to_string()),
         fmt_bytes(h.request_body_bytes),
         fmt_bytes(h.body_bytes),
         h.content_encoding
@@ -847,7 +1055,7 @@ fn render_headers(s: &mut String, c: &Connection, h: &HttpExchange, url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::timing::tests::sample;
+    use crate::report::timing::tests::{h3_sample, sample};
 
     fn html(r: &Report) -> String {
         let mut out = Vec::new();
@@ -907,6 +1115,35 @@ mod tests {
         assert!(page.contains("<b>TLS</b>"));
         assert!(page.contains("<b>Close</b>"));
         assert!(page.contains("answer reused by this connection"));
+    }
+
+    #[test]
+    fn http3_rows_open_their_quic_journey() {
+        let page = html(&h3_sample());
+        assert_eq!(page.matches("class=\"bar\"").count(), 5);
+        assert_eq!(page.matches("class=\"cbar\"").count(), 1);
+        assert_eq!(page.matches("<span class=\"c-p\">h3</span>").count(), 2);
+        assert!(
+            page.contains("3 connections · 1 QUIC connection · "),
+            "{page}"
+        );
+        assert_eq!(page.matches("<h3>QUIC connection #1 · ").count(), 2);
+        for want in [
+            "<li><b>QUIC</b><span>v1 Initial 2/1 → Handshake 1/2 → 1-RTT 9/27 packets \
+             (client/server) · server's Initial after 1.000 ms · handshake 3.000 ms · \
+             HANDSHAKE_DONE at +0.046 s",
+            "TLS 1.3 · TLS_AES_128_GCM_SHA256 · SNI static.example.test · ALPN h3 · decrypted",
+            "2 requests on this connection",
+            "<li><b>Close</b><span>CONNECTION_CLOSE from the client: NO_ERROR",
+            "QUIC handshake (TLS 1.3)</td><td>3.000 ms</td>",
+            "<span>Version</span> HTTP/3 · <span>Stream</span> 4",
+        ] {
+            assert!(page.contains(want), "{want:?} missing");
+        }
+        // The QUIC handshake is not told as a TCP connect.
+        let quic_tip = &page[page.find("static.example.test/app.js").unwrap()..];
+        let quic_tip = &quic_tip[..quic_tip.find("</table>").unwrap()];
+        assert!(!quic_tip.contains("TCP connect"), "{quic_tip}");
     }
 
     #[test]

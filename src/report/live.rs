@@ -12,7 +12,9 @@
 //!   plus `"index"`), `connection`, `quic`, and the last `capture` (REPORT.md `capture` plus
 //!   `"pcap"` and `"end"`). Each line is flushed.
 //! - `table`: one line per DNS transaction, per connection (from its
-//!   [`Narrative`](crate::report::narrative::Narrative)) and per QUIC connection, times from
+//!   [`Narrative`](crate::report::narrative::Narrative)) and per QUIC connection (from its
+//!   [`QuicNarrative`](crate::report::narrative::QuicNarrative): its first HTTP/3 request
+//!   and how many followed, as the TCP line tells them), times from
 //!   the capture's first packet; at the end a summary, the capture warnings and the
 //!   statistics line ([`stats_line`], which the loop also writes to standard error for
 //!   `jsonl`).
@@ -26,7 +28,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::pageload::model::{
-    CaptureInfo, CloseKind, Connection, DnsTransaction, QuicConnection, Side,
+    CaptureInfo, CloseKind, Connection, DnsTransaction, HttpExchange, QuicConnection, Side,
 };
 use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_opt_ms, rel, Paint, NONE};
 use crate::report::narrative::{self, QuicHello};
@@ -229,17 +231,7 @@ pub fn write_connection_line<W: Write>(
         parts.push(format!("TLS {}", fmt_opt_ms(t.handshake_ms)));
     }
     if let Some(first) = n.requests().first() {
-        let h = first.exchange;
-        let more = match n.requests().len() {
-            0 | 1 => String::new(),
-            k => format!(" (+{} more)", k - 1),
-        };
-        parts.push(format!(
-            "{} {} → {}{more}",
-            h.method.as_deref().unwrap_or("?"),
-            h.path.as_deref().unwrap_or("?"),
-            p.status(h.status)
-        ));
+        parts.push(first_request(first.exchange, n.requests().len(), p));
     }
     parts.push(format!(
         "↑{} ↓{}",
@@ -266,14 +258,17 @@ pub fn write_connection_line<W: Write>(
     )
 }
 
-/// One QUIC connection that ended, on one line.
+/// One QUIC connection that ended, on one line: endpoints, host, what its Initials
+/// offered, the handshake, and, as the TCP line, its first HTTP/3 request (`GET /x → 200
+/// (+7 more)`) when the key log opened it. Redirects are not followed, so the story is
+/// built without the other connections.
 pub fn write_quic_line<W: Write>(
     out: &mut W,
     q: &QuicConnection,
     first_ts: Option<Ts>,
     p: Paint,
 ) -> io::Result<()> {
-    let n = narrative::quic(q, None);
+    let n = narrative::quic(q, None, &[]);
     let mut parts = vec![format!("{} → {}", q.client, q.server)];
     if let Some(h) = &q.hostname {
         parts.push(p.bold(h));
@@ -292,6 +287,9 @@ pub fn write_quic_line<W: Write>(
         }
     }
     parts.push(format!("handshake {}", fmt_opt_ms(q.handshake_ms)));
+    if let Some(first) = n.requests.first() {
+        parts.push(first_request(first.exchange, n.requests.len(), p));
+    }
     writeln!(
         out,
         "{} {} {}  at {}",
@@ -299,6 +297,20 @@ pub fn write_quic_line<W: Write>(
         q.version,
         parts.join("  "),
         rel(Some(q.first_ts), first_ts)
+    )
+}
+
+/// `GET /path → 200 (+k more)`: a connection's first request, and how many followed.
+fn first_request(h: &HttpExchange, count: usize, p: Paint) -> String {
+    let more = match count {
+        0 | 1 => String::new(),
+        k => format!(" (+{} more)", k - 1),
+    };
+    format!(
+        "{} {} → {}{more}",
+        h.method.as_deref().unwrap_or("?"),
+        h.path.as_deref().unwrap_or("?"),
+        p.status(h.status)
     )
 }
 
@@ -371,7 +383,7 @@ pub fn write_end_table<W: Write>(out: &mut W, e: &CaptureEnd, p: Paint) -> io::R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::timing::tests::{at, sample};
+    use crate::report::timing::tests::{at, quic_conn, sample};
 
     fn text(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
         let mut out = Vec::new();
@@ -412,6 +424,27 @@ mod tests {
         assert!(end.starts_with("Capture ended: "), "{end}");
         assert!(end.contains("dropped 1 by the kernel"), "{end}");
         assert!(end.contains("(the report misses those packets"), "{end}");
+    }
+
+    #[test]
+    fn quic_line_tells_its_requests_like_the_tcp_line() {
+        let p = Paint(false);
+        let mut q = quic_conn();
+        let line = text(|o| write_quic_line(o, &q, Some(at(0.0)), p));
+        assert!(
+            line.contains("handshake 1.500 ms  GET /app.js → 200 (+1 more)"),
+            "{line}"
+        );
+        q.http.truncate(1);
+        q.http[0].status = None;
+        let line = text(|o| write_quic_line(o, &q, Some(at(0.0)), p));
+        assert!(line.contains("GET /app.js → no response  at"), "{line}");
+        q.http.clear();
+        let line = text(|o| write_quic_line(o, &q, Some(at(0.0)), p));
+        assert!(
+            line.contains("handshake 1.500 ms  at +0.042000 s"),
+            "{line}"
+        );
     }
 
     #[test]

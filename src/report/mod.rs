@@ -2,7 +2,9 @@
 //!
 //! # Consumes
 //! The finished [`Report`](crate::pageload::model::Report) (or, for the live printers, its
-//! parts as the capture hands them out): the model is the renderers' only input.
+//! parts as the capture hands them out): the model is the renderers' only input. HTTP/3
+//! exchanges (in `Report::quic[].http`) are shown wherever TCP's are: the timing model's
+//! rows ([`timing::Conn`] names either kind of connection) and the narrative carry both.
 //!
 //! # Produces
 //! One module per output, each writing to any `io::Write` so tests render into a

@@ -6,10 +6,15 @@
 //!
 //! # Consumes
 //! One [`Connection`] (or [`QuicConnection`]) with the DNS lookup it was linked to and the
-//! report's connections (to follow redirects across connections); [`of_report`] finds both
-//! in a [`Report`].
+//! report's connections (to follow redirects across connections); [`of_report`] and
+//! [`quic_of_report`] find both in a [`Report`].
 //!
 //! # Produces
+//! A [`Narrative`] for TCP, a [`QuicNarrative`] for QUIC (DNS → the QUIC handshake, by
+//! packet type → TLS → HTTP/3 requests → close); both carry their requests as the same
+//! [`HttpStep`]s, built by one function, so a request reads the same over HTTP/1.1, HTTP/2
+//! and HTTP/3.
+//!
 //! A [`Narrative`]: the connection and its [`Step`]s, with every fact the tellers share
 //! decided here once: which DNS answers to name and how (`CNAME x` or the address), which
 //! TCP options the SYN offered, whether TLS 1.3 hid the chosen ALPN, where a redirect came
@@ -28,11 +33,11 @@
 use std::fmt;
 
 use crate::pageload::model::{
-    Certificate, CloseKind, Connection, DnsTransaction, HttpExchange, PerDir, QuicConnection,
-    Report, Side, TeardownFlags, TlsInfo,
+    Certificate, CloseKind, Connection, DnsTransaction, HttpExchange, PerDir, QuicClose,
+    QuicConnection, QuicPacketCounts, Report, Side, TeardownFlags, TlsInfo,
 };
 use crate::report::explain::explain;
-use crate::report::timing::exchange_url;
+use crate::report::timing::{exchange_url, Conn};
 use crate::time::Ts;
 use crate::warning::Warning;
 
@@ -169,7 +174,7 @@ pub enum Alpn<'a> {
 /// One request of the connection.
 #[derive(Debug)]
 pub struct HttpStep<'a> {
-    /// Index in `Connection::http`.
+    /// Index in the connection's `http` (`Connection::http`, `QuicConnection::http`).
     pub index: usize,
     pub exchange: &'a HttpExchange,
     /// The full URL ([`exchange_url`]).
@@ -274,11 +279,14 @@ pub fn connection<'a>(
     lookup: Option<&'a DnsTransaction>,
     all: &'a [Connection],
 ) -> Narrative<'a> {
-    let mut steps = vec![Step::Dns(dns_step(c, lookup)), Step::Tcp(tcp_step(c))];
+    let mut steps = vec![
+        Step::Dns(dns_step(c.dns_note.as_deref(), lookup)),
+        Step::Tcp(tcp_step(c)),
+    ];
     if let Some(t) = &c.tls {
         steps.push(Step::Tls(tls_step(t)));
     }
-    steps.push(Step::Requests(http_steps(c, all)));
+    steps.push(Step::Requests(http_steps(Conn::Tcp(c), all)));
     if let Some(t) = time_step(c) {
         steps.push(Step::Time(t));
     }
@@ -338,11 +346,9 @@ impl<'a> Narrative<'a> {
     }
 }
 
-fn dns_step<'a>(c: &'a Connection, lookup: Option<&'a DnsTransaction>) -> DnsStep<'a> {
+fn dns_step<'a>(note: Option<&'a str>, lookup: Option<&'a DnsTransaction>) -> DnsStep<'a> {
     let Some(d) = lookup else {
-        return DnsStep::NotLinked {
-            note: c.dns_note.as_deref(),
-        };
+        return DnsStep::NotLinked { note };
     };
     let question = d
         .questions
@@ -406,9 +412,11 @@ fn tls_step(t: &TlsInfo) -> TlsStep<'_> {
     }
 }
 
-fn http_steps<'a>(c: &'a Connection, all: &'a [Connection]) -> Vec<HttpStep<'a>> {
+/// The requests of `c`, HTTP/1.x, HTTP/2 or HTTP/3 alike. Redirects name TCP connections
+/// (the stitcher links no other), so only a TCP connection's response is followed.
+fn http_steps<'a>(c: Conn<'a>, all: &'a [Connection]) -> Vec<HttpStep<'a>> {
     let mut explained: Vec<String> = Vec::new();
-    c.http
+    c.http()
         .iter()
         .enumerate()
         .map(|(i, h)| HttpStep {
@@ -427,10 +435,10 @@ fn http_steps<'a>(c: &'a Connection, all: &'a [Connection]) -> Vec<HttpStep<'a>>
                     .find(|x| !from.quic && x.id == from.connection)
                     .and_then(|x| x.http.get(from.index)),
             }),
-            followed_on: h
-                .redirect_to
-                .as_ref()
-                .and_then(|_| followed_on(c.id, i, all)),
+            followed_on: match c {
+                Conn::Tcp(t) if h.redirect_to.is_some() => followed_on(t.id, i, all),
+                _ => None,
+            },
             notes: header_notes(h, &mut explained),
         })
         .collect()
@@ -522,15 +530,63 @@ fn close_step(c: &Connection) -> CloseStep {
     }
 }
 
-/// The story of a QUIC connection: what its Initials said, its packets, how it closed.
+/// The story of a QUIC connection: what its Initials said, its handshake packet by packet
+/// type, the TLS handshake when decrypted, its HTTP/3 requests, how it closed.
 #[derive(Debug)]
 pub struct QuicNarrative<'a> {
     pub conn: &'a QuicConnection,
     pub hello: QuicHello<'a>,
-    /// The lookup it was linked to.
-    pub dns: Option<&'a DnsTransaction>,
+    /// The lookup it was linked to, told as a TCP connection's.
+    pub dns: DnsStep<'a>,
+    pub handshake: QuicHandshake<'a>,
+    /// The TLS handshake as the key log let it be read (the chosen ALPN, the certificate);
+    /// `None` when it was not decrypted: the hello says what the Initials showed.
+    pub tls: Option<TlsStep<'a>>,
+    /// The HTTP/3 requests, in the connection's order; empty without keys.
+    pub requests: Vec<HttpStep<'a>>,
+    /// The CONNECTION_CLOSE frames read; empty: it was still open (or went idle) at
+    /// `last_at`.
+    pub close: &'a [QuicClose],
+    /// The connection's last packet.
+    pub last_at: Ts,
     pub warnings_shown: &'a [Warning],
     pub warnings_more: usize,
+}
+
+/// The QUIC handshake as seen: Initial → Handshake → 1-RTT, packet counts per type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuicHandshake<'a> {
+    /// The version of the first long header (`v1`, `v2`, or hex).
+    pub version: &'a str,
+    /// The client's first Initial.
+    pub initial_at: Option<Ts>,
+    /// The client's first Initial to the server's first Initial.
+    pub server_initial_ms: Option<f64>,
+    /// The client's first Initial to the server's first Handshake packet.
+    pub handshake_ms: Option<f64>,
+    /// The client's first Initial to the client's Finished (decrypted only): the span the
+    /// timing model calls the QUIC handshake.
+    pub finished_ms: Option<f64>,
+    /// The server's HANDSHAKE_DONE: the handshake is confirmed (RFC 9001 4.1.2).
+    pub confirmed_at: Option<Ts>,
+    pub client: &'a QuicPacketCounts,
+    pub server: &'a QuicPacketCounts,
+}
+
+impl<'a> QuicNarrative<'a> {
+    /// The lookup, when linked.
+    pub fn lookup(&self) -> Option<&'a DnsTransaction> {
+        match self.dns {
+            DnsStep::Lookup { tx, .. } => Some(tx),
+            DnsStep::NotLinked { .. } => None,
+        }
+    }
+
+    /// The duration of the QUIC handshake: to the client's Finished when decrypted, else to
+    /// the server's first Handshake packet.
+    pub fn handshake_ms(&self) -> Option<f64> {
+        self.handshake.finished_ms.or(self.handshake.handshake_ms)
+    }
 }
 
 /// What the TLS hellos in the Initial packets said.
@@ -547,13 +603,18 @@ pub enum QuicHello<'a> {
     },
 }
 
-/// The story of `q`, with its lookup found in `r`.
+/// The story of `q`, with its lookup and the report's connections found in `r`.
 pub fn quic_of_report<'a>(r: &'a Report, q: &'a QuicConnection) -> QuicNarrative<'a> {
-    quic(q, q.dns.and_then(|i| r.dns.get(i)))
+    quic(q, q.dns.and_then(|i| r.dns.get(i)), &r.connections)
 }
 
-/// The story of `q`, linked to `lookup`.
-pub fn quic<'a>(q: &'a QuicConnection, lookup: Option<&'a DnsTransaction>) -> QuicNarrative<'a> {
+/// The story of `q`, linked to `lookup`; `all` holds the connections redirects may point
+/// to.
+pub fn quic<'a>(
+    q: &'a QuicConnection,
+    lookup: Option<&'a DnsTransaction>,
+    all: &'a [Connection],
+) -> QuicNarrative<'a> {
     let hello = match &q.tls {
         Some(t) => QuicHello::Read {
             sni: t.sni.as_deref(),
@@ -563,11 +624,30 @@ pub fn quic<'a>(q: &'a QuicConnection, lookup: Option<&'a DnsTransaction>) -> Qu
         },
         None => QuicHello::Unread,
     };
+    let decrypted = q.tls.as_ref().filter(|t| t.decrypted);
     let n = q.warnings.len().min(QUIC_WARNINGS_SHOWN);
     QuicNarrative {
         conn: q,
         hello,
-        dns: lookup,
+        dns: dns_step(q.dns_note.as_deref(), lookup),
+        handshake: QuicHandshake {
+            version: &q.version,
+            initial_at: q.client_initial_ts,
+            server_initial_ms: q.server_initial_ms,
+            handshake_ms: q.handshake_ms,
+            finished_ms: decrypted
+                .and_then(|t| t.handshake_done_ts)
+                .zip(q.client_initial_ts)
+                .map(|(done, initial)| done.ms_since(initial))
+                .filter(|ms| *ms >= 0.0),
+            confirmed_at: q.handshake_done_ts,
+            client: &q.client_packets,
+            server: &q.server_packets,
+        },
+        tls: decrypted.map(tls_step),
+        requests: http_steps(Conn::Quic(q), all),
+        close: &q.close,
+        last_at: q.last_ts,
         warnings_shown: &q.warnings[..n],
         warnings_more: q.warnings.len() - n,
     }
@@ -577,7 +657,7 @@ pub fn quic<'a>(q: &'a QuicConnection, lookup: Option<&'a DnsTransaction>) -> Qu
 mod tests {
     use super::*;
     use crate::pageload::model::{RedirectRef, TeardownStep};
-    use crate::report::timing::tests::sample;
+    use crate::report::timing::tests::{h3_sample, sample};
 
     #[test]
     fn every_connection_tells_dns_tcp_requests_transfer_and_close() {
@@ -593,6 +673,37 @@ mod tests {
                 c.tls.is_some()
             );
         }
+    }
+
+    #[test]
+    fn quic_connections_carry_their_requests_like_tcp_ones() {
+        let r = h3_sample();
+        let q = &r.quic[0];
+        let n = quic_of_report(&r, q);
+        assert_eq!(n.requests.len(), 2);
+        assert_eq!(n.requests[1].index, 1);
+        assert_eq!(n.requests[0].url, "https://static.example.test/app.js");
+        assert_eq!(n.requests[0].notes[0].name, "alt-svc");
+        assert_eq!(n.requests[0].media_type, Some("application/javascript"));
+        let tls = n.tls.as_ref().expect("decrypted: the TLS step");
+        assert_eq!(tls.alpn, Alpn::Chosen("h3"));
+        assert_eq!(
+            tls.leaf.map(|c| c.subject.as_str()),
+            Some("CN=static.example.test")
+        );
+        assert!(matches!(n.dns, DnsStep::Lookup { .. }));
+        assert_eq!(n.lookup().map(|d| d.latency_ms), Some(Some(1.5)));
+        // The handshake to the client's Finished, as the timing model has it.
+        assert_eq!(n.handshake_ms(), Some(3.0));
+        assert_eq!(n.handshake.handshake_ms, Some(1.5));
+        // Without keys: no TLS step, the handshake to the server's Handshake packet.
+        let mut q = q.clone();
+        q.tls.as_mut().unwrap().decrypted = false;
+        q.http.clear();
+        let n = quic(&q, None, &[]);
+        assert!(n.tls.is_none() && n.requests.is_empty());
+        assert_eq!(n.handshake_ms(), Some(1.5));
+        assert!(matches!(n.dns, DnsStep::NotLinked { .. }));
     }
 
     #[test]

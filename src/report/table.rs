@@ -1,7 +1,10 @@
 //! `--format table`: each connection told as a story, in the order things happened on the
-//! wire (DNS → TCP handshake → TLS → requests → teardown, and where the time went), then
-//! summary tables of all connections, requests and DNS transactions, and the text waterfall
-//! of the whole capture ([`crate::report::waterfall`]).
+//! wire (DNS → TCP handshake → TLS → requests → teardown, and where the time went), then the
+//! QUIC connections (what the Initials said, the packets, and, when the key log opened
+//! them, the TLS handshake and the HTTP/3 requests as a TCP connection's), summary tables
+//! of all connections, requests (HTTP/3 ones as connection `quic-N`, protocol `h3`) and DNS
+//! transactions, and the text waterfall of the whole capture
+//! ([`crate::report::waterfall`]).
 //!
 //! The story is the connection's [`Narrative`]: this module decides only how each step
 //! reads (labels, separators, colour, which value is cut to 60 bytes), one function per
@@ -34,7 +37,8 @@ pub struct TableOptions {
     pub width: Option<u16>,
 }
 
-/// The capture line, its span, and the count of requests and TLS connections.
+/// The capture line, its span, and the count of requests (HTTP/3 among them), TLS
+/// connections and decrypted QUIC connections.
 fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
     writeln!(
         out,
@@ -62,7 +66,13 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
     }
     let tls = r.connections.iter().filter(|c| c.tls.is_some()).count();
     let requests: usize = r.connections.iter().map(|c| c.http.len()).sum();
-    if tls > 0 || requests > 0 {
+    let h3: usize = r.quic.iter().map(|q| q.http.len()).sum();
+    let quic_decrypted = r
+        .quic
+        .iter()
+        .filter(|q| q.tls.as_ref().is_some_and(|t| t.decrypted))
+        .count();
+    if tls > 0 || requests + h3 > 0 || quic_decrypted > 0 {
         let decrypted = r
             .connections
             .iter()
@@ -76,7 +86,25 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
             ),
             (t, d) => format!(", {} ({d} decrypted)", plural(t, "TLS connection")),
         };
-        writeln!(out, "  {}{tls_part}", plural(requests, "HTTP request"))?;
+        // Said only when keys opened QUIC: without them the QUIC section tells the rest.
+        let h3_part = if h3 > 0 {
+            format!(" ({h3} over HTTP/3)")
+        } else {
+            String::new()
+        };
+        let quic_part = if quic_decrypted > 0 {
+            format!(
+                ", {} ({quic_decrypted} decrypted)",
+                plural(r.quic.len(), "QUIC connection")
+            )
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  {}{h3_part}{tls_part}{quic_part}",
+            plural(requests + h3, "HTTP request")
+        )?;
     }
     Ok(())
 }
@@ -101,7 +129,8 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
         writeln!(out, "{}", p.bold("Connections"))?;
         writeln!(out, "{}", connections_table(r, opts))?;
     }
-    if r.connections.iter().any(|c| !c.http.is_empty()) {
+    let any_h3 = r.quic.iter().any(|q| !q.http.is_empty());
+    if any_h3 || r.connections.iter().any(|c| !c.http.is_empty()) {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("Requests"))?;
         writeln!(out, "{}", requests_table(r, opts))?;
@@ -111,9 +140,10 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
         writeln!(out, "{}", p.bold("DNS"))?;
         writeln!(out, "{}", dns_table(r, opts))?;
     }
-    if r.connections
-        .iter()
-        .any(|c| c.tcp.syn_ts.is_some() || !c.http.is_empty())
+    if any_h3
+        || r.connections
+            .iter()
+            .any(|c| c.tcp.syn_ts.is_some() || !c.http.is_empty())
     {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("Waterfall"))?;
@@ -160,9 +190,12 @@ fn write_quic<W: Write>(
         }
         QuicHello::Unread => parts.push("no TLS hello read".to_string()),
     }
-    parts.push(match q.handshake_ms {
-        Some(ms) => format!("handshake {}", fmt_ms(ms)),
-        None => "no server Handshake packet".to_string(),
+    // Decrypted, the TLS line below tells the handshake to the client's Finished; this one
+    // is only when the server's first Handshake packet came.
+    parts.push(match (q.handshake_ms, &n.tls) {
+        (Some(ms), None) => format!("handshake {}", fmt_ms(ms)),
+        (Some(ms), Some(_)) => format!("server Handshake after {}", fmt_ms(ms)),
+        (None, _) => "no server Handshake packet".to_string(),
     });
     let host = q
         .hostname
@@ -185,7 +218,13 @@ fn write_quic<W: Write>(
         rel(Some(q.first_ts), origin)
     )?;
     write_quic_packets(out, n, origin)?;
-    for cl in &q.close {
+    if let Some(t) = &n.tls {
+        write_tls(out, t, origin, p)?;
+    }
+    for h in &n.requests {
+        write_request(out, h, origin, p)?;
+    }
+    for cl in n.close {
         writeln!(
             out,
             "            {} CONNECTION_CLOSE from the {}: {}{}",
@@ -222,7 +261,7 @@ fn write_quic_packets<W: Write>(
     let q = n.conn;
     let c = &q.client_packets;
     let s = &q.server_packets;
-    let dns = match n.dns {
+    let dns = match n.lookup() {
         Some(t) => format!(
             "; DNS {} at {}",
             t.questions.first().map_or("?", |x| x.name.as_str()),
@@ -487,10 +526,10 @@ fn write_request<W: Write>(
     p: Paint,
 ) -> io::Result<()> {
     let h = s.exchange;
-    let version = if h.version == "HTTP/2" {
-        "HTTP/2"
-    } else {
-        "HTTP/1"
+    let version = match h.version.as_str() {
+        "HTTP/2" => "HTTP/2",
+        "HTTP/3" => "HTTP/3",
+        _ => "HTTP/1",
     };
     writeln!(out, "{} {}", label(p, version), http_line(s, origin, p))?;
     if let Some(from) = s.redirected_from {
@@ -712,35 +751,48 @@ fn connections_table(r: &Report, opts: &TableOptions) -> Table {
     t
 }
 
+/// Every exchange: the TCP connections' in connection order, then the QUIC connections'
+/// (connection `quic-N`, protocol `h3`).
 fn requests_table(r: &Report, opts: &TableOptions) -> Table {
     let mut t = table(opts);
     t.set_header(vec![
         "conn", "method", "url", "status", "proto", "size", "type", "TTFB", "download",
     ]);
-    for c in &r.connections {
-        for h in &c.http {
-            let url = h.url.as_deref().or(h.path.as_deref()).unwrap_or("?");
-            t.add_row(vec![
-                right(format!("#{}", c.id)),
-                Cell::new(h.method.as_deref().unwrap_or("?")),
-                Cell::new(url),
-                right(
-                    h.status
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "–".into()),
-                ),
-                Cell::new(&h.version),
-                right(fmt_bytes(h.body_bytes)),
-                Cell::new(
-                    h.content_type
-                        .as_deref()
-                        .map(|ct| ct.split(';').next().unwrap_or(ct))
-                        .unwrap_or("–"),
-                ),
-                right(fmt_opt_ms(h.ttfb_ms)),
-                right(fmt_opt_ms(h.download_ms)),
-            ]);
-        }
+    let tcp = r
+        .connections
+        .iter()
+        .flat_map(|c| c.http.iter().map(move |h| (format!("#{}", c.id), h)));
+    let quic = r
+        .quic
+        .iter()
+        .flat_map(|q| q.http.iter().map(move |h| (format!("quic-{}", q.id), h)));
+    for (conn, h) in tcp.chain(quic) {
+        let url = h.url.as_deref().or(h.path.as_deref()).unwrap_or("?");
+        let proto = if h.version == "HTTP/3" {
+            "h3"
+        } else {
+            &h.version
+        };
+        t.add_row(vec![
+            right(conn),
+            Cell::new(h.method.as_deref().unwrap_or("?")),
+            Cell::new(url),
+            right(
+                h.status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "–".into()),
+            ),
+            Cell::new(proto),
+            right(fmt_bytes(h.body_bytes)),
+            Cell::new(
+                h.content_type
+                    .as_deref()
+                    .map(|ct| ct.split(';').next().unwrap_or(ct))
+                    .unwrap_or("–"),
+            ),
+            right(fmt_opt_ms(h.ttfb_ms)),
+            right(fmt_opt_ms(h.download_ms)),
+        ]);
     }
     t
 }
@@ -784,4 +836,46 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
         ]);
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::timing::tests::h3_sample;
+
+    fn render(r: &Report) -> String {
+        let mut out = Vec::new();
+        let opts = TableOptions {
+            color: false,
+            width: None,
+        };
+        write_report(&mut out, r, &opts).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The whole table of a small page load whose subresources came over HTTP/3, compared
+    /// with `tests/snapshots/table/http3-sample.txt` (`UPDATE_SNAPSHOTS=1` rewrites it).
+    #[test]
+    fn http3_report_snapshot() {
+        let text = render(&h3_sample());
+        for want in [
+            "  5 HTTP requests (2 over HTTP/3), 3 TLS connections (2 decrypted), 1 QUIC connection (1 decrypted)",
+            "  TLS     TLS 1.3, TLS_AES_128_GCM_SHA256, SNI static.example.test, ALPN offered h3, chose h3",
+            "            cert CN=static.example.test SAN static.example.test issued by CN=Example CA",
+            "  HTTP/3  GET https://static.example.test/app.js → 200 6.8 KiB, application/javascript  TTFB 4.000 ms, download 6.000 ms  at +0.050000 s",
+            "            alt-svc: h3=\":443\"; ma=86400 — also offered: HTTP/3 (QUIC) on UDP port 443",
+            "│ quic-1 ┆ GET    ┆ https://static.example.test/img.png",
+        ] {
+            assert!(text.contains(want), "{want:?} missing:\n{text}");
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/snapshots/table/http3-sample.txt");
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+            return;
+        }
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_SNAPSHOTS=1 writes it)", path.display()));
+        assert!(want == text, "{} differs; got:\n{text}", path.display());
+    }
 }

@@ -12,9 +12,13 @@
 //! the stable names).
 //!
 //! # Rows
-//! One [`Row`] per HTTP exchange, plus one per connection that carried no readable request
+//! One [`Row`] per HTTP exchange, of TCP connections (HTTP/1.x, HTTP/2) and of QUIC
+//! connections (HTTP/3) alike, plus one per TCP connection that carried no readable request
 //! (TLS without keys, a protocol pagetrace does not decode), so an encrypted capture still
-//! draws its DNS, TCP, TLS and data phases. Rows are sorted by their start.
+//! draws its DNS, TCP, TLS and data phases. A QUIC connection without a readable request has
+//! no row (without keys nothing of it but its handshake is known; the table tells it).
+//! Rows are sorted by their start; a row names its connection by [`Conn`] and [`ConnKey`],
+//! since TCP and QUIC connections are numbered by separate counters.
 //!
 //! # Phases (the HAR 1.2 `timings` model, filled from packets)
 //! - The **first request of a connection** (the earliest `request_ts`) carries the setup:
@@ -28,6 +32,15 @@
 //!     the SYN, after the TCP handshake before the ClientHello, after the handshake before
 //!     the first request byte.
 //!   - the request starts at the DNS query (or the SYN, or the ClientHello).
+//!   - On a **QUIC** connection the transport handshake *is* the TLS handshake (RFC 9001):
+//!     `connect` and `ssl` are both the QUIC handshake, from the client's first Initial to
+//!     the client's Finished (`tls.handshake_done_ts`) when the handshake was decrypted,
+//!     else to the server's first Handshake packet (`server_handshake_ts`); drawn as the
+//!     [`Phase::Tls`] span. Chromium reports QUIC the same way: its QUIC session's
+//!     `GetConnectTiming` sets `ssl_start`/`ssl_end` to `connect_start`/`connect_end`
+//!     (`net/quic/quic_chromium_client_session.cc`). A first request sent in 0-RTT,
+//!     before the handshake ended, carries the handshake only up to its first byte, as a
+//!     browser's `connectEnd` is when the connection could carry the request.
 //! - Every other request starts at its `request_ts`, with `blocked`, `dns`, `connect` and
 //!   `ssl` -1: nothing was seen of a queue on a connection that was already open.
 //! - `send` = `request_ts → request_end_ts`; `wait` = the exchange's `ttfb_ms`
@@ -52,7 +65,12 @@
 
 use std::collections::HashMap;
 
-use crate::pageload::model::{CloseKind, Connection, HttpExchange, Report};
+use std::fmt;
+use std::net::SocketAddr;
+
+use crate::pageload::model::{
+    CloseKind, Connection, HttpExchange, QuicConnection, Report, TlsInfo,
+};
 use crate::time::{ms_between, Ts};
 
 /// A request that starts later than this after the last byte of the current page, with
@@ -148,6 +166,112 @@ impl Timings {
     }
 }
 
+/// The connection a row belongs to: one of `Report::connections` (TCP) or of
+/// `Report::quic`.
+#[derive(Debug, Clone, Copy)]
+pub enum Conn<'a> {
+    Tcp(&'a Connection),
+    Quic(&'a QuicConnection),
+}
+
+/// A connection's identity across both tables (TCP and QUIC ids are separate counters).
+/// Written `3` for TCP connection 3 and `quic-1` for QUIC connection 1: the HAR
+/// `connection` field. TCP sorts before QUIC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConnKey {
+    Tcp(u64),
+    Quic(u64),
+}
+
+impl fmt::Display for ConnKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnKey::Tcp(id) => write!(f, "{id}"),
+            ConnKey::Quic(id) => write!(f, "quic-{id}"),
+        }
+    }
+}
+
+impl<'a> Conn<'a> {
+    pub fn key(self) -> ConnKey {
+        match self {
+            Conn::Tcp(c) => ConnKey::Tcp(c.id),
+            Conn::Quic(q) => ConnKey::Quic(q.id),
+        }
+    }
+
+    /// The `id` in its own table.
+    pub fn id(self) -> u64 {
+        match self {
+            Conn::Tcp(c) => c.id,
+            Conn::Quic(q) => q.id,
+        }
+    }
+
+    pub fn client(self) -> SocketAddr {
+        match self {
+            Conn::Tcp(c) => c.client,
+            Conn::Quic(q) => q.client,
+        }
+    }
+
+    pub fn server(self) -> SocketAddr {
+        match self {
+            Conn::Tcp(c) => c.server,
+            Conn::Quic(q) => q.server,
+        }
+    }
+
+    pub fn hostname(self) -> Option<&'a str> {
+        match self {
+            Conn::Tcp(c) => c.hostname.as_deref(),
+            Conn::Quic(q) => q.hostname.as_deref(),
+        }
+    }
+
+    pub fn tls(self) -> Option<&'a TlsInfo> {
+        match self {
+            Conn::Tcp(c) => c.tls.as_ref(),
+            Conn::Quic(q) => q.tls.as_ref(),
+        }
+    }
+
+    pub fn http(self) -> &'a [HttpExchange] {
+        match self {
+            Conn::Tcp(c) => &c.http,
+            Conn::Quic(q) => &q.http,
+        }
+    }
+
+    /// Index into `Report::dns` of its lookup.
+    pub fn dns(self) -> Option<usize> {
+        match self {
+            Conn::Tcp(c) => c.dns,
+            Conn::Quic(q) => q.dns,
+        }
+    }
+
+    /// Bytes the server sent: TCP payload, or QUIC's UDP payload.
+    pub fn server_bytes(self) -> u64 {
+        match self {
+            Conn::Tcp(c) => c.tcp.bytes.server,
+            Conn::Quic(q) => q.bytes.server,
+        }
+    }
+
+    pub fn is_quic(self) -> bool {
+        matches!(self, Conn::Quic(_))
+    }
+
+    /// Its URLs' scheme when a request did not say: QUIC and TLS are `https`.
+    fn scheme(self) -> &'static str {
+        match self {
+            Conn::Tcp(c) if c.tls.is_none() => "http",
+            _ => "https",
+        }
+    }
+}
+
 /// One phase of one row on the time axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Span {
@@ -159,8 +283,9 @@ pub struct Span {
 /// One line of the waterfall: an HTTP exchange, or a connection with no readable request.
 #[derive(Debug, Clone)]
 pub struct Row<'a> {
-    pub conn: &'a Connection,
-    /// The exchange and its index in `conn.http`; `None` for a connection row.
+    pub conn: Conn<'a>,
+    /// The exchange and its index in the connection's `http`; `None` for a connection row
+    /// (TCP only).
     pub exchange: Option<(usize, &'a HttpExchange)>,
     /// The request URL; for a connection row, `host:port`.
     pub url: String,
@@ -267,7 +392,14 @@ impl Setup {
 }
 
 /// The moment a connection began, for ordering connections.
-fn conn_start(c: &Connection) -> Option<Ts> {
+fn conn_start(c: Conn) -> Option<Ts> {
+    match c {
+        Conn::Tcp(c) => tcp_start(c),
+        Conn::Quic(q) => Some(q.client_initial_ts.unwrap_or(q.first_ts)),
+    }
+}
+
+fn tcp_start(c: &Connection) -> Option<Ts> {
     c.tcp
         .syn_ts
         .or(c.tcp.synack_ts)
@@ -296,25 +428,14 @@ fn exchange_end(h: &HttpExchange) -> Option<Ts> {
     .max()
 }
 
-fn setup_of(c: &Connection, r: &Report, dns_claimed: &mut [bool]) -> Setup {
-    let mut s = Setup::default();
-    let t = &c.tcp;
-    if let (Some(syn), Some(ack), Some(ms)) = (t.syn_ts, t.ack_ts, t.handshake_ms) {
-        if ack >= syn && ms >= 0.0 {
-            s.tcp = Some((syn, ack, ms));
-        }
-    }
-    if let Some(tls) = &c.tls {
-        if let (Some(ch), Some(done), Some(ms)) =
-            (tls.client_hello_ts, tls.handshake_done_ts, tls.handshake_ms)
-        {
-            if done >= ch && ms >= 0.0 {
-                s.tls = Some((ch, done, ms));
-            }
-        }
-    }
+/// What was seen of `c`'s setup; `first_request` is the start of its first request.
+fn setup_of(c: Conn, r: &Report, first_request: Option<Ts>, dns_claimed: &mut [bool]) -> Setup {
+    let mut s = match c {
+        Conn::Tcp(c) => tcp_setup(c),
+        Conn::Quic(q) => quic_setup(q, first_request),
+    };
     // The lookup counts for the first connection (in start order) that used it.
-    if let Some(i) = c.dns {
+    if let Some(i) = c.dns() {
         if let Some(claimed) = dns_claimed.get_mut(i) {
             if !*claimed {
                 *claimed = true;
@@ -333,18 +454,65 @@ fn setup_of(c: &Connection, r: &Report, dns_claimed: &mut [bool]) -> Setup {
     s
 }
 
+/// The TCP handshake and the TLS handshake.
+fn tcp_setup(c: &Connection) -> Setup {
+    let mut s = Setup::default();
+    let t = &c.tcp;
+    if let (Some(syn), Some(ack), Some(ms)) = (t.syn_ts, t.ack_ts, t.handshake_ms) {
+        if ack >= syn && ms >= 0.0 {
+            s.tcp = Some((syn, ack, ms));
+        }
+    }
+    if let Some(tls) = &c.tls {
+        if let (Some(ch), Some(done), Some(ms)) =
+            (tls.client_hello_ts, tls.handshake_done_ts, tls.handshake_ms)
+        {
+            if done >= ch && ms >= 0.0 {
+                s.tls = Some((ch, done, ms));
+            }
+        }
+    }
+    s
+}
+
+/// The QUIC handshake, as the TLS phase (see the module doc): the client's first Initial
+/// to the client's Finished when decrypted, else to the server's first Handshake packet;
+/// cut at a first request sent before it ended (0-RTT).
+fn quic_setup(q: &QuicConnection, first_request: Option<Ts>) -> Setup {
+    let mut s = Setup::default();
+    let finished = q
+        .tls
+        .as_ref()
+        .filter(|t| t.decrypted)
+        .and_then(|t| t.handshake_done_ts);
+    if let (Some(from), Some(to)) = (q.client_initial_ts, finished.or(q.server_handshake_ts)) {
+        let to = first_request
+            .filter(|&req| req >= from && req < to)
+            .unwrap_or(to);
+        if to >= from {
+            s.tls = Some((from, to, to.ms_since(from)));
+        }
+    }
+    s
+}
+
 fn non_negative(v: Option<f64>) -> Option<f64> {
     v.map(|x| if x < 0.0 { 0.0 } else { x })
 }
 
 /// The URL of an exchange: as the dissector built it, else from the connection.
-pub fn exchange_url(c: &Connection, h: &HttpExchange) -> String {
+pub fn exchange_url(c: Conn, h: &HttpExchange) -> String {
     if let Some(u) = &h.url {
         return u.clone();
     }
-    let scheme = if c.tls.is_some() { "https" } else { "http" };
-    let host = c.hostname.clone().unwrap_or_else(|| c.server.to_string());
-    format!("{scheme}://{host}{}", h.path.as_deref().unwrap_or("/"))
+    let host = c
+        .hostname()
+        .map_or_else(|| c.server().to_string(), str::to_string);
+    format!(
+        "{}://{host}{}",
+        c.scheme(),
+        h.path.as_deref().unwrap_or("/")
+    )
 }
 
 /// `host:port` for a connection row.
@@ -357,38 +525,47 @@ fn connection_label(c: &Connection) -> String {
     }
 }
 
-/// The rows of a report, sorted by start (then connection id and exchange index).
+/// The start and the index of the first request of a connection.
+fn first_request(http: &[HttpExchange]) -> Option<(Ts, usize)> {
+    http.iter()
+        .enumerate()
+        .filter_map(|(i, h)| exchange_start(h).map(|t| (t, i)))
+        .min()
+}
+
+/// The rows of a report, sorted by start (then connection and exchange index).
 pub fn rows(r: &Report) -> Vec<Row<'_>> {
-    let mut conns: Vec<&Connection> = r.connections.iter().collect();
-    conns.sort_by_key(|c| (conn_start(c), c.id));
+    let mut conns: Vec<Conn> = r
+        .connections
+        .iter()
+        .map(Conn::Tcp)
+        .chain(r.quic.iter().filter(|q| !q.http.is_empty()).map(Conn::Quic))
+        .collect();
+    conns.sort_by_key(|&c| (conn_start(c), c.key()));
     let mut dns_claimed = vec![false; r.dns.len()];
     let mut rows = Vec::new();
     for c in conns {
-        let setup = setup_of(c, r, &mut dns_claimed);
-        if c.http.is_empty() {
-            rows.extend(connection_row(c, r, &setup));
-            continue;
+        let first = first_request(c.http());
+        let setup = setup_of(c, r, first.map(|f| f.0), &mut dns_claimed);
+        if let Conn::Tcp(tcp) = c {
+            if tcp.http.is_empty() {
+                rows.extend(connection_row(tcp, r, &setup));
+                continue;
+            }
         }
-        let first = c
-            .http
-            .iter()
-            .enumerate()
-            .filter_map(|(i, h)| exchange_start(h).map(|t| (t, i)))
-            .min()
-            .map(|(_, i)| i);
-        for (i, h) in c.http.iter().enumerate() {
-            let setup = (Some(i) == first).then_some(&setup);
+        for (i, h) in c.http().iter().enumerate() {
+            let setup = (Some(i) == first.map(|f| f.1)).then_some(&setup);
             rows.extend(exchange_row(c, i, h, setup, r.capture.first_ts));
         }
     }
-    rows.sort_by_key(|row| (row.start, row.conn.id, row.exchange.map(|e| e.0)));
+    rows.sort_by_key(|row| (row.start, row.conn.key(), row.exchange.map(|e| e.0)));
     rows
 }
 
 /// The row of exchange `i` of `c`; `setup` is given for the connection's first request,
 /// which carries it.
 fn exchange_row<'a>(
-    c: &'a Connection,
+    c: Conn<'a>,
     i: usize,
     h: &'a HttpExchange,
     setup: Option<&Setup>,
@@ -458,7 +635,7 @@ fn exchange_row<'a>(
 }
 
 fn connection_row<'a>(c: &'a Connection, r: &Report, setup: &Setup) -> Option<Row<'a>> {
-    let start = setup.start().or_else(|| conn_start(c))?;
+    let start = setup.start().or_else(|| tcp_start(c))?;
     let mut spans = setup.spans();
     let data_from = setup
         .end()
@@ -483,7 +660,7 @@ fn connection_row<'a>(c: &'a Connection, r: &Report, setup: &Setup) -> Option<Ro
     }
     let end = spans.iter().map(|s| s.to).max().unwrap_or(start).max(start);
     Some(Row {
-        conn: c,
+        conn: Conn::Tcp(c),
         exchange: None,
         url: connection_label(c),
         start,
@@ -544,13 +721,20 @@ fn page_key(url: &str) -> &str {
 pub fn pages(rows: &[Row]) -> Vec<Page> {
     let mut pages: Vec<Page> = Vec::new();
     let mut page_of: Vec<usize> = Vec::with_capacity(rows.len());
-    let mut by_exchange: HashMap<(bool, u64, usize), usize> = HashMap::new();
+    let mut by_exchange: HashMap<(ConnKey, usize), usize> = HashMap::new();
     let mut by_url: HashMap<&str, usize> = HashMap::new();
     for (ri, row) in rows.iter().enumerate() {
         let h = row.exchange.map(|e| e.1);
         let redirect_page = h
             .and_then(|h| h.redirected_from)
-            .and_then(|rf| by_exchange.get(&(rf.quic, rf.connection, rf.index)))
+            .and_then(|rf| {
+                let conn = if rf.quic {
+                    ConnKey::Quic(rf.connection)
+                } else {
+                    ConnKey::Tcp(rf.connection)
+                };
+                by_exchange.get(&(conn, rf.index))
+            })
             .and_then(|&from_row| page_of.get(from_row).copied());
         let referer_page = h
             .and_then(|h| header(&h.request_headers, "referer"))
@@ -584,7 +768,7 @@ pub fn pages(rows: &[Row]) -> Vec<Page> {
         page.end = page.end.max(row.end);
         page_of.push(p);
         if let Some((i, _)) = row.exchange {
-            by_exchange.insert((false, row.conn.id, i), ri);
+            by_exchange.insert((row.conn.key(), i), ri);
             by_url.insert(page_key(&row.url), p);
         }
     }
@@ -594,9 +778,11 @@ pub fn pages(rows: &[Row]) -> Vec<Page> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::pageload::model::PerDir;
     use crate::pageload::model::{
-        ClientBy, DnsAnswer, DnsQuestion, DnsTransaction, DnsTransport, HostnameSource,
-        HttpExchange, RedirectRef, Side, TcpClose, TlsInfo,
+        Certificate, ClientBy, DnsAnswer, DnsQuestion, DnsTransaction, DnsTransport,
+        HostnameSource, HttpExchange, QuicClose, QuicCloseKind, RedirectRef, Side, TcpClose,
+        TlsInfo,
     };
 
     pub const T0: i64 = 1_795_000_000_000_000_000;
@@ -781,6 +967,189 @@ pub(crate) mod tests {
         c3.tls = Some(t3);
         r.connections = vec![c1, c2, c3];
         r
+    }
+
+    /// A QUIC connection to `static.example.test` (id 1, as the first TCP connection's:
+    /// the ids are separate counters): its lookup 40 → 41.5 ms, Initial at 42, the server's
+    /// Handshake at 43.5, the client's Finished at 45, two HTTP/3 requests from 50 ms.
+    pub fn quic_conn() -> QuicConnection {
+        let mut q = QuicConnection::new(
+            1,
+            "10.0.0.1:60000".parse().unwrap(),
+            "10.0.0.4:443".parse().unwrap(),
+            ClientBy::Initial,
+            at(42.0),
+        );
+        q.version = "v1".into();
+        q.versions = vec!["v1".into()];
+        q.dcid = "0011223344556677".into();
+        q.last_ts = at(150.0);
+        q.client_initial_ts = Some(at(42.0));
+        q.server_initial_ts = Some(at(43.0));
+        q.server_handshake_ts = Some(at(43.5));
+        q.server_initial_ms = Some(1.0);
+        q.handshake_ms = Some(1.5);
+        q.handshake_done_ts = Some(at(46.0));
+        q.packets = PerDir {
+            client: 12,
+            server: 30,
+        };
+        q.bytes = PerDir {
+            client: 3_000,
+            server: 40_000,
+        };
+        q.datagrams = q.packets;
+        q.client_packets.initial = 2;
+        q.client_packets.handshake = 1;
+        q.client_packets.one_rtt = 9;
+        q.server_packets.initial = 1;
+        q.server_packets.handshake = 2;
+        q.server_packets.one_rtt = 27;
+        q.initials_decrypted = 3;
+        let mut t = tls(42.0, 45.0);
+        t.sni = Some("static.example.test".into());
+        t.alpn = Some("h3".into());
+        t.alpn_offered = vec!["h3".into()];
+        t.cipher = Some("TLS_AES_128_GCM_SHA256".into());
+        t.certificates = vec![Certificate {
+            subject: "CN=static.example.test".into(),
+            issuer: "CN=Example CA".into(),
+            not_before: "2026-01-01T00:00:00+00:00".into(),
+            not_after: "2027-01-01T00:00:00+00:00".into(),
+            san: vec!["static.example.test".into()],
+            ..Certificate::default()
+        }];
+        q.tls = Some(t);
+        q.hostname = Some("static.example.test".into());
+        q.hostname_source = Some(HostnameSource::Sni);
+        q.dns = Some(2);
+        q.close = vec![QuicClose {
+            ts: at(150.0),
+            from: Side::Client,
+            kind: QuicCloseKind::Transport,
+            error_code: 0,
+            error: "NO_ERROR".into(),
+            frame_type: Some(0),
+            reason: String::new(),
+        }];
+        let h3 = |url: &str, req: f64, ttfb: f64, dl: f64, stream: u64, body: u64| {
+            let mut h = get(url, req, 0.0, ttfb, dl, 200, body);
+            h.version = "HTTP/3".into();
+            h.stream = Some(stream);
+            h.reason = None;
+            h.request_headers = vec![("Referer".into(), "https://www.example.test/".into())];
+            h
+        };
+        let mut js = h3(
+            "https://static.example.test/app.js",
+            50.0,
+            4.0,
+            6.0,
+            0,
+            7_000,
+        );
+        js.content_type = Some("application/javascript".into());
+        js.response_headers = vec![
+            ("content-type".into(), "application/javascript".into()),
+            ("alt-svc".into(), "h3=\":443\"; ma=86400".into()),
+        ];
+        let mut img = h3(
+            "https://static.example.test/img.png",
+            52.0,
+            3.0,
+            20.0,
+            4,
+            30_000,
+        );
+        img.content_type = Some("image/png".into());
+        q.http = vec![js, img];
+        q
+    }
+
+    /// [`sample`] with its subresources also loaded over HTTP/3 ([`quic_conn`]).
+    pub fn h3_sample() -> Report {
+        let mut r = sample();
+        r.dns
+            .push(dns("static.example.test", 40.0, 41.5, "10.0.0.4"));
+        r.quic.push(quic_conn());
+        r
+    }
+
+    #[test]
+    fn http3_exchanges_are_rows_and_the_first_carries_the_quic_handshake() {
+        let r = h3_sample();
+        let rows = rows(&r);
+        assert_eq!(rows.len(), 6);
+        let quic: Vec<&Row> = rows.iter().filter(|r| r.conn.is_quic()).collect();
+        assert_eq!(quic.len(), 2);
+        let js = quic[0];
+        assert_eq!(js.conn.key(), ConnKey::Quic(1));
+        assert_eq!(js.conn.key().to_string(), "quic-1");
+        assert_eq!(js.start, at(40.0));
+        assert_eq!(js.dns, Some(2));
+        let t = js.timings;
+        assert_eq!(t.dns, Some(1.5));
+        // The QUIC handshake is both connect and ssl: Initial at 42 → client Finished at 45.
+        assert_eq!(t.connect, Some(3.0));
+        assert_eq!(t.ssl, Some(3.0));
+        // 41.5 → 42 before the Initial, 45 → 50 before the request.
+        assert!((t.blocked.unwrap() - 5.5).abs() < 1e-9, "{t:?}");
+        assert!((t.total() - js.duration_ms()).abs() < 1e-6);
+        assert_eq!(
+            js.spans.iter().map(|s| s.phase).collect::<Vec<_>>(),
+            vec![
+                Phase::Dns,
+                Phase::Blocked,
+                Phase::Tls,
+                Phase::Blocked,
+                Phase::Send,
+                Phase::Wait,
+                Phase::Receive
+            ]
+        );
+        let img = quic[1];
+        assert_eq!(img.start, at(52.0));
+        assert_eq!((img.timings.connect, img.timings.dns), (None, None));
+        // Ordered with the TCP rows by start.
+        let starts: Vec<Ts> = rows.iter().map(|r| r.start).collect();
+        assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+        // The TCP connection with the same id keeps its own rows.
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.conn.key() == ConnKey::Tcp(1))
+                .count(),
+            2
+        );
+        // Everything joins the one page: the HTTP/3 requests carry its Referer.
+        assert_eq!(pages(&rows).len(), 1);
+    }
+
+    #[test]
+    fn quic_handshake_without_keys_ends_at_the_servers_handshake_and_0rtt_cuts_it() {
+        let mut q = quic_conn();
+        q.tls.as_mut().unwrap().decrypted = false;
+        let mut r = Report::default();
+        r.quic.push(q.clone());
+        assert_eq!(rows(&r)[0].timings.connect, Some(1.5));
+        // 0-RTT: the first request left with the Initial, before the handshake ended.
+        q.http[0].request_ts = Some(at(42.0));
+        q.http[0].request_end_ts = Some(at(42.0));
+        r.quic = vec![q];
+        let rows = rows(&r);
+        let first = &rows[0];
+        assert_eq!(first.timings.connect, Some(0.0));
+        assert_eq!(first.timings.ssl, Some(0.0));
+        assert_eq!(first.start, at(42.0));
+        // A QUIC connection without a readable request has no row.
+        let mut r = Report::default();
+        let mut q = quic_conn();
+        q.http.clear();
+        r.quic.push(q);
+        assert!(rows_of(&r).is_empty());
+    }
+
+    fn rows_of(r: &Report) -> Vec<Row<'_>> {
+        rows(r)
     }
 
     #[test]

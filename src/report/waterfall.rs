@@ -3,7 +3,8 @@
 //! numbers as the HAR and the HTML page).
 //!
 //! # The terminal drawing
-//! One section per page, each with its own axis from the page's first byte. Each line shows
+//! HTTP/3 requests are rows like the others: the QUIC handshake draws as the TLS phase
+//! (it is one; see the timing model). One section per page, each with its own axis from the page's first byte. Each line shows
 //! the URL (the middle cut to fit), the status, the body size, the request's total time and
 //! the bar: every cell shows the phase that covers most of its time slice (░ DNS, ▒ connect,
 //! ▓ TLS, ─ send and wait, █ download, ≈ data of a connection without readable requests,
@@ -18,7 +19,7 @@ use crate::pageload::model::Report;
 use crate::report::fmt::{
     fmt_bytes, fmt_ms, fmt_offset, fmt_tick, pad_left, plural, tick_step, Paint,
 };
-use crate::report::timing::{pages, rows, Page, Phase, Row};
+use crate::report::timing::{pages, rows, ConnKey, Page, Phase, Row};
 use crate::time::Ts;
 
 #[derive(Debug, Clone, Copy)]
@@ -145,7 +146,7 @@ fn status_text(row: &Row) -> (String, &'static str) {
         Some(Some(s)) if s >= 300 => (s.to_string(), "33"),
         Some(Some(s)) => (s.to_string(), "32"),
         Some(None) => ("–".to_string(), "2"),
-        None if row.conn.tls.is_some() => ("tls".to_string(), "2"),
+        None if row.conn.tls().is_some() => ("tls".to_string(), "2"),
         None => ("tcp".to_string(), "2"),
     }
 }
@@ -153,7 +154,7 @@ fn status_text(row: &Row) -> (String, &'static str) {
 fn size_of(row: &Row) -> u64 {
     match row.exchange {
         Some((_, h)) => h.body_bytes,
-        None => row.conn.tcp.bytes.server,
+        None => row.conn.server_bytes(),
     }
 }
 
@@ -260,7 +261,7 @@ fn write_page_head<W: Write>(
         .iter()
         .filter(|&&i| rows[i].exchange.is_some())
         .count();
-    let mut conns: Vec<u64> = page.rows.iter().map(|&i| rows[i].conn.id).collect();
+    let mut conns: Vec<ConnKey> = page.rows.iter().map(|&i| rows[i].conn.key()).collect();
     conns.sort_unstable();
     conns.dedup();
     let bytes: u64 = page.rows.iter().map(|&i| size_of(&rows[i])).sum();
