@@ -2,7 +2,10 @@
 //!
 //! A response is paired with the earliest unanswered query that has the same client,
 //! server, transaction id and first question (RFC 5452 section 9.1: id, addresses, ports and
-//! question must all match). A query repeated before its answer (a client retry) joins the
+//! question must all match), and for DNS over QUIC the same stream: there every Message ID
+//! is 0 and "the stream mapping ... allows for unambiguous correlation of queries and
+//! responses" (RFC 9250 4.2.1), so two like questions asked at once on two streams are two
+//! transactions. A query repeated before its answer (a client retry) joins the
 //! transaction it repeats; the latency is measured from the first query, as tshark's
 //! `dns.time` is. A response with no captured query is a transaction of its own with no
 //! latency. Memory: unanswered queries wait at most [`PENDING_NANOS`] of capture time and at
@@ -21,8 +24,9 @@ pub const MAX_PENDING: usize = 65_536;
 /// How long a streamed query waits for its answer before it is shown unanswered.
 pub const STREAM_WAIT_NANOS: i64 = 5_000_000_000;
 
-/// (client, server, id, first question name lowercased, first question type)
-type Key = (SocketAddr, SocketAddr, u16, String, String);
+/// (client, server, id, stream (DNS over QUIC), first question name lowercased, first
+/// question type)
+type Key = (SocketAddr, SocketAddr, u16, Option<u64>, String, String);
 
 /// The transaction log. Transactions are numbered in order of creation; in streaming mode
 /// the ones handed out by [`DnsLog::take_ready`] are dropped, so memory holds only what is
@@ -86,6 +90,20 @@ impl DnsLog {
         transport: DnsTransport,
         msg: &DnsMessage,
     ) {
+        self.handle_stream_message(ts, frame, (src, dst), transport, None, msg);
+    }
+
+    /// [`DnsLog::handle_message`] for a message of a stream that carries one query and its
+    /// response (DNS over QUIC): a response pairs only with a query of its `stream`.
+    pub fn handle_stream_message(
+        &mut self,
+        ts: Ts,
+        frame: u64,
+        (src, dst): (SocketAddr, SocketAddr),
+        transport: DnsTransport,
+        stream: Option<u64>,
+        msg: &DnsMessage,
+    ) {
         let response = msg.is_response();
         let (client, server) = if response { (dst, src) } else { (src, dst) };
         let questions: Vec<DnsQuestion> = msg.questions.iter().map(question).collect();
@@ -94,6 +112,7 @@ impl DnsLog {
             client,
             server,
             msg.id(),
+            stream,
             q.map(|q| q.name.to_ascii_lowercase()).unwrap_or_default(),
             q.map(|q| q.qtype.clone()).unwrap_or_default(),
         );
@@ -210,5 +229,80 @@ pub fn answer(r: &wire::DnsRecord) -> DnsAnswer {
         ttl: r.ttl,
         data: r.data.clone(),
         addr: r.addr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::dns::parse_message;
+
+    /// www.lab.test A, Message ID 0 (as DNS over QUIC sends it); `answer` adds one A.
+    fn msg(answer: Option<[u8; 4]>) -> DnsMessage {
+        let mut m = b"\x00\x00\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00".to_vec();
+        m.extend_from_slice(b"\x03www\x03lab\x04test\x00\x00\x01\x00\x01");
+        if let Some(a) = answer {
+            m[2] = 0x84;
+            m[7] = 1;
+            m.extend_from_slice(b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x01\x2c\x00\x04");
+            m.extend_from_slice(&a);
+        }
+        parse_message(&m).unwrap()
+    }
+
+    fn ends() -> (SocketAddr, SocketAddr) {
+        (
+            "[fd77::1]:40000".parse().unwrap(),
+            "[fd77::2]:853".parse().unwrap(),
+        )
+    }
+
+    /// `(query frame, response frame, answer)` of each transaction.
+    fn pairs(log: DnsLog) -> Vec<(Option<u64>, Option<u64>, Vec<String>)> {
+        log.into_transactions()
+            .iter()
+            .map(|t| {
+                let answers = t.answers.iter().map(|a| a.data.clone()).collect();
+                (t.query_packet, t.response_packet, answers)
+            })
+            .collect()
+    }
+
+    /// RFC 9250 4.2.1: every DoQ Message ID is 0 and the stream pairs query and response.
+    /// The same question asked at once on streams 0 and 4, answered in the other order:
+    /// two transactions, each with its own answer.
+    #[test]
+    fn doq_like_questions_on_two_streams_are_two_transactions() {
+        let (c, s) = ends();
+        let mut log = DnsLog::new();
+        let doq = DnsTransport::Doq;
+        log.handle_stream_message(Ts(10), 3, (c, s), doq, Some(0), &msg(None));
+        log.handle_stream_message(Ts(11), 4, (c, s), doq, Some(4), &msg(None));
+        let r4 = msg(Some([10, 77, 0, 4]));
+        log.handle_stream_message(Ts(20), 5, (s, c), doq, Some(4), &r4);
+        let r0 = msg(Some([10, 77, 0, 0]));
+        log.handle_stream_message(Ts(21), 6, (s, c), doq, Some(0), &r0);
+        assert_eq!(
+            pairs(log),
+            [
+                (Some(3), Some(6), vec!["10.77.0.0".to_string()]),
+                (Some(4), Some(5), vec!["10.77.0.4".to_string()]),
+            ]
+        );
+    }
+
+    /// Without a stream (UDP), a like query before the answer is a retry: it joins.
+    #[test]
+    fn a_repeated_udp_query_joins_the_one_waiting() {
+        let (c, s) = ends();
+        let mut log = DnsLog::new();
+        log.handle_message(Ts(10), 3, c, s, DnsTransport::Udp, &msg(None));
+        log.handle_message(Ts(11), 4, c, s, DnsTransport::Udp, &msg(None));
+        let r = msg(Some([10, 77, 0, 2]));
+        log.handle_message(Ts(20), 5, s, c, DnsTransport::Udp, &r);
+        assert_eq!(
+            pairs(log),
+            [(Some(3), Some(5), vec!["10.77.0.2".to_string()])]
+        );
     }
 }

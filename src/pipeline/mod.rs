@@ -403,22 +403,27 @@ impl Analyzer {
     }
 
     /// QUIC connections that ended: DNS over QUIC and DoH inside HTTP/3 to the DNS log, the
-    /// rest into their reports.
+    /// rest into their reports. A DoQ message is paired by its stream (RFC 9250 4.2.1: every
+    /// Message ID is 0).
     fn collect_quic(&mut self) {
         for (facts, mut app) in self.quic.take_finished() {
-            let transport = if app.is_doq() {
+            let doq = app.is_doq();
+            let transport = if doq {
                 DnsTransport::Doq
             } else {
                 DnsTransport::Doh
             };
-            for m in app.take_dns() {
-                let (src, dst) = if m.dir == Dir::ToServer {
+            for (m, frame) in app.take_dns() {
+                let ends = if m.dir == Dir::ToServer {
                     (facts.client, facts.server)
                 } else {
                     (facts.server, facts.client)
                 };
                 if let Ok(msg) = crate::dissect::dns::parse_message(&m.bytes) {
-                    self.dns.handle_message(m.ts, 0, src, dst, transport, &msg);
+                    let stream = doq.then_some(m.exchange);
+                    let frame = frame.unwrap_or(0);
+                    self.dns
+                        .handle_stream_message(m.ts, frame, ends, transport, stream, &msg);
                 }
             }
             let http = app.take_exchanges();

@@ -70,11 +70,20 @@ impl QuicApp {
         }
     }
 
-    /// DNS messages: DNS over QUIC, and DNS over HTTPS inside HTTP/3.
-    pub fn take_dns(&mut self) -> Vec<DohMessage> {
+    /// DNS messages: DNS over QUIC (with the frame that completed each), and DNS over HTTPS
+    /// inside HTTP/3 (no frame kept).
+    pub fn take_dns(&mut self) -> Vec<(DohMessage, Option<u64>)> {
         match self {
-            QuicApp::Http3(h) => h.take_doh_messages(),
-            QuicApp::Doq(d) => d.take_messages(),
+            QuicApp::Http3(h) => h
+                .take_doh_messages()
+                .into_iter()
+                .map(|m| (m, None))
+                .collect(),
+            QuicApp::Doq(d) => d
+                .take_messages()
+                .into_iter()
+                .map(|(m, f)| (m, Some(f)))
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -20,6 +20,14 @@ Checks (each only where it applies to the recording):
   keys.log   the same h2/h3 counts from capture.pcap + keys.log (not the DSB)
   client     the client's h3/h2/h1 request counts == the servers' (devtools
              response.protocol for Chromium, client.json for aioquic)
+  doq        (--scenario doq; tshark decodes :853 as QUIC, `-d
+             udp.port==853,quic`, then its DNS-over-QUIC dissector the
+             streams) client Initials to :853 in the logged QUIC version;
+             per client-initiated bidirectional stream the query (name,
+             type) and the answer (name, type, rcode) == what the DoQ server
+             logged on that stream, every answer address logged; the same
+             from capture.pcap + keys.log; client.json's answered queries
+             == the server's count
 """
 
 import json
@@ -30,7 +38,9 @@ import sys
 FIELDS = ["frame.number", "ip.src", "ipv6.src", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
           "tcp.flags.syn", "tcp.flags.ack", "quic.long.packet_type", "quic.long.packet_type_v2", "quic.version", "http2.type",
           "http3.frame_type", "http.response.code", "dns.qry.name", "dns.flags.response",
-          "tls.handshake.type", "tls.handshake.extensions.supported_version", "tcp.analysis.ack_rtt"]
+          "tls.handshake.type", "tls.handshake.extensions.supported_version", "tcp.analysis.ack_rtt",
+          "quic.stream.stream_id", "dns.qry.type", "dns.flags.rcode", "dns.a", "dns.aaaa"]
+DOQ_PORT = "853"
 
 
 def tshark(pcap, extra=()):
@@ -56,7 +66,8 @@ def stats(rows):
     s = {"syn80": 0, "syn443": 0, "quic_initials": 0, "quic_versions": set(), "h2_resp_headers": 0,
          "h2_req_headers": 0, "h3_resp_headers": 0, "h3_req_headers": 0, "h1_responses": 0,
          "dns_lab_queries": 0, "dns_lab_answers": 0, "tls13_server_hellos": 0, "tls12_server_hellos": 0,
-         "synack_rtts_ms": []}
+         "synack_rtts_ms": [], "doq_initials": 0, "doq_versions": set(), "doq_client_streams": set(),
+         "doq_server_streams": set(), "doq_messages": set(), "doq_addrs": set(), "doq_unpaired": 0}
     for r in rows:
         tsp, tdp = first(r, "tcp.srcport"), first(r, "tcp.dstport")
         usp, udp = first(r, "udp.srcport"), first(r, "udp.dstport")
@@ -73,6 +84,22 @@ def stats(rows):
             s["quic_initials"] += 1
             for v in r["quic.version"]:
                 s["quic_versions"].add(v)
+        if udp == DOQ_PORT and ("0" in r["quic.long.packet_type"] or "1" in r["quic.long.packet_type_v2"]):
+            s["doq_initials"] += 1
+            s["doq_versions"].update(r["quic.version"])
+        # client-initiated bidirectional streams (id % 4 == 0): one DoQ query each
+        if DOQ_PORT in (usp, udp):
+            sids = [int(x, 0) for x in r["quic.stream.stream_id"] if int(x, 0) % 4 == 0]
+            s["doq_client_streams" if udp == DOQ_PORT else "doq_server_streams"].update(sids)
+            resp = [x in ("1", "True") for x in r["dns.flags.response"]]
+            if resp:
+                rcodes = iter(r["dns.flags.rcode"])
+                if len(resp) == len(sids) == len(r["dns.qry.name"]) == len(r["dns.qry.type"]):
+                    for sid, is_resp, name, qtype in zip(sids, resp, r["dns.qry.name"], r["dns.qry.type"]):
+                        s["doq_messages"].add((sid, is_resp, name, int(qtype), int(next(rcodes, "-1")) if is_resp else None))
+                else:
+                    s["doq_unpaired"] += 1
+                s["doq_addrs"].update(r["dns.a"] + r["dns.aaaa"])
         ftypes = r["http2.type"]
         if ftypes:
             n = sum(1 for t in ftypes if t == "1")
@@ -92,6 +119,10 @@ def stats(rows):
             else:
                 s["tls12_server_hellos"] += 1
     s["quic_versions"] = sorted(s["quic_versions"])
+    s["doq_versions"] = sorted(s["doq_versions"])
+    for k in ("doq_client_streams", "doq_server_streams", "doq_addrs"):
+        s[k] = sorted(s[k])
+    s["doq_messages"] = sorted(s["doq_messages"], key=lambda m: (m[0], m[1]))
     return s
 
 
@@ -109,7 +140,10 @@ def client_counts(d):
         return c, "devtools.json (response.protocol)"
     cj = os.path.join(d, "client.json")
     if os.path.exists(cj):
-        n = sum(len([q for q in run["requests"] if q["status"] is not None]) for run in json.load(open(cj))["runs"])
+        runs = json.load(open(cj))["runs"]
+        if runs and "queries" in runs[0]:
+            return {"doq": sum(len([q for q in run["queries"] if q.get("rcode")]) for run in runs)}, "client.json"
+        n = sum(len([q for q in run["requests"] if q["status"] is not None]) for run in runs)
         return {"h3": n}, "client.json"
     return None, None
 
@@ -124,8 +158,11 @@ def main():
     for r in m["requests"]:
         want[r["protocol"]] = want.get(r["protocol"], 0) + 1
     tls = {r["tls_version"] for r in m["requests"] if r.get("tls_version") and r["protocol"] != "h3"}
-    s = stats(tshark(os.path.join(d, "capture.pcapng")))
-    k = stats(tshark(os.path.join(d, "capture.pcap"), ["-o", "tls.keylog_file:" + os.path.join(d, "keys.log")]))
+    doq = (m.get("doq") or {}).get("queries") or []
+    # tshark 4.0 has no DoQ dissector: decode :853 as QUIC to see its streams
+    dec = ["-d", "udp.port==%s,quic" % DOQ_PORT] if m["scenario"] == "doq" else []
+    s = stats(tshark(os.path.join(d, "capture.pcapng"), dec))
+    k = stats(tshark(os.path.join(d, "capture.pcap"), dec + ["-o", "tls.keylog_file:" + os.path.join(d, "keys.log")]))
     results = []
     relay = m.get("relay")
     # With packets lost on the way, tshark 4.0 does not always reassemble
@@ -191,8 +228,41 @@ def main():
                      [sum(1 for r in h3r if r["connection"] == c) for c in {r["connection"] for r in h3r}] or [0]) >= 5}
         check("journey", all(feats.values()),
               ", ".join(("" if v else "NOT ") + k for k, v in feats.items()))
+    if m["scenario"] == "doq":
+        qv = {q.get("quic_version") for q in doq}
+        vs = {"0x%08x" % int(v, 0) for v in s["doq_versions"]}
+        check("quic", s["doq_initials"] > 0 and qv <= vs,
+              "%d client Initials to :%s, versions in capture %s, server logged %s"
+              % (s["doq_initials"], DOQ_PORT, sorted(vs), sorted(qv)))
+        logged = sorted(q["stream_id"] for q in doq)
+        qtypes = {"A": 1, "AAAA": 28, "HTTPS": 65, "SVCB": 64, "TXT": 16, "MX": 15, "NS": 2, "SOA": 6, "CNAME": 5}
+        rcodes = {"NOERROR": 0, "FORMERR": 1, "SERVFAIL": 2, "NXDOMAIN": 3, "NOTIMP": 4, "REFUSED": 5}
+        want_msgs = []
+        for q in doq:
+            t = qtypes.get(q["type"], q["type"])
+            want_msgs += [(q["stream_id"], False, q["name"], t, None),
+                          (q["stream_id"], True, q["name"], t, rcodes.get(q["rcode"], q["rcode"]))]
+        want_msgs.sort(key=lambda m: (m[0], m[1]))
+        want_addrs = sorted({a["value"] for q in doq for a in q["answers"]})
+        check("doq", bool(doq) and s["doq_client_streams"] == logged and s["doq_server_streams"] == logged,
+              "client streams %s, server streams %s decrypted; the DoQ server logged %d queries on %s"
+              % (s["doq_client_streams"], s["doq_server_streams"], len(doq), logged))
+        bad = [m for m in want_msgs if m not in s["doq_messages"]] + \
+              [m for m in s["doq_messages"] if m not in want_msgs]
+        check("doq dns", not bad and s["doq_addrs"] == want_addrs and not s["doq_unpaired"],
+              "%d DNS messages on %d streams as the server logged (questions, rcodes), answers %s%s%s"
+              % (len(s["doq_messages"]), len(logged), s["doq_addrs"],
+                 "; differ: %s" % bad if bad else "",
+                 "; %d packets not attributed" % s["doq_unpaired"] if s["doq_unpaired"] else ""))
+        check("keys.log", k["doq_client_streams"] == s["doq_client_streams"]
+              and k["doq_server_streams"] == s["doq_server_streams"] and k["doq_messages"] == s["doq_messages"],
+              "capture.pcap + keys.log: client streams %s, server streams %s, %d DNS messages"
+              % (k["doq_client_streams"], k["doq_server_streams"], len(k["doq_messages"])))
     cc, src = client_counts(d)
-    if cc is not None:
+    if cc is not None and "doq" in cc:
+        check("client doq", cc["doq"] == len(doq),
+              "%s says %d queries answered, the DoQ server logged %d" % (src, cc["doq"], len(doq)))
+    elif cc is not None:
         ok = cc.get("h3", 0) == want.get("h3", 0) and (cc.get("h3", 0) > 0 or m["scenario"] != "h3")
         check("client h3", ok, "%s says h3=%d, servers logged h3=%d" % (src, cc.get("h3", 0), want.get("h3", 0)))
         for p in ("h2", "h1"):

@@ -2,7 +2,7 @@
 """record.py - record a REAL page load (Chromium or an aioquic HTTP/3 client)
 between private network namespaces, for pagetrace's tests.
 
-    tests/lab/record.py --scenario h3|browser --out DIR
+    tests/lab/record.py --scenario h3|browser|doq --out DIR
         [--client chromium|aioquic] [--runs N] [--delay MS] [--loss PCT]
         [--drop SPEC]... [--quic-version 1|2] [--paths P,P,...]
         [--h3-page late|plain] [--ipv4-only] [--keep-tmp] [--max-seconds S]
@@ -18,7 +18,9 @@ aioquic server's key log, h3 only), manifest.json (what the SERVERS logged,
 the DNS zone and queries, addresses, options, the CA), devtools.json
 (Chromium runs: CDP Network events, a per-request list, Resource/Navigation
 Timing), client.json (aioquic client runs), ca.crt, and the raw server logs
-(nginx-access.jsonl, h3server.jsonl, dnsmasq.log, relay-drops.jsonl).
+(nginx-access.jsonl, h3server.jsonl, doqserver.jsonl, dnsmasq.log,
+relay-drops.jsonl).  --scenario doq: DNS over QUIC (doq.py server on UDP 853,
+doq.py client), no nginx, no HTTP.
 
 Layout (every name carries this process's id; all removed on exit, error,
 Ctrl-C or TERM):
@@ -669,6 +671,68 @@ def run_aioquic_client(lab, a, net, T, P):
     return {"client": "aioquic", "urls": urls, "quic_version": a.quic_version}
 
 
+DOQ_PORT = 853
+# Rounds (';') of queries sent at once on parallel streams (','): A first, then AAAA,
+# an NXDOMAIN, another name and a NODATA together, then the same question twice at
+# once (two streams, both with DNS ID 0: only the stream tells them apart).
+DOQ_QUERIES = ("www.lab.test/A;www.lab.test/AAAA,missing.lab.test/A,static.lab.test/AAAA,"
+               "www.lab.test/HTTPS;www.lab.test/A,www.lab.test/A")
+
+
+def doq_zone_json(net, T):
+    recs = [{"name": WWW, "type": "A", "value": SRV4}, {"name": STATIC, "type": "A", "value": STA4}]
+    if net["ipv6"]:
+        recs += [{"name": WWW, "type": "AAAA", "value": SRV6}, {"name": STATIC, "type": "AAAA", "value": STA6}]
+    path = os.path.join(T, "doqzone.json")
+    with open(path, "w") as f:
+        json.dump({"zone": ZONE, "records": recs}, f, indent=1)
+    return path
+
+
+def start_doq_server(lab, a, net, T, P):
+    py = aioquic_python()
+    out = os.path.join(T, "doqserver.out")
+    argv = [py, "-u", os.path.join(LAB, "doq.py"), "server", "--listen", SRV4, "--port", str(DOQ_PORT),
+            "--cert", P + "/chain.crt", "--key", P + "/server.key", "--zone", doq_zone_json(net, T),
+            "--log", os.path.join(a.out, "doqserver.jsonl"),
+            "--secrets-log", os.path.join(a.out, "server-keys.log")]
+    if net["ipv6"]:
+        argv += ["--listen", SRV6]
+    p = lab.start("doqserver", argv, ns=net["server_ns"], stdout=out, stderr=out)
+    wait_for("the DoQ server", lambda: file_has(out, "ready") or p.poll() is not None)
+    if p.poll() is not None:
+        die("doq.py server failed:\n" + open(out).read())
+
+
+def run_doq_client(lab, a, net, T, P):
+    py = aioquic_python()
+    keys = os.path.join(a.out, "keys.log")
+    queries = a.queries or DOQ_QUERIES
+    results = []
+    for i in range(a.runs):
+        outj = os.path.join(T, "doqclient-%d.json" % i)
+        argv = [py, os.path.join(LAB, "doq.py"), "client", "--host", WWW, "--port", str(DOQ_PORT),
+                "--ca", P + "/ca.crt", "--secrets-log", keys, "--out", outj,
+                "--quic-version", a.quic_version, "--queries", queries] + \
+               (["--ipv4"] if not net["ipv6"] else [])
+        outp = os.path.join(T, "doqclient.out")
+        log("DoQ client run %d: %s over QUIC v%s" % (i + 1, queries, a.quic_version))
+        p = lab.start("doqclient", argv, ns=net["client_ns"], stdout=outp, stderr=outp)
+        try:
+            rc = p.wait(min(a.max_seconds, 120))
+        except subprocess.TimeoutExpired:
+            die("doq.py client did not finish")
+        if rc != 0:
+            die("doq.py client failed (exit %d):\n%s" % (rc, open(outp, errors="replace").read()[-3000:]))
+        results.append(json.load(open(outj)))
+        if a.pause_ms and i + 1 < a.runs:
+            time.sleep(a.pause_ms / 1000.0)
+    with open(os.path.join(a.out, "client.json"), "w") as f:
+        json.dump({"format": "pagetrace-lab-doqclient/1", "runs": results}, f, indent=1)
+    return {"client": "aioquic-doq", "server": "%s:%d" % (WWW, DOQ_PORT), "queries": queries,
+            "quic_version": a.quic_version}
+
+
 # ---------------------------------------------------------------------------
 # The manifest: what the servers said
 # ---------------------------------------------------------------------------
@@ -741,6 +805,30 @@ def h3_requests(path):
     return reqs, conns
 
 
+def doq_queries(path):
+    """doq.py server's log -> (queries sorted by time, connection-closed records)."""
+    qs, conns = [], []
+    for r in read_jsonl(path):
+        if r.get("event") == "connection_closed":
+            conns.append(r)
+        elif r.get("event") == "query":
+            qs.append({
+                "server": "aioquic-doq", "time": r["time"], "transport": "doq",
+                "client_addr": r["client_addr"], "client_port": r["client_port"],
+                "server_addr": r["server_addr"], "server_port": r["server_port"],
+                "connection": "quic:" + (r.get("odcid") or ""), "odcid": r.get("odcid"), "scid": r.get("scid"),
+                "quic_version": r.get("quic_version"), "alpn": r.get("alpn"), "tls_cipher": r.get("tls_cipher"),
+                "stream_id": r["stream_id"], "connection_query": r.get("conn_query"), "id": r["id"],
+                "name": r["name"], "type": r["type"], "rcode": r["rcode"], "answers": r["answers"],
+                "authority": r["authority"], "edns": r.get("edns"), "query_bytes": r["query_bytes"],
+                "response_bytes": r["response_bytes"], "client_fin": r.get("client_fin"),
+            })
+        elif "unparsed" not in r:
+            conns.append(r)  # bad_query: kept where it shows
+    qs.sort(key=lambda q: q["time"])
+    return qs, conns
+
+
 DNS_Q = re.compile(r"dnsmasq\[\d+\]: (\d+) ([0-9a-fA-F.:]+)/(\d+) query\[(\w+)\] (\S+) from")
 DNS_A = re.compile(r"dnsmasq\[\d+\]: (\d+) ([0-9a-fA-F.:]+)/(\d+) (reply|config|cached|forwarded) (\S+) is (.*)$")
 
@@ -768,8 +856,9 @@ def dns_queries(path):
 
 
 def write_manifest(a, net, pki, site, client_info, T, versions, started, ended):
-    reqs = nginx_requests(os.path.join(a.out, "nginx-access.jsonl"), site)
+    reqs = nginx_requests(os.path.join(a.out, "nginx-access.jsonl"), site) if site else []
     h3, h3conns = h3_requests(os.path.join(a.out, "h3server.jsonl"))
+    doq, doqconns = doq_queries(os.path.join(a.out, "doqserver.jsonl"))
     reqs = sorted(reqs + h3, key=lambda r: r["time"])
     zone = [{"name": WWW, "type": "A", "value": SRV4}, {"name": STATIC, "type": "A", "value": STA4}]
     if net["ipv6"]:
@@ -802,14 +891,20 @@ def write_manifest(a, net, pki, site, client_info, T, versions, started, ended):
         "servers": {"nginx": {"http": "80 on both hosts: 301 to https",
                               WWW: "443/tcp TLS 1.3 only, ALPN h2,http/1.1"
                                    + (", Alt-Svc h3" if a.scenario == "h3" else ""),
-                              STATIC: "443/tcp TLS 1.2 only, HTTP/1.1 only" if a.scenario == "browser" else None},
-                    "aioquic": {WWW: "443/udp QUIC v1 and v2, ALPN h3"} if a.scenario == "h3" else None},
+                              STATIC: "443/tcp TLS 1.2 only, HTTP/1.1 only" if a.scenario == "browser" else None}
+                    if a.scenario != "doq" else None,
+                    "aioquic": {WWW: "443/udp QUIC v1 and v2, ALPN h3"} if a.scenario == "h3" else None,
+                    "doq": {WWW: "%d/udp QUIC v1 and v2, ALPN doq, zone %s (A, AAAA; NODATA/NXDOMAIN "
+                                 "with the SOA)" % (DOQ_PORT, ZONE)} if a.scenario == "doq" else None},
         "ca": {k: pki[k] for k in ("ca_pem", "ca_sha256", "leaf_sha256", "leaf_spki_sha256_base64",
                                     "leaf_names", "key_type")},
-        "site": site.list(),
+        "site": site.list() if site else [],
         "requests": reqs,
         "request_counts": counts,
-        "quic_connections": h3conns,
+        "doq": {"queries": doq, "query_counts": {k: sum(1 for q in doq if q["rcode"] == k)
+                                                 for k in sorted({q["rcode"] for q in doq})}}
+        if a.scenario == "doq" else None,
+        "quic_connections": h3conns + doqconns,
         "relay": relay,
         "versions": versions,
         "files": sorted(f for f in os.listdir(a.out) if f != "manifest.json") + ["manifest.json"],
@@ -821,6 +916,8 @@ def write_manifest(a, net, pki, site, client_info, T, versions, started, ended):
 
 def tool_versions(a):
     def first(cmd):
+        if not have(cmd[0]):
+            return None
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         return (r.stdout or "").strip().splitlines()[0] if r.stdout else None
 
@@ -828,7 +925,7 @@ def tool_versions(a):
          "tcpdump": first(["tcpdump", "--version"]), "kernel": os.uname().release,
          "editcap": first(["editcap", "--version"]) if have("editcap") else None,
          "python": sys.version.split()[0]}
-    if a.scenario == "h3":
+    if a.scenario in ("h3", "doq"):
         py = aioquic_python()
         v["aioquic"] = subprocess.run([py, "-c", "import aioquic; print(aioquic.__version__)"],
                                       stdout=subprocess.PIPE, text=True).stdout.strip()
@@ -851,7 +948,7 @@ def record(lab, a):
     os.chmod(T, 0o755)
     os.makedirs(a.out, exist_ok=True)
     for f in ("capture.pcap", "capture.pcapng", "keys.log", "server-keys.log", "manifest.json", "devtools.json",
-              "client.json", "ca.crt", "nginx-access.jsonl", "h3server.jsonl", "dnsmasq.log",
+              "client.json", "ca.crt", "nginx-access.jsonl", "h3server.jsonl", "doqserver.jsonl", "dnsmasq.log",
               "relay-drops.jsonl", "nginx-error.log"):
         try:
             os.unlink(os.path.join(a.out, f))
@@ -866,7 +963,7 @@ def record(lab, a):
     P = os.path.join(T, "pki")
     pki = make_pki(P)
     shutil.copy(P + "/ca.crt", os.path.join(a.out, "ca.crt"))
-    site = build_site(a.scenario, os.path.join(T, "site"), a.h3_page, a.gate_ms)
+    site = build_site(a.scenario, os.path.join(T, "site"), a.h3_page, a.gate_ms) if a.scenario != "doq" else None
 
     # dnsmasq: the zone, in the server namespace
     dargs = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
@@ -881,17 +978,18 @@ def record(lab, a):
     lab.start("dnsmasq", dargs, ns=net["server_ns"], stderr=os.path.join(T, "dnsmasq.err"))
     wait_for("dnsmasq", lambda: listening(net["server_ns"], 53, udp=True))
 
-    # nginx
+    # nginx (no HTTP in the doq scenario)
     N = os.path.join(T, "nginx")
-    os.makedirs(N + "/tmp")
-    with open(N + "/nginx.conf", "w") as f:
-        f.write(nginx_conf(a.scenario, site, N, P, net["ipv6"], a))
-    r = run(["nginx", "-t", "-q", "-p", N, "-c", N + "/nginx.conf"], ns=net["server_ns"], check=False)
-    if r.returncode != 0:
-        die("nginx config test failed:\n" + r.stderr)
-    lab.start("nginx", ["nginx", "-p", N, "-c", N + "/nginx.conf", "-g", "daemon off;"], ns=net["server_ns"],
-              stderr=os.path.join(T, "nginx.err"))
-    wait_for("nginx", lambda: listening(net["server_ns"], 443))
+    if a.scenario != "doq":
+        os.makedirs(N + "/tmp")
+        with open(N + "/nginx.conf", "w") as f:
+            f.write(nginx_conf(a.scenario, site, N, P, net["ipv6"], a))
+        r = run(["nginx", "-t", "-q", "-p", N, "-c", N + "/nginx.conf"], ns=net["server_ns"], check=False)
+        if r.returncode != 0:
+            die("nginx config test failed:\n" + r.stderr)
+        lab.start("nginx", ["nginx", "-p", N, "-c", N + "/nginx.conf", "-g", "daemon off;"], ns=net["server_ns"],
+                  stderr=os.path.join(T, "nginx.err"))
+        wait_for("nginx", lambda: listening(net["server_ns"], 443))
 
     # aioquic HTTP/3 server
     if a.scenario == "h3":
@@ -908,6 +1006,10 @@ def record(lab, a):
         if p.poll() is not None:
             die("h3server.py failed:\n" + open(h3out).read())
 
+    # aioquic DNS-over-QUIC server
+    if a.scenario == "doq":
+        start_doq_server(lab, a, net, T, P)
+
     # capture
     pcap = os.path.join(a.out, "capture.pcap")
     terr = os.path.join(T, "tcpdump.err")
@@ -918,7 +1020,9 @@ def record(lab, a):
         die("tcpdump failed: " + open(terr).read())
     time.sleep(0.2)
 
-    if a.client == "chromium":
+    if a.scenario == "doq":
+        client_info = run_doq_client(lab, a, net, T, P)
+    elif a.client == "chromium":
         client_info = run_chromium(lab, a, net, pki, T, P)
     else:
         client_info = run_aioquic_client(lab, a, net, T, P)
@@ -929,11 +1033,12 @@ def record(lab, a):
     tcpdump_summary = [l for l in open(terr, errors="replace").read().splitlines() if "packets" in l]
     # stop the servers so that their logs are complete
     for name, p in reversed(lab.procs):
-        if name in ("h3server", "nginx", "dnsmasq", "relay"):
+        if name in ("h3server", "doqserver", "nginx", "dnsmasq", "relay"):
             lab.stop(p, name)
-    shutil.copy(os.path.join(N, "access.jsonl"), os.path.join(a.out, "nginx-access.jsonl"))
-    if os.path.getsize(os.path.join(N, "error.log")):
-        shutil.copy(os.path.join(N, "error.log"), os.path.join(a.out, "nginx-error.log"))
+    if a.scenario != "doq":
+        shutil.copy(os.path.join(N, "access.jsonl"), os.path.join(a.out, "nginx-access.jsonl"))
+        if os.path.getsize(os.path.join(N, "error.log")):
+            shutil.copy(os.path.join(N, "error.log"), os.path.join(a.out, "nginx-error.log"))
 
     # pcapng with the key log embedded
     if have("editcap") and os.path.getsize(os.path.join(a.out, "keys.log")) > 0:
@@ -947,8 +1052,12 @@ def record(lab, a):
         json.dump(m, f, indent=1)
     for f in os.listdir(a.out):
         os.chmod(os.path.join(a.out, f), 0o644)
-    log("done: %s (%s; requests by protocol: %s)" % (a.out, "; ".join(tcpdump_summary),
-                                                     json.dumps(m["request_counts"], sort_keys=True)))
+    if a.scenario == "doq":
+        log("done: %s (%s; DNS over QUIC queries: %d)" % (a.out, "; ".join(tcpdump_summary),
+                                                         len(m["doq"]["queries"])))
+    else:
+        log("done: %s (%s; requests by protocol: %s)" % (a.out, "; ".join(tcpdump_summary),
+                                                         json.dumps(m["request_counts"], sort_keys=True)))
 
 
 def main():
@@ -956,10 +1065,11 @@ def main():
     ap = argparse.ArgumentParser(prog=PROG, description="Record a real page load in network namespaces.",
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="Drop specs (--drop): see tests/lab/relay.py --help.  Must run as root.")
-    ap.add_argument("--scenario", choices=["h3", "browser"], required=True)
+    ap.add_argument("--scenario", choices=["h3", "browser", "doq"], required=True)
     ap.add_argument("--out", required=True, help="output directory")
-    ap.add_argument("--client", choices=["chromium", "aioquic"], default="chromium",
-                    help="who loads the page (aioquic: h3 scenario only, no browser)")
+    ap.add_argument("--client", choices=["chromium", "aioquic"], default=None,
+                    help="who loads the page (default chromium; aioquic: h3 scenario only, no browser; "
+                         "doq: always doq.py's aioquic client)")
     ap.add_argument("--runs", type=int, default=None,
                     help="Chromium: navigations to http://www.lab.test/ in one browser (default 1; "
                          "2 with --h3-page plain: see README); aioquic: client runs, one connection each "
@@ -971,6 +1081,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="seed of --loss")
     ap.add_argument("--quic-version", choices=["1", "2"], default="1", help="aioquic client's QUIC version")
     ap.add_argument("--paths", help="aioquic client: comma-separated paths on www.lab.test")
+    ap.add_argument("--queries", help="doq: NAME/TYPE queries, ',' at once on parallel streams, ';' "
+                                      "between rounds (default: %s)" % DOQ_QUERIES)
     ap.add_argument("--ipv4-only", action="store_true", help="no IPv6 addresses, no AAAA records")
     ap.add_argument("--pause-ms", type=int, default=None, help="pause between navigations/runs")
     ap.add_argument("--h2-requests", type=int, default=None,
@@ -988,8 +1100,16 @@ def main():
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args()
     QUIET = a.quiet
-    if a.client == "aioquic" and a.scenario != "h3":
+    if a.scenario == "doq":
+        if a.client == "chromium":
+            ap.error("--scenario doq has its own client (doq.py)")
+        a.client = "aioquic"
+    elif a.client is None:
+        a.client = "chromium"
+    if a.client == "aioquic" and a.scenario not in ("h3", "doq"):
         ap.error("--client aioquic needs --scenario h3")
+    if a.queries and a.scenario != "doq":
+        ap.error("--queries needs --scenario doq")
     if a.gate_ms is None:
         a.gate_ms = int(500 + 4 * a.delay)
     if a.runs is None:
@@ -1006,7 +1126,7 @@ def main():
     a.out = os.path.abspath(a.out)
     if os.geteuid() != 0:
         sys.exit("%s: must run as root (network namespaces, packet capture)" % PROG)
-    need = ["ip", "nginx", "dnsmasq", "tcpdump", "openssl", "ethtool", "ss"]
+    need = ["ip", "dnsmasq", "tcpdump", "openssl", "ethtool", "ss"] + (["nginx"] if a.scenario != "doq" else [])
     if a.client == "chromium":
         need += ["node", "certutil", CHROMIUM]
     if a.scenario == "browser":

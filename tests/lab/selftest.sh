@@ -14,6 +14,8 @@
 #                   from the server dropped by the relay
 #   browser         Chromium, h2 (TLS 1.3) + HTTP/1.1 (TLS 1.2), gzip and br,
 #                   --delay 20 through the relay
+#   doq             DNS over QUIC (doq.py): 7 queries on one connection, one
+#                   query packet and one answer packet dropped by the relay
 # Then checks that no namespace, /etc/netns entry or process was left behind.
 # Recordings stay in OUTDIR (default: a new /tmp/lab-selftest.* dir).
 set -uo pipefail
@@ -43,7 +45,9 @@ case_() {   # case_ NAME RECORD-ARGS...
     fi
     if python3 "$LAB/check.py" "$dir"; then
         PASS=$((PASS + 1)); SUMMARY+=("$(printf '%-15s %6ss  ok   %s' "$name" "$secs" "$(python3 -c '
-import json,sys; m=json.load(open(sys.argv[1])); print(" ".join("%s=%d" % kv for kv in sorted(m["request_counts"].items())))' "$dir/manifest.json")")")
+import json,sys; m=json.load(open(sys.argv[1])); c=dict(m["request_counts"])
+if m.get("doq"): c["doq"] = len(m["doq"]["queries"])
+print(" ".join("%s=%d" % kv for kv in sorted(c.items())))' "$dir/manifest.json")")")
     else
         FAIL=$((FAIL + 1)); SUMMARY+=("$(printf '%-15s %6ss  FAIL (check.py)' "$name" "$secs")")
     fi
@@ -56,6 +60,9 @@ case_ h3-aioquic-v2 --scenario h3 --client aioquic --quic-version 2 \
                     --paths /,/js/app.js,/img/p1.png,/img/missing.png \
                     --drop 's2c udp src port 443 and quic-short:3'
 case_ browser       --scenario browser --delay 20
+case_ doq           --scenario doq \
+                    --drop 'c2s udp dst port 853 and quic-short and len>150:3' \
+                    --drop 's2c udp src port 853 and quic-short and len>400:2'
 
 echo "== leftovers"
 after_ns=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^lab[0-9]+[csw]$' | sort)
