@@ -120,7 +120,10 @@ fn check(name: &str) -> (Report, Vec<QuicConnection>) {
     // The chosen ALPN is in EncryptedExtensions: read when keys opened the Handshake
     // packets (the QUIC v2 capture's secrets block), else not readable from Initials.
     if tls.decrypted {
-        assert!(tls.alpn.as_ref().is_some_and(|a| alpn.contains(a)), "{name}");
+        assert!(
+            tls.alpn.as_ref().is_some_and(|a| alpn.contains(a)),
+            "{name}"
+        );
     } else {
         assert_eq!(tls.alpn, None, "{name}");
     }

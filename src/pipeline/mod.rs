@@ -407,8 +407,7 @@ impl Analyzer {
     /// Message ID is 0).
     fn collect_quic(&mut self) {
         for (facts, mut app) in self.quic.take_finished() {
-            let doq = app.is_doq();
-            let transport = if doq {
+            let transport = if app.is_doq() {
                 DnsTransport::Doq
             } else {
                 DnsTransport::Doh
@@ -419,11 +418,12 @@ impl Analyzer {
                 } else {
                     (facts.server, facts.client)
                 };
+                // One query and its answer per stream (DoQ) or per exchange (DoH): they pair
+                // by it, whatever their DNS id (RFC 9250 and RFC 8484 send 0).
                 if let Ok(msg) = crate::dissect::dns::parse_message(&m.bytes) {
-                    let stream = doq.then_some(m.exchange);
-                    let frame = frame.unwrap_or(0);
+                    let exchange = Some(m.exchange);
                     self.dns
-                        .handle_stream_message(m.ts, frame, ends, transport, stream, &msg);
+                        .handle_stream_message(m.ts, frame, ends, transport, exchange, &msg);
                 }
             }
             let http = app.take_exchanges();
@@ -442,18 +442,25 @@ impl Analyzer {
                     (s, c)
                 }
             };
-            // DNS carried over TCP goes to the DNS log.
-            for (dir, ts, msg) in a.app.take_dns_messages() {
+            // DNS carried over TCP goes to the DNS log, with the frame that completed each
+            // message.
+            for (dir, ts, msg, frame) in std::mem::take(&mut a.dns) {
                 let (src, dst) = ends(dir);
                 self.dns
-                    .handle_message(ts, a.ctx.packet, src, dst, DnsTransport::Tcp, &msg);
+                    .handle_message(ts, frame, src, dst, DnsTransport::Tcp, &msg);
             }
-            // DNS carried in HTTP (DoH).
-            for (dir, ts, bytes) in a.app.take_doh_messages() {
-                let (src, dst) = ends(dir);
-                if let Ok(msg) = crate::dissect::dns::parse_message(&bytes) {
-                    self.dns
-                        .handle_message(ts, a.ctx.packet, src, dst, DnsTransport::Doh, &msg);
+            // DNS carried in HTTP (DoH): one query and its answer per exchange.
+            for (m, frame) in std::mem::take(&mut a.doh) {
+                if let Ok(msg) = crate::dissect::dns::parse_message(&m.bytes) {
+                    let exchange = Some(m.exchange);
+                    self.dns.handle_stream_message(
+                        m.ts,
+                        frame,
+                        ends(m.dir),
+                        DnsTransport::Doh,
+                        exchange,
+                        &msg,
+                    );
                 }
             }
             let conn = build::tcp_connection(build::TcpOutcome {

@@ -12,13 +12,20 @@ use crate::dissect::stream::StreamCtx;
 use crate::time::Ts;
 
 /// What a QUIC connection's streams carry.
-pub enum QuicApp {
+pub enum QuicProto {
     /// No stream data yet.
     Undecided,
     Http3(Box<Http3Dissector>),
     Doq(Box<DoqStreams>),
     /// An ALPN pagetrace does not decode: stream bytes are only counted.
     Other,
+}
+
+/// The pipeline's state for one QUIC connection: its application, and the DNS messages
+/// it carried (DNS over QUIC, DoH inside HTTP/3) with the frame that completed each.
+pub struct QuicApp {
+    proto: QuicProto,
+    dns: Vec<(DohMessage, u64)>,
 }
 
 /// Drives a QUIC connection's application from its stream events.
@@ -28,7 +35,10 @@ pub struct QuicDriver {
 
 impl QuicHandler<QuicApp> for QuicDriver {
     fn open(&mut self, _meta: &QuicMeta) -> QuicApp {
-        QuicApp::Undecided
+        QuicApp {
+            proto: QuicProto::Undecided,
+            dns: Vec::new(),
+        }
     }
 
     fn stream(
@@ -38,25 +48,37 @@ impl QuicHandler<QuicApp> for QuicDriver {
         ev: &StreamEvent<'_>,
         ctx: &mut StreamCtx,
     ) {
-        if let QuicApp::Undecided = app {
-            *app = match alpn {
+        if let QuicProto::Undecided = app.proto {
+            app.proto = match alpn {
                 Some(a) if a == "h3" || a.starts_with("h3-") => {
-                    QuicApp::Http3(Box::new(Http3Dissector::new(self.body_hash)))
+                    QuicProto::Http3(Box::new(Http3Dissector::new(self.body_hash)))
                 }
-                Some(a) if a == "doq" || a.starts_with("doq-") => QuicApp::Doq(Box::default()),
-                _ => QuicApp::Other,
+                Some(a) if a == "doq" || a.starts_with("doq-") => QuicProto::Doq(Box::default()),
+                _ => QuicProto::Other,
             };
         }
-        match app {
-            QuicApp::Http3(h) => h.handle_event(ev, ctx),
-            QuicApp::Doq(d) => d.handle_event(ev, ctx),
-            QuicApp::Undecided | QuicApp::Other => {}
+        match &mut app.proto {
+            QuicProto::Http3(h) => {
+                h.handle_event(ev, ctx);
+                // A DoH message is whole at the packet being handled.
+                let frame = ctx.packet;
+                app.dns
+                    .extend(h.take_doh_messages().into_iter().map(|m| (m, frame)));
+            }
+            QuicProto::Doq(d) => {
+                d.handle_event(ev, ctx);
+                app.dns.extend(d.take_messages());
+            }
+            QuicProto::Undecided | QuicProto::Other => {}
         }
     }
 
     fn closed(&mut self, app: &mut QuicApp, ts: Ts, ctx: &mut StreamCtx) {
-        if let QuicApp::Http3(h) = app {
+        if let QuicProto::Http3(h) = &mut app.proto {
             h.handle_close(ts, ctx);
+            let frame = ctx.packet;
+            app.dns
+                .extend(h.take_doh_messages().into_iter().map(|m| (m, frame)));
         }
     }
 }
@@ -64,32 +86,20 @@ impl QuicHandler<QuicApp> for QuicDriver {
 impl QuicApp {
     /// The HTTP/3 exchanges, in stream order.
     pub fn take_exchanges(&mut self) -> Vec<Exchange> {
-        match self {
-            QuicApp::Http3(h) => h.take_exchanges(),
+        match &mut self.proto {
+            QuicProto::Http3(h) => h.take_exchanges(),
             _ => Vec::new(),
         }
     }
 
-    /// DNS messages: DNS over QUIC (with the frame that completed each), and DNS over HTTPS
-    /// inside HTTP/3 (no frame kept).
-    pub fn take_dns(&mut self) -> Vec<(DohMessage, Option<u64>)> {
-        match self {
-            QuicApp::Http3(h) => h
-                .take_doh_messages()
-                .into_iter()
-                .map(|m| (m, None))
-                .collect(),
-            QuicApp::Doq(d) => d
-                .take_messages()
-                .into_iter()
-                .map(|(m, f)| (m, Some(f)))
-                .collect(),
-            _ => Vec::new(),
-        }
+    /// DNS messages (DNS over QUIC, DoH inside HTTP/3), each with the frame that completed
+    /// it.
+    pub fn take_dns(&mut self) -> Vec<(DohMessage, u64)> {
+        std::mem::take(&mut self.dns)
     }
 
     /// Whether the messages of [`QuicApp::take_dns`] are DNS over QUIC (else DoH).
     pub fn is_doq(&self) -> bool {
-        matches!(self, QuicApp::Doq(_))
+        matches!(self.proto, QuicProto::Doq(_))
     }
 }

@@ -11,7 +11,7 @@
 //! direction whose first bytes nothing recognises is marked tried; when both are, the
 //! stream is `unknown` and its bytes are only counted.
 
-use crate::dissect::dns::{DnsMessage, DnsTcpStream};
+use crate::dissect::dns::{DnsMessage, DnsTcpStream, DohMessage};
 use crate::dissect::http1::{self, Http1Dissector, Http1Options, SwitchProtocol};
 use crate::dissect::http2::{self, Http2Dissector, Http2Options};
 use crate::dissect::stream::{Dir, PlaintextSink, StreamCtx};
@@ -402,28 +402,20 @@ impl App {
     }
 
     /// DNS messages carried in HTTP (DoH, RFC 8484), raw, with direction and time.
-    pub fn take_doh_messages(&mut self) -> Vec<(Dir, Ts, Vec<u8>)> {
+    pub fn take_doh_messages(&mut self) -> Vec<DohMessage> {
         match self {
             App::Http1(h) => {
-                let mut v: Vec<_> =
-                    h.h1.take_doh_messages()
-                        .into_iter()
-                        .map(|m| (m.dir, m.ts, m.bytes))
-                        .collect();
+                let mut v = h.h1.take_doh_messages();
                 if let Some(h2) = &mut h.h2 {
-                    v.extend(
-                        h2.take_doh_messages()
-                            .into_iter()
-                            .map(|m| (m.dir, m.ts, m.bytes)),
-                    );
+                    // HTTP/2 stream ids after an h2c upgrade, apart from HTTP/1 indices.
+                    v.extend(h2.take_doh_messages().into_iter().map(|mut m| {
+                        m.exchange |= 1 << 40;
+                        m
+                    }));
                 }
                 v
             }
-            App::Http2(h) => h
-                .take_doh_messages()
-                .into_iter()
-                .map(|m| (m.dir, m.ts, m.bytes))
-                .collect(),
+            App::Http2(h) => h.take_doh_messages(),
             App::Tls(t) => t.inner.take_doh_messages(),
             _ => Vec::new(),
         }
@@ -477,6 +469,26 @@ impl Http1App {
 pub struct TcpApp {
     pub app: App,
     pub ctx: StreamCtx,
+    /// DNS messages the connection carried (DoH, DNS over TCP), each with the frame that
+    /// completed it.
+    pub doh: Vec<(DohMessage, u64)>,
+    pub dns: Vec<(Dir, Ts, DnsMessage, u64)>,
+}
+
+impl TcpApp {
+    /// Collects the DNS messages the dissectors finished while the current frame was
+    /// handled.
+    fn collect_dns(&mut self) {
+        let frame = self.ctx.packet;
+        self.doh
+            .extend(self.app.take_doh_messages().into_iter().map(|m| (m, frame)));
+        self.dns.extend(
+            self.app
+                .take_dns_messages()
+                .into_iter()
+                .map(|(d, t, m)| (d, t, m, frame)),
+        );
+    }
 }
 
 /// Drives a connection's dissectors from the TCP stage's events.
@@ -496,6 +508,8 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
                 in_tls: false,
             }),
             ctx: StreamCtx::new(),
+            doh: Vec::new(),
+            dns: Vec::new(),
         }
     }
 
@@ -505,14 +519,17 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
 
     fn data(&mut self, a: &mut TcpApp, dir: Dir, ts: Ts, bytes: &[u8]) {
         a.app.handle_data(dir, ts, bytes, &mut a.ctx, self.keys);
+        a.collect_dns();
     }
 
     fn gap(&mut self, a: &mut TcpApp, dir: Dir, len: u64, ts: Ts) {
         a.app.handle_gap(dir, len, ts, &mut a.ctx, self.keys);
+        a.collect_dns();
     }
 
     fn closed(&mut self, a: &mut TcpApp, ts: Ts) {
         a.app.handle_close(ts, &mut a.ctx, self.keys);
+        a.collect_dns();
     }
 
     fn warn(&mut self, a: &mut TcpApp, kind: WarningKind, message: String) {
