@@ -182,8 +182,19 @@ fn is_service_port(p: u16) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Open,
+    /// A RST was seen: the connection ends at it unless both sides go on (the RST was forged,
+    /// or rejected, RFC 5961 3), which the data after it shows.
+    Reset,
     /// Both FINs seen or a RST: no more data, waiting out the grace period.
     Closed,
+}
+
+/// A RST, and how far each side had gone when it came.
+#[derive(Debug, Clone, Copy)]
+struct ResetSeen {
+    dir: Dir,
+    frame: u64,
+    next_seq: [Option<SeqNum>; 2],
 }
 
 /// Configuration of the TCP stage.
@@ -219,6 +230,8 @@ struct TcpConn<A> {
     next_seq: [Option<SeqNum>; 2],
     /// The segment being handled is a retransmission (counted once, whatever flagged it).
     retransmitted: bool,
+    /// The RST that may have ended the connection ([`State::Reset`]).
+    reset: Option<ResetSeen>,
     app: A,
 }
 
@@ -298,6 +311,7 @@ impl<A> TcpConn<A> {
             closed_ts: None,
             next_seq: [None, None],
             retransmitted: false,
+            reset: None,
             app,
         }
     }
@@ -335,6 +349,7 @@ impl<A> TcpConn<A> {
             self.facts.zero_window[d] += 1;
         }
         self.retransmitted = false;
+        self.check_reset_ignored(dir, seg, h);
         let keepalive = self.is_keepalive(dir, seg);
         let probe = self.is_zero_window_probe(dir, seg);
         self.handshake(dir, ts, seg, h);
@@ -350,7 +365,10 @@ impl<A> TcpConn<A> {
         } else {
             // A segment without data still says how far its sender has gone (Wireshark
             // advances `nextseq` with it): a later segment below that is a retransmission.
-            self.re[d].observe(SeqNum(seg.seq));
+            // A RST does not (see below).
+            if !f.rst() {
+                self.re[d].observe(SeqNum(seg.seq));
+            }
             // RFC 9293 3.4: a FIN occupies a sequence number; one below what its sender
             // already reached was sent before (Wireshark: seq < nextseq).
             if f.fin() && self.next_seq[d].is_some_and(|n| n.diff(SeqNum(seg.seq)) > 0) {
@@ -361,6 +379,10 @@ impl<A> TcpConn<A> {
             // Wireshark's keep-alive: one byte (or none) just below `nextseq`, not a
             // retransmission.
             self.retransmitted = false;
+        } else if f.rst() && seg.payload.is_empty() {
+            // A RST occupies no sequence space, and one out of the window (or forged, with
+            // any number) says nothing of how far its sender went: Wireshark moves `nextseq`
+            // to it and then counts every later byte as a retransmission.
         } else {
             let end = SeqNum(seg.seq)
                 .plus(seg.payload.len() as u32 + u32::from(f.syn()) + u32::from(f.fin()));
@@ -576,13 +598,52 @@ impl<A> TcpConn<A> {
         if f.rst() {
             self.begin_close(CloseKind::Rst, dir, ts);
             self.push_step(step(dir, StepFlags::Rst));
-            self.close(ts, h);
+            if self.state == State::Open {
+                // RFC 9293 3.10.7.4: a RST in the window ends the connection; one that is
+                // not (RFC 5961 3.2), or a forged one, is dropped by the receiver. Which it was
+                // shows in what follows: until then the bytes still flow.
+                self.state = State::Reset;
+                self.closed_ts = Some(ts);
+                self.reset = Some(ResetSeen {
+                    dir,
+                    frame: self.facts.last_frame,
+                    next_seq: self.next_seq,
+                });
+            }
         } else if self.fin_seq[0].is_some()
             && self.fin_seq[1].is_some()
-            && self.state == State::Open
+            && self.state != State::Closed
         {
             self.close(ts, h);
         }
+    }
+
+    /// After a RST: an ACK that acknowledges data its peer sent after the RST shows both
+    /// sides went on, so the RST ended nothing (a warning says so, and the connection's close
+    /// is what ends it later).
+    fn check_reset_ignored<H: TcpHandler<A>>(&mut self, dir: Dir, seg: &TcpSegment<'_>, h: &mut H) {
+        let (State::Reset, Some(r)) = (self.state, self.reset) else {
+            return;
+        };
+        let other = 1 - dir.index();
+        let acked_new = seg.flags.ack()
+            && !seg.flags.rst()
+            && r.next_seq[other].is_some_and(|n| SeqNum(seg.ack).diff(n) > 0);
+        if !acked_new {
+            return;
+        }
+        self.state = State::Open;
+        self.closed_ts = None;
+        self.reset = None;
+        self.facts.close = Close::default();
+        let msg = format!(
+            "a RST from the {} (frame {}) was ignored: both sides went on, and the {} \
+             acknowledged data sent after it (RFC 5961: a RST out of the window, or forged)",
+            r.dir.sender(),
+            r.frame,
+            dir.sender()
+        );
+        h.warn(&mut self.app, WarningKind::Tcp, msg);
     }
 
     /// No more data will flow: deliver what is buffered and tell the handler.
@@ -590,6 +651,7 @@ impl<A> TcpConn<A> {
         if self.state == State::Closed {
             return;
         }
+        self.reset = None;
         self.state = State::Closed;
         self.closed_ts = Some(ts);
         self.flush(ts, h);
@@ -607,7 +669,7 @@ impl<A> TcpConn<A> {
 
     /// Ends the connection for good (end of capture, expiry, eviction).
     fn finish<H: TcpHandler<A>>(mut self, h: &mut H) -> (TcpFacts, A) {
-        if self.state == State::Open {
+        if self.state != State::Closed {
             let ts = self.facts.last_ts;
             self.flush(ts, h);
             self.state = State::Closed;
@@ -621,7 +683,7 @@ impl<A> TcpConn<A> {
 
     /// Whether a SYN seen now starts a new connection on this 5-tuple.
     fn is_reused_by(&self, seg: &TcpSegment<'_>) -> bool {
-        self.state == State::Closed
+        self.state != State::Open
             || (self.facts.client_isn.is_some_and(|isn| isn != seg.seq)
                 && (self.facts.synack_ts.is_some() || self.re[0].delivered_bytes() > 0))
     }

@@ -171,3 +171,42 @@ fn a_syn_again_is_retransmitted_or_reordered() {
     let f = c.facts();
     assert_eq!((f.retransmissions, f.out_of_order), ([1, 0], [1, 0]));
 }
+
+const RST: u8 = TcpFlags::RST;
+
+/// A forged RST (any sequence number, here far outside the window) that the client dropped:
+/// the server's data goes on and the client acknowledges it, so the connection did not end
+/// there; its close is the FINs that come later, and the data after the RST is new, not
+/// sent again (tshark moves `nextseq` to the RST's number and calls all of it
+/// retransmissions).
+#[test]
+fn a_rst_both_sides_went_on_after_was_ignored() {
+    let mut c = Conn::new();
+    c.server(20, 5001, 1001, ACK | PSH, 65535, &[b'a'; 1000]);
+    c.client(21, 1001, 6001, ACK, 64240, b"");
+    c.server(22, 0x9000_0000, 0, RST, 0, b""); // forged
+    c.server(23, 6001, 1001, ACK | PSH, 65535, &[b'b'; 1000]);
+    c.client(24, 1001, 7001, ACK, 64240, b"");
+    c.server(25, 7001, 1001, ACK | FIN, 65535, b"");
+    c.client(26, 1001, 7002, ACK | FIN, 64240, b"");
+    c.server(27, 7002, 1002, ACK, 65535, b"");
+    let f = c.facts();
+    assert_eq!(f.close.kind, CloseKind::Fin);
+    assert_eq!(f.retransmissions, [0, 0]);
+    assert_eq!(f.bytes[1], 2000);
+}
+
+/// A RST that did end the connection: what follows is data that was already in flight and
+/// the other side's RSTs answering it, and no ACK of anything sent after the RST.
+#[test]
+fn a_rst_nothing_went_on_after_ends_the_connection() {
+    let mut c = Conn::new();
+    c.server(20, 5001, 1001, ACK | PSH, 65535, &[b'a'; 1000]);
+    c.client(21, 1001, 6001, ACK | RST, 64240, b"");
+    c.server(22, 6001, 1001, ACK | PSH, 65535, &[b'b'; 1000]); // was in flight
+    c.client(23, 1001, 0, RST, 0, b"");
+    c.client(24, 1001, 6001, ACK, 64240, b""); // acknowledges nothing new
+    let f = c.facts();
+    assert_eq!(f.close.kind, CloseKind::Rst);
+    assert_eq!(f.close.initiator, Some(Dir::ToServer));
+}
