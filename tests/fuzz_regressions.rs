@@ -1,0 +1,105 @@
+//! Inputs the fuzzers (`fuzz/`) found, minimized, each named after what it caught. They run
+//! in debug (`cargo test`), so a standard-library precondition check (`get_unchecked`,
+//! `from_raw_parts`) that fires on undefined behaviour aborts the test run.
+
+mod common;
+
+use common::*;
+use pagetrace::capture::{CaptureEvent, CaptureReader};
+use pagetrace::pipeline::AnalyzerConfig;
+use pagetrace::{link, net};
+
+/// One Ethernet frame in a little-endian microsecond pcap.
+fn pcap(frame: &[u8]) -> Vec<u8> {
+    let mut v = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+    v.extend_from_slice(&[0; 8]);
+    v.extend_from_slice(&65535u32.to_le_bytes());
+    v.extend_from_slice(&1u32.to_le_bytes());
+    v.extend_from_slice(&[0; 8]);
+    v.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    v.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    v.extend_from_slice(frame);
+    v
+}
+
+/// etherparse 0.21's IPv6 extension iterator read the header after a Hop-by-Hop header
+/// with `get_unchecked` when the payload ended there (UB; an abort with debug assertions).
+#[test]
+fn ipv6_hop_by_hop_then_nothing() {
+    #[rustfmt::skip]
+    let frame = [
+        // Ethernet: dst, src, IPv6.
+        2, 0, 0, 0, 0, 2,  2, 0, 0, 0, 0, 1,  0x86, 0xdd,
+        // IPv6: payload length 8, next header Hop-by-Hop (0), hop limit 64.
+        0x60, 0, 0, 0,  0, 8,  0, 64,
+        0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+        0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+        // Hop-by-Hop: next header Routing (43), length 0 (8 bytes), PadN; no Routing header.
+        43, 0, 1, 4, 0, 0, 0, 0,
+    ];
+    let r = analyze_bytes(pcap(&frame), AnalyzerConfig::default());
+    assert_eq!(r.capture.packets, 1);
+    assert!(r.connections.is_empty());
+    // Counted as IPv6 carrying another protocol (the Routing header it stopped at).
+    assert_eq!((r.capture.stats.ipv6, r.capture.stats.other), (1, 1));
+}
+
+/// pagetrace's own IPv6 walk (which replaced etherparse's after the bug above) reads every
+/// IPv6 packet of every capture we have as etherparse's lax slice does: same protocol,
+/// payload and length flag. Only etherparse's slicing is used here, never its iterator.
+#[test]
+fn ipv6_walk_agrees_with_etherparse_on_real_captures() {
+    let mut paths = vec![
+        fixture("pageload/pageload.pcap"),
+        fixture("pageload/pageload.pcapng"),
+    ];
+    if let Some(dir) = shared_captures() {
+        let mut more: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("pcap" | "pcapng")
+                )
+            })
+            .collect();
+        more.sort();
+        paths.extend(more);
+    }
+    let mut compared = 0;
+    for path in paths {
+        let Ok(mut reader) = CaptureReader::new(std::fs::File::open(&path).unwrap()) else {
+            continue;
+        };
+        let mut w = Vec::new();
+        reader.for_each(&mut w, |ev| {
+            let CaptureEvent::Packet(p) = ev else { return };
+            let Ok(f) = link::decode(p.link, p.data) else {
+                return;
+            };
+            if f.payload.first().is_none_or(|b| b >> 4 != 6) {
+                return;
+            }
+            let Ok((etherparse::LaxIpSlice::Ipv6(theirs), None)) =
+                etherparse::LaxIpSlice::from_slice(f.payload)
+            else {
+                return;
+            };
+            if theirs.is_payload_fragmented() {
+                return; // we stop at a fragmenting Fragment header, by design
+            }
+            let ours = net::parse_ip(f.proto, f.payload).unwrap();
+            let tp = theirs.payload();
+            assert_eq!(
+                (ours.proto, ours.payload, ours.incomplete),
+                (tp.ip_number.0, tp.payload, tp.incomplete),
+                "{} frame {}",
+                path.display(),
+                p.frame
+            );
+            compared += 1;
+        });
+    }
+    eprintln!("{compared} IPv6 packets compared");
+}
