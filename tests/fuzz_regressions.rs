@@ -103,3 +103,27 @@ fn ipv6_walk_agrees_with_etherparse_on_real_captures() {
     }
     eprintln!("{compared} IPv6 packets compared");
 }
+
+/// pcap-parser 0.17 computes a block's body length as `block_total_length - 12` without a
+/// check; a Process Information Block (which it lets be as short as 4 bytes) claiming 8
+/// overflowed: a panic in debug builds, a bogus 4 GiB read in release. Refused as damage.
+#[test]
+fn pcapng_block_shorter_than_its_header() {
+    #[rustfmt::skip]
+    let file = [
+        // Section Header Block, little-endian, 28 bytes.
+        0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
+        // Process Information Block (0x80000001) claiming a total length of 8.
+        0x01, 0, 0, 0x80, 8, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let r = analyze_bytes(file.to_vec(), AnalyzerConfig::default());
+    assert_eq!(r.capture.packets, 0);
+    let w = r
+        .capture
+        .warnings
+        .iter()
+        .find(|w| w.kind == "corrupt")
+        .expect("a corrupt-file warning");
+    assert!(w.message.contains("8 bytes"), "{}", w.message);
+}
