@@ -38,6 +38,10 @@
 //! - [`report`] and [`diff`] render a model to any `io::Write`; they read nothing but the
 //!   model.
 //! - [`time`] and [`warning`] are shared by every layer.
+//!
+//! No `unsafe`: everything from the wire is read through checked slices.
+
+#![forbid(unsafe_code)]
 
 pub mod time;
 pub mod warning;

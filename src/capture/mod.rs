@@ -101,6 +101,8 @@ pub struct CaptureReader {
     interfaces: Vec<Interface>,
     legacy: Option<Interface>,
     legacy_big_endian: Option<bool>,
+    /// Byte order of the current pcapng section.
+    ng_big_endian: bool,
     frame: u64,
     done: bool,
 }
@@ -145,6 +147,7 @@ impl CaptureReader {
             interfaces: Vec::new(),
             legacy: None,
             legacy_big_endian: None,
+            ng_big_endian: false,
             frame: 0,
             done: false,
         })
@@ -180,9 +183,19 @@ impl CaptureReader {
         if self.done {
             return None;
         }
+        if self.format == "pcapng" {
+            if let Some(w) = self.short_ng_block() {
+                warnings.push(w);
+                self.done = true;
+                return None;
+            }
+        }
         match self.inner.next() {
             Ok((offset, block)) => {
                 let mut bad: Option<Warning> = None;
+                if let PcapBlockOwned::NG(Block::SectionHeader(shb)) = &block {
+                    self.ng_big_endian = shb.big_endian();
+                }
                 match block {
                     PcapBlockOwned::LegacyHeader(h) => {
                         self.legacy_big_endian = Some(h.is_bigendian());
@@ -297,6 +310,33 @@ impl CaptureReader {
             ));
         }
         self.done = true;
+    }
+
+    /// The next pcapng block, when its header claims fewer bytes than a block header holds.
+    /// pcapng (draft-ietf-opsawg-pcapng section 3.1): the Block Total Length counts the type,
+    /// both lengths and the body, so it is at least 12. pcap-parser 0.17 subtracts 12 from it
+    /// unchecked, and lets a Process Information Block's be as small as 4: an overflow (a
+    /// panic in debug builds, a 4 GiB read in release), so such a block is refused here.
+    fn short_ng_block(&self) -> Option<Warning> {
+        let head = self.inner.data().get(..8)?;
+        if head[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
+            return None; // a section header: its own byte order, and pcap-parser checks it
+        }
+        let b = [head[4], head[5], head[6], head[7]];
+        let len = if self.ng_big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        };
+        (len < 12).then(|| {
+            Warning::new(
+                Some(self.frame + 1),
+                WarningKind::Corrupt,
+                format!(
+                    "a pcapng block claims {len} bytes, less than a block's 12-byte frame: damaged or corrupt file, reading stopped"
+                ),
+            )
+        })
     }
 
     /// A legacy record header claiming more than [`MAX_PACKET`] bytes.

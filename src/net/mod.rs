@@ -1,17 +1,20 @@
-//! Network and transport views: IPv4 and IPv6 (with extension headers) through etherparse's
-//! lax slicing views, which borrow the capture buffer and keep what a snaplen-cut packet
-//! still holds; TCP and UDP headers as small checked views of our own (etherparse's options
-//! iterator stops at unknown option kinds such as TCP Fast Open's, and its UDP view rejects
-//! a datagram cut by the snaplen).
+//! Network and transport views: IPv4 through etherparse's lax slicing view, which borrows
+//! the capture buffer and keeps what a snaplen-cut packet still holds; IPv6 and its
+//! extension headers with the same lax semantics by our own bounds-checked walk ([`ipv6`]:
+//! etherparse's extension iterator reads out of bounds on a truncated chain); TCP and UDP
+//! headers as small checked views of our own (etherparse's options iterator stops at unknown
+//! option kinds such as TCP Fast Open's, and its UDP view rejects a datagram cut by the
+//! snaplen).
 //!
 //! Every view is checked once at construction; after that accessors cannot panic.
 
 pub mod defrag;
 pub mod flow;
+pub mod ipv6;
 
 use std::net::IpAddr;
 
-use etherparse::{Ipv6ExtensionSlice, LaxIpSlice};
+use etherparse::LaxIpSlice;
 
 use crate::link::NetProto;
 
@@ -46,43 +49,30 @@ pub enum NetError {
     NotIp,
 }
 
-/// Parses an IPv4 or IPv6 header chain.
+/// Parses an IPv4 or IPv6 header chain. The version nibble decides, as on the wire (a
+/// link's EtherType and the packet may disagree).
 pub fn parse_ip(proto: NetProto, data: &[u8]) -> Result<IpPacket<'_>, NetError> {
     if !matches!(proto, NetProto::Ipv4 | NetProto::Ipv6) {
         return Err(NetError::NotIp);
     }
+    if data.first().is_some_and(|b| b >> 4 == 6) {
+        return ipv6::parse(data);
+    }
+    // IPv4 (and the errors for anything else) from etherparse; its IPv6 path is not used.
     let (ip, _ext_err) =
         LaxIpSlice::from_slice(data).map_err(|e| NetError::Malformed(e.to_string()))?;
-    let payload = match &ip {
-        LaxIpSlice::Ipv4(v4) => v4.payload(),
-        LaxIpSlice::Ipv6(v6) => v6.payload(),
+    let v4 = match &ip {
+        LaxIpSlice::Ipv4(v4) => v4,
+        LaxIpSlice::Ipv6(_) => return Err(NetError::Malformed("IPv6 misread".into())),
     };
-    let frag = match &ip {
-        LaxIpSlice::Ipv4(v4) => {
-            let h = v4.header();
-            let offset = h.fragments_offset().value() as u32 * 8;
-            (h.more_fragments() || offset != 0).then_some(FragInfo {
-                id: h.identification() as u32,
-                offset,
-                more: h.more_fragments(),
-            })
-        }
-        LaxIpSlice::Ipv6(v6) => v6
-            .extensions()
-            .clone()
-            .into_iter()
-            .find_map(|ext| match ext {
-                Ipv6ExtensionSlice::Fragment(f) => {
-                    let offset = f.fragment_offset().value() as u32 * 8;
-                    (f.more_fragments() || offset != 0).then_some(FragInfo {
-                        id: f.identification(),
-                        offset,
-                        more: f.more_fragments(),
-                    })
-                }
-                _ => None,
-            }),
-    };
+    let payload = v4.payload();
+    let h = v4.header();
+    let offset = h.fragments_offset().value() as u32 * 8;
+    let frag = (h.more_fragments() || offset != 0).then_some(FragInfo {
+        id: h.identification() as u32,
+        offset,
+        more: h.more_fragments(),
+    });
     Ok(IpPacket {
         src: ip.source_addr(),
         dst: ip.destination_addr(),

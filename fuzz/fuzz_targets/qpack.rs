@@ -1,0 +1,6 @@
+#![no_main]
+//! See `pagetrace_fuzz::leaf::qpack`.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| pagetrace_fuzz::leaf::qpack(data));
