@@ -1,19 +1,18 @@
-//! Keyed cipher and MAC instances shared by the TLS 1.2 and TLS 1.3 record layers.
+//! Keyed cipher and MAC instances shared by the TLS 1.2 and TLS 1.3 record layers and QUIC.
 //!
 //! Keys are expanded once per direction (AES round keys, GHASH key, HMAC pads) and reused
 //! for every record. Decryption writes into the caller's `Vec`, reusing its capacity; on any
 //! failure the `Vec` is left empty, so unauthenticated bytes never reach a caller.
 //!
-//! AES uses AES-NI (and GHASH uses CLMUL) when the CPU has them: the `aes` and `ghash`
-//! crates detect this at run time on x86/x86_64.
+//! The AEADs are aws-lc-rs's (AES-NI, VAES, CLMUL and AVX2/AVX-512 chosen at run time);
+//! CBC and HMAC, for the TLS 1.0-1.2 CBC suites, are RustCrypto's.
 
 use std::fmt;
+use std::sync::Arc;
 
-use aes::cipher::consts::{U12, U16};
-use aes::cipher::{BlockModeDecrypt, InOutBuf, InnerIvInit};
-use aes_gcm::aead::{AeadCore, AeadInOut, Nonce, Tag};
-use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
-use chacha20poly1305::ChaCha20Poly1305;
+use aes::cipher::consts::U16;
+use aes::cipher::{BlockModeDecrypt, InOutBuf, InnerIvInit, KeyInit};
+use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Sha256, Sha384};
@@ -26,18 +25,17 @@ pub(crate) const TAG_LEN: usize = 16;
 
 /// An AEAD keyed for one direction.
 #[derive(Clone)]
-pub(crate) enum AeadKey {
-    Aes128Gcm(Box<Aes128Gcm>),
-    Aes256Gcm(Box<Aes256Gcm>),
-    ChaCha20Poly1305(Box<ChaCha20Poly1305>),
+pub(crate) struct AeadKey {
+    cipher: BulkCipher,
+    key: Arc<LessSafeKey>,
 }
 
 impl fmt::Debug for AeadKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            AeadKey::Aes128Gcm(_) => "AES-128-GCM",
-            AeadKey::Aes256Gcm(_) => "AES-256-GCM",
-            AeadKey::ChaCha20Poly1305(_) => "ChaCha20-Poly1305",
+        let name = match self.cipher {
+            BulkCipher::Aes128Gcm => "AES-128-GCM",
+            BulkCipher::Aes256Gcm => "AES-256-GCM",
+            _ => "ChaCha20-Poly1305",
         };
         write!(f, "AeadKey({name}, <redacted>)")
     }
@@ -45,22 +43,21 @@ impl fmt::Debug for AeadKey {
 
 impl AeadKey {
     pub(crate) fn new(cipher: BulkCipher, key: &[u8]) -> Result<AeadKey, DecryptError> {
-        let bad = |_| DecryptError::BadSecret;
-        Ok(match cipher {
-            BulkCipher::Aes128Gcm => {
-                AeadKey::Aes128Gcm(Box::new(Aes128Gcm::new_from_slice(key).map_err(bad)?))
-            }
-            BulkCipher::Aes256Gcm => {
-                AeadKey::Aes256Gcm(Box::new(Aes256Gcm::new_from_slice(key).map_err(bad)?))
-            }
-            BulkCipher::ChaCha20Poly1305 => AeadKey::ChaCha20Poly1305(Box::new(
-                ChaCha20Poly1305::new_from_slice(key).map_err(bad)?,
-            )),
+        let alg = match cipher {
+            BulkCipher::Aes128Gcm => &aead::AES_128_GCM,
+            BulkCipher::Aes256Gcm => &aead::AES_256_GCM,
+            BulkCipher::ChaCha20Poly1305 => &aead::CHACHA20_POLY1305,
             BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc => return Err(DecryptError::BadSecret),
+        };
+        let key = UnboundKey::new(alg, key).map_err(|_| DecryptError::BadSecret)?;
+        Ok(AeadKey {
+            cipher,
+            key: Arc::new(LessSafeKey::new(key)),
         })
     }
 
-    /// Decrypts `ciphertext || tag` into `out` (cleared first). On failure `out` is empty.
+    /// Decrypts `ciphertext || tag` into `out` (replacing what it held). On failure `out`
+    /// is empty.
     pub(crate) fn open(
         &self,
         nonce: &[u8; 12],
@@ -68,63 +65,40 @@ impl AeadKey {
         sealed: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), DecryptError> {
-        out.clear();
-        let res = match self {
-            AeadKey::Aes128Gcm(a) => open_with(a.as_ref(), nonce, aad, sealed, out),
-            AeadKey::Aes256Gcm(a) => open_with(a.as_ref(), nonce, aad, sealed, out),
-            AeadKey::ChaCha20Poly1305(a) => open_with(a.as_ref(), nonce, aad, sealed, out),
-        };
-        if res.is_err() {
+        let Some(ct_len) = sealed.len().checked_sub(TAG_LEN) else {
             out.clear();
+            return Err(DecryptError::BadLength(sealed.len()));
+        };
+        let (ct, tag) = sealed.split_at(ct_len);
+        // Decrypted straight from the capture's bytes into `out`; resizing keeps what a
+        // previous record left (no zeroing when records are alike), all of it overwritten.
+        out.resize(ct_len, 0);
+        let nonce = Nonce::assume_unique_for_key(*nonce);
+        match self
+            .key
+            .open_separate_gather(nonce, Aad::from(aad), ct, tag, out)
+        {
+            Ok(()) => Ok(()),
+            Err(_) => {
+                out.clear();
+                Err(DecryptError::AuthFailed)
+            }
         }
-        res
     }
 
     /// Encrypts `plaintext` into `out` as `ciphertext || tag` (tests build records with it).
     #[cfg(test)]
     pub(crate) fn seal(&self, nonce: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        fn seal_with<A: AeadInOut + AeadCore<NonceSize = U12, TagSize = U16>>(
-            a: &A,
-            nonce: &[u8; 12],
-            aad: &[u8],
-            pt: &[u8],
-        ) -> Vec<u8> {
-            let mut buf = pt.to_vec();
-            let tag = a
-                .encrypt_inout_detached(&Nonce::<A>::from(*nonce), aad, buf.as_mut_slice().into())
-                .unwrap();
-            buf.extend_from_slice(&tag);
-            buf
-        }
-        match self {
-            AeadKey::Aes128Gcm(a) => seal_with(a.as_ref(), nonce, aad, plaintext),
-            AeadKey::Aes256Gcm(a) => seal_with(a.as_ref(), nonce, aad, plaintext),
-            AeadKey::ChaCha20Poly1305(a) => seal_with(a.as_ref(), nonce, aad, plaintext),
-        }
+        let mut buf = plaintext.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(*nonce),
+                Aad::from(aad),
+                &mut buf,
+            )
+            .expect("sealing never fails below 2^36 bytes");
+        buf
     }
-}
-
-fn open_with<A: AeadInOut + AeadCore<NonceSize = U12, TagSize = U16>>(
-    aead: &A,
-    nonce: &[u8; 12],
-    aad: &[u8],
-    sealed: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), DecryptError> {
-    let ct_len = sealed
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(DecryptError::BadLength(sealed.len()))?;
-    let (ct, tag) = sealed.split_at(ct_len);
-    let tag = Tag::<A>::try_from(tag).map_err(|_| DecryptError::BadLength(sealed.len()))?;
-    out.extend_from_slice(ct);
-    aead.decrypt_inout_detached(
-        &Nonce::<A>::from(*nonce),
-        aad,
-        out.as_mut_slice().into(),
-        &tag,
-    )
-    .map_err(|_| DecryptError::AuthFailed)
 }
 
 /// An AES-CBC decryption key for one direction.

@@ -51,10 +51,9 @@
 
 use std::fmt;
 
-use aes::cipher::{BlockCipherEncrypt, KeyInit};
-use chacha20::cipher::{KeyIvInit, StreamCipherCore};
-use chacha20::variants::Ietf;
-use chacha20::{ChaChaCore, R20};
+use std::sync::Arc;
+
+use aws_lc_rs::aead::quic::{self as hp_alg, HeaderProtectionKey};
 
 use super::cipher::{AeadKey, TAG_LEN};
 use super::kdf::hkdf_expand_label;
@@ -303,24 +302,20 @@ pub fn decode_packet_number(largest: Option<u64>, truncated: u64, pn_nbits: u32)
 }
 
 /// A header protection key (RFC 9001 5.4): AES-128/256 in ECB mode on one block, or the
-/// raw ChaCha20 stream cipher. Never changes with key updates (RFC 9001 6.1: "The header
-/// protection keys are not updated").
+/// raw ChaCha20 stream cipher (aws-lc-rs's QUIC header protection). Never changes with key
+/// updates (RFC 9001 6.1: "The header protection keys are not updated").
 #[derive(Clone)]
-pub struct HeaderKey(Hp);
-
-#[derive(Clone)]
-enum Hp {
-    Aes128(aes::Aes128Enc),
-    Aes256(aes::Aes256Enc),
-    ChaCha20([u8; 32]),
+pub struct HeaderKey {
+    cipher: BulkCipher,
+    key: Arc<HeaderProtectionKey>,
 }
 
 impl fmt::Debug for HeaderKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self.0 {
-            Hp::Aes128(_) => "AES-128-ECB",
-            Hp::Aes256(_) => "AES-256-ECB",
-            Hp::ChaCha20(_) => "ChaCha20",
+        let name = match self.cipher {
+            BulkCipher::Aes128Gcm => "AES-128-ECB",
+            BulkCipher::Aes256Gcm => "AES-256-ECB",
+            _ => "ChaCha20",
         };
         write!(f, "HeaderKey({name}, <redacted>)")
     }
@@ -329,52 +324,28 @@ impl fmt::Debug for HeaderKey {
 impl HeaderKey {
     /// A header protection key for the suite's AEAD (`hp` as long as its key).
     pub fn new(suite: QuicSuite, hp: &[u8]) -> Result<HeaderKey, QuicCryptoError> {
-        let bad = |_| QuicCryptoError::BadSecret;
-        Ok(HeaderKey(match suite.cipher {
-            BulkCipher::Aes128Gcm => Hp::Aes128(aes::Aes128Enc::new_from_slice(hp).map_err(bad)?),
-            BulkCipher::Aes256Gcm => Hp::Aes256(aes::Aes256Enc::new_from_slice(hp).map_err(bad)?),
-            BulkCipher::ChaCha20Poly1305 => {
-                Hp::ChaCha20(hp.try_into().map_err(|_| QuicCryptoError::BadSecret)?)
-            }
+        let alg = match suite.cipher {
+            BulkCipher::Aes128Gcm => &hp_alg::AES_128,
+            BulkCipher::Aes256Gcm => &hp_alg::AES_256,
+            BulkCipher::ChaCha20Poly1305 => &hp_alg::CHACHA20,
             BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc => {
                 return Err(QuicCryptoError::UnsupportedSuite(suite.id))
             }
-        }))
+        };
+        let key = HeaderProtectionKey::new(alg, hp).map_err(|_| QuicCryptoError::BadSecret)?;
+        Ok(HeaderKey {
+            cipher: suite.cipher,
+            key: Arc::new(key),
+        })
     }
 
-    /// The 5-byte mask for a 16-byte sample.
+    /// The 5-byte mask for a 16-byte sample: RFC 9001 5.4.3 "mask = AES-ECB(hp_key,
+    /// sample)", 5.4.4 "counter = sample[0..3]; nonce = sample[4..15]; mask =
+    /// ChaCha20(hp_key, counter, nonce, {0,0,0,0,0})" (the counter little-endian, any value
+    /// up to 0xffffffff).
     pub fn mask(&self, sample: &[u8; 16]) -> [u8; 5] {
-        let mut mask = [0u8; 5];
-        match &self.0 {
-            // RFC 9001 5.4.3: "mask = AES-ECB(hp_key, sample)".
-            Hp::Aes128(k) => {
-                let mut block = aes::Block::from(*sample);
-                k.encrypt_block(&mut block);
-                mask.copy_from_slice(&block[..5]);
-            }
-            Hp::Aes256(k) => {
-                let mut block = aes::Block::from(*sample);
-                k.encrypt_block(&mut block);
-                mask.copy_from_slice(&block[..5]);
-            }
-            // RFC 9001 5.4.4: "counter = sample[0..3]; nonce = sample[4..15];
-            // mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0})" with the counter read
-            // little-endian. The core is used directly: the counter may be 0xffffffff,
-            // the last block of the keystream, which a keystream wrapper refuses.
-            Hp::ChaCha20(key) => {
-                let counter = u32::from_le_bytes([sample[0], sample[1], sample[2], sample[3]]);
-                let mut nonce = [0u8; 12];
-                nonce.copy_from_slice(&sample[4..16]);
-                let mut core =
-                    ChaChaCore::<R20, Ietf>::new(&(*key).into(), &chacha20::Nonce::from(nonce));
-                core.set_block_pos(counter);
-                let mut block = Default::default();
-                core.write_keystream_block(&mut block);
-                // The keystream XORed with five zero bytes is the keystream itself.
-                mask.copy_from_slice(&block[..5]);
-            }
-        }
-        mask
+        // A 16-byte sample is all new_mask asks for; it cannot fail on one.
+        self.key.new_mask(sample).unwrap_or([0; 5])
     }
 }
 

@@ -111,7 +111,15 @@ def main():
             raise SystemExit(f"forged_rst.py: the raw send failed: {sent.stderr}")
         rst_at = time.time()
         result = curl.communicate(timeout=30)[0].split()
-        time.sleep(0.5)
+        # tcpdump drops what it has not read from the kernel when it is stopped: wait until
+        # the file stops growing (a busy machine starves it), up to 15 s.
+        last, deadline = -1, time.time() + 15
+        while time.time() < deadline:
+            time.sleep(0.4)
+            size = os.path.getsize(cap) if os.path.exists(cap) else 0
+            if size == last:
+                break
+            last = size
         os.killpg(tcpdump.pid, signal.SIGINT)
         tcpdump.wait(5)
         manifest = {

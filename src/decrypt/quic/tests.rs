@@ -267,6 +267,54 @@ fn versions_and_suites() {
     assert!(format!("{k:?}").contains("redacted"));
 }
 
+/// aws-lc-rs's header protection against RustCrypto's AES and ChaCha20 core, on samples
+/// whose ChaCha20 counter runs to the end of the keystream (0xffffffff: the last block,
+/// which a keystream wrapper refuses).
+#[test]
+fn header_masks_agree_with_an_independent_implementation() {
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
+    use chacha20::cipher::{KeyIvInit, StreamCipherCore};
+    let mut samples = vec![[0u8; 16], [0xff; 16]];
+    for i in 0..64u8 {
+        let mut s = [0u8; 16];
+        for (j, b) in s.iter_mut().enumerate() {
+            *b = i.wrapping_mul(31).wrapping_add(j as u8 * 7);
+        }
+        samples.push(s);
+    }
+    for counter in [0xffff_ffffu32, 0xffff_fffe, 0, 1] {
+        let mut s = [0x5au8; 16];
+        s[..4].copy_from_slice(&counter.to_le_bytes());
+        samples.push(s);
+    }
+    let k16 = [0x3c; 16];
+    let k32 = [0xc3; 32];
+    let a128 = HeaderKey::new(QuicSuite::from_id(0x1301).unwrap(), &k16).unwrap();
+    let a256 = HeaderKey::new(QuicSuite::from_id(0x1302).unwrap(), &k32).unwrap();
+    let cha = HeaderKey::new(QuicSuite::from_id(0x1303).unwrap(), &k32).unwrap();
+    for s in samples {
+        let mut b = aes::Block::from(s);
+        aes::Aes128Enc::new_from_slice(&k16)
+            .unwrap()
+            .encrypt_block(&mut b);
+        assert_eq!(a128.mask(&s), b[..5], "AES-128 {s:02x?}");
+        let mut b = aes::Block::from(s);
+        aes::Aes256Enc::new_from_slice(&k32)
+            .unwrap()
+            .encrypt_block(&mut b);
+        assert_eq!(a256.mask(&s), b[..5], "AES-256 {s:02x?}");
+        let nonce: [u8; 12] = s[4..].try_into().unwrap();
+        let mut core = chacha20::ChaChaCore::<chacha20::R20, chacha20::variants::Ietf>::new(
+            &k32.into(),
+            &chacha20::Nonce::from(nonce),
+        );
+        core.set_block_pos(u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+        let mut block = Default::default();
+        core.write_keystream_block(&mut block);
+        assert_eq!(cha.mask(&s), block[..5], "ChaCha20 {s:02x?}");
+    }
+}
+
 #[test]
 fn chacha20_counter_at_the_end_of_the_keystream() {
     let hp = HeaderKey::new(QuicSuite::from_id(0x1303).unwrap(), &[9; 32]).unwrap();

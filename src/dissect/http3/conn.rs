@@ -34,6 +34,7 @@ use crate::dissect::dns::doh::{self, DohMessage, MAX_DOH_MESSAGE};
 use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
 use crate::dissect::quic::streams::{Initiator, StreamEvent, StreamId};
 use crate::dissect::stream::{Dir, StreamCtx};
+use crate::net::flow::FxBuild;
 use crate::time::Ts;
 use crate::warning::WarningKind;
 
@@ -118,7 +119,10 @@ pub struct Http3Stats {
 /// The HTTP/3 side of one QUIC connection.
 pub struct Http3Dissector {
     body_hash: bool,
-    readers: HashMap<(usize, u64), Reader>,
+    readers: HashMap<(usize, u64), Box<Reader>, FxBuild>,
+    /// The reader used last, kept out of `readers`: a download is one stream's DATA packet
+    /// after packet, so most events need no map lookup.
+    hot: Option<((usize, u64), Box<Reader>)>,
     /// Decoders of the field sections travelling each way ([`Dir::index`]).
     qpack: [Decoder; 2],
     open: BTreeMap<u64, Rec>,
@@ -137,7 +141,8 @@ impl Http3Dissector {
     pub fn new(body_hash: bool) -> Http3Dissector {
         Http3Dissector {
             body_hash,
-            readers: HashMap::new(),
+            readers: HashMap::default(),
+            hot: None,
             qpack: [Decoder::new(), Decoder::new()],
             open: BTreeMap::new(),
             pushes: BTreeMap::new(),
@@ -171,7 +176,7 @@ impl Http3Dissector {
             StreamEvent::Fin { dir, id, ts, .. } => {
                 self.with_reader(dir, id, ctx, |r, mut sink| r.finish(&mut sink), ts);
                 self.end(dir, id, ts, None);
-                self.readers.remove(&(dir.index(), id.0));
+                self.drop_reader((dir.index(), id.0));
             }
             StreamEvent::Reset {
                 dir,
@@ -186,7 +191,7 @@ impl Http3Dissector {
                     Pending::Promise { parent, .. } => !(parent == id.0 && dir == Dir::ToClient),
                 });
                 self.end(dir, id, ts, Some(error_code));
-                self.readers.remove(&(dir.index(), id.0));
+                self.drop_reader((dir.index(), id.0));
             }
             StreamEvent::StopSending { .. } => {}
         }
@@ -203,7 +208,7 @@ impl Http3Dissector {
         ts: Ts,
     ) {
         let k = (dir.index(), id.0);
-        let mut r = match self.readers.remove(&k) {
+        let mut r = match self.take_reader(k) {
             Some(r) => r,
             None => {
                 let role = if id.is_uni() {
@@ -219,7 +224,7 @@ impl Http3Dissector {
                 } else {
                     FrameReader::unidirectional(FrameLimits::default())
                 };
-                Reader { frames, role }
+                Box::new(Reader { frames, role })
             }
         };
         let mut role = r.role;
@@ -227,7 +232,38 @@ impl Http3Dissector {
             self.on_event(dir, id, &mut role, e, ts, ctx)
         });
         r.role = role;
-        self.readers.insert(k, r);
+        self.put_reader(k, r);
+    }
+
+    fn take_reader(&mut self, k: (usize, u64)) -> Option<Box<Reader>> {
+        match self.hot.take() {
+            Some((hk, r)) if hk == k => Some(r),
+            hot => {
+                self.hot = hot;
+                self.readers.remove(&k)
+            }
+        }
+    }
+
+    fn put_reader(&mut self, k: (usize, u64), r: Box<Reader>) {
+        if let Some((hk, old)) = self.hot.replace((k, r)) {
+            self.readers.insert(hk, old);
+        }
+    }
+
+    fn drop_reader(&mut self, k: (usize, u64)) {
+        if self.hot.as_ref().is_some_and(|(hk, _)| *hk == k) {
+            self.hot = None;
+        } else {
+            self.readers.remove(&k);
+        }
+    }
+
+    fn reader_role(&self, k: (usize, u64)) -> Option<Role> {
+        match &self.hot {
+            Some((hk, r)) if *hk == k => Some(r.role),
+            _ => self.readers.get(&k).map(|r| r.role),
+        }
     }
 
     fn on_event(
@@ -519,7 +555,7 @@ impl Http3Dissector {
 
     /// A direction of a stream ended: FIN, or RESET_STREAM with its error code.
     fn end(&mut self, dir: Dir, id: StreamId, ts: Ts, reset: Option<u64>) {
-        let push = match self.readers.get(&(dir.index(), id.0)).map(|r| r.role) {
+        let push = match self.reader_role((dir.index(), id.0)) {
             Some(Role::Push(p)) => p,
             _ => None,
         };

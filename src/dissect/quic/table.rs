@@ -69,21 +69,35 @@ impl<A> QuicTable<A> {
         log: &KeyLog,
         h: &mut H,
     ) -> bool {
+        // The common case first: a datagram of a known 5-tuple, one hash per direction.
+        for (key, side) in [((src, dst), Side::Client), ((dst, src), Side::Server)] {
+            if let Some(c) = self.conns.get_mut(&key) {
+                c.handle_datagram((ts, frame, side), payload, log, h);
+                let new = std::mem::take(&mut c.new_cids);
+                self.index_cids(new, key);
+                return true;
+            }
+        }
         let Some((key, side)) = self.route(ts, (src, dst), payload, h) else {
             return false;
         };
         if let Some(c) = self.conns.get_mut(&key) {
             c.handle_datagram((ts, frame, side), payload, log, h);
             let new = std::mem::take(&mut c.new_cids);
-            for (issuer, cid) in new {
-                self.index_cid(cid, key, issuer);
-            }
+            self.index_cids(new, key);
         }
         true
     }
 
-    /// The connection of a datagram, and who sent it; a new connection for a long header
-    /// of a known version.
+    fn index_cids(&mut self, new: Vec<(Side, Vec<u8>)>, key: Key) {
+        for (issuer, cid) in new {
+            self.index_cid(cid, key, issuer);
+        }
+    }
+
+    /// The connection of a datagram not of a known 5-tuple, and who sent it (an alias
+    /// after an address change, a connection ID); a new connection for a long header of a
+    /// known version.
     fn route<H: QuicHandler<A>>(
         &mut self,
         ts: Ts,
@@ -91,12 +105,6 @@ impl<A> QuicTable<A> {
         payload: &[u8],
         h: &mut H,
     ) -> Option<(Key, Side)> {
-        if self.conns.contains_key(&(src, dst)) {
-            return Some(((src, dst), Side::Client));
-        }
-        if self.conns.contains_key(&(dst, src)) {
-            return Some(((dst, src), Side::Server));
-        }
         if let Some(&(key, side)) = self.aliases.get(&(src, dst)) {
             return Some((key, side));
         }
