@@ -13,7 +13,7 @@ goes on and ends with FINs. Writes DIR/capture.pcap and DIR/manifest.json.
 Stdlib only; needs root, iproute2, tcpdump, curl. Everything it makes (namespaces, veths,
 processes) is removed on exit, error or signal.
 """
-import argparse, json, os, random, signal, socket, struct, subprocess, sys, tempfile, time
+import argparse, json, os, random, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 
 PID = os.getpid()
 CLI, SRV = f"frst{PID}c", f"frst{PID}s"
@@ -31,6 +31,9 @@ def ns(name, *cmd):
     return ["ip", "netns", "exec", name, *cmd]
 
 
+dirs = []
+
+
 def cleanup(*_):
     for p in procs:
         try:
@@ -44,6 +47,8 @@ def cleanup(*_):
             os.killpg(p.pid, signal.SIGKILL)
     for n in (CLI, SRV):
         sh("ip", "netns", "del", n, check=False)
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def bg(cmd, **kw):
@@ -89,6 +94,7 @@ def main():
         # A small receive buffer, so the slow reader's window paces the server.
         sh(*ns(CLI, "sysctl", "-q", "-w", "net.ipv4.tcp_rmem=4096 32768 65536"))
         site = tempfile.mkdtemp(prefix="frst-")
+        dirs.append(site)
         with open(os.path.join(site, "big.bin"), "wb") as f:
             f.write(random.Random(7).randbytes(SIZE))
         bg(ns(SRV, "python3", "-m", "http.server", str(S_PORT), "--bind", S_IP, "--directory", site),
