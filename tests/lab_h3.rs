@@ -200,6 +200,41 @@ fn chromium_page_load_over_h2_then_h3() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The lab's DNS answers HTTPS queries with `1 . alpn="h3,h2"` (RFC 9460): Chromium needs
+/// no Alt-Svc to use HTTP/3 (and upgrades http:// itself, RFC 9460 9.5), and the QUIC
+/// connection is linked to the record that offered h3, in JSON and in words.
+#[test]
+fn chromium_page_load_offered_h3_by_an_https_record() {
+    if skip() {
+        return;
+    }
+    let dir = record("chromium-https-rr", &["--https-rr", "h3,h2"]);
+    let r = analyze_dir(&dir, true);
+    let [h1, h2, h3] = check("chromium, HTTPS record", &dir, &r);
+    eprintln!("chromium, HTTPS record: {h1} HTTP/1.1, {h2} HTTP/2, {h3} HTTP/3 requests agree");
+    assert!(h3 >= 6, "{h1} {h2} {h3}");
+    let q = r
+        .quic
+        .iter()
+        .find(|q| !q.http.is_empty())
+        .expect("an h3 connection");
+    let offer = q.h3_dns_offer.as_ref().expect("linked to the HTTPS record");
+    let t = &r.dns[offer.dns];
+    assert_eq!(t.questions[0].qtype, "HTTPS");
+    assert_eq!(t.questions[0].name, "www.lab.test");
+    assert!(t.response_ts.unwrap() <= q.first_ts);
+    assert_eq!(offer.value, "1 . alpn=\"h3,h2\"");
+    assert_eq!(offer.ttl_s, t.answers[offer.answer].ttl);
+    let mut text = Vec::new();
+    pagetrace::report::table::write_report(&mut text, &r, &Default::default()).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("Why     HTTP/3 because the HTTPS record of www.lab.test answered at"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn aioquic_client_over_quic_v1_and_v2_and_with_loss() {
     if skip() {

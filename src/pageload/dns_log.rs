@@ -229,6 +229,13 @@ pub fn answer(r: &wire::DnsRecord) -> DnsAnswer {
         ttl: r.ttl,
         data: r.data.clone(),
         addr: r.addr,
+        alpn: r
+            .svcb
+            .as_ref()
+            .filter(|s| s.priority > 0)
+            .map(|s| s.alpn.clone())
+            .unwrap_or_default(),
+        svc_port: r.svcb.as_ref().and_then(|s| s.port),
     }
 }
 

@@ -407,6 +407,13 @@ pub struct DnsAnswer {
     /// The address of a sound A or AAAA record (not in the JSON: `data` says it).
     #[serde(skip)]
     pub addr: Option<IpAddr>,
+    /// The ALPN ids a sound SVCB/HTTPS record in ServiceMode offers (not in the JSON:
+    /// `data` says them); empty otherwise.
+    #[serde(skip)]
+    pub alpn: Vec<String>,
+    /// Its `port` parameter.
+    #[serde(skip)]
+    pub svc_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -730,6 +737,18 @@ pub struct H3Offer {
     pub max_age_s: u64,
 }
 
+/// The HTTPS (or SVCB) record whose `alpn` offered HTTP/3 to a QUIC connection's client.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct H3DnsOffer {
+    /// The lookup (`dns[]` index) and the record (its `answers[answer]`).
+    pub dns: usize,
+    pub answer: usize,
+    /// The record as answered: `1 . alpn="h3,h2" ipv4hint=...`.
+    pub value: String,
+    /// Its TTL: how long the offer held.
+    pub ttl_s: u32,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Timeline {
     pub dns_ms: Option<f64>,
@@ -797,6 +816,7 @@ impl QuicConnection {
             decryption: None,
             address_changes: Vec::new(),
             h3_offer: None,
+            h3_dns_offer: None,
         }
     }
 }
@@ -887,6 +907,10 @@ pub struct QuicConnection {
     /// Why the client tried HTTP/3 here: the Alt-Svc that offered it.
     #[serde(default)]
     pub h3_offer: Option<H3Offer>,
+    /// Why the client could try HTTP/3 here without an Alt-Svc: the HTTPS record that
+    /// offered `h3` for its host and port (RFC 9460 7.1.1).
+    #[serde(default)]
+    pub h3_dns_offer: Option<H3DnsOffer>,
 }
 
 /// QUIC packets opened with keys from the key log (Initial packets need none).

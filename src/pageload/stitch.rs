@@ -19,8 +19,8 @@ use std::net::IpAddr;
 use crate::dissect::http::parse_alt_svc;
 use crate::pageload::dns_log::answer_addresses;
 use crate::pageload::model::{
-    Connection, DnsTransaction, H3Offer, HostnameSource, HttpExchange, QuicConnection, RedirectRef,
-    Report, Timeline,
+    Connection, DnsTransaction, H3DnsOffer, H3Offer, HostnameSource, HttpExchange, QuicConnection,
+    RedirectRef, Report, Timeline,
 };
 use crate::time::{ms_between, round_ms, Ts};
 
@@ -318,6 +318,59 @@ pub fn link_h3_offers(report: &mut Report) {
     for (qi, o) in found {
         report.quic[qi].h3_offer = Some(o);
     }
+    let dns_offers: Vec<_> = report
+        .quic
+        .iter()
+        .map(|q| h3_dns_offer(q, &report.dns))
+        .collect();
+    for (q, o) in report.quic.iter_mut().zip(dns_offers) {
+        q.h3_dns_offer = o;
+    }
+}
+
+/// The latest HTTPS record answered before `q` began that offered `h3` (or a draft) for its
+/// host and port while fresh (its TTL). The record of `host` is for origin port 443, of
+/// `_P._https.host` for port P (RFC 9460 9.1); its endpoint's port is its `port` parameter,
+/// else the origin's.
+fn h3_dns_offer(q: &QuicConnection, dns: &[DnsTransaction]) -> Option<H3DnsOffer> {
+    let host = q.hostname.as_deref()?.trim_end_matches('.');
+    let port = q.server.port();
+    // The origin port a question's name stands for, when it names `host`.
+    let origin_port = |name: &str| -> Option<u16> {
+        let name = name.trim_end_matches('.');
+        if name.eq_ignore_ascii_case(host) {
+            return Some(443);
+        }
+        let rest = name.strip_prefix('_')?;
+        let (p, tail) = rest.split_once("._https.")?;
+        tail.eq_ignore_ascii_case(host).then(|| p.parse().ok()).flatten()
+    };
+    let mut best: Option<(Ts, H3DnsOffer)> = None;
+    for (i, t) in dns.iter().enumerate() {
+        let Some(ts) = t.response_ts.filter(|&r| r <= q.first_ts) else {
+            continue;
+        };
+        let Some(origin) = t.questions.iter().find_map(|x| origin_port(&x.name)) else {
+            continue;
+        };
+        for (ai, a) in t.answers.iter().enumerate() {
+            let offers_h3 = a.rtype == "HTTPS"
+                && a.alpn.iter().any(|p| p == "h3" || p.starts_with("h3-"))
+                && a.svc_port.unwrap_or(origin) == port;
+            let fresh = ts.saturating_add_nanos(i64::from(a.ttl).saturating_mul(1_000_000_000))
+                >= q.first_ts;
+            if offers_h3 && fresh && best.as_ref().is_none_or(|(b, _)| ts >= *b) {
+                let o = H3DnsOffer {
+                    dns: i,
+                    answer: ai,
+                    value: a.data.clone(),
+                    ttl_s: a.ttl,
+                };
+                best = Some((ts, o));
+            }
+        }
+    }
+    best.map(|(_, o)| o)
 }
 
 /// Resolves a Location against the request URL (absolute, scheme-relative or path).
@@ -379,6 +432,64 @@ mod tests {
     }
 
     #[test]
+    fn an_https_record_offers_h3_to_its_host_and_port_while_fresh() {
+        use crate::pageload::model::{DnsAnswer, DnsQuestion};
+        let at = |ms: i64| Ts::from_nanos(1_000_000_000_000 + ms * 1_000_000);
+        let https =
+            |owner: &str, ms: i64, ttl: u32, alpn: &[&str], port: Option<u16>| DnsTransaction {
+                ts: at(ms),
+                client: "10.0.0.1:5353".parse().unwrap(),
+                server: "10.0.0.53:53".parse().unwrap(),
+                transport: DnsTransport::Udp,
+                id: 1,
+                questions: vec![DnsQuestion {
+                    name: owner.into(),
+                    qtype: "HTTPS".into(),
+                }],
+                response_ts: Some(at(ms + 1)),
+                latency_ms: Some(1.0),
+                rcode: Some("NOERROR".into()),
+                truncated: false,
+                answers: vec![DnsAnswer {
+                    name: owner.into(),
+                    rtype: "HTTPS".into(),
+                    ttl,
+                    data: format!("1 . alpn=\"{}\"", alpn.join(",")),
+                    addr: None,
+                    alpn: alpn.iter().map(|a| a.to_string()).collect(),
+                    svc_port: port,
+                }],
+                authority: Vec::new(),
+                query_packet: None,
+                response_packet: None,
+            };
+        let conn = |port: u16, ms: i64| QuicConnection {
+            server: format!("192.0.2.7:{port}").parse().unwrap(),
+            hostname: Some("a.test".into()),
+            first_ts: at(ms),
+            ..QuicConnection::default()
+        };
+        let offer =
+            |dns: &[DnsTransaction], q: &QuicConnection| h3_dns_offer(q, dns).map(|o| o.dns);
+        let dns = vec![
+            https("a.test", 0, 60, &["h2"], None),        // no h3
+            https("a.test", 10, 60, &["h3", "h2"], None), // the offer
+            https("a.test", 20, 60, &["h3"], Some(8443)), // another port
+            https("_8443._https.a.test", 30, 60, &["h3-29"], Some(8443)),
+        ];
+        assert_eq!(offer(&dns, &conn(443, 50)), Some(1));
+        assert_eq!(offer(&dns[..1], &conn(443, 50)), None);
+        // Before the answer, or after its TTL: no offer.
+        assert_eq!(offer(&dns, &conn(443, 5)), None);
+        assert_eq!(offer(&dns, &conn(443, 61_000)), None);
+        // Port 8443: the origin https://a.test:8443's record, or https://a.test's whose
+        // endpoint is on port 8443, the latest.
+        assert_eq!(offer(&dns, &conn(8443, 50)), Some(3));
+        assert_eq!(offer(&dns[..3], &conn(8443, 50)), Some(2));
+        assert_eq!(offer(&dns[..2], &conn(8443, 50)), None);
+    }
+
+    #[test]
     fn quic_connections_link_to_the_lookup_before_them() {
         use crate::pageload::model::{DnsAnswer, DnsQuestion};
         let at = |ms: i64| Ts::from_nanos(1_000_000_000_000 + ms * 1_000_000);
@@ -402,6 +513,8 @@ mod tests {
                 ttl: 60,
                 data: ip.into(),
                 addr: ip.parse().ok(),
+                alpn: Vec::new(),
+                svc_port: None,
             }],
             authority: Vec::new(),
             query_packet: None,

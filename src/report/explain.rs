@@ -51,7 +51,9 @@ pub fn explain(name: &str, value: &str) -> Option<String> {
     Some(s)
 }
 
-fn seconds(n: u64) -> String {
+/// `1 day`, `2 hours`, `90 seconds`: a duration in whole seconds, in the largest unit
+/// that divides it.
+pub fn seconds(n: u64) -> String {
     match n {
         0 => "0 seconds".into(),
         n if n % 86_400 == 0 => plural(n / 86_400, "day"),

@@ -598,6 +598,13 @@ fn render_quic_journey(s: &mut String, r: &Report, row: &Row, n: &QuicNarrative,
     render_track(s, row, axis, &quic_track(r, q, n));
     s.push_str("<ol class=\"journey\">");
     journey_dns(s, &n.dns, row.dns.is_none(), origin);
+    for why in &n.why {
+        let _ = write!(
+            s,
+            "<li><b>Why</b><span>{}</span></li>",
+            esc(&why.describe(origin))
+        );
+    }
     journey_quic_handshake(s, &n.handshake, n.handshake_ms(), origin);
     match &n.tls {
         Some(t) => journey_tls(s, t, origin),

@@ -36,7 +36,7 @@ use crate::pageload::model::{
     Certificate, CloseKind, Connection, DnsTransaction, HttpExchange, PerDir, QuicClose,
     QuicConnection, QuicPacketCounts, Report, Side, TeardownFlags, TlsInfo,
 };
-use crate::report::explain::explain;
+use crate::report::explain::{explain, seconds};
 use crate::report::timing::{exchange_url, Conn};
 use crate::time::Ts;
 use crate::warning::Warning;
@@ -542,6 +542,8 @@ pub struct QuicNarrative<'a> {
     /// The TLS handshake as the key log let it be read (the chosen ALPN, the certificate);
     /// `None` when it was not decrypted: the hello says what the Initials showed.
     pub tls: Option<TlsStep<'a>>,
+    /// Why the client tried HTTP/3 here, when the capture shows it.
+    pub why: Vec<H3Reason<'a>>,
     /// The HTTP/3 requests, in the connection's order; empty without keys.
     pub requests: Vec<HttpStep<'a>>,
     /// The CONNECTION_CLOSE frames read; empty: it was still open (or went idle) at
@@ -589,6 +591,85 @@ impl<'a> QuicNarrative<'a> {
     }
 }
 
+/// What told the client to try HTTP/3 on a QUIC connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum H3Reason<'a> {
+    /// A response's `Alt-Svc` (RFC 7838): on TCP connection `connection`, answering `url`.
+    AltSvc {
+        connection: u64,
+        url: Option<&'a str>,
+        value: &'a str,
+        max_age_s: u64,
+    },
+    /// An HTTPS DNS record's `alpn` (RFC 9460), answered at `at`.
+    HttpsRecord {
+        name: &'a str,
+        value: &'a str,
+        ttl_s: u32,
+        at: Option<Ts>,
+    },
+}
+
+impl H3Reason<'_> {
+    /// In words: `HTTP/3 because Alt-Svc on connection #2 (https://www.lab.test/) offered
+    /// h3=":443"; ma=86400, for 1 day`. Times relative to `origin`.
+    pub fn describe(&self, origin: Option<Ts>) -> String {
+        match *self {
+            H3Reason::AltSvc {
+                connection,
+                url,
+                value,
+                max_age_s,
+            } => format!(
+                "HTTP/3 because Alt-Svc on connection #{connection}{} offered {value}, for {}",
+                url.map(|u| format!(" ({u})")).unwrap_or_default(),
+                seconds(max_age_s)
+            ),
+            H3Reason::HttpsRecord {
+                name,
+                value,
+                ttl_s,
+                at,
+            } => format!(
+                "HTTP/3 because the HTTPS record of {name} answered at {} offered it ({value}), for {}",
+                crate::report::fmt::rel(at, origin),
+                seconds(u64::from(ttl_s))
+            ),
+        }
+    }
+}
+
+/// The reasons [`pageload::stitch`](crate::pageload::stitch) linked to `q`, read in `r`.
+pub fn h3_reasons<'a>(r: &'a Report, q: &'a QuicConnection) -> Vec<H3Reason<'a>> {
+    let mut why = Vec::new();
+    if let Some(o) = &q.h3_offer {
+        let url = r
+            .connections
+            .iter()
+            .find(|c| c.id == o.connection)
+            .and_then(|c| c.http.get(o.index))
+            .and_then(|h| h.url.as_deref());
+        why.push(H3Reason::AltSvc {
+            connection: o.connection,
+            url,
+            value: &o.value,
+            max_age_s: o.max_age_s,
+        });
+    }
+    if let Some(o) = &q.h3_dns_offer {
+        if let Some(t) = r.dns.get(o.dns) {
+            let name = t.answers.get(o.answer).map_or("", |a| a.name.as_str());
+            why.push(H3Reason::HttpsRecord {
+                name,
+                value: &o.value,
+                ttl_s: o.ttl_s,
+                at: t.response_ts,
+            });
+        }
+    }
+    why
+}
+
 /// What the TLS hellos in the Initial packets said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuicHello<'a> {
@@ -605,7 +686,9 @@ pub enum QuicHello<'a> {
 
 /// The story of `q`, with its lookup and the report's connections found in `r`.
 pub fn quic_of_report<'a>(r: &'a Report, q: &'a QuicConnection) -> QuicNarrative<'a> {
-    quic(q, q.dns.and_then(|i| r.dns.get(i)), &r.connections)
+    let mut n = quic(q, q.dns.and_then(|i| r.dns.get(i)), &r.connections);
+    n.why = h3_reasons(r, q);
+    n
 }
 
 /// The story of `q`, linked to `lookup`; `all` holds the connections redirects may point
@@ -645,6 +728,7 @@ pub fn quic<'a>(
             server: &q.server_packets,
         },
         tls: decrypted.map(tls_step),
+        why: Vec::new(),
         requests: http_steps(Conn::Quic(q), all),
         close: &q.close,
         last_at: q.last_ts,

@@ -218,6 +218,9 @@ fn write_quic<W: Write>(
         rel(Some(q.first_ts), origin)
     )?;
     write_quic_packets(out, n, origin)?;
+    for why in &n.why {
+        writeln!(out, "  Why     {}", why.describe(origin))?;
+    }
     if let Some(t) = &n.tls {
         write_tls(out, t, origin, p)?;
     }

@@ -813,6 +813,8 @@ pub(crate) mod tests {
                 ttl: 300,
                 data: addr.into(),
                 addr: addr.parse().ok(),
+                alpn: Vec::new(),
+                svc_port: None,
             }],
             authority: vec![],
             query_packet: Some(1),

@@ -44,6 +44,7 @@ import random
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -975,6 +976,8 @@ def record(lab, a):
              "--log-queries=extra", "--log-facility=" + os.path.join(a.out, "dnsmasq.log")]
     for name, v4, v6 in ((WWW, SRV4, SRV6), (STATIC, STA4, STA6)):
         dargs.append("--host-record=%s,%s%s" % (name, v4, ("," + v6) if net["ipv6"] else ""))
+        if a.https_rr:
+            dargs.append("--dns-rr=%s,65,%s" % (name, https_rr_hex(a.https_rr)))
     lab.start("dnsmasq", dargs, ns=net["server_ns"], stderr=os.path.join(T, "dnsmasq.err"))
     wait_for("dnsmasq", lambda: listening(net["server_ns"], 53, udp=True))
 
@@ -1060,6 +1063,14 @@ def record(lab, a):
                                                          json.dumps(m["request_counts"], sort_keys=True)))
 
 
+def https_rr_hex(alpn):
+    """HTTPS rdata (RFC 9460 2.2) in ServiceMode for the owner itself: priority 1, target
+    '.', and one SvcParam, alpn (key 1), a list of length-prefixed ids."""
+    ids = b"".join(bytes([len(x)]) + x.encode() for x in alpn.split(","))
+    rdata = struct.pack("!H", 1) + b"\x00" + struct.pack("!HH", 1, len(ids)) + ids
+    return rdata.hex()
+
+
 def main():
     global QUIET
     ap = argparse.ArgumentParser(prog=PROG, description="Record a real page load in network namespaces.",
@@ -1084,6 +1095,8 @@ def main():
     ap.add_argument("--queries", help="doq: NAME/TYPE queries, ',' at once on parallel streams, ';' "
                                       "between rounds (default: %s)" % DOQ_QUERIES)
     ap.add_argument("--ipv4-only", action="store_true", help="no IPv6 addresses, no AAAA records")
+    ap.add_argument("--https-rr", metavar="ALPN", default=None,
+                    help="answer HTTPS queries for the lab's hosts with '1 . alpn=ALPN' (e.g. h3,h2; RFC 9460)")
     ap.add_argument("--pause-ms", type=int, default=None, help="pause between navigations/runs")
     ap.add_argument("--h2-requests", type=int, default=None,
                     help="nginx keepalive_requests on www:443 (default 1000)")

@@ -214,6 +214,8 @@ pub struct DnsRecord {
     pub data: String,
     /// The address of an A or AAAA record whose rdata is sound.
     pub addr: Option<IpAddr>,
+    /// What a sound SVCB or HTTPS record offers (ALPN ids, port).
+    pub svcb: Option<Box<rdata::SvcbFacts>>,
     /// Why `data` is [`MALFORMED_DATA`].
     pub rdata_error: Option<RdataError>,
     /// Offset of the record's owner name in the message.
@@ -540,6 +542,9 @@ fn parse_record(
     } else {
         data.as_str().to_owned()
     };
+    let svcb = (rdata_error.is_none() && matches!(rtype, RrType::SVCB | RrType::HTTPS))
+        .then(|| rdata::svcb_facts(buf, rstart, rend).map(Box::new))
+        .flatten();
     *pos = rend;
     Ok(DnsRecord {
         name: name.as_str().to_owned(),
@@ -548,6 +553,7 @@ fn parse_record(
         ttl,
         data,
         addr,
+        svcb,
         rdata_error,
         offset: start,
     })

@@ -475,6 +475,60 @@ fn render_svcb(c: &mut Cur<'_>, out: &mut String) -> Result<(), RdataError> {
     Ok(())
 }
 
+/// What a client reads from a sound SVCB or HTTPS record (RFC 9460) to choose a protocol:
+/// the priority (0 is AliasMode), the target, the ALPN ids (`alpn`, key 1) and the `port`
+/// (key 3).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SvcbFacts {
+    pub priority: u16,
+    /// TargetName in presentation form (`.` for the owner itself in ServiceMode).
+    pub target: String,
+    pub alpn: Vec<String>,
+    /// `no-default-alpn` (key 2): the default `http/1.1` is not offered.
+    pub no_default_alpn: bool,
+    pub port: Option<u16>,
+}
+
+/// The [`SvcbFacts`] of the SVCB/HTTPS rdata `msg[start..end]`; `None` when it is malformed
+/// (the same checks as its presentation form).
+pub fn svcb_facts(msg: &[u8], start: usize, end: usize) -> Option<SvcbFacts> {
+    if end > msg.len() {
+        return None;
+    }
+    let mut c = Cur {
+        msg,
+        pos: start,
+        end,
+    };
+    let mut f = SvcbFacts {
+        priority: c.u16().ok()?,
+        ..SvcbFacts::default()
+    };
+    c.name(&mut f.target).ok()?;
+    while !c.is_empty() {
+        let key = c.u16().ok()?;
+        let len = c.u16().ok()?;
+        let value = c.take(usize::from(len)).ok()?;
+        match key {
+            1 => {
+                let mut v = Cur {
+                    msg: value,
+                    pos: 0,
+                    end: value.len(),
+                };
+                while !v.is_empty() {
+                    let id = v.char_string().ok()?;
+                    f.alpn.push(String::from_utf8_lossy(id).into_owned());
+                }
+            }
+            2 => f.no_default_alpn = true,
+            3 => f.port = Some(u16::from_be_bytes(value.try_into().ok()?)),
+            _ => {}
+        }
+    }
+    Some(f)
+}
+
 /// An SvcParamKey: its mnemonic, or `key<N>` (RFC 9460 §2.1).
 fn push_svc_key(key: u16, out: &mut String) {
     match svc_param_mnemonic(key) {
@@ -768,6 +822,31 @@ mod tests {
             r(RrType::NAPTR, b"\x00\x64\x00\x0a\x01u\x07E2U+sip\x00\x00").unwrap(),
             "100 10 \"u\" \"E2U+sip\" \"\" ."
         );
+    }
+
+    #[test]
+    fn svcb_facts_read_alpn_and_port() {
+        // 1 . alpn="h3,h2" no-default-alpn port=8443
+        let rd =
+            b"\x00\x01\x00\x00\x01\x00\x06\x02h3\x02h2\x00\x02\x00\x00\x00\x03\x00\x02\x20\xfb";
+        let f = svcb_facts(rd, 0, rd.len()).unwrap();
+        assert_eq!(f.priority, 1);
+        assert_eq!(f.target, ".");
+        assert_eq!(f.alpn, ["h3", "h2"]);
+        assert!(f.no_default_alpn);
+        assert_eq!(f.port, Some(8443));
+        // AliasMode: priority 0 and a target, no params.
+        let alias = b"\x00\x00\x03cdn\x07example\x00";
+        let f = svcb_facts(alias, 0, alias.len()).unwrap();
+        assert_eq!((f.priority, f.target.as_str()), (0, "cdn.example"));
+        // A port of three bytes, an alpn id running past its value: malformed, no facts.
+        assert_eq!(
+            svcb_facts(b"\x00\x01\x00\x00\x03\x00\x03\x01\x02\x03", 0, 10),
+            None
+        );
+        assert_eq!(svcb_facts(b"\x00\x01\x00\x00\x01\x00\x02\x05h", 0, 9), None);
+        // An end past the message is refused, not read.
+        assert_eq!(svcb_facts(rd, 0, rd.len() + 1), None);
     }
 
     #[test]
