@@ -118,13 +118,12 @@ def main():
         rst_at = time.time()
         result = curl.communicate(timeout=30)[0].split()
         # tcpdump drops what it has not read from the kernel when it is stopped: wait until
-        # the file stops growing (a busy machine starves it), up to 15 s.
-        last, deadline = -1, time.time() + 15
-        while time.time() < deadline:
+        # the file has not grown for 1.2 s (a busy machine starves it), up to 20 s.
+        last, still, deadline = -1, 0, time.time() + 20
+        while time.time() < deadline and still < 3:
             time.sleep(0.4)
             size = os.path.getsize(cap) if os.path.exists(cap) else 0
-            if size == last:
-                break
+            still = still + 1 if size == last else 0
             last = size
         os.killpg(tcpdump.pid, signal.SIGINT)
         tcpdump.wait(5)
