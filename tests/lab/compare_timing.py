@@ -73,6 +73,23 @@ def main():
         rows.append((r["url"], ours, c))
     summary = {p: {"n": len(d), "median": statistics.median(d) if d else None,
                    "max_abs": max((abs(x) for x in d), default=None)} for p, d in diffs.items()}
+    # Per lookup: Chromium counts a request's DNS from when that request began waiting, so
+    # requests that joined a lookup already in flight report less of it; the first one to
+    # wait (the longest) is compared with the lookup pagetrace saw (the same on every
+    # connection that carries it).
+    lookups = {}
+    for url, o, c in rows:
+        if o is None or o["dns"] is None or c["dns"] is None:
+            continue
+        key = (url.split("/")[2], round(o["dns"], 3))
+        lookups[key] = (o["dns"], max(c["dns"], lookups.get(key, (0, -1))[1]))
+    d = [o - c for o, c in lookups.values()]
+    summary["dns_per_lookup"] = {"n": len(d), "median": statistics.median(d) if d else None,
+                                 "max_abs": max((abs(x) for x in d), default=None)}
+    # TLS 1.2 connections: every one's ssl (the 5 ms bound).
+    summary["tls12_ssl"] = [o["ssl"] - c["ssl"] for url, o, c in rows
+                            if o is not None and o["ssl"] is not None and c["ssl"] is not None
+                            and url.startswith("https://static.")]
     summary["unmatched"] = sum(1 for r in rows if r[1] is None)
     # Phases one side has and the other lacks (a lookup on one connection only, ...).
     summary["one_sided"] = {p: sum(1 for _, o, c in rows if o is not None and (o[p] is None) != (c[p] is None))
