@@ -10,53 +10,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
 fn digests_file() -> PathBuf {
     common::root().join("tests/golden/digests.txt")
-}
-
-/// Captures with the key log beside them (`x.keys` or `x.pcap.keys`), as paths relative to
-/// the crate root (the report records the path as given).
-fn captures() -> Vec<(String, Option<String>)> {
-    let root = common::root();
-    let mut out = Vec::new();
-    let mut add_dir = |dir: &Path, rel: &str| {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut names: Vec<String> = rd
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
-            .collect();
-        names.sort();
-        for n in names {
-            let stem = n.rsplit_once('.').map_or(n.as_str(), |(s, _)| s);
-            let keys = [format!("{n}.keys"), format!("{stem}.keys")]
-                .into_iter()
-                .find(|k| dir.join(k).is_file())
-                .map(|k| format!("{rel}/{k}"));
-            out.push((format!("{rel}/{n}"), keys));
-        }
-    };
-    let mut fixtures: Vec<String> = std::fs::read_dir(root.join("fixtures"))
-        .expect("fixtures")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    fixtures.sort();
-    for f in fixtures {
-        add_dir(&root.join("fixtures").join(&f), &format!("fixtures/{f}"));
-    }
-    if common::shared_captures().is_some() {
-        add_dir(&root.join("../shared/captures"), "../shared/captures");
-    }
-    out
 }
 
 fn run(args: &[&str]) -> Vec<u8> {
@@ -108,7 +68,7 @@ fn outputs(cap: &str, keys: Option<&str>) -> Vec<(String, Vec<u8>)> {
 fn every_format_of_every_capture_is_byte_identical() {
     let mut got = BTreeMap::new();
     let mut bodies = BTreeMap::new();
-    for (cap, keys) in captures() {
+    for (cap, keys) in common::captures() {
         for (label, out) in outputs(&cap, keys.as_deref()) {
             got.insert(label.clone(), hex(&Sha256::digest(&out)));
             bodies.insert(label, out);

@@ -10,7 +10,7 @@
 //! moves its `nextseq` to the forged number and calls every later segment a retransmission).
 //!
 //! Needs root, curl and tcpdump. Skipped with a message otherwise, unless
-//! `PAGETRACE_LAB_REQUIRED=1` (CI sets it) makes that a failure. About 4 seconds.
+//! `PAGETRACE_LAB_REQUIRED=1` (CI sets it) makes that a failure. About 8 seconds.
 
 mod common;
 

@@ -39,6 +39,7 @@ use crate::pageload::model::{
     AppProtocol, CloseKind, Connection, HttpExchange, QuicConnection, Report, TlsInfo,
 };
 use crate::report::fmt::round_us;
+use crate::report::timing;
 use crate::time::Ts;
 
 pub use table::{write_table, DiffTableOptions};
@@ -269,18 +270,29 @@ struct Req {
 /// the request was not captured), TCP connections then QUIC ones breaking ties.
 fn requests_of(r: &Report) -> Vec<Req> {
     let page_start = page_span(r).0;
+    // A request's time is its timing row's (the HAR `time`: from the setup it waited on, or
+    // its first byte, to its last response byte), the one definition every output uses.
+    let times: HashMap<(bool, u64, usize), f64> = timing::rows(r)
+        .iter()
+        .filter_map(|row| {
+            let (i, _) = row.exchange?;
+            Some(((row.conn.is_quic(), row.conn.id(), i), row.duration_ms()))
+        })
+        .collect();
     let tcp = r.connections.iter().flat_map(|c| {
         c.http
             .iter()
-            .map(move |h| (h, c.id, false, c.hostname.as_deref(), c.server))
+            .enumerate()
+            .map(move |(i, h)| (i, h, c.id, false, c.hostname.as_deref(), c.server))
     });
     let quic = r.quic.iter().flat_map(|q| {
         q.http
             .iter()
-            .map(move |h| (h, q.id, true, q.hostname.as_deref(), q.server))
+            .enumerate()
+            .map(move |(i, h)| (i, h, q.id, true, q.hostname.as_deref(), q.server))
     });
     let mut all: Vec<(Option<Ts>, usize, Req)> = Vec::new();
-    for (h, connection, quic, hostname, server) in tcp.chain(quic) {
+    for (index, h, connection, quic, hostname, server) in tcp.chain(quic) {
         let (host, path) = host_and_path(h, hostname, server);
         let method = h.method.clone().unwrap_or_else(|| "?".into());
         let url = h.url.clone().unwrap_or_else(|| format!("{host}{path}"));
@@ -294,10 +306,10 @@ fn requests_of(r: &Report) -> Vec<Req> {
             protocol: h.version.clone(),
             body_bytes: h.body_bytes,
             ttfb_ms: h.ttfb_ms.map(round_us),
-            total_ms: match (h.request_ts, end) {
-                (Some(s), Some(e)) if e >= s => Some(round_us(e.ms_since(s))),
-                _ => None,
-            },
+            total_ms: times
+                .get(&(quic, connection, index))
+                .map(|&ms| round_us(ms))
+                .filter(|_| end.is_some()),
             start_ms: match (page_start, start) {
                 (Some(p), Some(s)) => Some(round_us(s.ms_since(p))),
                 _ => None,
@@ -489,11 +501,9 @@ fn page_span(r: &Report) -> (Option<Ts>, Option<Ts>) {
     (first.or(r.capture.first_ts), last.or(r.capture.last_ts))
 }
 
+/// The page load's time, as every output says it ([`timing::load_span`]).
 fn page_ms(r: &Report) -> Option<f64> {
-    match page_span(r) {
-        (Some(a), Some(b)) if b >= a => Some(round_us(b.ms_since(a))),
-        _ => None,
-    }
+    timing::load_span(&timing::rows(r)).map(|(a, b)| round_us(b.ms_since(a)))
 }
 
 fn median(v: &[f64]) -> Option<f64> {

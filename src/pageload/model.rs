@@ -590,8 +590,24 @@ pub struct TlsInfo {
     pub hello_retry: bool,
     pub client_hello_ts: Option<Ts>,
     pub server_hello_ts: Option<Ts>,
+    /// The Finished that completed the handshake (the server's in a full TLS <= 1.2
+    /// handshake, the client's otherwise); `handshake_ms` runs to it.
     pub handshake_done_ts: Option<Ts>,
     pub handshake_ms: Option<f64>,
+    /// When the client could send application data: its own Finished with TLS 1.2 False
+    /// Start (RFC 7918), in TLS 1.3 and when resumed; else the server's Finished. The
+    /// `ssl` and `connect` phases end here; `ready_ms` runs from the ClientHello to it.
+    #[serde(default)]
+    pub client_ready_ts: Option<Ts>,
+    #[serde(default)]
+    pub ready_ms: Option<f64>,
+    /// The server's Finished (TLS <= 1.2; TLS 1.3 without keys: its last protected
+    /// handshake record).
+    #[serde(default)]
+    pub server_finished_ts: Option<Ts>,
+    /// The client sent application data before the server's Finished (RFC 7918).
+    #[serde(default)]
+    pub false_start: bool,
     pub certificates: Vec<Certificate>,
     pub decrypted: bool,
     /// The ClientHello in detail.

@@ -8,7 +8,8 @@
 //!   with that answer came just before, that one (two clients resolving at once). A
 //!   connection with no such lookup says why in `dns_note`.
 //! - `timeline`: `dns_ms` is that lookup's latency; `connect_ms` the TCP handshake;
-//!   `tls_ms` the TLS handshake; `ttfb_ms` and `download_ms` those of the first request;
+//!   `tls_ms` the TLS handshake to the moment the client could send (`ready_ms`: with False
+//!   Start its own Finished); `ttfb_ms` and `download_ms` those of the first request;
 //!   `total_ms` runs from the start of the lookup (or the SYN, or the first packet) to the end
 //!   of the last response (or the close, or the last packet).
 //! - Redirects: a 3xx response with a `Location` is linked to the first later request, on
@@ -151,7 +152,7 @@ pub fn timeline(c: &Connection, lookup: Option<&DnsTransaction>) -> Timeline {
     Timeline {
         dns_ms: lookup.and_then(|t| t.latency_ms),
         connect_ms: c.tcp.handshake_ms,
-        tls_ms: c.tls.as_ref().and_then(|t| t.handshake_ms),
+        tls_ms: c.tls.as_ref().and_then(|t| t.ready_ms.or(t.handshake_ms)),
         ttfb_ms: first.and_then(|h| h.ttfb_ms),
         download_ms: first.and_then(|h| h.download_ms),
         total_ms: ms_between(begin, end).map(round_ms).filter(|v| *v >= 0.0),

@@ -809,9 +809,9 @@ mod tests {
         assert_eq!(doc["_retransmissions"], 0);
         let t = &doc["timings"];
         assert_eq!(t["dns"], 2);
-        assert_eq!(t["connect"], 4.5);
+        assert_eq!(t["connect"], 6);
         assert_eq!(t["ssl"], 3.5);
-        assert_eq!(t["blocked"], 2);
+        assert_eq!(t["blocked"], 0.5);
         assert_eq!(t["send"], 0.5);
         assert_eq!(t["wait"], 10);
         assert_eq!(t["receive"], 5);
@@ -906,9 +906,9 @@ mod tests {
         assert_eq!(js["response"]["headersSize"], -1);
         let t = &js["timings"];
         assert_eq!(t["dns"], 1.5);
-        assert_eq!(t["connect"], 3);
-        assert_eq!(t["ssl"], 3);
-        assert_eq!(t["blocked"], 5.5);
+        assert_eq!(t["connect"], 3.5);
+        assert_eq!(t["ssl"], 3.5);
+        assert_eq!(t["blocked"], 5);
         assert_eq!(js["time"], 20);
         assert_eq!(js["startedDateTime"], iso8601(at(40.0)));
         for k in ["blocked", "dns", "connect", "ssl"] {

@@ -273,8 +273,12 @@ fn render(s: &mut String, r: &Report) {
         String::new()
     };
     let span = match (r.capture.first_ts, r.capture.last_ts) {
-        (Some(a), Some(b)) => format!(" · spans {}", fmt_ms(b.ms_since(a).max(0.0))),
+        (Some(a), Some(b)) => format!(" · capture spans {}", fmt_ms(b.ms_since(a).max(0.0))),
         _ => String::new(),
+    };
+    let span = match timing::load_span(&timing::rows(r)) {
+        Some((a, b)) => format!("{span} · page load {}", fmt_ms(b.ms_since(a))),
+        None => span,
     };
     let path = esc(&r.capture.path);
     let _ = write!(
@@ -1142,7 +1146,7 @@ mod tests {
             "TLS 1.3 · TLS_AES_128_GCM_SHA256 · SNI static.example.test · ALPN h3 · decrypted",
             "2 requests on this connection",
             "<li><b>Close</b><span>CONNECTION_CLOSE from the client: NO_ERROR",
-            "QUIC handshake (TLS 1.3)</td><td>3.000 ms</td>",
+            "QUIC handshake (TLS 1.3)</td><td>3.500 ms</td>",
             "<span>Version</span> HTTP/3 · <span>Stream</span> 4",
         ] {
             assert!(page.contains(want), "{want:?} missing");

@@ -27,6 +27,7 @@ use crate::report::narrative::{
     self, Alpn, CloseStep, DnsStep, HttpStep, Issues, Narrative, QuicHello, QuicNarrative, Step,
     TcpStep, TimeStep, TlsStep,
 };
+use crate::report::timing;
 use crate::time::Ts;
 use crate::warning::Warning;
 
@@ -62,7 +63,15 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
         r.dns.len()
     )?;
     if let (Some(a), Some(b)) = (r.capture.first_ts, r.capture.last_ts) {
-        writeln!(out, "  spans {}", fmt_ms(b.ms_since(a)))?;
+        let load = timing::load_span(&timing::rows(r))
+            .map(|(s, e)| {
+                format!(
+                    "; the page load {} (first lookup to last response byte)",
+                    fmt_ms(e.ms_since(s))
+                )
+            })
+            .unwrap_or_default();
+        writeln!(out, "  capture spans {}{load}", fmt_ms(b.ms_since(a)))?;
     }
     let tls = r.connections.iter().filter(|c| c.tls.is_some()).count();
     let requests: usize = r.connections.iter().map(|c| c.http.len()).sum();
@@ -479,12 +488,21 @@ fn write_tls<W: Write>(out: &mut W, s: &TlsStep, origin: Option<Ts>, p: Paint) -
     if t.hello_retry {
         parts.push("HelloRetryRequest".into());
     }
+    // With False Start the client was ready at its own Finished, before the server's.
+    let handshake = match (t.false_start, t.ready_ms, t.handshake_ms) {
+        (true, Some(ready), Some(full)) => format!(
+            "handshake {} (False Start: the client sent data at its Finished, {} before the server's)",
+            fmt_ms(ready),
+            fmt_ms((full - ready).max(0.0))
+        ),
+        (true, Some(ready), None) => format!("handshake {} (False Start)", fmt_ms(ready)),
+        _ => format!("handshake {}", fmt_opt_ms(t.ready_ms.or(t.handshake_ms))),
+    };
     writeln!(
         out,
-        "{} {}  handshake {}  at {}",
+        "{} {}  {handshake}  at {}",
         label(p, "TLS"),
         parts.join(", "),
-        fmt_opt_ms(t.handshake_ms),
         rel(t.client_hello_ts, origin)
     )?;
     if let Some(leaf) = s.leaf {
@@ -605,15 +623,25 @@ fn write_time<W: Write>(out: &mut W, t: &TimeStep, p: Paint) -> io::Result<()> {
         .iter()
         .map(|(ph, v)| format!("{} {}", ph.label(), fmt_ms(*v)))
         .collect();
-    writeln!(
-        out,
-        "{} {}{}",
-        label(p, "Time"),
-        phases.join(" + "),
-        t.total_ms
-            .map(|t| format!("  (total {})", fmt_ms(t)))
-            .unwrap_or_default()
-    )
+    // The phases are the first request's, one after the other with the client's own
+    // moments between them; the connection's time runs from its lookup (or SYN) to its
+    // last response, so it is not their sum and is not written as one.
+    let first = if phases.is_empty() {
+        String::new()
+    } else {
+        format!("{} (first request)", phases.join(", "))
+    };
+    let total = t
+        .total_ms
+        .map(|t| {
+            let sep = if first.is_empty() { "" } else { "; " };
+            format!(
+                "{sep}{} from the lookup (or SYN) to the last response",
+                fmt_ms(t)
+            )
+        })
+        .unwrap_or_default();
+    writeln!(out, "{} {first}{total}", label(p, "Time"))
 }
 
 fn write_issues<W: Write>(out: &mut W, i: &Issues, p: Paint) -> io::Result<()> {

@@ -81,3 +81,43 @@ pub fn manifest(dir: &str) -> serde_json::Value {
 pub fn endpoint(ip: &str, port: u64) -> std::net::SocketAddr {
     std::net::SocketAddr::new(ip.parse().expect("an IP address"), port as u16)
 }
+
+/// Captures with the key log beside them (`x.keys` or `x.pcap.keys`), as paths relative to
+/// the crate root (the report records the path as given).
+pub fn captures() -> Vec<(String, Option<String>)> {
+    let root = root();
+    let mut out = Vec::new();
+    let mut add_dir = |dir: &Path, rel: &str| {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut names: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
+            .collect();
+        names.sort();
+        for n in names {
+            let stem = n.rsplit_once('.').map_or(n.as_str(), |(s, _)| s);
+            let keys = [format!("{n}.keys"), format!("{stem}.keys")]
+                .into_iter()
+                .find(|k| dir.join(k).is_file())
+                .map(|k| format!("{rel}/{k}"));
+            out.push((format!("{rel}/{n}"), keys));
+        }
+    };
+    let mut fixtures: Vec<String> = std::fs::read_dir(root.join("fixtures"))
+        .expect("fixtures")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    fixtures.sort();
+    for f in fixtures {
+        add_dir(&root.join("fixtures").join(&f), &format!("fixtures/{f}"));
+    }
+    if shared_captures().is_some() {
+        add_dir(&root.join("../shared/captures"), "../shared/captures");
+    }
+    out
+}

@@ -103,7 +103,7 @@ def main():
         tcpdump = bg(ns(CLI, "tcpdump", "-i", "eth0", "-U", "-s", "0", "-w", cap, "tcp"),
                      stderr=subprocess.DEVNULL)
         time.sleep(1.0)
-        curl = bg(ns(CLI, "curl", "-sS", "-o", "/dev/null", "--limit-rate", "2M", "--local-port", str(C_PORT),
+        curl = bg(ns(CLI, "curl", "-sS", "-o", "/dev/null", "--limit-rate", "1M", "--local-port", str(C_PORT),
                      "-w", "%{http_code} %{size_download}", f"http://{S_IP}:{S_PORT}/big.bin"),
                   stdout=subprocess.PIPE, text=True)
         time.sleep(0.7)
@@ -116,15 +116,17 @@ def main():
         if sent.returncode != 0:
             raise SystemExit(f"forged_rst.py: the raw send failed: {sent.stderr}")
         rst_at = time.time()
+        if curl.poll() is not None:
+            raise SystemExit("forged_rst.py: the download ended before the forged RST was sent "
+                             "(a starved machine); run it again")
         result = curl.communicate(timeout=30)[0].split()
         # tcpdump drops what it has not read from the kernel when it is stopped: wait until
-        # the file stops growing (a busy machine starves it), up to 15 s.
-        last, deadline = -1, time.time() + 15
-        while time.time() < deadline:
+        # the file has not grown for 1.2 s (a busy machine starves it), up to 20 s.
+        last, still, deadline = -1, 0, time.time() + 20
+        while time.time() < deadline and still < 3:
             time.sleep(0.4)
             size = os.path.getsize(cap) if os.path.exists(cap) else 0
-            if size == last:
-                break
+            still = still + 1 if size == last else 0
             last = size
         os.killpg(tcpdump.pid, signal.SIGINT)
         tcpdump.wait(5)

@@ -1086,6 +1086,33 @@ impl TlsDissector {
         }
     }
 
+    /// TLS <= 1.2 False Start (RFC 7918): a full handshake in which the client's first
+    /// application data went out before the server's Finished arrived.
+    pub fn false_start(&self) -> bool {
+        let Some(sh) = self.sh.as_ref() else {
+            return false;
+        };
+        if names::is_tls13(sh.version()) || self.resumed() {
+            return false;
+        }
+        let c = &self.dirs[self.client_dir().index()];
+        let server_finished = self.dirs[self.server_dir().index()].finished_ts;
+        match (c.finished_ts, c.first_app_ts) {
+            (Some(_), Some(data)) => server_finished.is_none_or(|f| data < f),
+            _ => false,
+        }
+    }
+
+    /// When the client could send application data: its own Finished in TLS 1.3, in an
+    /// abbreviated TLS <= 1.2 handshake and with False Start; the server's Finished in a
+    /// full TLS <= 1.2 handshake otherwise (RFC 5246 7.3, RFC 7918 3).
+    pub fn client_ready_ts(&self) -> Option<Ts> {
+        if self.false_start() {
+            return self.dirs[self.client_dir().index()].finished_ts;
+        }
+        self.handshake_done_ts()
+    }
+
     /// How the TLS part of the connection ended.
     pub fn outcome(&self) -> TlsOutcome {
         if let Some((from, description)) = &self.fatal {
@@ -1124,6 +1151,10 @@ impl TlsDissector {
             client_hello_ts: self.client_hello_ts,
             server_hello_ts: self.server_hello_ts.or(self.hrr_ts),
             handshake_done_ts: self.handshake_done_ts(),
+            client_ready_ts: self.client_ready_ts(),
+            client_finished_ts: self.dirs[c].finished_ts,
+            server_finished_ts: self.dirs[s].finished_ts,
+            false_start: self.false_start(),
             resumed: self.resumed(),
             alpn: self.alpn.clone(),
             certificates: self.certificates.clone(),
@@ -1178,6 +1209,14 @@ pub struct TlsFacts {
     /// The settling ServerHello's time (the HelloRetryRequest's when no other came).
     pub server_hello_ts: Option<Ts>,
     pub handshake_done_ts: Option<Ts>,
+    /// When the client could send application data ([`TlsDissector::client_ready_ts`]).
+    pub client_ready_ts: Option<Ts>,
+    /// Each side's Finished (TLS <= 1.2: its first protected handshake record; TLS 1.3
+    /// without keys: the client's first protected record after the ServerHello, the
+    /// server's last protected record before it).
+    pub client_finished_ts: Option<Ts>,
+    pub server_finished_ts: Option<Ts>,
+    pub false_start: bool,
     pub resumed: bool,
     /// The ALPN the server chose (ServerHello in TLS <= 1.2, EncryptedExtensions in 1.3).
     pub alpn: Option<String>,
