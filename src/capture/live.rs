@@ -20,7 +20,9 @@
 //! - **A `-w` file analyzes like the live run.** [`PcapngWriter`] writes every packet handed
 //!   out, in order, with the same link type, timestamps (if_tsresol = 9, nanoseconds) and
 //!   lengths, and key log text as Decryption Secrets Blocks at the point the live run learned
-//!   it, so frame numbers and results agree.
+//!   it (after an empty one at the start when the key log is followed, which tells the reader
+//!   that secrets may come after their records, as they did live), so frame numbers and
+//!   results agree.
 
 use std::fmt;
 use std::fs::File;
@@ -426,6 +428,17 @@ impl<W: Write> PcapngWriter<W> {
         Ok(())
     }
 
+    /// An empty key log Decryption Secrets Block: written first when the key log is followed,
+    /// it tells the reader that secrets come later in the file, as they came to the live run
+    /// (`Analyzer::follow_keylog`), so records that came before their keys are kept there
+    /// too.
+    pub fn write_keylog_follows(&mut self) -> io::Result<()> {
+        let mut body = Vec::with_capacity(8);
+        body.extend_from_slice(&SECRETS_TLS_KEYLOG.to_le_bytes());
+        body.extend_from_slice(&0u32.to_le_bytes());
+        self.block(DSB, &body)
+    }
+
     /// Key log text as Decryption Secrets Blocks (split at line ends past 1 MiB).
     pub fn write_keylog(&mut self, text: &[u8]) -> io::Result<()> {
         let mut rest = text;
@@ -577,6 +590,7 @@ mod tests {
     #[test]
     fn pcapng_round_trip_through_the_reader() {
         let mut w = PcapngWriter::new(Vec::new(), 1, 65535, "veth0").unwrap();
+        w.write_keylog_follows().unwrap();
         w.write_keylog(b"CLIENT_RANDOM 00 11\n").unwrap();
         let a = [1u8, 2, 3, 4, 5];
         let b = [9u8; 8];
@@ -601,7 +615,8 @@ mod tests {
             }
         });
         assert!(warnings.is_empty(), "{warnings:?}");
-        assert_eq!(secrets, vec![b"CLIENT_RANDOM 00 11\n".to_vec()]);
+        // The empty block that says the key log follows, then the key log.
+        assert_eq!(secrets, vec![Vec::new(), b"CLIENT_RANDOM 00 11\n".to_vec()]);
         assert_eq!(
             seen,
             vec![

@@ -167,10 +167,11 @@ mod imp {
     /// How far behind the wall clock the analyzer's clock is advanced: packets the kernel
     /// still holds (at most libpcap's 100 ms read timeout) must not be overtaken.
     const TICK_LAG_NANOS: i64 = 500_000_000;
-    /// How often the key log is looked at, before the packets that are waiting are read: a
-    /// client writes a session's secrets just before its first encrypted record, so the
-    /// shorter this is, the fewer records go by before the keys (those are reported as not
-    /// decrypted, and decryption picks up from the next). An open and an fstat each time.
+    /// How often the key log is looked at, before the packets that are waiting are read. A
+    /// TLS 1.3 server's encrypted flight is captured before the client has logged the
+    /// secrets that open it: the analyzer keeps such records (bounded,
+    /// `dissect::tls::late`) and handles them when the secrets come, so the shorter this
+    /// is, the less it keeps. An open and an fstat each time.
     const KEYLOG_EVERY: Duration = Duration::from_millis(2);
     /// How often the `-w` file is flushed to disk.
     const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -222,6 +223,7 @@ mod imp {
             write_error: None,
             out,
         };
+        session.follow_keylog_from_start();
         let end = session.capture(a.count, a.duration, &stop);
         // The end: what the kernel still holds, the last keys, then everything still open.
         if end.as_ref().is_ok_and(|&e| e != "count" && e != "error") {
@@ -465,6 +467,22 @@ mod imp {
                 out.first_ts.get_or_insert(p.ts);
                 analyzer.handle_packet(p);
             })
+        }
+
+        /// A followed key log brings secrets after the records they open: the analyzer keeps
+        /// those records for a while, and the `-w` file says so first, so that it analyzes
+        /// the same way.
+        fn follow_keylog_from_start(&mut self) {
+            if self.keylog.is_none() {
+                return;
+            }
+            self.analyzer.follow_keylog();
+            if let Some(w) = &mut self.writer {
+                if let Err(e) = w.write_keylog_follows() {
+                    self.write_error = Some(e);
+                    self.writer = None;
+                }
+            }
         }
 
         fn follow_keylog(&mut self) {

@@ -20,7 +20,10 @@
 //! redacts them and nothing logs.
 //!
 //! `add_text` treats a last line without a trailing newline as complete. A caller that
-//! follows a file still being written should pass text only up to its last `\n`.
+//! follows a file still being written should pass text only up to its last `\n`, and say so
+//! with [`KeyLog::set_growing`]: the TLS dissector then keeps the records that arrive before
+//! their secrets (bounded) instead of leaving them encrypted. [`KeyLog::generation`] changes
+//! whenever a secret is stored, so a dissector waiting for secrets knows when to look again.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -249,6 +252,10 @@ pub enum LineOutcome {
 pub struct KeyLog {
     sessions: HashMap<[u8; 32], SessionSecrets>,
     stats: KeyLogStats,
+    /// Secrets stored so far (a line that replaces one counts too).
+    generation: u64,
+    /// Lines may still come for sessions already under way (a followed file).
+    growing: bool,
 }
 
 impl fmt::Debug for KeyLog {
@@ -256,6 +263,8 @@ impl fmt::Debug for KeyLog {
         f.debug_struct("KeyLog")
             .field("sessions", &self.sessions.len())
             .field("stats", &self.stats)
+            .field("generation", &self.generation)
+            .field("growing", &self.growing)
             .finish()
     }
 }
@@ -316,6 +325,24 @@ impl KeyLog {
         self.sessions.is_empty()
     }
 
+    /// Changes each time a secret is stored (new or replacing): whoever found a secret
+    /// missing looks again only when this moved.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Says that the key log is still being written while packets are handled (a live
+    /// capture following `SSLKEYLOGFILE`, or a file such a capture wrote): a session's
+    /// secrets may come after the records they open, so those records are worth keeping.
+    pub fn set_growing(&mut self, growing: bool) {
+        self.growing = growing;
+    }
+
+    /// See [`KeyLog::set_growing`].
+    pub fn growing(&self) -> bool {
+        self.growing
+    }
+
     /// Parses and stores one line without counting it.
     fn add_line_bytes(&mut self, line: &[u8]) -> LineOutcome {
         match parse_line(line) {
@@ -330,6 +357,7 @@ impl KeyLog {
                         self.sessions.insert(random, entry);
                     }
                 }
+                self.generation += 1;
                 LineOutcome::Accepted(kind)
             }
             Parsed::Ignored => LineOutcome::Ignored,

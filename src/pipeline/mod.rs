@@ -155,10 +155,24 @@ impl Analyzer {
         }
     }
 
+    /// A Decryption Secrets Block. An empty TLS key log block is how a live capture's `-w`
+    /// file says the key log was followed while it was written ([`Analyzer::follow_keylog`]),
+    /// so the file analyzes like the live run.
     pub fn handle_secrets(&mut self, kind: SecretsKind, data: &[u8]) {
         if kind == SecretsKind::TlsKeyLog {
+            if data.is_empty() {
+                self.follow_keylog();
+            }
             self.add_keylog_text(&String::from_utf8_lossy(data));
         }
+    }
+
+    /// The key log is still being written while packets come (a live capture following
+    /// `SSLKEYLOGFILE`): a TLS record that arrives before its side's secrets is kept
+    /// (bounded, see [`crate::dissect::tls::late`]) and handled when they come, rather than
+    /// left encrypted. Without this call nothing is kept.
+    pub fn follow_keylog(&mut self) {
+        self.keys.set_growing(true);
     }
 
     /// NSS key log text (`--keylog`, `SSLKEYLOGFILE`, a secrets block, or lines appended to a

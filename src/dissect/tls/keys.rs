@@ -15,10 +15,10 @@
 //!   NotTried ─────────────────────────────────────────► Ready(decryptor)
 //!      │  no secrets for this client random (yet)          │  TLS 1.3: Finished → traffic
 //!      ▼                                                   │  secret; KeyUpdate → next one
-//!   Waiting(key log size) ── the key log grew and has ─────┤
-//!      │                     them: Ready, sequence number  │  a gap: the next record is
-//!      │                     searched (records that went   │  searched within SEQ_SEARCH
-//!      │                     by are counted, not opened)   │  sequence numbers
+//!   Waiting(key log generation) ── the key log grew ───────┤
+//!      │          and has them: Ready, sequence number     │  a gap: the next record is
+//!      │          searched (records that went by are       │  searched within SEQ_SEARCH
+//!      │          counted, not opened)                     │  sequence numbers
 //!      ▼                                                   ▼
 //!   (at the close: "no secrets" warning)   Unavailable: a suite we don't decrypt, secrets
 //!                                          that don't fit, or MAX_FAILED_SEARCHES searches
@@ -34,6 +34,11 @@
 //!   records before it stay opaque).
 //! - After a capture gap the sequence number of the next record is unknown: it is searched
 //!   forward from the expected one, at most [`SEQ_SEARCH`] candidates.
+//! - A key log that is still being written ([`KeyLog::growing`]) may hold part of a
+//!   session's lines: a side without any secret of its own is then `Waiting`, not given up.
+//!   The dissector does not even hand a side's records here before [`secrets_logged`] says
+//!   all of that side's secrets are in (it keeps them meanwhile, see `late.rs`), so they
+//!   open from the first one, as with a key log known from the start.
 //!
 //! Every failure is counted; the first few are warnings on the connection. Nothing that
 //! failed authentication is ever handed upward.
@@ -66,9 +71,9 @@ enum Setup {
     #[default]
     NotTried,
     Ready,
-    /// No secrets for this client random in a key log of this many sessions: tried again
-    /// when the key log grows (a live capture reads the browser's log as it is written).
-    Waiting(usize),
+    /// No secrets for this client random in the key log at this [`KeyLog::generation`]:
+    /// tried again when it moves (a live capture reads the browser's log as it is written).
+    Waiting(u64),
     Unavailable,
 }
 
@@ -151,7 +156,7 @@ impl ConnKeys {
         let mut problem = None;
         let retry = match d.setup {
             Setup::NotTried => true,
-            Setup::Waiting(n) => n != keys.len(),
+            Setup::Waiting(n) => n != keys.generation(),
             _ => false,
         };
         if retry {
@@ -159,7 +164,7 @@ impl ConnKeys {
                 return (Opened::NoKeys, None);
             };
             if keys.is_empty() {
-                d.setup = Setup::Waiting(0);
+                d.setup = Setup::Waiting(keys.generation());
                 return (Opened::NoKeys, None);
             }
             match setup(d, facts, keys, from_client) {
@@ -176,7 +181,7 @@ impl ConnKeys {
                         d.lost = true;
                     }
                 }
-                Err(Unavailable::NoSecrets) => d.setup = Setup::Waiting(keys.len()),
+                Err(Unavailable::NoSecrets) => d.setup = Setup::Waiting(keys.generation()),
                 Err(u) => {
                     d.setup = Setup::Unavailable;
                     problem = Some(u);
@@ -274,6 +279,33 @@ impl ConnKeys {
     pub fn ready(&self, from_client: bool) -> bool {
         matches!(self.dirs[usize::from(!from_client)].setup, Setup::Ready)
     }
+
+    /// Whether a direction has not built its keys yet and may still (never tried, or the
+    /// key log had no secrets for it so far).
+    pub fn awaiting(&self, from_client: bool) -> bool {
+        matches!(
+            self.dirs[usize::from(!from_client)].setup,
+            Setup::NotTried | Setup::Waiting(_)
+        )
+    }
+}
+
+/// Whether the key log holds every secret one side's records need: TLS <= 1.2 the master
+/// secret; TLS 1.3 the side's handshake and first application traffic secrets (a client
+/// logs them a moment apart, around the server's Finished).
+pub fn secrets_logged(f: &SessionFacts, keys: &KeyLog, from_client: bool) -> bool {
+    let Some(secrets) = keys.lookup(&f.client_random) else {
+        return false;
+    };
+    if !f.tls13 {
+        return secrets.master_secret().is_some();
+    }
+    let (hs, app) = if from_client {
+        (SecretKind::ClientHandshake, SecretKind::ClientTraffic0)
+    } else {
+        (SecretKind::ServerHandshake, SecretKind::ServerTraffic0)
+    };
+    secrets.get(hs).is_some() && secrets.get(app).is_some()
 }
 
 fn setup(
@@ -287,9 +319,12 @@ fn setup(
         .ok_or(Unavailable::NoSecrets)?;
     let suite = suite(f.cipher).ok_or(Unavailable::Suite(f.cipher))?;
     if !f.tls13 {
-        let master = secrets.master_secret().ok_or(Unavailable::WrongSecrets(
-            "no CLIENT_RANDOM line for a TLS 1.2 session",
-        ))?;
+        let master = secrets.master_secret().ok_or(if keys.growing() {
+            // The line may still come.
+            Unavailable::NoSecrets
+        } else {
+            Unavailable::WrongSecrets("no CLIENT_RANDOM line for a TLS 1.2 session")
+        })?;
         let dec = RecordDecryptor::tls1x(
             f.version,
             suite,
@@ -330,6 +365,8 @@ fn setup(
             d.app = Some(app);
             d.in_handshake = true;
         }
+        // A key log still being written may have this session's other lines first.
+        (None, None) if keys.growing() => return Err(Unavailable::NoSecrets),
         (None, None) => {
             return Err(Unavailable::WrongSecrets(
                 "no TLS 1.3 traffic secret for this side",

@@ -105,6 +105,7 @@ pub mod cert;
 pub mod fingerprint;
 pub mod handshake;
 pub mod keys;
+pub mod late;
 pub mod names;
 pub mod record;
 #[cfg(test)]
@@ -247,6 +248,8 @@ pub struct TlsDissector {
     in_decrypted: bool,
     /// Capture time of the last gap (for the plaintext gap it causes).
     gap_ts: Ts,
+    /// Frame events waiting for secrets a growing key log has not brought yet ([`late`]).
+    kept: late::KeptRecords,
 }
 
 impl TlsDissector {
@@ -382,26 +385,40 @@ impl TlsDissector {
     }
 
     fn close(&mut self, _ts: Ts, ctx: &mut StreamCtx, env: &mut Option<Decrypting<'_>>) {
-        for i in 0..2 {
+        // With records kept for late keys, the cut-handshake check waits for their replay.
+        let mut check_later = [false; 2];
+        for (i, later) in check_later.iter_mut().enumerate() {
             let dir = Dir::from_index(i);
             let mut framer = std::mem::take(&mut self.dirs[i].framer);
             framer.finish(ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx, env));
             self.dirs[i].framer = framer;
-            let pending = self.dirs[i].hs.pending();
-            if pending > 0 {
-                ctx.warn(
-                    WarningKind::Truncated,
-                    format!(
-                        "TLS: stream ended inside a {} handshake message ({pending} bytes)",
-                        dir.sender()
-                    ),
-                );
-                self.dirs[i].hs.reset();
+            if self.kept.is_empty() {
+                self.check_cut_handshake(dir, ctx);
+            } else {
+                *later = true;
+            }
+        }
+        // The end: whatever was kept goes as it can, and nothing more is kept.
+        self.kept.closed = true;
+        let unopened = self.replay_kept(ctx, env, true);
+        for (i, later) in check_later.into_iter().enumerate() {
+            if later {
+                self.check_cut_handshake(Dir::from_index(i), ctx);
             }
         }
         if let Some(env) = env.as_ref() {
             if self.keys.missing_secrets(env.keys) {
-                ctx.warn(WarningKind::Keys, NO_SECRETS);
+                if unopened > 0 {
+                    ctx.warn(
+                        WarningKind::Keys,
+                        format!(
+                            "{NO_SECRETS}; {unopened} protected records kept waiting for them \
+                             were not decrypted"
+                        ),
+                    );
+                } else {
+                    ctx.warn(WarningKind::Keys, NO_SECRETS);
+                }
             }
         }
         if self.keys.failed > MAX_DECRYPT_WARNINGS {
@@ -415,7 +432,153 @@ impl TlsDissector {
         }
     }
 
+    /// The stream ended inside a handshake message of `dir`: said, and the message dropped.
+    fn check_cut_handshake(&mut self, dir: Dir, ctx: &mut StreamCtx) {
+        let i = dir.index();
+        let pending = self.dirs[i].hs.pending();
+        if pending > 0 {
+            ctx.warn(
+                WarningKind::Truncated,
+                format!(
+                    "TLS: stream ended inside a {} handshake message ({pending} bytes)",
+                    dir.sender()
+                ),
+            );
+            self.dirs[i].hs.reset();
+        }
+    }
+
+    /// Every frame event of both directions, in arrival order: kept while it must wait for
+    /// secrets a growing key log has not brought yet ([`late`]), else handled now.
     fn on_frame(
+        &mut self,
+        dir: Dir,
+        ev: FrameEvent<'_>,
+        ctx: &mut StreamCtx,
+        env: &mut Option<Decrypting<'_>>,
+    ) {
+        let growing = env.as_ref().map(|e| e.keys).filter(|k| k.growing());
+        if let Some(keys) = growing {
+            if self.keep(dir, &ev, ctx, env, keys) {
+                return;
+            }
+        }
+        self.on_frame_now(dir, ev, ctx, env);
+    }
+
+    /// Keys that come late ([`late`]): replays what was kept if the key log moved, then keeps
+    /// `ev` if something is still kept (order) or it is a record that must wait for its
+    /// side's secrets. False when `ev` is to be handled now.
+    fn keep(
+        &mut self,
+        dir: Dir,
+        ev: &FrameEvent<'_>,
+        ctx: &mut StreamCtx,
+        env: &mut Option<Decrypting<'_>>,
+        keys: &KeyLog,
+    ) -> bool {
+        if !self.kept.is_empty() && self.kept.tried_at != keys.generation() {
+            self.replay_kept(ctx, env, false);
+        }
+        if self.kept.is_empty() {
+            let waits = match ev {
+                FrameEvent::Record {
+                    content_type,
+                    payload,
+                    ..
+                } => self.waits_for_keys(dir, *content_type, payload, keys),
+                _ => false,
+            };
+            if self.kept.closed || !waits {
+                return false;
+            }
+        }
+        match self
+            .kept
+            .push(late::Kept::new(dir, ctx.packet, self.gap_ts, ev))
+        {
+            Ok(()) => {
+                self.kept.tried_at = keys.generation();
+                true
+            }
+            Err(_) => {
+                // Past the cap: everything kept goes as it can, then `ev`, and nothing more
+                // is kept on this connection.
+                self.kept.closed = true;
+                self.kept.overflowed = true;
+                self.replay_kept(ctx, env, true);
+                false
+            }
+        }
+    }
+
+    /// Hands the kept events to [`Self::on_frame_now`] in order, each with its own frame
+    /// number and gap time, up to the first record whose side still lacks its secrets (or
+    /// all of them with `all`). Returns how many records went without keys that way.
+    fn replay_kept(
+        &mut self,
+        ctx: &mut StreamCtx,
+        env: &mut Option<Decrypting<'_>>,
+        all: bool,
+    ) -> u64 {
+        let keys = env.as_ref().map(|e| e.keys);
+        let mut unopened = 0;
+        while let Some(front) = self.kept.front() {
+            let waits = match (front.record(), keys) {
+                (Some((ct, payload)), Some(keys)) => {
+                    self.waits_for_keys(front.dir, ct, payload, keys)
+                }
+                _ => false,
+            };
+            if waits && !all {
+                break;
+            }
+            let Some(k) = self.kept.pop() else {
+                break;
+            };
+            let (packet, gap_ts) = (ctx.packet, self.gap_ts);
+            ctx.packet = k.frame;
+            self.gap_ts = k.gap_ts;
+            self.on_frame_now(k.dir, k.event(), ctx, env);
+            ctx.packet = packet;
+            self.gap_ts = gap_ts;
+            if waits && self.keys.awaiting(self.is_client(k.dir)) {
+                unopened += 1;
+            }
+        }
+        if let Some(keys) = keys {
+            self.kept.tried_at = keys.generation();
+        }
+        unopened
+    }
+
+    /// Whether a record of `dir` is protected and its side has no keys yet only because the
+    /// key log lacks some of its secrets (the hellos were seen).
+    fn waits_for_keys(&self, dir: Dir, content_type: u8, payload: &[u8], keys: &KeyLog) -> bool {
+        if !self.is_protected(dir, content_type, payload) {
+            return false;
+        }
+        let Some(facts) = self.session_facts() else {
+            return false;
+        };
+        let from_client = self.is_client(dir);
+        self.keys.awaiting(from_client) && !keys::secrets_logged(&facts, keys, from_client)
+    }
+
+    /// Whether a record must be decrypted to be read (see "Records" in the module doc).
+    fn is_protected(&self, dir: Dir, content_type: u8, payload: &[u8]) -> bool {
+        match content_type {
+            CT_APPLICATION_DATA => true,
+            CT_HANDSHAKE => self.dirs[dir.index()].protected,
+            // A clear alert is level (1 or 2) + description, two bytes (RFC 5246 7.2); an
+            // alert record of another shape is protected even when the change_cipher_spec
+            // was not captured (a capture that starts mid-connection).
+            CT_ALERT => self.dirs[dir.index()].protected || !plausible_clear_alerts(payload),
+            _ => false,
+        }
+    }
+
+    fn on_frame_now(
         &mut self,
         dir: Dir,
         ev: FrameEvent<'_>,
@@ -481,16 +644,7 @@ impl TlsDissector {
         ctx: &mut StreamCtx,
         env: &mut Option<Decrypting<'_>>,
     ) {
-        let protected = match content_type {
-            CT_APPLICATION_DATA => true,
-            CT_HANDSHAKE => self.dirs[dir.index()].protected,
-            // A clear alert is level (1 or 2) + description, two bytes (RFC 5246 7.2); an
-            // alert record of another shape is protected even when the change_cipher_spec
-            // was not captured (a capture that starts mid-connection).
-            CT_ALERT => self.dirs[dir.index()].protected || !plausible_clear_alerts(payload),
-            _ => false,
-        };
-        if !protected {
+        if !self.is_protected(dir, content_type, payload) {
             self.on_plaintext(dir, ts, content_type, payload, ctx);
             return;
         }
@@ -509,11 +663,21 @@ impl TlsDissector {
             &mut plain,
         );
         if let Some(n) = self.keys.take_late() {
+            let why = if self.kept.overflowed {
+                format!(
+                    " (more came before them than the {} records or {} KiB a connection keeps \
+                     waiting for its keys)",
+                    late::MAX_KEPT_RECORDS,
+                    late::MAX_KEPT_BYTES >> 10
+                )
+            } else {
+                String::new()
+            };
             ctx.warn(
                 WarningKind::Keys,
                 format!(
                     "TLS: the {} secrets came after {n} of its protected records; those were \
-                     not decrypted",
+                     not decrypted{why}",
                     dir.sender()
                 ),
             );

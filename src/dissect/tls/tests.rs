@@ -2,7 +2,8 @@
 //! test per corner of issue 3, and truncation / corruption / random-input tests.
 
 use super::*;
-use crate::dissect::stream::{Dir, StreamCtx};
+use crate::decrypt::KeyLog;
+use crate::dissect::stream::{Dir, PlaintextSink, StreamCtx};
 use crate::time::Ts;
 use crate::warning::WarningKind;
 
@@ -1634,4 +1635,317 @@ fn server_key_exchange_kinds() {
     assert_eq!(ske(&psk, Some("ECDHE_PSK")), Some(K::NamedCurve(29)));
     assert_eq!(ske(&[3, 0, 29], None), Some(K::NamedCurve(29)));
     assert_eq!(ske(&[3, 0], Some("ECDHE")), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// Keys that come late (late.rs): a TLS 1.3 session sealed here with secrets from a key log
+// ---------------------------------------------------------------------------------------
+
+const CHTS: [u8; 32] = [0xc1; 32];
+const SHTS: [u8; 32] = [0x51; 32];
+const CTS0: [u8; 32] = [0xc2; 32];
+const STS0: [u8; 32] = [0x52; 32];
+
+/// One TLS 1.3 record (TLS_AES_128_GCM_SHA256) sealed with `secret` at sequence number
+/// `seq`: `content` then its real content type.
+fn sealed13(secret: &[u8], seq: u64, inner_type: u8, content: &[u8]) -> Vec<u8> {
+    use crate::decrypt::{cipher::AeadKey, hkdf_expand_label, suite};
+    let s = suite(0x1301).unwrap();
+    let mut key = vec![0u8; s.key_len()];
+    let mut iv = [0u8; 12];
+    hkdf_expand_label(s.hash, secret, b"key", b"", &mut key).unwrap();
+    hkdf_expand_label(s.hash, secret, b"iv", b"", &mut iv).unwrap();
+    for (n, b) in iv[4..].iter_mut().zip(seq.to_be_bytes()) {
+        *n ^= b;
+    }
+    let mut inner = content.to_vec();
+    inner.push(inner_type);
+    let len = ((inner.len() + 16) as u16).to_be_bytes();
+    let aad = [23, 3, 3, len[0], len[1]];
+    let frag = AeadKey::new(s.cipher, &key)
+        .unwrap()
+        .seal(&iv, &aad, &inner);
+    record(23, 0x0303, &frag)
+}
+
+/// NSS key log lines for R_CLIENT.
+fn key_lines(secrets: &[(&str, [u8; 32])]) -> String {
+    key_lines_for(R_CLIENT, secrets)
+}
+
+fn key_lines_for(random: [u8; 32], secrets: &[(&str, [u8; 32])]) -> String {
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    secrets
+        .iter()
+        .map(|(label, s)| format!("{label} {} {}\n", hex(&random), hex(s)))
+        .collect()
+}
+
+const HS_SECRETS: [(&str, [u8; 32]); 2] = [
+    ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", CHTS),
+    ("SERVER_HANDSHAKE_TRAFFIC_SECRET", SHTS),
+];
+const APP_SECRETS: [(&str, [u8; 32]); 2] = [
+    ("SERVER_TRAFFIC_SECRET_0", STS0),
+    ("CLIENT_TRAFFIC_SECRET_0", CTS0),
+];
+
+/// A TLS 1.3 handshake with the server's encrypted flight in the ServerHello's segment,
+/// then a request and a response. Step 1 is the server's flight, step 2 the client's
+/// Finished.
+fn tls13_sealed_flow() -> Vec<(Dir, i64, Vec<u8>)> {
+    let entries: Vec<u8> = [unhex(LEAF_HEX), unhex(ROOT_HEX)]
+        .iter()
+        .flat_map(|d| [vec24(d), vec16(&[])].concat())
+        .collect();
+    let cert13 = [vec8(&[]), vec24(&entries)].concat();
+    let server_flight = [
+        record(22, 0x0303, &sh13(R_SERVER, 29, true, &[])),
+        record(20, 0x0303, &[1]),
+        sealed13(&SHTS, 0, 22, &hs(8, &vec16(&alpn(&["h2"])))),
+        sealed13(&SHTS, 1, 22, &hs(11, &cert13)),
+        sealed13(
+            &SHTS,
+            2,
+            22,
+            &hs(15, &[&[4u8, 3][..], &vec16(&[0x77; 64])].concat()),
+        ),
+        sealed13(&SHTS, 3, 22, &hs(20, &[0x88; 32])),
+    ]
+    .concat();
+    vec![
+        (
+            Dir::ToServer,
+            10,
+            record(22, 0x0301, &ch13("www.example.com", &[29], &[])),
+        ),
+        (Dir::ToClient, 30, server_flight),
+        (
+            Dir::ToServer,
+            40,
+            [
+                record(20, 0x0303, &[1]),
+                sealed13(&CHTS, 0, 22, &hs(20, &[0x99; 32])),
+            ]
+            .concat(),
+        ),
+        (
+            Dir::ToServer,
+            41,
+            sealed13(&CTS0, 0, 23, b"GET / HTTP/1.1\r\n\r\n"),
+        ),
+        (
+            Dir::ToClient,
+            60,
+            [
+                sealed13(&STS0, 0, 22, &hs(4, &[0x10; 40])),
+                sealed13(&STS0, 1, 23, b"HTTP/1.1 200 OK\r\n"),
+            ]
+            .concat(),
+        ),
+        (
+            Dir::ToClient,
+            61,
+            sealed13(&STS0, 2, 23, b"content-length: 0\r\n\r\n"),
+        ),
+    ]
+}
+
+/// What the decrypting dissector hands upward.
+#[derive(Debug, Default, PartialEq)]
+struct Collected {
+    hints: Vec<Option<String>>,
+    data: Vec<(Dir, Ts, Vec<u8>)>,
+    gaps: Vec<(Dir, u64, Ts)>,
+}
+
+impl PlaintextSink for Collected {
+    fn session_hint(&mut self, alpn: Option<&str>, _sni: Option<&str>) {
+        self.hints.push(alpn.map(str::to_string));
+    }
+    fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], _ctx: &mut StreamCtx) {
+        self.data.push((dir, ts, bytes.to_vec()));
+    }
+    fn gap(&mut self, dir: Dir, len: u64, ts: Ts, _ctx: &mut StreamCtx) {
+        self.gaps.push((dir, len, ts));
+    }
+}
+
+/// A dissector fed with a key log, what it said and handed upward, and the most frame
+/// events it kept at once.
+type Run = (TlsDissector, StreamCtx, Collected, usize);
+
+/// Feeds `flow` (step i in frame i + 1) with `keys`, adding `lines[i]` to the key log just
+/// before step i (`lines[flow.len()]` before the close). Checks after every step that what
+/// is kept stays within the caps.
+fn run_with_keys(
+    flow: &[(Dir, i64, Vec<u8>)],
+    keys: &mut KeyLog,
+    lines: &[(usize, String)],
+) -> Run {
+    let mut most = 0;
+    let mut d = TlsDissector::new();
+    let mut ctx = StreamCtx::new();
+    let mut sink = Collected::default();
+    for i in 0..=flow.len() {
+        for (_, text) in lines.iter().filter(|(at, _)| *at == i) {
+            keys.add_text(text);
+        }
+        ctx.packet = i as u64 + 1;
+        match flow.get(i) {
+            Some((dir, ms, bytes)) => {
+                d.handle_data_decrypting(*dir, t(*ms), bytes, &mut ctx, keys, &mut sink)
+            }
+            None => d.handle_close_decrypting(t(100), &mut ctx, keys, &mut sink),
+        }
+        most = most.max(d.kept.len());
+        assert!(d.kept.len() <= late::MAX_KEPT_RECORDS);
+    }
+    (d, ctx, sink, most)
+}
+
+fn growing() -> KeyLog {
+    let mut k = KeyLog::new();
+    k.set_growing(true);
+    k
+}
+
+#[test]
+fn keys_logged_after_the_servers_encrypted_flight_open_it_as_if_known_from_the_start() {
+    let flow = tls13_sealed_flow();
+    let all = key_lines(&[HS_SECRETS, APP_SECRETS].concat());
+    let (base, base_ctx, base_sink, most) =
+        run_with_keys(&flow, &mut KeyLog::new(), &[(0, all.clone())]);
+    assert_eq!(most, 0);
+    assert!(base_ctx.warnings.is_empty(), "{:?}", kinds(&base_ctx));
+    let facts = base.facts();
+    assert_eq!(facts.alpn.as_deref(), Some("h2"));
+    assert_eq!(facts.certificates.len(), 2);
+    assert_eq!(facts.certificates[0].sha256.as_deref(), Some(LEAF_SHA256));
+    assert!(facts.decrypted && base.ticket_issued());
+    assert_eq!(facts.handshake_done_ts, Some(t(40)));
+    assert_eq!(base_sink.data.len(), 3, "{base_sink:?}");
+    assert_eq!(
+        base_sink.data[1],
+        (Dir::ToClient, t(60), b"HTTP/1.1 200 OK\r\n".to_vec())
+    );
+
+    let hs = key_lines(&HS_SECRETS);
+    let app = key_lines(&APP_SECRETS);
+    let cases: [(&str, Vec<(usize, String)>); 5] = [
+        ("from the start, growing", vec![(0, all.clone())]),
+        ("after the server's flight", vec![(2, all.clone())]),
+        // As a client logs them: the handshake secrets, the application ones a moment later.
+        ("in two parts", vec![(2, hs.clone()), (3, app.clone())]),
+        ("after the request", vec![(4, all.clone())]),
+        ("only at the close", vec![(flow.len(), hs + &app)]),
+    ];
+    for (what, lines) in cases {
+        let (d, ctx, sink, most) = run_with_keys(&flow, &mut growing(), &lines);
+        assert_eq!(most > 0, what != "from the start, growing", "{what}");
+        assert!(ctx.warnings.is_empty(), "{what}: {:?}", kinds(&ctx));
+        // Every fact (ALPN, certificates, handshake timing, data counters) and every
+        // plaintext byte with its time, as with the keys from the start.
+        assert_eq!(format!("{:?}", d.facts()), format!("{facts:?}"), "{what}");
+        assert_eq!(sink, base_sink, "{what}");
+        assert!(d.kept.is_empty() && !d.kept.overflowed, "{what}");
+    }
+}
+
+#[test]
+fn records_past_the_cap_go_by_undecrypted_and_are_counted() {
+    let mut flow = tls13_sealed_flow();
+    flow.truncate(4);
+    // The response is 100 records long; the keys come after the 90th.
+    for k in 0..100u64 {
+        let body = format!("chunk {k}\n");
+        flow.push((
+            Dir::ToClient,
+            60 + k as i64,
+            sealed13(&STS0, k, 23, body.as_bytes()),
+        ));
+    }
+    let all = key_lines(&[HS_SECRETS, APP_SECRETS].concat());
+    let (d, ctx, sink, most) = run_with_keys(&flow, &mut growing(), &[(94, all)]);
+    assert!(d.kept.is_empty() && d.kept.closed && d.kept.overflowed);
+    assert_eq!(most, late::MAX_KEPT_RECORDS);
+    // The server's flight went by with the first records past the cap: no ALPN, no chain.
+    let facts = d.facts();
+    assert_eq!(facts.alpn, None);
+    assert!(facts.certificates.is_empty());
+    let said = kinds(&ctx);
+    assert!(
+        said.iter().any(
+            |w| w.contains("server secrets came after 94 of its protected records")
+                && w.contains("more came before them than the 64 records or 256 KiB")
+        ),
+        "{said:?}"
+    );
+    // Decryption picks up at the first record after the keys (its sequence number found).
+    let got: Vec<&[u8]> = sink.data.iter().map(|(_, _, b)| &b[..]).collect();
+    assert_eq!(
+        got,
+        (90..100)
+            .map(|k| format!("chunk {k}\n").into_bytes())
+            .collect::<Vec<_>>(),
+        "{sink:?}"
+    );
+    assert_eq!(sink.data[0].1, t(150));
+}
+
+#[test]
+fn nothing_is_kept_without_a_growing_key_log() {
+    let flow = tls13_sealed_flow();
+    let all = key_lines(&[HS_SECRETS, APP_SECRETS].concat());
+    // A key log known from the start, or none at all: as before, records before the
+    // secrets stay encrypted and nothing waits.
+    let other = key_lines_for([0xab; 32], &HS_SECRETS);
+    for mut keys in [KeyLog::new(), {
+        let mut k = KeyLog::new();
+        k.add_text(&other);
+        k
+    }] {
+        let (d, _, _, most) = run_with_keys(&flow, &mut keys, &[]);
+        assert_eq!(most, 0);
+        assert_eq!(d.facts().alpn, None);
+    }
+    // Keys that come late to a key log not said to grow: the flight is not waited for.
+    let (d, ctx, _, most) = run_with_keys(&flow, &mut KeyLog::new(), &[(2, all.clone())]);
+    assert_eq!((most, d.facts().alpn), (0, None));
+    assert!(
+        kinds(&ctx)
+            .iter()
+            .any(|w| w.contains("server secrets came after 4")),
+        "{:?}",
+        kinds(&ctx)
+    );
+    // Without a key log at all (no decryption), a growing one changes nothing either.
+    let mut d = TlsDissector::new();
+    let mut ctx = StreamCtx::new();
+    for (dir, ms, bytes) in &flow {
+        d.handle_data(*dir, t(*ms), bytes, &mut ctx);
+        assert!(d.kept.is_empty());
+    }
+}
+
+#[test]
+fn a_connection_that_ends_before_its_keys_says_how_many_records_waited() {
+    let flow = tls13_sealed_flow();
+    // The key log has another session only.
+    let other = key_lines_for([0xab; 32], &HS_SECRETS);
+    let (d, ctx, sink, _) = run_with_keys(&flow, &mut growing(), &[(0, other)]);
+    assert!(d.kept.is_empty() && d.kept.closed && !d.kept.overflowed);
+    assert!(sink.data.is_empty());
+    let said = kinds(&ctx);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains(
+            "no secrets for this session's client random; 9 protected records kept \
+             waiting for them were not decrypted"
+        ),
+        "{said:?}"
+    );
+    // Timing and counters as without keys: the client's Finished ends the handshake.
+    let (plain, _) = run(&flow);
+    assert_eq!(format!("{:?}", d.facts()), format!("{:?}", plain.facts()));
 }
