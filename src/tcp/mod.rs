@@ -39,7 +39,7 @@ use crate::expiry::LazyHeap;
 use crate::net::flow::{Dir, FlowKey, FxBuild};
 use crate::net::{TcpOptionSummary, TcpSegment};
 use crate::time::{ms_between, Ts};
-use crate::warning::WarningKind;
+use crate::warning::{CapCount, WarningKind};
 use reassembly::{Reassembler, SeqNum, StreamSink, DEFAULT_OOO_CAP};
 
 pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
@@ -722,9 +722,7 @@ pub struct FlowTable<A> {
     /// Connections that ended, waiting for [`FlowTable::poll_finished`].
     finished: VecDeque<(TcpFacts, A)>,
     /// Connections finished early because the table was full.
-    pub evicted: u64,
-    /// The frame that first found the table full.
-    pub first_evicted_frame: Option<u64>,
+    pub evicted: CapCount,
 }
 
 impl<A> FlowTable<A> {
@@ -738,13 +736,17 @@ impl<A> FlowTable<A> {
             active: LazyHeap::new(),
             closing: LazyHeap::new(),
             finished: VecDeque::new(),
-            evicted: 0,
-            first_evicted_frame: None,
+            evicted: CapCount::default(),
         }
     }
 
     pub fn live(&self) -> usize {
         self.map.len()
+    }
+
+    /// Most connections live at once.
+    pub fn max_connections(&self) -> usize {
+        self.cfg.max_connections
     }
 
     /// Handles a segment from `src` to `dst`.
@@ -901,8 +903,7 @@ impl<A> FlowTable<A> {
             );
         }
         self.finish_handle(handle, h);
-        self.evicted += 1;
-        self.first_evicted_frame.get_or_insert(frame);
+        self.evicted.hit(Some(frame));
     }
 
     /// Finishes closed connections past their grace period and idle ones, in order of id.

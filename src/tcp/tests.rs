@@ -277,5 +277,5 @@ fn eviction_and_expiry_match_a_scan() {
         assert_eq!(got, want, "frame {frame}");
         assert_eq!(t.live(), live.len());
     }
-    assert!(t.evicted > 500, "{} evicted", t.evicted);
+    assert!(t.evicted.count > 500, "{:?} evicted", t.evicted);
 }
