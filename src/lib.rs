@@ -37,12 +37,14 @@
 //!   the only place facts become the strings the report shows.
 //! - [`report`] and [`diff`] render a model to any `io::Write`; they read nothing but the
 //!   model.
-//! - [`time`] and [`warning`] are shared by every layer.
+//! - [`time`], [`warning`] and [`expiry`] (which entry of a bounded table is the oldest,
+//!   without a scan) are shared by every layer.
 //!
 //! No `unsafe`: everything from the wire is read through checked slices.
 
 #![forbid(unsafe_code)]
 
+pub mod expiry;
 pub mod time;
 pub mod warning;
 

@@ -103,3 +103,67 @@ impl Warning {
         }
     }
 }
+
+/// A cap on a table of the whole capture (not of one connection's buffers, which warn on
+/// that connection). Hitting one is counted where it happens ([`CapCount`]) and said once,
+/// in one capture warning at the end that the cap on listed warnings never suppresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cap {
+    /// Live TCP connections: the least recently active one is finished early.
+    FlowTable,
+    /// QUIC connections at once: the least recently active one is reported early.
+    QuicTable,
+    /// DNS queries waiting for an answer: the oldest one stops waiting.
+    DnsPending,
+    /// IP datagrams being reassembled: fragments of further datagrams are dropped.
+    FragmentDatagrams,
+    /// Bytes of IP fragments buffered: fragments past it are dropped.
+    FragmentBytes,
+}
+
+/// How often a [`Cap`] was hit, and at which frame first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CapCount {
+    pub count: u64,
+    pub first_frame: Option<u64>,
+}
+
+impl CapCount {
+    /// The cap was hit once more, by frame `frame` when there is one.
+    pub fn hit(&mut self, frame: Option<u64>) {
+        if self.count == 0 {
+            self.first_frame = frame;
+        }
+        self.count += 1;
+    }
+}
+
+impl Cap {
+    /// The one warning that says the cap, of `limit`, was hit: kind [`WarningKind::Cap`], at
+    /// the first frame that hit it.
+    pub fn warning(self, limit: usize, n: CapCount) -> Warning {
+        let count = n.count;
+        let message = match self {
+            Cap::FlowTable => format!(
+                "flow table full ({limit} TCP connections at once): {count} connections \
+                 finished early, the least recently active first"
+            ),
+            Cap::QuicTable => format!(
+                "QUIC table full ({limit} connections at once): {count} connections \
+                 reported early, the least recently active first"
+            ),
+            Cap::DnsPending => format!(
+                "{limit} DNS queries waiting for an answer at once: {count} stopped waiting, \
+                 the oldest first (an answer that comes later stands alone)"
+            ),
+            Cap::FragmentDatagrams => format!(
+                "{limit} fragmented IP datagrams in reassembly at once: {count} fragments of \
+                 further datagrams dropped"
+            ),
+            Cap::FragmentBytes => {
+                format!("IP fragment buffer full ({limit} bytes): {count} fragments dropped")
+            }
+        };
+        Warning::new(n.first_frame, WarningKind::Cap, message)
+    }
+}

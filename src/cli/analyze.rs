@@ -59,6 +59,15 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     if let Some(pr) = progress {
         pr.done();
     }
+    // The caps the capture hit are in the report; said here too, as they mean the report
+    // is not the whole story.
+    for w in analyzer.cap_warnings() {
+        let at = w
+            .packet
+            .map(|n| format!("packet {n}: "))
+            .unwrap_or_default();
+        eprintln!("pagetrace: warning: {at}{}", w.message);
+    }
     let report = analyzer.finish();
 
     let to_terminal = a.output.is_none() && io::stdout().is_terminal();

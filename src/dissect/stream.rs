@@ -42,6 +42,13 @@ impl StreamCtx {
             self.warnings_dropped += 1;
         }
     }
+
+    /// Records a warning that sums up the connection (a count of records that did not
+    /// decrypt): listed whatever the number of warnings before it.
+    pub fn warn_always(&mut self, kind: WarningKind, message: impl Into<String>) {
+        self.warnings
+            .push(Warning::new(Some(self.packet), kind, message));
+    }
 }
 
 /// Where a decrypting dissector (TLS) hands the plaintext it recovers, in order per

@@ -5,12 +5,19 @@
 //! progress and on buffered bytes; a datagram not completed within [`TIMEOUT_NANOS`] of
 //! capture time (RFC 8200's 60 s) is dropped. Overlapping fragments are an evasion technique
 //! and are counted; where they overlap, the fragment with the lower offset wins.
+//!
+//! Expiry takes the oldest datagram from a queue ordered by its first fragment's time
+//! ([`crate::expiry::LazyHeap`]): a fragment costs O(log n), never a scan of the table.
+//! A fragment dropped at a cap is [`DefragResult::Capped`], for the caller to count and say
+//! once.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::IpPacket;
+use crate::expiry::LazyHeap;
 use crate::time::Ts;
+use crate::warning::Cap;
 
 pub const TIMEOUT_NANOS: i64 = 60_000_000_000;
 pub const MAX_DATAGRAMS: usize = 256;
@@ -22,6 +29,8 @@ type Key = (IpAddr, IpAddr, u8, u32);
 
 #[derive(Debug)]
 struct Partial {
+    /// Numbers the datagrams in order of creation (a key may come again later).
+    seq: u64,
     first_ts: Ts,
     pieces: Vec<(u32, Vec<u8>)>,
     total: Option<u32>,
@@ -34,13 +43,18 @@ pub enum DefragResult {
     Pending,
     /// The whole transport payload.
     Complete(Vec<u8>),
-    /// Dropped, with the reason (caps, bad offsets).
+    /// Dropped, with the reason (a bad offset).
     Dropped(&'static str),
+    /// Dropped at a cap ([`Cap::FragmentDatagrams`], [`Cap::FragmentBytes`]).
+    Capped(Cap),
 }
 
 #[derive(Debug, Default)]
 pub struct Defragmenter {
     table: HashMap<Key, Partial>,
+    /// Datagrams by their first fragment's time, for expiry.
+    by_age: LazyHeap<Ts, (u64, Key)>,
+    next_seq: u64,
     buffered: usize,
     pub overlaps: u64,
     pub expired: u64,
@@ -68,17 +82,22 @@ impl Defragmenter {
         if !self.table.contains_key(&key) {
             self.expire(ts);
             if self.table.len() >= MAX_DATAGRAMS {
-                return DefragResult::Dropped("too many fragmented datagrams in progress");
+                return DefragResult::Capped(Cap::FragmentDatagrams);
             }
         }
         if self.buffered + ip.payload.len() > MAX_BUFFERED {
-            return DefragResult::Dropped("fragment buffer full");
+            return DefragResult::Capped(Cap::FragmentBytes);
         }
-        let p = self.table.entry(key).or_insert(Partial {
-            first_ts: ts,
-            pieces: Vec::new(),
-            total: None,
-            bytes: 0,
+        let p = self.table.entry(key).or_insert_with(|| {
+            self.next_seq += 1;
+            self.by_age.push(ts, (self.next_seq, key));
+            Partial {
+                seq: self.next_seq,
+                first_ts: ts,
+                pieces: Vec::new(),
+                total: None,
+                bytes: 0,
+            }
         });
         if !f.more {
             p.total = Some(end as u32);
@@ -121,19 +140,30 @@ impl Defragmenter {
         DefragResult::Complete(out)
     }
 
-    /// Drops datagrams older than the timeout.
+    /// Drops datagrams older than the timeout, oldest first.
     pub fn expire(&mut self, now: Ts) {
-        let before = self.table.len();
-        let mut freed = 0;
-        self.table.retain(|_, p| {
-            let keep = now.nanos().saturating_sub(p.first_ts.nanos()) < TIMEOUT_NANOS;
-            if !keep {
-                freed += p.bytes;
+        loop {
+            let table = &self.table;
+            let first_ts = |(seq, key): (u64, Key)| {
+                let p = table.get(&key).filter(|p| p.seq == seq)?;
+                Some(p.first_ts)
+            };
+            let Some((t, (_, key))) = self.by_age.peek(first_ts) else {
+                break;
+            };
+            if now.nanos().saturating_sub(t.nanos()) < TIMEOUT_NANOS {
+                break;
             }
-            keep
-        });
-        self.buffered -= freed;
-        self.expired += (before - self.table.len()) as u64;
+            self.by_age.pop(first_ts);
+            if let Some(p) = self.table.remove(&key) {
+                self.buffered -= p.bytes;
+                self.expired += 1;
+            }
+        }
+        if self.by_age.wants_compact(self.table.len()) {
+            let live = self.table.iter().map(|(k, p)| (p.first_ts, (p.seq, *k)));
+            self.by_age.compact(live);
+        }
     }
 }
 
@@ -192,6 +222,7 @@ mod tests {
             d.add(Ts(0), &frag(65_530, false, b"0123456789")),
             DefragResult::Dropped("fragment ends beyond 65535 bytes")
         );
+        let mut capped = 0;
         for id in 0..(MAX_DATAGRAMS as u32 + 10) {
             let mut p = frag(0, true, b"x");
             p.frag = Some(FragInfo {
@@ -199,8 +230,18 @@ mod tests {
                 offset: 0,
                 more: true,
             });
-            d.add(Ts(1), &p);
+            if d.add(Ts(1), &p) == DefragResult::Capped(Cap::FragmentDatagrams) {
+                capped += 1;
+            }
         }
         assert_eq!(d.in_progress(), MAX_DATAGRAMS);
+        assert_eq!(capped, 10);
+        d.expire(Ts(TIMEOUT_NANOS));
+        assert_eq!(d.in_progress(), MAX_DATAGRAMS);
+        d.expire(Ts(TIMEOUT_NANOS + 1));
+        assert_eq!(
+            (d.in_progress(), d.buffered, d.expired),
+            (0, 0, 1 + MAX_DATAGRAMS as u64)
+        );
     }
 }

@@ -18,6 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use crate::dissect::dns::{self as wire, DnsMessage};
 use crate::pageload::model::{DnsAnswer, DnsQuestion, DnsTransaction, DnsTransport};
 use crate::time::{ms_between, Ts};
+use crate::warning::CapCount;
 
 pub const PENDING_NANOS: i64 = 30_000_000_000;
 pub const MAX_PENDING: usize = 65_536;
@@ -44,6 +45,8 @@ pub struct DnsLog {
     order: VecDeque<(Ts, Key, usize)>,
     /// Streaming: drop transactions once handed out.
     streaming: bool,
+    /// Queries that stopped waiting because [`MAX_PENDING`] were waiting.
+    pub pending_capped: CapCount,
 }
 
 impl DnsLog {
@@ -141,7 +144,7 @@ impl DnsLog {
             if waiting.is_some() {
                 return; // a retry of a query still waiting
             }
-            self.expire(ts);
+            self.expire(ts, frame);
             let i = self.push(blank(Some(frame)));
             self.pending.insert(key.clone(), i);
             self.order.push_back((ts, key, i));
@@ -169,8 +172,9 @@ impl DnsLog {
     }
 
     /// Forgets queries unanswered for [`PENDING_NANOS`], and the oldest beyond
-    /// [`MAX_PENDING`]: their answers, if they come, stand alone.
-    fn expire(&mut self, now: Ts) {
+    /// [`MAX_PENDING`] (counted, with the `frame` of the query that made one too many):
+    /// their answers, if they come, stand alone.
+    fn expire(&mut self, now: Ts, frame: u64) {
         while let Some((at, _, _)) = self.order.front() {
             let old = now.nanos().saturating_sub(at.nanos()) >= PENDING_NANOS;
             if !old && self.order.len() < MAX_PENDING {
@@ -179,6 +183,9 @@ impl DnsLog {
             if let Some((_, key, i)) = self.order.pop_front() {
                 if self.pending.get(&key) == Some(&i) {
                     self.pending.remove(&key);
+                    if !old {
+                        self.pending_capped.hit(Some(frame));
+                    }
                 }
             }
         }

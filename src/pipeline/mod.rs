@@ -25,12 +25,13 @@ use std::collections::VecDeque;
 
 use crate::capture::{CaptureEvent, CaptureReader, Packet, SecretsKind};
 use crate::decrypt::{KeyLog, KeyLogStats};
+use crate::dissect::quic::table::MAX_QUIC_CONNS;
 use crate::dissect::quic::QuicTable;
 use crate::link::{self, LinkError, LinkType, NetProto};
-use crate::net::defrag::{DefragResult, Defragmenter};
+use crate::net::defrag::{self as defrag, DefragResult, Defragmenter};
 use crate::net::flow::Dir;
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
-use crate::pageload::dns_log::DnsLog;
+use crate::pageload::dns_log::{DnsLog, MAX_PENDING};
 use crate::pageload::model::{
     CaptureInfo, Connection, DnsTransaction, DnsTransport, QuicConnection, Report, Warning, SCHEMA,
 };
@@ -41,9 +42,10 @@ use std::net::SocketAddr;
 use stream::{StreamDriver, TcpApp};
 
 use crate::time::Ts;
-use crate::warning::WarningKind;
+use crate::warning::{Cap, CapCount, WarningKind};
 
-/// Most warnings listed in `capture.warnings`; the rest are counted.
+/// Most per-packet warnings listed in `capture.warnings`; the rest are counted. Warnings
+/// about the whole capture ([`Analyzer::warn_always`]) are listed whatever this says.
 pub const MAX_CAPTURE_WARNINGS: usize = 1000;
 /// How often (capture time) the flow table is swept for ended connections.
 const SWEEP_NANOS: i64 = 1_000_000_000;
@@ -95,6 +97,8 @@ pub struct Analyzer {
     /// TLS session secrets, available to every connection.
     keys: KeyLog,
     defrag: Defragmenter,
+    /// Fragments dropped at the defragmenter's caps: datagrams, then bytes.
+    defrag_capped: [CapCount; 2],
     dns: DnsLog,
     quic: QuicTable<QuicApp>,
     /// Reports of QUIC connections that ended.
@@ -123,6 +127,7 @@ impl Analyzer {
             flows: FlowTable::new(tcp),
             keys: KeyLog::new(),
             defrag: Defragmenter::new(),
+            defrag_capped: [CapCount::default(); 2],
             dns: if streaming {
                 DnsLog::streaming()
             } else {
@@ -147,12 +152,43 @@ impl Analyzer {
         self.flows.live()
     }
 
+    /// A warning about one packet: listed while fewer than [`MAX_CAPTURE_WARNINGS`] are,
+    /// counted in `warnings_suppressed` after.
     pub fn warn(&mut self, w: Warning) {
         if self.info.warnings.len() < MAX_CAPTURE_WARNINGS {
             self.info.warnings.push(w);
         } else {
             self.info.stats.warnings_suppressed += 1;
         }
+    }
+
+    /// A warning about the whole capture, said once (the file cut short or damaged, a cap
+    /// hit, the key log's bad lines): always listed, however many per-packet warnings came
+    /// before it.
+    pub fn warn_always(&mut self, w: Warning) {
+        self.info.warnings.push(w);
+    }
+
+    /// One warning per table cap the capture hit so far ([`Cap`]), with how often and
+    /// where first. [`Analyzer::finish`] lists them; the CLI also says them on standard
+    /// error.
+    pub fn cap_warnings(&self) -> Vec<Warning> {
+        let [datagrams, bytes] = self.defrag_capped;
+        [
+            (
+                Cap::FlowTable,
+                self.flows.max_connections(),
+                self.flows.evicted,
+            ),
+            (Cap::QuicTable, MAX_QUIC_CONNS, self.quic.evicted),
+            (Cap::DnsPending, MAX_PENDING, self.dns.pending_capped),
+            (Cap::FragmentDatagrams, defrag::MAX_DATAGRAMS, datagrams),
+            (Cap::FragmentBytes, defrag::MAX_BUFFERED, bytes),
+        ]
+        .into_iter()
+        .filter(|(_, _, n)| n.count > 0)
+        .map(|(cap, limit, n)| cap.warning(limit, n))
+        .collect()
     }
 
     /// A Decryption Secrets Block. An empty TLS key log block is how a live capture's `-w`
@@ -284,6 +320,10 @@ impl Analyzer {
                 DefragResult::Pending => {}
                 DefragResult::Dropped(why) => {
                     self.warn(Warning::new(Some(p.frame), WarningKind::Fragment, why));
+                }
+                DefragResult::Capped(cap) => {
+                    let i = usize::from(cap == Cap::FragmentBytes);
+                    self.defrag_capped[i].hit(Some(p.frame));
                 }
                 DefragResult::Complete(payload) => {
                     self.info.stats.reassembled_datagrams += 1;
@@ -558,12 +598,15 @@ impl Analyzer {
             body_hash: self.cfg.body_hash,
         };
         self.quic.finish_all(&mut driver);
-        self.info.stats.flow_table_full = self.flows.evicted;
-        self.info.stats.quic_table_full = self.quic.evicted;
+        self.info.stats.flow_table_full = self.flows.evicted.count;
+        self.info.stats.quic_table_full = self.quic.evicted.count;
+        for w in self.cap_warnings() {
+            self.warn_always(w);
+        }
         self.info.link_types = self.links.iter().map(|l| l.name()).collect();
         let ks = self.keylog_stats;
         if ks.bad > 0 {
-            self.warn(Warning::new(
+            self.warn_always(Warning::new(
                 None,
                 WarningKind::Keylog,
                 format!(
@@ -614,7 +657,7 @@ pub fn drive(
         CaptureEvent::Secrets { kind, data } => analyzer.handle_secrets(kind, data),
     });
     for w in warnings {
-        analyzer.warn(w);
+        analyzer.warn_always(w);
     }
 }
 

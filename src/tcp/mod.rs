@@ -22,7 +22,9 @@
 //!   stays in the table for [`CLOSE_GRACE_NANOS`] of capture time to absorb the last ACKs and
 //!   retransmitted FINs, then is finished and dropped; an idle one after
 //!   [`IDLE_TIMEOUT_NANOS`]. At most [`MAX_CONNECTIONS`] live at once: beyond that the
-//!   oldest idle connection is finished early (counted in [`FlowTable::evicted`]).
+//!   least recently active connection (the oldest last packet, the earlier frame on a tie)
+//!   is finished early (counted in [`FlowTable::evicted`]). Both come from ordered queues
+//!   ([`crate::expiry`]), so a packet's cost does not grow with the table.
 //! - **Handshake time.** As Wireshark's `tcp.analysis.initial_rtt`: from the most recent SYN
 //!   (a retransmitted SYN restarts the clock, because the SYN/ACK answers the last one the
 //!   server got) to the first packet with ACK and without SYN after it.
@@ -33,10 +35,11 @@ pub mod reassembly;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
+use crate::expiry::LazyHeap;
 use crate::net::flow::{Dir, FlowKey, FxBuild};
 use crate::net::{TcpOptionSummary, TcpSegment};
 use crate::time::{ms_between, Ts};
-use crate::warning::WarningKind;
+use crate::warning::{CapCount, WarningKind};
 use reassembly::{Reassembler, SeqNum, StreamSink, DEFAULT_OOO_CAP};
 
 pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
@@ -689,17 +692,37 @@ impl<A> TcpConn<A> {
     }
 }
 
+/// A connection's place in the table: its slab index, and its id (a slot is reused, an id
+/// never is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Handle {
+    id: u64,
+    slot: usize,
+}
+
+/// How recently a connection was active: the capture time of its last packet, then that
+/// packet's frame number (unique, so the order is total).
+type Activity = (Ts, u64);
+
 /// All live connections, addressed by small `Copy` handles (slab indices).
+///
+/// Eviction and expiry come from ordered queues ([`crate::expiry::LazyHeap`]), never from a
+/// scan of the table: `active` orders every live connection by its last activity (the
+/// oldest is evicted when the table is full, and finished once idle), `closing` orders the
+/// closed ones by the time they closed. A packet costs a comparison of timestamps, and an
+/// amortised O(log n) when it opens a connection or its capture time steps back.
 pub struct FlowTable<A> {
     cfg: TcpConfig,
     map: HashMap<FlowKey, usize, FxBuild>,
     slab: Vec<Option<TcpConn<A>>>,
     free: Vec<usize>,
     next_id: u64,
+    active: LazyHeap<Activity, Handle>,
+    closing: LazyHeap<Ts, Handle>,
     /// Connections that ended, waiting for [`FlowTable::poll_finished`].
     finished: VecDeque<(TcpFacts, A)>,
     /// Connections finished early because the table was full.
-    pub evicted: u64,
+    pub evicted: CapCount,
 }
 
 impl<A> FlowTable<A> {
@@ -710,13 +733,20 @@ impl<A> FlowTable<A> {
             slab: Vec::new(),
             free: Vec::new(),
             next_id: 1,
+            active: LazyHeap::new(),
+            closing: LazyHeap::new(),
             finished: VecDeque::new(),
-            evicted: 0,
+            evicted: CapCount::default(),
         }
     }
 
     pub fn live(&self) -> usize {
         self.map.len()
+    }
+
+    /// Most connections live at once.
+    pub fn max_connections(&self) -> usize {
+        self.cfg.max_connections
     }
 
     /// Handles a segment from `src` to `dst`.
@@ -754,7 +784,22 @@ impl<A> FlowTable<A> {
         } else {
             Dir::ToClient
         };
+        let (last_ts, closed_ts) = (conn.facts.last_ts, conn.closed_ts);
         conn.handle_segment(dir, ts, frame, seg, h);
+        let handle = Handle {
+            id: conn.facts.id,
+            slot,
+        };
+        // The queues hold an entry no later than each connection's key: one is added only
+        // when the key went back (a capture whose time steps back) or a close began.
+        if ts < last_ts {
+            self.active.push((ts, frame), handle);
+        }
+        if let Some(t) = conn.closed_ts {
+            if closed_ts.is_none_or(|before| t < before) {
+                self.closing.push(t, handle);
+            }
+        }
     }
 
     fn open<H: TcpHandler<A>>(
@@ -767,7 +812,7 @@ impl<A> FlowTable<A> {
         h: &mut H,
     ) -> usize {
         if self.map.len() >= self.cfg.max_connections {
-            self.evict_oldest(h);
+            self.evict_oldest(frame, h);
         }
         let (client, server, by) = roles(src, dst, seg);
         let meta = ConnMeta {
@@ -789,7 +834,36 @@ impl<A> FlowTable<A> {
             }
         };
         self.map.insert(key, slot);
+        self.active.push((ts, frame), Handle { id: meta.id, slot });
+        if self.active.wants_compact(self.map.len()) {
+            self.compact();
+        }
         slot
+    }
+
+    /// Rebuilds both queues from the live connections, once dead entries outnumber them.
+    fn compact(&mut self) {
+        let live = || {
+            self.slab.iter().enumerate().filter_map(|(slot, c)| {
+                let c = c.as_ref()?;
+                Some((
+                    c,
+                    Handle {
+                        id: c.facts.id,
+                        slot,
+                    },
+                ))
+            })
+        };
+        self.active
+            .compact(live().map(|(c, h)| ((c.facts.last_ts, c.facts.last_frame), h)));
+        self.closing
+            .compact(live().filter_map(|(c, h)| Some((c.closed_ts?, h))));
+    }
+
+    /// The connection a handle names, if it is still in the table.
+    fn conn(slab: &[Option<TcpConn<A>>], h: Handle) -> Option<&TcpConn<A>> {
+        slab.get(h.slot)?.as_ref().filter(|c| c.facts.id == h.id)
     }
 
     fn finish_slot<H: TcpHandler<A>>(&mut self, slot: usize, h: &mut H) {
@@ -799,41 +873,63 @@ impl<A> FlowTable<A> {
         }
     }
 
-    fn evict_oldest<H: TcpHandler<A>>(&mut self, h: &mut H) {
-        let oldest = self
-            .map
-            .iter()
-            .filter_map(|(k, &s)| self.slab[s].as_ref().map(|c| (c.facts.last_ts, *k, s)))
-            .min_by_key(|(t, _, _)| *t);
-        if let Some((_, key, slot)) = oldest {
+    /// Removes a connection from the table and finishes it.
+    fn finish_handle<H: TcpHandler<A>>(&mut self, handle: Handle, h: &mut H) {
+        let Some(c) = Self::conn(&self.slab, handle) else {
+            return;
+        };
+        let key = FlowKey::new(c.facts.client, c.facts.server);
+        if self.map.get(&key) == Some(&handle.slot) {
             self.map.remove(&key);
-            if let Some(c) = self.slab[slot].as_mut() {
-                h.warn(
-                    &mut c.app,
-                    WarningKind::Cap,
-                    "flow table full: connection finished early".into(),
-                );
-            }
-            self.finish_slot(slot, h);
-            self.evicted += 1;
         }
+        self.finish_slot(handle.slot, h);
     }
 
-    /// Finishes closed connections past their grace period and idle ones.
-    pub fn expire<H: TcpHandler<A>>(&mut self, now: Ts, h: &mut H) {
-        let mut done: Vec<(FlowKey, usize)> = Vec::new();
-        for (k, &s) in &self.map {
-            if let Some(c) = &self.slab[s] {
-                let idle = now.nanos().saturating_sub(c.facts.last_ts.nanos());
-                let closed_for = c.closed_ts.map(|t| now.nanos().saturating_sub(t.nanos()));
-                if closed_for.is_some_and(|d| d > CLOSE_GRACE_NANOS) || idle > IDLE_TIMEOUT_NANOS {
-                    done.push((*k, s));
-                }
-            }
+    /// The table is full: the connection least recently active (oldest last packet, the
+    /// earlier frame on a tie) is finished early.
+    fn evict_oldest<H: TcpHandler<A>>(&mut self, frame: u64, h: &mut H) {
+        let slab = &self.slab;
+        let Some((_, handle)) = self
+            .active
+            .pop(|hd| Self::conn(slab, hd).map(|c| (c.facts.last_ts, c.facts.last_frame)))
+        else {
+            return;
+        };
+        if let Some(c) = self.slab[handle.slot].as_mut() {
+            h.warn(
+                &mut c.app,
+                WarningKind::Cap,
+                "flow table full: connection finished early".into(),
+            );
         }
-        for (k, s) in done {
-            self.map.remove(&k);
-            self.finish_slot(s, h);
+        self.finish_handle(handle, h);
+        self.evicted.hit(Some(frame));
+    }
+
+    /// Finishes closed connections past their grace period and idle ones, in order of id.
+    pub fn expire<H: TcpHandler<A>>(&mut self, now: Ts, h: &mut H) {
+        let mut done: Vec<Handle> = Vec::new();
+        let slab = &self.slab;
+        let closed_at = |hd| Self::conn(slab, hd).and_then(|c| c.closed_ts);
+        while let Some((t, hd)) = self.closing.peek(closed_at) {
+            if now.nanos().saturating_sub(t.nanos()) <= CLOSE_GRACE_NANOS {
+                break;
+            }
+            self.closing.pop(closed_at);
+            done.push(hd);
+        }
+        let active = |hd| Self::conn(slab, hd).map(|c| (c.facts.last_ts, c.facts.last_frame));
+        while let Some(((t, _), hd)) = self.active.peek(active) {
+            if now.nanos().saturating_sub(t.nanos()) <= IDLE_TIMEOUT_NANOS {
+                break;
+            }
+            self.active.pop(active);
+            done.push(hd);
+        }
+        done.sort_unstable();
+        done.dedup();
+        for hd in done {
+            self.finish_handle(hd, h);
         }
     }
 
@@ -843,6 +939,8 @@ impl<A> FlowTable<A> {
         for s in slots {
             self.finish_slot(s, h);
         }
+        self.active.clear();
+        self.closing.clear();
     }
 
     /// The next connection that has ended, with the caller's state for it.

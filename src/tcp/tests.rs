@@ -210,3 +210,72 @@ fn a_rst_nothing_went_on_after_ends_the_connection() {
     assert_eq!(f.close.kind, CloseKind::Rst);
     assert_eq!(f.close.initiator, Some(Dir::ToServer));
 }
+
+/// A segment from `10.0.0.1:<port>` to the server, with `flags`.
+fn from_port(port: u16, flags: u8) -> Vec<u8> {
+    let mut b = segment(u32::from(port), 0, flags, 64240, b"");
+    b[0..2].copy_from_slice(&port.to_be_bytes());
+    b
+}
+
+/// The table full and idle expiry, against what a scan of the table finds: the connection
+/// with the oldest last packet (the earlier frame on a tie) is evicted, and every connection
+/// idle past the timeout is finished. Capture time steps back now and then, and several
+/// packets share a timestamp.
+#[test]
+fn eviction_and_expiry_match_a_scan() {
+    let cfg = TcpConfig {
+        max_connections: 8,
+        ..TcpConfig::default()
+    };
+    let mut t: FlowTable<()> = FlowTable::new(cfg);
+    // Live flows by client port: (last time, last frame), as a scan would see them.
+    let mut live: HashMap<u16, (i64, u64)> = HashMap::new();
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rnd = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let server: SocketAddr = S.parse().unwrap();
+    let mut now: i64 = 0;
+    for frame in 1..5_000u64 {
+        now += rnd(3) as i64 * 1_000_000_000;
+        let ts = now - rnd(4) as i64 * 2_000_000_000;
+        let port = 1000 + rnd(20) as u16;
+        let flags = if live.contains_key(&port) { ACK } else { SYN };
+        let bytes = from_port(port, flags);
+        let seg = TcpSegment::new_checked(&bytes).unwrap();
+        let client = SocketAddr::new("10.0.0.1".parse().unwrap(), port);
+        let mut want: Vec<u16> = Vec::new();
+        if !live.contains_key(&port) && live.len() == 8 {
+            let (&p, _) = live.iter().min_by_key(|(_, k)| **k).unwrap();
+            live.remove(&p);
+            want.push(p);
+        }
+        t.handle((client, server), Ts(ts), frame, &seg, &mut Quiet);
+        let e = live.entry(port).or_insert((ts, frame));
+        *e = (ts, frame);
+        if rnd(50) == 0 {
+            let at = now + rnd(400) as i64 * 1_000_000_000;
+            let mut idle: Vec<u16> = live
+                .iter()
+                .filter(|(_, (last, _))| at.saturating_sub(*last) > IDLE_TIMEOUT_NANOS)
+                .map(|(p, _)| *p)
+                .collect();
+            idle.sort_unstable();
+            live.retain(|p, _| !idle.contains(p));
+            t.expire(Ts(at), &mut Quiet);
+            want.extend(idle);
+        }
+        let mut got: Vec<u16> = std::iter::from_fn(|| t.poll_finished())
+            .map(|(f, _)| f.client.port())
+            .collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "frame {frame}");
+        assert_eq!(t.live(), live.len());
+    }
+    assert!(t.evicted.count > 500, "{:?} evicted", t.evicted);
+}

@@ -1,6 +1,10 @@
 //! QUIC connections: a bounded, sans-IO table driven by capture time, keyed by UDP 5-tuple
 //! and by the connection IDs each side issued, so a connection whose client moved (a new
 //! address after NAT rebinding or migration, RFC 9000 9) stays one connection.
+//!
+//! Eviction (the table full) and idle expiry take the least recently active connection
+//! from an ordered queue ([`crate::expiry::LazyHeap`]), and a connection leaving the table
+//! drops only its own aliases: no operation scans the table.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -8,8 +12,10 @@ use std::net::SocketAddr;
 use super::conn::{QuicClientBy, QuicConn, QuicFacts, QuicHandler, QuicMeta, Side, IDLE_NANOS};
 use super::packet::looks_like_quic;
 use crate::decrypt::KeyLog;
+use crate::expiry::LazyHeap;
 use crate::net::flow::FxBuild;
 use crate::time::Ts;
+use crate::warning::CapCount;
 
 /// Most QUIC connections tracked at once; the least recently active one is reported early
 /// when a new one would exceed it (counted in [`QuicTable::evicted`]).
@@ -20,20 +26,30 @@ const MAX_INDEXED_CIDS: usize = 65_536;
 /// A connection's key: its first (client, server) 5-tuple.
 type Key = (SocketAddr, SocketAddr);
 
+/// How recently a connection was active: its last packet's time (which never goes back),
+/// then its id.
+type Activity = (Ts, u64);
+
 /// QUIC connections, with the caller's state `A` for each.
 pub struct QuicTable<A> {
     conns: HashMap<Key, QuicConn<A>, FxBuild>,
     /// Other 5-tuples of known connections (after an address change), with the side that
     /// sends from the first address to the second.
     aliases: HashMap<Key, (Key, Side), FxBuild>,
+    /// Each connection's aliases, to drop them with it.
+    aliases_of: HashMap<Key, Vec<Key>, FxBuild>,
+    /// Every connection by last activity, with its id and key.
+    active: LazyHeap<Activity, (u64, Key)>,
     /// Connection IDs to their connection and the side that issued them.
     cids: HashMap<Vec<u8>, (Key, Side)>,
     /// The lengths of the indexed connection IDs (a short header does not carry its own).
     cid_lens: Vec<usize>,
     next_id: u64,
+    /// Most connections at once ([`MAX_QUIC_CONNS`]).
+    cap: usize,
     done: Vec<(QuicFacts, A)>,
     /// Connections reported early because the table was full.
-    pub evicted: u64,
+    pub evicted: CapCount,
 }
 
 impl<A> Default for QuicTable<A> {
@@ -41,11 +57,14 @@ impl<A> Default for QuicTable<A> {
         QuicTable {
             conns: HashMap::default(),
             aliases: HashMap::default(),
+            aliases_of: HashMap::default(),
+            active: LazyHeap::new(),
             cids: HashMap::new(),
             cid_lens: Vec::new(),
             next_id: 0,
+            cap: MAX_QUIC_CONNS,
             done: Vec::new(),
-            evicted: 0,
+            evicted: CapCount::default(),
         }
     }
 }
@@ -78,7 +97,7 @@ impl<A> QuicTable<A> {
                 return true;
             }
         }
-        let Some((key, side)) = self.route(ts, (src, dst), payload, h) else {
+        let Some((key, side)) = self.route((ts, frame), (src, dst), payload, h) else {
             return false;
         };
         if let Some(c) = self.conns.get_mut(&key) {
@@ -100,7 +119,7 @@ impl<A> QuicTable<A> {
     /// known version.
     fn route<H: QuicHandler<A>>(
         &mut self,
-        ts: Ts,
+        (ts, frame): (Ts, u64),
         (src, dst): (SocketAddr, SocketAddr),
         payload: &[u8],
         h: &mut H,
@@ -124,8 +143,8 @@ impl<A> QuicTable<A> {
         } else {
             ((src, dst), Side::Client, QuicClientBy::Initial)
         };
-        if self.conns.len() >= MAX_QUIC_CONNS {
-            self.evict_one(h);
+        if self.conns.len() >= self.cap {
+            self.evict_one(frame, h);
         }
         self.next_id += 1;
         let meta = QuicMeta {
@@ -135,6 +154,14 @@ impl<A> QuicTable<A> {
         };
         let app = h.open(&meta);
         self.conns.insert(key, QuicConn::new(meta, by, ts, app));
+        self.active.push((ts, meta.id), (meta.id, key));
+        if self.active.wants_compact(self.conns.len()) {
+            let live = self
+                .conns
+                .iter()
+                .map(|(k, c)| ((c.last_ts(), c.id()), (c.id(), *k)));
+            self.active.compact(live);
+        }
         Some((key, side))
     }
 
@@ -159,6 +186,7 @@ impl<A> QuicTable<A> {
         // other side's).
         if self.aliases.len() < MAX_INDEXED_CIDS {
             self.aliases.insert((src, dst), (key, sender));
+            self.aliases_of.entry(key).or_default().push((src, dst));
         }
         Some((key, sender))
     }
@@ -182,19 +210,37 @@ impl<A> QuicTable<A> {
                 }
             }
         }
-        self.aliases.retain(|_, (k, _)| k != key);
+        for alias in self.aliases_of.remove(key).unwrap_or_default() {
+            // An alias taken over by another connection since is that one's.
+            if self.aliases.get(&alias).is_some_and(|(k, _)| k == key) {
+                self.aliases.remove(&alias);
+            }
+        }
         Some(c)
     }
 
-    fn evict_one<H: QuicHandler<A>>(&mut self, h: &mut H) {
-        let oldest = self
-            .conns
-            .iter()
-            .min_by_key(|(_, c)| (c.last_ts(), c.id()))
-            .map(|(k, _)| *k);
-        if let Some(k) = oldest {
+    /// The least recently active connection, if `due` says so of its last packet's time,
+    /// out of the queue.
+    fn pop_oldest(&mut self, due: impl Fn(Ts) -> bool) -> Option<Key> {
+        let conns = &self.conns;
+        let current = |(id, key): (u64, Key)| {
+            let c = conns.get(&key).filter(|c| c.id() == id)?;
+            Some((c.last_ts(), id))
+        };
+        let ((last, _), (_, key)) = self.active.peek(current)?;
+        if !due(last) {
+            return None;
+        }
+        self.active.pop(current);
+        Some(key)
+    }
+
+    /// The table is full: the least recently active connection (the oldest last packet,
+    /// the lower id on a tie) is reported early.
+    fn evict_one<H: QuicHandler<A>>(&mut self, frame: u64, h: &mut H) {
+        if let Some(k) = self.pop_oldest(|_| true) {
             if let Some(c) = self.remove(&k) {
-                self.evicted += 1;
+                self.evicted.hit(Some(frame));
                 self.done.push(c.finish(h));
             }
         }
@@ -202,13 +248,7 @@ impl<A> QuicTable<A> {
 
     /// Finishes connections idle for [`IDLE_NANOS`] at capture time `now`.
     pub fn expire<H: QuicHandler<A>>(&mut self, now: Ts, h: &mut H) {
-        let idle: Vec<Key> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.last_ts().saturating_add_nanos(IDLE_NANOS) < now)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in idle {
+        while let Some(k) = self.pop_oldest(|last| last.saturating_add_nanos(IDLE_NANOS) < now) {
             if let Some(c) = self.remove(&k) {
                 self.done.push(c.finish(h));
             }
@@ -222,6 +262,7 @@ impl<A> QuicTable<A> {
                 self.done.push(c.finish(h));
             }
         }
+        self.active.clear();
     }
 
     /// Connections finished since the last call, in order of first packet, with the
@@ -237,5 +278,95 @@ fn other(s: Side) -> Side {
     match s {
         Side::Client => Side::Server,
         Side::Server => Side::Client,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::quic::streams::StreamEvent;
+    use crate::dissect::stream::StreamCtx;
+
+    struct Quiet;
+
+    impl QuicHandler<()> for Quiet {
+        fn open(&mut self, _: &QuicMeta) {}
+        fn stream(&mut self, _: &mut (), _: Option<&str>, _: &StreamEvent<'_>, _: &mut StreamCtx) {}
+        fn closed(&mut self, _: &mut (), _: Ts, _: &mut StreamCtx) {}
+    }
+
+    /// A QUIC v1 Initial's long header from `port` (its own DCID, no SCID), then bytes that
+    /// do not decrypt.
+    fn initial(port: u16) -> Vec<u8> {
+        let mut d = vec![0xc0, 0, 0, 0, 1, 8, 0xaa, 0xbb, 0, 0, 0, 0];
+        d.extend_from_slice(&port.to_be_bytes());
+        d.extend_from_slice(&[0, 0, 0x40, 0x20]);
+        d.extend_from_slice(&[0x5a; 40]);
+        d
+    }
+
+    /// The table full and idle expiry, against a scan: the connection with the oldest last
+    /// packet (the lower id on a tie) is reported early, and every connection idle for
+    /// [`IDLE_NANOS`] is finished.
+    #[test]
+    fn eviction_and_expiry_match_a_scan() {
+        let mut t: QuicTable<()> = QuicTable {
+            cap: 6,
+            ..QuicTable::default()
+        };
+        let log = KeyLog::new();
+        let server: SocketAddr = "10.0.0.2:443".parse().unwrap();
+        // Live connections by client port: (last time, id).
+        let mut live: HashMap<u16, (i64, u64)> = HashMap::new();
+        let mut next_id = 0;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut now = 0i64;
+        for frame in 1..3_000u64 {
+            now += rnd(3) as i64 * 1_000_000_000;
+            let port = 1000 + rnd(15) as u16;
+            let client = SocketAddr::new("10.0.0.1".parse().unwrap(), port);
+            let mut want: Vec<u16> = Vec::new();
+            match live.get_mut(&port) {
+                Some(k) => k.0 = k.0.max(now),
+                None => {
+                    if live.len() == 6 {
+                        let (&p, _) = live.iter().min_by_key(|(_, k)| **k).unwrap();
+                        live.remove(&p);
+                        want.push(p);
+                    }
+                    next_id += 1;
+                    live.insert(port, (now, next_id));
+                }
+            }
+            let d = initial(port);
+            assert!(t.handle_datagram((Ts(now), frame), (client, server), &d, &log, &mut Quiet));
+            if rnd(40) == 0 {
+                let at = now + rnd(40) as i64 * 1_000_000_000;
+                live.retain(|p, (last, _)| {
+                    let idle = last.saturating_add(IDLE_NANOS) < at;
+                    if idle {
+                        want.push(*p);
+                    }
+                    !idle
+                });
+                t.expire(Ts(at), &mut Quiet);
+            }
+            let mut got: Vec<u16> = t
+                .take_finished()
+                .iter()
+                .map(|(f, _)| f.client.port())
+                .collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "frame {frame}");
+            assert_eq!(t.live(), live.len());
+        }
+        assert!(t.evicted.count > 100, "{:?} evicted", t.evicted);
     }
 }

@@ -422,7 +422,7 @@ impl TlsDissector {
             }
         }
         if self.keys.failed > MAX_DECRYPT_WARNINGS {
-            ctx.warn(
+            ctx.warn_always(
                 WarningKind::Decrypt,
                 format!(
                     "TLS: {} records did not decrypt ({} did)",
