@@ -7,6 +7,11 @@
 //! - One spelling per quantity across the outputs: a duration is [`fmt_ms`] in the story,
 //!   the tables, the waterfall, the HTML page and the diff; a size is [`fmt_bytes`]; a value
 //!   not observed is `–`.
+//! - Fitting to a width is decided here and nowhere else: [`Fit`] sizes table columns by
+//!   content and cuts the ones that may give in the middle with `…` (never a line break in
+//!   a cell), [`fit_first`] picks the first of a table's layouts that fits, [`wrap`] breaks
+//!   a story line at its fields, then its words, with a hanging indent. The caller says the
+//!   width (`COLUMNS`, the terminal, or none for a pipe).
 //! - This module imports nothing from the other renderers (ripgrep's `printer/src/util.rs`
 //!   idea): every file of `report/` and `diff/` may import it, it imports none of them.
 
@@ -745,6 +750,68 @@ mod tests {
         assert_eq!(Paint(true).sgr("2", ""), "");
         assert_eq!(Paint(false).status(Some(404)), "404");
         assert_eq!(Paint(false).status(None), "no response");
+    }
+
+    #[test]
+    fn wrapping_keeps_fields_units_and_colour() {
+        let line = "  TLS     TLS 1.3, TLS_AES_256_GCM_SHA384, SNI www.example.test  handshake 3.396 ms  at +0.144540 s";
+        let lines = wrap(line, 64);
+        assert_eq!(
+            lines,
+            [
+                "  TLS     TLS 1.3, TLS_AES_256_GCM_SHA384, SNI www.example.test",
+                "            handshake 3.396 ms  at +0.144540 s",
+            ]
+        );
+        // A number never leaves its unit, even word by word.
+        for l in wrap(
+            "  Time    DNS 0.153 ms + connect 0.042 ms + TTFB 0.124 ms",
+            30,
+        ) {
+            assert!(l.chars().count() <= 30, "{l}");
+            assert!(!l.trim_start().starts_with("ms"), "{l}");
+        }
+        // A word longer than a line is cut in the middle.
+        let long = format!("  HTTP/1  GET https://example.test/{}", "a".repeat(80));
+        assert!(wrap(&long, 40).iter().all(|l| l.chars().count() <= 40));
+        assert!(wrap(&long, 40).concat().contains('…'));
+        // Colour open at a break is closed and reopened.
+        let red = Paint(true).red("one two three four five six");
+        let w = wrap(&format!("  x {red}"), 16);
+        assert!(w.len() > 1);
+        assert!(
+            w[0].ends_with("\x1b[0m") && w[1].contains("\x1b[31m"),
+            "{w:?}"
+        );
+        assert!(w.iter().all(|l| visible_width(l) <= 16));
+        assert_eq!(wrap("short", 80), ["short"]);
+    }
+
+    #[test]
+    fn fitted_tables_cut_the_widest_column_first() {
+        let mut f = Fit::new(vec![
+            Col::right("n"),
+            Col::cut("url", 10, 1),
+            Col::left("status"),
+        ]);
+        f.row(vec![
+            "1".into(),
+            "https://www.example.test/a/very/long/path/file.js".into(),
+            "200".into(),
+        ]);
+        assert!(f.fits(None) && f.fits(Some(200)));
+        let w = f.widths(Some(40)).unwrap();
+        assert_eq!(w.iter().sum::<usize>() + 3 * 3 + 1, 40);
+        assert!(!f.fits(Some(20)), "url's minimum is 10");
+        let text = f.clone().table(Some(40), false).to_string();
+        assert!(text.lines().all(|l| l.chars().count() <= 40), "{text}");
+        assert!(text.contains("https://…g/path/file.js"), "{text}");
+        // The narrow layout is taken when the wide one cannot fit.
+        let mut narrow = Fit::new(vec![Col::cut("url\nstatus", 5, 1)]);
+        narrow.row(vec!["https://x.test/\n200".into()]);
+        let t = fit_first(vec![f, narrow], Some(20), false).to_string();
+        assert!(t.contains("status"), "{t}");
+        assert_eq!(shorten_middle("abcdefghij", 5), "a…hij");
     }
 
     #[test]
