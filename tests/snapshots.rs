@@ -10,13 +10,21 @@ use std::process::Command;
 use common::*;
 
 fn pagetrace(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
-        .current_dir(root())
+    pagetrace_at(None, args)
+}
+
+/// The output with `COLUMNS` set (piped: the width comes from the variable alone).
+fn pagetrace_at(columns: Option<u16>, args: &[&str]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pagetrace"));
+    cmd.current_dir(root())
         .args(args)
         .env_remove("SSLKEYLOGFILE")
         .env_remove("COLUMNS")
-        .output()
-        .expect("run pagetrace");
+        .env_remove("CLICOLOR_FORCE");
+    if let Some(c) = columns {
+        cmd.env("COLUMNS", c.to_string());
+    }
+    let o = cmd.output().expect("run pagetrace");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout).expect("UTF-8")
 }
@@ -108,4 +116,46 @@ fn table_http3_corpus() {
     ] {
         assert!(t.contains(want), "{want:?} missing:\n{t}");
     }
+}
+
+/// No line wider than `width` characters (not bytes).
+fn assert_fits(text: &str, width: usize) {
+    for l in text.lines() {
+        let n = l.chars().count();
+        assert!(n <= width, "{n} > {width} chars: {l}\n{text}");
+    }
+}
+
+/// The whole table report and the diff at COLUMNS=80 and 120: every line fits, long URLs
+/// and hosts are cut in the middle with `…`, the story wraps at spaces.
+#[test]
+fn table_and_diff_fit_columns() {
+    let table = [
+        "analyze",
+        "fixtures/pageload/pageload.pcap",
+        "--keylog",
+        "fixtures/pageload/pageload.keys",
+    ];
+    let diff = [
+        "diff",
+        "fixtures/pageload/pageload.pcap",
+        "fixtures/pageload-http1/pageload.pcap",
+        "--keylog-a",
+        "fixtures/pageload/pageload.keys",
+        "--keylog-b",
+        "fixtures/pageload-http1/pageload.keys",
+    ];
+    for width in [80u16, 120] {
+        let t = pagetrace_at(Some(width), &table);
+        assert_fits(&t, width as usize);
+        assert!(t.contains("Requests") && t.contains("Waterfall"));
+        snapshot(&format!("table/pageload-{width}.txt"), &t);
+        let d = pagetrace_at(Some(width), &diff);
+        assert_fits(&d, width as usize);
+        snapshot(&format!("diff/real-http1-{width}.txt"), &d);
+    }
+    let t = pagetrace_at(Some(80), &table);
+    // Cut in the middle, never broken across lines mid-word.
+    assert!(t.contains("https://stat…"), "{t}");
+    assert!(!t.contains("http:/\n"));
 }

@@ -4,7 +4,11 @@
 //!
 //! The only I/O in the library. Built on pcap-parser's streaming reader (zero-copy: a
 //! packet's bytes borrow the reader's buffer until the callback returns), so memory is the
-//! buffer whatever the file size. The format is found by magic number, never by extension.
+//! buffer whatever the file size. The format is found by magic number, never by extension,
+//! and so is a compression: a gzip (`1f 8b`) or zstd (`28 b5 2f fd`) file is decompressed as
+//! it is read (flate2, zstd; streaming, so memory stays the decoders' windows), as tshark
+//! reads them. A read or decompression error after the header ends reading like the end of
+//! the file, with a warning saying what failed.
 //!
 //! Damage is not fatal once the file is known to be a capture: a record cut by the end of the
 //! file, a record header claiming an impossible length, or an unparsable block ends reading
@@ -16,6 +20,7 @@ pub mod live;
 
 use std::fmt;
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
@@ -38,6 +43,12 @@ pub enum CaptureError {
     Io(std::io::Error),
     Empty,
     NotACapture,
+    /// A compressed file whose content is not a capture.
+    NotACaptureInside(Compression),
+    /// A compressed file that does not decompress.
+    Compressed(Compression, std::io::Error),
+    /// Reading failed before the capture's header (the reason in words).
+    Unreadable(String),
     /// The file starts like a capture but its header is damaged.
     BadHeader(String),
 }
@@ -50,7 +61,141 @@ impl fmt::Display for CaptureError {
             CaptureError::NotACapture => {
                 write!(f, "not a pcap or pcapng capture (unknown magic number)")
             }
+            CaptureError::NotACaptureInside(c) => write!(
+                f,
+                "{c}-compressed, but what it holds is not a pcap or pcapng capture"
+            ),
+            CaptureError::Compressed(c, e) => write!(f, "{c}: {e}"),
+            CaptureError::Unreadable(why) => f.write_str(why),
             CaptureError::BadHeader(m) => write!(f, "damaged capture header: {m}"),
+        }
+    }
+}
+
+/// A compression found by its magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// `1f 8b` (RFC 1952); several members are read one after the other, as `zcat` does.
+    Gzip,
+    /// `28 b5 2f fd` (RFC 8878); several frames likewise.
+    Zstd,
+}
+
+impl Compression {
+    fn of(head: &[u8; 4]) -> Option<Compression> {
+        match head {
+            [0x1f, 0x8b, _, _] => Some(Compression::Gzip),
+            [0x28, 0xb5, 0x2f, 0xfd] => Some(Compression::Zstd),
+            _ => None,
+        }
+    }
+
+    /// A streaming decoder: memory stays the decoder's window, whatever the file size.
+    fn decoder(self, input: Box<dyn Read + Send>) -> std::io::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
+            Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(input)?),
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The first four bytes of `input` (fewer when it is shorter), and a reader that yields
+/// them again before the rest.
+type Sniffed = ([u8; 4], usize, Box<dyn Read + Send>);
+
+fn sniff(mut input: Box<dyn Read + Send>) -> Result<Sniffed, CaptureError> {
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match input.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(CaptureError::Io(e)),
+        }
+    }
+    if got == 0 {
+        return Err(CaptureError::Empty);
+    }
+    let again = std::io::Cursor::new(head[..got].to_vec()).chain(input);
+    Ok((head, got, Box::new(again)))
+}
+
+/// The capture format of a file starting with `head`.
+fn capture_format(head: &[u8; 4]) -> Option<&'static str> {
+    match head {
+        [0x0a, 0x0d, 0x0d, 0x0a] => Some("pcapng"),
+        [0xd4, 0xc3, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0xc3, 0xd4]
+        | [0x4d, 0x3c, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0x3c, 0x4d]
+        | [0x34, 0xcd, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0xcd, 0x34] => Some("pcap"),
+        _ => None,
+    }
+}
+
+/// What is wrong with a file header pcap-parser refused, in words.
+fn header_problem<I>(format: &str, e: PcapError<I>) -> String {
+    match e {
+        PcapError::Eof | PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
+            "the file ends inside the file header".into()
+        }
+        PcapError::ReadError => "read error in the file header".into(),
+        PcapError::HeaderNotRecognized if format == "pcapng" => {
+            "the pcapng section header is not valid (its byte-order magic or length is wrong)"
+                .into()
+        }
+        PcapError::HeaderNotRecognized => "the pcap file header is not valid".into(),
+        PcapError::BufferTooSmall => format!(
+            "the {format} file header claims more than {} MiB",
+            BUFFER >> 20
+        ),
+        _ => format!("the {format} file header does not parse"),
+    }
+}
+
+/// Reads `inner`; its first error is kept for the reader's warning and reads as the end of
+/// the input from then on (pcap-parser would only say "read error").
+struct Lenient {
+    inner: Box<dyn Read + Send>,
+    compression: Option<Compression>,
+    error: Arc<Mutex<Option<String>>>,
+}
+
+impl Read for Lenient {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.inner.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    if let Ok(mut slot) = self.error.lock() {
+                        if slot.is_none() {
+                            *slot = Some(match self.compression {
+                                Some(c) => format!(
+                                    "{c}: the compressed data is damaged or cut short ({e})"
+                                ),
+                                None => format!("read error: {e}"),
+                            });
+                        }
+                    }
+                    return Ok(0);
+                }
+                ok => return ok,
+            }
         }
     }
 }
@@ -98,6 +243,11 @@ struct Interface {
 pub struct CaptureReader {
     inner: Box<dyn PcapReaderIterator + Send>,
     pub format: &'static str,
+    /// How the file was compressed, when it was.
+    pub compression: Option<Compression>,
+    /// The first error reading the input (or decompressing it) after the header: reading
+    /// ends there as at the end of the file, and this becomes a warning.
+    read_error: Arc<Mutex<Option<String>>>,
     interfaces: Vec<Interface>,
     legacy: Option<Interface>,
     legacy_big_endian: Option<bool>,
@@ -108,42 +258,55 @@ pub struct CaptureReader {
 }
 
 impl CaptureReader {
-    pub fn new<R: Read + Send + 'static>(mut input: R) -> Result<CaptureReader, CaptureError> {
+    /// A reader over `input`: pcap or pcapng, either of them possibly gzip- or
+    /// zstd-compressed (found by magic bytes, as tshark does; decompressed as it is read).
+    pub fn new<R: Read + Send + 'static>(input: R) -> Result<CaptureReader, CaptureError> {
         // Sniff the magic ourselves so "not a capture" is told apart from damage.
-        let mut head = [0u8; 4];
-        let mut got = 0;
-        while got < 4 {
-            match input.read(&mut head[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(CaptureError::Io(e)),
+        let (head, _, input) = sniff(Box::new(input))?;
+        let read_error = Arc::new(Mutex::new(None));
+        let (compression, head, input) = match Compression::of(&head) {
+            None => (None, head, input),
+            Some(c) => {
+                let inner = c
+                    .decoder(input)
+                    .map_err(|e| CaptureError::Compressed(c, e))?;
+                let inner = Box::new(Lenient {
+                    inner,
+                    compression: Some(c),
+                    error: read_error.clone(),
+                });
+                let (head, _, input) = sniff(inner).map_err(|e| {
+                    let failed = read_error.lock().ok().and_then(|mut s| s.take());
+                    match (e, failed) {
+                        (_, Some(why)) => CaptureError::Unreadable(why),
+                        (CaptureError::Io(e), None) => CaptureError::Compressed(c, e),
+                        (other, None) => other,
+                    }
+                })?;
+                (Some(c), head, input)
             }
-        }
-        if got == 0 {
-            return Err(CaptureError::Empty);
-        }
-        let format = match head {
-            [0x0a, 0x0d, 0x0d, 0x0a] => "pcapng",
-            [0xd4, 0xc3, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0xc3, 0xd4]
-            | [0x4d, 0x3c, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0x3c, 0x4d]
-            | [0x34, 0xcd, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0xcd, 0x34] => "pcap",
-            _ => return Err(CaptureError::NotACapture),
         };
-        let chained = FillRead(std::io::Cursor::new(head[..got].to_vec()).chain(input));
-        let inner = pcap_parser::create_reader(BUFFER, chained).map_err(|e| match e {
-            PcapError::Eof | PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
-                CaptureError::BadHeader("the file ends inside the file header".into())
-            }
-            PcapError::ReadError => CaptureError::BadHeader("read error".into()),
-            other => CaptureError::BadHeader(format!("{other:?}")),
-        })?;
+        let Some(format) = capture_format(&head) else {
+            return Err(match compression {
+                Some(c) => CaptureError::NotACaptureInside(c),
+                None => CaptureError::NotACapture,
+            });
+        };
+        let input: Box<dyn Read + Send> = match compression {
+            Some(_) => input,
+            None => Box::new(Lenient {
+                inner: input,
+                compression: None,
+                error: read_error.clone(),
+            }),
+        };
+        let inner = pcap_parser::create_reader(BUFFER, FillRead(input))
+            .map_err(|e| CaptureError::BadHeader(header_problem(format, e)))?;
         Ok(CaptureReader {
             inner,
             format,
+            compression,
+            read_error,
             interfaces: Vec::new(),
             legacy: None,
             legacy_big_endian: None,
@@ -172,6 +335,14 @@ impl CaptureReader {
         mut on_event: impl FnMut(CaptureEvent<'_>),
     ) {
         while let Some(()) = self.step(warnings, &mut on_event) {}
+        let error = self.read_error.lock().ok().and_then(|mut e| e.take());
+        if let Some(e) = error {
+            warnings.push(Warning::new(
+                Some(self.frame + 1),
+                WarningKind::Io,
+                format!("{e}; reading stopped"),
+            ));
+        }
     }
 
     /// Reads up to one block; `None` at the end.
@@ -304,8 +475,9 @@ impl CaptureReader {
                 Some(self.frame + 1),
                 WarningKind::Truncated,
                 format!(
-                    "the capture was cut short in the middle of a record after {} packets",
-                    self.frame
+                    "the capture was cut short in the middle of a record after {} packet{}",
+                    self.frame,
+                    if self.frame == 1 { "" } else { "s" }
                 ),
             ));
         }

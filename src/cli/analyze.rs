@@ -1,51 +1,29 @@
-//! `pagetrace analyze`: read a capture, print the report.
+//! `pagetrace analyze`: read a capture, print the report, then the diagnostics on standard
+//! error.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::io::{self, IsTerminal};
 
-use pagetrace::capture::CaptureReader;
-use pagetrace::pipeline::{self, Analyzer, AnalyzerConfig};
-use pagetrace::report::{fmt, har, html, json, table, waterfall};
+use pagetrace::pageload::model::Report;
+use pagetrace::pipeline::AnalyzerConfig;
+use pagetrace::report::{har, html, json, table, waterfall};
 
 use super::args::{AnalyzeArgs, Format};
-use super::CliError;
+use super::{diagnose, input, CliError, Output, Say};
 
 pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
-    let keylog_path = a
-        .keylog
-        .clone()
-        .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(Into::into));
-    let keylog =
-        match &keylog_path {
-            Some(k) => Some(std::fs::read(k).map_err(|e| {
-                CliError::Usage(format!("cannot read key log {}: {e}", k.display()))
-            })?),
-            None => None,
-        };
-    // A progress bar on standard error for files that take more than a moment, only on a
-    // terminal (never in pipes or CI logs).
-    let size = std::fs::metadata(&a.capture).map(|m| m.len()).unwrap_or(0);
-    let read_bytes = Arc::new(AtomicU64::new(0));
-    let progress = (a.capture != "-" && size > PROGRESS_MIN_BYTES && io::stderr().is_terminal())
-        .then(|| Progress::new(size, read_bytes.clone()));
-    let input: Box<dyn io::Read + Send> = if a.capture == "-" {
-        Box::new(io::stdin())
-    } else {
-        Box::new(Counting {
-            inner: File::open(&a.capture)
-                .map_err(|e| CliError::Usage(format!("cannot open {}: {e}", a.capture)))?,
-            count: read_bytes,
-        })
-    };
-    let mut reader =
-        CaptureReader::new(input).map_err(|e| CliError::Usage(format!("{}: {e}", a.capture)))?;
+    let say = Say { quiet: a.quiet };
+    let keylog = input::read_keylog(a.keylog.as_deref(), "--keylog", say)?;
+    let (file, size) = input::open(&a.capture)?;
+    // Opened before the long read, so a path that cannot be written fails at once.
+    let mut out = Output::open(a.output.as_deref())?;
+    if a.body_hash && a.format == Format::Waterfall {
+        say.line("--body-hash: the waterfall has no room for hashes; --format json, har, table or html show them");
+    }
     let cfg = AnalyzerConfig {
         body_hash: a.body_hash,
         ..AnalyzerConfig::default()
     };
+<<<<<<< HEAD
     let mut analyzer = Analyzer::new(cfg, &a.capture, reader.format);
     if let Some(text) = &keylog {
         analyzer.add_keylog_text(&String::from_utf8_lossy(text));
@@ -70,114 +48,60 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     }
     let report = analyzer.finish();
 
+=======
+    let loaded = input::analyze(
+        file,
+        size,
+        &a.capture,
+        cfg,
+        keylog.as_ref(),
+        "--keylog FILE, or SSLKEYLOGFILE",
+        say,
+    )?;
+    let report = &loaded.report;
+>>>>>>> cli
     let to_terminal = a.output.is_none() && io::stdout().is_terminal();
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
-            CliError::Usage(format!("cannot write {}: {e}", p.display()))
-        })?)),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    };
-    match a.format {
-        Format::Json => json::write_report(&mut out, &report)?,
-        Format::Har => har::write_har(&mut out, &report)?,
-        Format::Html => html::write_html(&mut out, &report)?,
-        Format::Waterfall => {
-            let color = super::use_color(to_terminal, a.no_color);
-            let width = if to_terminal {
-                super::terminal_width()
-            } else {
-                None
-            };
-            waterfall::write_waterfall(
-                &mut out,
-                &report,
-                &waterfall::WaterfallOptions {
-                    color,
-                    width: width.unwrap_or(120),
-                },
-            )?;
-        }
-        Format::Table => {
-            let color = super::use_color(to_terminal, a.no_color);
-            let width = if to_terminal {
-                super::terminal_width()
-            } else {
-                None
-            };
-            table::write_report(&mut out, &report, &table::TableOptions { color, width })?;
+    let color = super::use_color(to_terminal, a.color, a.no_color);
+    let width = super::output_width(to_terminal);
+    let keys_given = loaded
+        .keys
+        .as_ref()
+        .is_some_and(|k| k.sessions > 0 || !k.files.is_empty());
+    let written = out.write_with(|w| {
+        let opts = table::TableOptions {
+            color,
+            width,
+            keys_given,
+        };
+        render(w, report, a.format, &opts)
+    });
+    // Said whether the report reached its reader or the pipe closed early.
+    if !matches!(written, Err(CliError::Usage(_))) {
+        for line in diagnose::lines(report, loaded.keys.as_ref()) {
+            say.line(&line);
         }
     }
-    out.flush()?;
-    Ok(())
+    written
 }
 
-/// Files smaller than this are read before a progress bar would be seen.
-const PROGRESS_MIN_BYTES: u64 = 32 << 20;
-
-/// Counts the bytes read from the capture file, for the progress bar.
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// `reading 42% (430.1 MiB of 1.0 GiB), 1.2 GB/s` on standard error, redrawn in place.
-struct Progress {
-    size: u64,
-    read: Arc<AtomicU64>,
-    start: Instant,
-    last: Instant,
-    shown: bool,
-}
-
-impl Progress {
-    fn new(size: u64, read: Arc<AtomicU64>) -> Progress {
-        let now = Instant::now();
-        Progress {
-            size,
-            read,
-            start: now,
-            last: now,
-            shown: false,
-        }
-    }
-
-    fn tick(&mut self, frame: u64) {
-        if !frame.is_multiple_of(4096) {
-            return;
-        }
-        let now = Instant::now();
-        if now.duration_since(self.last) < Duration::from_millis(200)
-            || now.duration_since(self.start) < Duration::from_millis(500)
-        {
-            return;
-        }
-        self.last = now;
-        self.shown = true;
-        let read = self.read.load(Ordering::Relaxed).min(self.size);
-        let pct = read * 100 / self.size.max(1);
-        let rate = read as f64 / now.duration_since(self.start).as_secs_f64() / 1e6;
-        let width = 30usize;
-        let filled = (pct as usize * width) / 100;
-        eprint!(
-            "\r  [{}{}] {pct:>3}% ({} of {}), {rate:.0} MB/s ",
-            "#".repeat(filled),
-            "-".repeat(width - filled),
-            fmt::fmt_bytes(read),
-            fmt::fmt_bytes(self.size)
-        );
-    }
-
-    fn done(self) {
-        if self.shown {
-            eprint!("\r\x1b[2K");
-        }
+fn render(
+    mut w: &mut dyn io::Write,
+    report: &Report,
+    format: Format,
+    opts: &table::TableOptions,
+) -> io::Result<()> {
+    match format {
+        Format::Json => json::write_report(&mut w, report),
+        Format::Har => har::write_har(&mut w, report),
+        Format::Html => html::write_html(&mut w, report),
+        Format::Waterfall => waterfall::write_waterfall(
+            &mut w,
+            report,
+            &waterfall::WaterfallOptions {
+                color: opts.color,
+                width: opts.width.unwrap_or(120),
+            },
+        ),
+        Format::Table => table::write_report(&mut w, report, opts),
     }
 }

@@ -26,6 +26,12 @@ pub enum Command {
     Live(LiveArgs),
     /// Compare two page loads (captures or saved JSON reports).
     Diff(DiffArgs),
+    /// Print a shell completion script: `pagetrace completions bash > /etc/bash_completion.d/pagetrace`.
+    #[command(hide = true)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `pagetrace man | man -l -`.
+    #[command(hide = true)]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,7 +64,44 @@ pub struct AnalyzeArgs {
     /// Hash every HTTP response body (SHA-256 as transferred) into `body_sha256`.
     #[arg(long)]
     pub body_hash: bool,
-    /// Never colour the output (NO_COLOR in the environment does the same).
+    /// Never colour the output: the same as `--color never`.
     #[arg(long)]
     pub no_color: bool,
+    /// Colour: `auto` on a terminal unless NO_COLOR is set (CLICOLOR_FORCE forces it, also
+    /// in a pipe), `always`, or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorWhen,
+    /// No diagnostics on standard error (damage, keys that did not match, no progress bar);
+    /// errors are still said.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// `--color WHEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set or CLICOLOR is 0; CLICOLOR_FORCE forces it.
+    Auto,
+    /// Always, also in a pipe or a file (for `less -R`).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `pagetrace completions SHELL`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `pagetrace man [COMMAND]`.
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`analyze`, `diff`, `live`); without one, pagetrace(1).
+    pub command: Option<String>,
+    /// Write every page (pagetrace.1, pagetrace-analyze.1, ...) into DIR instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub out_dir: Option<PathBuf>,
 }

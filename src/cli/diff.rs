@@ -2,20 +2,22 @@
 //!
 //! An input is a JSON report when its first non-space byte is `{` (what
 //! `pagetrace analyze --format json` writes); otherwise it is read as a capture, pcap or
-//! pcapng found by content. `-` reads one of them from standard input.
+//! pcapng (gzip- or zstd-compressed or not) found by content. `-` reads one of them from
+//! standard input. After the tables, each side's diagnostics on standard error, prefixed
+//! `A:` and `B:`.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Cursor, IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Cursor, IsTerminal, Read};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use pagetrace::capture::CaptureReader;
 use pagetrace::diff::{self, DiffOptions, DiffTableOptions, SortBy};
 use pagetrace::pageload::model::{Report, SCHEMA};
-use pagetrace::pipeline::{self, AnalyzerConfig};
+use pagetrace::pipeline::AnalyzerConfig;
 
-use super::CliError;
+use super::args::ColorWhen;
+use super::input::{self, KeyFile, Loaded};
+use super::{diagnose, CliError, Output, Say};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
@@ -56,9 +58,17 @@ pub struct DiffArgs {
     /// Order of the matched requests.
     #[arg(long, value_enum, default_value = "order")]
     pub sort: DiffSort,
-    /// Never colour the output (NO_COLOR in the environment does the same).
+    /// Never colour the output: the same as `--color never`.
     #[arg(long)]
     pub no_color: bool,
+    /// Colour: `auto` on a terminal unless NO_COLOR is set (CLICOLOR_FORCE forces it, also
+    /// in a pipe), `always`, or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorWhen,
+    /// No diagnostics on standard error (damage, keys that did not match, for A and B; no
+    /// progress bar); errors are still said.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 pub fn run(a: DiffArgs) -> Result<(), CliError> {
@@ -73,13 +83,22 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
             "only one of A and B can be read from standard input".into(),
         ));
     }
-    let env_keylog = std::env::var_os("SSLKEYLOGFILE")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let ka = a.keylog_a.clone().or_else(|| env_keylog.clone());
-    let kb = a.keylog_b.clone().or(env_keylog);
-    let ra = load(&a.a, ka.as_deref())?;
-    let rb = load(&a.b, kb.as_deref())?;
+    let say = Say { quiet: a.quiet };
+    // $SSLKEYLOGFILE serves both sides: read (or warned about) once.
+    let env = match (&a.keylog_a, &a.keylog_b) {
+        (Some(_), Some(_)) => None,
+        _ => input::read_keylog(None, "", say)?,
+    };
+    let ka = match &a.keylog_a {
+        Some(p) => input::read_keylog(Some(p), "--keylog-a", say)?,
+        None => env.clone(),
+    };
+    let kb = match &a.keylog_b {
+        Some(p) => input::read_keylog(Some(p), "--keylog-b", say)?,
+        None => env,
+    };
+    let la = load(&a.a, ka.as_ref(), "--keylog-a FILE, or SSLKEYLOGFILE", say)?;
+    let lb = load(&a.b, kb.as_ref(), "--keylog-b FILE, or SSLKEYLOGFILE", say)?;
 
     let opts = DiffOptions {
         threshold_ms: a.threshold,
@@ -88,68 +107,65 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
             DiffSort::Delta => SortBy::Delta,
         },
     };
-    let d = diff::diff(&ra, &rb, &opts);
+    let d = diff::diff(&la.report, &lb.report, &opts);
 
     let to_terminal = io::stdout().is_terminal();
-    let mut out = BufWriter::new(io::stdout().lock());
-    match a.format {
-        DiffFormat::Json => diff::write_json(&mut out, &d)?,
+    let mut out = Output::open(None)?;
+    let written = out.write_with(|mut w| match a.format {
+        DiffFormat::Json => diff::write_json(&mut w, &d),
         DiffFormat::Table => {
-            let color = super::use_color(to_terminal, a.no_color);
-            let width = if to_terminal {
-                super::terminal_width()
-            } else {
-                None
-            };
             let topts = DiffTableOptions {
-                color,
-                width,
+                color: super::use_color(to_terminal, a.color, a.no_color),
+                width: super::output_width(to_terminal),
                 a_label: a.a.clone(),
                 b_label: a.b.clone(),
             };
-            diff::write_table(&mut out, &d, &topts)?;
+            diff::write_table(&mut w, &d, &topts)
+        }
+    });
+    if !matches!(written, Err(CliError::Usage(_))) {
+        for (side, l) in [("A", &la), ("B", &lb)] {
+            for line in diagnose::lines(&l.report, l.keys.as_ref()) {
+                say.line(&format!("{side}: {line}"));
+            }
         }
     }
-    out.flush()?;
-    Ok(())
+    written
 }
 
 /// Reads one input: a JSON report or a capture (analysed here, with the key log if any).
-fn load(path: &str, keylog: Option<&Path>) -> Result<Report, CliError> {
-    let mut input: Box<dyn Read + Send> = if path == "-" {
-        Box::new(io::stdin())
-    } else {
-        Box::new(File::open(path).map_err(|e| CliError::Usage(format!("cannot open {path}: {e}")))?)
-    };
+fn load(
+    path: &str,
+    keylog: Option<&KeyFile>,
+    hint: &'static str,
+    say: Say,
+) -> Result<Loaded, CliError> {
+    let (mut file, size) = input::open(path)?;
     // Peek far enough to see past leading white space.
     let mut head = Vec::with_capacity(4096);
-    (&mut input)
+    (&mut file)
         .take(4096)
         .read_to_end(&mut head)
-        .map_err(|e| CliError::Usage(format!("cannot read {path}: {e}")))?;
+        .map_err(|e| CliError::Usage(format!("cannot read {path}: {}", super::reason(&e))))?;
     let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
-    let input: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(input));
+    let rest: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(file));
     if first == Some(b'{') {
-        return load_json(path, input);
+        return Ok(Loaded {
+            report: load_json(path, rest)?,
+            keys: None,
+        });
     }
-
-    let reader = CaptureReader::new(input).map_err(|e| CliError::Usage(format!("{path}: {e}")))?;
     // The key log goes to the analyzer the same way `analyze --keylog` and pcapng
     // Decryption Secrets Blocks do.
-    let text =
-        match keylog {
-            Some(k) => Some(std::fs::read(k).map_err(|e| {
-                CliError::Usage(format!("cannot read key log {}: {e}", k.display()))
-            })?),
-            None => None,
-        };
-    let text = text.as_deref().map(String::from_utf8_lossy);
-    Ok(pipeline::analyze(
-        reader,
+    input::analyze(
+        rest,
+        size,
         path,
         AnalyzerConfig::default(),
-        text.as_deref(),
-    ))
+        keylog,
+        hint,
+        say,
+    )
 }
 
 fn load_json(path: &str, input: Box<dyn Read + Send>) -> Result<Report, CliError> {

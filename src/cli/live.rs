@@ -94,9 +94,13 @@ pub struct LiveArgs {
     /// Hash every HTTP response body (SHA-256 as transferred) into `body_sha256`.
     #[arg(long)]
     pub body_hash: bool,
-    /// Never colour the output (NO_COLOR in the environment does the same).
+    /// Never colour the output: the same as `--color never`.
     #[arg(long)]
     pub no_color: bool,
+    /// Colour: `auto` on a terminal unless NO_COLOR is set (CLICOLOR_FORCE forces it, also
+    /// in a pipe), `always`, or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: super::args::ColorWhen,
 }
 
 #[cfg(not(feature = "live"))]
@@ -204,7 +208,7 @@ mod imp {
         announce(&a, &iface, &cap);
 
         let color = a.format == LiveFormat::Table
-            && crate::cli::use_color(io::stdout().is_terminal(), a.no_color);
+            && crate::cli::use_color(io::stdout().is_terminal(), a.color, a.no_color);
         let out = Output::new(io::stdout().lock(), a.format, Paint(color));
         let analyzer = Analyzer::new(
             AnalyzerConfig {

@@ -3,15 +3,19 @@
 //!
 //! A pure renderer over `io::Write`. Deltas are `B − A`; timing deltas beyond the diff's
 //! threshold are red (slower in B) or green (faster) when colour is on, and read the same
-//! without it (the sign carries the meaning). Tables fit `width` with comfy-table's dynamic
-//! arrangement; without a width (output piped) each row stays on one line.
+//! without it (the sign carries the meaning). Tables fit `width` ([`Fit`]): columns sized by
+//! content, the request and origin columns cut in the middle with `…`, and when that is not
+//! enough a narrower layout (B's values under A's, then A, B and the change in one cell);
+//! without a width (output piped, no `COLUMNS`) each row stays on one line.
 
 use std::io::{self, Write};
 
-use comfy_table::{Cell, Color, Table};
+use comfy_table::{Color, Table};
 
 use super::{Diff, Num, OnlyRequest, OriginSide, RequestDiff, SummaryRow, Unit};
-use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_opt_ms, new_table, plural, right, Paint};
+use crate::report::fmt::{
+    fit_first, fmt_bytes, fmt_ms, fmt_opt_ms, plural, Col, Fit, Give, Paint, Text,
+};
 
 #[derive(Debug, Clone, Default)]
 pub struct DiffTableOptions {
@@ -70,9 +74,9 @@ pub fn write_table<W: Write>(out: &mut W, d: &Diff, opts: &DiffTableOptions) -> 
     if changed == 0 {
         writeln!(
             out,
-            "{} no changes ({} origins)",
+            "{} no changes ({})",
             p.bold("Origins:"),
-            d.origins.len()
+            plural(d.origins.len(), "origin")
         )?;
     } else {
         writeln!(
@@ -85,10 +89,6 @@ pub fn write_table<W: Write>(out: &mut W, d: &Diff, opts: &DiffTableOptions) -> 
     Ok(())
 }
 
-fn table(opts: &DiffTableOptions) -> Table {
-    new_table(opts.width, opts.color)
-}
-
 /// Red for slower (positive), green for faster, nothing within the threshold.
 fn timing_colour(delta: Option<f64>, threshold: f64) -> Option<Color> {
     match delta {
@@ -98,10 +98,10 @@ fn timing_colour(delta: Option<f64>, threshold: f64) -> Option<Color> {
     }
 }
 
-fn paint(cell: Cell, colour: Option<Color>) -> Cell {
-    match colour {
-        Some(c) => cell.fg(c),
-        None => cell,
+fn paint(text: impl Into<String>, colour: Option<Color>) -> Text {
+    Text {
+        text: text.into(),
+        fg: colour,
     }
 }
 
@@ -163,20 +163,38 @@ fn summary_colour(r: &SummaryRow, threshold: f64) -> Option<Color> {
     }
 }
 
+/// The page summary; narrow, B under A and the change in per cent under the change.
 fn summary_table(d: &Diff, opts: &DiffTableOptions) -> Table {
-    let mut t = table(opts);
-    t.set_header(vec!["metric", "A", "B", "Δ", "Δ %"]);
+    let mut wide = Fit::new(vec![
+        Col::left("metric"),
+        Col::right("A"),
+        Col::right("B"),
+        Col::right("Δ"),
+        Col::right("Δ %"),
+    ]);
+    let mut narrow = Fit::new(vec![
+        Col::cut("metric", 10, 1),
+        Col::right("A\nB"),
+        Col::right("Δ\nΔ %"),
+    ]);
     for r in &d.summary {
         let c = summary_colour(r, d.options.threshold_ms);
-        t.add_row(vec![
-            Cell::new(r.label),
-            right(fmt_value(r.a, r.unit)),
-            right(fmt_value(r.b, r.unit)),
-            paint(right(fmt_delta(r.delta, r.unit)), c),
-            paint(right(fmt_pct(r.change_pct())), c),
+        let (a, b) = (fmt_value(r.a, r.unit), fmt_value(r.b, r.unit));
+        let (delta, pct) = (fmt_delta(r.delta, r.unit), fmt_pct(r.change_pct()));
+        narrow.row(vec![
+            r.label.into(),
+            format!("{a}\n{b}").into(),
+            paint(format!("{delta}\n{pct}"), c),
+        ]);
+        wide.row(vec![
+            r.label.into(),
+            a.into(),
+            b.into(),
+            paint(delta, c),
+            paint(pct, c),
         ]);
     }
-    t
+    fit_first(vec![wide, narrow], opts.width, opts.color)
 }
 
 /// `x` when both sides agree, `a → b` when they do not.
@@ -206,16 +224,16 @@ fn size_pair(a: u64, b: u64) -> (String, bool) {
     }
 }
 
-fn changed(cell: Cell, is_changed: bool) -> Cell {
-    paint(cell, is_changed.then_some(Color::Yellow))
+fn changed(text: impl Into<String>, is_changed: bool) -> Text {
+    paint(text, is_changed.then_some(Color::Yellow))
 }
-
-/// Narrowest the request column may get before the table stacks A over B.
-const MIN_REQUEST_WIDTH: usize = 30;
 
 /// One matched request's cells, before they are laid out.
 struct RequestCells {
     what: String,
+    /// The narrow layout's: the method and origin over the path (and B's URL when it
+    /// differs).
+    what_lines: String,
     status: (String, bool),
     protocol: (String, bool),
     size: (String, bool),
@@ -225,11 +243,17 @@ struct RequestCells {
 
 fn request_cells(r: &RequestDiff, th: f64) -> RequestCells {
     let mut what = format!("{} {}", r.method, r.url);
+    let mut what_lines = match split_url(&r.url) {
+        Some((origin, path)) => format!("{} {origin}\n{path}", r.method),
+        None => what.clone(),
+    };
     if let Some(bu) = r.b.url.as_deref().filter(|u| *u != r.url) {
         what += &format!(" → {bu}");
+        what_lines += &format!("\n→ {bu}");
     }
     RequestCells {
         what,
+        what_lines,
         status: pair(status(r.a.status), status(r.b.status)),
         protocol: pair(r.a.protocol.clone(), r.b.protocol.clone()),
         size: size_pair(r.a.body_bytes, r.b.body_bytes),
@@ -248,120 +272,157 @@ fn request_cells(r: &RequestDiff, th: f64) -> RequestCells {
     }
 }
 
-const WIDE_HEADER: [&str; 10] = [
-    "request", "status", "protocol", "size", "TTFB A", "TTFB B", "Δ TTFB", "total A", "total B",
-    "Δ total",
-];
-const STACKED_HEADER: [&str; 8] = [
-    "request",
-    "status",
-    "protocol",
-    "size",
-    "TTFB A/B",
-    "Δ TTFB",
-    "total A/B",
-    "Δ total",
-];
-
-fn wide_row(c: &RequestCells) -> Vec<String> {
-    vec![
-        c.what.clone(),
-        c.status.0.clone(),
-        c.protocol.0.clone(),
-        c.size.0.clone(),
-        c.ttfb.0.clone(),
-        c.ttfb.1.clone(),
-        c.ttfb.2.clone(),
-        c.total.0.clone(),
-        c.total.1.clone(),
-        c.total.2.clone(),
-    ]
+/// `https://host:port` and `/path?query` of a URL; `None` when it has no path.
+fn split_url(url: &str) -> Option<(&str, &str)> {
+    let start = url.find("://")? + 3;
+    let slash = url[start..].find('/')? + start;
+    Some((&url[..slash], &url[slash..]))
 }
 
-/// Columns as wide as their widest line, and the borders around them.
-fn needed_width(header: &[&str], rows: &[Vec<String>], skip_first: bool) -> usize {
-    let mut total = 1 + 3 * header.len();
-    for (i, h) in header.iter().enumerate() {
-        if skip_first && i == 0 {
-            continue;
-        }
-        let content = rows
-            .iter()
-            .filter_map(|r| r.get(i))
-            .flat_map(|s| s.lines())
-            .map(|l| l.chars().count())
-            .max()
-            .unwrap_or(0);
-        total += content.max(h.chars().count());
+/// How a matched request's times are laid out: a column per value, B's under A's, or A,
+/// B and the change in one cell of three lines (the narrowest).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Wide,
+    Stacked,
+    Narrow,
+}
+
+/// The request column: readable in the wide layouts, cut harder in the narrow one.
+const fn request_col(min: usize) -> Col {
+    Col {
+        header: "request",
+        right: false,
+        give: Give::Middle { min, rank: 1 },
     }
-    total
 }
 
-/// Matched requests. One column per value when the width allows a readable request column
-/// (or there is no width: piped); otherwise B's times are stacked under A's.
+fn request_fit(cells: &[RequestCells], layout: Layout) -> Fit {
+    let mut cols = match layout {
+        Layout::Narrow => vec![request_col(12)],
+        _ => vec![request_col(30)],
+    };
+    cols.extend(match layout {
+        Layout::Narrow => vec![Col::left("status\nprotocol"), Col::right("size")],
+        _ => vec![
+            Col::left("status"),
+            Col::left("protocol"),
+            Col::right("size"),
+        ],
+    });
+    cols.extend(match layout {
+        Layout::Wide => vec![
+            Col::right("TTFB A"),
+            Col::right("TTFB B"),
+            Col::right("Δ TTFB"),
+            Col::right("total A"),
+            Col::right("total B"),
+            Col::right("Δ total"),
+        ],
+        Layout::Stacked => vec![
+            Col::right("TTFB A/B"),
+            Col::right("Δ TTFB"),
+            Col::right("total A/B"),
+            Col::right("Δ total"),
+        ],
+        Layout::Narrow => vec![Col::right("TTFB\nA/B/Δ"), Col::right("total\nA/B/Δ")],
+    });
+    let mut t = Fit::new(cols);
+    // The narrow layout puts the two sides of a change on two lines.
+    let split = |s: &str| match layout {
+        Layout::Narrow => s.replacen(" → ", " →\n", 1),
+        _ => s.to_string(),
+    };
+    for c in cells {
+        let mut row = match layout {
+            Layout::Narrow => vec![
+                Text::from(c.what_lines.as_str()),
+                changed(
+                    format!("{}\n{}", c.status.0, split(&c.protocol.0)),
+                    c.status.1 || c.protocol.1,
+                ),
+            ],
+            _ => vec![
+                Text::from(c.what.as_str()),
+                changed(c.status.0.as_str(), c.status.1),
+                changed(c.protocol.0.as_str(), c.protocol.1),
+            ],
+        };
+        row.push(changed(split(&c.size.0), c.size.1));
+        for (a, b, delta, colour) in [&c.ttfb, &c.total] {
+            match layout {
+                Layout::Wide => {
+                    row.extend([a.into(), b.into(), paint(delta, *colour)]);
+                }
+                Layout::Stacked => {
+                    row.extend([format!("{a}\n{b}").into(), paint(delta, *colour)]);
+                }
+                Layout::Narrow => row.push(paint(format!("{a}\n{b}\n{delta}"), *colour)),
+            }
+        }
+        t.row(row);
+    }
+    t
+}
+
+/// Matched requests: one column per value when the width allows a readable request column
+/// (or there is no width: piped), else B's times under A's, else each time's A, B and
+/// change in one cell.
 fn requests_table(d: &Diff, opts: &DiffTableOptions) -> Table {
     let th = d.options.threshold_ms;
     let cells: Vec<RequestCells> = d.requests.iter().map(|r| request_cells(r, th)).collect();
-    let wide_rows: Vec<Vec<String>> = cells.iter().map(wide_row).collect();
-    let wide = match opts.width {
-        None => true,
-        Some(w) => needed_width(&WIDE_HEADER, &wide_rows, true) + MIN_REQUEST_WIDTH <= w as usize,
-    };
-    let mut t = table(opts);
-    if wide {
-        t.set_header(WIDE_HEADER.to_vec());
-    } else {
-        t.set_header(STACKED_HEADER.to_vec());
-    }
-    for c in &cells {
-        let mut row = vec![
-            Cell::new(&c.what),
-            changed(Cell::new(&c.status.0), c.status.1),
-            changed(Cell::new(&c.protocol.0), c.protocol.1),
-            changed(right(c.size.0.clone()), c.size.1),
-        ];
-        for (a, b, delta, colour) in [&c.ttfb, &c.total] {
-            if wide {
-                row.push(right(a.clone()));
-                row.push(right(b.clone()));
-            } else {
-                row.push(right(format!("{a}\n{b}")));
-            }
-            row.push(paint(right(delta.clone()), *colour));
-        }
-        t.add_row(row);
-    }
-    t
+    let layouts = [Layout::Wide, Layout::Stacked, Layout::Narrow]
+        .into_iter()
+        .map(|l| request_fit(&cells, l))
+        .collect();
+    fit_first(layouts, opts.width, opts.color)
 }
 
 fn only_table(list: &[OnlyRequest], opts: &DiffTableOptions) -> Table {
-    let mut t = table(opts);
-    t.set_header(vec![
-        "request",
-        "status",
-        "protocol",
-        "size",
-        "TTFB",
-        "total",
-        "starts at",
+    let starts = |r: &OnlyRequest| {
+        r.side
+            .start_ms
+            .map(|m| format!("+{}", fmt_ms(m)))
+            .unwrap_or_else(|| "–".into())
+    };
+    let mut wide = Fit::new(vec![
+        request_col(30),
+        Col::left("status"),
+        Col::left("protocol"),
+        Col::right("size"),
+        Col::right("TTFB"),
+        Col::right("total"),
+        Col::right("starts at"),
+    ]);
+    let mut narrow = Fit::new(vec![
+        request_col(12),
+        Col::left("status"),
+        Col::left("protocol"),
+        Col::right("size\nstarts at"),
+        Col::right("TTFB\ntotal"),
     ]);
     for r in list {
-        t.add_row(vec![
-            Cell::new(format!("{} {}", r.method, r.url)),
-            Cell::new(status(r.side.status)),
-            Cell::new(&r.side.protocol),
-            right(fmt_bytes(r.side.body_bytes)),
-            right(fmt_opt_ms(r.side.ttfb_ms)),
-            right(fmt_opt_ms(r.side.total_ms)),
-            right(
-                r.side
-                    .start_ms
-                    .map(|m| format!("+{}", fmt_ms(m)))
-                    .unwrap_or_else(|| "–".into()),
-            ),
+        let what = format!("{} {}", r.method, r.url);
+        let (ttfb, total) = (fmt_opt_ms(r.side.ttfb_ms), fmt_opt_ms(r.side.total_ms));
+        let size = fmt_bytes(r.side.body_bytes);
+        wide.row(vec![
+            what.as_str().into(),
+            status(r.side.status).into(),
+            r.side.protocol.as_str().into(),
+            size.as_str().into(),
+            ttfb.as_str().into(),
+            total.as_str().into(),
+            starts(r).into(),
+        ]);
+        narrow.row(vec![
+            what.into(),
+            status(r.side.status).into(),
+            r.side.protocol.as_str().into(),
+            format!("{size}\n{}", starts(r)).into(),
+            format!("{ttfb}\n{total}").into(),
         ]);
     }
-    t
+    fit_first(vec![wide, narrow], opts.width, opts.color)
 }
 
 fn list_or(v: &[String], none: &str) -> String {
@@ -431,19 +492,28 @@ fn origin_colour(change: &str, a: Option<&OriginSide>, b: Option<&OriginSide>) -
 }
 
 fn origins_table(d: &Diff, opts: &DiffTableOptions) -> Table {
-    let mut t = table(opts);
-    t.set_header(vec!["origin", "change", "A", "B"]);
+    let origin = Col::cut("origin", 16, 1);
+    let mut wide = Fit::new(vec![
+        origin,
+        Col::left("change"),
+        Col::left("A"),
+        Col::left("B"),
+    ]);
+    let mut narrow = Fit::new(vec![origin, Col::left("change"), Col::left("A\nB")]);
     for o in d.origins.iter().filter(|o| !o.changes.is_empty()) {
         for (i, ch) in o.changes.iter().enumerate() {
             let (a, b) = (o.a.as_ref(), o.b.as_ref());
             let colour = origin_colour(ch, a, b);
-            t.add_row(vec![
-                Cell::new(if i == 0 { o.origin.as_str() } else { "" }),
-                Cell::new(origin_label(ch)).fg(colour),
-                Cell::new(origin_value(ch, a)),
-                Cell::new(origin_value(ch, b)),
+            let name = if i == 0 { o.origin.as_str() } else { "" };
+            let (va, vb) = (origin_value(ch, a), origin_value(ch, b));
+            let label = paint(origin_label(ch), Some(colour));
+            narrow.row(vec![
+                name.into(),
+                label.clone(),
+                format!("{va}\n{vb}").into(),
             ]);
+            wide.row(vec![name.into(), label, va.into(), vb.into()]);
         }
     }
-    t
+    fit_first(vec![wide, narrow], opts.width, opts.color)
 }

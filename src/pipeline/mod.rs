@@ -213,11 +213,19 @@ impl Analyzer {
 
     /// NSS key log text (`--keylog`, `SSLKEYLOGFILE`, a secrets block, or lines appended to a
     /// followed file): available to every connection from now on.
-    pub fn add_keylog_text(&mut self, text: &str) {
+    /// Returns what this text held (lines, accepted secrets, bad lines).
+    pub fn add_keylog_text(&mut self, text: &str) -> KeyLogStats {
         let stats = self.keys.add_text(text);
         self.keylog_stats.lines += stats.lines;
         self.keylog_stats.accepted += stats.accepted;
         self.keylog_stats.bad += stats.bad;
+        stats
+    }
+
+    /// Client randoms with at least one secret, from every key log given so far (files,
+    /// followed files and the capture's own secrets blocks).
+    pub fn keylog_sessions(&self) -> usize {
+        self.keys.len()
     }
 
     /// What the key logs given so far held (lines, accepted secrets, bad lines).
@@ -284,7 +292,7 @@ impl Analyzer {
                     self.warn(Warning::new(
                         Some(p.frame),
                         WarningKind::Unsupported,
-                        format!("link type {} is not decoded", l.name()),
+                        format!("link type {} is not supported", l.name()),
                     ));
                 }
                 return;
@@ -610,8 +618,10 @@ impl Analyzer {
                 None,
                 WarningKind::Keylog,
                 format!(
-                    "key log: {} of {} lines were not NSS key log lines and were skipped",
-                    ks.bad, ks.lines
+                    "key log: {} of {} line{} were not NSS key log lines and were skipped",
+                    ks.bad,
+                    ks.lines,
+                    if ks.lines == 1 { "" } else { "s" }
                 ),
             ));
         }

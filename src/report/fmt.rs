@@ -7,10 +7,16 @@
 //! - One spelling per quantity across the outputs: a duration is [`fmt_ms`] in the story,
 //!   the tables, the waterfall, the HTML page and the diff; a size is [`fmt_bytes`]; a value
 //!   not observed is `–`.
+//! - Fitting to a width is decided here and nowhere else: [`Fit`] sizes table columns by
+//!   content and cuts the ones that may give in the middle with `…` (never a line break in
+//!   a cell), [`fit_first`] picks the first of a table's layouts that fits, [`wrap`] breaks
+//!   a story line at its fields, then its words, with a hanging indent. The caller says the
+//!   width (`COLUMNS`, the terminal, or none for a pipe).
 //! - This module imports nothing from the other renderers (ripgrep's `printer/src/util.rs`
 //!   idea): every file of `report/` and `diff/` may import it, it imports none of them.
 
 use std::fmt::Display;
+use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
@@ -216,10 +222,274 @@ pub fn iso8601(ts: Ts) -> String {
     iso8601_secs(secs, millis).unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_string())
 }
 
-/// A summary table as every renderer draws them: fitted to `width` when given (else as wide
-/// as it needs), styled cells only with `color`. comfy-table never looks at the terminal
-/// itself: the caller decided, so output to a pipe or a test buffer is the same anywhere.
-pub fn new_table(width: Option<u16>, color: bool) -> Table {
+/// `s` cut to `width` characters by taking out its middle: its head (two fifths) and its
+/// tail (the file name of a URL, the end of a host) around `…`. As it is when it fits.
+pub fn shorten_middle(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        return s.to_string();
+    }
+    if width <= 1 {
+        return "…".chars().take(width).collect();
+    }
+    let keep = width - 1;
+    let head = keep * 2 / 5;
+    let tail = keep - head;
+    let h: String = s.chars().take(head).collect();
+    let t: String = s.chars().skip(n - tail).collect();
+    format!("{h}…{t}")
+}
+
+/// Characters `s` shows on a terminal: its chars less ANSI escape sequences (`ESC [ … m`).
+pub fn visible_width(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (false, _) => n += 1,
+            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
+            (true, _) => {}
+        }
+    }
+    n
+}
+
+/// `s` without its ANSI escape sequences.
+fn strip_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (false, c) => out.push(c),
+            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
+            (true, _) => {}
+        }
+    }
+    out
+}
+
+/// The SGR sequence in force after `word`, given the one before it: the last sequence it
+/// holds, none after a reset (`ESC[0m`).
+fn sgr_after(word: &str, before: Option<String>) -> Option<String> {
+    let mut active = before;
+    let mut rest = word;
+    while let Some(i) = rest.find('\x1b') {
+        let tail = &rest[i..];
+        let end = tail
+            .char_indices()
+            .find(|&(_, c)| c.is_ascii_alphabetic())
+            .map_or(tail.len(), |(j, c)| j + c.len_utf8());
+        let seq = &tail[..end];
+        active = (seq != "\x1b[0m").then(|| seq.to_string());
+        rest = &tail[end..];
+    }
+    active
+}
+
+/// Words that stay with the word before them (`0.277 ms`, `1.7 MiB`).
+const UNITS: [&str; 7] = ["ms", "s", "B", "KiB", "MiB", "GiB", "µs"];
+
+/// `text` split into the pieces a line may break between: groups of words separated by
+/// two or more spaces (the story's fields; each with the spaces before it), each group a
+/// list of words where a unit stays with its number and `at` with its time.
+fn break_groups(text: &str) -> Vec<(usize, Vec<String>)> {
+    let mut groups = Vec::new();
+    let mut rest = text;
+    let mut gap = 0;
+    while !rest.is_empty() {
+        let end = rest.find("  ").unwrap_or(rest.len());
+        let words = glue_words(&rest[..end]);
+        if !words.is_empty() {
+            groups.push((gap, words));
+        }
+        let after = &rest[end..];
+        let spaces = after.len() - after.trim_start_matches(' ').len();
+        gap = spaces;
+        rest = &after[spaces..];
+    }
+    groups
+}
+
+fn glue_words(group: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for w in group.split(' ').filter(|w| !w.is_empty()) {
+        let glue = UNITS.contains(&strip_escapes(w).as_str())
+            || words.last().is_some_and(|p| {
+                let p = strip_escapes(p);
+                p == "at" || p.ends_with(" at")
+            });
+        match words.last_mut() {
+            Some(prev) if glue => {
+                prev.push(' ');
+                prev.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+    }
+    words
+}
+
+/// A line being filled by [`wrap`].
+struct Filling {
+    width: usize,
+    hang: usize,
+    out: Vec<String>,
+    cur: String,
+    cur_w: usize,
+    fresh: bool,
+    active: Option<String>,
+}
+
+impl Filling {
+    fn room(&self, gap: usize) -> usize {
+        let gap = if self.fresh { 0 } else { gap };
+        self.width.saturating_sub(self.cur_w + gap)
+    }
+
+    fn break_line(&mut self) {
+        if self.active.is_some() {
+            self.cur.push_str("\x1b[0m");
+        }
+        self.out.push(std::mem::take(&mut self.cur));
+        let reopen = self.active.clone().unwrap_or_default();
+        self.cur = format!("{}{reopen}", " ".repeat(self.hang));
+        self.cur_w = self.hang;
+        self.fresh = true;
+    }
+
+    /// Appends `piece` after `gap` spaces, cut in the middle when even a fresh line is too
+    /// short for it.
+    fn push(&mut self, gap: usize, piece: &str) {
+        let gap = if self.fresh { 0 } else { gap };
+        let room = self.room(gap);
+        let w = visible_width(piece);
+        let (text, w) = if w > room {
+            let cut = shorten_middle(&strip_escapes(piece), room.max(1));
+            let n = cut.chars().count();
+            (cut, n)
+        } else {
+            (piece.to_string(), w)
+        };
+        self.cur.push_str(&" ".repeat(gap));
+        self.cur.push_str(&text);
+        self.cur_w += gap + w;
+        self.active = sgr_after(piece, self.active.take());
+        self.fresh = false;
+    }
+}
+
+/// One line broken into lines of at most `width` characters (escape sequences count
+/// nothing): between the story's fields (two spaces) when it can, else between words, a
+/// number never parted from its unit. The lines after the first hang at column 12 (under
+/// the story's values), or two past a deeper indent. A word longer than a whole line is cut
+/// in the middle with `…`; a colour open at a break is closed there and opened again on the
+/// next line.
+pub fn wrap(line: &str, width: usize) -> Vec<String> {
+    if visible_width(line) <= width {
+        return vec![line.to_string()];
+    }
+    let body = line.trim_start_matches(' ');
+    let lead = line.len() - body.len();
+    let mut f = Filling {
+        width,
+        hang: if lead < 12 { 12 } else { lead + 2 }.min(width / 2),
+        out: Vec::new(),
+        cur: " ".repeat(lead),
+        cur_w: lead,
+        fresh: true,
+        active: None,
+    };
+    for (gap, group) in break_groups(body) {
+        let joined = group.join(" ");
+        let w = visible_width(&joined);
+        if !f.fresh && w > f.room(gap) && w <= width - f.hang {
+            f.break_line();
+        }
+        if w <= f.room(gap) {
+            f.push(gap, &joined);
+            continue;
+        }
+        // Longer than a line: word by word.
+        for (i, word) in group.iter().enumerate() {
+            let gap = if i == 0 { gap } else { 1 };
+            if !f.fresh && visible_width(word) > f.room(gap) {
+                f.break_line();
+            }
+            f.push(gap, word);
+        }
+    }
+    f.out.push(f.cur);
+    f.out
+}
+
+/// Writes through to `out`, each line [`wrap`]ped to `width` (as it is without one).
+pub struct Wrapped<'a, W: Write + ?Sized> {
+    out: &'a mut W,
+    width: Option<usize>,
+    line: Vec<u8>,
+}
+
+impl<'a, W: Write + ?Sized> Wrapped<'a, W> {
+    pub fn new(out: &'a mut W, width: Option<u16>) -> Self {
+        Wrapped {
+            out,
+            width: width.map(usize::from),
+            line: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self) -> io::Result<()> {
+        let text = String::from_utf8_lossy(&self.line).into_owned();
+        self.line.clear();
+        match self.width {
+            Some(w) => {
+                for l in wrap(&text, w) {
+                    writeln!(self.out, "{l}")?;
+                }
+                Ok(())
+            }
+            None => writeln!(self.out, "{text}"),
+        }
+    }
+}
+
+impl<W: Write + ?Sized> Write for Wrapped<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+            self.line.extend_from_slice(&rest[..i]);
+            self.emit()?;
+            rest = &rest[i + 1..];
+        }
+        self.line.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.line.is_empty() {
+            let text = String::from_utf8_lossy(&self.line).into_owned();
+            self.line.clear();
+            write!(self.out, "{text}")?;
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write + ?Sized> Drop for Wrapped<'_, W> {
+    fn drop(&mut self) {
+        if !self.line.is_empty() {
+            let _ = self.out.write_all(&std::mem::take(&mut self.line));
+        }
+    }
+}
+
+/// A summary table as every renderer draws them: rows on one line each, columns as wide as
+/// their content (the caller fitted it, [`Fit`]), styled cells only with `color`.
+/// comfy-table never looks at the terminal itself: the caller decided, so output to a pipe
+/// or a test buffer is the same anywhere.
+pub fn new_table(color: bool) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
     t.force_no_tty();
@@ -227,21 +497,219 @@ pub fn new_table(width: Option<u16>, color: bool) -> Table {
         t.enforce_styling();
         t.style_text_only();
     }
-    match width {
-        Some(w) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_width(w);
-        }
-        None => {
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
+    t.set_content_arrangement(ContentArrangement::Disabled);
     t
 }
 
 /// A right-aligned cell (numbers).
 pub fn right(s: String) -> Cell {
     Cell::new(s).set_alignment(CellAlignment::Right)
+}
+
+/// How a column of a [`Fit`] gives way when the table is wider than the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Give {
+    /// Never (numbers, statuses, short words): a table that cannot fit without cutting one
+    /// takes its narrow layout instead.
+    No,
+    /// Its lines are cut in the middle ([`shorten_middle`]) down to `min` characters;
+    /// columns of a lower `rank` give way first, the widest of a rank first.
+    Middle { min: usize, rank: u8 },
+}
+
+/// A column of a [`Fit`]: its header (lines split by `\n`), alignment and give.
+#[derive(Debug, Clone, Copy)]
+pub struct Col {
+    pub header: &'static str,
+    pub right: bool,
+    pub give: Give,
+}
+
+impl Col {
+    pub const fn left(header: &'static str) -> Col {
+        Col {
+            header,
+            right: false,
+            give: Give::No,
+        }
+    }
+    pub const fn right(header: &'static str) -> Col {
+        Col {
+            header,
+            right: true,
+            give: Give::No,
+        }
+    }
+    /// A left-aligned column cut in the middle down to `min` characters.
+    pub const fn cut(header: &'static str, min: usize, rank: u8) -> Col {
+        Col {
+            header,
+            right: false,
+            give: Give::Middle { min, rank },
+        }
+    }
+}
+
+/// A cell of a [`Fit`]: its lines (split by `\n`) and its colour.
+#[derive(Debug, Clone, Default)]
+pub struct Text {
+    pub text: String,
+    pub fg: Option<comfy_table::Color>,
+}
+
+impl<S: Into<String>> From<S> for Text {
+    fn from(s: S) -> Text {
+        Text {
+            text: s.into(),
+            fg: None,
+        }
+    }
+}
+
+/// A table fitted to a width before comfy-table draws it: columns as wide as their widest
+/// line, and, when that is too wide, the columns that may give cut in the middle with `…`
+/// (never broken across lines, never mid-word onto the next line).
+#[derive(Debug, Clone)]
+pub struct Fit {
+    cols: Vec<Col>,
+    rows: Vec<Vec<Text>>,
+}
+
+/// Characters of a line of the table that are not content: `│ ` + ` ┆ ` between + ` │`.
+fn frame_width(cols: usize) -> usize {
+    3 * cols + 1
+}
+
+fn text_width(s: &str) -> usize {
+    s.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+impl Fit {
+    pub fn new(cols: Vec<Col>) -> Fit {
+        Fit {
+            cols,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<Text>) {
+        self.rows.push(cells);
+    }
+
+    /// Each column's widest line, its header's included.
+    fn natural(&self) -> Vec<usize> {
+        let mut w: Vec<usize> = self.cols.iter().map(|c| text_width(c.header)).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate().take(w.len()) {
+                w[i] = w[i].max(text_width(&cell.text));
+            }
+        }
+        w
+    }
+
+    /// The width of each column for a table at most `width` characters wide (`None`: no
+    /// limit); `None` when it cannot fit with every column at its minimum.
+    pub fn widths(&self, width: Option<u16>) -> Option<Vec<usize>> {
+        let mut w = self.natural();
+        let Some(limit) = width.map(usize::from) else {
+            return Some(w);
+        };
+        let total = w.iter().sum::<usize>() + frame_width(w.len());
+        let mut excess = total.saturating_sub(limit);
+        let mut ranks: Vec<u8> = self
+            .cols
+            .iter()
+            .filter_map(|c| match c.give {
+                Give::Middle { rank, .. } => Some(rank),
+                Give::No => None,
+            })
+            .collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        for rank in ranks {
+            while excess > 0 {
+                // The widest column of this rank that can still give.
+                let widest = self
+                    .cols
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| match c.give {
+                        Give::Middle { min, rank: r }
+                            if r == rank && w[i] > min.max(text_width(c.header)) =>
+                        {
+                            Some(i)
+                        }
+                        _ => None,
+                    })
+                    .max_by_key(|&i| (w[i], std::cmp::Reverse(i)));
+                let Some(i) = widest else { break };
+                w[i] -= 1;
+                excess -= 1;
+            }
+        }
+        (excess == 0).then_some(w)
+    }
+
+    /// Whether the table fits in `width` (always without one).
+    pub fn fits(&self, width: Option<u16>) -> bool {
+        self.widths(width).is_some()
+    }
+
+    /// The comfy-table of this table at `width` (as narrow as its minimums allow when it
+    /// cannot fit).
+    pub fn table(self, width: Option<u16>, color: bool) -> Table {
+        let widths = self.widths(width).unwrap_or_else(|| self.minimums());
+        let mut t = new_table(color);
+        t.set_header(self.cols.iter().map(|c| Cell::new(c.header)));
+        for row in self.rows {
+            let cells = row
+                .into_iter()
+                .zip(&self.cols)
+                .zip(&widths)
+                .map(|((cell, col), &w)| {
+                    let text = cell
+                        .text
+                        .lines()
+                        .map(|l| shorten_middle(l, w))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let mut c = Cell::new(text);
+                    if col.right {
+                        c = c.set_alignment(CellAlignment::Right);
+                    }
+                    match cell.fg {
+                        Some(fg) => c.fg(fg),
+                        None => c,
+                    }
+                });
+            t.add_row(cells);
+        }
+        t
+    }
+
+    /// Every column that may give at its minimum (or its content, when narrower).
+    fn minimums(&self) -> Vec<usize> {
+        self.natural()
+            .into_iter()
+            .zip(&self.cols)
+            .map(|(w, c)| match c.give {
+                Give::Middle { min, .. } => w.min(min.max(text_width(c.header))),
+                Give::No => w,
+            })
+            .collect()
+    }
+}
+
+/// The first of `layouts` (widest first) that fits `width`, else the last one as narrow as
+/// it goes. Without a width, the first.
+pub fn fit_first(layouts: Vec<Fit>, width: Option<u16>, color: bool) -> Table {
+    let n = layouts.len();
+    for (i, f) in layouts.into_iter().enumerate() {
+        if i + 1 == n || f.fits(width) {
+            return f.table(width, color);
+        }
+    }
+    new_table(color)
 }
 
 #[cfg(test)]
@@ -282,6 +750,68 @@ mod tests {
         assert_eq!(Paint(true).sgr("2", ""), "");
         assert_eq!(Paint(false).status(Some(404)), "404");
         assert_eq!(Paint(false).status(None), "no response");
+    }
+
+    #[test]
+    fn wrapping_keeps_fields_units_and_colour() {
+        let line = "  TLS     TLS 1.3, TLS_AES_256_GCM_SHA384, SNI www.example.test  handshake 3.396 ms  at +0.144540 s";
+        let lines = wrap(line, 64);
+        assert_eq!(
+            lines,
+            [
+                "  TLS     TLS 1.3, TLS_AES_256_GCM_SHA384, SNI www.example.test",
+                "            handshake 3.396 ms  at +0.144540 s",
+            ]
+        );
+        // A number never leaves its unit, even word by word.
+        for l in wrap(
+            "  Time    DNS 0.153 ms + connect 0.042 ms + TTFB 0.124 ms",
+            30,
+        ) {
+            assert!(l.chars().count() <= 30, "{l}");
+            assert!(!l.trim_start().starts_with("ms"), "{l}");
+        }
+        // A word longer than a line is cut in the middle.
+        let long = format!("  HTTP/1  GET https://example.test/{}", "a".repeat(80));
+        assert!(wrap(&long, 40).iter().all(|l| l.chars().count() <= 40));
+        assert!(wrap(&long, 40).concat().contains('…'));
+        // Colour open at a break is closed and reopened.
+        let red = Paint(true).red("one two three four five six");
+        let w = wrap(&format!("  x {red}"), 16);
+        assert!(w.len() > 1);
+        assert!(
+            w[0].ends_with("\x1b[0m") && w[1].contains("\x1b[31m"),
+            "{w:?}"
+        );
+        assert!(w.iter().all(|l| visible_width(l) <= 16));
+        assert_eq!(wrap("short", 80), ["short"]);
+    }
+
+    #[test]
+    fn fitted_tables_cut_the_widest_column_first() {
+        let mut f = Fit::new(vec![
+            Col::right("n"),
+            Col::cut("url", 10, 1),
+            Col::left("status"),
+        ]);
+        f.row(vec![
+            "1".into(),
+            "https://www.example.test/a/very/long/path/file.js".into(),
+            "200".into(),
+        ]);
+        assert!(f.fits(None) && f.fits(Some(200)));
+        let w = f.widths(Some(40)).unwrap();
+        assert_eq!(w.iter().sum::<usize>() + 3 * 3 + 1, 40);
+        assert!(!f.fits(Some(20)), "url's minimum is 10");
+        let text = f.clone().table(Some(40), false).to_string();
+        assert!(text.lines().all(|l| l.chars().count() <= 40), "{text}");
+        assert!(text.contains("https://…g/path/file.js"), "{text}");
+        // The narrow layout is taken when the wide one cannot fit.
+        let mut narrow = Fit::new(vec![Col::cut("url\nstatus", 5, 1)]);
+        narrow.row(vec!["https://x.test/\n200".into()]);
+        let t = fit_first(vec![f, narrow], Some(20), false).to_string();
+        assert!(t.contains("status"), "{t}");
+        assert_eq!(shorten_middle("abcdefghij", 5), "a…hij");
     }
 
     #[test]

@@ -46,7 +46,8 @@
 //!   `_alpn`, `_retransmissions` (both directions of a TCP connection; absent for QUIC,
 //!   which pagetrace does not count them for), `_http2Stream` (HTTP/2), `_quicStream` (the
 //!   QUIC stream id of an HTTP/3 exchange), `_complete`; `timings._notObserved`;
-//!   `response._error` when no response was captured.
+//!   `response._error` when no response was captured; `response._bodySha256` with
+//!   `--body-hash` (the SHA-256 of the body as transferred).
 //!
 //! # Guarantees
 //! Pure: the same report gives the same bytes. Text from the capture is JSON-escaped by
@@ -185,6 +186,9 @@ struct Response {
     body_size: i64,
     #[serde(rename = "_error", skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// SHA-256 of the body as transferred (`--body-hash`).
+    #[serde(rename = "_bodySha256", skip_serializing_if = "Option::is_none")]
+    body_sha256: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -293,9 +297,10 @@ fn build(r: &Report) -> Har {
     let opaque = r.connections.iter().filter(|c| c.http.is_empty()).count();
     let comment = (opaque > 0).then(|| {
         format!(
-            "{opaque} of {} connections carried no readable HTTP (TLS without keys, or another \
-             protocol) and have no entries",
-            r.connections.len()
+            "{opaque} of {} carried no readable HTTP (TLS without keys, or another protocol) \
+             and {} no entries",
+            plural(r.connections.len(), "connection"),
+            if opaque == 1 { "has" } else { "have" }
         )
     });
     Har {
@@ -459,6 +464,7 @@ fn response(h: &HttpExchange) -> Response {
             headers_size: -1,
             body_size: -1,
             error: Some(error),
+            body_sha256: None,
         };
     };
     let reason = h.reason.clone().unwrap_or_default();
@@ -499,6 +505,7 @@ fn response(h: &HttpExchange) -> Response {
         headers_size,
         body_size: body,
         error: None,
+        body_sha256: h.body_sha256.clone(),
     }
 }
 

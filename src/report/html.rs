@@ -8,7 +8,7 @@
 //! once per connection and told in the detail of each of its rows).
 //!
 //! # Produces
-//! One HTML document: per page load a table of requests (name, status, protocol, type,
+//! One HTML document: per page load a table of requests (method, name, status, protocol, type,
 //! size, time) beside a waterfall on the page's own time axis, one `.bar` element per HTTP
 //! exchange (`.cbar` for a connection with no readable request), each made of one `.p`
 //! element per phase. Hovering a row shows its phases; clicking it (a `<details>` element,
@@ -94,7 +94,7 @@ h2{font-size:13px;font-weight:600;margin:0;padding:6px 18px}
 h2 .u{font-weight:400;color:#1a56b8;margin-left:6px;word-break:break-all}
 h2 .m{font-weight:400;color:var(--muted);margin-left:10px}
 .wf{border-top:1px solid var(--line);border-bottom:1px solid var(--line)}
-.row{display:grid;grid-template-columns:minmax(12em,24em) 5em 6.4em 5.2em 6.2em 6.2em minmax(18em,1fr);align-items:center;min-height:22px;border-bottom:1px solid var(--line)}
+.row{display:grid;grid-template-columns:5.4em minmax(12em,24em) 5em 6.4em 5.2em 6.2em 6.2em minmax(18em,1fr);align-items:center;min-height:22px;border-bottom:1px solid var(--line)}
 .row>span{padding:0 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;border-right:1px solid var(--line);line-height:21px}
 .row>span.c-w{border-right:0;position:relative;overflow:visible;height:21px;padding:0;margin:0 10px 0 4px;background-image:repeating-linear-gradient(to right,#e3e5e9 0 1px,transparent 1px var(--step,100%))}
 .head{font-weight:600;color:#3c4043;background:#f1f3f4;position:sticky;top:0;z-index:20}
@@ -289,13 +289,13 @@ fn render(s: &mut String, r: &Report) {
          <meta name=\"generator\" content=\"pagetrace {}\">\n\
          <title>pagetrace · {path}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>\n\
          <h1><span class=\"logo\">pagetrace</span>{path}</h1>\n\
-         <p class=\"sum\">{} · {}{quic} · {} · {} from servers · {} packets{span}</p>\n",
+         <p class=\"sum\">{} · {}{quic} · {} · {} from servers · {}{span}</p>\n",
         env!("CARGO_PKG_VERSION"),
         plural(requests, "request"),
         plural(r.connections.len(), "connection"),
         plural(r.dns.len(), "DNS lookup"),
         fmt_bytes(from_servers),
-        r.capture.packets,
+        plural(r.capture.packets, "packet"),
     );
     s.push_str("<ul class=\"legend\">");
     for p in Phase::ALL {
@@ -355,7 +355,7 @@ fn render_page(
         n = pi + 1,
     );
     s.push_str(
-        "<div class=\"row head\"><span class=\"c-n\">Name</span><span class=\"c-s\">Status</span>\
+        "<div class=\"row head\"><span class=\"c-m\">Method</span><span class=\"c-n\">Name</span><span class=\"c-s\">Status</span>\
          <span class=\"c-p\">Protocol</span><span class=\"c-t\">Type</span>\
          <span class=\"c-z num\">Size</span><span class=\"c-d num\">Time</span><span class=\"c-w axis\">",
     );
@@ -424,9 +424,10 @@ fn render_row(s: &mut String, r: &Report, row: &Row, stories: &Stories, axis: &A
     let _ = write!(
         s,
         "<details class=\"req\"><summary class=\"row\">\
-         <span class=\"c-n\" title=\"{}\">{name}</span><span class=\"c-s {status_class}\">{status}</span>\
+         <span class=\"c-m\">{}</span><span class=\"c-n\" title=\"{}\">{name}</span><span class=\"c-s {status_class}\">{status}</span>\
          <span class=\"c-p\">{}</span><span class=\"c-t\">{}</span><span class=\"c-z num\">{size}</span>\
          <span class=\"c-d num\">{}</span><span class=\"c-w\">",
+        esc(row.exchange.and_then(|(_, h)| h.method.as_deref()).unwrap_or("")),
         esc(&row.url),
         esc(&protocol(row)),
         esc(&kind),
@@ -1028,7 +1029,7 @@ fn render_headers(s: &mut String, server: SocketAddr, h: &HttpExchange, url: &st
         s,
         "<h3>Request</h3><div class=\"gen\"><span>URL</span> {}<br><span>Method</span> {} · \
          <span>Status</span> {} · <span>Version</span> {}{}<br><span>Remote</span> {} · \
-         <span>Sent</span> {} body · <span>Received</span> {} body{}{}</div>",
+         <span>Sent</span> {} body · <span>Received</span> {} body{}{}{}</div>",
         esc(url),
         esc(h.method.as_deref().unwrap_or("?")),
         esc(status.trim()),
@@ -1044,6 +1045,10 @@ fn render_headers(s: &mut String, server: SocketAddr, h: &HttpExchange, url: &st
             .map(|e| format!(" ({})", esc(e)))
             .unwrap_or_default(),
         if h.complete { "" } else { " · incomplete" },
+        h.body_sha256
+            .as_deref()
+            .map(|d| format!("<br><span>Body SHA-256</span> {}", esc(d)))
+            .unwrap_or_default(),
     );
     for (title, headers) in [
         ("Response headers", &h.response_headers),

@@ -30,7 +30,7 @@ use serde::Serialize;
 use crate::pageload::model::{
     CaptureInfo, CloseKind, Connection, DnsTransaction, HttpExchange, QuicConnection, Side,
 };
-use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_opt_ms, rel, Paint, NONE};
+use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_opt_ms, plural, rel, Paint, NONE};
 use crate::report::narrative::{self, QuicHello};
 use crate::time::Ts;
 
@@ -320,7 +320,8 @@ pub fn stats_line(e: &CaptureEnd) -> String {
     let iface = e.interface;
     match e.pcap {
         Some(s) => format!(
-            "pagetrace: {packets} packets captured on {iface}: libpcap received {}, dropped {} by the kernel, {} by the interface{}",
+            "pagetrace: {} captured on {iface}: libpcap received {}, dropped {} by the kernel, {} by the interface{}",
+            plural(packets, "packet"),
             s.received,
             s.dropped_by_kernel,
             s.dropped_by_interface,
@@ -331,7 +332,8 @@ pub fn stats_line(e: &CaptureEnd) -> String {
             }
         ),
         None => format!(
-            "pagetrace: {packets} packets captured on {iface}: libpcap gave no statistics"
+            "pagetrace: {} captured on {iface}: libpcap gave no statistics",
+            plural(packets, "packet")
         ),
     }
 }
@@ -342,12 +344,12 @@ pub fn write_end_table<W: Write>(out: &mut W, e: &CaptureEnd, p: Paint) -> io::R
     let capture = e.capture;
     writeln!(
         out,
-        "{}: {} packets, {}, {} connections, {} DNS transactions{}",
+        "{}: {}, {}, {}, {}{}",
         p.bold("Capture ended"),
-        capture.packets,
+        plural(capture.packets, "packet"),
         fmt_bytes(capture.bytes),
-        e.connections_printed,
-        e.dns_printed,
+        plural(e.connections_printed, "connection"),
+        plural(e.dns_printed, "DNS transaction"),
         match (capture.first_ts, capture.last_ts) {
             (Some(a), Some(b)) => format!(", spanning {}", fmt_ms(b.ms_since(a))),
             _ => String::new(),

@@ -17,6 +17,7 @@
 //!
 //! ```text
 //! fmt       numbers, sizes, durations, offsets, dates, plurals, padding, Paint, tables
+//!           fitted to a width (Fit), lines wrapped to it (wrap, Wrapped)
 //!  └─ explain    one-line meanings of HTTP headers                   (fmt)
 //! timing    rows, phases, HAR timings, pages                         (model only)
 //! narrative the typed story of one connection                        (timing, explain)

@@ -16,11 +16,12 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Cell, Table};
+use comfy_table::Table;
 
 use crate::pageload::model::{AlertLevel, CloseKind, HostnameSource, Report};
 use crate::report::fmt::{
-    ellipsize, fmt_bytes, fmt_ms, fmt_opt_ms, new_table, plural, rel, right, Paint,
+    ellipsize, fit_first, fmt_bytes, fmt_ms, fmt_opt_ms, plural, rel, Col, Fit, Give, Paint,
+    Wrapped, NONE,
 };
 
 use crate::report::narrative::{
@@ -36,14 +37,17 @@ pub struct TableOptions {
     pub color: bool,
     /// Terminal width for the summary tables; `None` lets them be as wide as they need.
     pub width: Option<u16>,
+    /// A key log was given (a file or the capture's own secrets): the head does not point
+    /// to `--keylog` when none of it matched (standard error says why).
+    pub keys_given: bool,
 }
 
 /// The capture line, its span, and the count of requests (HTTP/3 among them), TLS
 /// connections and decrypted QUIC connections.
-fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
+fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint, keys_given: bool) -> io::Result<()> {
     writeln!(
         out,
-        "{} {} ({}, {}): {} packets, {}, {} connections{}, {} DNS transactions",
+        "{} {} ({}, {}): {}, {}, {}{}, {}",
         p.bold("pagetrace"),
         r.capture.path,
         r.capture.format,
@@ -52,15 +56,15 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
         } else {
             r.capture.link_types.join(", ")
         },
-        r.capture.packets,
+        plural(r.capture.packets, "packet"),
         fmt_bytes(r.capture.bytes),
-        r.connections.len(),
+        plural(r.connections.len(), "connection"),
         if r.quic.is_empty() {
             String::new()
         } else {
             format!(" (+{} QUIC)", r.quic.len())
         },
-        r.dns.len()
+        plural(r.dns.len(), "DNS transaction")
     )?;
     if let (Some(a), Some(b)) = (r.capture.first_ts, r.capture.last_ts) {
         let load = timing::load_span(&timing::rows(r))
@@ -89,6 +93,7 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
             .count();
         let tls_part = match (tls, decrypted) {
             (0, _) => String::new(),
+            (t, 0) if keys_given => format!(", {} (none decrypted)", plural(t, "TLS connection")),
             (t, 0) => format!(
                 ", {} (none decrypted: --keylog shows what is inside)",
                 plural(t, "TLS connection")
@@ -121,16 +126,21 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
 pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> io::Result<()> {
     let p = Paint(opts.color);
     let origin = r.capture.first_ts;
-    write_head(out, r, p)?;
-    for c in &r.connections {
-        writeln!(out)?;
-        write_connection(out, &narrative::of_report(r, c), origin, p)?;
-    }
-    if !r.quic.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "{}", p.bold("QUIC"))?;
-        for q in &r.quic {
-            write_quic(out, &narrative::quic_of_report(r, q), origin, p)?;
+    {
+        // The story's lines wrap at spaces to the width; the tables and the waterfall fit it
+        // by themselves.
+        let mut out = Wrapped::new(out, opts.width);
+        write_head(&mut out, r, p, opts.keys_given)?;
+        for c in &r.connections {
+            writeln!(out)?;
+            write_connection(&mut out, &narrative::of_report(r, c), origin, p)?;
+        }
+        if !r.quic.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "{}", p.bold("QUIC"))?;
+            for q in &r.quic {
+                write_quic(&mut out, &narrative::quic_of_report(r, q), origin, p)?;
+            }
         }
     }
     if !r.connections.is_empty() {
@@ -165,7 +175,7 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
             },
         )?;
     }
-    write_warnings(out, r, p)?;
+    write_warnings(&mut Wrapped::new(out, opts.width), r, p)?;
     Ok(())
 }
 
@@ -259,7 +269,11 @@ fn write_quic<W: Write>(
         )?;
     }
     if n.warnings_more > 0 {
-        writeln!(out, "            … {} more warnings", n.warnings_more)?;
+        writeln!(
+            out,
+            "            … {}",
+            plural(n.warnings_more, "more warning")
+        )?;
     }
     Ok(())
 }
@@ -377,12 +391,12 @@ fn write_connection<W: Write>(
             Step::Time(t) => write_time(out, t, p)?,
             Step::Transfer { bytes, packets } => writeln!(
                 out,
-                "{} client→server {} in {} packets, server→client {} in {} packets",
+                "{} client→server {} in {}, server→client {} in {}",
                 label(p, "Data"),
                 fmt_bytes(bytes.client),
-                packets.client,
+                plural(packets.client, "packet"),
                 fmt_bytes(bytes.server),
-                packets.server
+                plural(packets.server, "packet")
             )?,
             Step::Issues(i) => write_issues(out, i, p)?,
             Step::Warnings { shown, more } => write_conn_warnings(out, shown, *more, p)?,
@@ -553,6 +567,9 @@ fn write_request<W: Write>(
         _ => "HTTP/1",
     };
     writeln!(out, "{} {}", label(p, version), http_line(s, origin, p))?;
+    if let Some(digest) = &h.body_sha256 {
+        writeln!(out, "{}   body SHA-256 {digest}", label(p, ""))?;
+    }
     if let Some(from) = s.redirected_from {
         let what = from
             .source
@@ -686,8 +703,9 @@ fn write_conn_warnings<W: Write>(
     if more > 0 {
         writeln!(
             out,
-            "{} … {more} more warnings in --format json",
-            label(p, "")
+            "{} … {} in --format json",
+            label(p, ""),
+            plural(more, "more warning")
         )?;
     }
     Ok(())
@@ -729,24 +747,28 @@ fn join<T: std::fmt::Display>(items: &[T], sep: &str) -> String {
         .join(sep)
 }
 
-fn table(opts: &TableOptions) -> Table {
-    new_table(opts.width, false)
-}
-
-fn connections_table(r: &Report, opts: &TableOptions) -> Table {
-    let mut t = table(opts);
-    t.set_header(vec![
-        "#",
-        "client",
-        "server",
-        "host",
-        "proto",
-        "TCP",
-        "TLS",
-        "requests",
-        "→ server",
-        "← client",
-        "close",
+/// The client, server and host columns give way (cut in the middle) before the others.
+fn connection_fits(r: &Report) -> [Fit; 2] {
+    let mut wide = Fit::new(vec![
+        Col::right("#"),
+        Col::cut("client", 14, 2),
+        Col::cut("server", 14, 2),
+        Col::cut("host", 16, 1),
+        Col::left("proto"),
+        Col::right("TCP"),
+        Col::right("TLS"),
+        Col::right("requests"),
+        Col::right("→ server"),
+        Col::right("← client"),
+        Col::left("close"),
+    ]);
+    let mut stacked = Fit::new(vec![
+        Col::right("#"),
+        Col::cut("client\nserver", 12, 2),
+        Col::cut("host\nproto", 12, 1),
+        Col::right("TCP\nTLS"),
+        Col::right("→ server\n← client"),
+        Col::left("requests\nclose"),
     ]);
     for c in &r.connections {
         let proto = match (&c.tls, c.app_protocol) {
@@ -765,29 +787,66 @@ fn connections_table(r: &Report, opts: &TableOptions) -> Table {
             (k, Some(who)) => format!("{k} by {who}"),
             (k, None) => k.to_string(),
         };
-        t.add_row(vec![
-            right(c.id.to_string()),
-            Cell::new(c.client),
-            Cell::new(c.server),
-            Cell::new(c.hostname.as_deref().unwrap_or("–")),
-            Cell::new(proto),
-            right(fmt_opt_ms(c.tcp.handshake_ms)),
-            right(fmt_opt_ms(c.tls.as_ref().and_then(|t| t.handshake_ms))),
-            right(c.http.len().to_string()),
-            right(fmt_bytes(c.tcp.bytes.client)),
-            right(fmt_bytes(c.tcp.bytes.server)),
-            Cell::new(close),
+        let host = c.hostname.as_deref().unwrap_or("–");
+        let tcp = fmt_opt_ms(c.tcp.handshake_ms);
+        let tls = fmt_opt_ms(c.tls.as_ref().and_then(|t| t.handshake_ms));
+        let sent = fmt_bytes(c.tcp.bytes.client);
+        let received = fmt_bytes(c.tcp.bytes.server);
+        wide.row(vec![
+            c.id.to_string().into(),
+            c.client.to_string().into(),
+            c.server.to_string().into(),
+            host.into(),
+            proto.as_str().into(),
+            tcp.as_str().into(),
+            tls.as_str().into(),
+            c.http.len().to_string().into(),
+            sent.as_str().into(),
+            received.as_str().into(),
+            close.as_str().into(),
+        ]);
+        stacked.row(vec![
+            c.id.to_string().into(),
+            format!("{}\n{}", c.client, c.server).into(),
+            format!("{host}\n{proto}").into(),
+            format!("{tcp}\n{tls}").into(),
+            format!("{sent}\n{received}").into(),
+            format!("{}\n{close}", c.http.len()).into(),
         ]);
     }
-    t
+    [wide, stacked]
+}
+
+fn connections_table(r: &Report, opts: &TableOptions) -> Table {
+    fit_first(connection_fits(r).into(), opts.width, opts.color)
 }
 
 /// Every exchange: the TCP connections' in connection order, then the QUIC connections'
-/// (connection `quic-N`, protocol `h3`).
+/// (connection `quic-N`, protocol `h3`). Wide, the URL keeps at least 40 characters; else
+/// two lines a request (connection over method, status over protocol, size over type,
+/// TTFB over download) and the URL cut harder.
 fn requests_table(r: &Report, opts: &TableOptions) -> Table {
-    let mut t = table(opts);
-    t.set_header(vec![
-        "conn", "method", "url", "status", "proto", "size", "type", "TTFB", "download",
+    let mut wide = Fit::new(vec![
+        Col::right("conn"),
+        Col::left("method"),
+        Col::cut("url", 40, 2),
+        Col::right("status"),
+        Col::left("proto"),
+        Col::right("size"),
+        Col::cut("type", 16, 1),
+        Col::right("TTFB"),
+        Col::right("download"),
+    ]);
+    let mut stacked = Fit::new(vec![
+        Col::left("conn\nmethod"),
+        Col::cut("url", 16, 2),
+        Col::right("status\nproto"),
+        Col {
+            header: "size\ntype",
+            right: true,
+            give: Give::Middle { min: 10, rank: 1 },
+        },
+        Col::right("TTFB\ndownload"),
     ]);
     let tcp = r
         .connections
@@ -804,34 +863,56 @@ fn requests_table(r: &Report, opts: &TableOptions) -> Table {
         } else {
             &h.version
         };
-        t.add_row(vec![
-            right(conn),
-            Cell::new(h.method.as_deref().unwrap_or("?")),
-            Cell::new(url),
-            right(
-                h.status
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "–".into()),
-            ),
-            Cell::new(proto),
-            right(fmt_bytes(h.body_bytes)),
-            Cell::new(
-                h.content_type
-                    .as_deref()
-                    .map(|ct| ct.split(';').next().unwrap_or(ct))
-                    .unwrap_or("–"),
-            ),
-            right(fmt_opt_ms(h.ttfb_ms)),
-            right(fmt_opt_ms(h.download_ms)),
+        let method = h.method.as_deref().unwrap_or("?");
+        let status = h
+            .status
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| NONE.into());
+        let size = fmt_bytes(h.body_bytes);
+        let kind = h
+            .content_type
+            .as_deref()
+            .map(|ct| ct.split(';').next().unwrap_or(ct))
+            .unwrap_or(NONE);
+        let (ttfb, download) = (fmt_opt_ms(h.ttfb_ms), fmt_opt_ms(h.download_ms));
+        wide.row(vec![
+            conn.as_str().into(),
+            method.into(),
+            url.into(),
+            status.as_str().into(),
+            proto.into(),
+            size.as_str().into(),
+            kind.into(),
+            ttfb.as_str().into(),
+            download.as_str().into(),
+        ]);
+        stacked.row(vec![
+            format!("{conn}\n{method}").into(),
+            url.into(),
+            format!("{status}\n{proto}").into(),
+            format!("{size}\n{kind}").into(),
+            format!("{ttfb}\n{download}").into(),
         ]);
     }
-    t
+    fit_first(vec![wide, stacked], opts.width, opts.color)
 }
 
 fn dns_table(r: &Report, opts: &TableOptions) -> Table {
-    let mut t = table(opts);
-    t.set_header(vec![
-        "at", "client", "server", "via", "question", "rcode", "answers", "latency",
+    let mut wide = Fit::new(vec![
+        Col::left("at"),
+        Col::cut("client", 14, 3),
+        Col::cut("server", 14, 3),
+        Col::left("via"),
+        Col::cut("question", 20, 1),
+        Col::left("rcode"),
+        Col::cut("answers", 24, 1),
+        Col::right("latency"),
+    ]);
+    let mut stacked = Fit::new(vec![
+        Col::left("at\nlatency"),
+        Col::cut("client\nserver", 12, 3),
+        Col::cut("question\nrcode, via", 12, 1),
+        Col::cut("answers", 14, 1),
     ]);
     let origin = r.capture.first_ts;
     for d in &r.dns {
@@ -839,7 +920,7 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
             .questions
             .first()
             .map(|q| format!("{} {}", q.name, q.qtype))
-            .unwrap_or_else(|| "–".into());
+            .unwrap_or_else(|| NONE.into());
         let mut answers: Vec<String> = d
             .answers
             .iter()
@@ -850,23 +931,32 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
             answers.truncate(4);
             answers.push(format!("… {more} more"));
         }
+        let answers = answers.join("\n");
         let rcode = match (&d.rcode, d.truncated) {
             (Some(r), true) => format!("{r} (TC)"),
             (Some(r), false) => r.clone(),
             (None, _) => "no answer".into(),
         };
-        t.add_row(vec![
-            Cell::new(rel(Some(d.ts), origin)),
-            Cell::new(d.client),
-            Cell::new(d.server),
-            Cell::new(d.transport),
-            Cell::new(q),
-            Cell::new(rcode),
-            Cell::new(answers.join("\n")),
-            right(fmt_opt_ms(d.latency_ms)),
+        let at = rel(Some(d.ts), origin);
+        let latency = fmt_opt_ms(d.latency_ms);
+        wide.row(vec![
+            at.as_str().into(),
+            d.client.to_string().into(),
+            d.server.to_string().into(),
+            d.transport.to_string().into(),
+            q.as_str().into(),
+            rcode.as_str().into(),
+            answers.as_str().into(),
+            latency.as_str().into(),
+        ]);
+        stacked.row(vec![
+            format!("{at}\n{latency}").into(),
+            format!("{}\n{}", d.client, d.server).into(),
+            format!("{q}\n{rcode}, {}", d.transport).into(),
+            answers.into(),
         ]);
     }
-    t
+    fit_first(vec![wide, stacked], opts.width, opts.color)
 }
 
 #[cfg(test)]
@@ -879,6 +969,7 @@ mod tests {
         let opts = TableOptions {
             color: false,
             width: None,
+            keys_given: false,
         };
         write_report(&mut out, r, &opts).unwrap();
         String::from_utf8(out).unwrap()

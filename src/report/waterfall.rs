@@ -5,7 +5,8 @@
 //! # The terminal drawing
 //! HTTP/3 requests are rows like the others: the QUIC handshake draws as the TLS phase
 //! (it is one; see the timing model). One section per page, each with its own axis from the page's first byte. Each line shows
-//! the URL (the middle cut to fit), the status, the body size, the request's total time and
+//! the method (blank on a connection's row), the URL (the middle cut to fit), the status,
+//! the body size, the request's total time and
 //! the bar: every cell shows the phase that covers most of its time slice (░ DNS, ▒ connect,
 //! ▓ TLS, ─ send and wait, █ download, ≈ data of a connection without readable requests,
 //! · the client between phases). Colours only when [`WaterfallOptions::color`]; the
@@ -17,7 +18,7 @@ use std::io::{self, Write};
 
 use crate::pageload::model::Report;
 use crate::report::fmt::{
-    fmt_bytes, fmt_ms, fmt_offset, fmt_tick, pad_left, plural, tick_step, Paint,
+    fmt_bytes, fmt_ms, fmt_offset, fmt_tick, pad_left, plural, shorten_middle, tick_step, Paint,
 };
 use crate::report::timing::{pages, rows, ConnKey, Page, Phase, Row};
 use crate::time::Ts;
@@ -84,22 +85,13 @@ fn shorten_url(s: &str, width: usize) -> String {
 
 /// Cuts an ASCII string to `width` characters, keeping its head and tail around `…`.
 fn shorten(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width {
-        return s.to_string();
-    }
-    if width <= 1 {
-        return "…".chars().take(width).collect();
-    }
-    let keep = width - 1;
-    let head = keep * 2 / 5;
-    let tail = keep - head;
-    let h: String = s.chars().take(head).collect();
-    let t: String = s.chars().skip(n - tail).collect();
-    format!("{h}…{t}")
+    shorten_middle(s, width)
 }
 
 struct Layout {
+    /// The method column (`GET`, `HEAD`, …): as wide as the page's longest, 0 when no row
+    /// has one.
+    method: usize,
     label: usize,
     status: bool,
     size: bool,
@@ -108,12 +100,15 @@ struct Layout {
 }
 
 const STATUS_W: usize = 4;
+/// The method column is cut beyond this (a made-up method from the wire).
+const MAX_METHOD_W: usize = 7;
 const SIZE_W: usize = 10;
 const TIME_W: usize = 10;
 
-fn layout(width: usize, longest_label: usize) -> Layout {
+fn layout(width: usize, longest_label: usize, method: usize) -> Layout {
     let width = width.max(30);
     let mut l = Layout {
+        method,
         label: 0,
         status: true,
         size: true,
@@ -131,7 +126,8 @@ fn layout(width: usize, longest_label: usize) -> Layout {
     if width < 55 {
         l.size = false;
     }
-    let rest = width.saturating_sub(fixed(&l) + 1);
+    let method_w = if method > 0 { method + 1 } else { 0 };
+    let rest = width.saturating_sub(fixed(&l) + method_w + 1);
     let max_label = (rest * 45 / 100).max(12);
     l.label = longest_label
         .clamp(12, max_label)
@@ -312,19 +308,44 @@ fn write_page_rows<W: Write>(
         .iter()
         .map(|&i| terminal_safe(&rows[i].url))
         .collect();
+    let methods: Vec<String> = page
+        .rows
+        .iter()
+        .map(|&i| {
+            rows[i]
+                .exchange
+                .and_then(|(_, h)| h.method.as_deref())
+                .map(terminal_safe)
+                .unwrap_or_default()
+        })
+        .collect();
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    let lay = layout(o.width as usize, longest);
+    let method_w = methods.iter().map(|m| m.chars().count()).max().unwrap_or(0);
+    let lay = layout(o.width as usize, longest, method_w.min(MAX_METHOD_W));
     let span_ms = page.end.ms_since(page.start).max(0.0);
     let axis_span = if span_ms > 0.0 { span_ms } else { 1.0 };
     let prefix = lay.label
         + 1
+        + if lay.method > 0 { lay.method + 1 } else { 0 }
         + if lay.status { STATUS_W + 1 } else { 0 }
         + if lay.size { SIZE_W + 1 } else { 0 }
         + if lay.time { TIME_W + 1 } else { 0 };
     write_axis(out, prefix, lay.bar, axis_span, color)?;
-    for (&ri, label) in page.rows.iter().zip(&labels) {
+    for ((&ri, label), method) in page.rows.iter().zip(&labels).zip(&methods) {
         let row = &rows[ri];
-        let mut line = format!("{:<w$} ", shorten_url(label, lay.label), w = lay.label);
+        let mut line = String::new();
+        if lay.method > 0 {
+            line.push_str(&format!(
+                "{:<w$} ",
+                shorten_middle(method, lay.method),
+                w = lay.method
+            ));
+        }
+        line.push_str(&format!(
+            "{:<w$} ",
+            shorten_url(label, lay.label),
+            w = lay.label
+        ));
         if lay.status {
             let (s, code) = status_text(row);
             line.push_str(&Paint(color).sgr(code, &pad_left(&s, STATUS_W)));
@@ -484,7 +505,7 @@ mod tests {
         assert!(text.contains("Page 1  https://www.example.test/"), "{text}");
         let doc = text
             .lines()
-            .find(|l| l.starts_with("https://www.example.test/ "))
+            .find(|l| l.starts_with("GET ") && l.contains(" https://www.example.test/ "))
             .unwrap();
         for g in ['░', '▒', '▓', '─', '█'] {
             assert!(doc.contains(g), "{g} in {doc}");

@@ -42,6 +42,10 @@ pub const IDLE_NANOS: i64 = 30_000_000_000;
 /// Most connection IDs remembered per side.
 const MAX_CIDS: usize = 16;
 
+/// The warning of a connection whose client random no key log line names (counted by this
+/// exact text in the CLI's summary on standard error, as TLS's [`crate::dissect::tls::NO_SECRETS`]).
+pub const NO_SECRETS: &str = "QUIC: the key log has no secrets for this connection's client random";
+
 /// Which side sent a datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -798,10 +802,7 @@ impl<A> QuicConn<A> {
             self.ctx.warn(WarningKind::Keys, problem);
         }
         if self.keys.missing && f.decryption.as_ref().is_some_and(|d| d.no_keys > 0) {
-            self.ctx.warn(
-                WarningKind::Keys,
-                "QUIC: the key log has no secrets for this connection's client random",
-            );
+            self.ctx.warn(WarningKind::Keys, NO_SECRETS);
         }
         f.warnings = std::mem::take(&mut self.ctx.warnings);
         if self.ctx.warnings_dropped > 0 {

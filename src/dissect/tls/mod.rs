@@ -143,7 +143,9 @@ const EXT_ENCRYPT_THEN_MAC: u16 = 22;
 /// Decryption failures listed as warnings per connection (the rest are counted).
 const MAX_DECRYPT_WARNINGS: u64 = 4;
 
-const NO_SECRETS: &str = "TLS: the key log has no secrets for this session's client random";
+/// The warning of a session whose client random no key log line names (the CLI counts
+/// these connections by this exact text for its one-line summary on standard error).
+pub const NO_SECRETS: &str = "TLS: the key log has no secrets for this session's client random";
 
 /// A plaintext gap of unknown length (see [`PlaintextSink::gap`]).
 pub const UNKNOWN_LEN: u64 = u64::MAX;
