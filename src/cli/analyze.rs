@@ -23,32 +23,6 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         body_hash: a.body_hash,
         ..AnalyzerConfig::default()
     };
-<<<<<<< HEAD
-    let mut analyzer = Analyzer::new(cfg, &a.capture, reader.format);
-    if let Some(text) = &keylog {
-        analyzer.add_keylog_text(&String::from_utf8_lossy(text));
-    }
-    let mut progress = progress;
-    pipeline::drive(&mut reader, &mut analyzer, |p| {
-        if let Some(pr) = progress.as_mut() {
-            pr.tick(p.frame);
-        }
-    });
-    if let Some(pr) = progress {
-        pr.done();
-    }
-    // The caps the capture hit are in the report; said here too, as they mean the report
-    // is not the whole story.
-    for w in analyzer.cap_warnings() {
-        let at = w
-            .packet
-            .map(|n| format!("packet {n}: "))
-            .unwrap_or_default();
-        eprintln!("pagetrace: warning: {at}{}", w.message);
-    }
-    let report = analyzer.finish();
-
-=======
     let loaded = input::analyze(
         file,
         size,
@@ -59,7 +33,6 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         say,
     )?;
     let report = &loaded.report;
->>>>>>> cli
     let to_terminal = a.output.is_none() && io::stdout().is_terminal();
     let color = super::use_color(to_terminal, a.color, a.no_color);
     let width = super::output_width(to_terminal);
