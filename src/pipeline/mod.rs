@@ -404,7 +404,7 @@ impl Analyzer {
                 let mut driver = QuicDriver {
                     body_hash: self.cfg.body_hash,
                 };
-                self.quic.expire(ts, &mut driver);
+                self.quic.expire(ts, &self.keys, &mut driver);
                 self.collect();
             }
         }
@@ -557,7 +557,7 @@ impl Analyzer {
         let mut driver = QuicDriver {
             body_hash: self.cfg.body_hash,
         };
-        self.quic.finish_all(&mut driver);
+        self.quic.finish_all(&self.keys, &mut driver);
         self.info.stats.flow_table_full = self.flows.evicted;
         self.info.stats.quic_table_full = self.quic.evicted;
         self.info.link_types = self.links.iter().map(|l| l.name()).collect();

@@ -78,7 +78,7 @@ impl<A> QuicTable<A> {
                 return true;
             }
         }
-        let Some((key, side)) = self.route(ts, (src, dst), payload, h) else {
+        let Some((key, side)) = self.route(ts, (src, dst), payload, (log, h)) else {
             return false;
         };
         if let Some(c) = self.conns.get_mut(&key) {
@@ -103,7 +103,7 @@ impl<A> QuicTable<A> {
         ts: Ts,
         (src, dst): (SocketAddr, SocketAddr),
         payload: &[u8],
-        h: &mut H,
+        (log, h): (&KeyLog, &mut H),
     ) -> Option<(Key, Side)> {
         if let Some(&(key, side)) = self.aliases.get(&(src, dst)) {
             return Some((key, side));
@@ -125,7 +125,7 @@ impl<A> QuicTable<A> {
             ((src, dst), Side::Client, QuicClientBy::Initial)
         };
         if self.conns.len() >= MAX_QUIC_CONNS {
-            self.evict_one(h);
+            self.evict_one(log, h);
         }
         self.next_id += 1;
         let meta = QuicMeta {
@@ -186,7 +186,7 @@ impl<A> QuicTable<A> {
         Some(c)
     }
 
-    fn evict_one<H: QuicHandler<A>>(&mut self, h: &mut H) {
+    fn evict_one<H: QuicHandler<A>>(&mut self, log: &KeyLog, h: &mut H) {
         let oldest = self
             .conns
             .iter()
@@ -195,13 +195,13 @@ impl<A> QuicTable<A> {
         if let Some(k) = oldest {
             if let Some(c) = self.remove(&k) {
                 self.evicted += 1;
-                self.done.push(c.finish(h));
+                self.done.push(c.finish(log, h));
             }
         }
     }
 
     /// Finishes connections idle for [`IDLE_NANOS`] at capture time `now`.
-    pub fn expire<H: QuicHandler<A>>(&mut self, now: Ts, h: &mut H) {
+    pub fn expire<H: QuicHandler<A>>(&mut self, now: Ts, log: &KeyLog, h: &mut H) {
         let idle: Vec<Key> = self
             .conns
             .iter()
@@ -210,16 +210,16 @@ impl<A> QuicTable<A> {
             .collect();
         for k in idle {
             if let Some(c) = self.remove(&k) {
-                self.done.push(c.finish(h));
+                self.done.push(c.finish(log, h));
             }
         }
     }
 
-    pub fn finish_all<H: QuicHandler<A>>(&mut self, h: &mut H) {
+    pub fn finish_all<H: QuicHandler<A>>(&mut self, log: &KeyLog, h: &mut H) {
         let keys: Vec<Key> = self.conns.keys().copied().collect();
         for k in keys {
             if let Some(c) = self.remove(&k) {
-                self.done.push(c.finish(h));
+                self.done.push(c.finish(log, h));
             }
         }
     }
