@@ -453,3 +453,80 @@ fn a_search_that_never_succeeds_gives_up() {
         got.warnings
     );
 }
+
+/// Feeds `capture` to an analyzer that follows a key log still being written (as `live
+/// --keylog` does), adding `keys` just before the first packet at or after `at`.
+fn analyze_keys_at(capture: &[u8], keys: &str, at: pagetrace::time::Ts) -> Report {
+    use pagetrace::capture::{CaptureEvent, CaptureReader};
+    let mut reader = CaptureReader::new(std::io::Cursor::new(capture.to_vec())).unwrap();
+    let mut a = Analyzer::new(AnalyzerConfig::default(), "test", reader.format);
+    a.follow_keylog();
+    let mut added = false;
+    let mut w = Vec::new();
+    reader.for_each(&mut w, |ev| {
+        if let CaptureEvent::Packet(p) = ev {
+            if !added && p.ts >= at {
+                a.add_keylog_text(keys);
+                added = true;
+            }
+            a.handle_packet(&p);
+        }
+    });
+    a.finish()
+}
+
+/// A live capture reads the key log as the browser writes it: the server's encrypted
+/// flight (TLS 1.3 EncryptedExtensions, Certificate, Finished; a TLS 1.2 server's
+/// Finished) is captured before its secrets are logged. Kept until they come (here with
+/// the client's Finished), it is read as if the keys had been there from the start: the
+/// connection's whole report is the same, for TLS 1.3 and 1.2 over TCP and for QUIC.
+#[test]
+fn a_followed_key_log_that_lags_the_servers_flight_changes_nothing() {
+    let pcap = read("pageload", "pageload.pcap");
+    let keys = keys("pageload");
+    let clean = analyze_with_keys(&pcap, Some(&keys), false);
+    let mut tested = Vec::new();
+    for c in clean.connections.iter().filter(|c| c.tls.is_some()) {
+        let tls = c.tls.as_ref().unwrap();
+        let (Some(done), Some(version)) = (tls.handshake_done_ts, tls.version.clone()) else {
+            continue;
+        };
+        assert!(
+            tls.alpn.is_some() && !tls.certificates.is_empty(),
+            "{version}"
+        );
+        let late = analyze_keys_at(&pcap, &keys, done);
+        let got = late
+            .connections
+            .iter()
+            .find(|x| x.client == c.client)
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(got).unwrap(),
+            serde_json::to_value(c).unwrap(),
+            "{version} {}",
+            c.client
+        );
+        tested.push(version);
+    }
+    tested.sort();
+    tested.dedup();
+    assert_eq!(tested, ["TLS 1.2", "TLS 1.3"]);
+
+    let pcap = std::fs::read(fixture("h3-aioquic").join("capture.pcap")).unwrap();
+    let keys = std::fs::read_to_string(fixture("h3-aioquic").join("capture.keys")).unwrap();
+    let clean = analyze_with_keys(&pcap, Some(&keys), false);
+    assert!(!clean.quic.is_empty());
+    for q in &clean.quic {
+        let tls = q.tls.as_ref().unwrap();
+        assert!(tls.alpn.is_some() && !tls.certificates.is_empty());
+        let late = analyze_keys_at(&pcap, &keys, tls.handshake_done_ts.unwrap());
+        let got = late.quic.iter().find(|x| x.client == q.client).unwrap();
+        assert_eq!(
+            serde_json::to_value(got).unwrap(),
+            serde_json::to_value(q).unwrap(),
+            "QUIC {}",
+            q.client
+        );
+    }
+}

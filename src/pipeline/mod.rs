@@ -452,7 +452,7 @@ impl Analyzer {
                 let mut driver = QuicDriver {
                     body_hash: self.cfg.body_hash,
                 };
-                self.quic.expire(ts, &mut driver);
+                self.quic.expire(ts, &self.keys, &mut driver);
                 self.collect();
             }
         }
@@ -605,7 +605,7 @@ impl Analyzer {
         let mut driver = QuicDriver {
             body_hash: self.cfg.body_hash,
         };
-        self.quic.finish_all(&mut driver);
+        self.quic.finish_all(&self.keys, &mut driver);
         self.info.stats.flow_table_full = self.flows.evicted.count;
         self.info.stats.quic_table_full = self.quic.evicted.count;
         for w in self.cap_warnings() {

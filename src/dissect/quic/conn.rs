@@ -18,7 +18,9 @@
 //! Without a key log only Initial packets open (anyone on the path can read them): the
 //! hellos, SNI, offered ALPN and cipher. With one, everything the endpoints saw. A packet
 //! that does not authenticate is counted and never parsed; nothing unauthenticated goes
-//! upward. The Destination Connection ID of a short header is not delimited on the wire:
+//! upward. With a key log still being written, packets that came before their keys are
+//! kept a while and opened when the keys come ([`super::late`]). The Destination
+//! Connection ID of a short header is not delimited on the wire:
 //! its length is that of a connection ID the receiving side issued (its long headers'
 //! Source Connection IDs, its NEW_CONNECTION_ID frames).
 
@@ -27,6 +29,7 @@ use std::net::SocketAddr;
 use super::crypto::InitialKeyPair;
 use super::frame::{parse_frames_in, skip_extension, FrameError, PacketKind, QuicFrame};
 use super::keys::{ConnKeys, Level, Session};
+use super::late::{KeptKind, KeptPacket, KeptPackets};
 use super::packet::{parse_packet, LongType, QuicError, QuicPacket, V1};
 use super::streams::{QuicStreams, StreamEvent, StreamId, StreamLimits, StreamStats};
 use crate::decrypt::KeyLog;
@@ -238,6 +241,8 @@ pub struct QuicConn<A> {
     /// Reused buffers: the unprotected header (AAD) and a packet's plaintext.
     header: Vec<u8>,
     plain: Vec<u8>,
+    /// Packets waiting for keys a growing key log has not brought yet.
+    kept: KeptPackets,
 }
 
 /// A datagram's context: when, which frame, from whom, with which key log.
@@ -303,6 +308,7 @@ impl<A> QuicConn<A> {
             closed: false,
             header: Vec::new(),
             plain: Vec::new(),
+            kept: KeptPackets::default(),
         }
     }
 
@@ -407,7 +413,9 @@ impl<A> QuicConn<A> {
         match pkt {
             QuicPacket::Short { bytes } => {
                 self.counts(side).one_rtt += 1;
-                self.open_short(p, bytes, h);
+                if !self.keep(p, KeptKind::Short, bytes, h) {
+                    self.open_short(p, bytes, h);
+                }
             }
             QuicPacket::VersionNegotiation { .. } => self.counts(side).version_negotiation += 1,
             QuicPacket::Retry { .. } => {
@@ -431,12 +439,94 @@ impl<A> QuicConn<A> {
                 match kind {
                     LongType::Initial => self.open_initial(p, version, bytes, pn_offset, h),
                     LongType::Handshake | LongType::ZeroRtt => {
-                        self.open_long(p, kind, bytes, pn_offset, h)
+                        let kept = KeptKind::Long { kind, pn_offset };
+                        if !self.keep(p, kept, bytes, h) {
+                            self.open_long(p, kind, bytes, pn_offset, h)
+                        }
                     }
                     LongType::Retry => {}
                 }
             }
         }
+    }
+
+    /// Keys that come late ([`super::late`]): replays what was kept if the key log moved,
+    /// then keeps this packet if something is still kept (order) or its keys are missing.
+    /// False when the packet is to be opened now.
+    fn keep<H: QuicHandler<A>>(
+        &mut self,
+        p: &Pkt<'_>,
+        kind: KeptKind,
+        bytes: &[u8],
+        h: &mut H,
+    ) -> bool {
+        if !p.log.growing() {
+            return false;
+        }
+        if !self.kept.is_empty() && self.kept.tried_at != p.log.generation() {
+            self.replay_kept(p.log, h, false);
+        }
+        if self.kept.is_empty() && (self.kept.closed || !self.waits(p.side, kind, p.log)) {
+            return false;
+        }
+        let k = KeptPacket {
+            ts: p.ts,
+            frame: p.frame,
+            side: p.side,
+            kind,
+            bytes: bytes.to_vec(),
+        };
+        if self.kept.push(k).is_err() {
+            // Past the cap: what was kept goes as it can, then this packet; no more keeping.
+            self.kept.closed = true;
+            self.replay_kept(p.log, h, true);
+            return false;
+        }
+        self.kept.tried_at = p.log.generation();
+        true
+    }
+
+    /// Whether a Handshake or 1-RTT packet of `side` waits for keys the key log cannot
+    /// build yet (the hellos gave the client random and the suite).
+    fn waits(&mut self, side: Side, kind: KeptKind, log: &KeyLog) -> bool {
+        let level = match kind {
+            KeptKind::Long {
+                kind: LongType::Handshake,
+                ..
+            } => Level::Handshake,
+            KeptKind::Short => Level::OneRtt,
+            KeptKind::Long { .. } => return false,
+        };
+        let Some(session) = self.session().filter(|_| self.tls.cipher_id().is_some()) else {
+            return false;
+        };
+        !self.keys.ensure(level, side.dir(), Some(session), log)
+    }
+
+    /// Opens the kept packets in order, each with its own time and frame, up to the first
+    /// whose keys are still missing (or all of them with `all`).
+    fn replay_kept<H: QuicHandler<A>>(&mut self, log: &KeyLog, h: &mut H, all: bool) {
+        while let Some((side, kind)) = self.kept.front() {
+            if !all && self.waits(side, kind, log) {
+                break;
+            }
+            let Some(k) = self.kept.pop() else {
+                break;
+            };
+            let p = Pkt {
+                ts: k.ts,
+                frame: k.frame,
+                side: k.side,
+                log,
+            };
+            match k.kind {
+                KeptKind::Long { kind, pn_offset } => {
+                    self.open_long(&p, kind, &k.bytes, pn_offset, h)
+                }
+                KeptKind::Short => self.open_short(&p, &k.bytes, h),
+            }
+        }
+        self.kept.tried_at = log.generation();
     }
 
     /// Counts, timestamps and connection IDs of a long header.
@@ -778,8 +868,10 @@ impl<A> QuicConn<A> {
 
     /// The connection ends (idle, evicted, end of capture): streams with holes are given
     /// up, the application told, and the facts handed out with the caller's state.
-    pub(super) fn finish<H: QuicHandler<A>>(mut self, h: &mut H) -> (QuicFacts, A) {
+    pub(super) fn finish<H: QuicHandler<A>>(mut self, log: &KeyLog, h: &mut H) -> (QuicFacts, A) {
         let ts = self.facts.last_ts;
+        self.kept.closed = true;
+        self.replay_kept(log, h, true);
         if !self.closed {
             self.closed = true;
             let QuicConn {

@@ -4,7 +4,7 @@
 //! ```text
 //!  client random (ClientHello) + cipher suite (ServerHello) + version
 //!        │  lookup in the key log, on every protected packet until found (keys that come
-//!        ▼  late, as a browser writes its log, are picked up from the next packet)
+//!        ▼  late, as a browser writes its log, open the packets kept meanwhile: `late.rs`)
 //!  CLIENT_/SERVER_HANDSHAKE_TRAFFIC_SECRET ──► Handshake keys, one per direction
 //!  CLIENT_EARLY_TRAFFIC_SECRET             ──► 0-RTT keys (client only)
 //!  CLIENT_/SERVER_TRAFFIC_SECRET_0         ──► 1-RTT keys, following key updates (RFC 9001 6)

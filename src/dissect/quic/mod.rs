@@ -36,6 +36,7 @@ pub mod conn;
 pub mod crypto;
 pub mod frame;
 pub mod keys;
+pub mod late;
 pub mod packet;
 pub mod streams;
 pub mod table;

@@ -97,7 +97,7 @@ impl<A> QuicTable<A> {
                 return true;
             }
         }
-        let Some((key, side)) = self.route((ts, frame), (src, dst), payload, h) else {
+        let Some((key, side)) = self.route((ts, frame), (src, dst), payload, (log, h)) else {
             return false;
         };
         if let Some(c) = self.conns.get_mut(&key) {
@@ -122,7 +122,7 @@ impl<A> QuicTable<A> {
         (ts, frame): (Ts, u64),
         (src, dst): (SocketAddr, SocketAddr),
         payload: &[u8],
-        h: &mut H,
+        (log, h): (&KeyLog, &mut H),
     ) -> Option<(Key, Side)> {
         if let Some(&(key, side)) = self.aliases.get(&(src, dst)) {
             return Some((key, side));
@@ -144,7 +144,7 @@ impl<A> QuicTable<A> {
             ((src, dst), Side::Client, QuicClientBy::Initial)
         };
         if self.conns.len() >= self.cap {
-            self.evict_one(frame, h);
+            self.evict_one(frame, log, h);
         }
         self.next_id += 1;
         let meta = QuicMeta {
@@ -237,29 +237,29 @@ impl<A> QuicTable<A> {
 
     /// The table is full: the least recently active connection (the oldest last packet,
     /// the lower id on a tie) is reported early.
-    fn evict_one<H: QuicHandler<A>>(&mut self, frame: u64, h: &mut H) {
+    fn evict_one<H: QuicHandler<A>>(&mut self, frame: u64, log: &KeyLog, h: &mut H) {
         if let Some(k) = self.pop_oldest(|_| true) {
             if let Some(c) = self.remove(&k) {
                 self.evicted.hit(Some(frame));
-                self.done.push(c.finish(h));
+                self.done.push(c.finish(log, h));
             }
         }
     }
 
     /// Finishes connections idle for [`IDLE_NANOS`] at capture time `now`.
-    pub fn expire<H: QuicHandler<A>>(&mut self, now: Ts, h: &mut H) {
+    pub fn expire<H: QuicHandler<A>>(&mut self, now: Ts, log: &KeyLog, h: &mut H) {
         while let Some(k) = self.pop_oldest(|last| last.saturating_add_nanos(IDLE_NANOS) < now) {
             if let Some(c) = self.remove(&k) {
-                self.done.push(c.finish(h));
+                self.done.push(c.finish(log, h));
             }
         }
     }
 
-    pub fn finish_all<H: QuicHandler<A>>(&mut self, h: &mut H) {
+    pub fn finish_all<H: QuicHandler<A>>(&mut self, log: &KeyLog, h: &mut H) {
         let keys: Vec<Key> = self.conns.keys().copied().collect();
         for k in keys {
             if let Some(c) = self.remove(&k) {
-                self.done.push(c.finish(h));
+                self.done.push(c.finish(log, h));
             }
         }
         self.active.clear();

@@ -349,7 +349,7 @@ fn version_negotiation_and_coalesced() {
         "192.0.2.3:443".parse().unwrap(),
         b"\x00\x01"
     ));
-    table.finish_all(&mut Null);
+    table.finish_all(&KeyLog::new(), &mut Null);
     let r = report_of(table.take_finished());
     assert_eq!(r.len(), 1);
     let q = &r[0];
@@ -403,7 +403,7 @@ fn damaged_datagrams_never_panic() {
             *x = 0xff;
         }
         feed(&mut table, Ts::from_nanos(3), 4, src, dst, &b);
-        table.finish_all(&mut Null);
+        table.finish_all(&KeyLog::new(), &mut Null);
         let r = report_of(table.take_finished());
         assert!(!r.is_empty(), "{name}");
     }
@@ -434,7 +434,7 @@ fn compatible_version_negotiation_rederives_keys() {
         c,
         &hex(V2_SERVER),
     );
-    table.finish_all(&mut Null);
+    table.finish_all(&KeyLog::new(), &mut Null);
     let q = &report_of(table.take_finished())[0];
     assert_eq!(q.client.to_string(), "[2001:db8::1]:5000");
     assert_eq!(q.versions, vec!["v1".to_string(), "v2".to_string()]);
@@ -458,7 +458,7 @@ fn server_first_on_443_is_still_the_server() {
         c,
         &hex(V1_SERVER)
     ));
-    table.finish_all(&mut Null);
+    table.finish_all(&KeyLog::new(), &mut Null);
     let q = &report_of(table.take_finished())[0];
     assert_eq!(q.client.to_string(), "192.0.2.1:5000");
     assert_eq!(q.client_by, ClientBy::Port);

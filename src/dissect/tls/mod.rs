@@ -34,7 +34,10 @@
 //! handshake parser as clear-text hellos) and decrypted application data goes to the
 //! [`PlaintextSink`] (the HTTP dissectors, chosen by content as on clear streams); records
 //! without keys, or that fail authentication, go to `on_ciphertext` (counts, timing) and a
-//! failure is a `decrypt` warning plus a plaintext gap, never bytes upward.
+//! failure is a `decrypt` warning plus a plaintext gap, never bytes upward. With a key log
+//! still being written (a live capture), a protected record whose side's secrets are not
+//! logged yet is kept, with everything after it, and replayed through `on_record` when they
+//! come ([`late`]: bounded, in order, with the original times and frame numbers).
 //!
 //! Decrypted application data is stamped with the capture time of the **last** byte of its
 //! record: a receiver can read none of it before the whole record is in and its tag checked.
@@ -665,24 +668,7 @@ impl TlsDissector {
             &mut plain,
         );
         if let Some(n) = self.keys.take_late() {
-            let why = if self.kept.overflowed {
-                format!(
-                    " (more came before them than the {} records or {} KiB a connection keeps \
-                     waiting for its keys)",
-                    late::MAX_KEPT_RECORDS,
-                    late::MAX_KEPT_BYTES >> 10
-                )
-            } else {
-                String::new()
-            };
-            ctx.warn(
-                WarningKind::Keys,
-                format!(
-                    "TLS: the {} secrets came after {n} of its protected records; those were \
-                     not decrypted{why}",
-                    dir.sender()
-                ),
-            );
+            self.warn_late(dir, n, ctx);
             // No gap for the HTTP dissector: it has seen nothing of this side yet, and finds
             // its footing in what comes (a request line, a status line, HTTP/2 frames).
         }
@@ -745,6 +731,29 @@ impl TlsDissector {
             }
         }
         self.plain = plain;
+    }
+
+    /// A side's secrets came after `n` of its protected records (they went by unread: the
+    /// key log was not followed, or more came than a connection keeps, [`late`]).
+    fn warn_late(&self, dir: Dir, n: u64, ctx: &mut StreamCtx) {
+        let why = if self.kept.overflowed {
+            format!(
+                " (more came before them than the {} records or {} KiB a connection keeps \
+                 waiting for its keys)",
+                late::MAX_KEPT_RECORDS,
+                late::MAX_KEPT_BYTES >> 10
+            )
+        } else {
+            String::new()
+        };
+        ctx.warn(
+            WarningKind::Keys,
+            format!(
+                "TLS: the {} secrets came after {n} of its protected records; those were not \
+                 decrypted{why}",
+                dir.sender()
+            ),
+        );
     }
 
     /// What the key state needs from the hellos, once both were seen.
