@@ -440,6 +440,13 @@ pub struct DnsTransaction {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Connection {
     pub id: u64,
+    /// tshark's `tcp.stream` of this conversation (0-based, in order of first packet,
+    /// counting every TCP 5-tuple): Wireshark's display filter `tcp.stream eq N` shows it.
+    /// `None` past the 5-tuples pagetrace numbers (about a million).
+    pub tcp_stream: Option<u64>,
+    /// Frame numbers (1-based, as Wireshark's `frame.number`) of its first and last packet.
+    pub first_packet: u64,
+    pub last_packet: u64,
     pub client: SocketAddr,
     pub server: SocketAddr,
     pub hostname: Option<String>,
@@ -470,6 +477,9 @@ impl Default for Connection {
     fn default() -> Connection {
         Connection {
             id: 0,
+            tcp_stream: None,
+            first_packet: 0,
+            last_packet: 0,
             client: UNSPECIFIED,
             server: UNSPECIFIED,
             hostname: None,
@@ -681,6 +691,11 @@ pub struct HttpExchange {
     pub request_end_ts: Option<Ts>,
     pub response_ts: Option<Ts>,
     pub response_end_ts: Option<Ts>,
+    /// Frame numbers where Wireshark shows the request and the final response: for
+    /// HTTP/1.x the packet that completed the message, body included (Wireshark reassembles
+    /// bodies), for HTTP/2 and HTTP/3 the packet of its HEADERS frame.
+    pub request_packet: Option<u64>,
+    pub response_packet: Option<u64>,
     /// `response_ts - request_end_ts`.
     pub ttfb_ms: Option<f64>,
     /// `response_end_ts - response_ts`.
@@ -782,6 +797,9 @@ impl QuicConnection {
     ) -> QuicConnection {
         QuicConnection {
             id,
+            udp_stream: None,
+            first_packet: 0,
+            last_packet: 0,
             client,
             server,
             client_by,
@@ -849,6 +867,13 @@ pub struct QuicClose {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QuicConnection {
     pub id: u64,
+    /// tshark's `udp.stream` of its first 5-tuple (0-based, in order of first packet,
+    /// counting every UDP 5-tuple, DNS included): `udp.stream eq N` in Wireshark. `None`
+    /// past the 5-tuples pagetrace numbers (about a million).
+    pub udp_stream: Option<u64>,
+    /// Frame numbers of its first and last packet.
+    pub first_packet: u64,
+    pub last_packet: u64,
     pub client: SocketAddr,
     pub server: SocketAddr,
     /// How the client was decided: `initial` (sender of the first Initial) or `port`.

@@ -21,14 +21,14 @@
 mod quic_app;
 mod stream;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::capture::{CaptureEvent, CaptureReader, Packet, SecretsKind};
 use crate::decrypt::{KeyLog, KeyLogStats};
 use crate::dissect::quic::QuicTable;
 use crate::link::{self, LinkError, LinkType, NetProto};
 use crate::net::defrag::{DefragResult, Defragmenter};
-use crate::net::flow::Dir;
+use crate::net::flow::{Dir, FlowKey, FxBuild};
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
 use crate::pageload::dns_log::DnsLog;
 use crate::pageload::model::{
@@ -50,6 +50,9 @@ const SWEEP_NANOS: i64 = 1_000_000_000;
 
 /// Most handed-out DNS transactions a stream remembers to link later connections to.
 pub const DNS_WINDOW: usize = 4096;
+/// Most UDP 5-tuples numbered as tshark's `udp.stream` (about 40 MiB); QUIC connections
+/// on 5-tuples first seen after that get no number.
+pub const MAX_UDP_STREAMS: usize = 1 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzerConfig {
@@ -97,6 +100,8 @@ pub struct Analyzer {
     defrag: Defragmenter,
     dns: DnsLog,
     quic: QuicTable<QuicApp>,
+    /// tshark's `udp.stream` numbering: every UDP 5-tuple, in order of first datagram.
+    udp_streams: HashMap<FlowKey, u64, FxBuild>,
     /// Reports of QUIC connections that ended.
     quic_done: Vec<QuicConnection>,
     /// Reports of connections that ended, in order of ending.
@@ -129,6 +134,7 @@ impl Analyzer {
                 DnsLog::new()
             },
             quic: QuicTable::new(),
+            udp_streams: HashMap::default(),
             quic_done: Vec::new(),
             done: Vec::new(),
             stream: streaming.then(Stream::default),
@@ -322,6 +328,7 @@ impl Analyzer {
                         SocketAddr::new(ip.src, udp.src_port),
                         SocketAddr::new(ip.dst, udp.dst_port),
                     );
+                    self.number_udp_stream(FlowKey::new(src, dst));
                     if udp.src_port == 53 || udp.dst_port == 53 {
                         self.dns_datagram(ts, frame, (src, dst), udp.payload);
                     } else {
@@ -348,6 +355,14 @@ impl Analyzer {
                 }
             },
             _ => self.info.stats.other += 1,
+        }
+    }
+
+    /// Gives a UDP 5-tuple never seen before the next `udp.stream` index, as tshark does.
+    fn number_udp_stream(&mut self, key: FlowKey) {
+        let n = self.udp_streams.len();
+        if n < MAX_UDP_STREAMS {
+            self.udp_streams.entry(key).or_insert(n as u64);
         }
     }
 
@@ -427,7 +442,13 @@ impl Analyzer {
                 }
             }
             let http = app.take_exchanges();
-            self.quic_done.push(quic::quic_connection(facts, http));
+            let stream = self
+                .udp_streams
+                .get(&FlowKey::new(facts.client, facts.server))
+                .copied();
+            let mut q = quic::quic_connection(facts, http);
+            q.udp_stream = stream;
+            self.quic_done.push(q);
         }
     }
 

@@ -207,9 +207,13 @@ fn write_quic<W: Write>(
             )
         })
         .unwrap_or_default();
+    let stream = q
+        .udp_stream
+        .map(|s| format!("  {}", p.dim(&format!("udp.stream eq {s}"))))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{} {} {} → {}{host}  {}  at {}",
+        "{} {} {} → {}{host}  {}  at {}{stream}",
         p.cyan("QUIC"),
         q.version,
         q.client,
@@ -348,9 +352,14 @@ fn write_connection<W: Write>(
         .app_protocol
         .map(|a| format!("  [{a}]"))
         .unwrap_or_default();
+    // The Wireshark display filter that shows this connection alone.
+    let stream = c
+        .tcp_stream
+        .map(|s| format!("  {}", p.dim(&format!("tcp.stream eq {s}"))))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{} {} → {}{host}{proto}",
+        "{} {} → {}{host}{proto}{stream}",
         p.bold(&format!("Connection #{}", c.id)),
         c.client,
         c.server

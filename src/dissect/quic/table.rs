@@ -78,7 +78,7 @@ impl<A> QuicTable<A> {
                 return true;
             }
         }
-        let Some((key, side)) = self.route(ts, (src, dst), payload, h) else {
+        let Some((key, side)) = self.route((ts, frame), (src, dst), payload, h) else {
             return false;
         };
         if let Some(c) = self.conns.get_mut(&key) {
@@ -100,7 +100,7 @@ impl<A> QuicTable<A> {
     /// known version.
     fn route<H: QuicHandler<A>>(
         &mut self,
-        ts: Ts,
+        (ts, frame): (Ts, u64),
         (src, dst): (SocketAddr, SocketAddr),
         payload: &[u8],
         h: &mut H,
@@ -134,7 +134,8 @@ impl<A> QuicTable<A> {
             server: key.1,
         };
         let app = h.open(&meta);
-        self.conns.insert(key, QuicConn::new(meta, by, ts, app));
+        self.conns
+            .insert(key, QuicConn::new(meta, by, (ts, frame), app));
         Some((key, side))
     }
 
