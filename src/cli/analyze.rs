@@ -14,6 +14,7 @@ use super::args::{AnalyzeArgs, Format};
 use super::CliError;
 
 pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
+    let filter = super::parse_filter(a.filter.as_deref())?;
     let keylog_path = a
         .keylog
         .clone()
@@ -59,7 +60,10 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     if let Some(pr) = progress {
         pr.done();
     }
-    let report = analyzer.finish();
+    let mut report = analyzer.finish();
+    if let Some(f) = &filter {
+        report = f.apply(report);
+    }
 
     let to_terminal = a.output.is_none() && io::stdout().is_terminal();
     let mut out: Box<dyn Write> = match &a.output {

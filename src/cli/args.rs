@@ -61,4 +61,8 @@ pub struct AnalyzeArgs {
     /// Never colour the output (NO_COLOR in the environment does the same).
     #[arg(long)]
     pub no_color: bool,
+    /// Keep only the requests (and their connections and lookups) EXPR matches, in every
+    /// format: `status >= 400`, `host ~ "cdn" and ttfb > 100ms` (README, "Filter language").
+    #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
 }

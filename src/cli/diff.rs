@@ -59,6 +59,9 @@ pub struct DiffArgs {
     /// Never colour the output (NO_COLOR in the environment does the same).
     #[arg(long)]
     pub no_color: bool,
+    /// Compare only what EXPR keeps of each side (`analyze --filter`'s language).
+    #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 pub fn run(a: DiffArgs) -> Result<(), CliError> {
@@ -78,8 +81,13 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
         .map(PathBuf::from);
     let ka = a.keylog_a.clone().or_else(|| env_keylog.clone());
     let kb = a.keylog_b.clone().or(env_keylog);
-    let ra = load(&a.a, ka.as_deref())?;
-    let rb = load(&a.b, kb.as_deref())?;
+    let filter = super::parse_filter(a.filter.as_deref())?;
+    let mut ra = load(&a.a, ka.as_deref())?;
+    let mut rb = load(&a.b, kb.as_deref())?;
+    if let Some(f) = &filter {
+        ra = f.apply(ra);
+        rb = f.apply(rb);
+    }
 
     let opts = DiffOptions {
         threshold_ms: a.threshold,

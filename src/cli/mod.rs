@@ -11,6 +11,7 @@ mod live;
 use std::io;
 
 use clap::Parser;
+use pagetrace::pageload::filter::Filter;
 
 pub use args::Cli;
 
@@ -61,6 +62,13 @@ impl From<io::Error> for CliError {
     fn from(e: io::Error) -> CliError {
         CliError::Io(e)
     }
+}
+
+/// `--filter EXPR` parsed, or the usage error with its caret line.
+pub fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, CliError> {
+    text.map(Filter::parse)
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))
 }
 
 /// The width to fit a terminal's output to: `$COLUMNS` when set (as `ls` does), else the

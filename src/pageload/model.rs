@@ -22,6 +22,26 @@ pub struct Report {
     /// in order of first packet.
     #[serde(default)]
     pub quic: Vec<QuicConnection>,
+    /// With `--filter`: the expression, and how much there was before it (absent without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FilterInfo>,
+}
+
+/// What `--filter` was given and what it chose from.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct FilterInfo {
+    pub expression: String,
+    /// The report's counts before the filter.
+    pub before: FilterCounts,
+}
+
+/// Requests (TCP and QUIC), TCP connections, QUIC connections and DNS transactions.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct FilterCounts {
+    pub requests: usize,
+    pub connections: usize,
+    pub quic: usize,
+    pub dns: usize,
 }
 
 pub use crate::warning::{Warning, WarningKind};

@@ -597,6 +597,7 @@ impl Analyzer {
             dns,
             connections,
             quic,
+            filter: None,
         };
         stitch::link_redirects(&mut report);
         stitch::link_h3_offers(&mut report);

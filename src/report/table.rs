@@ -106,6 +106,25 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()> {
             plural(requests + h3, "HTTP request")
         )?;
     }
+    if let Some(f) = &r.filter {
+        let b = f.before;
+        let quic = if b.quic > 0 {
+            format!(", {} of {} QUIC", r.quic.len(), b.quic)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  filter {}: {} of {} requests, {} of {} connections{quic}, {} of {} DNS transactions",
+            f.expression,
+            requests + h3,
+            b.requests,
+            r.connections.len(),
+            b.connections,
+            r.dns.len(),
+            b.dns
+        )?;
+    }
     Ok(())
 }
 
