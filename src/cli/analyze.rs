@@ -45,11 +45,15 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         CaptureReader::new(input).map_err(|e| CliError::Usage(format!("{}: {e}", a.capture)))?;
     let cfg = AnalyzerConfig {
         body_hash: a.body_hash,
+        streaming: super::records::is_record(a.format),
         ..AnalyzerConfig::default()
     };
     let mut analyzer = Analyzer::new(cfg, &a.capture, reader.format);
     if let Some(text) = &keylog {
         analyzer.add_keylog_text(&String::from_utf8_lossy(text));
+    }
+    if analyzer.config().streaming {
+        return super::records::run(&mut reader, analyzer, &a, filter.as_ref());
     }
     let mut progress = progress;
     pipeline::drive(&mut reader, &mut analyzer, |p| {
@@ -92,6 +96,7 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
                 },
             )?;
         }
+        Format::Jsonl | Format::Csv => {}
         Format::Table => {
             let color = super::use_color(to_terminal, a.no_color);
             let width = if to_terminal {

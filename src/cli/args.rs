@@ -40,6 +40,11 @@ pub enum Format {
     Waterfall,
     /// One self-contained HTML page drawing the waterfall.
     Html,
+    /// One JSON object per line (dns, connection, request, quic, then capture), written as
+    /// each connection ends.
+    Jsonl,
+    /// One row per request, with a header line (RFC 4180), written as each connection ends.
+    Csv,
 }
 
 #[derive(Args, Debug)]

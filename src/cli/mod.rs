@@ -7,6 +7,7 @@ mod analyze;
 mod args;
 mod diff;
 mod live;
+mod records;
 
 use std::io;
 

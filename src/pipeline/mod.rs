@@ -613,13 +613,29 @@ pub fn drive(
     analyzer: &mut Analyzer,
     mut each: impl FnMut(&Packet<'_>),
 ) {
+    drive_while(reader, analyzer, |_, p| {
+        each(p);
+        true
+    });
+}
+
+/// As [`drive`], `each` also seeing the analyzer (to [`Analyzer::poll`] what finished) and
+/// stopping the read when it returns `false`.
+pub fn drive_while(
+    reader: &mut CaptureReader,
+    analyzer: &mut Analyzer,
+    mut each: impl FnMut(&mut Analyzer, &Packet<'_>) -> bool,
+) {
     let mut warnings = Vec::new();
-    reader.for_each(&mut warnings, |ev| match ev {
+    reader.for_each_while(&mut warnings, |ev| match ev {
         CaptureEvent::Packet(p) => {
             analyzer.handle_packet(&p);
-            each(&p);
+            each(analyzer, &p)
         }
-        CaptureEvent::Secrets { kind, data } => analyzer.handle_secrets(kind, data),
+        CaptureEvent::Secrets { kind, data } => {
+            analyzer.handle_secrets(kind, data);
+            true
+        }
     });
     for w in warnings {
         analyzer.warn(w);

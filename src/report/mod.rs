@@ -26,6 +26,7 @@
 //! waterfall the terminal waterfall                                    (fmt, timing)
 //! html      the page and its journeys                                 (fmt, timing, narrative)
 //! live      the live lines and jsonl objects                          (fmt, narrative)
+//! records   analyze's jsonl lines and csv rows                        (model only)
 //! table     the story, the summary tables                             (fmt, narrative,
 //!           and, as its last section, the waterfall                     waterfall)
 //! ```
@@ -40,6 +41,7 @@ pub mod html;
 pub mod json;
 pub mod live;
 pub mod narrative;
+pub mod records;
 pub mod table;
 pub mod timing;
 pub mod waterfall;
