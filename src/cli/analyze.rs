@@ -15,6 +15,11 @@ use super::CliError;
 
 pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     let filter = super::parse_filter(a.filter.as_deref())?;
+    if !a.only.is_empty() && a.format != Format::Table {
+        return Err(CliError::Usage(
+            "--only names sections of --format table".into(),
+        ));
+    }
     let keylog_path = a
         .keylog
         .clone()
@@ -104,7 +109,18 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
             } else {
                 None
             };
-            table::write_report(&mut out, &report, &table::TableOptions { color, width })?;
+            let sections = if a.only.is_empty() {
+                table::Sections::default()
+            } else {
+                let only: Vec<_> = a.only.iter().map(|s| s.section()).collect();
+                table::Sections::of(&only)
+            };
+            let opts = table::TableOptions {
+                color,
+                width,
+                sections,
+            };
+            table::write_report(&mut out, &report, &opts)?;
         }
     }
     out.flush()?;

@@ -70,4 +70,50 @@ pub struct AnalyzeArgs {
     /// format: `status >= 400`, `host ~ "cdn" and ttfb > 100ms` (README, "Filter language").
     #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
+    /// Only these sections of the table, in their usual order (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SECTIONS")]
+    pub only: Vec<OnlySection>,
+}
+
+/// The sections of `--format table` (`report::table::Section`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnlySection {
+    /// The capture line, counts and filter.
+    Summary,
+    /// Each TCP connection's story.
+    Stories,
+    /// Each QUIC connection's story.
+    Quic,
+    /// The table of connections.
+    Connections,
+    /// The table of requests.
+    Requests,
+    /// Per host: requests, bytes, protocols, median and slowest TTFB, errors.
+    Hosts,
+    /// The TLS handshakes (only on request).
+    Tls,
+    /// The DNS transactions.
+    Dns,
+    /// The waterfall.
+    Waterfall,
+    /// The capture's warnings.
+    Warnings,
+}
+
+impl OnlySection {
+    pub fn section(self) -> pagetrace::report::table::Section {
+        use pagetrace::report::table::Section;
+        match self {
+            OnlySection::Summary => Section::Summary,
+            OnlySection::Stories => Section::Stories,
+            OnlySection::Quic => Section::Quic,
+            OnlySection::Connections => Section::Connections,
+            OnlySection::Requests => Section::Requests,
+            OnlySection::Hosts => Section::Hosts,
+            OnlySection::Tls => Section::Tls,
+            OnlySection::Dns => Section::Dns,
+            OnlySection::Waterfall => Section::Waterfall,
+            OnlySection::Warnings => Section::Warnings,
+        }
+    }
 }

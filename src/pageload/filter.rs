@@ -490,18 +490,6 @@ fn proto_name(s: &str) -> Option<&'static str> {
     }
 }
 
-/// The host of a URL: no scheme, user, port or IPv6 brackets.
-fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-    if let Some(v6) = authority.strip_prefix('[') {
-        return v6.split(']').next();
-    }
-    let host = authority.split(':').next()?;
-    (!host.is_empty()).then_some(host)
-}
-
 fn s<'a>(v: &'a str) -> Val<'a> {
     Val::Str(Cow::Borrowed(v))
 }
@@ -546,7 +534,7 @@ fn request_value<'a>(field: &str, x: &Subject<'a>) -> Option<Option<Val<'a>>> {
             Some(h) => proto_name(&h.version).map(s),
             None => connection_proto(x).map(s),
         },
-        "host" => match h.and_then(|h| h.url.as_deref()).and_then(url_host) {
+        "host" => match h.and_then(HttpExchange::host) {
             Some(host) => Some(s(host)),
             None if x.dns_alone => x.dns?.questions.first().map(|q| s(&q.name)),
             None => x

@@ -746,6 +746,30 @@ pub struct HttpExchange {
     pub redirect_to: Option<String>,
 }
 
+impl HttpExchange {
+    /// The host of its URL: without scheme, user, port or IPv6 brackets.
+    pub fn host(&self) -> Option<&str> {
+        let url = self.url.as_deref()?;
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next()?;
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        if let Some(v6) = authority.strip_prefix('[') {
+            return v6.split(']').next();
+        }
+        authority.split(':').next().filter(|h| !h.is_empty())
+    }
+
+    /// `h1` (HTTP/1.x), `h2` or `h3`.
+    pub fn proto(&self) -> Option<&'static str> {
+        match self.version.as_str() {
+            "HTTP/1.0" | "HTTP/1.1" => Some("h1"),
+            "HTTP/2" => Some("h2"),
+            "HTTP/3" => Some("h3"),
+            _ => None,
+        }
+    }
+}
+
 /// Where an exchange is: `connections[]` by id and `http[index]`, or, with `quic`, the
 /// QUIC connection of that id in `quic[]`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

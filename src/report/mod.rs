@@ -19,6 +19,7 @@
 //! fmt       numbers, sizes, durations, offsets, dates, plurals, padding, Paint, tables
 //!  └─ explain    one-line meanings of HTTP headers                   (fmt)
 //! timing    rows, phases, HAR timings, pages                         (model only)
+//! hosts     the per-host summary                                     (model only)
 //! narrative the typed story of one connection                        (timing, explain)
 //!
 //! json                                                               (model only)
@@ -37,6 +38,7 @@
 pub mod explain;
 pub mod fmt;
 pub mod har;
+pub mod hosts;
 pub mod html;
 pub mod json;
 pub mod live;
