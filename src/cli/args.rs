@@ -26,6 +26,8 @@ pub enum Command {
     Live(LiveArgs),
     /// Compare two page loads (captures or saved JSON reports).
     Diff(DiffArgs),
+    /// Print the JSON Schema of the report `--format json` writes (docs/report.schema.json).
+    Schema,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

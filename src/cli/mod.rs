@@ -9,7 +9,7 @@ mod diff;
 mod live;
 mod records;
 
-use std::io;
+use std::io::{self, Write};
 
 use clap::Parser;
 use pagetrace::pageload::filter::Filter;
@@ -32,6 +32,7 @@ pub fn run() -> i32 {
         args::Command::Analyze(a) => analyze::run(a),
         args::Command::Live(a) => live::run(a),
         args::Command::Diff(a) => diff::run(a),
+        args::Command::Schema => schema(),
     };
     match result {
         Ok(()) => 0,
@@ -41,6 +42,15 @@ pub fn run() -> i32 {
             EXIT_USAGE
         }
     }
+}
+
+/// `pagetrace schema`: the report's JSON Schema, pretty, and a newline.
+fn schema() -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &pagetrace::pageload::model::json_schema())
+        .map_err(io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 #[derive(Debug)]
