@@ -308,8 +308,8 @@ impl Filter {
             .collect();
         let mut linked = vec![false; r.dns.len()];
         for (c, k) in r.connections.iter().zip(&tcp_kept) {
-            if let (Some(i), Some(_)) = (c.dns, k) {
-                linked[i] = true;
+            if let (Some(l), Some(_)) = (c.dns.and_then(|i| linked.get_mut(i)), k) {
+                *l = true;
             }
         }
         for (q, k) in r.quic.iter().zip(&quic_kept) {
@@ -406,7 +406,7 @@ fn prune(
     }
 }
 
-/// The exchanges at `indices`, telling `moved` each one's old and new index.
+/// The exchanges at `indices` (ascending), telling `moved` each one's old and new index.
 fn keep(
     http: Vec<HttpExchange>,
     indices: &[usize],
@@ -414,7 +414,7 @@ fn keep(
 ) -> Vec<HttpExchange> {
     let mut out = Vec::with_capacity(indices.len());
     for (old, h) in http.into_iter().enumerate() {
-        if indices.contains(&old) {
+        if indices.binary_search(&old).is_ok() {
             moved(old, out.len());
             out.push(h);
         }
