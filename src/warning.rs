@@ -5,10 +5,13 @@
 //! the report lists them as they are. The kind is what scripts and the summaries match on,
 //! the message is for people.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What went wrong, in a word the report spells in lowercase (`"malformed"`, `"cap"`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum WarningKind {
     /// Cut short: by the snaplen, the end of the file, or the end of a stream.
@@ -86,7 +89,7 @@ impl std::fmt::Display for WarningKind {
 }
 
 /// One problem found in the input: a counted event, never the end of the run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 pub struct Warning {
     /// 1-based frame number, as tshark and Wireshark count them; `None` when not tied to one.
     pub packet: Option<u64>,

@@ -345,6 +345,22 @@ impl CaptureReader {
         }
     }
 
+    /// As [`CaptureReader::for_each`], stopping after the block in which `on_event` first
+    /// returned `false` (the reader of the output went away).
+    pub fn for_each_while(
+        &mut self,
+        warnings: &mut Vec<Warning>,
+        mut on_event: impl FnMut(CaptureEvent<'_>) -> bool,
+    ) {
+        let go = std::cell::Cell::new(true);
+        let mut each = |ev: CaptureEvent<'_>| {
+            if go.get() {
+                go.set(on_event(ev));
+            }
+        };
+        while go.get() && self.step(warnings, &mut each).is_some() {}
+    }
+
     /// Reads up to one block; `None` at the end.
     fn step(
         &mut self,

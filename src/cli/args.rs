@@ -32,6 +32,8 @@ pub enum Command {
     /// Print the man page (roff): `pagetrace man | man -l -`.
     #[command(hide = true)]
     Man(ManArgs),
+    /// Print the JSON Schema of the report `--format json` writes (docs/report.schema.json).
+    Schema,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,6 +48,11 @@ pub enum Format {
     Waterfall,
     /// One self-contained HTML page drawing the waterfall.
     Html,
+    /// One JSON object per line (dns, connection, request, quic, then capture), written as
+    /// each connection ends.
+    Jsonl,
+    /// One row per request, with a header line (RFC 4180), written as each connection ends.
+    Csv,
 }
 
 #[derive(Args, Debug)]
@@ -67,6 +74,13 @@ pub struct AnalyzeArgs {
     /// Never colour the output: the same as `--color never`.
     #[arg(long)]
     pub no_color: bool,
+    /// Keep only the requests (and their connections and lookups) EXPR matches, in every
+    /// format: `status >= 400`, `host ~ "cdn" and ttfb > 100ms` (README, "Filter language").
+    #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Only these sections of the table, in their usual order (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SECTIONS")]
+    pub only: Vec<OnlySection>,
     /// Colour: `auto` on a terminal unless NO_COLOR is set (CLICOLOR_FORCE forces it, also
     /// in a pipe), `always`, or `never`.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
@@ -104,4 +118,47 @@ pub struct ManArgs {
     /// Write every page (pagetrace.1, pagetrace-analyze.1, ...) into DIR instead.
     #[arg(long, value_name = "DIR", conflicts_with = "command")]
     pub out_dir: Option<PathBuf>,
+}
+
+/// The sections of `--format table` (`report::table::Section`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnlySection {
+    /// The capture line, counts and filter.
+    Summary,
+    /// Each TCP connection's story.
+    Stories,
+    /// Each QUIC connection's story.
+    Quic,
+    /// The table of connections.
+    Connections,
+    /// The table of requests.
+    Requests,
+    /// Per host: requests, bytes, protocols, median and slowest TTFB, errors.
+    Hosts,
+    /// The TLS handshakes (only on request).
+    Tls,
+    /// The DNS transactions.
+    Dns,
+    /// The waterfall.
+    Waterfall,
+    /// The capture's warnings.
+    Warnings,
+}
+
+impl OnlySection {
+    pub fn section(self) -> pagetrace::report::table::Section {
+        use pagetrace::report::table::Section;
+        match self {
+            OnlySection::Summary => Section::Summary,
+            OnlySection::Stories => Section::Stories,
+            OnlySection::Quic => Section::Quic,
+            OnlySection::Connections => Section::Connections,
+            OnlySection::Requests => Section::Requests,
+            OnlySection::Hosts => Section::Hosts,
+            OnlySection::Tls => Section::Tls,
+            OnlySection::Dns => Section::Dns,
+            OnlySection::Waterfall => Section::Waterfall,
+            OnlySection::Warnings => Section::Warnings,
+        }
+    }
 }

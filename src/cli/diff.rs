@@ -69,6 +69,9 @@ pub struct DiffArgs {
     /// progress bar); errors are still said.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Compare only what EXPR keeps of each side (`analyze --filter`'s language).
+    #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 pub fn run(a: DiffArgs) -> Result<(), CliError> {
@@ -97,8 +100,13 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
         Some(p) => input::read_keylog(Some(p), "--keylog-b", say)?,
         None => env,
     };
-    let la = load(&a.a, ka.as_ref(), "--keylog-a FILE, or SSLKEYLOGFILE", say)?;
-    let lb = load(&a.b, kb.as_ref(), "--keylog-b FILE, or SSLKEYLOGFILE", say)?;
+    let filter = super::parse_filter(a.filter.as_deref())?;
+    let mut la = load(&a.a, ka.as_ref(), "--keylog-a FILE, or SSLKEYLOGFILE", say)?;
+    let mut lb = load(&a.b, kb.as_ref(), "--keylog-b FILE, or SSLKEYLOGFILE", say)?;
+    if let Some(f) = &filter {
+        la.report = f.apply(la.report.clone());
+        lb.report = f.apply(lb.report.clone());
+    }
 
     let opts = DiffOptions {
         threshold_ms: a.threshold,

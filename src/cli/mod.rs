@@ -13,11 +13,13 @@ mod diagnose;
 mod diff;
 mod input;
 mod live;
+mod records;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
+use pagetrace::pageload::filter::Filter;
 
 pub use args::Cli;
 use args::{ColorWhen, CompletionsArgs, ManArgs};
@@ -40,6 +42,7 @@ pub fn run() -> i32 {
         args::Command::Diff(a) => diff::run(a),
         args::Command::Completions(a) => completions(&a),
         args::Command::Man(a) => man(&a),
+        args::Command::Schema => schema(),
     };
     match result {
         Ok(()) => 0,
@@ -49,6 +52,15 @@ pub fn run() -> i32 {
             EXIT_USAGE
         }
     }
+}
+
+/// `pagetrace schema`: the report's JSON Schema, pretty, and a newline.
+fn schema() -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &pagetrace::pageload::model::json_schema())
+        .map_err(io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 #[derive(Debug)]
@@ -80,6 +92,23 @@ pub fn reason(e: &io::Error) -> String {
         Some(i) if s.ends_with(')') => s[..i].to_string(),
         _ => s,
     }
+}
+
+/// `--filter EXPR` parsed, or the usage error with its caret line.
+pub fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, CliError> {
+    text.map(Filter::parse)
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// The width to fit a terminal's output to: `$COLUMNS` when set (as `ls` does), else the
+/// terminal's own size (crossterm, through comfy-table), else 120.
+pub fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| comfy_table::Table::new().width())
+        .or(Some(120))
 }
 
 /// Where a report goes: standard output, or the file of `-o`. Errors writing it name it

@@ -94,6 +94,10 @@ pub struct Exchange {
     pub request_end_ts: Option<Ts>,
     pub response_ts: Option<Ts>,
     pub response_end_ts: Option<Ts>,
+    /// Where Wireshark shows the request and the final response: the frames that completed
+    /// them (HTTP/1.x, bodies included), or of their HEADERS frames (HTTP/2, HTTP/3).
+    pub request_frame: Option<u64>,
+    pub response_frame: Option<u64>,
     pub request_headers: Vec<(String, String)>,
     pub response_headers: Vec<(String, String)>,
     pub request_body_bytes: u64,

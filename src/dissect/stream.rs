@@ -33,6 +33,11 @@ impl StreamCtx {
         StreamCtx::default()
     }
 
+    /// The frame being handled, `None` when the caller gave none (unit tests).
+    pub fn frame(&self) -> Option<u64> {
+        (self.packet > 0).then_some(self.packet)
+    }
+
     /// Records a warning on this connection at the current packet.
     pub fn warn(&mut self, kind: WarningKind, message: impl Into<String>) {
         if self.warnings.len() < MAX_WARNINGS_PER_CONNECTION {

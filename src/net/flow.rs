@@ -62,6 +62,12 @@ impl FlowKey {
             FlowKey(b, a)
         }
     }
+
+    /// 0 when `src` is the key's first (lower) endpoint, else 1: a direction that does not
+    /// depend on who is the client.
+    pub fn side_of(&self, src: SocketAddr) -> usize {
+        usize::from(self.0 != (src.ip(), src.port()))
+    }
 }
 
 /// A small, fast hasher for flow keys (FxHash's multiply-rotate): keys are not chosen by

@@ -57,6 +57,9 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
     };
     Connection {
         id: facts.id,
+        tcp_stream: facts.stream,
+        first_packet: facts.first_frame,
+        last_packet: facts.last_frame,
         client: facts.client,
         server: facts.server,
         hostname,
@@ -111,6 +114,8 @@ pub fn exchange(e: Exchange) -> HttpExchange {
         request_end_ts: e.request_end_ts,
         response_ts: e.response_ts,
         response_end_ts: e.response_end_ts,
+        request_packet: e.request_frame,
+        response_packet: e.response_frame,
         request_headers: e.request_headers,
         response_headers: e.response_headers,
         request_body_bytes: e.request_body_bytes,

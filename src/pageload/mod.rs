@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod dns_log;
+pub mod filter;
 pub mod model;
 pub mod quic;
 pub mod stitch;

@@ -6,13 +6,28 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::time::Ts;
 
 pub const SCHEMA: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+/// The JSON Schema (draft 2020-12) of the report `--format json` writes, derived from these
+/// types and their doc comments (`pagetrace schema`, `docs/report.schema.json`).
+pub fn json_schema() -> schemars::Schema {
+    let mut s = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<Report>();
+    s.insert(
+        "title".into(),
+        "pagetrace report (schema 1, REPORT.md)".into(),
+    );
+    s
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
 pub struct Report {
     pub schema: u32,
     pub capture: CaptureInfo,
@@ -22,12 +37,32 @@ pub struct Report {
     /// in order of first packet.
     #[serde(default)]
     pub quic: Vec<QuicConnection>,
+    /// With `--filter`: the expression, and how much there was before it (absent without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FilterInfo>,
+}
+
+/// What `--filter` was given and what it chose from.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq, JsonSchema)]
+pub struct FilterInfo {
+    pub expression: String,
+    /// The report's counts before the filter.
+    pub before: FilterCounts,
+}
+
+/// Requests (TCP and QUIC), TCP connections, QUIC connections and DNS transactions.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq, JsonSchema)]
+pub struct FilterCounts {
+    pub requests: usize,
+    pub connections: usize,
+    pub quic: usize,
+    pub dns: usize,
 }
 
 pub use crate::warning::{Warning, WarningKind};
 
 /// Which end of a connection: the client (who opened it) or the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     Client,
@@ -62,7 +97,7 @@ macro_rules! display_as_str {
 }
 
 /// How the client of a connection was decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub enum ClientBy {
     /// The sender of the SYN (TCP).
     #[default]
@@ -95,7 +130,7 @@ impl ClientBy {
 }
 
 /// Where a connection's hostname came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HostnameSource {
     /// The TLS ClientHello's server_name.
@@ -117,7 +152,7 @@ impl HostnameSource {
 }
 
 /// What a TCP stream carried, as far as the bytes told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum AppProtocol {
     /// Neither side's first bytes were recognised: only counted.
     #[serde(rename = "unknown")]
@@ -165,7 +200,7 @@ impl AppProtocol {
 }
 
 /// How a DNS message travelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DnsTransport {
     Udp,
@@ -191,7 +226,7 @@ impl DnsTransport {
 }
 
 /// How a TCP connection ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CloseKind {
     /// Still open when the capture ended.
@@ -265,6 +300,19 @@ impl std::str::FromStr for TeardownStep {
     }
 }
 
+impl JsonSchema for TeardownStep {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TeardownStep".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "One teardown step: `FIN>` (the client sent FIN toward the server) or `<ACK` (the server toward the client); FIN, ACK, FIN+ACK or RST.",
+            "pattern": "^(<(FIN|ACK|FIN\\+ACK|RST)|(FIN|ACK|FIN\\+ACK|RST)>)$"
+        })
+    }
+}
+
 impl Serialize for TeardownStep {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -299,6 +347,19 @@ impl std::fmt::Display for AlertLevel {
     }
 }
 
+impl JsonSchema for AlertLevel {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AlertLevel".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "`warning`, `fatal`, `encrypted` (not readable) or `level_N` for another byte.",
+            "pattern": "^(warning|fatal|encrypted|level_[0-9]+)$"
+        })
+    }
+}
+
 impl Serialize for AlertLevel {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -323,7 +384,7 @@ impl<'de> Deserialize<'de> for AlertLevel {
 }
 
 /// Which frame closed a QUIC connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum QuicCloseKind {
     /// CONNECTION_CLOSE 0x1c: a transport error code (RFC 9000 20.1).
@@ -351,7 +412,7 @@ display_as_str!(
     QuicCloseKind
 );
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
 pub struct CaptureInfo {
     pub path: String,
     /// `"pcap"` or `"pcapng"`.
@@ -367,7 +428,7 @@ pub struct CaptureInfo {
     pub stats: CaptureStats,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
 pub struct CaptureStats {
     pub ipv4: u64,
     pub ipv6: u64,
@@ -388,7 +449,7 @@ pub struct CaptureStats {
     pub quic_table_full: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct DnsQuestion {
     pub name: String,
     /// IANA mnemonic, `TYPEn` for unknown types.
@@ -396,7 +457,7 @@ pub struct DnsQuestion {
     pub qtype: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct DnsAnswer {
     pub name: String,
     #[serde(rename = "type")]
@@ -416,7 +477,7 @@ pub struct DnsAnswer {
     pub svc_port: Option<u16>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DnsTransaction {
     /// Time of the query (or of the response when the query was not captured).
     pub ts: Ts,
@@ -437,9 +498,16 @@ pub struct DnsTransaction {
     pub response_packet: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Connection {
     pub id: u64,
+    /// tshark's `tcp.stream` of this conversation (0-based, in order of first packet,
+    /// counting every TCP 5-tuple): Wireshark's display filter `tcp.stream eq N` shows it.
+    /// `None` past the 5-tuples pagetrace numbers (about a million).
+    pub tcp_stream: Option<u64>,
+    /// Frame numbers (1-based, as Wireshark's `frame.number`) of its first and last packet.
+    pub first_packet: u64,
+    pub last_packet: u64,
     pub client: SocketAddr,
     pub server: SocketAddr,
     pub hostname: Option<String>,
@@ -470,6 +538,9 @@ impl Default for Connection {
     fn default() -> Connection {
         Connection {
             id: 0,
+            tcp_stream: None,
+            first_packet: 0,
+            last_packet: 0,
             client: UNSPECIFIED,
             server: UNSPECIFIED,
             hostname: None,
@@ -488,13 +559,13 @@ impl Default for Connection {
 }
 
 /// A pair of per-direction counters, client first.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq, JsonSchema)]
 pub struct PerDir {
     pub client: u64,
     pub server: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq, JsonSchema)]
 pub struct TcpOptions {
     pub mss: Option<u16>,
     pub wscale: Option<u8>,
@@ -503,7 +574,7 @@ pub struct TcpOptions {
     pub fastopen: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
 pub struct TcpClose {
     pub kind: CloseKind,
     /// `None` for `open`.
@@ -526,7 +597,7 @@ impl TcpClose {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
 pub struct TcpInfo {
     pub syn_ts: Option<Ts>,
     pub synack_ts: Option<Ts>,
@@ -549,7 +620,7 @@ pub struct TcpInfo {
     pub close: TcpClose,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, JsonSchema)]
 pub struct Certificate {
     pub subject: String,
     pub issuer: String,
@@ -566,13 +637,13 @@ pub struct Certificate {
     pub matches_sni: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq, JsonSchema)]
 pub struct RecordStats {
     pub records: u64,
     pub bytes: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
 pub struct TlsInfo {
     /// Negotiated version, `TLS 1.3`, `TLS 1.2`, ... (`None` without a ServerHello).
     pub version: Option<String>,
@@ -626,19 +697,19 @@ pub struct TlsInfo {
     pub change_cipher_spec: PerDir,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq, JsonSchema)]
 pub struct TlsPerDirStats {
     pub client: RecordStats,
     pub server: RecordStats,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq, JsonSchema)]
 pub struct EarlyData {
     pub offered: bool,
     pub accepted: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct TlsAlert {
     pub ts: Ts,
     pub from: Side,
@@ -646,7 +717,7 @@ pub struct TlsAlert {
     pub description: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, JsonSchema)]
 pub struct ClientHelloInfo {
     pub legacy_version: String,
     pub session_id: Option<String>,
@@ -666,7 +737,7 @@ pub struct ClientHelloInfo {
     pub grease: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, JsonSchema)]
 pub struct ServerHelloInfo {
     pub legacy_version: String,
     pub session_id: Option<String>,
@@ -675,7 +746,7 @@ pub struct ServerHelloInfo {
     pub psk_accepted: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
 pub struct HttpExchange {
     /// `HTTP/1.1`, `HTTP/1.0` or `HTTP/2` (for HTTP/1.x, the higher of the request's and the
     /// response's).
@@ -697,6 +768,11 @@ pub struct HttpExchange {
     pub request_end_ts: Option<Ts>,
     pub response_ts: Option<Ts>,
     pub response_end_ts: Option<Ts>,
+    /// Frame numbers where Wireshark shows the request and the final response: for
+    /// HTTP/1.x the packet that completed the message, body included (Wireshark reassembles
+    /// bodies), for HTTP/2 and HTTP/3 the packet of its HEADERS frame.
+    pub request_packet: Option<u64>,
+    pub response_packet: Option<u64>,
     /// `response_ts - request_end_ts`.
     pub ttfb_ms: Option<f64>,
     /// `response_end_ts - response_ts`.
@@ -727,9 +803,33 @@ pub struct HttpExchange {
     pub redirect_to: Option<String>,
 }
 
+impl HttpExchange {
+    /// The host of its URL: without scheme, user, port or IPv6 brackets.
+    pub fn host(&self) -> Option<&str> {
+        let url = self.url.as_deref()?;
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next()?;
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        if let Some(v6) = authority.strip_prefix('[') {
+            return v6.split(']').next();
+        }
+        authority.split(':').next().filter(|h| !h.is_empty())
+    }
+
+    /// `h1` (HTTP/1.x), `h2` or `h3`.
+    pub fn proto(&self) -> Option<&'static str> {
+        match self.version.as_str() {
+            "HTTP/1.0" | "HTTP/1.1" => Some("h1"),
+            "HTTP/2" => Some("h2"),
+            "HTTP/3" => Some("h3"),
+            _ => None,
+        }
+    }
+}
+
 /// Where an exchange is: `connections[]` by id and `http[index]`, or, with `quic`, the
 /// QUIC connection of that id in `quic[]`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 pub struct RedirectRef {
     pub connection: u64,
     pub index: usize,
@@ -742,7 +842,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// The response whose `Alt-Svc` offered HTTP/3 to a QUIC connection's client (RFC 7838).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 pub struct H3Offer {
     /// The TCP connection (`connections[]` id) and the exchange (`http[index]`).
     pub connection: u64,
@@ -754,7 +854,7 @@ pub struct H3Offer {
 }
 
 /// The HTTPS (or SVCB) record whose `alpn` offered HTTP/3 to a QUIC connection's client.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 pub struct H3DnsOffer {
     /// The lookup (`dns[]` index) and the record (its `answers[answer]`).
     pub dns: usize,
@@ -765,7 +865,7 @@ pub struct H3DnsOffer {
     pub ttl_s: u32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
 pub struct Timeline {
     pub dns_ms: Option<f64>,
     pub connect_ms: Option<f64>,
@@ -798,6 +898,9 @@ impl QuicConnection {
     ) -> QuicConnection {
         QuicConnection {
             id,
+            udp_stream: None,
+            first_packet: 0,
+            last_packet: 0,
             client,
             server,
             client_by,
@@ -838,7 +941,7 @@ impl QuicConnection {
 }
 
 /// Long header packet counts of one direction, by type; `one_rtt` counts short headers.
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq, JsonSchema)]
 pub struct QuicPacketCounts {
     pub initial: u64,
     pub zero_rtt: u64,
@@ -849,7 +952,7 @@ pub struct QuicPacketCounts {
 }
 
 /// A CONNECTION_CLOSE frame read from an Initial packet.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 pub struct QuicClose {
     pub ts: Ts,
     pub from: Side,
@@ -862,9 +965,16 @@ pub struct QuicClose {
 }
 
 /// One QUIC connection (a UDP 5-tuple carrying QUIC), from its Initial packets.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct QuicConnection {
     pub id: u64,
+    /// tshark's `udp.stream` of its first 5-tuple (0-based, in order of first packet,
+    /// counting every UDP 5-tuple, DNS included): `udp.stream eq N` in Wireshark. `None`
+    /// past the 5-tuples pagetrace numbers (about a million).
+    pub udp_stream: Option<u64>,
+    /// Frame numbers of its first and last packet.
+    pub first_packet: u64,
+    pub last_packet: u64,
     pub client: SocketAddr,
     pub server: SocketAddr,
     /// How the client was decided: `initial` (sender of the first Initial) or `port`.
@@ -930,7 +1040,7 @@ pub struct QuicConnection {
 }
 
 /// QUIC packets opened with keys from the key log (Initial packets need none).
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq, JsonSchema)]
 pub struct QuicDecryption {
     pub handshake: u64,
     pub zero_rtt: u64,
@@ -944,7 +1054,7 @@ pub struct QuicDecryption {
 }
 
 /// A new address of one side of a QUIC connection.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 pub struct AddressChange {
     pub ts: Ts,
     pub side: Side,

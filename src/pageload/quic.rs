@@ -31,6 +31,8 @@ pub fn quic_connection(f: QuicFacts, http: Vec<Exchange>) -> QuicConnection {
     r.scid = hex(&f.scid);
     r.server_scid = f.server_scid.as_deref().map(hex);
     r.last_ts = f.last_ts;
+    r.first_packet = f.first_frame;
+    r.last_packet = f.last_frame;
     let pair = |v: [u64; 2]| PerDir {
         client: v[0],
         server: v[1],

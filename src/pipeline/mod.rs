@@ -21,7 +21,7 @@
 mod quic_app;
 mod stream;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::capture::{CaptureEvent, CaptureReader, Packet, SecretsKind};
 use crate::decrypt::{KeyLog, KeyLogStats};
@@ -29,7 +29,7 @@ use crate::dissect::quic::table::MAX_QUIC_CONNS;
 use crate::dissect::quic::QuicTable;
 use crate::link::{self, LinkError, LinkType, NetProto};
 use crate::net::defrag::{self as defrag, DefragResult, Defragmenter};
-use crate::net::flow::Dir;
+use crate::net::flow::{Dir, FlowKey, FxBuild};
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
 use crate::pageload::dns_log::{DnsLog, MAX_PENDING};
 use crate::pageload::model::{
@@ -52,6 +52,9 @@ const SWEEP_NANOS: i64 = 1_000_000_000;
 
 /// Most handed-out DNS transactions a stream remembers to link later connections to.
 pub const DNS_WINDOW: usize = 4096;
+/// Most UDP 5-tuples numbered as tshark's `udp.stream` (about 40 MiB); QUIC connections
+/// on 5-tuples first seen after that get no number.
+pub const MAX_UDP_STREAMS: usize = 1 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzerConfig {
@@ -101,6 +104,8 @@ pub struct Analyzer {
     defrag_capped: [CapCount; 2],
     dns: DnsLog,
     quic: QuicTable<QuicApp>,
+    /// tshark's `udp.stream` numbering: every UDP 5-tuple, in order of first datagram.
+    udp_streams: HashMap<FlowKey, u64, FxBuild>,
     /// Reports of QUIC connections that ended.
     quic_done: Vec<QuicConnection>,
     /// Reports of connections that ended, in order of ending.
@@ -134,6 +139,7 @@ impl Analyzer {
                 DnsLog::new()
             },
             quic: QuicTable::new(),
+            udp_streams: HashMap::default(),
             quic_done: Vec::new(),
             done: Vec::new(),
             stream: streaming.then(Stream::default),
@@ -384,6 +390,7 @@ impl Analyzer {
                         SocketAddr::new(ip.src, udp.src_port),
                         SocketAddr::new(ip.dst, udp.dst_port),
                     );
+                    self.number_udp_stream(FlowKey::new(src, dst));
                     if udp.src_port == 53 || udp.dst_port == 53 {
                         self.dns_datagram(ts, frame, (src, dst), udp.payload);
                     } else {
@@ -410,6 +417,14 @@ impl Analyzer {
                 }
             },
             _ => self.info.stats.other += 1,
+        }
+    }
+
+    /// Gives a UDP 5-tuple never seen before the next `udp.stream` index, as tshark does.
+    fn number_udp_stream(&mut self, key: FlowKey) {
+        let n = self.udp_streams.len();
+        if n < MAX_UDP_STREAMS {
+            self.udp_streams.entry(key).or_insert(n as u64);
         }
     }
 
@@ -489,7 +504,13 @@ impl Analyzer {
                 }
             }
             let http = app.take_exchanges();
-            self.quic_done.push(quic::quic_connection(facts, http));
+            let stream = self
+                .udp_streams
+                .get(&FlowKey::new(facts.client, facts.server))
+                .copied();
+            let mut q = quic::quic_connection(facts, http);
+            q.udp_stream = stream;
+            self.quic_done.push(q);
         }
     }
 
@@ -643,6 +664,7 @@ impl Analyzer {
             dns,
             connections,
             quic,
+            filter: None,
         };
         stitch::link_redirects(&mut report);
         stitch::link_h3_offers(&mut report);
@@ -658,13 +680,29 @@ pub fn drive(
     analyzer: &mut Analyzer,
     mut each: impl FnMut(&Packet<'_>),
 ) {
+    drive_while(reader, analyzer, |_, p| {
+        each(p);
+        true
+    });
+}
+
+/// As [`drive`], `each` also seeing the analyzer (to [`Analyzer::poll`] what finished) and
+/// stopping the read when it returns `false`.
+pub fn drive_while(
+    reader: &mut CaptureReader,
+    analyzer: &mut Analyzer,
+    mut each: impl FnMut(&mut Analyzer, &Packet<'_>) -> bool,
+) {
     let mut warnings = Vec::new();
-    reader.for_each(&mut warnings, |ev| match ev {
+    reader.for_each_while(&mut warnings, |ev| match ev {
         CaptureEvent::Packet(p) => {
             analyzer.handle_packet(&p);
-            each(&p);
+            each(analyzer, &p)
         }
-        CaptureEvent::Secrets { kind, data } => analyzer.handle_secrets(kind, data),
+        CaptureEvent::Secrets { kind, data } => {
+            analyzer.handle_secrets(kind, data);
+            true
+        }
     });
     for w in warnings {
         analyzer.warn_always(w);

@@ -20,6 +20,7 @@
 //!           fitted to a width (Fit), lines wrapped to it (wrap, Wrapped)
 //!  └─ explain    one-line meanings of HTTP headers                   (fmt)
 //! timing    rows, phases, HAR timings, pages                         (model only)
+//! hosts     the per-host summary                                     (model only)
 //! narrative the typed story of one connection                        (timing, explain)
 //!
 //! json                                                               (model only)
@@ -27,6 +28,7 @@
 //! waterfall the terminal waterfall                                    (fmt, timing)
 //! html      the page and its journeys                                 (fmt, timing, narrative)
 //! live      the live lines and jsonl objects                          (fmt, narrative)
+//! records   analyze's jsonl lines and csv rows                        (model only)
 //! table     the story, the summary tables                             (fmt, narrative,
 //!           and, as its last section, the waterfall                     waterfall)
 //! ```
@@ -37,10 +39,12 @@
 pub mod explain;
 pub mod fmt;
 pub mod har;
+pub mod hosts;
 pub mod html;
 pub mod json;
 pub mod live;
 pub mod narrative;
+pub mod records;
 pub mod table;
 pub mod timing;
 pub mod waterfall;

@@ -16,12 +16,12 @@
 
 use std::io::{self, Write};
 
-use comfy_table::Table;
+use comfy_table::{Cell, Table};
 
 use crate::pageload::model::{AlertLevel, CloseKind, HostnameSource, Report};
 use crate::report::fmt::{
-    ellipsize, fit_first, fmt_bytes, fmt_ms, fmt_opt_ms, plural, rel, Col, Fit, Give, Paint,
-    Wrapped, NONE,
+    ellipsize, fit_first, fmt_bytes, fmt_ms, fmt_opt_ms, new_table, plural, rel, right, Col,
+    Fit, Give, Paint, Wrapped, NONE,
 };
 
 use crate::report::narrative::{
@@ -40,6 +40,8 @@ pub struct TableOptions {
     /// A key log was given (a file or the capture's own secrets): the head does not point
     /// to `--keylog` when none of it matched (standard error says why).
     pub keys_given: bool,
+    /// Which sections to write (`--only`).
+    pub sections: Sections,
 }
 
 /// The capture line, its span, and the count of requests (HTTP/3 among them), TLS
@@ -120,63 +122,206 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint, keys_given: bool) -> 
             plural(requests + h3, "HTTP request")
         )?;
     }
+    if let Some(f) = &r.filter {
+        let b = f.before;
+        let quic = if b.quic > 0 {
+            format!(", {} of {} QUIC", r.quic.len(), b.quic)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  filter {}: {} of {} requests, {} of {} connections{quic}, {} of {} DNS transactions",
+            f.expression,
+            requests + h3,
+            b.requests,
+            r.connections.len(),
+            b.connections,
+            r.dns.len(),
+            b.dns
+        )?;
+    }
     Ok(())
 }
 
+/// The sections of the table, in the order they are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The capture line, the counts and the filter.
+    Summary,
+    /// Each TCP connection's story.
+    Stories,
+    /// Each QUIC connection's story.
+    Quic,
+    /// The table of connections.
+    Connections,
+    /// The table of requests.
+    Requests,
+    /// The per-host summary ([`crate::report::hosts`]).
+    Hosts,
+    /// A table of TLS handshakes (not in the default table: the stories tell them).
+    Tls,
+    /// The table of DNS transactions.
+    Dns,
+    /// The waterfall ([`crate::report::waterfall`]).
+    Waterfall,
+    /// The capture's warnings.
+    Warnings,
+}
+
+impl Section {
+    /// Every section, in order.
+    pub const ALL: [Section; 10] = [
+        Section::Summary,
+        Section::Stories,
+        Section::Quic,
+        Section::Connections,
+        Section::Requests,
+        Section::Hosts,
+        Section::Tls,
+        Section::Dns,
+        Section::Waterfall,
+        Section::Warnings,
+    ];
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// Which sections to write (`--only`); the default is every one but [`Section::Tls`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sections(u16);
+
+impl Default for Sections {
+    fn default() -> Sections {
+        Sections::of(&Section::ALL).without(Section::Tls)
+    }
+}
+
+impl Sections {
+    pub fn of(list: &[Section]) -> Sections {
+        Sections(list.iter().fold(0, |m, s| m | s.bit()))
+    }
+
+    pub fn without(self, s: Section) -> Sections {
+        Sections(self.0 & !s.bit())
+    }
+
+    pub fn has(self, s: Section) -> bool {
+        self.0 & s.bit() != 0
+    }
+}
+
+/// Writes the sections the options name, a blank line between two.
 pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> io::Result<()> {
     let p = Paint(opts.color);
+    let mut first = true;
+    let mut start = |out: &mut W, title: Option<&str>| -> io::Result<()> {
+        if !std::mem::take(&mut first) {
+            writeln!(out)?;
+        }
+        match title {
+            Some(t) => writeln!(out, "{}", p.bold(t)),
+            None => Ok(()),
+        }
+    };
+    for section in Section::ALL {
+        if opts.sections.has(section) && has_section(r, section) {
+            write_section(out, r, opts, section, &mut start)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the report has anything for a section.
+fn has_section(r: &Report, s: Section) -> bool {
+    let any_http = r.connections.iter().any(|c| !c.http.is_empty())
+        || r.quic.iter().any(|q| !q.http.is_empty());
+    match s {
+        Section::Summary => true,
+        Section::Stories | Section::Connections => !r.connections.is_empty(),
+        Section::Quic => !r.quic.is_empty(),
+        Section::Requests => any_http,
+        Section::Hosts => !crate::report::hosts::hosts(r).is_empty(),
+        Section::Tls => {
+            r.connections.iter().any(|c| c.tls.is_some()) || r.quic.iter().any(|q| q.tls.is_some())
+        }
+        Section::Dns => !r.dns.is_empty(),
+        Section::Waterfall => any_http || r.connections.iter().any(|c| c.tcp.syn_ts.is_some()),
+        Section::Warnings => !r.capture.warnings.is_empty(),
+    }
+}
+
+fn write_section<W: Write>(
+    out: &mut W,
+    r: &Report,
+    opts: &TableOptions,
+    section: Section,
+    start: &mut impl FnMut(&mut W, Option<&str>) -> io::Result<()>,
+) -> io::Result<()> {
+    let p = Paint(opts.color);
     let origin = r.capture.first_ts;
-    {
+    match section {
         // The story's lines wrap at spaces to the width; the tables and the waterfall fit it
         // by themselves.
-        let mut out = Wrapped::new(out, opts.width);
-        write_head(&mut out, r, p, opts.keys_given)?;
-        for c in &r.connections {
-            writeln!(out)?;
-            write_connection(&mut out, &narrative::of_report(r, c), origin, p)?;
+        Section::Summary => {
+            start(out, None)?;
+            write_head(&mut Wrapped::new(out, opts.width), r, p, opts.keys_given)
         }
-        if !r.quic.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "{}", p.bold("QUIC"))?;
-            for q in &r.quic {
-                write_quic(&mut out, &narrative::quic_of_report(r, q), origin, p)?;
+        Section::Stories => {
+            for (i, c) in r.connections.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                } else {
+                    start(out, None)?;
+                }
+                let mut w = Wrapped::new(&mut *out, opts.width);
+                write_connection(&mut w, &narrative::of_report(r, c), origin, p)?;
             }
+            Ok(())
+        }
+        Section::Quic => {
+            start(out, Some("QUIC"))?;
+            let mut w = Wrapped::new(out, opts.width);
+            for q in &r.quic {
+                write_quic(&mut w, &narrative::quic_of_report(r, q), origin, p)?;
+            }
+            Ok(())
+        }
+        Section::Connections => {
+            table_section(out, start, "Connections", connections_table(r, opts))
+        }
+        Section::Requests => table_section(out, start, "Requests", requests_table(r, opts)),
+        Section::Hosts => table_section(out, start, "Hosts", hosts_table(r, opts)),
+        Section::Tls => table_section(out, start, "TLS", tls_table(r, opts)),
+        Section::Dns => table_section(out, start, "DNS", dns_table(r, opts)),
+        Section::Waterfall => {
+            start(out, Some("Waterfall"))?;
+            crate::report::waterfall::write_waterfall(
+                out,
+                r,
+                &crate::report::waterfall::WaterfallOptions {
+                    color: opts.color,
+                    width: opts.width.unwrap_or(120),
+                },
+            )
+        }
+        Section::Warnings => {
+            start(out, None)?;
+            write_warnings(&mut Wrapped::new(out, opts.width), r, p)
         }
     }
-    if !r.connections.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "{}", p.bold("Connections"))?;
-        writeln!(out, "{}", connections_table(r, opts))?;
-    }
-    let any_h3 = r.quic.iter().any(|q| !q.http.is_empty());
-    if any_h3 || r.connections.iter().any(|c| !c.http.is_empty()) {
-        writeln!(out)?;
-        writeln!(out, "{}", p.bold("Requests"))?;
-        writeln!(out, "{}", requests_table(r, opts))?;
-    }
-    if !r.dns.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "{}", p.bold("DNS"))?;
-        writeln!(out, "{}", dns_table(r, opts))?;
-    }
-    if any_h3
-        || r.connections
-            .iter()
-            .any(|c| c.tcp.syn_ts.is_some() || !c.http.is_empty())
-    {
-        writeln!(out)?;
-        writeln!(out, "{}", p.bold("Waterfall"))?;
-        crate::report::waterfall::write_waterfall(
-            out,
-            r,
-            &crate::report::waterfall::WaterfallOptions {
-                color: opts.color,
-                width: opts.width.unwrap_or(120),
-            },
-        )?;
-    }
-    write_warnings(&mut Wrapped::new(out, opts.width), r, p)?;
-    Ok(())
+}
+
+fn table_section<W: Write>(
+    out: &mut W,
+    start: &mut impl FnMut(&mut W, Option<&str>) -> io::Result<()>,
+    title: &str,
+    t: Table,
+) -> io::Result<()> {
+    start(out, Some(title))?;
+    writeln!(out, "{t}")
 }
 
 /// One QUIC connection: a line with what the Initials said, a line of packet counts.
@@ -226,9 +371,13 @@ fn write_quic<W: Write>(
             )
         })
         .unwrap_or_default();
+    let stream = q
+        .udp_stream
+        .map(|s| format!("  {}", p.dim(&format!("udp.stream eq {s}"))))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{} {} {} → {}{host}  {}  at {}",
+        "{} {} {} → {}{host}  {}  at {}{stream}",
         p.cyan("QUIC"),
         q.version,
         q.client,
@@ -318,7 +467,6 @@ fn write_warnings<W: Write>(out: &mut W, r: &Report, p: Paint) -> io::Result<()>
     if w.is_empty() {
         return Ok(());
     }
-    writeln!(out)?;
     writeln!(
         out,
         "{}",
@@ -371,9 +519,14 @@ fn write_connection<W: Write>(
         .app_protocol
         .map(|a| format!("  [{a}]"))
         .unwrap_or_default();
+    // The Wireshark display filter that shows this connection alone.
+    let stream = c
+        .tcp_stream
+        .map(|s| format!("  {}", p.dim(&format!("tcp.stream eq {s}"))))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{} {} → {}{host}{proto}",
+        "{} {} → {}{host}{proto}{stream}",
         p.bold(&format!("Connection #{}", c.id)),
         c.client,
         c.server
@@ -897,6 +1050,83 @@ fn requests_table(r: &Report, opts: &TableOptions) -> Table {
     fit_first(vec![wide, stacked], opts.width, opts.color)
 }
 
+/// A table for the sections without a fitted layout (hosts, TLS): comfy-table wraps their
+/// cells to the width when one is set.
+fn table(opts: &TableOptions) -> Table {
+    let mut t = new_table(opts.color);
+    if let Some(w) = opts.width {
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        t.set_width(w);
+    }
+    t
+}
+
+/// One row per host ([`crate::report::hosts`]).
+fn hosts_table(r: &Report, opts: &TableOptions) -> Table {
+    let mut t = table(opts);
+    t.set_header(vec![
+        "host",
+        "conns",
+        "requests",
+        "bytes",
+        "protocols",
+        "median TTFB",
+        "slowest TTFB",
+        "errors",
+    ]);
+    for h in crate::report::hosts::hosts(r) {
+        t.add_row(vec![
+            Cell::new(&h.host),
+            right(h.connections.to_string()),
+            right(h.requests.to_string()),
+            right(fmt_bytes(h.bytes)),
+            Cell::new(h.protocols.join(",")),
+            right(fmt_opt_ms(h.median_ttfb_ms)),
+            right(fmt_opt_ms(h.slowest_ttfb_ms)),
+            right(h.errors.to_string()),
+        ]);
+    }
+    t
+}
+
+/// One row per TLS handshake, TCP then QUIC.
+fn tls_table(r: &Report, opts: &TableOptions) -> Table {
+    let mut t = table(opts);
+    t.set_header(vec![
+        "conn",
+        "SNI",
+        "version",
+        "cipher",
+        "ALPN",
+        "resumed",
+        "decrypted",
+        "handshake",
+    ]);
+    let tcp = r
+        .connections
+        .iter()
+        .filter_map(|c| Some((format!("#{}", c.id), c.tls.as_ref()?)));
+    let quic = r
+        .quic
+        .iter()
+        .filter_map(|q| Some((format!("quic-{}", q.id), q.tls.as_ref()?)));
+    let dash = |v: Option<&str>| v.unwrap_or("–").to_string();
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    for (conn, tls) in tcp.chain(quic) {
+        t.add_row(vec![
+            right(conn),
+            Cell::new(dash(tls.sni.as_deref())),
+            Cell::new(dash(tls.version.as_deref())),
+            Cell::new(dash(tls.cipher.as_deref())),
+            Cell::new(dash(tls.alpn.as_deref())),
+            Cell::new(yes(tls.resumed)),
+            Cell::new(yes(tls.decrypted)),
+            right(fmt_opt_ms(tls.handshake_ms)),
+        ]);
+    }
+    t
+}
+
 fn dns_table(r: &Report, opts: &TableOptions) -> Table {
     let mut wide = Fit::new(vec![
         Col::left("at"),
@@ -970,6 +1200,7 @@ mod tests {
             color: false,
             width: None,
             keys_given: false,
+            sections: Sections::default(),
         };
         write_report(&mut out, r, &opts).unwrap();
         String::from_utf8(out).unwrap()

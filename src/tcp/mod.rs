@@ -46,6 +46,9 @@ pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
 /// Zeek's default `tcp_inactivity_timeout` is 5 minutes.
 pub const IDLE_TIMEOUT_NANOS: i64 = 300_000_000_000;
 pub const MAX_CONNECTIONS: usize = 100_000;
+/// Most 5-tuples whose `tcp.stream` index is remembered (about 40 MiB); past it new
+/// connections get none, rather than a number tshark would not give.
+pub const MAX_STREAM_KEYS: usize = 1 << 20;
 /// Teardown steps kept in [`Close::steps`].
 const MAX_SEQUENCE: usize = 12;
 
@@ -72,6 +75,9 @@ pub struct ConnMeta {
     pub id: u64,
     pub client: SocketAddr,
     pub server: SocketAddr,
+    /// tshark's `tcp.stream` for this conversation (see [`FlowTable`]); `None` once more
+    /// than [`MAX_STREAM_KEYS`] 5-tuples were numbered.
+    pub stream: Option<u64>,
 }
 
 /// How the client side was decided.
@@ -134,6 +140,8 @@ pub struct TcpFacts {
     pub first_frame: u64,
     /// The frame being handled when the connection was last touched.
     pub last_frame: u64,
+    /// tshark's `tcp.stream` index of the conversation ([`ConnMeta::stream`]).
+    pub stream: Option<u64>,
     pub syn_ts: Option<Ts>,
     pub synack_ts: Option<Ts>,
     pub ack_ts: Option<Ts>,
@@ -285,6 +293,7 @@ impl<A> TcpConn<A> {
                 last_ts: ts,
                 first_frame: frame,
                 last_frame: frame,
+                stream: meta.stream,
                 syn_ts: None,
                 synack_ts: None,
                 ack_ts: None,
@@ -719,6 +728,11 @@ pub struct FlowTable<A> {
     next_id: u64,
     active: LazyHeap<Activity, Handle>,
     closing: LazyHeap<Ts, Handle>,
+    /// tshark's conversation numbering: each 5-tuple's current `tcp.stream` and the first
+    /// sequence number seen each way (canonical key order), kept after its connection ends.
+    streams: HashMap<FlowKey, (u64, [Option<u32>; 2]), FxBuild>,
+    next_stream: u64,
+    streams_full: bool,
     /// Connections that ended, waiting for [`FlowTable::poll_finished`].
     finished: VecDeque<(TcpFacts, A)>,
     /// Connections finished early because the table was full.
@@ -735,6 +749,9 @@ impl<A> FlowTable<A> {
             next_id: 1,
             active: LazyHeap::new(),
             closing: LazyHeap::new(),
+            streams: HashMap::default(),
+            next_stream: 0,
+            streams_full: false,
             finished: VecDeque::new(),
             evicted: CapCount::default(),
         }
@@ -769,12 +786,16 @@ impl<A> FlowTable<A> {
                 if reuse {
                     self.finish_slot(slot, h);
                     self.map.remove(&key);
-                    self.open(key, (src, dst), ts, frame, seg, h)
+                    let stream = self.stream_of(key, src, seg, true);
+                    self.open(key, (src, dst), (ts, frame, stream), seg, h)
                 } else {
                     slot
                 }
             }
-            None => self.open(key, (src, dst), ts, frame, seg, h),
+            None => {
+                let stream = self.stream_of(key, src, seg, false);
+                self.open(key, (src, dst), (ts, frame, stream), seg, h)
+            }
         };
         let Some(conn) = self.slab[slot].as_mut() else {
             return;
@@ -802,12 +823,50 @@ impl<A> FlowTable<A> {
         }
     }
 
+    /// tshark's `tcp.stream` for a connection opening on `key` with `seg` from `src`: the
+    /// 5-tuple's index as before, unless this is a SYN whose sequence number differs from
+    /// the first one its sender used there (tshark's port-reuse rule; when that number is
+    /// unknown, a connection pagetrace saw end counts as reused), or a 5-tuple never seen,
+    /// which takes the next index in order of first packet.
+    fn stream_of(
+        &mut self,
+        key: FlowKey,
+        src: SocketAddr,
+        seg: &TcpSegment<'_>,
+        reused: bool,
+    ) -> Option<u64> {
+        if self.streams_full {
+            return None;
+        }
+        let side = key.side_of(src);
+        let syn = seg.flags.syn() && !seg.flags.ack();
+        let next = self.next_stream;
+        if let Some((stream, base)) = self.streams.get_mut(&key) {
+            let new = syn && base[side].map_or(reused, |b| b != seg.seq);
+            if new {
+                *stream = next;
+                *base = [None, None];
+                self.next_stream += 1;
+            }
+            base[side].get_or_insert(seg.seq);
+            return Some(*stream);
+        }
+        if self.streams.len() >= MAX_STREAM_KEYS {
+            self.streams_full = true;
+            return None;
+        }
+        let mut base = [None, None];
+        base[side] = Some(seg.seq);
+        self.streams.insert(key, (next, base));
+        self.next_stream += 1;
+        Some(next)
+    }
+
     fn open<H: TcpHandler<A>>(
         &mut self,
         key: FlowKey,
         (src, dst): (SocketAddr, SocketAddr),
-        ts: Ts,
-        frame: u64,
+        (ts, frame, stream): (Ts, u64, Option<u64>),
         seg: &TcpSegment<'_>,
         h: &mut H,
     ) -> usize {
@@ -819,6 +878,7 @@ impl<A> FlowTable<A> {
             id: self.next_id,
             client,
             server,
+            stream,
         };
         self.next_id += 1;
         let app = h.open(&meta);

@@ -279,3 +279,41 @@ fn eviction_and_expiry_match_a_scan() {
     }
     assert!(t.evicted.count > 500, "{:?} evicted", t.evicted);
 }
+
+impl Conn {
+    /// The `tcp.stream` of every connection finished so far, by id.
+    fn streams(&mut self) -> Vec<(u64, Option<u64>)> {
+        self.t.finish_all(&mut Quiet);
+        let mut v = Vec::new();
+        while let Some((f, ())) = self.t.poll_finished() {
+            v.push((f.id, f.stream));
+        }
+        v.sort();
+        v
+    }
+}
+
+#[test]
+fn a_new_syn_with_another_isn_is_a_new_tcp_stream_as_in_tshark() {
+    let mut c = Conn::new();
+    c.client(20, 1001, 5001, FIN | ACK, 64240, b"");
+    c.server(25, 5001, 1002, FIN | ACK, 65535, b"");
+    c.client(30, 1002, 5002, ACK, 64240, b"");
+    // The port is used again: a new connection and a new stream.
+    c.client(40, 9000, 0, SYN, 64240, b"");
+    assert_eq!(c.streams(), vec![(1, Some(0)), (2, Some(1))]);
+}
+
+#[test]
+fn a_5_tuple_back_after_its_connection_expired_keeps_its_tcp_stream() {
+    let mut c = Conn::new();
+    // Idle past the timeout: pagetrace reports two connections, tshark sees one
+    // conversation (no new SYN).
+    let later = IDLE_TIMEOUT_NANOS / 1_000_000 + 1_000;
+    c.t.expire(
+        Ts::from_nanos(1_000_000_000 + later * 1_000_000),
+        &mut Quiet,
+    );
+    c.client(later + 10, 1001, 5001, PSH | ACK, 64240, b"late");
+    assert_eq!(c.streams(), vec![(1, Some(0)), (2, Some(0))]);
+}

@@ -233,6 +233,8 @@ pub struct Http1Dissector {
     stats: Http1Stats,
     full: bool,
     closed: bool,
+    /// The frame being handled: a message ends in it.
+    frame: Option<u64>,
 }
 
 impl Http1Dissector {
@@ -249,6 +251,7 @@ impl Http1Dissector {
             stats: Http1Stats::default(),
             full: false,
             closed: false,
+            frame: None,
         }
     }
 
@@ -306,6 +309,7 @@ impl Http1Dissector {
     /// The next bytes of `dir`. Returns how many were consumed: all of them, except once the
     /// direction has switched protocols ([`Self::switched`]), when the rest is the new protocol's.
     pub fn handle_data(&mut self, dir: Dir, ts: Ts, data: &[u8], ctx: &mut StreamCtx) -> usize {
+        self.frame = ctx.frame();
         let d = dir.index();
         let mut pos = 0;
         let mut stalls = 0;
@@ -342,6 +346,7 @@ impl Http1Dissector {
 
     /// `len` bytes of `dir` were never captured.
     pub fn handle_gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
+        self.frame = ctx.frame();
         enum Act {
             Stop,
             HeadLoss(bool),
@@ -424,6 +429,7 @@ impl Http1Dissector {
         if self.closed {
             return;
         }
+        self.frame = ctx.frame();
         self.closed = true;
         for dir in [Dir::ToServer, Dir::ToClient] {
             let d = dir.index();
@@ -834,6 +840,7 @@ impl Http1Dissector {
             method: Some(method),
             path: Some(target),
             request_ts: Some(start),
+            request_frame: ctx.frame(),
             request_headers: head.headers,
             headers_truncated: head.truncated,
             ..Exchange::default()
@@ -926,6 +933,7 @@ impl Http1Dissector {
             ex.response_version = Some(v);
             ex.reason = head.reason;
             ex.response_ts = Some(start);
+            ex.response_frame = ctx.frame();
             ex.response_headers = head.headers;
             ex.headers_truncated |= head.truncated;
             ex.content_encoding = f.content_encoding;
@@ -1098,10 +1106,19 @@ impl Http1Dissector {
             ds.state = State::Switched;
         }
         let cut = self.track(index).is_some_and(|t| t.cut);
+        // Wireshark reassembles HTTP/1.x bodies: it shows a message in the frame that
+        // completed it.
+        let frame = self.frame;
         match dir {
-            Dir::ToServer => self.close_request(index, ts),
+            Dir::ToServer => {
+                self.close_request(index, ts);
+                if let Some(ex) = self.exchange_mut(index) {
+                    ex.request_frame = frame.or(ex.request_frame);
+                }
+            }
             Dir::ToClient => {
                 if let Some(ex) = self.exchange_mut(index) {
+                    ex.response_frame = frame.or(ex.response_frame);
                     ex.response_end_ts = Some(ts);
                     if !cut {
                         ex.body_sha256 = hasher.map(|h| hex(&h.finalize()));

@@ -313,6 +313,7 @@ impl Http2Dissector {
         ex.reason = None;
         ex.response_ts = None;
         ex.response_end_ts = None;
+        ex.response_frame = None;
         ex.response_headers.clear();
         ex.body_bytes = 0;
         ex.content_encoding = None;
@@ -1164,6 +1165,9 @@ impl Http2Dissector {
         if !rec.req_headers {
             rec.req_headers = true;
             rec.ex.request_ts.get_or_insert(ts);
+            if rec.ex.request_frame.is_none() {
+                rec.ex.request_frame = ctx.frame();
+            }
             let method = fields.value(b":method");
             let path = fields.value(b":path");
             rec.ex.method = method.map(lossy);
@@ -1245,6 +1249,7 @@ impl Http2Dissector {
             }
             rec.resp_headers = true;
             rec.ex.response_ts = Some(ts);
+            rec.ex.response_frame = ctx.frame();
             rec.ex.status = status;
             rec.ex.content_type = fields.value(b"content-type").map(lossy);
             rec.ex.content_encoding = fields.value(b"content-encoding").map(lossy);

@@ -94,6 +94,8 @@ enum Pending {
         stream: u64,
         dir: Dir,
         ts: Ts,
+        /// The frame that carried the HEADERS frame (where Wireshark shows it).
+        frame: Option<u64>,
     },
     Promise {
         parent: u64,
@@ -370,6 +372,7 @@ impl Http3Dissector {
                     stream: id.0,
                     dir,
                     ts,
+                    frame: ctx.frame(),
                 };
                 self.section(dir, id.0, field_section, p, ctx);
             }
@@ -379,6 +382,7 @@ impl Http3Dissector {
                     stream: id.0,
                     dir,
                     ts,
+                    frame: ctx.frame(),
                 };
                 self.section(dir, id.0, field_section, p, ctx);
             }
@@ -444,15 +448,21 @@ impl Http3Dissector {
     /// A decoded field section into its exchange.
     fn apply(&mut self, p: Pending, fields: &HeaderList, ctx: &mut StreamCtx) {
         match p {
-            Pending::Headers { key, dir, ts, .. } => {
+            Pending::Headers {
+                key,
+                dir,
+                ts,
+                frame,
+                ..
+            } => {
                 let hash = self.body_hash;
                 let mut stats = self.stats;
                 let Some(rec) = self.rec(key, ctx) else {
                     return;
                 };
                 match dir {
-                    Dir::ToServer => request_section(rec, fields, ts, &mut stats),
-                    Dir::ToClient => response_section(rec, fields, ts, hash, &mut stats),
+                    Dir::ToServer => request_section(rec, fields, (ts, frame), &mut stats),
+                    Dir::ToClient => response_section(rec, fields, (ts, frame), hash, &mut stats),
                 }
                 let msg = doh_get(rec, dir, fields, key, ts);
                 self.stats = stats;
@@ -468,7 +478,7 @@ impl Http3Dissector {
                     .pushes
                     .entry(push_id)
                     .or_insert_with(|| new_rec(push_key(push_id)));
-                request_section(rec, fields, ts, &mut self.stats);
+                request_section(rec, fields, (ts, ctx.frame()), &mut self.stats);
                 rec.ex.pushed_by = Some(parent);
                 rec.ex.request_end_ts = Some(ts);
                 rec.ended[0] = true;
@@ -684,11 +694,17 @@ fn store(rec: &mut Rec, d: usize, fields: &HeaderList) {
 
 /// The request's HEADERS (or a PUSH_PROMISE's): method, path and URL from the
 /// pseudo-header fields (RFC 9114 4.3.1); a later section is the trailers.
-fn request_section(rec: &mut Rec, fields: &HeaderList, ts: Ts, stats: &mut Http3Stats) {
+fn request_section(
+    rec: &mut Rec,
+    fields: &HeaderList,
+    (ts, frame): (Ts, Option<u64>),
+    stats: &mut Http3Stats,
+) {
     if !rec.headers_seen[0] {
         rec.headers_seen[0] = true;
         stats.requests += 1;
         rec.ex.request_ts = Some(ts);
+        rec.ex.request_frame = frame;
         let path = fields.value(b":path").map(lossy);
         let authority = fields
             .value(b":authority")
@@ -719,7 +735,7 @@ fn request_section(rec: &mut Rec, fields: &HeaderList, ts: Ts, stats: &mut Http3
 fn response_section(
     rec: &mut Rec,
     fields: &HeaderList,
-    ts: Ts,
+    (ts, frame): (Ts, Option<u64>),
     hash: bool,
     stats: &mut Http3Stats,
 ) {
@@ -739,6 +755,7 @@ fn response_section(
         rec.headers_seen[1] = true;
         stats.responses += 1;
         rec.ex.response_ts = Some(ts);
+        rec.ex.response_frame = frame;
         rec.ex.status = status;
         rec.ex.content_type = fields.value(b"content-type").map(lossy);
         rec.ex.content_encoding = fields.value(b"content-encoding").map(lossy);

@@ -160,6 +160,9 @@ pub struct QuicFacts {
     pub server_scid: Option<Vec<u8>>,
     pub first_ts: Ts,
     pub last_ts: Ts,
+    /// Frame numbers of its first and last datagram.
+    pub first_frame: u64,
+    pub last_frame: u64,
     /// QUIC packets (coalesced ones counted one by one), UDP payload bytes, datagrams.
     pub packets: [u64; 2],
     pub bytes: [u64; 2],
@@ -254,7 +257,12 @@ struct Pkt<'k> {
 }
 
 impl<A> QuicConn<A> {
-    pub(super) fn new(meta: QuicMeta, by: QuicClientBy, ts: Ts, app: A) -> QuicConn<A> {
+    pub(super) fn new(
+        meta: QuicMeta,
+        by: QuicClientBy,
+        (ts, frame): (Ts, u64),
+        app: A,
+    ) -> QuicConn<A> {
         let crypto_limits = StreamLimits {
             max_streams: 4,
             ..StreamLimits::default()
@@ -272,6 +280,8 @@ impl<A> QuicConn<A> {
                 server_scid: None,
                 first_ts: ts,
                 last_ts: ts,
+                first_frame: frame,
+                last_frame: frame,
                 packets: [0; 2],
                 bytes: [0; 2],
                 datagrams: [0; 2],
@@ -370,6 +380,7 @@ impl<A> QuicConn<A> {
         h: &mut H,
     ) {
         self.facts.last_ts = self.facts.last_ts.max(ts);
+        self.facts.last_frame = self.facts.last_frame.max(frame);
         self.facts.datagrams[side.index()] += 1;
         self.facts.bytes[side.index()] += dgram.len() as u64;
         let p = Pkt {

@@ -153,7 +153,8 @@ impl<A> QuicTable<A> {
             server: key.1,
         };
         let app = h.open(&meta);
-        self.conns.insert(key, QuicConn::new(meta, by, ts, app));
+        self.conns
+            .insert(key, QuicConn::new(meta, by, (ts, frame), app));
         self.active.push((ts, meta.id), (meta.id, key));
         if self.active.wants_compact(self.conns.len()) {
             let live = self
@@ -355,7 +356,7 @@ mod tests {
                     }
                     !idle
                 });
-                t.expire(Ts(at), &mut Quiet);
+                t.expire(Ts(at), &log, &mut Quiet);
             }
             let mut got: Vec<u16> = t
                 .take_finished()

@@ -1,0 +1,191 @@
+//! `analyze --format jsonl|csv`: the capture read as a stream. Each DNS transaction, TCP
+//! connection and QUIC connection is written as the analyzer hands it out
+//! ([`Analyzer::poll`]), so memory tracks what is open, not the capture; the filter is
+//! applied to each as it comes (`report::records` says what a streamed record lacks).
+//!
+//! With a filter, a DNS transaction that does not match alone waits in a window of the
+//! last [`DNS_WINDOW`] lookups and is written just before the first kept connection that
+//! links to it (so `dns` lines may leave index order); without one, every line is written
+//! as it comes.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+
+use pagetrace::capture::CaptureReader;
+use pagetrace::pageload::filter::Filter;
+use pagetrace::pageload::model::{DnsTransaction, FilterCounts, FilterInfo};
+use pagetrace::pipeline::{self, Analyzer, Output, DNS_WINDOW};
+use pagetrace::report::records;
+
+use super::args::{AnalyzeArgs, Format};
+use super::CliError;
+
+/// Whether the format is written as a stream of records.
+pub fn is_record(f: Format) -> bool {
+    matches!(f, Format::Jsonl | Format::Csv)
+}
+
+/// Reads the capture through a streaming `analyzer`, writing each record as it comes.
+pub fn run(
+    reader: &mut CaptureReader,
+    mut analyzer: Analyzer,
+    a: &AnalyzeArgs,
+    filter: Option<&Filter>,
+) -> Result<(), CliError> {
+    let out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
+            CliError::Usage(format!("cannot write {}: {e}", p.display()))
+        })?)),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    let mut sink = Sink {
+        out,
+        csv: a.format == Format::Csv,
+        filter,
+        window: VecDeque::new(),
+        before: FilterCounts::default(),
+    };
+    if sink.csv {
+        records::csv_header(&mut sink.out)?;
+    }
+    let mut failed: Option<io::Error> = None;
+    pipeline::drive_while(reader, &mut analyzer, |an, _| {
+        while let Some(o) = an.poll() {
+            if let Err(e) = sink.write(o) {
+                failed = Some(e);
+                return false;
+            }
+        }
+        true
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let (rest, capture) = analyzer.finish_stream();
+    for o in rest {
+        sink.write(o)?;
+    }
+    if !sink.csv {
+        let info = filter.map(|f| FilterInfo {
+            expression: f.text().to_string(),
+            before: sink.before,
+        });
+        records::jsonl_capture(&mut sink.out, &capture, info.as_ref())?;
+    }
+    sink.out.flush()?;
+    Ok(())
+}
+
+/// Where records go, with the filter and the lookups it may still need.
+struct Sink<'f> {
+    out: Box<dyn Write>,
+    csv: bool,
+    filter: Option<&'f Filter>,
+    /// With a filter: the latest lookups (stream index, transaction, written yet).
+    window: VecDeque<(u64, DnsTransaction, bool)>,
+    /// What there was before the filter.
+    before: FilterCounts,
+}
+
+impl Sink<'_> {
+    fn write(&mut self, o: Output) -> io::Result<()> {
+        match o {
+            Output::Dns { index, transaction } => {
+                self.before.dns += 1;
+                let Some(f) = self.filter else {
+                    return self.dns_line(index, &transaction);
+                };
+                let shown = f.matches_dns(&transaction);
+                if shown {
+                    self.dns_line(index, &transaction)?;
+                }
+                self.window.push_back((index, *transaction, shown));
+                if self.window.len() > DNS_WINDOW {
+                    self.window.pop_front();
+                }
+                Ok(())
+            }
+            Output::Connection(mut c) => {
+                self.before.connections += 1;
+                self.before.requests += c.http.len();
+                let kept = match self.filter {
+                    None => (0..c.http.len()).collect(),
+                    Some(f) => match f.tcp_requests(&c, self.lookup(c.dns)) {
+                        Some(k) => k,
+                        None => return Ok(()),
+                    },
+                };
+                c.http = keep(std::mem::take(&mut c.http), &kept);
+                self.linked_dns(c.dns)?;
+                if self.csv {
+                    records::csv_connection(&mut self.out, &c, &kept)
+                } else {
+                    records::jsonl_connection(&mut self.out, &c, &kept)
+                }
+            }
+            Output::Quic(mut q) => {
+                self.before.quic += 1;
+                self.before.requests += q.http.len();
+                let kept = match self.filter {
+                    None => (0..q.http.len()).collect(),
+                    Some(f) => match f.quic_requests(&q, self.lookup(q.dns)) {
+                        Some(k) => k,
+                        None => return Ok(()),
+                    },
+                };
+                q.http = keep(std::mem::take(&mut q.http), &kept);
+                self.linked_dns(q.dns)?;
+                if self.csv {
+                    records::csv_quic(&mut self.out, &q, &kept)
+                } else {
+                    records::jsonl_quic(&mut self.out, &q, &kept)
+                }
+            }
+        }
+    }
+
+    fn dns_line(&mut self, index: u64, t: &DnsTransaction) -> io::Result<()> {
+        if self.csv {
+            return Ok(());
+        }
+        records::jsonl_dns(&mut self.out, index, t)
+    }
+
+    /// The lookup of stream index `i`, while in the window.
+    fn lookup(&self, i: Option<usize>) -> Option<&DnsTransaction> {
+        let i = i? as u64;
+        self.window
+            .iter()
+            .rev()
+            .find(|(n, _, _)| *n == i)
+            .map(|(_, t, _)| t)
+    }
+
+    /// Writes a kept connection's lookup, if the filter held it back.
+    fn linked_dns(&mut self, i: Option<usize>) -> io::Result<()> {
+        let Some(i) = i.map(|i| i as u64) else {
+            return Ok(());
+        };
+        let Some(pos) = self
+            .window
+            .iter()
+            .position(|(n, _, shown)| *n == i && !shown)
+        else {
+            return Ok(());
+        };
+        self.window[pos].2 = true;
+        let t = self.window[pos].1.clone();
+        self.dns_line(i, &t)
+    }
+}
+
+/// The items at `indices` (ascending).
+fn keep<T>(items: Vec<T>, indices: &[usize]) -> Vec<T> {
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| indices.binary_search(i).is_ok())
+        .map(|(_, x)| x)
+        .collect()
+}
