@@ -343,7 +343,9 @@ fn h3_dns_offer(q: &QuicConnection, dns: &[DnsTransaction]) -> Option<H3DnsOffer
         }
         let rest = name.strip_prefix('_')?;
         let (p, tail) = rest.split_once("._https.")?;
-        tail.eq_ignore_ascii_case(host).then(|| p.parse().ok()).flatten()
+        tail.eq_ignore_ascii_case(host)
+            .then(|| p.parse().ok())
+            .flatten()
     };
     let mut best: Option<(Ts, H3DnsOffer)> = None;
     for (i, t) in dns.iter().enumerate() {
