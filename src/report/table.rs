@@ -20,7 +20,7 @@ use comfy_table::{Cell, Table};
 
 use crate::pageload::model::{AlertLevel, CloseKind, HostnameSource, Report};
 use crate::report::fmt::{
-    ellipsize, fmt_bytes, fmt_ms, fmt_opt_ms, new_table, plural, rel, right, Paint,
+    ellipsize, fmt_bytes, fmt_decoded, fmt_ms, fmt_opt_ms, new_table, plural, rel, right, Paint,
 };
 
 use crate::report::narrative::{
@@ -587,6 +587,7 @@ fn http_line(s: &HttpStep, origin: Option<Ts>, p: Paint) -> String {
     if let Some(ce) = &h.content_encoding {
         extra.push(ce.clone());
     }
+    extra.extend(fmt_decoded(h));
     if let Some(to) = &h.redirect_to {
         extra.push(format!("→ {to}"));
     }
