@@ -507,3 +507,61 @@ fn brotli_window_bits_from_the_first_byte() {
         );
     }
 }
+
+fn coded(ce: &str, plain: &[u8]) -> Vec<u8> {
+    match ce {
+        "gzip" => gzip(plain),
+        "deflate" => zlib(plain),
+        "br" => br(plain),
+        "zstd" => zstd(plain),
+        _ => br(&gzip(plain)),
+    }
+}
+
+const CODINGS: [&str; 5] = ["gzip", "deflate", "br", "zstd", "gzip, br"];
+
+/// Cut at every offset, a body is truncated, never corrupt, and never decodes past its
+/// content.
+#[test]
+fn truncation_at_every_offset() {
+    let plain = text(3000);
+    for ce in CODINGS {
+        let body = coded(ce, &plain);
+        for n in 0..body.len() {
+            let (d, _) = run(ce, &body[..n], 7);
+            let ok = match d {
+                Decoded::Bytes { bytes, stop } => {
+                    bytes <= plain.len() as u64
+                        && (stop == Some(DecodeStop::Truncated) || (n == 0 && stop.is_none()))
+                }
+                _ => false,
+            };
+            assert!(ok, "{ce} cut at {n}: {d:?}");
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Flipped bytes and any split: no panic, no endless loop, never past the limit, the
+    /// budget given back.
+    #[test]
+    fn mutated_streams_never_panic(
+        which in 0usize..5,
+        flips in proptest::collection::vec((proptest::prelude::any::<usize>(), 1u8..), 0..6),
+        piece in 1usize..50,
+    ) {
+        let ce = CODINGS[which];
+        let mut body = coded(ce, &text(4000));
+        let len = body.len();
+        for (at, x) in flips {
+            body[at % len] ^= x;
+        }
+        let (d, ctx) = run(ce, &body, piece);
+        if let Decoded::Bytes { bytes, .. } = d {
+            proptest::prop_assert!(bytes <= decode_limit(len as u64));
+        }
+        proptest::prop_assert!(ctx.warnings.len() <= 1);
+    }
+}
