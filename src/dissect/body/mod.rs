@@ -238,15 +238,16 @@ impl BodySink {
             .map(|h| crate::dissect::tls::fingerprint::hex(&(**h).clone().finalize()))
     }
 
-    /// The decoding as it stands; a body still running (cut by the connection's end, reset,
-    /// or not finished yet) is [`DecodeStop::Truncated`] unless its streams happen to be whole.
+    /// The decoding as it stands. A body whose framing has not said it ended (cut by the
+    /// connection's end, reset, or still arriving) is [`DecodeStop::Truncated`], unless
+    /// bytes came and its coded streams happen to be whole.
     pub fn decoded(&self) -> Decoded {
         match &self.decode {
             Decode::Unknown => Decoded::Unknown,
             Decode::Identity => Decoded::Identity,
             Decode::Running(d) => Decoded::Bytes {
                 bytes: d.decoded(),
-                stop: (!d.whole()).then_some(DecodeStop::Truncated),
+                stop: (d.wire == 0 || !d.whole()).then_some(DecodeStop::Truncated),
             },
             Decode::Stopped { bytes, stop } => Decoded::Bytes {
                 bytes: *bytes,

@@ -337,6 +337,15 @@ fn a_body_still_open_reads_as_truncated_until_its_stream_ends() {
     let budget = DecoderBudget::new();
     let mut ctx = StreamCtx::new();
     let mut s = BodySink::new(false, Codings::parse(["zstd"]), OF, &budget);
+    let truncated = Decoded::Bytes {
+        bytes: 0,
+        stop: Some(DecodeStop::Truncated),
+    };
+    assert_eq!(
+        s.decoded(),
+        truncated,
+        "no byte yet, no end: not a whole empty body"
+    );
     s.data(&body[..body.len() - 1], &mut ctx);
     assert!(matches!(
         s.decoded(),
