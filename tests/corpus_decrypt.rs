@@ -1,7 +1,8 @@
 //! Decryption on the third-party corpus (../shared/captures, read in place; skipped with a
 //! message where absent): what pagetrace decrypts agrees with what tshark 4.0 decrypted
 //! with the same secrets, request by request; the pcapng Decryption Secrets Block alone is
-//! enough; a TLS 1.3 certificate chain comes out of the decrypted handshake.
+//! enough; a TLS 1.3 certificate chain comes out of the decrypted handshake; coded bodies
+//! (gzip, brotli) decode to the sizes tshark decoded them to.
 
 mod common;
 
@@ -182,5 +183,55 @@ fn another_captures_keys_decrypt_nothing() {
             .warnings
             .iter()
             .any(|w| w.kind == pagetrace::warning::WarningKind::Keys));
+    }
+}
+
+/// tshark 4.0's "Content-encoded entity body (gzip): 165 bytes -> 197 bytes" lines for the
+/// corpus's coded responses (`tshark -V`, with the key log for the HTTP/2 one), as
+/// (capture, with keys, wire bytes, decoded bytes).
+const TSHARK_DECODED: &[(&str, bool, u64, u64)] = &[
+    ("http-gzip.pcap", false, 165, 197),
+    ("trunc-cut-mid-record-http.pcap", false, 36, 29),
+    ("trunc-cut-mid-record-http.pcap", false, 22, 2),
+    ("http2-tls13-dsb.pcapng", true, 99552, 1010942),
+    ("http2-tls13-dsb.pcapng", true, 1631054, 10153383),
+    ("http2-tls13-dsb.pcapng", true, 15164, 50695),
+    ("http2-tls13-dsb.pcapng", true, 747, 1980),
+    ("http2-tls13-dsb.pcapng", true, 22933, 78637),
+    ("http2-tls13-dsb.pcapng", true, 2090, 5547),
+    ("http2-tls13-dsb.pcapng", true, 3661, 9553),
+    ("http2-tls13-dsb.pcapng", true, 1670, 5863),
+    ("http2-tls13-dsb.pcapng", true, 4052, 10999),
+    ("http2-tls13-dsb.pcapng", true, 1849, 12389),
+    ("http2-tls13-dsb.pcapng", true, 256, 1011),
+    ("http2-tls13-dsb.pcapng", true, 16512, 146933),
+    ("http2-tls13-dsb.pcapng", true, 14310, 41762),
+    ("http2-tls13-dsb.pcapng", true, 6158, 16626),
+];
+
+#[test]
+fn coded_bodies_decode_to_the_sizes_tshark_gives() {
+    let mut names: Vec<(&str, bool)> = TSHARK_DECODED.iter().map(|t| (t.0, t.1)).collect();
+    names.dedup();
+    for (name, with_keys) in names {
+        let Some(path) = corpus(name) else { return };
+        let keys = with_keys.then(|| keys_of(&path));
+        let r = run(&path, keys.as_deref());
+        let mut got: Vec<(u64, Option<u64>)> = r
+            .connections
+            .iter()
+            .flat_map(|c| &c.http)
+            .filter(|h| h.content_encoding.is_some())
+            .inspect(|h| assert_eq!(h.body_decoded_partial, None, "{name}: {h:?}"))
+            .map(|h| (h.body_bytes, h.body_decoded_bytes))
+            .collect();
+        let mut want: Vec<(u64, Option<u64>)> = TSHARK_DECODED
+            .iter()
+            .filter(|t| t.0 == name)
+            .map(|t| (t.2, Some(t.3)))
+            .collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{name}");
     }
 }

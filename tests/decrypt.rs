@@ -1,7 +1,8 @@
 //! TLS decryption end to end on our own recordings: every request the manifest lists, over
 //! HTTP/1.1 and HTTP/2, TLS 1.2 and 1.3, is in the report with its status and body size,
 //! decrypted from the key log file and, separately, from the pcapng's Decryption Secrets
-//! Block; a flipped byte fails authentication with a warning and costs nothing else.
+//! Block, its gzip bodies decoded to the sizes curl saved; a flipped byte fails
+//! authentication with a warning and costs nothing else.
 
 mod common;
 
@@ -59,6 +60,12 @@ fn check_requests(dir: &str, r: &Report, hashes: bool) -> usize {
             obs["size_download"].as_u64().unwrap(),
             "{dir}: {id} body bytes"
         );
+        // The content's size, as curl --compressed saved it: gzip bodies decoded, others
+        // as they came.
+        if let Some(size) = req["body_size"].as_u64() {
+            assert_eq!(h.body_decoded_bytes, Some(size), "{dir}: {id} decoded size");
+            assert_eq!(h.body_decoded_partial, None, "{dir}: {id}");
+        }
         let want_version = match req["http_version"].as_str().unwrap() {
             "2" => "HTTP/2".to_string(),
             v => format!("HTTP/{v}"),

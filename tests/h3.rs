@@ -67,6 +67,11 @@ fn check_against_manifest(q: &QuicConnection, how: &str) {
             "{how} {stream}"
         );
         assert_eq!(
+            h.body_decoded_bytes,
+            r["body_bytes_decoded"].as_u64(),
+            "{how} {stream}: decoded (the gzip body too)"
+        );
+        assert_eq!(
             h.content_encoding.as_deref(),
             r["content_encoding"].as_str(),
             "{how} {stream}"

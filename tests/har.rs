@@ -557,6 +557,13 @@ fn check_manifest_requests(dir: &str, clear_text_only: bool) {
         }
         if let Some(size) = r["observed"]["size_download"].as_u64() {
             assert_eq!(e["response"]["bodySize"], size, "{dir} {id}");
+            // `content.size` is the content, as DevTools has it: gzip bodies decoded.
+            let content = &e["response"]["content"];
+            if let Some(decoded) = r["body_size"].as_u64() {
+                assert_eq!(content["size"], decoded, "{dir} {id}");
+                let saved = decoded.checked_sub(size).filter(|&n| n > 0);
+                assert_eq!(content["compression"].as_u64(), saved, "{dir} {id}");
+            }
         }
         checked += 1;
     }

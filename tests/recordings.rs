@@ -122,6 +122,13 @@ fn check(mode: &str, manifest: &serde_json::Value, r: &Report) -> usize {
             o["size_download"].as_u64().unwrap(),
             "{mode}: {url} body bytes"
         );
+        if let Some(size) = q["body_size"].as_u64() {
+            assert_eq!(
+                h.body_decoded_bytes,
+                Some(size),
+                "{mode}: {url} decoded size"
+            );
+        }
         if q["scheme"] == "https" {
             assert!(
                 c.tls.as_ref().is_some_and(|t| t.decrypted),

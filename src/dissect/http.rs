@@ -67,12 +67,42 @@ pub enum StreamReset {
     Http3(u64),
 }
 
+/// Why a decoded size covers only part of a body's content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeStop {
+    /// Decoding reached the cap on what a body may decode to (a decompression bomb, or
+    /// degenerate content): the size is the cap.
+    Cap,
+    /// The coded bytes did not decode (bad header, bad data, a check value that did not
+    /// match): the size is what decoded before.
+    Corrupt,
+    /// The body ended before its coded stream did: loss, a reset, the capture's end, or a
+    /// sender that stopped short.
+    Truncated,
+}
+
+/// A response body with its content codings undone (RFC 9110 8.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Decoded {
+    /// Not known: no response, a coding not decoded here, a range (206), or a body not
+    /// decoded for the connection's decoder memory cap.
+    #[default]
+    Unknown,
+    /// No content coding (or `identity`): the content is the body as transferred.
+    Identity,
+    /// Decoded to `bytes`; `stop` says why that is only part of the content.
+    Bytes {
+        bytes: u64,
+        stop: Option<DecodeStop>,
+    },
+}
+
 /// One request and its response, as far as the capture showed them.
 ///
 /// Times: `request_ts` is the capture time of the request's first byte (its HEADERS frame
 /// or request line), `request_end_ts` of its last byte, `response_ts` / `response_end_ts`
 /// the same for the response. Sizes count bodies as transferred (de-chunked, before any
-/// content coding is undone).
+/// content coding is undone); `decoded` is the response's content, codings undone.
 #[derive(Debug, Clone, Default)]
 pub struct Exchange {
     /// For HTTP/1.x, the higher of the request's and the response's versions: what was
@@ -107,6 +137,8 @@ pub struct Exchange {
     pub content_type: Option<String>,
     /// Hex SHA-256 of the response body as transferred, with `--body-hash`.
     pub body_sha256: Option<String>,
+    /// The response body with its content codings undone.
+    pub decoded: Decoded,
     /// The protocol this exchange switched the connection to.
     pub upgrade: Option<SwitchProtocol>,
     /// Header values cut at the cap.

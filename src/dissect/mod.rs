@@ -9,6 +9,7 @@
 //!
 //! [`StreamCtx`]: stream::StreamCtx
 
+pub mod body;
 pub mod dns;
 pub mod http;
 pub mod http1;

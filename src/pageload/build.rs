@@ -5,14 +5,15 @@
 //! the hostname is taken from the SNI, else an HTTP `Host`/`:authority` (DNS fills it later,
 //! in [`super::stitch::link_dns`]).
 
-use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
+use crate::dissect::http::{DecodeStop, Decoded, Exchange, HttpVersion, StreamReset};
 use crate::dissect::http2::frame::error_code_name;
 use crate::dissect::tls::TlsFacts;
 use crate::net::flow::Dir;
 use crate::net::TcpOptionSummary;
 use crate::pageload::model::{
-    AppProtocol, ClientBy, CloseKind, Connection, HostnameSource, HttpExchange, PerDir, Side,
-    TcpClose, TcpInfo, TcpOptions, TeardownFlags, TeardownStep, Timeline, Warning, WarningKind,
+    AppProtocol, ClientBy, CloseKind, Connection, DecodePartial, HostnameSource, HttpExchange,
+    PerDir, Side, TcpClose, TcpInfo, TcpOptions, TeardownFlags, TeardownStep, Timeline, Warning,
+    WarningKind,
 };
 use crate::tcp::{self, TcpFacts};
 
@@ -120,6 +121,21 @@ pub fn exchange(e: Exchange) -> HttpExchange {
         response_headers: e.response_headers,
         request_body_bytes: e.request_body_bytes,
         body_bytes: e.body_bytes,
+        body_decoded_bytes: match e.decoded {
+            Decoded::Unknown => None,
+            Decoded::Identity => Some(e.body_bytes),
+            Decoded::Bytes { bytes, .. } => Some(bytes),
+        },
+        body_decoded_partial: match e.decoded {
+            Decoded::Bytes {
+                stop: Some(stop), ..
+            } => Some(match stop {
+                DecodeStop::Cap => DecodePartial::Cap,
+                DecodeStop::Corrupt => DecodePartial::Corrupt,
+                DecodeStop::Truncated => DecodePartial::Truncated,
+            }),
+            _ => None,
+        },
         content_encoding: e.content_encoding,
         transfer_encoding: e.transfer_encoding,
         content_type: e.content_type,

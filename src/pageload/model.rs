@@ -783,6 +783,23 @@ pub struct HttpExchange {
     pub request_body_bytes: u64,
     /// Response body bytes as transferred (after chunk framing is removed, before decoding).
     pub body_bytes: u64,
+    /// The response's content: its body with the codings of `content_encoding` undone
+    /// (gzip, x-gzip, deflate, br, zstd, and lists of them undone last first), as DevTools
+    /// gives `content.size`. A body without a coding (or `identity`) is its content, so this
+    /// is `body_bytes`. `null` when not known: no response, a coding not decoded here
+    /// (`compress`, shared-dictionary codings), more than four codings, a 206 (a range of
+    /// the coded body), or a connection whose open bodies' decoders held their memory cap
+    /// (64 MiB; a `cap` warning).
+    pub body_decoded_bytes: Option<u64>,
+    /// Absent when `body_decoded_bytes` is the whole content; otherwise why it is only the
+    /// part that decoded: `cap` (it reached the cap on what one body may decode to, 64 MiB
+    /// or 2064 times its bytes on the wire plus 64 KiB, whichever is less: a decompression
+    /// bomb; a `cap` warning), `corrupt` (the coded bytes stopped decoding: a `malformed`
+    /// warning), `truncated` (the body ended before its coded stream did: loss, a reset,
+    /// the capture's end, or a sender that stopped short, the last with a `truncated`
+    /// warning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_decoded_partial: Option<DecodePartial>,
     pub content_encoding: Option<String>,
     pub transfer_encoding: Option<String>,
     pub content_type: Option<String>,
@@ -825,6 +842,15 @@ impl HttpExchange {
             _ => None,
         }
     }
+}
+
+/// Why a decoded body size covers only part of the content (`body_decoded_partial`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DecodePartial {
+    Cap,
+    Corrupt,
+    Truncated,
 }
 
 /// Where an exchange is: `connections[]` by id and `http[index]`, or, with `quic`, the

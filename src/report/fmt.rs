@@ -21,6 +21,7 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
+use crate::pageload::model::{DecodePartial, HttpExchange};
 use crate::time::{civil_from_days, Ts};
 
 /// What every output writes for a value that was not observed.
@@ -106,6 +107,20 @@ pub fn fmt_bytes(n: u64) -> String {
     } else {
         format!("{:.2} GiB", n as f64 / 1073741824.0)
     }
+}
+
+/// `26.3 KiB decoded` for a response whose content differs from its body as transferred
+/// (a content coding was undone), with why it is partial when it is: `1.2 KiB decoded,
+/// truncated`.
+pub fn fmt_decoded(h: &HttpExchange) -> Option<String> {
+    let n = h.body_decoded_bytes?;
+    let partial = h.body_decoded_partial.map(|p| match p {
+        DecodePartial::Cap => ", cap",
+        DecodePartial::Corrupt => ", corrupt",
+        DecodePartial::Truncated => ", truncated",
+    });
+    (n != h.body_bytes || partial.is_some())
+        .then(|| format!("{} decoded{}", fmt_bytes(n), partial.unwrap_or_default()))
 }
 
 /// An offset in seconds with `decimals` places: `+0.123 s`.

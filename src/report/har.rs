@@ -29,8 +29,10 @@
 //! - `headersSize`: reconstructed for HTTP/1.x (start line, `name: value` CRLF per header,
 //!   the empty line); -1 for HTTP/2 and HTTP/3 (HPACK and QPACK compress them on the wire)
 //!   and when a header value was cut at the dissector's cap.
-//! - `content.size`: the body as transferred when it has no `Content-Encoding`; -1 when it is
-//!   compressed, since bodies are counted, never decoded. `response.bodySize` is always the
+//! - `content.size`: the content, as DevTools gives it: the body with its content codings
+//!   undone (`body_decoded_bytes`; the body as transferred when it has none), -1 when the
+//!   coding was not decoded; `content.compression` the bytes the codings saved (the decoded
+//!   size less the transferred one), only when positive. `response.bodySize` is always the
 //!   bytes as transferred (chunk framing excluded), -1 without a response.
 //! - `queryString` parsed from the URL (percent escapes and `+` decoded, as browsers export
 //!   it), `cookies` from `Cookie` and `Set-Cookie` (dates per RFC 6265 5.1.1, `Max-Age`
@@ -195,6 +197,8 @@ struct Response {
 #[serde(rename_all = "camelCase")]
 struct Content {
     size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compression: Option<i64>,
     mime_type: String,
 }
 
@@ -458,6 +462,7 @@ fn response(h: &HttpExchange) -> Response {
             headers: Vec::new(),
             content: Content {
                 size: 0,
+                compression: None,
                 mime_type: "x-unknown".into(),
             },
             redirect_url: String::new(),
@@ -481,6 +486,12 @@ fn response(h: &HttpExchange) -> Response {
         .as_deref()
         .or_else(|| header(&h.response_headers, "content-encoding"))
         .is_some_and(|e| !e.trim().is_empty() && !e.trim().eq_ignore_ascii_case("identity"));
+    // A report from before decoded sizes has none: -1 for a coded body, as then.
+    let size = h
+        .body_decoded_bytes
+        .map_or(if encoded { -1 } else { body }, |n| {
+            i64::try_from(n).unwrap_or(i64::MAX)
+        });
     let at = h.response_ts.or(h.request_ts);
     Response {
         status,
@@ -494,7 +505,8 @@ fn response(h: &HttpExchange) -> Response {
             .collect(),
         headers: name_values(&h.response_headers),
         content: Content {
-            size: if encoded { -1 } else { body },
+            size,
+            compression: (size > body).then(|| size - body),
             mime_type: mime_type(h).unwrap_or("x-unknown").to_string(),
         },
         redirect_url: h
@@ -864,7 +876,16 @@ mod tests {
         let v = har(&r);
         let e = v["log"]["entries"].as_array().unwrap();
         assert_eq!(e[0]["response"]["content"]["size"], -1);
+        assert!(e[0]["response"]["content"].get("compression").is_none());
         assert_eq!(e[0]["response"]["bodySize"], 6000);
+        // Decoded: the content's size, and what the coding saved.
+        r.connections[0].http[0].body_decoded_bytes = Some(26270);
+        let v = har(&r);
+        let c = &v["log"]["entries"][0]["response"]["content"];
+        assert_eq!(
+            (c["size"].as_i64(), c["compression"].as_i64()),
+            (Some(26270), Some(20270))
+        );
         assert_eq!(e[0]["request"]["headersSize"], -1);
         assert_eq!(e[0]["_http2Stream"], 1);
         let css = &e[2];

@@ -40,7 +40,7 @@ use crate::pageload::model::{
     Report,
 };
 use crate::report::fmt::{
-    fmt_bytes, fmt_ms, fmt_opt_ms, fmt_tick, plural, rel_ms as rel, tick_step,
+    fmt_bytes, fmt_decoded, fmt_ms, fmt_opt_ms, fmt_tick, plural, rel_ms as rel, tick_step,
 };
 use crate::report::narrative::{
     self, Alpn, CloseStep, DnsStep, HttpStep, Issues, Narrative, QuicHandshake, QuicHello,
@@ -1042,7 +1042,10 @@ fn render_headers(s: &mut String, server: SocketAddr, h: &HttpExchange, url: &st
         fmt_bytes(h.body_bytes),
         h.content_encoding
             .as_deref()
-            .map(|e| format!(" ({})", esc(e)))
+            .map(|e| match fmt_decoded(h) {
+                Some(d) => format!(" ({}, {d})", esc(e)),
+                None => format!(" ({})", esc(e)),
+            })
             .unwrap_or_default(),
         if h.complete { "" } else { " · incomplete" },
         h.body_sha256

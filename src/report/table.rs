@@ -20,8 +20,8 @@ use comfy_table::{Cell, Table};
 
 use crate::pageload::model::{AlertLevel, CloseKind, HostnameSource, Report};
 use crate::report::fmt::{
-    ellipsize, fit_first, fmt_bytes, fmt_ms, fmt_opt_ms, new_table, plural, rel, right, Col,
-    Fit, Give, Paint, Wrapped, NONE,
+    ellipsize, fit_first, fmt_bytes, fmt_decoded, fmt_ms, fmt_opt_ms, new_table, plural, rel,
+    right, Col, Fit, Give, Paint, Wrapped, NONE,
 };
 
 use crate::report::narrative::{
@@ -775,6 +775,7 @@ fn http_line(s: &HttpStep, origin: Option<Ts>, p: Paint) -> String {
     if let Some(ce) = &h.content_encoding {
         extra.push(ce.clone());
     }
+    extra.extend(fmt_decoded(h));
     if let Some(to) = &h.redirect_to {
         extra.push(format!("→ {to}"));
     }

@@ -14,10 +14,13 @@
 //! answers before the request is complete), `download_ms = response_end_ts - response_ts`.
 //! `body_bytes` / `request_body_bytes` count the body as transferred: for chunked, the sum of
 //! the chunk data sizes (framing excluded), before any content coding is undone; bytes lost
-//! in a gap are not counted. `body_sha256` hashes the same bytes (`body_hash` on, no gap).
+//! in a gap are not counted. `body_sha256` hashes the same bytes (`body_hash` on, no gap), and
+//! `decoded` undoes the response's Content-Encoding as the body streams (see
+//! [`crate::dissect::body`]; transfer codings other than chunked are not undone).
 //!
-//! **Guarantees**: no panic on any input; bodies are never buffered, only counted (and hashed,
-//! or kept up to [`Http1Options::max_doh_message`] for DoH); a head is buffered only while it
+//! **Guarantees**: no panic on any input; bodies are never buffered, only counted (hashed and
+//! decoded within the decoders' windows, or kept up to [`Http1Options::max_doh_message`] for
+//! DoH); a head is buffered only while it
 //! spans calls, up to [`Http1Options::max_head`] (beyond: a `cap` warning and that direction
 //! is abandoned); at most [`Http1Options::max_exchanges`] exchanges are retained.
 //!
@@ -52,8 +55,7 @@ mod tests;
 
 use std::collections::VecDeque;
 
-use sha2::{Digest, Sha256};
-
+use crate::dissect::body::{BodyOf, BodySink, Codings, DecoderBudget};
 pub use crate::dissect::http::SwitchProtocol;
 use crate::dissect::http::{Exchange, HttpVersion};
 use crate::dissect::stream::{Dir, StreamCtx};
@@ -193,7 +195,8 @@ struct DirState {
     scan: HeadScan,
     /// Capture time of the last body byte so far (the head's end before any).
     last_ts: Ts,
-    hasher: Option<Sha256>,
+    /// The response body's hash and decoding.
+    body: BodySink,
     /// The body kept for DoH, while within the cap.
     doh: Option<Vec<u8>>,
     /// Switch once the current body ends (a 101 came while the upgrade request's body was
@@ -231,6 +234,8 @@ pub struct Http1Dissector {
     switch: Option<Switch>,
     doh_out: Vec<DohMessage>,
     stats: Http1Stats,
+    /// Decoder memory of this connection's response bodies (one at a time here).
+    decoders: DecoderBudget,
     full: bool,
     closed: bool,
     /// The frame being handled: a message ends in it.
@@ -249,6 +254,7 @@ impl Http1Dissector {
             switch: None,
             doh_out: Vec::new(),
             stats: Http1Stats::default(),
+            decoders: DecoderBudget::new(),
             full: false,
             closed: false,
             frame: None,
@@ -402,7 +408,7 @@ impl Http1Dissector {
                 Act::PastEnd(index, rem) => {
                     // The body ends inside the gap; the rest of the gap is the next message's.
                     self.mark_cut(dir, index);
-                    self.end_body(dir, ts);
+                    self.end_body(dir, ts, ctx);
                     len -= rem;
                 }
                 Act::Chunked(index) => {
@@ -415,7 +421,7 @@ impl Http1Dissector {
                         ),
                     );
                     self.mark_cut(dir, index);
-                    self.end_body(dir, ts);
+                    self.end_body(dir, ts, ctx);
                     self.resync(dir, false);
                     return;
                 }
@@ -439,7 +445,7 @@ impl Http1Dissector {
                     ..
                 }) => {
                     let end = self.dirs[d].last_ts;
-                    self.end_body(dir, end);
+                    self.end_body(dir, end, ctx);
                 }
                 State::Body(Body { index, framing }) => {
                     let index = *index;
@@ -455,7 +461,7 @@ impl Http1Dissector {
                     );
                     self.mark_cut(dir, index);
                     let end = self.dirs[d].last_ts;
-                    self.end_body(dir, end);
+                    self.end_body(dir, end, ctx);
                 }
                 State::Head if !self.dirs[d].buf.is_empty() => {
                     ctx.warn(
@@ -475,7 +481,7 @@ impl Http1Dissector {
                 ds.state = State::Dead;
             }
             ds.buf = Vec::new();
-            ds.hasher = None;
+            ds.body = BodySink::default();
             ds.doh = None;
         }
         for t in &mut self.tracks {
@@ -749,7 +755,7 @@ impl Http1Dissector {
                 let done = *rem == 0;
                 self.body_data(dir, index, rest.get(..n).unwrap_or_default(), ts, ctx);
                 if done {
-                    self.end_body(dir, ts);
+                    self.end_body(dir, ts, ctx);
                 }
                 n
             }
@@ -764,7 +770,7 @@ impl Http1Dissector {
                     n
                 }
                 ChunkStep::Done(n) => {
-                    self.end_body(dir, ts);
+                    self.end_body(dir, ts, ctx);
                     n
                 }
                 ChunkStep::Error(e @ chunked::ChunkError::SizeOverflow) => {
@@ -784,7 +790,7 @@ impl Http1Dissector {
                         format!("{} chunked body: {e}; resynchronising", dir.sender()),
                     );
                     self.mark_cut(dir, index);
-                    self.end_body(dir, ts);
+                    self.end_body(dir, ts, ctx);
                     self.resync(dir, false);
                     0
                 }
@@ -889,7 +895,7 @@ impl Http1Dissector {
         let ds = &mut self.dirs[0];
         ds.last_ts = end;
         match framing {
-            None => self.end_message(Dir::ToServer, index, end),
+            None => self.end_message(Dir::ToServer, index, end, ctx),
             Some(framing) => {
                 ds.doh = (doh_req && !is_get).then(Vec::new);
                 ds.state = State::Body(Body { index, framing });
@@ -913,6 +919,7 @@ impl Http1Dissector {
         let index = self.response_exchange(head.version, ctx)?;
         self.stats.responses += 1;
         let f = head.fields;
+        let codings = Codings::for_response(Some(status), f.content_encoding.as_deref());
         let t = self.track_mut(index)?;
         let (is_head, is_connect, doh_req) = (t.head, t.connect, t.doh_req);
         let interim = t.interim.clone();
@@ -957,7 +964,7 @@ impl Http1Dissector {
             if let Some(ex) = self.exchange_mut(index) {
                 ex.upgrade = Some(proto.clone());
             }
-            self.end_message(Dir::ToClient, index, end);
+            self.end_message(Dir::ToClient, index, end, ctx);
             self.switch_both(proto, end, index, ctx);
             return Some(index);
         }
@@ -965,8 +972,12 @@ impl Http1Dissector {
         if f.te_present && f.content_length != ContentLength::Absent {
             ctx.warn(WarningKind::Malformed, BOTH_TE_CL);
         }
+        let of = BodyOf {
+            protocol: "HTTP/1.x",
+            stream: None,
+        };
         let ds = &mut self.dirs[1];
-        ds.hasher = self.opts.body_hash.then(Sha256::new);
+        ds.body = BodySink::new(self.opts.body_hash, codings, of, &self.decoders);
         ds.doh = doh_resp.then(Vec::new);
         let bodiless = is_head || status < 200 || status == 204 || status == 304;
         let framing = if bodiless {
@@ -980,14 +991,14 @@ impl Http1Dissector {
                         format!("response {why}; resynchronising"),
                     );
                     self.mark_cut(Dir::ToClient, index);
-                    self.end_message(Dir::ToClient, index, end);
+                    self.end_message(Dir::ToClient, index, end, ctx);
                     self.resync(Dir::ToClient, true);
                     return Some(index);
                 }
             }
         };
         match framing {
-            None => self.end_message(Dir::ToClient, index, end),
+            None => self.end_message(Dir::ToClient, index, end, ctx),
             Some(framing) => self.dirs[1].state = State::Body(Body { index, framing }),
         }
         Some(index)
@@ -1056,9 +1067,7 @@ impl Http1Dissector {
         let cap = self.opts.max_doh_message;
         let ds = &mut self.dirs[dir.index()];
         ds.last_ts = ts;
-        if let Some(h) = &mut ds.hasher {
-            h.update(bytes);
-        }
+        ds.body.data(bytes, ctx);
         let mut over = false;
         if let Some(doh) = &mut ds.doh {
             if doh.len() + bytes.len() > cap {
@@ -1084,19 +1093,19 @@ impl Http1Dissector {
     }
 
     /// The current body of `dir` ended (completely or not) at `ts`.
-    fn end_body(&mut self, dir: Dir, ts: Ts) {
+    fn end_body(&mut self, dir: Dir, ts: Ts, ctx: &mut StreamCtx) {
         let ds = &mut self.dirs[dir.index()];
         let State::Body(body) = std::mem::take(&mut ds.state) else {
             return;
         };
-        self.end_message(dir, body.index, ts);
+        self.end_message(dir, body.index, ts, ctx);
     }
 
     /// A message of `dir` ended at `ts`: record it, emit DoH, and move the direction on.
-    fn end_message(&mut self, dir: Dir, index: usize, ts: Ts) {
+    fn end_message(&mut self, dir: Dir, index: usize, ts: Ts, ctx: &mut StreamCtx) {
         let d = dir.index();
         let ds = &mut self.dirs[d];
-        let hasher = ds.hasher.take();
+        let mut body = std::mem::take(&mut ds.body);
         let doh = ds.doh.take();
         let switch_now = std::mem::take(&mut ds.switch_after_body);
         if matches!(ds.state, State::Body(_)) {
@@ -1117,12 +1126,16 @@ impl Http1Dissector {
                 }
             }
             Dir::ToClient => {
+                if !cut {
+                    body.end(ctx);
+                }
                 if let Some(ex) = self.exchange_mut(index) {
                     ex.response_frame = frame.or(ex.response_frame);
                     ex.response_end_ts = Some(ts);
                     if !cut {
-                        ex.body_sha256 = hasher.map(|h| hex(&h.finalize()));
+                        ex.body_sha256 = body.sha256();
                     }
+                    ex.decoded = body.decoded();
                 }
                 if let Some(t) = self.track_mut(index) {
                     t.resp_open = false;
@@ -1233,9 +1246,9 @@ impl Http1Dissector {
         if let Some(t) = self.track_mut(index) {
             t.cut = true;
         }
-        // A hash or DNS message of a body with a hole would be wrong.
+        // A hash, a decoding or a DNS message of a body with a hole would be wrong.
         let ds = &mut self.dirs[dir.index()];
-        ds.hasher = None;
+        ds.body.cut();
         ds.doh = None;
     }
 
@@ -1269,7 +1282,7 @@ impl Http1Dissector {
         }
         // Whatever framing the partial head implied cannot be trusted: the message ends here.
         match std::mem::take(&mut self.dirs[d].state) {
-            State::Body(body) => self.end_message(dir, body.index, end),
+            State::Body(body) => self.end_message(dir, body.index, end, ctx),
             other => self.dirs[d].state = other,
         }
         if let Some(index) = index {
@@ -1292,12 +1305,12 @@ impl Http1Dissector {
         if let State::Body(body) = std::mem::take(&mut self.dirs[d].state) {
             self.mark_cut(dir, body.index);
             let end = self.dirs[d].last_ts;
-            self.end_message(dir, body.index, end);
+            self.end_message(dir, body.index, end, ctx);
         }
         let ds = &mut self.dirs[d];
         ds.state = State::Dead;
         ds.buf = Vec::new();
-        ds.hasher = None;
+        ds.body = BodySink::default();
         ds.doh = None;
         if dir == Dir::ToClient {
             while let Some(index) = self.pending.pop_front() {
@@ -1428,16 +1441,6 @@ impl Http1Dissector {
     fn track_mut(&mut self, index: usize) -> Option<&mut Track> {
         self.tracks.get_mut(index.checked_sub(self.base)?)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
 }
 
 /// The protocol a final response switches the connection to, if any: RFC 9112 section 6.3,

@@ -2,6 +2,7 @@
 //! every offset, random bytes.
 
 use super::*;
+use crate::dissect::http::{DecodeStop, Decoded};
 use crate::dissect::stream::{Dir, StreamCtx};
 use crate::time::Ts;
 
@@ -140,7 +141,17 @@ fn keep_alive_two_transactions() {
     assert_eq!(b.content_encoding.as_deref(), Some("gzip"));
     assert_eq!(b.ttfb_ms(), Some(5.0));
     assert!(b.complete);
-    assert!(r.ctx.warnings.is_empty());
+    assert_eq!(a.decoded, Decoded::Identity);
+    // "abc" is no gzip member: said once, and the exchange stands.
+    assert_eq!(
+        b.decoded,
+        Decoded::Bytes {
+            bytes: 0,
+            stop: Some(DecodeStop::Corrupt)
+        }
+    );
+    let kinds: Vec<_> = r.ctx.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(kinds, [WarningKind::Malformed], "{:?}", r.ctx.warnings);
     assert_eq!(r.d.stats().requests, 2);
     assert_eq!(r.d.stats().responses, 2);
 }
@@ -1411,4 +1422,99 @@ fn hostile_connections_leave_the_rest_of_the_report_intact() {
         (ok.path.as_deref(), ok.status, ok.body_bytes, ok.complete),
         (Some("/ok"), Some(200), 2, true)
     );
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+/// A gzip body in chunks, fed a few bytes at a time: decoded after de-chunking, hashed as
+/// de-chunked; then a Content-Length body whose gzip stream stops short, and one cut by loss.
+#[test]
+fn gzip_bodies_are_decoded_after_dechunking() {
+    let plain: Vec<u8> = (0..3000)
+        .flat_map(|i| format!("row {i}\n").into_bytes())
+        .collect();
+    let body = gzip(&plain);
+    let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\
+                     Content-Encoding: gzip\r\n\r\n"
+        .to_vec();
+    for c in body.chunks(100) {
+        wire.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        wire.extend_from_slice(c);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let short = &body[..body.len() - 100];
+    wire.extend_from_slice(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Encoding: gzip\r\n\r\n",
+            short.len()
+        )
+        .as_bytes(),
+    );
+    wire.extend_from_slice(short);
+    let mut r = Run::with(Http1Options {
+        body_hash: true,
+        ..Http1Options::default()
+    });
+    for _ in 0..2 {
+        r.feed(C, 0, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    }
+    for piece in wire.chunks(5) {
+        r.feed(S, 1, piece);
+    }
+    let a = r.ex(0);
+    assert_eq!(a.body_bytes, body.len() as u64);
+    let whole = Decoded::Bytes {
+        bytes: plain.len() as u64,
+        stop: None,
+    };
+    assert_eq!(a.decoded, whole);
+    use sha2::Digest;
+    let hex = crate::dissect::tls::fingerprint::hex(&sha2::Sha256::digest(&body));
+    assert_eq!(a.body_sha256, Some(hex));
+    let b = r.ex(1);
+    assert!(b.complete, "the framing is whole");
+    assert!(
+        matches!(b.decoded, Decoded::Bytes { bytes, stop: Some(DecodeStop::Truncated) }
+            if bytes > 0 && bytes < plain.len() as u64),
+        "{:?}",
+        b.decoded
+    );
+    let kinds: Vec<_> = r.ctx.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(kinds, [WarningKind::Truncated], "{:?}", r.ctx.warnings);
+
+    // Loss inside a Content-Length body: decoding stops there, quietly.
+    let mut r = Run::new();
+    r.feed(C, 0, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Encoding: gzip\r\n\r\n",
+        body.len()
+    );
+    r.feed(S, 1, head.as_bytes());
+    r.feed(S, 1, &body[..500]);
+    r.gap(S, 2, 100);
+    r.feed(S, 3, &body[600..]);
+    let a = r.ex(0);
+    assert!(!a.complete);
+    assert!(
+        matches!(
+            a.decoded,
+            Decoded::Bytes {
+                stop: Some(DecodeStop::Truncated),
+                ..
+            }
+        ),
+        "{:?}",
+        a.decoded
+    );
+    assert!(r
+        .ctx
+        .warnings
+        .iter()
+        .all(|w| w.kind != WarningKind::Truncated));
 }

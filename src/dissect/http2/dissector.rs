@@ -3,11 +3,10 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use crate::dissect::body::{BodyOf, BodySink, Codings, DecoderBudget};
 use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
 use crate::dissect::stream::{Dir, StreamCtx};
-use crate::dissect::tls::fingerprint::hex;
 use crate::time::Ts;
-use sha2::{Digest, Sha256};
 
 use super::frame::{
     self, be32, error_code_name, flags, setting, FrameHead, FrameType, DEFAULT_MAX_FRAME_SIZE,
@@ -124,6 +123,8 @@ struct CurFrame {
     pad: Option<u8>,
     /// DATA: the content goes to a DoH buffer.
     doh: bool,
+    /// DATA: the content goes to the response's body sink (hash, decoding).
+    sink: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -181,6 +182,7 @@ impl Side {
                 mode: Mode::Skip,
                 pad: None,
                 doh: false,
+                sink: false,
             },
             payload: Vec::new(),
             hpack: Decoder::new(DEFAULT_TABLE_SIZE),
@@ -232,8 +234,8 @@ struct StreamRec {
     /// Bytes counted in `Http2Dissector::active_bytes`.
     held: usize,
     doh: Option<Box<DohState>>,
-    /// SHA-256 of the response DATA content so far (`body_hash`).
-    hasher: Option<Box<Sha256>>,
+    /// The response body's hash (`body_hash`) and decoding.
+    body: BodySink,
 }
 
 /// Decodes one HTTP/2 connection (both directions) into exchanges.
@@ -255,6 +257,8 @@ pub struct Http2Dissector {
     saw_preface: bool,
     mid_connection: bool,
     headers_unknown: bool,
+    /// Decoder memory of the open streams' response bodies.
+    decoders: DecoderBudget,
     warned_streams_cap: bool,
     warned_doh_cap: bool,
     closed: bool,
@@ -283,6 +287,7 @@ impl Http2Dissector {
             saw_preface: false,
             mid_connection: false,
             headers_unknown: false,
+            decoders: DecoderBudget::new(),
             warned_streams_cap: false,
             warned_doh_cap: false,
             closed: false,
@@ -336,7 +341,7 @@ impl Http2Dissector {
             header_bytes: [0; 2],
             held: 0,
             doh: None,
-            hasher: None,
+            body: BodySink::default(),
         };
         d.next_seq += 1;
         d.streams.insert(1, rec);
@@ -385,6 +390,9 @@ impl Http2Dissector {
                             if let Some(doh) = rec.doh.as_mut() {
                                 doh.broken[d] = true;
                             }
+                            if d == 1 {
+                                rec.body.cut();
+                            }
                         }
                     }
                     Mode::Buffer => {
@@ -417,6 +425,9 @@ impl Http2Dissector {
         self.desync(d, ctx, "a gap crossed frame boundaries");
         for rec in self.streams.values_mut() {
             rec.cut_by_gap = true;
+            if d == 1 {
+                rec.body.cut();
+            }
         }
         let side = &mut self.sides[d];
         side.hunt.clear();
@@ -590,7 +601,7 @@ impl Http2Dissector {
                     let n = remaining.min(data.len());
                     match cur.mode {
                         Mode::Data => {
-                            self.data_chunk(d, &data[..n]);
+                            self.data_chunk(d, &data[..n], ctx);
                             self.sides[d].cur.done += n as u32;
                         }
                         Mode::Skip => side.cur.done += n as u32,
@@ -700,6 +711,7 @@ impl Http2Dissector {
             mode: Mode::Skip,
             pad: None,
             doh: false,
+            sink: false,
         };
         match head.kind {
             FrameType::Data => {
@@ -707,10 +719,16 @@ impl Http2Dissector {
                     self.malformed(ctx, dir, "DATA frame on stream 0");
                 } else {
                     cur.mode = Mode::Data;
+                    let hash = self.opts.body_hash;
                     if let Some(rec) = self.touch_stream(head.stream, ctx) {
                         cur.doh = rec.doh.as_ref().is_some_and(|s| {
                             !s.broken[d] && if d == 0 { s.want_req } else { s.want_resp }
                         });
+                        if d == 1 && hash && !rec.resp_headers && !rec.cut_by_gap {
+                            // DATA whose response HEADERS the capture did not show.
+                            rec.body.hash_from_here();
+                        }
+                        cur.sink = d == 1 && rec.body.wants_bytes();
                     }
                 }
             }
@@ -743,7 +761,7 @@ impl Http2Dissector {
     }
 
     /// Part of a DATA payload.
-    fn data_chunk(&mut self, d: usize, chunk: &[u8]) {
+    fn data_chunk(&mut self, d: usize, chunk: &[u8], ctx: &mut StreamCtx) {
         let side = &mut self.sides[d];
         let cur = side.cur;
         let mut chunk = chunk;
@@ -755,8 +773,7 @@ impl Http2Dissector {
                 at = 1;
             }
         }
-        let hash = d == 1 && self.opts.body_hash;
-        if !(cur.doh || hash) || chunk.is_empty() {
+        if !(cur.doh || cur.sink) || chunk.is_empty() {
             return;
         }
         // Content is [start, end) of the payload: after Pad Length, before the padding.
@@ -769,11 +786,9 @@ impl Http2Dissector {
             return;
         }
         let piece = &chunk[(lo - at) as usize..(hi - at) as usize];
-        if hash {
+        if cur.sink {
             if let Some(rec) = self.streams.get_mut(&cur.head.stream) {
-                rec.hasher
-                    .get_or_insert_with(|| Box::new(Sha256::new()))
-                    .update(piece);
+                rec.body.data(piece, ctx);
             }
         }
         if !cur.doh {
@@ -827,7 +842,7 @@ impl Http2Dissector {
             add_body(&mut rec.ex, d, content as u64);
         }
         if head.has(flags::END_STREAM) {
-            self.end_stream(d, head.stream, ts);
+            self.end_stream(d, head.stream, ts, ctx);
         }
     }
 
@@ -1087,13 +1102,13 @@ impl Http2Dissector {
             (Dir::ToServer, BlockKind::Headers { end_stream }) => {
                 self.request_headers(stream, &fields, first_ts, ctx);
                 if end_stream {
-                    self.end_stream(d, stream, ts);
+                    self.end_stream(d, stream, ts, ctx);
                 }
             }
             (Dir::ToClient, BlockKind::Headers { end_stream }) => {
                 self.response_headers(stream, &fields, first_ts, ctx);
                 if end_stream {
-                    self.end_stream(d, stream, ts);
+                    self.end_stream(d, stream, ts, ctx);
                 }
             }
             (Dir::ToClient, BlockKind::PushPromise { promised }) => {
@@ -1146,7 +1161,7 @@ impl Http2Dissector {
                 header_bytes: [0; 2],
                 held: 0,
                 doh: None,
-                hasher: None,
+                body: BodySink::default(),
             };
             self.next_seq += 1;
             self.streams.insert(id, rec);
@@ -1234,6 +1249,7 @@ impl Http2Dissector {
 
     fn response_headers(&mut self, id: u32, fields: &HeaderList, ts: Ts, ctx: &mut StreamCtx) {
         let budget = MAX_ACTIVE_BYTES.saturating_sub(self.active_bytes);
+        let (hash, decoders) = (self.opts.body_hash, self.decoders.clone());
         let Some(rec) = self.touch_stream(id, ctx) else {
             return;
         };
@@ -1265,6 +1281,12 @@ impl Http2Dissector {
                 let doh = rec.doh.get_or_insert_with(Box::default);
                 doh.want_resp = !encoded;
             }
+            let codings = Codings::for_response(status, content_encodings(fields));
+            let of = BodyOf {
+                protocol: "HTTP/2",
+                stream: Some(u64::from(id)),
+            };
+            rec.body = BodySink::new(hash, codings, of, &decoders);
         }
         let added = store_headers(&mut rec.ex, 1, &mut rec.header_bytes, fields, budget);
         rec.held += added;
@@ -1298,7 +1320,7 @@ impl Http2Dissector {
     }
 
     /// END_STREAM from direction `d`.
-    fn end_stream(&mut self, d: usize, id: u32, ts: Ts) {
+    fn end_stream(&mut self, d: usize, id: u32, ts: Ts, ctx: &mut StreamCtx) {
         let Some(rec) = self.streams.get_mut(&id) else {
             return;
         };
@@ -1319,6 +1341,7 @@ impl Http2Dissector {
         } else {
             rec.resp_done = true;
             rec.ex.response_end_ts.get_or_insert(ts);
+            rec.body.end(ctx);
             if let Some(doh) = rec.doh.as_mut() {
                 if doh.want_resp && !doh.broken[1] && !doh.resp.is_empty() {
                     msg = Some(DohMessage {
@@ -1594,7 +1617,17 @@ fn finalize(rec: &StreamRec) -> Exchange {
     let mut ex = rec.ex.clone();
     ex.complete = rec.req_done && rec.resp_done && !rec.cut_by_gap && ex.reset.is_none();
     if rec.resp_done && !rec.cut_by_gap {
-        ex.body_sha256 = rec.hasher.as_ref().map(|h| hex(&(**h).clone().finalize()));
+        ex.body_sha256 = rec.body.sha256();
     }
+    ex.decoded = rec.body.decoded();
     ex
+}
+
+/// Every Content-Encoding field value of a header list (invalid UTF-8 names no coding
+/// decoded here).
+pub(crate) fn content_encodings(fields: &HeaderList) -> impl Iterator<Item = &str> {
+    fields
+        .iter()
+        .filter(|(n, _)| *n == b"content-encoding")
+        .map(|(_, v)| std::str::from_utf8(v).unwrap_or("?"))
 }

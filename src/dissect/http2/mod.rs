@@ -7,6 +7,8 @@
 //! **Produces** one [`Exchange`](crate::dissect::http::Exchange) per stream
 //! (`version` "HTTP/2", `stream`, method, path, URL from `:scheme`/`:authority`/`:path`,
 //! status, header lists with the pseudo-headers first as sent, body sizes without padding,
+//! the response's content size with its Content-Encoding undone as DATA streams in (through
+//! a [`crate::dissect::body::BodySink`]; a gap in the server's direction stops it),
 //! RST_STREAM code, pushing stream), the DNS messages of DoH streams (RFC 8484) for the DNS
 //! dissector, GOAWAY frames, and [`Http2Stats`].
 //!
@@ -24,7 +26,9 @@
 //! header blocks ([`MAX_HEADER_BLOCK`], CONTINUATION included), decoded header lists (HPACK's
 //! 256 KiB), headers kept per exchange ([`MAX_HEADER_BYTES`], values cut at
 //! [`MAX_HEADER_VALUE`]), open streams ([`MAX_ACTIVE_STREAMS`]), bytes held by open streams
-//! ([`MAX_ACTIVE_BYTES`]). Hitting one is a warning in the `StreamCtx`.
+//! ([`MAX_ACTIVE_BYTES`]), content decoders' windows of the open streams
+//! ([`crate::dissect::body::MAX_DECODER_MEMORY`]). Hitting one is a warning in the
+//! `StreamCtx`.
 //!
 //! **Per direction**, a small state machine:
 //!

@@ -3,7 +3,7 @@
 use super::frame::flags::*;
 use super::hpack::tests::TestEncoder;
 use super::*;
-use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
+use crate::dissect::http::{DecodeStop, Decoded, Exchange, HttpVersion, StreamReset};
 use crate::dissect::stream::StreamCtx;
 use crate::time::Ts;
 use crate::warning::WarningKind;
@@ -71,7 +71,8 @@ const REQ: &[(&str, &str)] = &[
 const RESP: &[(&str, &str)] = &[
     (":status", "200"),
     ("content-type", "text/html"),
-    ("content-encoding", "gzip"),
+    // A coding not decoded here: these tests are about framing (decoding: `gzip_body_*`).
+    ("content-encoding", "compress"),
 ];
 
 /// A complete GET on stream 1: preface, SETTINGS both ways, request, response in two DATA
@@ -127,7 +128,8 @@ fn simple_get_exchange() {
     assert_eq!(e.body_bytes, 15);
     assert_eq!(e.request_body_bytes, 0);
     assert_eq!(e.content_type.as_deref(), Some("text/html"));
-    assert_eq!(e.content_encoding.as_deref(), Some("gzip"));
+    assert_eq!(e.content_encoding.as_deref(), Some("compress"));
+    assert_eq!(e.decoded, Decoded::Unknown);
     assert!(e.complete);
     assert_eq!(e.reset, None);
     assert!(d.saw_preface());
@@ -903,5 +905,133 @@ fn random_bytes_splits_and_gaps_never_panic() {
         d.handle_close(ms(2), &mut ctx);
         let _ = d.take_finished();
         let _ = d.take_doh_messages();
+    }
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+/// The request HEADERS of stream `id` from the client, and the response's with
+/// `content-encoding: coding` from the server.
+fn coded_stream(
+    enc: &mut [TestEncoder; 2],
+    id: u32,
+    coding: &str,
+    c: &mut Vec<u8>,
+    s: &mut Vec<u8>,
+) {
+    c.extend(headers(&mut enc[0], END_STREAM, id, REQ));
+    let resp = [(":status", "200"), ("content-encoding", coding)];
+    s.extend(headers(&mut enc[1], 0, id, &resp));
+}
+
+/// Two streams' coded bodies interleaved, in DATA frames of a few hundred bytes, padded
+/// ones among them: each decodes to its content, and is hashed as transferred.
+#[test]
+fn gzip_body_decoded_across_frames_and_interleaved_streams() {
+    let plain: Vec<u8> = (0..20_000u32)
+        .flat_map(|i| format!("line {} of the page\n", i % 97).into_bytes())
+        .collect();
+    let one = gzip(&plain);
+    let three = zstd::encode_all(&plain[..50_000], 3).unwrap();
+    let mut enc = [TestEncoder::new(), TestEncoder::new()];
+    let mut c = PREFACE.to_vec();
+    c.extend(settings(&[]));
+    let mut s = settings(&[]);
+    coded_stream(&mut enc, 1, "gzip", &mut c, &mut s);
+    coded_stream(&mut enc, 3, "zstd", &mut c, &mut s);
+    let (mut a, mut b) = (one.chunks(300).peekable(), three.chunks(200).peekable());
+    while a.peek().is_some() || b.peek().is_some() {
+        if let Some(p) = a.next() {
+            let end = if a.peek().is_none() { END_STREAM } else { 0 };
+            let mut padded = vec![2u8];
+            padded.extend_from_slice(p);
+            padded.extend_from_slice(&[0, 0]);
+            s.extend(frame(0x0, end | PADDED, 1, &padded));
+        }
+        if let Some(p) = b.next() {
+            let end = if b.peek().is_none() { END_STREAM } else { 0 };
+            s.extend(frame(0x0, end, 3, p));
+        }
+    }
+    let mut d = Http2Dissector::new(Http2Options {
+        body_hash: true,
+        ..opts()
+    });
+    let mut ctx = StreamCtx::new();
+    d.handle_data(C, ms(0), &c, &mut ctx);
+    for piece in s.chunks(97) {
+        d.handle_data(S, ms(1), piece, &mut ctx);
+    }
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let ex = d.take_finished();
+    let got: Vec<_> = ex
+        .iter()
+        .map(|e| (e.stream, e.body_bytes, e.decoded))
+        .collect();
+    let whole = |n: usize| Decoded::Bytes {
+        bytes: n as u64,
+        stop: None,
+    };
+    assert_eq!(
+        got,
+        [
+            (Some(1), one.len() as u64, whole(plain.len())),
+            (Some(3), three.len() as u64, whole(50_000)),
+        ]
+    );
+    use sha2::Digest;
+    let hex = crate::dissect::tls::fingerprint::hex(&sha2::Sha256::digest(&one));
+    assert_eq!(ex[0].body_sha256, Some(hex), "hashed as transferred");
+}
+
+/// A gap inside a DATA frame stops the decoding there, quietly; a stream reset mid-body is
+/// truncated without a warning of its own.
+#[test]
+fn gzip_body_cut_by_loss_or_reset_is_truncated() {
+    let plain = vec![b'a'; 100_000];
+    let body = gzip(&plain);
+    for reset in [false, true] {
+        let mut enc = [TestEncoder::new(), TestEncoder::new()];
+        let mut d = Http2Dissector::new(opts());
+        let mut ctx = StreamCtx::new();
+        let mut c = PREFACE.to_vec();
+        c.extend(settings(&[]));
+        let mut s = settings(&[]);
+        coded_stream(&mut enc, 1, "gzip", &mut c, &mut s);
+        d.handle_data(C, ms(0), &c, &mut ctx);
+        let half = body.len() / 2;
+        s.extend(frame(0x0, 0, 1, &body[..half]));
+        d.handle_data(S, ms(1), &s, &mut ctx);
+        let rest = frame(0x0, END_STREAM, 1, &body[half..]);
+        if reset {
+            d.handle_data(S, ms(2), &frame(0x3, 0, 1, &[0, 0, 0, 8]), &mut ctx);
+            d.handle_data(C, ms(2), &frame(0x3, 0, 1, &[0, 0, 0, 8]), &mut ctx);
+        } else {
+            d.handle_data(S, ms(2), &rest[..20], &mut ctx);
+            d.handle_gap(S, 10, ms(2), &mut ctx);
+            d.handle_data(S, ms(2), &rest[30..], &mut ctx);
+        }
+        d.handle_close(ms(3), &mut ctx);
+        let ex = d.take_finished();
+        let Decoded::Bytes {
+            bytes,
+            stop: Some(DecodeStop::Truncated),
+        } = ex[0].decoded
+        else {
+            panic!("reset {reset}: {:?}", ex[0].decoded);
+        };
+        assert!(bytes > 0 && bytes < plain.len() as u64, "{bytes}");
+        assert!(
+            ctx.warnings
+                .iter()
+                .all(|w| w.kind != WarningKind::Truncated),
+            "{:?}",
+            ctx.warnings
+        );
     }
 }

@@ -19,6 +19,9 @@
 //! - **Interim responses** (1xx HEADERS before the final one) are listed in `informational`;
 //!   a second HEADERS after DATA is a trailer section, stored with the headers.
 //! - **DNS over HTTPS** (RFC 8484) inside HTTP/3 is handed out as for HTTP/2.
+//! - **Bodies**: a response's DATA payloads go through its [`BodySink`] (hash, content
+//!   decoding); a gap or a lost frame in the response stops its decoding, its FIN checks the
+//!   coded stream ended.
 //!
 //! Bounded: at most [`MAX_EXCHANGES`] exchanges open, [`MAX_HEADER_BYTES`] of header
 //! names and values per direction of an exchange (values cut at [`MAX_HEADER_VALUE`]),
@@ -26,12 +29,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sha2::{Digest, Sha256};
-
 use super::frame::{FrameLimits, FrameReader, H3Event, H3Frame, UniStreamType};
 use super::qpack::{Decoded, Decoder, HeaderList};
+use crate::dissect::body::{BodyOf, BodySink, Codings, DecoderBudget};
 use crate::dissect::dns::doh::{self, DohMessage, MAX_DOH_MESSAGE};
 use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
+use crate::dissect::http2::dissector::content_encodings;
 use crate::dissect::quic::streams::{Initiator, StreamEvent, StreamId};
 use crate::dissect::stream::{Dir, StreamCtx};
 use crate::net::flow::FxBuild;
@@ -80,7 +83,8 @@ struct Rec {
     ended: [bool; 2],
     cut: bool,
     header_bytes: [usize; 2],
-    hasher: Option<Box<Sha256>>,
+    /// The response body's hash (`body_hash`) and decoding.
+    body: BodySink,
     doh: Option<Box<Doh>>,
 }
 
@@ -121,6 +125,8 @@ pub struct Http3Stats {
 /// The HTTP/3 side of one QUIC connection.
 pub struct Http3Dissector {
     body_hash: bool,
+    /// Decoder memory of the open exchanges' response bodies.
+    decoders: DecoderBudget,
     readers: HashMap<(usize, u64), Box<Reader>, FxBuild>,
     /// The reader used last, kept out of `readers`: a download is one stream's DATA packet
     /// after packet, so most events need no map lookup.
@@ -143,6 +149,7 @@ impl Http3Dissector {
     pub fn new(body_hash: bool) -> Http3Dissector {
         Http3Dissector {
             body_hash,
+            decoders: DecoderBudget::new(),
             readers: HashMap::default(),
             hot: None,
             qpack: [Decoder::new(), Decoder::new()],
@@ -177,7 +184,7 @@ impl Http3Dissector {
             }
             StreamEvent::Fin { dir, id, ts, .. } => {
                 self.with_reader(dir, id, ctx, |r, mut sink| r.finish(&mut sink), ts);
-                self.end(dir, id, ts, None);
+                self.end(dir, id, ts, None, ctx);
                 self.drop_reader((dir.index(), id.0));
             }
             StreamEvent::Reset {
@@ -192,7 +199,7 @@ impl Http3Dissector {
                     Pending::Headers { stream, dir: d, .. } => !(stream == id.0 && d == dir),
                     Pending::Promise { parent, .. } => !(parent == id.0 && dir == Dir::ToClient),
                 });
-                self.end(dir, id, ts, Some(error_code));
+                self.end(dir, id, ts, Some(error_code), ctx);
                 self.drop_reader((dir.index(), id.0));
             }
             StreamEvent::StopSending { .. } => {}
@@ -289,7 +296,7 @@ impl Http3Dissector {
             }
             H3Event::PushId(p) => *role = Role::Push(Some(p)),
             H3Event::Data(bytes) => self.body(dir, *role, id, bytes, ctx),
-            H3Event::DataGap(_) => self.cut(*role, id),
+            H3Event::DataGap(_) => self.cut(dir, *role, id),
             H3Event::Frame(f) => self.frame(dir, *role, id, f, ts, ctx),
             H3Event::Raw(bytes) => match role {
                 // The encoder stream of the side sending `dir` feeds the decoder of what
@@ -326,7 +333,7 @@ impl Http3Dissector {
                 self.frame_warning(ctx, format!("HTTP/3 {} frame: {error:?}", ty.name()));
             }
             H3Event::Oversize { ty, len } => {
-                self.cut(*role, id);
+                self.cut(dir, *role, id);
                 self.frame_warning(
                     ctx,
                     format!(
@@ -335,7 +342,7 @@ impl Http3Dissector {
                     ),
                 );
             }
-            H3Event::FrameLost { .. } | H3Event::Desynced { .. } => self.cut(*role, id),
+            H3Event::FrameLost { .. } | H3Event::Desynced { .. } => self.cut(dir, *role, id),
             H3Event::Truncated { .. } | H3Event::FrameHead { .. } => {}
         }
     }
@@ -455,14 +462,14 @@ impl Http3Dissector {
                 frame,
                 ..
             } => {
-                let hash = self.body_hash;
+                let sink = (self.body_hash, self.decoders.clone());
                 let mut stats = self.stats;
                 let Some(rec) = self.rec(key, ctx) else {
                     return;
                 };
                 match dir {
                     Dir::ToServer => request_section(rec, fields, (ts, frame), &mut stats),
-                    Dir::ToClient => response_section(rec, fields, (ts, frame), hash, &mut stats),
+                    Dir::ToClient => response_section(rec, fields, (ts, frame), sink, &mut stats),
                 }
                 let msg = doh_get(rec, dir, fields, key, ts);
                 self.stats = stats;
@@ -526,9 +533,7 @@ impl Http3Dissector {
             Dir::ToServer => rec.ex.request_body_bytes += n,
             Dir::ToClient => {
                 rec.ex.body_bytes += n;
-                if let Some(h) = rec.hasher.as_mut() {
-                    h.update(bytes);
-                }
+                rec.body.data(bytes, ctx);
             }
         }
         let mut over = false;
@@ -554,9 +559,12 @@ impl Http3Dissector {
         }
     }
 
-    fn cut(&mut self, role: Role, id: StreamId) {
+    fn cut(&mut self, dir: Dir, role: Role, id: StreamId) {
         if let Some(rec) = self.rec_of(role, id) {
             rec.cut = true;
+            if dir == Dir::ToClient {
+                rec.body.cut();
+            }
             if let Some(doh) = rec.doh.as_mut() {
                 doh.broken = [true, true];
             }
@@ -564,7 +572,7 @@ impl Http3Dissector {
     }
 
     /// A direction of a stream ended: FIN, or RESET_STREAM with its error code.
-    fn end(&mut self, dir: Dir, id: StreamId, ts: Ts, reset: Option<u64>) {
+    fn end(&mut self, dir: Dir, id: StreamId, ts: Ts, reset: Option<u64>, ctx: &mut StreamCtx) {
         let push = match self.reader_role((dir.index(), id.0)) {
             Some(Role::Push(p)) => p,
             _ => None,
@@ -589,6 +597,9 @@ impl Http3Dissector {
             }
             Dir::ToClient => {
                 rec.ex.response_end_ts.get_or_insert(ts);
+                if reset.is_none() && !rec.cut {
+                    rec.body.end(ctx);
+                }
             }
         }
         if let Some(code) = reset {
@@ -661,7 +672,7 @@ fn new_rec(key: u64) -> Rec {
         ended: [false; 2],
         cut: false,
         header_bytes: [0; 2],
-        hasher: None,
+        body: BodySink::default(),
         doh: None,
     }
 }
@@ -736,7 +747,7 @@ fn response_section(
     rec: &mut Rec,
     fields: &HeaderList,
     (ts, frame): (Ts, Option<u64>),
-    hash: bool,
+    (hash, decoders): (bool, DecoderBudget),
     stats: &mut Http3Stats,
 ) {
     let status = fields
@@ -759,9 +770,12 @@ fn response_section(
         rec.ex.status = status;
         rec.ex.content_type = fields.value(b"content-type").map(lossy);
         rec.ex.content_encoding = fields.value(b"content-encoding").map(lossy);
-        if hash {
-            rec.hasher = Some(Box::default());
-        }
+        let codings = Codings::for_response(status, content_encodings(fields));
+        let of = BodyOf {
+            protocol: "HTTP/3",
+            stream: rec.ex.stream,
+        };
+        rec.body = BodySink::new(hash, codings, of, &decoders);
         if fields
             .value(b"content-type")
             .is_some_and(doh::is_dns_message)
@@ -814,10 +828,9 @@ fn finalize(rec: Rec) -> Exchange {
         && ex.method.is_some()
         && ex.status.is_some();
     if ex.complete {
-        ex.body_sha256 = rec
-            .hasher
-            .map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
+        ex.body_sha256 = rec.body.sha256();
     }
+    ex.decoded = rec.body.decoded();
     ex
 }
 
