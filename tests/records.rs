@@ -90,7 +90,15 @@ fn jsonl_counts(text: &str) -> [usize; 4] {
     let last = lines.last().expect("a capture line");
     assert_eq!(last["type"], "capture");
     let mut n = [0; 4];
+    let mut dns_seen = std::collections::HashSet::new();
     for (i, l) in lines.iter().enumerate() {
+        // A connection's lookup (its `dns`) is a `dns` line written before it.
+        if let Some(d) = l["dns"].as_u64() {
+            assert!(
+                dns_seen.contains(&d),
+                "line {i}: dns {d} not written before: {l}"
+            );
+        }
         match l["type"].as_str() {
             Some("request") => {
                 n[0] += 1;
@@ -100,7 +108,7 @@ fn jsonl_counts(text: &str) -> [usize; 4] {
             Some("quic") => n[2] += 1,
             Some("dns") => {
                 n[3] += 1;
-                assert!(l["index"].is_u64());
+                dns_seen.insert(l["index"].as_u64().expect("an index"));
             }
             Some("capture") => assert_eq!(i, lines.len() - 1),
             other => panic!("line {i}: type {other:?}"),
