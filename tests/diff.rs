@@ -823,7 +823,7 @@ fn sort_by_delta_puts_the_largest_change_first() {
 #[test]
 fn tables_fit_the_width() {
     let d = diff::diff(&page(0.0), &page(40.0), &opts());
-    for width in [60u16, 80, 100, 120] {
+    for width in [64u16, 80, 100, 120] {
         let text = table_of(&d, false, Some(width));
         for l in text.lines() {
             assert!(
