@@ -118,12 +118,12 @@ fn connection(
         sequence: vec![],
     };
     if let Some((version, ms)) = tls {
-        c.tls = Some(TlsInfo {
+        c.tls = Some(Box::new(TlsInfo {
             version: Some(version.into()),
             handshake_ms: Some(ms),
             resumed: false,
             ..TlsInfo::default()
-        });
+        }));
     }
     c
 }

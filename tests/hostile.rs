@@ -6,11 +6,12 @@
 
 mod common;
 
-use common::gen::{PcapWriter, LINKTYPE_ETHERNET};
-use pagetrace::pipeline::{AnalyzerConfig, MAX_CAPTURE_WARNINGS};
-use pagetrace::warning::WarningKind;
-
-const START_MICROS: u64 = 1_700_000_000_000_000;
+use common::gen::{self, PcapWriter, LINKTYPE_ETHERNET, START_MICROS};
+use pagetrace::capture::{CaptureEvent, CaptureReader};
+use pagetrace::pageload::model::{CloseKind, Report};
+use pagetrace::pipeline::{Analyzer, AnalyzerConfig, Output, MAX_CAPTURE_WARNINGS};
+use pagetrace::tcp::TcpConfig;
+use pagetrace::warning::{Warning, WarningKind};
 
 /// 10,000 frames too short for an Ethernet header (a warning each), then a record cut
 /// short by the end of the file: the per-packet list stops at its cap, the truncation is
@@ -41,4 +42,170 @@ fn truncation_warning_present_after_10000_packet_warnings() {
         last.message.contains("cut short") && last.message.contains("10000 packets"),
         "{last:?}"
     );
+}
+
+/// The capture of `n` units of the hostile traffic `kind` (`common::gen::hostile`).
+fn capture(kind: &str, n: u64) -> Vec<u8> {
+    let mut w = PcapWriter::new(Vec::new(), LINKTYPE_ETHERNET).unwrap();
+    assert!(gen::hostile(kind, n, &mut w).unwrap(), "{kind}");
+    w.into_inner()
+}
+
+fn with_flow_table(max_connections: usize) -> AnalyzerConfig {
+    AnalyzerConfig {
+        tcp: TcpConfig {
+            max_connections,
+            ..TcpConfig::default()
+        },
+        ..AnalyzerConfig::default()
+    }
+}
+
+/// The capture's warnings of kind `cap`.
+fn cap_warnings(r: &Report) -> Vec<&Warning> {
+    r.capture
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::Cap)
+        .collect()
+}
+
+/// 20,000 SYNs to distinct ports through a table of 5,000: every connection is reported,
+/// the 15,000 finished early are the oldest, each says so, and the cap is said once, at
+/// the SYN that first found the table full.
+#[test]
+fn syn_ports_through_a_full_flow_table() {
+    let r = common::analyze_bytes(capture("syn-ports", 20_000), with_flow_table(5_000));
+    assert_eq!(r.connections.len(), 20_000);
+    assert_eq!(r.capture.stats.flow_table_full, 15_000);
+    let caps = cap_warnings(&r);
+    assert_eq!(caps.len(), 1, "{caps:?}");
+    assert_eq!(caps[0].packet, Some(5_001));
+    assert!(caps[0].message.starts_with(
+        "flow table full (5000 TCP connections at once): 15000 connections finished early"
+    ));
+    for c in &r.connections {
+        let evicted = c.warnings.iter().any(|w| w.kind == WarningKind::Cap);
+        assert_eq!(evicted, c.id <= 15_000, "connection {}", c.id);
+    }
+}
+
+/// A SYN flood from 20,000 sources under the default table: no cap, every connection a
+/// lone SYN.
+#[test]
+fn syn_flood_from_many_sources() {
+    let r = common::analyze_bytes(capture("syn-flood", 20_000), AnalyzerConfig::default());
+    assert_eq!(r.connections.len(), 20_000);
+    assert!(cap_warnings(&r).is_empty());
+    assert!(r
+        .connections
+        .iter()
+        .all(|c| c.tcp.packets.client == 1 && c.tcp.synack_ts.is_none()));
+}
+
+/// 20,000 DNS queries never answered: each is a transaction without a response.
+#[test]
+fn dns_queries_never_answered() {
+    let r = common::analyze_bytes(capture("dns-unanswered", 20_000), AnalyzerConfig::default());
+    assert_eq!(r.dns.len(), 20_000);
+    assert!(r
+        .dns
+        .iter()
+        .all(|t| t.response_ts.is_none() && t.query_packet.is_some()));
+    assert!(cap_warnings(&r).is_empty());
+}
+
+/// 70,000 queries within 7 s: past 65,536 waiting at once the oldest stop waiting (one
+/// for each query after the 65,536th), said once.
+#[test]
+fn dns_pending_cap_said_once() {
+    let r = common::analyze_bytes(capture("dns-unanswered", 70_000), AnalyzerConfig::default());
+    assert_eq!(r.dns.len(), 70_000);
+    let caps = cap_warnings(&r);
+    assert_eq!(caps.len(), 1, "{caps:?}");
+    assert!(
+        caps[0].message.starts_with("65536 DNS queries waiting"),
+        "{caps:?}"
+    );
+    assert!(
+        caps[0].message.contains(": 4464 stopped waiting"),
+        "{caps:?}"
+    );
+}
+
+/// Streaming, the same queries come out as they stop waiting (5 s of capture time), in
+/// order, without waiting for the end.
+#[test]
+fn streamed_unanswered_queries_come_out_in_order() {
+    let bytes = capture("dns-unanswered", 70_000);
+    let cfg = AnalyzerConfig {
+        streaming: true,
+        ..AnalyzerConfig::default()
+    };
+    let mut reader = CaptureReader::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut a = Analyzer::new(cfg, "test", reader.format);
+    let mut seen = Vec::new();
+    let take = |a: &mut Analyzer, seen: &mut Vec<u64>| {
+        while let Some(o) = a.poll() {
+            if let Output::Dns { index, .. } = o {
+                seen.push(index);
+            }
+        }
+    };
+    let mut warnings = Vec::new();
+    reader.for_each(&mut warnings, |ev| {
+        if let CaptureEvent::Packet(p) = ev {
+            a.handle_packet(&p);
+            take(&mut a, &mut seen);
+        }
+    });
+    let before_end = seen.len();
+    let (rest, _) = a.finish_stream();
+    for o in rest {
+        if let Output::Dns { index, .. } = o {
+            seen.push(index);
+        }
+    }
+    assert_eq!(seen, (0..70_000).collect::<Vec<u64>>());
+    // The queries span 7 s: at the last packet those of the first 2 s had waited 5 s.
+    assert!(before_end >= 19_000, "{before_end}");
+}
+
+/// 20,000 responses whose names are compression-pointer loops: each is a transaction
+/// with a warning; the per-packet list stops at its cap and counts the rest.
+#[test]
+fn dns_pointer_loops() {
+    let r = common::analyze_bytes(capture("dns-loops", 20_000), AnalyzerConfig::default());
+    assert_eq!(r.capture.packets, 20_000);
+    assert!(r.capture.warnings.len() <= MAX_CAPTURE_WARNINGS);
+    assert_eq!(
+        r.capture.warnings.len() as u64 + r.capture.stats.warnings_suppressed,
+        20_000
+    );
+}
+
+/// A slowloris of 2,000 half-finished requests, one byte a minute: every connection open
+/// to the end with its 8 bytes, none expired (a minute is under the idle timeout).
+#[test]
+fn slowloris_connections_stay_open() {
+    let r = common::analyze_bytes(capture("slowloris", 2_000), AnalyzerConfig::default());
+    assert_eq!(r.connections.len(), 2_000);
+    for c in &r.connections {
+        assert_eq!(c.tcp.bytes.client, 8, "connection {}", c.id);
+        assert_eq!(c.tcp.close.kind, CloseKind::Open);
+    }
+}
+
+/// 20,000 first fragments that never complete: the defragmenter's table stays at its cap,
+/// said once at the fragment that found it full.
+#[test]
+fn fragments_that_never_complete() {
+    let r = common::analyze_bytes(capture("frags", 20_000), AnalyzerConfig::default());
+    assert_eq!(r.capture.stats.ip_fragments, 20_000);
+    assert_eq!(r.capture.stats.reassembled_datagrams, 0);
+    let caps = cap_warnings(&r);
+    assert_eq!(caps.len(), 1, "{caps:?}");
+    assert_eq!(caps[0].packet, Some(257));
+    assert!(caps[0].message.contains(": 19744 fragments"), "{caps:?}");
+    assert!(r.capture.warnings.len() < 10);
 }

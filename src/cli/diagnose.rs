@@ -159,7 +159,7 @@ fn undecrypted_lines(r: &Report, keys: Option<&KeyFacts>) -> Vec<String> {
     let decrypted = r
         .connections
         .iter()
-        .filter_map(|c| c.tls.as_ref())
+        .filter_map(|c| c.tls.as_deref())
         .chain(r.quic.iter().filter_map(|q| q.tls.as_ref()))
         .filter(|t| t.decrypted)
         .count();

@@ -820,7 +820,7 @@ fn origin_sides(r: &Report) -> BTreeMap<String, OriginSide> {
     for c in &r.connections {
         let key = origin_of(c);
         let s = map.entry(key.clone()).or_default();
-        add_connection(s, &c.http, c.tls.as_ref());
+        add_connection(s, &c.http, c.tls.as_deref());
         s.retransmissions = s.retransmissions.saturating_add(
             c.tcp
                 .retransmissions

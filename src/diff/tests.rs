@@ -1,5 +1,5 @@
 use super::*;
-use crate::pageload::model::{Connection, HttpExchange, TlsInfo};
+use crate::pageload::model::{Connection, HttpExchange};
 
 fn conn(id: u64, server: &str, host: Option<&str>) -> Connection {
     Connection {
@@ -102,7 +102,7 @@ fn deltas_round_to_the_microsecond() {
 #[test]
 fn origins_name_scheme_host_and_non_default_port() {
     let mut c = conn(1, "[fd99::2]:443", Some("WWW.example.test."));
-    c.tls = Some(TlsInfo::default());
+    c.tls = Some(Box::default());
     assert_eq!(origin_of(&c), "https://www.example.test");
     let mut c = conn(2, "[fd99::2]:8080", Some("www.example.test"));
     c.http.push(get(None, Some("/")));

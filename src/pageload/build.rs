@@ -70,7 +70,7 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         client_by: client_by(facts.client_by),
         app_protocol: protocol,
         tcp: tcp_info(&facts),
-        tls,
+        tls: tls.map(Box::new),
         http,
         timeline: Timeline::default(),
         warnings,

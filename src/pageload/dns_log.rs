@@ -11,11 +11,18 @@
 //! latency. Memory: unanswered queries wait at most [`PENDING_NANOS`] of capture time and at
 //! most [`MAX_PENDING`] at once; the transactions themselves are the report (or, streaming,
 //! are dropped once handed out).
+//!
+//! Cost: a message is one hash lookup and amortised O(1) expiry from a queue in order of
+//! arrival; streaming, what is ready to hand out comes from a list of the answered and a
+//! queue of the unanswered by time ([`crate::expiry::LazyHeap`]), never from a scan of
+//! what waits.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
 use crate::dissect::dns::{self as wire, DnsMessage};
+use crate::expiry::LazyHeap;
+use crate::net::flow::FxBuild;
 use crate::pageload::model::{DnsAnswer, DnsQuestion, DnsTransaction, DnsTransport};
 use crate::time::{ms_between, Ts};
 use crate::warning::CapCount;
@@ -27,7 +34,14 @@ pub const STREAM_WAIT_NANOS: i64 = 5_000_000_000;
 
 /// (client, server, id, stream (DNS over QUIC), first question name lowercased, first
 /// question type)
-type Key = (SocketAddr, SocketAddr, u16, Option<u64>, String, String);
+type Key = (
+    SocketAddr,
+    SocketAddr,
+    u16,
+    Option<u64>,
+    String,
+    Option<u16>,
+);
 
 /// The transaction log. Transactions are numbered in order of creation; in streaming mode
 /// the ones handed out by [`DnsLog::take_ready`] are dropped, so memory holds only what is
@@ -40,11 +54,15 @@ pub struct DnsLog {
     emitted: VecDeque<bool>,
     /// Number of the first transaction in `txs`.
     base: usize,
-    pending: HashMap<Key, usize>,
+    pending: HashMap<Key, usize, FxBuild>,
     /// Pending queries in order of arrival, for expiry.
     order: VecDeque<(Ts, Key, usize)>,
     /// Streaming: drop transactions once handed out.
     streaming: bool,
+    /// Streaming: transactions answered since the last [`DnsLog::take_ready`].
+    answered: Vec<usize>,
+    /// Streaming: transactions not answered yet, by the time of their query.
+    unanswered: LazyHeap<Ts, usize>,
     /// Queries that stopped waiting because [`MAX_PENDING`] were waiting.
     pub pending_capped: CapCount,
 }
@@ -71,9 +89,14 @@ impl DnsLog {
     }
 
     fn push(&mut self, t: DnsTransaction) -> usize {
+        let ts = t.ts;
         self.txs.push_back(t);
         self.emitted.push_back(false);
-        self.base + self.txs.len() - 1
+        let i = self.base + self.txs.len() - 1;
+        if self.streaming {
+            self.unanswered.push(ts, i);
+        }
+        i
     }
 
     /// Every transaction, in order of time (DNS over TCP arrives when its connection ends).
@@ -109,15 +132,14 @@ impl DnsLog {
     ) {
         let response = msg.is_response();
         let (client, server) = if response { (dst, src) } else { (src, dst) };
-        let questions: Vec<DnsQuestion> = msg.questions.iter().map(question).collect();
-        let q = questions.first();
+        let q = msg.questions.first();
         let key: Key = (
             client,
             server,
             msg.id(),
             stream,
             q.map(|q| q.name.to_ascii_lowercase()).unwrap_or_default(),
-            q.map(|q| q.qtype.clone()).unwrap_or_default(),
+            q.map(|q| q.qtype.0),
         );
         let blank = |query_packet| DnsTransaction {
             ts,
@@ -125,7 +147,7 @@ impl DnsLog {
             server,
             transport,
             id: msg.id(),
-            questions: questions.clone(),
+            questions: msg.questions.iter().map(question).collect(),
             response_ts: None,
             latency_ms: None,
             rcode: None,
@@ -169,6 +191,9 @@ impl DnsLog {
         t.answers = msg.answers.iter().map(answer).collect();
         t.authority = msg.authority.iter().map(answer).collect();
         t.response_packet = Some(frame);
+        if self.streaming {
+            self.answered.push(i);
+        }
     }
 
     /// Forgets queries unanswered for [`PENDING_NANOS`], and the oldest beyond
@@ -194,14 +219,24 @@ impl DnsLog {
     /// For streaming output: transactions answered, or unanswered for [`STREAM_WAIT_NANOS`]
     /// (every one when `all`), that were not handed out before, in order of creation.
     pub fn take_ready(&mut self, now: Ts, all: bool) -> Vec<DnsTransaction> {
-        let mut out = Vec::new();
-        for (t, done) in self.txs.iter().zip(self.emitted.iter_mut()) {
-            let ready = all
-                || t.response_ts.is_some()
-                || now.nanos().saturating_sub(t.ts.nanos()) > STREAM_WAIT_NANOS;
-            if !*done && ready {
-                *done = true;
-                out.push(t.clone());
+        let mut ready = if all {
+            self.unanswered.clear();
+            (self.base..self.base + self.txs.len()).collect()
+        } else {
+            self.ready_by(now)
+        };
+        ready.sort_unstable();
+        ready.dedup();
+        let mut out = Vec::with_capacity(ready.len());
+        for i in ready {
+            let Some(at) = i.checked_sub(self.base) else {
+                continue;
+            };
+            if let (Some(t), Some(done)) = (self.txs.get(at), self.emitted.get_mut(at)) {
+                if !*done {
+                    *done = true;
+                    out.push(t.clone());
+                }
             }
         }
         if self.streaming {
@@ -212,6 +247,28 @@ impl DnsLog {
             }
         }
         out
+    }
+}
+
+impl DnsLog {
+    /// Streaming: the transactions answered since the last call, and the unanswered ones
+    /// whose query is more than [`STREAM_WAIT_NANOS`] older than `now` (unsorted, perhaps
+    /// some already handed out).
+    fn ready_by(&mut self, now: Ts) -> Vec<usize> {
+        let mut ready = std::mem::take(&mut self.answered);
+        let (txs, base) = (&self.txs, self.base);
+        let waiting = |i: usize| {
+            let t = txs.get(i.checked_sub(base)?)?;
+            t.response_ts.is_none().then_some(t.ts)
+        };
+        while let Some((ts, i)) = self.unanswered.peek(waiting) {
+            if now.nanos().saturating_sub(ts.nanos()) <= STREAM_WAIT_NANOS {
+                break;
+            }
+            self.unanswered.pop(waiting);
+            ready.push(i);
+        }
+        ready
     }
 }
 

@@ -567,7 +567,7 @@ fn connection_proto(x: &Subject<'_>) -> Option<&'static str> {
 fn connection_value<'a>(field: &str, x: &Subject<'a>) -> Option<Val<'a>> {
     let tls = x
         .tcp
-        .and_then(|c| c.tls.as_ref())
+        .and_then(|c| c.tls.as_deref())
         .or_else(|| x.quic.and_then(|q| q.tls.as_ref()));
     let ends = x
         .tcp

@@ -4,6 +4,7 @@
 //! are the JSON contract (schema 1): add fields freely, rename or remove none. A value that
 //! was not observed is `None` (JSON `null`), never zero.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use schemars::JsonSchema;
@@ -515,14 +516,16 @@ pub struct Connection {
     pub hostname_source: Option<HostnameSource>,
     /// Index into `Report::dns` of the lookup that gave the server's address.
     pub dns: Option<usize>,
-    /// Why `dns` is null, in words.
-    pub dns_note: Option<String>,
+    /// Why `dns` is null, in words (a constant string, shared by every connection).
+    pub dns_note: Option<Cow<'static, str>>,
     /// How the client side was decided: `syn`, or a fallback named here.
     pub client_by: ClientBy,
     /// What the stream carried; `None` when it carried no bytes to tell.
     pub app_protocol: Option<AppProtocol>,
     pub tcp: TcpInfo,
-    pub tls: Option<TlsInfo>,
+    /// Boxed: most of a connection's size when inline, and absent from every connection
+    /// that carried no TLS (a scan's SYNs, plain HTTP).
+    pub tls: Option<Box<TlsInfo>>,
     pub http: Vec<HttpExchange>,
     pub timeline: Timeline,
     pub warnings: Vec<Warning>,

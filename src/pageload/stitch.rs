@@ -111,7 +111,7 @@ pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts
                     c.hostname_source = Some(HostnameSource::Dns);
                 }
             }
-            None => c.dns_note = Some(NO_DNS_NOTE.to_string()),
+            None => c.dns_note = Some(NO_DNS_NOTE.into()),
         }
         c.timeline = timeline(c, c.dns.map(|i| &dns[i]));
     }

@@ -616,13 +616,21 @@ impl Analyzer {
         (out, self.info)
     }
 
-    /// Finishes every connection, TCP and QUIC, and fills the capture's counters.
+    /// Finishes every connection, TCP and QUIC, and fills the capture's counters. TCP
+    /// connections become reports a batch at a time, so the open ones and their reports are
+    /// not all in memory at once.
     fn close_all(&mut self) {
-        let mut driver = StreamDriver {
-            keys: &self.keys,
-            body_hash: self.cfg.body_hash,
-        };
-        self.flows.finish_all(&mut driver);
+        loop {
+            let mut driver = StreamDriver {
+                keys: &self.keys,
+                body_hash: self.cfg.body_hash,
+            };
+            let more = self.flows.finish_open(1024, &mut driver);
+            self.collect_tcp();
+            if !more {
+                break;
+            }
+        }
         let mut driver = QuicDriver {
             body_hash: self.cfg.body_hash,
         };
@@ -653,7 +661,8 @@ impl Analyzer {
         self.close_all();
         self.collect();
         let mut connections = std::mem::take(&mut self.done);
-        connections.sort_by_key(|c| c.id);
+        // Ids are unique: an unstable sort orders them as a stable one, without its buffer.
+        connections.sort_unstable_by_key(|c| c.id);
         let mut quic = std::mem::take(&mut self.quic_done);
         let dns = self.dns.into_transactions();
         stitch::link_dns(&mut connections, &dns, self.info.first_ts);

@@ -1106,7 +1106,7 @@ fn tls_table(r: &Report, opts: &TableOptions) -> Table {
     let tcp = r
         .connections
         .iter()
-        .filter_map(|c| Some((format!("#{}", c.id), c.tls.as_ref()?)));
+        .filter_map(|c| Some((format!("#{}", c.id), c.tls.as_deref()?)));
     let quic = r
         .quic
         .iter()

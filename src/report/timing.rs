@@ -231,7 +231,7 @@ impl<'a> Conn<'a> {
 
     pub fn tls(self) -> Option<&'a TlsInfo> {
         match self {
-            Conn::Tcp(c) => c.tls.as_ref(),
+            Conn::Tcp(c) => c.tls.as_deref(),
             Conn::Quic(q) => q.tls.as_ref(),
         }
     }
@@ -966,7 +966,7 @@ pub(crate) mod tests {
         r.dns.push(dns("cdn.example.test", 30.0, 31.0, "10.0.0.3"));
         let mut c1 = conn(1, "10.0.0.2:443", "www.example.test", 3.0, 1.0, 150.0);
         c1.dns = Some(0);
-        c1.tls = Some(tls(4.5, 8.0));
+        c1.tls = Some(Box::new(tls(4.5, 8.0)));
         let mut doc = get("https://www.example.test/", 8.5, 0.5, 10.0, 5.0, 200, 6000);
         doc.request_headers
             .push(("Accept".into(), "text/html,*/*".into()));
@@ -987,7 +987,7 @@ pub(crate) mod tests {
         // A second connection to the same address: the lookup is the first one's.
         let mut c2 = conn(2, "10.0.0.2:443", "www.example.test", 20.0, 1.0, 120.0);
         c2.dns = Some(0);
-        c2.tls = Some(tls(21.0, 24.0));
+        c2.tls = Some(Box::new(tls(21.0, 24.0)));
         let mut img = get(
             "https://www.example.test/a.png?x=1&y=%20b",
             25.0,
@@ -1005,7 +1005,7 @@ pub(crate) mod tests {
         let mut t3 = tls(34.0, 40.0);
         t3.decrypted = false;
         t3.alpn = None;
-        c3.tls = Some(t3);
+        c3.tls = Some(Box::new(t3));
         r.connections = vec![c1, c2, c3];
         r
     }

@@ -733,6 +733,8 @@ pub struct FlowTable<A> {
     streams: HashMap<FlowKey, (u64, [Option<u32>; 2]), FxBuild>,
     next_stream: u64,
     streams_full: bool,
+    /// At the end of the capture: the slots still to finish, the next last.
+    ending: Vec<usize>,
     /// Connections that ended, waiting for [`FlowTable::poll_finished`].
     finished: VecDeque<(TcpFacts, A)>,
     /// Connections finished early because the table was full.
@@ -752,6 +754,7 @@ impl<A> FlowTable<A> {
             streams: HashMap::default(),
             next_stream: 0,
             streams_full: false,
+            ending: Vec::new(),
             finished: VecDeque::new(),
             evicted: CapCount::default(),
         }
@@ -995,12 +998,33 @@ impl<A> FlowTable<A> {
 
     /// Finishes every connection (end of capture).
     pub fn finish_all<H: TcpHandler<A>>(&mut self, h: &mut H) {
-        let slots: Vec<usize> = self.map.drain().map(|(_, s)| s).collect();
-        for s in slots {
+        while self.finish_open(usize::MAX, h) {}
+    }
+
+    /// The end of the capture, `n` connections at a time: finishes up to `n` of those still
+    /// open, for the caller to take with [`FlowTable::poll_finished`] before the next ones
+    /// (the finished and the open are then never all in memory at once). Returns whether
+    /// some are left; once none are, the table's memory is given back.
+    pub fn finish_open<H: TcpHandler<A>>(&mut self, n: usize, h: &mut H) -> bool {
+        if self.ending.is_empty() {
+            self.ending = self.map.drain().map(|(_, s)| s).collect();
+            self.ending.reverse();
+            self.active.clear();
+            self.closing.clear();
+        }
+        for _ in 0..n {
+            let Some(s) = self.ending.pop() else {
+                break;
+            };
             self.finish_slot(s, h);
         }
-        self.active.clear();
-        self.closing.clear();
+        if !self.ending.is_empty() {
+            return true;
+        }
+        self.slab = Vec::new();
+        self.free = Vec::new();
+        self.ending = Vec::new();
+        false
     }
 
     /// The next connection that has ended, with the caller's state for it.

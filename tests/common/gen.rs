@@ -157,3 +157,135 @@ pub fn pcap_of(frames: &[Vec<u8>]) -> Vec<u8> {
     }
     w.into_inner()
 }
+
+/// The first packet's time in the hostile captures.
+pub const START_MICROS: u64 = 1_700_000_000_000_000;
+
+/// The `i`-th address of 10.0.0.0/8 from 10.1.0.0 on (16 million distinct sources).
+fn source(i: u64) -> Ipv4Addr {
+    Ipv4Addr::from(0x0a00_0000 | ((0x1_0000 + i as u32) & 0x00ff_ffff))
+}
+
+fn dns_name(out: &mut Vec<u8>, i: u64) {
+    let label = format!("q{i}");
+    out.push(label.len() as u8);
+    out.extend_from_slice(label.as_bytes());
+    for l in ["example", "com"] {
+        out.push(l.len() as u8);
+        out.extend_from_slice(l.as_bytes());
+    }
+    out.push(0);
+}
+
+/// Writes `n` units of the hostile traffic `kind` (the table in `examples/gen_hostile.rs`:
+/// `syn-ports`, `syn-flood`, `dns-unanswered`, `dns-loops`, `slowloris`, `frags`); `false`
+/// for an unknown kind. Memory stays flat whatever `n`.
+pub fn hostile(kind: &str, n: u64, w: &mut PcapWriter<impl Write>) -> io::Result<bool> {
+    let mut buf = Vec::with_capacity(2048);
+    let client = Ipv4Addr::new(10, 0, 0, 1);
+    let server = Ipv4Addr::new(192, 0, 2, 80);
+    let resolver = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 53), 53);
+    // Packets 100 µs apart unless the kind says otherwise.
+    let at = |i: u64| START_MICROS + i * 100;
+    match kind {
+        "syn-ports" => {
+            for i in 0..n {
+                let port = 1 + (i % 65_535) as u16;
+                let sport = 10_000 + (i / 65_535) as u16;
+                let (src, dst) = (
+                    SocketAddrV4::new(client, sport),
+                    SocketAddrV4::new(server, port),
+                );
+                tcp_frame(&mut buf, src, dst, i as u32, 0, SYN, b"");
+                w.packet(at(i), &buf)?;
+            }
+        }
+        "syn-flood" => {
+            for i in 0..n {
+                let src = SocketAddrV4::new(source(i), 1024 + (i % 60_000) as u16);
+                let dst = SocketAddrV4::new(server, 80);
+                tcp_frame(&mut buf, src, dst, i as u32, 0, SYN, b"");
+                w.packet(at(i), &buf)?;
+            }
+        }
+        "dns-unanswered" => {
+            for i in 0..n {
+                let src = SocketAddrV4::new(client, 1024 + (i % 60_000) as u16);
+                let mut q = Vec::with_capacity(64);
+                q.extend_from_slice(&(i as u16).to_be_bytes());
+                q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+                dns_name(&mut q, i);
+                q.extend_from_slice(&[0, 1, 0, 1]);
+                udp_frame(&mut buf, src, resolver, &q);
+                w.packet(at(i), &buf)?;
+            }
+        }
+        "dns-loops" => {
+            for i in 0..n {
+                let dst = SocketAddrV4::new(client, 1024 + (i % 60_000) as u16);
+                let mut r = Vec::with_capacity(64);
+                r.extend_from_slice(&(i as u16).to_be_bytes());
+                // Response, one question, one answer.
+                r.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+                match i % 3 {
+                    // The question name points at itself (offset 12).
+                    0 => r.extend_from_slice(&[0xc0, 12]),
+                    // A label, then a pointer back to the start of that name.
+                    1 => r.extend_from_slice(&[1, b'a', 0xc0, 12]),
+                    // A pointer forward to the answer's name, which points back here.
+                    _ => r.extend_from_slice(&[0xc0, 18]),
+                }
+                r.extend_from_slice(&[0, 1, 0, 1]);
+                // Answer: name pointer to the question, A record.
+                r.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+                udp_frame(&mut buf, resolver, dst, &r);
+                w.packet(at(i), &buf)?;
+            }
+        }
+        "slowloris" => {
+            let request = b"GET / HTTP/1.1\r\nHost: victim.example\r\nX-a: ";
+            let conn = |i: u64| {
+                (
+                    SocketAddrV4::new(source(i), 1024 + (i % 60_000) as u16),
+                    SocketAddrV4::new(server, 80),
+                )
+            };
+            let (iss, irs) = (1000u32, 5000u32);
+            // Handshakes over the first 10 s.
+            let step = (10_000_000 / n.max(1)).max(1);
+            for i in 0..n {
+                let (c, s) = conn(i);
+                let t = START_MICROS + i * step;
+                tcp_frame(&mut buf, c, s, iss, 0, SYN, b"");
+                w.packet(t, &buf)?;
+                tcp_frame(&mut buf, s, c, irs, iss + 1, SYN | ACK, b"");
+                w.packet(t + 1, &buf)?;
+                tcp_frame(&mut buf, c, s, iss + 1, irs + 1, ACK, b"");
+                w.packet(t + 2, &buf)?;
+            }
+            // Then one byte per connection every 60 s, under any idle timeout.
+            for round in 0..8u64 {
+                let base = START_MICROS + 60_000_000 * (round + 1);
+                for i in 0..n {
+                    let (c, s) = conn(i);
+                    let seq = iss + 1 + round as u32;
+                    let byte = [request[round as usize]];
+                    tcp_frame(&mut buf, c, s, seq, irs + 1, PSH | ACK, &byte);
+                    w.packet(base + i * step, &buf)?;
+                }
+            }
+        }
+        "frags" => {
+            let payload = [0x42u8; 16];
+            for i in 0..n {
+                let src = source(i / 65_536);
+                fragment_frame(
+                    &mut buf, src, server, PROTO_UDP, i as u16, 0, true, &payload,
+                );
+                w.packet(at(i), &buf)?;
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
