@@ -27,8 +27,8 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         ..AnalyzerConfig::default()
     };
     if cfg.streaming {
-        let mut reader = CaptureReader::new(file)
-            .map_err(|e| CliError::Usage(format!("{}: {e}", a.capture)))?;
+        let mut reader =
+            CaptureReader::new(file).map_err(|e| CliError::Usage(format!("{}: {e}", a.capture)))?;
         let mut analyzer = Analyzer::new(cfg, &a.capture, reader.format);
         if let Some(k) = &keylog {
             analyzer.add_keylog_text(&String::from_utf8_lossy(&k.text));
