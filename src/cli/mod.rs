@@ -101,16 +101,6 @@ pub fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, CliError> {
         .map_err(|e| CliError::Usage(e.to_string()))
 }
 
-/// The width to fit a terminal's output to: `$COLUMNS` when set (as `ls` does), else the
-/// terminal's own size (crossterm, through comfy-table), else 120.
-pub fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or_else(|| comfy_table::Table::new().width())
-        .or(Some(120))
-}
-
 /// Where a report goes: standard output, or the file of `-o`. Errors writing it name it
 /// ("cannot write /dev/full: No space left on device"); a closed standard output stays a
 /// broken pipe, which is success.
