@@ -4,7 +4,8 @@
 //! second host over TLS 1.2 and HTTP/1.1 (gzip and br bodies), with the browser's key log
 //! and its `Network` events. For each phase the median difference between the HAR's value
 //! and Chromium's, over every request of three recordings (the median run), must stay under 2 ms; every TLS 1.2
-//! handshake (False Start) within 5 ms; and the phases of every entry add up to its time.
+//! handshake (False Start) within 5 ms; every decoded body size (gzip, br) equal to the
+//! `dataLength` Chromium handed the page.
 //!
 //! DNS is compared per lookup: Chromium counts a request's lookup from when that request
 //! began waiting, so a request that joined a lookup already in flight (the navigation's
@@ -139,6 +140,9 @@ fn chromium_agrees_with_the_har_phase_by_phase() {
                 "TLS 1.2 ssl differs by {d} ms: {s}"
             );
         }
+        // Decoded sizes (gzip, br) are the bytes Chromium handed the page.
+        assert!(s["sizes_compared"].as_u64().unwrap() >= 8, "{s}");
+        assert_eq!(s["size_mismatches"], serde_json::json!([]), "{s}");
         // A lookup on every connection that waited for it, as Chromium reports it (one
         // request of a run may differ: Chromium sometimes hands a request a socket another
         // request's lookup opened).

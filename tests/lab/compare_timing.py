@@ -91,6 +91,23 @@ def main():
                             if o is not None and o["ssl"] is not None and c["ssl"] is not None
                             and url.startswith("https://static.")]
     summary["unmatched"] = sum(1 for r in rows if r[1] is None)
+    # Decoded body sizes: the HAR's content.size against Chromium's dataLength (the bytes it
+    # handed the page, after Content-Encoding), for every finished response with a body.
+    sizes = []
+    used = [False] * len(entries)
+    for r in dev["requests"]:
+        if r.get("from_disk_cache") or not r.get("finished") or r.get("status") in (None, 204, 301, 302, 304):
+            continue
+        i = next((i for i, e in enumerate(entries) if not used[i]
+                  and e["request"]["method"] == r["method"] and e["request"]["url"] == r["url"]), None)
+        if i is None:
+            continue
+        used[i] = True
+        ours = entries[i]["response"]["content"]["size"]
+        if ours != r.get("data_length"):
+            sizes.append([r["url"], ours, r.get("data_length")])
+    summary["sizes_compared"] = sum(used)
+    summary["size_mismatches"] = sizes
     # Phases one side has and the other lacks (a lookup on one connection only, ...).
     summary["one_sided"] = {p: sum(1 for _, o, c in rows if o is not None and (o[p] is None) != (c[p] is None))
                             for p in PHASES}
