@@ -14,35 +14,7 @@ use serde_json::Value;
 
 /// (capture, key log) for every fixture (with and without its keys) and corpus capture.
 fn runs() -> Vec<(PathBuf, Option<PathBuf>)> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.extend(shared_captures());
-    dirs.sort();
-    let mut out = Vec::new();
-    for d in dirs {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&d)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-            .collect();
-        files.sort();
-        for f in files {
-            let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
-            let keys = [format!("{name}.keys"), format!("{stem}.keys")]
-                .into_iter()
-                .map(|k| d.join(k))
-                .find(|k| k.is_file());
-            if keys.is_some() {
-                out.push((f.clone(), keys));
-            }
-            out.push((f, None));
-        }
-    }
-    out
+    capture_runs()
 }
 
 fn analyze(cap: &PathBuf, keys: &Option<PathBuf>, format: &str, filter: Option<&str>) -> String {
