@@ -53,20 +53,7 @@ fn ipv6_walk_agrees_with_etherparse_on_real_captures() {
         fixture("pageload/pageload.pcap"),
         fixture("pageload/pageload.pcapng"),
     ];
-    if let Some(dir) = shared_captures() {
-        let mut more: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("pcap" | "pcapng")
-                )
-            })
-            .collect();
-        more.sort();
-        paths.extend(more);
-    }
+    paths.extend(corpus_files());
     let mut compared = 0;
     for path in paths {
         let Ok(mut reader) = CaptureReader::new(std::fs::File::open(&path).unwrap()) else {

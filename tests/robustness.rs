@@ -17,19 +17,8 @@ fn captures() -> Vec<PathBuf> {
         fixture("pageload/pageload.pcapng"),
         fixture("h3-aioquic/capture.pcap"),
     ];
-    if let Some(dir) = shared_captures() {
-        let mut more: Vec<PathBuf> = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("pcap" | "pcapng")
-                )
-            })
-            .collect();
-        more.sort();
-        v.extend(more);
+    if shared_captures().is_some() {
+        v.extend(corpus_files());
     } else {
         eprintln!(
             "../shared/captures not found: only the committed fixtures are cut and corrupted"

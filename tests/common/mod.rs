@@ -164,3 +164,22 @@ pub fn capture_runs() -> Vec<(PathBuf, Option<PathBuf>)> {
     }
     out
 }
+
+/// The captures of `../shared/captures` (sorted), or none when it is absent.
+pub fn corpus_files() -> Vec<PathBuf> {
+    let Some(dir) = shared_captures() else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
