@@ -248,6 +248,7 @@ async function main() {
   };
   fs.writeFileSync(cfg.out, JSON.stringify(out, null, 1));
   const bad = navigations.filter((n) => n.error);
+  for (const n of bad) console.log(`drive.js: navigation ${n.index} to ${n.url} failed after ${((n.ended - n.started) * 1000).toFixed(0)} ms: ${n.error}`);
   console.log(`drive.js: ${navigations.length} navigation(s), ${out.requests.length} request(s), ${bad.length} failed`);
   process.exit(bad.length ? 1 : 0);
 }
