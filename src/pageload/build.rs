@@ -40,7 +40,10 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         mut warnings,
         warnings_dropped,
     } = o;
-    let http: Vec<HttpExchange> = http.into_iter().map(exchange).collect();
+    let mut http: Vec<HttpExchange> = http.into_iter().map(exchange).collect();
+    let near = super::diagnosis::capture_near(facts.syn_ts, facts.synack_ts, facts.ack_ts);
+    let diagnosis =
+        super::diagnosis::diagnose_tcp(&facts.events.list, facts.handshake_ms, near, &mut http);
     let tls = tls.map(|t| super::tls::tls_info(&t, false));
     if warnings_dropped > 0 {
         warnings.push(Warning::new(
@@ -72,6 +75,7 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         tcp: tcp_info(&facts),
         tls: tls.map(Box::new),
         http,
+        diagnosis,
         timeline: Timeline::default(),
         warnings,
     }
@@ -147,6 +151,7 @@ pub fn exchange(e: Exchange) -> HttpExchange {
         pushed_by: e.pushed_by,
         redirected_from: None,
         redirect_to: None,
+        diagnosis: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! and the stitching of connections to lookups, hostnames, timelines and redirects.
 
 pub mod build;
+pub mod diagnosis;
 pub mod dns_log;
 pub mod filter;
 pub mod model;

@@ -527,6 +527,10 @@ pub struct Connection {
     /// that carried no TLS (a scan's SYNs, plain HTTP).
     pub tls: Option<Box<TlsInfo>>,
     pub http: Vec<HttpExchange>,
+    /// What delayed the connection before any exchange (its TCP and TLS handshakes), or
+    /// between exchanges; each exchange carries its own.
+    #[serde(default)]
+    pub diagnosis: Vec<Delay>,
     pub timeline: Timeline,
     pub warnings: Vec<Warning>,
 }
@@ -555,6 +559,7 @@ impl Default for Connection {
             tcp: TcpInfo::default(),
             tls: None,
             http: Vec::new(),
+            diagnosis: Vec::new(),
             timeline: Timeline::default(),
             warnings: Vec::new(),
         }
@@ -821,6 +826,65 @@ pub struct HttpExchange {
     /// Index (connection id, exchange index) of the request this one followed as a redirect.
     pub redirected_from: Option<RedirectRef>,
     pub redirect_to: Option<String>,
+    /// What delayed it: each network event that fell inside its phases (or the server's own
+    /// time), with what it cost; empty when nothing did. See [`Delay`].
+    #[serde(default)]
+    pub diagnosis: Vec<Delay>,
+}
+
+/// One thing that made an exchange (or a connection's setup) take longer, measured from
+/// packets: what it was, whose bytes it held back, how many milliseconds it cost, the
+/// frames that show it, and a sentence. An exchange's costs never add up to more than its
+/// time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Delay {
+    pub kind: DelayKind,
+    /// Who sent the bytes that were held back (`client` or `server`).
+    pub dir: Side,
+    pub ms: f64,
+    /// Frame numbers of the events (the first send and the resend; the zero window and the
+    /// window update), as Wireshark numbers them.
+    pub frames: Vec<u64>,
+    pub note: String,
+}
+
+/// What a [`Delay`] was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DelayKind {
+    /// The client's SYN (or the server's SYN/ACK) went unanswered and was sent again: the
+    /// connect phase grew by the wait.
+    SynRetransmission,
+    /// Bytes of this exchange lost and resent after a timeout: from the first send (or,
+    /// when the capture missed it, from when later bytes began to wait behind the hole) to
+    /// the resend.
+    RtoRetransmission,
+    /// The same, recovered after duplicate ACKs asked for the bytes.
+    FastRetransmission,
+    /// The receiver's window was zero: the sender had to stop until it opened.
+    ZeroWindow,
+    /// On a connection carrying several exchanges at once (HTTP/2), this one's bytes waited
+    /// behind a segment resent for the connection: TCP delivers in order.
+    HeadOfLine,
+    /// The part of the time to first byte that the network does not explain: the time to
+    /// first byte minus one round trip and the delays above (reported from 10 ms).
+    ServerThink,
+    /// Bytes the capture never saw: a delay there cannot be told (`ms` is 0).
+    CaptureGap,
+}
+
+impl DelayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DelayKind::SynRetransmission => "syn_retransmission",
+            DelayKind::RtoRetransmission => "rto_retransmission",
+            DelayKind::FastRetransmission => "fast_retransmission",
+            DelayKind::ZeroWindow => "zero_window",
+            DelayKind::HeadOfLine => "head_of_line",
+            DelayKind::ServerThink => "server_think",
+            DelayKind::CaptureGap => "capture_gap",
+        }
+    }
 }
 
 impl HttpExchange {

@@ -53,6 +53,7 @@ pub fn quic_connection(f: QuicFacts, http: Vec<Exchange>) -> QuicConnection {
     r.close = f.closes.iter().map(close).collect();
     r.warnings = f.warnings;
     r.http = http.into_iter().map(super::build::exchange).collect();
+    super::diagnosis::diagnose_quic(r.server_initial_ms, &mut r.http);
     r.handshake_done_ts = f.handshake_done_ts;
     r.address_changes = f
         .address_changes

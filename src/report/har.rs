@@ -47,7 +47,9 @@
 //!   exchange's index in that connection's `http` array), `_hostname`, `_tlsVersion`,
 //!   `_alpn`, `_retransmissions` (both directions of a TCP connection; absent for QUIC,
 //!   which pagetrace does not count them for), `_http2Stream` (HTTP/2), `_quicStream` (the
-//!   QUIC stream id of an HTTP/3 exchange), `_complete`; `timings._notObserved`;
+//!   QUIC stream id of an HTTP/3 exchange), `_complete`, `_diagnosis` (what delayed the
+//!   request, as `diagnosis` in `--format json`; absent when nothing did);
+//!   `timings._notObserved`;
 //!   `response._error` when no response was captured; `response._bodySha256` with
 //!   `--body-hash` (the SHA-256 of the body as transferred).
 //!
@@ -59,7 +61,7 @@ use std::io::{self, Write};
 
 use serde::{Serialize, Serializer};
 
-use crate::pageload::model::{HttpExchange, Report};
+use crate::pageload::model::{Delay, HttpExchange, Report};
 /// `2026-11-22T02:49:17.123Z`: HAR dates (re-exported from [`crate::report::fmt`]).
 pub use crate::report::fmt::iso8601;
 use crate::report::fmt::{iso8601_secs, plural, round_us};
@@ -158,6 +160,8 @@ struct Entry {
     quic_stream: Option<u64>,
     #[serde(rename = "_complete")]
     complete: bool,
+    #[serde(rename = "_diagnosis", skip_serializing_if = "Vec::is_empty")]
+    diagnosis: Vec<Delay>,
 }
 
 #[derive(Serialize)]
@@ -391,6 +395,7 @@ fn entry(row: &Row, index: usize, h: &HttpExchange, pageref: Option<String>) -> 
         http2_stream,
         quic_stream,
         complete: h.complete,
+        diagnosis: h.diagnosis.clone(),
     }
 }
 

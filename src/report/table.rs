@@ -18,7 +18,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, Table};
 
-use crate::pageload::model::{AlertLevel, CloseKind, HostnameSource, Report};
+use crate::pageload::model::{AlertLevel, CloseKind, Delay, HostnameSource, Report};
 use crate::report::fmt::{
     ellipsize, fit_first, fmt_bytes, fmt_decoded, fmt_ms, fmt_opt_ms, new_table, plural, rel,
     right, Col, Fit, Give, Paint, Wrapped, NONE,
@@ -534,7 +534,10 @@ fn write_connection<W: Write>(
     for step in &n.steps {
         match step {
             Step::Dns(d) => write_dns(out, d, origin, p)?,
-            Step::Tcp(t) => write_handshake(out, t, origin, p)?,
+            Step::Tcp(t) => {
+                write_handshake(out, t, origin, p)?;
+                write_delays(out, &c.diagnosis, p)?;
+            }
             Step::Tls(t) => write_tls(out, t, origin, p)?,
             Step::Requests(reqs) => {
                 for h in reqs {
@@ -752,6 +755,7 @@ fn write_request<W: Write>(
             p.dim(&format!("the client followed it on connection #{n}"))
         )?;
     }
+    write_delays(out, &h.diagnosis, p)?;
     for note in &s.notes {
         writeln!(
             out,
@@ -759,6 +763,21 @@ fn write_request<W: Write>(
             label(p, ""),
             p.dim(&format!("{}: {}", note.name, ellipsize(note.value, 60))),
             note.meaning
+        )?;
+    }
+    Ok(())
+}
+
+/// What delayed a request (or a connection's setup), one line each.
+fn write_delays<W: Write>(out: &mut W, delays: &[Delay], p: Paint) -> io::Result<()> {
+    for d in delays {
+        writeln!(
+            out,
+            "{}   delay {} ({}): {}",
+            label(p, ""),
+            p.bold(&fmt_ms(d.ms)),
+            d.kind.as_str(),
+            d.note
         )?;
     }
     Ok(())

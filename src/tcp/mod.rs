@@ -30,6 +30,7 @@
 //!   server got) to the first packet with ACK and without SYN after it.
 //! - **Ids** are a counter in order of first packet, so reports are reproducible.
 
+pub mod events;
 pub mod reassembly;
 
 use std::collections::{HashMap, VecDeque};
@@ -40,6 +41,7 @@ use crate::net::flow::{Dir, FlowKey, FxBuild};
 use crate::net::{TcpOptionSummary, TcpSegment};
 use crate::time::{ms_between, Ts};
 use crate::warning::{CapCount, WarningKind};
+use events::{Events, Flight, TcpEvent, TcpEventKind};
 use reassembly::{Reassembler, SeqNum, StreamSink, DEFAULT_OOO_CAP};
 
 pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
@@ -161,6 +163,9 @@ pub struct TcpFacts {
     pub out_of_order: PerDir,
     pub zero_window: PerDir,
     pub close: Close,
+    /// When bytes were held back (resent SYNs and data, zero windows, capture gaps), in
+    /// capture order, capped ([`events`]).
+    pub events: Events,
 }
 
 /// Ports that name a service: the side using one is the server when no SYN was seen.
@@ -231,6 +236,13 @@ struct TcpConn<A> {
     fin_seq: [Option<SeqNum>; 2],
     fin_acked: [bool; 2],
     last_syn_ts: Option<Ts>,
+    /// The last SYN and SYN/ACK: when, in which frame (a resend waited from there).
+    last_syn: Option<(Ts, u64)>,
+    last_synack: Option<(Ts, u64)>,
+    /// Per direction: data segments sent and not yet acknowledged, and a zero window the
+    /// side has advertised and not yet opened.
+    flight: [Flight; 2],
+    zero_window_open: [Option<(Ts, u64)>; 2],
     /// Per direction: the last ACK number sent, its window, how many pure ACKs repeated it,
     /// and when the last of them was seen.
     acks: [Option<(u32, u16, u32, Ts)>; 2],
@@ -250,6 +262,8 @@ struct TcpConn<A> {
 struct Sink<'a, A, H: TcpHandler<A>> {
     app: &'a mut A,
     handler: &'a mut H,
+    events: &'a mut Events,
+    frame: u64,
 }
 
 impl<A, H: TcpHandler<A>> StreamSink for Sink<'_, A, H> {
@@ -267,6 +281,14 @@ impl<A, H: TcpHandler<A>> StreamSink for Sink<'_, A, H> {
             format!("{len} bytes {from} never captured"),
         );
         self.handler.gap(self.app, dir, len, ts);
+        self.events.push(TcpEvent {
+            kind: TcpEventKind::Gap { len },
+            dir,
+            from: ts,
+            from_frame: None,
+            to: ts,
+            to_frame: self.frame,
+        });
     }
 }
 
@@ -310,6 +332,7 @@ impl<A> TcpConn<A> {
                 out_of_order: [0; 2],
                 zero_window: [0; 2],
                 close: Close::default(),
+                events: Events::default(),
             },
             re: [
                 Reassembler::new(Dir::ToServer, cfg.ooo_cap),
@@ -318,6 +341,10 @@ impl<A> TcpConn<A> {
             fin_seq: [None, None],
             fin_acked: [false, false],
             last_syn_ts: None,
+            last_syn: None,
+            last_synack: None,
+            flight: [Flight::default(), Flight::default()],
+            zero_window_open: [None, None],
             acks: [None, None],
             state: State::Open,
             closed_ts: None,
@@ -360,6 +387,7 @@ impl<A> TcpConn<A> {
         if seg.window == 0 && !f.syn() && !f.fin() && !f.rst() {
             self.facts.zero_window[d] += 1;
         }
+        self.track_zero_window(dir, ts, frame, seg);
         self.retransmitted = false;
         self.check_reset_ignored(dir, seg, h);
         let keepalive = self.is_keepalive(dir, seg);
@@ -418,6 +446,30 @@ impl<A> TcpConn<A> {
         }
     }
 
+    /// A zero window advertised by `dir`'s sender holds the peer's bytes back until the
+    /// same side advertises room again.
+    fn track_zero_window(&mut self, dir: Dir, ts: Ts, frame: u64, seg: &TcpSegment<'_>) {
+        let f = seg.flags;
+        if f.syn() || f.rst() {
+            return;
+        }
+        let d = dir.index();
+        if seg.window == 0 && !f.fin() {
+            self.zero_window_open[d].get_or_insert((ts, frame));
+        } else if seg.window > 0 {
+            if let Some((t0, f0)) = self.zero_window_open[d].take() {
+                self.facts.events.push(TcpEvent {
+                    kind: TcpEventKind::ZeroWindow,
+                    dir: dir.reverse(),
+                    from: t0,
+                    from_frame: Some(f0),
+                    to: ts,
+                    to_frame: frame,
+                });
+            }
+        }
+    }
+
     /// Wireshark's zero window probe test: exactly one byte at the sender's `nextseq` while
     /// the last window the peer advertised is zero.
     fn is_zero_window_probe(&self, dir: Dir, seg: &TcpSegment<'_>) -> bool {
@@ -442,8 +494,10 @@ impl<A> TcpConn<A> {
     fn handshake<H: TcpHandler<A>>(&mut self, dir: Dir, ts: Ts, seg: &TcpSegment<'_>, h: &mut H) {
         let f = seg.flags;
         let t = &mut self.facts;
+        let frame = t.last_frame;
         if f.syn() && !f.ack() && dir == Dir::ToServer {
             self.last_syn_ts = Some(ts);
+            let prev = self.last_syn.replace((ts, frame));
             if t.syn_ts.is_none() {
                 t.syn_ts = Some(ts);
                 t.client_isn = Some(seg.seq);
@@ -455,8 +509,19 @@ impl<A> TcpConn<A> {
                 t.out_of_order[dir.index()] += 1;
             } else {
                 self.retransmitted = true;
+                if let Some((t0, f0)) = prev {
+                    t.events.push(TcpEvent {
+                        kind: TcpEventKind::SynRetransmission,
+                        dir,
+                        from: t0,
+                        from_frame: Some(f0),
+                        to: ts,
+                        to_frame: frame,
+                    });
+                }
             }
         } else if f.syn() && f.ack() && dir == Dir::ToClient {
+            let prev = self.last_synack.replace((ts, frame));
             if t.synack_ts.is_none() {
                 t.synack_ts = Some(ts);
                 t.server_isn = Some(seg.seq);
@@ -473,6 +538,16 @@ impl<A> TcpConn<A> {
                 }
             } else {
                 self.retransmitted = true;
+                if let Some((t0, f0)) = prev {
+                    t.events.push(TcpEvent {
+                        kind: TcpEventKind::SynAckRetransmission,
+                        dir,
+                        from: t0,
+                        from_frame: Some(f0),
+                        to: ts,
+                        to_frame: frame,
+                    });
+                }
             }
         }
         if !(f.ack() && !f.syn() && t.ack_ts.is_none()) {
@@ -514,6 +589,7 @@ impl<A> TcpConn<A> {
             return;
         }
         let (d, other) = (dir.index(), 1 - dir.index());
+        self.flight[other].acked(SeqNum(seg.ack));
         // The FIN occupies one sequence number that carries no byte.
         let mut ack = SeqNum(seg.ack);
         if let Some(fs) = self.fin_seq[other] {
@@ -524,6 +600,8 @@ impl<A> TcpConn<A> {
         let mut sink = Sink {
             app: &mut self.app,
             handler: h,
+            events: &mut self.facts.events,
+            frame: self.facts.last_frame,
         };
         self.re[other].ack(ack, ts, &mut sink);
         if let Some(fs) = self.fin_seq[other] {
@@ -557,13 +635,40 @@ impl<A> TcpConn<A> {
         let asked = self.acks[other].is_some_and(|(a, _, dups, at)| {
             dups >= 2 && a == data_seq.0 && ts.nanos().saturating_sub(at.nanos()) < 20_000_000
         });
+        // Before the segment is placed: where its bytes were first sent, and since when
+        // bytes have waited behind a hole it may fill.
+        let frame = self.facts.last_frame;
+        let first_send = self.flight[d].first_send(data_seq);
+        let waiting = self.re[d].first_pending_ts().or(self.re[d].highest_ts());
         let mut sink = Sink {
             app: &mut self.app,
             handler: h,
+            events: &mut self.facts.events,
+            frame,
         };
         let v = self.re[d].segment_after_dupacks(data_seq, payload, ts, asked, &mut sink);
         if v.retransmission {
             self.retransmitted = true;
+            // Resent bytes the peer had already acknowledged held nothing back.
+            let end = data_seq.plus(payload.len() as u32);
+            let acked = self.acks[other].is_some_and(|(a, ..)| SeqNum(a).diff(end) >= 0);
+            let from = first_send
+                .map(|(t, f)| (t, Some(f)))
+                .or(waiting.map(|t| (t, None)));
+            if let (false, Some((from, from_frame))) = (acked, from) {
+                if from < ts {
+                    self.facts.events.push(TcpEvent {
+                        kind: TcpEventKind::Retransmission { fast: asked },
+                        dir,
+                        from,
+                        from_frame,
+                        to: ts,
+                        to_frame: frame,
+                    });
+                }
+            }
+        } else if v.new_bytes > 0 {
+            self.flight[d].sent(data_seq, payload.len() as u32, ts, frame);
         }
         if v.out_of_order {
             self.facts.out_of_order[d] += 1;
@@ -673,6 +778,8 @@ impl<A> TcpConn<A> {
         let mut sink = Sink {
             app: &mut self.app,
             handler: h,
+            events: &mut self.facts.events,
+            frame: self.facts.last_frame,
         };
         self.re[0].flush(ts, &mut sink);
         self.re[1].flush(ts, &mut sink);

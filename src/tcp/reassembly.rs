@@ -1,8 +1,10 @@
 //! One direction of a TCP connection turned back into an ordered byte stream.
 //!
 //! Input: segments (`seq`, payload, capture time) in capture order, and the peer's ACKs.
-//! Output, through a [`StreamSink`]: the stream's bytes in order, each piece with the
-//! timestamp of the segment that carried it, and explicit gaps for bytes never captured.
+//! Output, through a [`StreamSink`]: the stream's bytes in order, each piece dated when it
+//! became deliverable in order (the segment that carried it, or the later one that filled
+//! the hole before it: what the application saw), and explicit gaps for bytes never
+//! captured.
 //!
 //! Rules (the receiver's view, as a passive observer can best reconstruct it):
 //! - Sequence numbers are compared with wrapping arithmetic ([`SeqNum`]); a stream offset is
@@ -276,7 +278,7 @@ impl Reassembler {
             let used = skip + fresh.len();
             v.new_bytes += fresh.len() as u64;
             self.deliver(ts, fresh, sink);
-            self.drain(sink);
+            self.drain(Some(ts), sink);
             if used == 0 && self.next as i128 == next {
                 // Cannot happen (a buffered segment at `next` is always drained), but an
                 // observer never spins: treat the rest as out of order.
@@ -295,7 +297,7 @@ impl Reassembler {
         if self.pending_bytes > self.cap {
             v.hit_cap = true;
             self.skip_to_first_pending(ts, sink);
-            self.drain(sink);
+            self.drain(None, sink);
         }
         v
     }
@@ -312,10 +314,10 @@ impl Reassembler {
         let target = off as u64;
         while self.next < target {
             match self.pending.keys().next().copied() {
-                Some(first) if first <= self.next => self.drain(sink),
+                Some(first) if first <= self.next => self.drain(None, sink),
                 Some(first) if first < target => {
                     self.gap_to(first, ts, sink);
-                    self.drain(sink);
+                    self.drain(None, sink);
                 }
                 _ => {
                     self.gap_to(target, ts, sink);
@@ -330,7 +332,7 @@ impl Reassembler {
             if first > self.next {
                 self.gap_to(first, ts, sink);
             }
-            self.drain(sink);
+            self.drain(None, sink);
         }
     }
 
@@ -358,8 +360,21 @@ impl Reassembler {
         }
     }
 
-    /// Delivers buffered segments that now start at or before `next`.
-    fn drain(&mut self, sink: &mut dyn StreamSink) {
+    /// When the bytes now waiting behind a hole began to wait: the earliest arrival among
+    /// the buffered segments.
+    pub fn first_pending_ts(&self) -> Option<Ts> {
+        self.pending.values().map(|p| p.ts).min()
+    }
+
+    /// When the highest segment so far was seen.
+    pub fn highest_ts(&self) -> Option<Ts> {
+        self.highest.map(|(_, t)| t)
+    }
+
+    /// Delivers buffered segments that now start at or before `next`, dated when they became
+    /// deliverable in order: `now` when a segment filled the hole before them, their own
+    /// arrival when the hole was declared never captured (the receiver had them then).
+    fn drain(&mut self, now: Option<Ts>, sink: &mut dyn StreamSink) {
         while let Some(entry) = self.pending.first_entry() {
             let start = *entry.key();
             if start > self.next {
@@ -370,7 +385,7 @@ impl Reassembler {
             let end = start + p.data.len() as u64;
             if end > self.next {
                 let skip = (self.next - start) as usize;
-                let ts = p.ts;
+                let ts = now.map_or(p.ts, |n| n.max(p.ts));
                 let data = p.data;
                 self.deliver(ts, &data[skip..], sink);
             }
@@ -483,8 +498,8 @@ mod tests {
         let v = re.segment(SeqNum(1000), b"hello ", Ts(3), &mut c);
         assert!(v.out_of_order && !v.retransmission);
         assert_eq!(c.bytes, b"hello world");
-        // The drained bytes keep the timestamp of the segment that carried them.
-        assert_eq!(c.calls, vec![(Ts(3), 6), (Ts(2), 5)]);
+        // The drained bytes are dated when they became deliverable: at the hole's filler.
+        assert_eq!(c.calls, vec![(Ts(3), 6), (Ts(3), 5)]);
     }
 
     #[test]

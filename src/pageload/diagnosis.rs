@@ -1,0 +1,439 @@
+//! Why an exchange was slow: the waits TCP saw ([`crate::tcp::events`]) laid over the
+//! exchanges they delayed, and the server's own time.
+//!
+//! **Which exchange a wait delayed.** Each exchange is exposed to the network, per
+//! direction, over a window of capture time: the client's bytes from its request's first
+//! byte until the response began (until then a lost request segment holds the answer back),
+//! the server's from the request's end to the response's last byte. Bytes are dated when
+//! they became deliverable in order ([`crate::tcp::reassembly`]), so bytes that sat behind a
+//! hole end the window at the resend or later. A wait delayed an exchange when it ended
+//! (the resend, the window update) inside that exchange's window in the wait's direction;
+//! its cost there is the part of the wait inside the window. On a connection carrying
+//! several exchanges at once (HTTP/2), every exchange exposed at that moment waited, since
+//! TCP hands bytes over in order: each gets `head_of_line`. A wait no exchange was exposed
+//! to (during the handshakes, between requests) stays on the connection, as do resent SYNs
+//! and SYN/ACKs.
+//!
+//! **Where the capture was taken** matters for bytes resent after their first copy was
+//! captured: near the sender, the copy may have been lost after the capture point (the
+//! resend is the delay); near the receiver, the receiver had them (the sender missed an
+//! ACK) and nothing was held back. The handshake tells which end the capture was near
+//! ([`capture_near`]).
+//!
+//! **Server think time** is the time to first byte minus one round trip (the TCP
+//! handshake's, or QUIC's first Initial exchange) minus the waits inside the wait phase,
+//! reported from [`THINK_MS`].
+//!
+//! Every cost is a difference of two packets' capture times; an exchange's costs are cut so
+//! that they never add up to more than its time.
+
+use crate::pageload::model::{Delay, DelayKind, HttpExchange, Side};
+use crate::tcp::events::{TcpEvent, TcpEventKind};
+use crate::time::{round_ms, Ts};
+
+use super::build::side;
+
+/// Server think time is reported from this many milliseconds.
+pub const THINK_MS: f64 = 10.0;
+
+/// Which end the capture was taken near, from the handshake: near the client the SYN/ACK
+/// comes a round trip after the SYN and the ACK right after it; near the server the other
+/// way round. `None` without the three packets or when they do not tell.
+pub fn capture_near(syn: Option<Ts>, synack: Option<Ts>, ack: Option<Ts>) -> Option<Side> {
+    let (syn, synack, ack) = (syn?, synack?, ack?);
+    let (a, b) = (synack.ms_since(syn), ack.ms_since(synack));
+    if a < 0.0 || b < 0.0 {
+        return None;
+    }
+    if a > 2.0 * b {
+        Some(Side::Client)
+    } else if b > 2.0 * a {
+        Some(Side::Server)
+    } else {
+        None
+    }
+}
+
+/// Lays a TCP connection's waits over its exchanges (filling their `diagnosis`) and
+/// returns the connection's own: resent SYNs and waits no exchange was exposed to.
+/// `rtt_ms` is the handshake's round trip; `near` the end the capture was taken near
+/// ([`capture_near`]): bytes resent to that end after their first copy was captured had
+/// already arrived (the sender missed an ACK), so they held nothing back.
+pub fn diagnose_tcp(
+    events: &[TcpEvent],
+    rtt_ms: Option<f64>,
+    near: Option<Side>,
+    http: &mut [HttpExchange],
+) -> Vec<Delay> {
+    let mut conn = Vec::new();
+    for e in events {
+        let dir = side(e.dir);
+        let receiver = match dir {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        };
+        if matches!(e.kind, TcpEventKind::Retransmission { .. })
+            && e.from_frame.is_some()
+            && near == Some(receiver)
+        {
+            continue;
+        }
+        match e.kind {
+            TcpEventKind::SynRetransmission | TcpEventKind::SynAckRetransmission => {
+                conn.push(syn_delay(e, dir));
+                continue;
+            }
+            _ => {}
+        }
+        let hit: Vec<usize> = (0..http.len())
+            .filter(|&i| window(&http[i], dir).is_some_and(|(a, b)| e.to >= a && e.to <= b))
+            .collect();
+        if hit.is_empty() {
+            conn.push(delay(e, own_kind(e), dir, e.ms(), note(e, None)));
+            continue;
+        }
+        let shared = hit.len() > 1;
+        for &i in &hit {
+            let Some((a, b)) = window(&http[i], dir) else {
+                continue;
+            };
+            let cost = overlap_ms((e.from, e.to), (a, b));
+            let kind = match e.kind {
+                TcpEventKind::Gap { .. } => DelayKind::CaptureGap,
+                _ if shared => DelayKind::HeadOfLine,
+                _ => own_kind(e),
+            };
+            let others = if shared { Some(hit.len() - 1) } else { None };
+            http[i]
+                .diagnosis
+                .push(delay(e, kind, dir, cost, note(e, others)));
+        }
+    }
+    for h in http.iter_mut() {
+        server_think(h, rtt_ms);
+        cap_to_duration(h);
+    }
+    conn
+}
+
+/// Server think time on exchanges that had no TCP below them to explain (HTTP/3), with
+/// the round trip the QUIC handshake showed.
+pub fn diagnose_quic(rtt_ms: Option<f64>, http: &mut [HttpExchange]) {
+    for h in http.iter_mut() {
+        server_think(h, rtt_ms);
+        cap_to_duration(h);
+    }
+}
+
+/// When `h` was exposed to waits of bytes sent by `dir`.
+fn window(h: &HttpExchange, dir: Side) -> Option<(Ts, Ts)> {
+    let (a, b) = match dir {
+        Side::Client => (
+            h.request_ts.or(h.request_end_ts)?,
+            h.response_ts.or(h.response_end_ts).or(h.request_end_ts)?,
+        ),
+        Side::Server => (
+            h.request_end_ts.or(h.request_ts)?,
+            h.response_end_ts.or(h.response_ts)?,
+        ),
+    };
+    (b >= a).then_some((a, b))
+}
+
+fn overlap_ms(x: (Ts, Ts), y: (Ts, Ts)) -> f64 {
+    let a = x.0.max(y.0);
+    let b = x.1.min(y.1);
+    if b > a {
+        b.ms_since(a)
+    } else {
+        0.0
+    }
+}
+
+fn own_kind(e: &TcpEvent) -> DelayKind {
+    match e.kind {
+        TcpEventKind::SynRetransmission | TcpEventKind::SynAckRetransmission => {
+            DelayKind::SynRetransmission
+        }
+        TcpEventKind::Retransmission { fast: true } => DelayKind::FastRetransmission,
+        TcpEventKind::Retransmission { fast: false } => DelayKind::RtoRetransmission,
+        TcpEventKind::ZeroWindow => DelayKind::ZeroWindow,
+        TcpEventKind::Gap { .. } => DelayKind::CaptureGap,
+    }
+}
+
+fn frames(e: &TcpEvent) -> Vec<u64> {
+    e.from_frame.into_iter().chain([e.to_frame]).collect()
+}
+
+fn frames_text(e: &TcpEvent) -> String {
+    match e.from_frame {
+        Some(f) => format!("frames {f} → {}", e.to_frame),
+        None => format!("frame {}", e.to_frame),
+    }
+}
+
+fn delay(e: &TcpEvent, kind: DelayKind, dir: Side, ms: f64, note: String) -> Delay {
+    let ms = if kind == DelayKind::CaptureGap {
+        0.0
+    } else {
+        ms
+    };
+    Delay {
+        kind,
+        dir,
+        ms: round_ms(ms),
+        frames: frames(e),
+        note,
+    }
+}
+
+fn syn_delay(e: &TcpEvent, dir: Side) -> Delay {
+    let what = match e.kind {
+        TcpEventKind::SynAckRetransmission => "the server's SYN/ACK",
+        _ => "the client's SYN",
+    };
+    delay(
+        e,
+        DelayKind::SynRetransmission,
+        dir,
+        e.ms(),
+        format!(
+            "{what} went unanswered and was sent again {:.1} ms later ({})",
+            e.ms(),
+            frames_text(e)
+        ),
+    )
+}
+
+/// The sentence for a wait; `others` is how many other exchanges waited with this one.
+fn note(e: &TcpEvent, others: Option<usize>) -> String {
+    let whose = match e.dir {
+        crate::net::flow::Dir::ToServer => "the client's",
+        crate::net::flow::Dir::ToClient => "the server's",
+    };
+    // The first send was captured (a capture at the sender): the wait ran from it; else
+    // from when later bytes began to wait behind the hole, or from the flow's last bytes.
+    let since = if e.from_frame.is_some() {
+        "after the first send"
+    } else {
+        "while later bytes waited behind the hole"
+    };
+    let what = match e.kind {
+        TcpEventKind::Retransmission { fast: false } => format!(
+            "{whose} bytes resent after a timeout, {:.1} ms {since} ({})",
+            e.ms(),
+            frames_text(e)
+        ),
+        TcpEventKind::Retransmission { fast: true } => format!(
+            "{whose} bytes resent after duplicate ACKs, {:.1} ms {since} ({})",
+            e.ms(),
+            frames_text(e)
+        ),
+        TcpEventKind::ZeroWindow => format!(
+            "{whose} bytes held {:.1} ms by the receiver's zero window ({})",
+            e.ms(),
+            frames_text(e)
+        ),
+        TcpEventKind::Gap { len } => format!(
+            "{len} of {whose} bytes never captured ({}): a delay there cannot be told",
+            frames_text(e)
+        ),
+        TcpEventKind::SynRetransmission | TcpEventKind::SynAckRetransmission => {
+            unreachable!("handled by syn_delay")
+        }
+    };
+    match others {
+        Some(n) if !matches!(e.kind, TcpEventKind::Gap { .. }) => format!(
+            "waited in order behind {what}, with {n} other exchange{} on the connection",
+            if n == 1 { "" } else { "s" }
+        ),
+        _ => what,
+    }
+}
+
+/// Adds `server_think` when the wait phase holds more than a round trip and the waits the
+/// network caused in it.
+fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>) {
+    let (Some(rtt), Some(ttfb), Some(sent), Some(first)) =
+        (rtt_ms, h.ttfb_ms, h.request_end_ts, h.response_ts)
+    else {
+        return;
+    };
+    let network: f64 = h
+        .diagnosis
+        .iter()
+        .filter(|d| d.kind != DelayKind::CaptureGap)
+        .map(|d| d.ms.min(first.ms_since(sent).max(0.0)))
+        .sum();
+    let think = ttfb - rtt - network;
+    if think >= THINK_MS {
+        h.diagnosis.push(Delay {
+            kind: DelayKind::ServerThink,
+            dir: Side::Server,
+            ms: round_ms(think),
+            frames: h
+                .request_packet
+                .into_iter()
+                .chain(h.response_packet)
+                .collect(),
+            note: format!(
+                "the server answered {think:.1} ms after the request, beyond the round trip \
+                 ({rtt:.1} ms){}",
+                if network > 0.0 {
+                    format!(" and {network:.1} ms of network delays")
+                } else {
+                    String::new()
+                }
+            ),
+        });
+    }
+}
+
+/// The costs never add up to more than the exchange's time: later ones are cut.
+fn cap_to_duration(h: &mut HttpExchange) {
+    let start = h.request_ts.or(h.request_end_ts);
+    let end = h.response_end_ts.or(h.response_ts);
+    let (Some(a), Some(b)) = (start, end) else {
+        return;
+    };
+    let mut left = b.ms_since(a).max(0.0);
+    for d in &mut h.diagnosis {
+        if d.ms > left {
+            d.ms = round_ms(left);
+        }
+        left -= d.ms;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::flow::Dir;
+
+    fn ts(ms: f64) -> Ts {
+        Ts::from_nanos((ms * 1e6) as i64)
+    }
+
+    fn exchange(req: f64, req_end: f64, resp: f64, resp_end: f64) -> HttpExchange {
+        HttpExchange {
+            request_ts: Some(ts(req)),
+            request_end_ts: Some(ts(req_end)),
+            response_ts: Some(ts(resp)),
+            response_end_ts: Some(ts(resp_end)),
+            ttfb_ms: Some(resp - req_end),
+            request_packet: Some(10),
+            response_packet: Some(20),
+            ..HttpExchange::default()
+        }
+    }
+
+    fn event(kind: TcpEventKind, dir: Dir, from: f64, to: f64) -> TcpEvent {
+        TcpEvent {
+            kind,
+            dir,
+            from: ts(from),
+            from_frame: Some(5),
+            to: ts(to),
+            to_frame: 9,
+        }
+    }
+
+    #[test]
+    fn a_request_resent_after_a_timeout_is_its_cost_and_not_server_time() {
+        // Request at 100, resent at 310 (RTO), the answer one RTT (20 ms) later.
+        let mut http = vec![exchange(100.0, 100.0, 330.0, 331.0)];
+        let rto = TcpEventKind::Retransmission { fast: false };
+        let conn = diagnose_tcp(
+            &[event(rto, Dir::ToServer, 100.0, 310.0)],
+            Some(20.0),
+            Some(Side::Client),
+            &mut http,
+        );
+        assert!(conn.is_empty());
+        let d = &http[0].diagnosis;
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].kind, DelayKind::RtoRetransmission);
+        assert_eq!(d[0].dir, Side::Client);
+        assert!((d[0].ms - 210.0).abs() < 1e-6);
+        assert_eq!(d[0].frames, vec![5, 9]);
+    }
+
+    #[test]
+    fn a_slow_server_is_think_time_beyond_the_round_trip() {
+        let mut http = vec![exchange(0.0, 0.0, 170.0, 175.0)];
+        diagnose_tcp(&[], Some(20.0), None, &mut http);
+        let d = &http[0].diagnosis;
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, DelayKind::ServerThink);
+        assert!((d[0].ms - 150.0).abs() < 1e-6);
+        // Under the threshold: nothing.
+        let mut quick = vec![exchange(0.0, 0.0, 25.0, 26.0)];
+        diagnose_tcp(&[], Some(20.0), None, &mut quick);
+        assert!(quick[0].diagnosis.is_empty());
+    }
+
+    #[test]
+    fn a_wait_shared_by_streams_is_head_of_line_on_each_and_setup_waits_stay_on_the_connection() {
+        let mut http = vec![
+            exchange(100.0, 100.0, 120.0, 400.0),
+            exchange(101.0, 101.0, 121.0, 390.0),
+            exchange(500.0, 500.0, 520.0, 530.0),
+        ];
+        let fast = TcpEventKind::Retransmission { fast: true };
+        let events = [
+            event(TcpEventKind::SynRetransmission, Dir::ToServer, 0.0, 1000.0),
+            event(fast, Dir::ToClient, 150.0, 180.0),
+            event(TcpEventKind::ZeroWindow, Dir::ToClient, 440.0, 460.0),
+        ];
+        let conn = diagnose_tcp(&events, Some(20.0), None, &mut http);
+        assert_eq!(conn.len(), 2, "{conn:?}");
+        assert_eq!(conn[0].kind, DelayKind::SynRetransmission);
+        assert!((conn[0].ms - 1000.0).abs() < 1e-6);
+        assert_eq!(conn[1].kind, DelayKind::ZeroWindow, "between the requests");
+        for h in &http[..2] {
+            assert_eq!(h.diagnosis.len(), 1, "{:?}", h.diagnosis);
+            assert_eq!(h.diagnosis[0].kind, DelayKind::HeadOfLine);
+            assert!((h.diagnosis[0].ms - 30.0).abs() < 1e-6);
+        }
+        assert!(http[2].diagnosis.is_empty());
+    }
+
+    #[test]
+    fn bytes_resent_to_the_capture_side_after_it_got_them_held_nothing_back() {
+        let near = capture_near(Some(ts(0.0)), Some(ts(20.0)), Some(ts(20.1)));
+        assert_eq!(near, Some(Side::Client));
+        assert_eq!(
+            capture_near(Some(ts(0.0)), Some(ts(0.1)), Some(ts(20.0))),
+            Some(Side::Server)
+        );
+        let mut http = vec![exchange(100.0, 100.0, 120.0, 400.0)];
+        let rto = TcpEventKind::Retransmission { fast: false };
+        // The server's bytes, first copy captured at the client: the client had them.
+        diagnose_tcp(
+            &[event(rto, Dir::ToClient, 150.0, 180.0)],
+            Some(20.0),
+            near,
+            &mut http,
+        );
+        assert!(http[0]
+            .diagnosis
+            .iter()
+            .all(|d| d.kind == DelayKind::ServerThink));
+    }
+
+    #[test]
+    fn costs_never_exceed_the_exchange_time() {
+        // A wait that began long before the exchange counts only inside its window.
+        let mut http = vec![exchange(100.0, 100.0, 110.0, 150.0)];
+        let rto = TcpEventKind::Retransmission { fast: false };
+        diagnose_tcp(
+            &[event(rto, Dir::ToClient, 0.0, 140.0)],
+            Some(5.0),
+            None,
+            &mut http,
+        );
+        let total: f64 = http[0].diagnosis.iter().map(|d| d.ms).sum();
+        assert!(total <= 50.0 + 1e-9, "{:?}", http[0].diagnosis);
+    }
+}

@@ -1,0 +1,162 @@
+//! The moments a connection's bytes were held back, as TCP saw them: resent SYNs, resent
+//! data (after a timeout or duplicate ACKs), a receiver's zero window, bytes the capture
+//! never saw. Each is an interval of capture time, from when the wait began to when it
+//! ended, with the frames that show it; [`crate::pageload`] lays them over the exchanges
+//! they delayed.
+//!
+//! Bounded: at most [`MAX_EVENTS`] per connection (the rest counted), and per direction at
+//! most [`MAX_FLIGHT`] segments remembered in flight (sent, not yet acknowledged), released
+//! as ACKs cover them, so an idle connection keeps none.
+
+use std::collections::VecDeque;
+
+use crate::net::flow::Dir;
+use crate::time::Ts;
+
+use super::reassembly::SeqNum;
+
+/// Events kept per connection.
+pub const MAX_EVENTS: usize = 64;
+/// Unacknowledged data segments remembered per direction (their first send).
+pub const MAX_FLIGHT: usize = 64;
+
+/// What held bytes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpEventKind {
+    /// The client's SYN sent again (its earlier one went unanswered).
+    SynRetransmission,
+    /// The server's SYN/ACK sent again.
+    SynAckRetransmission,
+    /// Data sent again: after duplicate ACKs asked for it (`fast`), else after a timeout.
+    Retransmission { fast: bool },
+    /// The receiver advertised a zero window: the sender had to stop.
+    ZeroWindow,
+    /// `len` bytes never captured: what they cost cannot be told.
+    Gap { len: u64 },
+}
+
+/// One wait, in capture time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TcpEvent {
+    pub kind: TcpEventKind,
+    /// The direction of the bytes that were held back.
+    pub dir: Dir,
+    /// When the wait began (the first send of what was resent; the first bytes that waited
+    /// behind a hole; the zero window), and its frame when one shows it.
+    pub from: Ts,
+    pub from_frame: Option<u64>,
+    /// When it ended (the resend; the window update) and its frame.
+    pub to: Ts,
+    pub to_frame: u64,
+}
+
+impl TcpEvent {
+    /// How long the bytes waited, in milliseconds.
+    pub fn ms(&self) -> f64 {
+        (self.to.nanos().saturating_sub(self.from.nanos())).max(0) as f64 / 1e6
+    }
+}
+
+/// A connection's events, capped.
+#[derive(Debug, Clone, Default)]
+pub struct Events {
+    pub list: Vec<TcpEvent>,
+    pub dropped: u64,
+}
+
+impl Events {
+    pub fn push(&mut self, e: TcpEvent) {
+        if self.list.len() < MAX_EVENTS {
+            self.list.push(e);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// One direction's data segments sent and not yet acknowledged: start and end sequence
+/// numbers, when and in which frame they were first sent.
+#[derive(Debug, Default)]
+pub struct Flight {
+    segs: VecDeque<(SeqNum, SeqNum, Ts, u64)>,
+}
+
+impl Flight {
+    /// A segment of new data was sent.
+    pub fn sent(&mut self, start: SeqNum, len: u32, ts: Ts, frame: u64) {
+        if self.segs.len() < MAX_FLIGHT && len > 0 {
+            self.segs.push_back((start, start.plus(len), ts, frame));
+        }
+    }
+
+    /// The peer acknowledged everything below `ack`.
+    pub fn acked(&mut self, ack: SeqNum) {
+        while self.segs.front().is_some_and(|s| ack.diff(s.1) >= 0) {
+            self.segs.pop_front();
+        }
+        if self.segs.is_empty() && self.segs.capacity() > 0 {
+            self.segs = VecDeque::new();
+        }
+    }
+
+    /// When and in which frame the byte at `seq` was first sent, if remembered.
+    pub fn first_send(&self, seq: SeqNum) -> Option<(Ts, u64)> {
+        self.segs
+            .iter()
+            .find(|s| seq.diff(s.0) >= 0 && s.1.diff(seq) > 0)
+            .map(|s| (s.2, s.3))
+    }
+}
+
+/// Per direction, a zero window in force: since when and from which frame.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ZeroWindowOpen(pub Option<(Ts, u64)>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(ms: i64) -> Ts {
+        Ts::from_nanos(ms * 1_000_000)
+    }
+
+    #[test]
+    fn flight_finds_the_first_send_and_forgets_what_was_acknowledged() {
+        let mut f = Flight::default();
+        f.sent(SeqNum(1000), 100, ts(1), 10);
+        f.sent(SeqNum(1100), 100, ts(2), 11);
+        assert_eq!(f.first_send(SeqNum(1150)), Some((ts(2), 11)));
+        assert_eq!(f.first_send(SeqNum(1200)), None);
+        f.acked(SeqNum(1100));
+        assert_eq!(f.first_send(SeqNum(1000)), None);
+        assert_eq!(f.first_send(SeqNum(1100)), Some((ts(2), 11)));
+        f.acked(SeqNum(1200));
+        assert_eq!(f.segs.capacity(), 0, "an idle connection keeps nothing");
+    }
+
+    #[test]
+    fn flight_wraps_around_sequence_zero() {
+        let mut f = Flight::default();
+        f.sent(SeqNum(u32::MAX - 10), 100, ts(1), 5);
+        assert_eq!(f.first_send(SeqNum(20)), Some((ts(1), 5)));
+        f.acked(SeqNum(89));
+        assert_eq!(f.first_send(SeqNum(20)), None);
+    }
+
+    #[test]
+    fn events_are_capped_and_counted() {
+        let mut e = Events::default();
+        for i in 0..(MAX_EVENTS + 3) {
+            e.push(TcpEvent {
+                kind: TcpEventKind::Gap { len: 1 },
+                dir: Dir::ToClient,
+                from: ts(i as i64),
+                from_frame: None,
+                to: ts(i as i64),
+                to_frame: i as u64,
+            });
+        }
+        assert_eq!(e.list.len(), MAX_EVENTS);
+        assert_eq!(e.dropped, 3);
+    }
+}
