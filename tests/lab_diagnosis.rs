@@ -18,40 +18,22 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-fn lab() -> PathBuf {
-    common::root().join("tests/lab")
-}
-
-fn why_not() -> Option<String> {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !root {
-        return Some("not root (the lab uses network namespaces)".into());
-    }
-    if !lab().join(".venv/bin/python").exists() || !lab().join("node_modules").is_dir() {
-        return Some("tests/lab/setup.sh has not been run".into());
-    }
-    None
-}
-
 const DROP: &str = "s2c tcp src port 443 and len>1000:20";
 const LOSS_KINDS: [&str; 3] = ["fast_retransmission", "rto_retransmission", "head_of_line"];
+
+fn skip() -> bool {
+    common::lab::skip_lab(common::lab::missing(true))
+}
 
 fn record(out: &Path) {
     let _ = std::fs::remove_dir_all(out);
     let o = Command::new("python3")
-        .arg(lab().join("record.py"))
+        .arg(common::lab::dir().join("record.py"))
         .args([
             "--scenario",
             "browser",
@@ -123,11 +105,7 @@ fn hole(dir: &Path, port: u16) -> (f64, f64) {
 
 #[test]
 fn a_dropped_response_segment_is_the_delay_of_the_requests_it_held_up() {
-    if let Some(why) = why_not() {
-        if std::env::var_os("PAGETRACE_LAB_REQUIRED").is_some() {
-            panic!("PAGETRACE_LAB_REQUIRED is set but {why}");
-        }
-        eprintln!("skipped: {why}");
+    if skip() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("pagetrace-lab-diag-{}", std::process::id()));

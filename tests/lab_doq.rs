@@ -23,46 +23,15 @@ use pagetrace::pageload::model::{DnsTransaction, DnsTransport, QuicConnection, R
 use pagetrace::pipeline::AnalyzerConfig;
 use serde_json::Value;
 
-fn lab() -> PathBuf {
-    root().join("tests/lab")
-}
-
-fn why_not() -> Option<String> {
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !uid {
-        return Some("not root (the lab uses network namespaces)".into());
-    }
-    if !lab().join(".venv/bin/python").exists() {
-        return Some("tests/lab/setup.sh has not been run".into());
-    }
-    None
-}
-
 fn skip() -> bool {
-    match why_not() {
-        None => false,
-        Some(why) if std::env::var_os("PAGETRACE_LAB_REQUIRED").is_some() => {
-            panic!("PAGETRACE_LAB_REQUIRED is set but {why}")
-        }
-        Some(why) => {
-            eprintln!("skipped: {why}");
-            true
-        }
-    }
+    common::lab::skip_lab(common::lab::missing(false))
 }
 
 fn record(name: &str, args: &[&str]) -> PathBuf {
     let out = std::env::temp_dir().join(format!("pagetrace-lab-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let o = Command::new("python3")
-        .arg(lab().join("record.py"))
+        .arg(common::lab::dir().join("record.py"))
         .args(["--scenario", "doq", "-q", "--out"])
         .arg(&out)
         .args(args)

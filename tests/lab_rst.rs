@@ -22,41 +22,10 @@ use pagetrace::pipeline::AnalyzerConfig;
 use pagetrace::warning::WarningKind;
 use serde_json::Value;
 
-fn why_not() -> Option<String> {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !root {
-        return Some("not root (the lab uses network namespaces)".into());
-    }
-    for tool in ["curl", "tcpdump", "ip"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
-            return Some(format!("{tool} is not installed"));
-        }
-    }
-    None
-}
-
 fn skip() -> bool {
-    match why_not() {
-        None => false,
-        Some(why) if std::env::var_os("PAGETRACE_LAB_REQUIRED").is_some() => {
-            panic!("PAGETRACE_LAB_REQUIRED is set but {why}")
-        }
-        Some(why) => {
-            eprintln!("skipped: {why}");
-            true
-        }
-    }
+    common::lab::skip_lab(
+        common::lab::not_root().or_else(|| common::lab::missing_tool(&["curl", "tcpdump", "ip"])),
+    )
 }
 
 #[test]

@@ -40,31 +40,13 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn lab() -> PathBuf {
-    common::root().join("tests/lab")
-}
-
-fn why_not() -> Option<String> {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !root {
-        return Some("not root (the lab uses network namespaces)".into());
-    }
-    if !lab().join(".venv/bin/python").exists() || !lab().join("node_modules").is_dir() {
-        return Some("tests/lab/setup.sh has not been run".into());
-    }
-    None
-}
-
 /// Records one page load. A navigation the browser itself gave up on (drive.js names the
 /// error) is the lab's failure, not pagetrace's: it is recorded once more, and the first
 /// failure is printed; a second failure fails the test.
+fn skip() -> bool {
+    common::lab::skip_lab(common::lab::missing(true))
+}
+
 fn record(run: usize) -> PathBuf {
     let out =
         std::env::temp_dir().join(format!("pagetrace-lab-timing-{}-{run}", std::process::id()));
@@ -72,7 +54,7 @@ fn record(run: usize) -> PathBuf {
     for _attempt in 0..2 {
         let _ = std::fs::remove_dir_all(&out);
         let o = Command::new("python3")
-            .arg(lab().join("record.py"))
+            .arg(common::lab::dir().join("record.py"))
             .args(["--scenario", "browser", "--delay", "20", "-q", "--out"])
             .arg(&out)
             .output()
@@ -127,7 +109,7 @@ fn json(dir: &Path) -> PathBuf {
 /// `compare_timing.py --json`'s differences, per phase, for one recording.
 fn compare(dir: &Path) -> Value {
     let o = Command::new("python3")
-        .arg(lab().join("compare_timing.py"))
+        .arg(common::lab::dir().join("compare_timing.py"))
         .arg(har(dir))
         .arg(dir.join("devtools.json"))
         .arg("--report")
@@ -137,7 +119,7 @@ fn compare(dir: &Path) -> Value {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let table = Command::new("python3")
-        .arg(lab().join("compare_timing.py"))
+        .arg(common::lab::dir().join("compare_timing.py"))
         .arg(dir.join("pagetrace.har"))
         .arg(dir.join("devtools.json"))
         .output()
@@ -148,11 +130,7 @@ fn compare(dir: &Path) -> Value {
 
 #[test]
 fn chromium_agrees_with_the_har_phase_by_phase() {
-    if let Some(why) = why_not() {
-        if std::env::var_os("PAGETRACE_LAB_REQUIRED").is_some() {
-            panic!("PAGETRACE_LAB_REQUIRED is set but {why}");
-        }
-        eprintln!("skipped: {why}");
+    if skip() {
         return;
     }
     let mut medians: Vec<(&str, Vec<f64>)> = [

@@ -36,32 +36,15 @@ fn recorder() -> PathBuf {
 }
 
 fn why_not() -> Option<String> {
-    let root_user = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !root_user {
-        return Some("not root (the recorder uses network namespaces)".into());
+    if let Some(why) = common::lab::not_root() {
+        return Some(why);
     }
     if !recorder().is_file() {
         return Some("../shared/tools/record-pageload.sh is not here".into());
     }
-    for t in [
+    common::lab::missing_tool(&[
         "nginx", "dnsmasq", "tcpdump", "curl", "openssl", "ip", "editcap",
-    ] {
-        let ok = Command::new("sh")
-            .args(["-c", &format!("command -v {t} >/dev/null")])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Some(format!("{t} is not installed"));
-        }
-    }
-    None
+    ])
 }
 
 fn record(mode: &str, args: &[&str]) -> PathBuf {
@@ -153,12 +136,7 @@ fn check(mode: &str, manifest: &serde_json::Value, r: &Report) -> usize {
 
 #[test]
 fn fresh_recordings_in_every_mode_match_their_manifests() {
-    if let Some(why) = why_not() {
-        assert!(
-            std::env::var_os("PAGETRACE_RECORD_REQUIRED").is_none(),
-            "PAGETRACE_RECORD_REQUIRED is set, but {why}"
-        );
-        eprintln!("skipped: {why}");
+    if common::lab::skip(why_not(), "PAGETRACE_RECORD_REQUIRED") {
         return;
     }
     for (mode, args) in MODES {

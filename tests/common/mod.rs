@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod gen;
+pub mod lab;
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
