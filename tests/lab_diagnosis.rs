@@ -30,19 +30,17 @@ fn skip() -> bool {
     common::lab::skip_lab(common::lab::missing(true))
 }
 
-fn record(out: &Path) {
+/// One recording at a time: record.py names its namespaces after its process id, and the
+/// tests of this file run in one process.
+static LAB: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn record(out: &Path, args: &[&str]) {
+    let _one = LAB.lock().unwrap_or_else(|e| e.into_inner());
     let _ = std::fs::remove_dir_all(out);
     let o = Command::new("python3")
         .arg(common::lab::dir().join("record.py"))
-        .args([
-            "--scenario",
-            "browser",
-            "--delay",
-            "20",
-            "--drop",
-            DROP,
-            "-q",
-        ])
+        .args(["--scenario", "browser", "--delay", "20", "-q"])
+        .args(args)
         .arg("--out")
         .arg(out)
         .output()
@@ -53,6 +51,46 @@ fn record(out: &Path) {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// The report of a recording, and its table on standard error.
+fn analyze(dir: &Path) -> Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
+        .arg("analyze")
+        .arg(dir.join("capture.pcapng"))
+        .args(["--format", "json"])
+        .env_remove("SSLKEYLOGFILE")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let table = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
+        .arg("analyze")
+        .arg(dir.join("capture.pcapng"))
+        .output()
+        .unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&table.stdout));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// tcpdump's lines (`-tt -S`, times in seconds since the epoch) for `filter`.
+fn tcpdump(dir: &Path, filter: &str) -> Vec<(f64, String)> {
+    let o = Command::new("tcpdump")
+        .arg("-r")
+        .arg(dir.join("capture.pcap"))
+        .args(["-n", "-tt", "-S", filter])
+        .output()
+        .expect("tcpdump");
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (t, rest) = l.split_once(' ')?;
+            Some((t.parse().ok()?, rest.to_string()))
+        })
+        .collect()
+}
+
+fn within(ms: f64, truth: f64) -> bool {
+    (ms - truth).abs() <= (truth * 0.2).max(5.0)
 }
 
 /// The client port of the connection whose segment the relay dropped.
@@ -73,17 +111,11 @@ fn dropped_port(dir: &Path) -> u16 {
 /// byte), when it closed (the first segment below the highest byte after that), in
 /// seconds since the epoch.
 fn hole(dir: &Path, port: u16) -> (f64, f64) {
-    let o = Command::new("tcpdump")
-        .args(["-r"])
-        .arg(dir.join("capture.pcap"))
-        .args(["-n", "-tt", "-S"])
-        .arg(format!("tcp src port 443 and tcp dst port {port}"))
-        .output()
-        .expect("tcpdump");
-    let text = String::from_utf8_lossy(&o.stdout);
+    let lines = tcpdump(dir, &format!("tcp src port 443 and tcp dst port {port}"));
     let mut highest: Option<u64> = None;
     let mut opened: Option<f64> = None;
-    for line in text.lines() {
+    for (t, line) in &lines {
+        let t = *t;
         let Some(seq) = line.split(", seq ").nth(1) else {
             continue;
         };
@@ -92,7 +124,6 @@ fn hole(dir: &Path, port: u16) -> (f64, f64) {
             continue;
         };
         let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
-        let t: f64 = line.split_whitespace().next().unwrap().parse().unwrap();
         match (highest, opened) {
             (Some(h), None) if a > h => opened = Some(t),
             (Some(h), Some(o)) if a < h => return (o, t),
@@ -100,7 +131,7 @@ fn hole(dir: &Path, port: u16) -> (f64, f64) {
         }
         highest = Some(highest.map_or(b, |h| h.max(b)));
     }
-    panic!("no hole in the server's segments to port {port}:\n{text}");
+    panic!("no hole in the server's segments to port {port}: {lines:?}");
 }
 
 #[test]
@@ -109,26 +140,12 @@ fn a_dropped_response_segment_is_the_delay_of_the_requests_it_held_up() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("pagetrace-lab-diag-{}", std::process::id()));
-    record(&dir);
+    record(&dir, &["--drop", DROP]);
     let port = dropped_port(&dir);
     let (opened, closed) = hole(&dir, port);
     let truth_ms = (closed - opened) * 1000.0;
 
-    let o = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
-        .arg("analyze")
-        .arg(dir.join("capture.pcapng"))
-        .args(["--format", "json"])
-        .env_remove("SSLKEYLOGFILE")
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let table = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
-        .arg("analyze")
-        .arg(dir.join("capture.pcapng"))
-        .output()
-        .unwrap();
-    eprintln!("{}", String::from_utf8_lossy(&table.stdout));
+    let report = analyze(&dir);
     eprintln!("the hole to port {port} lived {truth_ms:.1} ms");
 
     let mut found = false;
@@ -189,5 +206,117 @@ fn a_dropped_response_segment_is_the_delay_of_the_requests_it_held_up() {
         );
     }
     assert!(found, "the connection to port {port} is in the report");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// curl, one address (IPv4 only, so no second address to race to), its first SYN dropped:
+/// the kernel sends it again after its initial timeout (1 s), and the connection says so.
+#[test]
+fn a_dropped_syn_is_the_connections_wait_and_its_connect_time() {
+    if skip() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("pagetrace-lab-syn-{}", std::process::id()));
+    record(
+        &dir,
+        &[
+            "--client",
+            "curl",
+            "--ipv4-only",
+            "--drop",
+            "c2s tcp syn dst port 443:1",
+        ],
+    );
+    let syns = tcpdump(
+        &dir,
+        "tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0 and dst port 443",
+    );
+    assert_eq!(syns.len(), 2, "the SYN and its resend: {syns:?}");
+    let truth = (syns[1].0 - syns[0].0) * 1000.0;
+    assert!(
+        within(truth, 1000.0),
+        "the kernel's initial timeout: {truth} ms"
+    );
+    let report = analyze(&dir);
+    let conns = report["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 1, "one connection");
+    let c = &conns[0];
+    let d: Vec<&Value> = c["diagnosis"].as_array().unwrap().iter().collect();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["kind"], "syn_retransmission");
+    assert_eq!(d[0]["dir"], "client");
+    assert!(
+        within(d[0]["ms"].as_f64().unwrap(), truth),
+        "{} against {truth}",
+        d[0]
+    );
+    let connect = c["timeline"]["connect_ms"].as_f64().unwrap();
+    assert!(
+        connect >= truth,
+        "connect {connect} ms runs from the first SYN"
+    );
+    for h in c["http"].as_array().unwrap() {
+        assert!(
+            h["diagnosis"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["kind"] == "server_think"),
+            "{h}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A client with a 4 KiB receive buffer reading 4 KiB every 40 ms: its window closes and
+/// opens again and again, and every closed stretch is the response's wait.
+#[test]
+fn a_slow_reader_s_zero_windows_are_the_response_s_delay() {
+    if skip() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("pagetrace-lab-zwin-{}", std::process::id()));
+    record(
+        &dir,
+        &[
+            "--client",
+            "slowread",
+            "--ipv4-only",
+            "--paths",
+            "/img/hero.jpg",
+        ],
+    );
+    // From tcpdump: each stretch from the client's "win 0" to its next non-zero window.
+    let mut truth = 0.0;
+    let mut closed: Option<f64> = None;
+    for (t, line) in tcpdump(&dir, "tcp src port not 443 and tcp dst port 443") {
+        let Some(win) = line.split(", win ").nth(1) else {
+            continue;
+        };
+        let win: u64 = win.split(',').next().unwrap().trim().parse().unwrap();
+        match (win, closed) {
+            (0, None) => closed = Some(t),
+            (w, Some(c)) if w > 0 => {
+                truth += (t - c) * 1000.0;
+                closed = None;
+            }
+            _ => {}
+        }
+    }
+    assert!(truth > 100.0, "the reader's window closed: {truth} ms");
+    let report = analyze(&dir);
+    let h = &report["connections"][0]["http"][0];
+    let zero: f64 = h["diagnosis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "zero_window")
+        .inspect(|d| assert_eq!(d["dir"], "server", "{d}"))
+        .map(|d| d["ms"].as_f64().unwrap())
+        .sum();
+    assert!(
+        within(zero, truth),
+        "zero windows {zero} ms against tcpdump's {truth} ms"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

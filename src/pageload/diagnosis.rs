@@ -66,6 +66,9 @@ pub fn diagnose_tcp(
     http: &mut [HttpExchange],
 ) -> Vec<Delay> {
     let mut conn = Vec::new();
+    // Per exchange, the part of the waits that fell in its wait phase (request sent to
+    // first response byte), which server think time leaves out.
+    let mut in_wait = vec![0.0f64; http.len()];
     for e in events {
         let dir = side(e.dir);
         let receiver = match dir {
@@ -104,13 +107,19 @@ pub fn diagnose_tcp(
                 _ => own_kind(e),
             };
             let others = if shared { Some(hit.len() - 1) } else { None };
+            if kind != DelayKind::CaptureGap {
+                if let (Some(sent), Some(first)) = (http[i].request_end_ts, http[i].response_ts) {
+                    in_wait[i] += overlap_ms((e.from, e.to), (sent, first));
+                }
+            }
             http[i]
                 .diagnosis
                 .push(delay(e, kind, dir, cost, note(e, others)));
         }
     }
-    for h in http.iter_mut() {
-        server_think(h, rtt_ms);
+    for (h, network) in http.iter_mut().zip(in_wait) {
+        merge_window_limited(h);
+        server_think(h, rtt_ms, network);
         cap_to_duration(h);
     }
     conn
@@ -120,7 +129,7 @@ pub fn diagnose_tcp(
 /// the round trip the QUIC handshake showed.
 pub fn diagnose_quic(rtt_ms: Option<f64>, http: &mut [HttpExchange]) {
     for h in http.iter_mut() {
-        server_think(h, rtt_ms);
+        server_think(h, rtt_ms, 0.0);
         cap_to_duration(h);
     }
 }
@@ -158,6 +167,7 @@ fn own_kind(e: &TcpEvent) -> DelayKind {
         TcpEventKind::Retransmission { fast: true } => DelayKind::FastRetransmission,
         TcpEventKind::Retransmission { fast: false } => DelayKind::RtoRetransmission,
         TcpEventKind::ZeroWindow => DelayKind::ZeroWindow,
+        TcpEventKind::WindowLimited => DelayKind::WindowLimited,
         TcpEventKind::Gap { .. } => DelayKind::CaptureGap,
     }
 }
@@ -235,6 +245,11 @@ fn note(e: &TcpEvent, others: Option<usize>) -> String {
             e.ms(),
             frames_text(e)
         ),
+        TcpEventKind::WindowLimited => format!(
+            "{whose} bytes waited {:.1} ms for room in the receiver's full window ({})",
+            e.ms(),
+            frames_text(e)
+        ),
         TcpEventKind::Gap { len } => format!(
             "{len} of {whose} bytes never captured ({}): a delay there cannot be told",
             frames_text(e)
@@ -252,20 +267,12 @@ fn note(e: &TcpEvent, others: Option<usize>) -> String {
     }
 }
 
-/// Adds `server_think` when the wait phase holds more than a round trip and the waits the
-/// network caused in it.
-fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>) {
-    let (Some(rtt), Some(ttfb), Some(sent), Some(first)) =
-        (rtt_ms, h.ttfb_ms, h.request_end_ts, h.response_ts)
-    else {
+/// Adds `server_think` when the wait phase holds more than a round trip and `network`, the
+/// milliseconds of it the network's waits took.
+fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>, network: f64) {
+    let (Some(rtt), Some(ttfb)) = (rtt_ms, h.ttfb_ms) else {
         return;
     };
-    let network: f64 = h
-        .diagnosis
-        .iter()
-        .filter(|d| d.kind != DelayKind::CaptureGap)
-        .map(|d| d.ms.min(first.ms_since(sent).max(0.0)))
-        .sum();
     let think = ttfb - rtt - network;
     if think >= THINK_MS {
         h.diagnosis.push(Delay {
@@ -288,6 +295,46 @@ fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>) {
             ),
         });
     }
+}
+
+/// A window-limited flow waits once per round trip: one line per exchange says how often
+/// and how long in all, from the first wait's frame to the last one's.
+fn merge_window_limited(h: &mut HttpExchange) {
+    let waits: Vec<Delay> = h
+        .diagnosis
+        .iter()
+        .filter(|d| d.kind == DelayKind::WindowLimited)
+        .cloned()
+        .collect();
+    if waits.len() < 2 {
+        return;
+    }
+    let ms: f64 = waits.iter().map(|d| d.ms).sum();
+    let first = waits.first().and_then(|d| d.frames.first().copied());
+    let last = waits.last().and_then(|d| d.frames.last().copied());
+    let at = h
+        .diagnosis
+        .iter()
+        .position(|d| d.kind == DelayKind::WindowLimited)
+        .unwrap_or(0);
+    h.diagnosis.retain(|d| d.kind != DelayKind::WindowLimited);
+    let whose = waits[0].dir.as_str();
+    h.diagnosis.insert(
+        at,
+        Delay {
+            kind: DelayKind::WindowLimited,
+            dir: waits[0].dir,
+            ms: round_ms(ms),
+            frames: first.into_iter().chain(last).collect(),
+            note: format!(
+                "the {whose}'s bytes waited {} times for room in the receiver's full window, \
+                 {ms:.1} ms in all (frames {} → {})",
+                waits.len(),
+                first.unwrap_or(0),
+                last.unwrap_or(0)
+            ),
+        },
+    );
 }
 
 /// The costs never add up to more than the exchange's time: later ones are cut.

@@ -863,6 +863,9 @@ pub enum DelayKind {
     FastRetransmission,
     /// The receiver's window was zero: the sender had to stop until it opened.
     ZeroWindow,
+    /// The sender filled the window the receiver advertised and waited for room (a receive
+    /// buffer too small for the round trip, or a reader too slow).
+    WindowLimited,
     /// On a connection carrying several exchanges at once (HTTP/2), this one's bytes waited
     /// behind a segment resent for the connection: TCP delivers in order.
     HeadOfLine,
@@ -880,6 +883,7 @@ impl DelayKind {
             DelayKind::RtoRetransmission => "rto_retransmission",
             DelayKind::FastRetransmission => "fast_retransmission",
             DelayKind::ZeroWindow => "zero_window",
+            DelayKind::WindowLimited => "window_limited",
             DelayKind::HeadOfLine => "head_of_line",
             DelayKind::ServerThink => "server_think",
             DelayKind::CaptureGap => "capture_gap",

@@ -7,7 +7,9 @@
 //!   the server's address; when an earlier connection already took it and another lookup
 //!   with that answer came just before, that one (two clients resolving at once). A
 //!   connection with no such lookup says why in `dns_note`.
-//! - `timeline`: `dns_ms` is that lookup's latency; `connect_ms` the TCP handshake;
+//! - `timeline`: `dns_ms` is that lookup's latency; `connect_ms` the TCP handshake from
+//!   the client's first SYN (a SYN resent after a timeout is part of the wait; the TCP
+//!   line's RTT, `tcp.handshake_ms`, runs from the last SYN, as Wireshark's initial RTT);
 //!   `tls_ms` the TLS handshake to the moment the client could send (`ready_ms`: with False
 //!   Start its own Finished); `ttfb_ms` and `download_ms` those of the first request;
 //!   `total_ms` runs from the start of the lookup (or the SYN, or the first packet) to the end
@@ -151,7 +153,10 @@ pub fn timeline(c: &Connection, lookup: Option<&DnsTransaction>) -> Timeline {
         .or(c.tcp.close.ts);
     Timeline {
         dns_ms: lookup.and_then(|t| t.latency_ms),
-        connect_ms: c.tcp.handshake_ms,
+        connect_ms: ms_between(c.tcp.syn_ts, c.tcp.ack_ts)
+            .filter(|v| *v >= 0.0)
+            .map(round_ms)
+            .or(c.tcp.handshake_ms),
         tls_ms: c.tls.as_ref().and_then(|t| t.ready_ms.or(t.handshake_ms)),
         ttfb_ms: first.and_then(|h| h.ttfb_ms),
         download_ms: first.and_then(|h| h.download_ms),

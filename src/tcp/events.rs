@@ -31,6 +31,9 @@ pub enum TcpEventKind {
     Retransmission { fast: bool },
     /// The receiver advertised a zero window: the sender had to stop.
     ZeroWindow,
+    /// The sender filled the window the receiver advertised and waited for room: from the
+    /// segment that filled it to the sender's next new data.
+    WindowLimited,
     /// `len` bytes never captured: what they cost cannot be told.
     Gap { len: u64 },
 }

@@ -243,6 +243,9 @@ struct TcpConn<A> {
     /// side has advertised and not yet opened.
     flight: [Flight; 2],
     zero_window_open: [Option<(Ts, u64)>; 2],
+    /// Per direction: the sender filled the window its peer advertised (Wireshark's
+    /// "window full"), when and in which frame; its next new data ends the wait.
+    window_full: [Option<(Ts, u64)>; 2],
     /// Per direction: the last ACK number sent, its window, how many pure ACKs repeated it,
     /// and when the last of them was seen.
     acks: [Option<(u32, u16, u32, Ts)>; 2],
@@ -345,6 +348,7 @@ impl<A> TcpConn<A> {
             last_synack: None,
             flight: [Flight::default(), Flight::default()],
             zero_window_open: [None, None],
+            window_full: [None, None],
             acks: [None, None],
             state: State::Open,
             closed_ts: None,
@@ -456,6 +460,8 @@ impl<A> TcpConn<A> {
         let d = dir.index();
         if seg.window == 0 && !f.fin() {
             self.zero_window_open[d].get_or_insert((ts, frame));
+            // The zero window is the wait from here on, not the window being full.
+            self.window_full[1 - d] = None;
         } else if seg.window > 0 {
             if let Some((t0, f0)) = self.zero_window_open[d].take() {
                 self.facts.events.push(TcpEvent {
@@ -467,6 +473,46 @@ impl<A> TcpConn<A> {
                     to_frame: frame,
                 });
             }
+        }
+    }
+
+    /// New data from `dir`'s sender: it ends a wait for room in the window, and when it
+    /// leaves less room than one more segment of its size in what the peer advertised (its
+    /// last ACK plus its window, scaled when both SYNs offered scaling), starts one. Data
+    /// from the peer meanwhile (a new request) cancels the peer's sender's wait: its next
+    /// bytes answer that, not the window.
+    fn track_window_full(&mut self, dir: Dir, ts: Ts, frame: u64, seq: SeqNum, len: u32) {
+        let (d, other) = (dir.index(), 1 - dir.index());
+        self.window_full[other] = None;
+        let end = seq.plus(len);
+        // Waits under a millisecond are the ACK clock of any window-limited flow, not a
+        // delay worth a line (and would fill the event cap).
+        if let Some((t0, f0)) = self.window_full[d]
+            .take()
+            .filter(|(t0, _)| ts.nanos().saturating_sub(t0.nanos()) >= 1_000_000)
+        {
+            self.facts.events.push(TcpEvent {
+                kind: TcpEventKind::WindowLimited,
+                dir,
+                from: t0,
+                from_frame: Some(f0),
+                to: ts,
+                to_frame: frame,
+            });
+        }
+        if self.zero_window_open[other].is_some() {
+            return;
+        }
+        let Some((ack, window, ..)) = self.acks[other] else {
+            return;
+        };
+        let shift = match (self.facts.options.wscale, self.facts.server_options.wscale) {
+            (Some(c), Some(s)) => u32::from(if other == 0 { c } else { s }.min(14)),
+            _ => 0,
+        };
+        let room = (u64::from(window) << shift) as i64;
+        if window > 0 && room - end.diff(SeqNum(ack)) < i64::from(len) {
+            self.window_full[d] = Some((ts, frame));
         }
     }
 
@@ -669,6 +715,7 @@ impl<A> TcpConn<A> {
             }
         } else if v.new_bytes > 0 {
             self.flight[d].sent(data_seq, payload.len() as u32, ts, frame);
+            self.track_window_full(dir, ts, frame, data_seq, payload.len() as u32);
         }
         if v.out_of_order {
             self.facts.out_of_order[d] += 1;

@@ -643,6 +643,36 @@ def run_chromium(lab, a, net, pki, T, P):
     return {"client": "chromium", "args": cfg["args"], "urls": urls}
 
 
+def run_simple_client(lab, a, net, T, P):
+    """curl (HTTP/2, one connection for every path) or slowread.py (HTTP/1.1, a small receive
+    buffer read slowly), in the client namespace, with the key log."""
+    paths = a.paths.split(",") if a.paths else ["/", "/css/site.css", "/img/hero.jpg"]
+    urls = ["https://%s%s" % (WWW, p) for p in paths]
+    keys = os.path.join(a.out, "keys.log")
+    outp = os.path.join(T, "client.out")
+    if a.client == "curl":
+        argv = ["curl", "-sS", "--http2", "--cacert", P + "/ca.crt", "--compressed",
+                "-w", "%{url_effective} %{http_code} %{size_download} %{time_connect}\n"]
+        for u in urls:
+            argv += ["-o", "/dev/null", u]
+    else:
+        argv = [sys.executable, os.path.join(LAB, "slowread.py"), "--ca", P + "/ca.crt",
+                "--read-delay-ms", str(a.read_delay_ms)] + urls
+    log("%s: %d URL(s)" % (a.client, len(urls)))
+    p = lab.start(a.client, argv, ns=net["client_ns"], stdout=outp, stderr=outp,
+                  env=dict(os.environ, SSLKEYLOGFILE=keys))
+    try:
+        rc = p.wait(min(a.max_seconds, 120))
+    except subprocess.TimeoutExpired:
+        die("%s did not finish" % a.client)
+    out = open(outp, errors="replace").read()
+    if rc != 0:
+        die("%s failed (exit %d):\n%s" % (a.client, rc, out[-3000:]))
+    with open(os.path.join(a.out, "client.txt"), "w") as f:
+        f.write(out)
+    return {"client": a.client, "urls": urls}
+
+
 def run_aioquic_client(lab, a, net, T, P):
     py = aioquic_python()
     paths = a.paths.split(",") if a.paths else ["/", "/css/site.css", "/js/app.js", "/img/p1.png",
@@ -1027,6 +1057,8 @@ def record(lab, a):
         client_info = run_doq_client(lab, a, net, T, P)
     elif a.client == "chromium":
         client_info = run_chromium(lab, a, net, pki, T, P)
+    elif a.client in ("curl", "slowread"):
+        client_info = run_simple_client(lab, a, net, T, P)
     else:
         client_info = run_aioquic_client(lab, a, net, T, P)
 
@@ -1078,9 +1110,12 @@ def main():
                                  epilog="Drop specs (--drop): see tests/lab/relay.py --help.  Must run as root.")
     ap.add_argument("--scenario", choices=["h3", "browser", "doq"], required=True)
     ap.add_argument("--out", required=True, help="output directory")
-    ap.add_argument("--client", choices=["chromium", "aioquic"], default=None,
+    ap.add_argument("--client", choices=["chromium", "aioquic", "curl", "slowread"], default=None,
                     help="who loads the page (default chromium; aioquic: h3 scenario only, no browser; "
-                         "doq: always doq.py's aioquic client)")
+                         "doq: always doq.py's aioquic client; curl and slowread: browser scenario, "
+                         "--paths on https://www.lab.test/, one connection; slowread: Python's ssl over "
+                         "HTTP/1.1 with a small receive buffer, reading --read-delay-ms apart)")
+    ap.add_argument("--read-delay-ms", type=int, default=40, help="slowread: pause between 4 KiB reads")
     ap.add_argument("--runs", type=int, default=None,
                     help="Chromium: navigations to http://www.lab.test/ in one browser (default 1; "
                          "2 with --h3-page plain: see README); aioquic: client runs, one connection each "
@@ -1121,6 +1156,8 @@ def main():
         a.client = "chromium"
     if a.client == "aioquic" and a.scenario not in ("h3", "doq"):
         ap.error("--client aioquic needs --scenario h3")
+    if a.client in ("curl", "slowread") and a.scenario != "browser":
+        ap.error("--client %s needs --scenario browser" % a.client)
     if a.queries and a.scenario != "doq":
         ap.error("--queries needs --scenario doq")
     if a.gate_ms is None:

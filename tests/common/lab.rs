@@ -1,0 +1,71 @@
+//! What the tests that record real software in network namespaces share: whether they can
+//! run here, and skipping (or failing, when required) when they cannot.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// `tests/lab`: the recorder, its venv (aioquic) and node_modules (playwright-core).
+pub fn dir() -> PathBuf {
+    super::root().join("tests/lab")
+}
+
+/// Whether this process runs as root (the namespaces need it).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Why a test that makes network namespaces cannot run here: it is not root.
+pub fn not_root() -> Option<String> {
+    (!is_root()).then(|| "not root (the lab uses network namespaces)".to_string())
+}
+
+/// Why the lab cannot run here: not root, or `tests/lab/setup.sh` not run (its Python
+/// venv; with `browser`, its node_modules too).
+pub fn missing(browser: bool) -> Option<String> {
+    if let Some(why) = not_root() {
+        return Some(why);
+    }
+    let venv = dir().join(".venv/bin/python").exists();
+    if !venv || (browser && !dir().join("node_modules").is_dir()) {
+        return Some("tests/lab/setup.sh has not been run".into());
+    }
+    None
+}
+
+/// The first of `tools` not on the PATH.
+pub fn missing_tool(tools: &[&str]) -> Option<String> {
+    tools.iter().find_map(|t| {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {t} >/dev/null")])
+            .status()
+            .is_ok_and(|s| s.success());
+        (!found).then(|| format!("{t} is not installed"))
+    })
+}
+
+/// True (after saying why) when the test must be skipped; panics instead when `required`
+/// (an environment variable CI sets) is set.
+pub fn skip(why: Option<String>, required: &str) -> bool {
+    match why {
+        None => false,
+        Some(why) if std::env::var_os(required).is_some() => {
+            panic!("{required} is set but {why}")
+        }
+        Some(why) => {
+            eprintln!("skipped: {why}");
+            true
+        }
+    }
+}
+
+/// [`skip`] for the lab tests (`PAGETRACE_LAB_REQUIRED`).
+pub fn skip_lab(why: Option<String>) -> bool {
+    skip(why, "PAGETRACE_LAB_REQUIRED")
+}
