@@ -14,8 +14,8 @@ use common::*;
 
 use pagetrace::diff::{self, Diff, DiffOptions, DiffTableOptions, Num, SortBy};
 use pagetrace::pageload::model::{
-    ClientBy, CloseKind, Connection, DnsQuestion, DnsTransaction, DnsTransport, HttpExchange,
-    QuicConnection, Report, Side, TcpClose, TlsInfo, SCHEMA,
+    ClientBy, CloseKind, Connection, DelayKind, DnsQuestion, DnsTransaction, DnsTransport,
+    HttpExchange, QuicConnection, Report, Side, TcpClose, TlsInfo, SCHEMA,
 };
 use pagetrace::pipeline::AnalyzerConfig;
 use pagetrace::time::Ts;
@@ -365,7 +365,7 @@ fn json_output_field_by_field() {
     diff::write_json(&mut text, &d).unwrap();
     let text = String::from_utf8(text).unwrap();
     let pos = |k: &str| text.find(&format!("\n  \"{k}\": ")).unwrap_or(usize::MAX);
-    let order = ["summary", "requests", "only_a", "only_b", "origins"];
+    let order = ["summary", "requests", "only_a", "only_b", "origins", "why"];
     assert!(order.windows(2).all(|w| pos(w[0]) < pos(w[1])), "{text}");
     assert_eq!(keys(&v), sorted(&order));
 
@@ -1123,4 +1123,62 @@ fn cli_unreadable_inputs_exit_2_with_one_line() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A clean load against the same page over a lossy link (20 ms round trips, 2% loss):
+/// the diff names the retransmissions among the causes of the slowest requests and of
+/// the page, from the diagnoses of both loads.
+#[test]
+fn a_lossy_load_is_slower_because_of_its_retransmissions() {
+    let d = diff::diff(
+        &fixture_report("pageload"),
+        &fixture_report("pageload-loss"),
+        &opts(),
+    );
+    let loss = |k: DelayKind| {
+        matches!(
+            k,
+            DelayKind::FastRetransmission | DelayKind::RtoRetransmission | DelayKind::HeadOfLine
+        )
+    };
+    assert!(
+        d.why
+            .delays
+            .iter()
+            .any(|x| loss(x.kind) && x.delta_ms > 0.0),
+        "{:?}",
+        d.why
+    );
+    assert!(
+        d.why.sentence.contains("retransmission"),
+        "{}",
+        d.why.sentence
+    );
+    // The slowest request whose diagnosis changed was held up by a lost segment.
+    let slowest = d
+        .requests
+        .iter()
+        .filter(|r| !r.because.is_empty())
+        .max_by(|x, y| {
+            x.delta_total_ms
+                .unwrap_or(0.0)
+                .total_cmp(&y.delta_total_ms.unwrap_or(0.0))
+        })
+        .expect("a request with a cause");
+    assert!(
+        slowest.because.iter().any(|x| loss(x.kind)),
+        "{} {:?}",
+        slowest.url,
+        slowest.because
+    );
+    let table = table_of(&d, false, None);
+    assert!(table.contains("Why: B page time +"), "{table}");
+    assert!(table.contains("Slower in B, and why"), "{table}");
+    // Diffed with itself: nothing to explain.
+    let same = diff::diff(
+        &fixture_report("pageload-loss"),
+        &fixture_report("pageload-loss"),
+        &opts(),
+    );
+    assert!(same.why.delays.is_empty() && same.why.sentence.is_empty());
 }

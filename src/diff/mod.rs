@@ -21,6 +21,10 @@
 //!   QUIC handshakes count with the TLS ones (version, resumption): `h2` → `h3` shows as
 //!   `http_version` (and `quic`), a resumed QUIC handshake as resumption.
 //!
+//! - `why`: the page time's change and what the requests' diagnoses say about it, per kind
+//!   of delay (retransmission timeouts, server think time, ...), the largest change first,
+//!   with a sentence; each request's own as `because` ([`why`]).
+//!
 //! Guarantees: pure and deterministic (no I/O, no clock); a report diffed with itself has
 //! every delta zero and every `changes` list empty. Deltas are `b - a`, rounded to the
 //! microsecond (the precision of saved JSON timestamps), `None` (JSON `null`) unless both
@@ -28,6 +32,9 @@
 //! `total` in a request's `changes`) and which the table colours; it never hides a row.
 
 mod table;
+mod why;
+
+pub use why::DelayDelta;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Write};
@@ -78,9 +85,22 @@ pub struct Diff {
     pub only_a: Vec<OnlyRequest>,
     pub only_b: Vec<OnlyRequest>,
     pub origins: Vec<OriginDiff>,
+    pub why: Why,
     /// The options the diff was made with (the table colours by the same threshold).
     #[serde(skip)]
     pub options: DiffOptions,
+}
+
+/// What made B slower or faster, from the diagnoses of both loads.
+#[derive(Debug, Clone, Serialize)]
+pub struct Why {
+    /// B's page time minus A's.
+    pub page_ms_delta: Option<f64>,
+    /// The delays whose total changed beyond the threshold, the largest change first.
+    pub delays: Vec<DelayDelta>,
+    /// `2 retransmission timeouts (+380.2 ms), server think time +31.0 ms`; empty when no
+    /// delay changed.
+    pub sentence: String,
 }
 
 /// A number as JSON shows it: counts and bytes as integers, durations as floats.
@@ -152,6 +172,9 @@ pub struct RequestSide {
     /// From the page's first event (first DNS query or SYN) to the request.
     pub start_ms: Option<f64>,
     pub complete: bool,
+    /// Its delays per kind (its diagnosis; its connection's too when it is the first).
+    #[serde(skip)]
+    pub delays: why::Totals,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,6 +186,10 @@ pub struct RequestDiff {
     pub b: RequestSide,
     pub delta_ttfb_ms: Option<f64>,
     pub delta_total_ms: Option<f64>,
+    /// The delays (from the diagnoses) whose total changed beyond the threshold, the
+    /// largest change first; left out when none did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<DelayDelta>,
     /// What changed: `status`, `protocol`, `body_bytes`, `url`, `complete`, and `ttfb` /
     /// `total` when the delta is beyond the threshold.
     pub changes: Vec<&'static str>,
@@ -234,6 +261,18 @@ pub fn diff(a: &Report, b: &Report, opts: &DiffOptions) -> Diff {
         only_a,
         only_b,
         origins: origins(a, b),
+        why: {
+            let delays = why::deltas(
+                &why::page_totals(a),
+                &why::page_totals(b),
+                opts.threshold_ms,
+            );
+            Why {
+                page_ms_delta: delta(page_ms(a), page_ms(b)),
+                sentence: why::sentence(&delays),
+                delays,
+            }
+        },
         options: *opts,
     }
 }
@@ -280,19 +319,22 @@ fn requests_of(r: &Report) -> Vec<Req> {
         })
         .collect();
     let tcp = r.connections.iter().flat_map(|c| {
-        c.http
-            .iter()
-            .enumerate()
-            .map(move |(i, h)| (i, h, c.id, false, c.hostname.as_deref(), c.server))
+        c.http.iter().enumerate().map(move |(i, h)| {
+            let setup: &[crate::pageload::model::Delay] = if i == 0 { &c.diagnosis } else { &[] };
+            (i, h, c.id, false, c.hostname.as_deref(), c.server, setup)
+        })
     });
     let quic = r.quic.iter().flat_map(|q| {
-        q.http
-            .iter()
-            .enumerate()
-            .map(move |(i, h)| (i, h, q.id, true, q.hostname.as_deref(), q.server))
+        q.http.iter().enumerate().map(move |(i, h)| {
+            let setup: &[crate::pageload::model::Delay] = &[];
+            (i, h, q.id, true, q.hostname.as_deref(), q.server, setup)
+        })
     });
     let mut all: Vec<(Option<Ts>, usize, Req)> = Vec::new();
-    for (index, h, connection, quic, hostname, server) in tcp.chain(quic) {
+    for (index, h, connection, quic, hostname, server, setup) in tcp.chain(quic) {
+        let mut delays = why::Totals::new();
+        why::add(&mut delays, setup);
+        why::add(&mut delays, &h.diagnosis);
         let (host, path) = host_and_path(h, hostname, server);
         let method = h.method.clone().unwrap_or_else(|| "?".into());
         let url = h.url.clone().unwrap_or_else(|| format!("{host}{path}"));
@@ -315,6 +357,7 @@ fn requests_of(r: &Report) -> Vec<Req> {
                 _ => None,
             },
             complete: h.complete,
+            delays,
         };
         let n = all.len();
         all.push((
@@ -447,6 +490,7 @@ fn request_diff(x: &Req, y: &Req, opts: &DiffOptions) -> RequestDiff {
         b: b.clone(),
         delta_ttfb_ms,
         delta_total_ms,
+        because: why::deltas(&a.delays, &b.delays, opts.threshold_ms),
         changes,
     }
 }

@@ -40,6 +40,14 @@ pub fn write_table<W: Write>(out: &mut W, d: &Diff, opts: &DiffTableOptions) -> 
     writeln!(out)?;
     writeln!(out, "{}", p.bold("Summary"))?;
     writeln!(out, "{}", summary_table(d, opts))?;
+    if !d.why.delays.is_empty() {
+        let page = d
+            .why
+            .page_ms_delta
+            .map(|v| format!("page time {}: ", signed_ms(v)))
+            .unwrap_or_default();
+        writeln!(out, "{} B {page}{}", p.bold("Why:"), d.why.sentence)?;
+    }
 
     writeln!(out)?;
     writeln!(
@@ -59,6 +67,7 @@ pub fn write_table<W: Write>(out: &mut W, d: &Diff, opts: &DiffTableOptions) -> 
             p.dim("no HTTP exchange readable in either load (TLS without keys?)")
         )?;
     }
+    write_slower(out, d, p)?;
     for (name, list) in [("Only in A", &d.only_a), ("Only in B", &d.only_b)] {
         if list.is_empty() {
             continue;
@@ -87,6 +96,52 @@ pub fn write_table<W: Write>(out: &mut W, d: &Diff, opts: &DiffTableOptions) -> 
         writeln!(out, "{}", origins_table(d, opts))?;
     }
     Ok(())
+}
+
+/// Requests slower in B beyond the threshold whose diagnoses say why: the ten slowest.
+fn write_slower<W: Write>(out: &mut W, d: &Diff, p: Paint) -> io::Result<()> {
+    let th = d.options.threshold_ms;
+    let mut slower: Vec<&RequestDiff> = d
+        .requests
+        .iter()
+        .filter(|r| r.delta_total_ms.is_some_and(|v| v > th) && !r.because.is_empty())
+        .collect();
+    if slower.is_empty() {
+        return Ok(());
+    }
+    slower.sort_by(|x, y| {
+        y.delta_total_ms
+            .unwrap_or(0.0)
+            .total_cmp(&x.delta_total_ms.unwrap_or(0.0))
+    });
+    writeln!(out)?;
+    writeln!(out, "{}", p.bold("Slower in B, and why"))?;
+    for r in slower.iter().take(10) {
+        writeln!(
+            out,
+            "  {} {} {}: {}",
+            r.method,
+            r.url,
+            signed_ms(r.delta_total_ms.unwrap_or(0.0)),
+            super::why::sentence(&r.because)
+        )?;
+    }
+    if slower.len() > 10 {
+        writeln!(
+            out,
+            "  {}",
+            p.dim(&format!("and {} more", slower.len() - 10))
+        )?;
+    }
+    Ok(())
+}
+
+fn signed_ms(v: f64) -> String {
+    if v >= 0.0 {
+        format!("+{}", fmt_ms(v))
+    } else {
+        format!("-{}", fmt_ms(-v))
+    }
 }
 
 /// Red for slower (positive), green for faster, nothing within the threshold.

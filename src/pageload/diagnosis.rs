@@ -117,9 +117,10 @@ pub fn diagnose_tcp(
                 .push(delay(e, kind, dir, cost, note(e, others)));
         }
     }
-    for (h, network) in http.iter_mut().zip(in_wait) {
+    let busy = busy_sending_others(http);
+    for ((h, network), busy) in http.iter_mut().zip(in_wait).zip(busy) {
         merge_window_limited(h);
-        server_think(h, rtt_ms, network);
+        server_think(h, rtt_ms, network + busy);
         cap_to_duration(h);
     }
     conn
@@ -128,8 +129,9 @@ pub fn diagnose_tcp(
 /// Server think time on exchanges that had no TCP below them to explain (HTTP/3), with
 /// the round trip the QUIC handshake showed.
 pub fn diagnose_quic(rtt_ms: Option<f64>, http: &mut [HttpExchange]) {
-    for h in http.iter_mut() {
-        server_think(h, rtt_ms, 0.0);
+    let busy = busy_sending_others(http);
+    for (h, busy) in http.iter_mut().zip(busy) {
+        server_think(h, rtt_ms, busy);
         cap_to_duration(h);
     }
 }
@@ -267,8 +269,50 @@ fn note(e: &TcpEvent, others: Option<usize>) -> String {
     }
 }
 
+/// Per exchange, how much of its wait phase the server spent sending other exchanges'
+/// responses on the same connection (HTTP/2, HTTP/3; pipelined HTTP/1.1): time it was
+/// busy on the wire, not thinking. The union of those responses' spans inside the phase.
+fn busy_sending_others(http: &[HttpExchange]) -> Vec<f64> {
+    http.iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let (Some(sent), Some(first)) = (h.request_end_ts, h.response_ts) else {
+                return 0.0;
+            };
+            let mut spans: Vec<(Ts, Ts)> = http
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .filter_map(|(_, o)| {
+                    let (a, b) = (o.response_ts?, o.response_end_ts.or(o.response_ts)?);
+                    let (a, b) = (a.max(sent), b.min(first));
+                    (b > a).then_some((a, b))
+                })
+                .collect();
+            spans.sort();
+            let mut total = 0.0;
+            let mut cur: Option<(Ts, Ts)> = None;
+            for (a, b) in spans {
+                match cur {
+                    Some((ca, cb)) if a <= cb => cur = Some((ca, cb.max(b))),
+                    Some((ca, cb)) => {
+                        total += cb.ms_since(ca);
+                        cur = Some((a, b));
+                    }
+                    None => cur = Some((a, b)),
+                }
+            }
+            if let Some((ca, cb)) = cur {
+                total += cb.ms_since(ca);
+            }
+            total
+        })
+        .collect()
+}
+
 /// Adds `server_think` when the wait phase holds more than a round trip and `network`, the
-/// milliseconds of it the network's waits took.
+/// milliseconds of it the network's waits (and the server's sending of other responses)
+/// took.
 fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>, network: f64) {
     let (Some(rtt), Some(ttfb)) = (rtt_ms, h.ttfb_ms) else {
         return;
@@ -288,7 +332,7 @@ fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>, network: f64) {
                 "the server answered {think:.1} ms after the request, beyond the round trip \
                  ({rtt:.1} ms){}",
                 if network > 0.0 {
-                    format!(" and {network:.1} ms of network delays")
+                    format!(" and {network:.1} ms of network delays and other responses")
                 } else {
                     String::new()
                 }
@@ -467,6 +511,18 @@ mod tests {
             .diagnosis
             .iter()
             .all(|d| d.kind == DelayKind::ServerThink));
+    }
+
+    #[test]
+    fn a_server_busy_sending_other_responses_is_not_thinking() {
+        // Stream 1 answered at 20..150; stream 3 asked at 0 and answered at 155: the server
+        // was sending stream 1 meanwhile.
+        let mut http = vec![
+            exchange(0.0, 0.0, 20.0, 150.0),
+            exchange(0.0, 0.0, 155.0, 170.0),
+        ];
+        diagnose_tcp(&[], Some(20.0), None, &mut http);
+        assert!(http[1].diagnosis.is_empty(), "{:?}", http[1].diagnosis);
     }
 
     #[test]

@@ -849,7 +849,9 @@ pub struct Delay {
 }
 
 /// What a [`Delay`] was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DelayKind {
     /// The client's SYN (or the server's SYN/ACK) went unanswered and was sent again: the
