@@ -297,6 +297,23 @@ fn render(s: &mut String, r: &Report) {
         fmt_bytes(from_servers),
         plural(r.capture.packets, "packet"),
     );
+    let worst = crate::report::narrative::worst_delays(r, 5);
+    if !worst.is_empty() {
+        s.push_str("<p class=\"sum\">Worst delays: ");
+        let items: Vec<String> = worst
+            .iter()
+            .map(|w| {
+                format!(
+                    "{} {} ({})",
+                    fmt_ms(w.delay.ms),
+                    esc(w.delay.kind.as_str()),
+                    esc(&w.what)
+                )
+            })
+            .collect();
+        s.push_str(&items.join("; "));
+        s.push_str("</p>\n");
+    }
     s.push_str("<ul class=\"legend\">");
     for p in Phase::ALL {
         let _ = write!(s, "<li><i class=\"{}\"></i>{}</li>", p.key(), phase_name(p));
@@ -1053,6 +1070,19 @@ fn render_headers(s: &mut String, server: SocketAddr, h: &HttpExchange, url: &st
             .map(|d| format!("<br><span>Body SHA-256</span> {}", esc(d)))
             .unwrap_or_default(),
     );
+    if !h.diagnosis.is_empty() {
+        s.push_str("<h3>Why it took this long</h3><table class=\"hdrs\">");
+        for d in &h.diagnosis {
+            let _ = write!(
+                s,
+                "<tr><th>{} {}</th><td>{}</td></tr>",
+                fmt_ms(d.ms),
+                esc(d.kind.as_str()),
+                esc(&d.note)
+            );
+        }
+        s.push_str("</table>");
+    }
     for (title, headers) in [
         ("Response headers", &h.response_headers),
         ("Request headers", &h.request_headers),

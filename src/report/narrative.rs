@@ -33,8 +33,8 @@
 use std::fmt;
 
 use crate::pageload::model::{
-    Certificate, CloseKind, Connection, DnsTransaction, HttpExchange, PerDir, QuicClose,
-    QuicConnection, QuicPacketCounts, Report, Side, TeardownFlags, TlsInfo,
+    Certificate, CloseKind, Connection, Delay, DelayKind, DnsTransaction, HttpExchange, PerDir,
+    QuicClose, QuicConnection, QuicPacketCounts, Report, Side, TeardownFlags, TlsInfo,
 };
 use crate::report::explain::{explain, seconds};
 use crate::report::timing::{exchange_url, Conn};
@@ -268,6 +268,48 @@ impl CloseStep {
 }
 
 /// The story of `c`, with its lookup and the other connections found in `r`.
+/// One of the page's worst delays: what it cost, its kind, and the request (or the
+/// connection) it held up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorstDelay<'a> {
+    pub delay: &'a Delay,
+    /// `GET https://…`, or `connection #3` for a connection's own.
+    pub what: String,
+}
+
+/// The page's `n` costliest delays (capture gaps, which cost nothing, left out), the
+/// worst first; a wait shared by several requests (head of line) is listed once per request.
+pub fn worst_delays(r: &Report, n: usize) -> Vec<WorstDelay<'_>> {
+    let mut all: Vec<WorstDelay<'_>> = Vec::new();
+    let conn_delays = r.connections.iter().flat_map(|c| {
+        c.diagnosis.iter().map(move |d| WorstDelay {
+            delay: d,
+            what: format!("connection #{}", c.id),
+        })
+    });
+    let tcp = r.connections.iter().flat_map(|c| c.http.iter());
+    let quic = r.quic.iter().flat_map(|q| q.http.iter());
+    let requests = tcp.chain(quic).flat_map(|h| {
+        let what = format!(
+            "{} {}",
+            h.method.as_deref().unwrap_or("?"),
+            h.url.as_deref().or(h.path.as_deref()).unwrap_or("?")
+        );
+        h.diagnosis.iter().map(move |d| WorstDelay {
+            delay: d,
+            what: what.clone(),
+        })
+    });
+    all.extend(
+        conn_delays
+            .chain(requests)
+            .filter(|w| w.delay.kind != DelayKind::CaptureGap && w.delay.ms > 0.0),
+    );
+    all.sort_by(|a, b| b.delay.ms.total_cmp(&a.delay.ms));
+    all.truncate(n);
+    all
+}
+
 pub fn of_report<'a>(r: &'a Report, c: &'a Connection) -> Narrative<'a> {
     connection(c, c.dns.and_then(|i| r.dns.get(i)), &r.connections)
 }

@@ -122,6 +122,21 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint, keys_given: bool) -> 
             plural(requests + h3, "HTTP request")
         )?;
     }
+    let worst = narrative::worst_delays(r, 3);
+    if !worst.is_empty() {
+        let list: Vec<String> = worst
+            .iter()
+            .map(|w| {
+                format!(
+                    "{} {} ({})",
+                    fmt_ms(w.delay.ms),
+                    w.delay.kind.as_str(),
+                    ellipsize(&w.what, 60)
+                )
+            })
+            .collect();
+        writeln!(out, "  worst delays: {}", list.join("; "))?;
+    }
     if let Some(f) = &r.filter {
         let b = f.before;
         let quic = if b.quic > 0 {
