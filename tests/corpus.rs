@@ -416,3 +416,60 @@ fn retransmitted_responses_are_not_new_responses() {
         assert_eq!(h.response_ts, Some(frame(&all, resp_frame).ts));
     }
 }
+
+/// DNSSEC on every transaction of `dns-udp-tcp-tc-cname-aaaa.pcap` (a validating
+/// resolver's traffic: DO, CD, RRSIG, DNSKEY, DS, NSEC3), against tshark 4.0: the AD bit
+/// is set in responses 16 and 75 (`dns.flags.response == 1 && dns.flags.authenticated ==
+/// 1`), CD in frames 31-35, 37, 38, 40, 54-57, 59-61 and 63-65 (`dns.flags.checkdisable
+/// == 1`), and every response whose answer section holds an RRSIG (type 46, from the
+/// truth file) says so.
+#[test]
+fn dnssec_bits_and_records_agree_with_tshark() {
+    let Some(dir) = shared_captures() else {
+        eprintln!("skipped: ../shared/captures is not here");
+        return;
+    };
+    let path = dir.join("dns-udp-tcp-tc-cname-aaaa.pcap");
+    let r = analyze(&path);
+    let ad: Vec<u64> = r
+        .dns
+        .iter()
+        .filter(|t| t.dnssec.ad)
+        .filter_map(|t| t.response_packet)
+        .collect();
+    assert_eq!(ad, vec![16, 75]);
+    let cd_frames = [
+        31, 32, 33, 34, 35, 37, 38, 40, 54, 55, 56, 57, 59, 60, 61, 63, 64, 65,
+    ];
+    for t in &r.dns {
+        let first = t.query_packet.or(t.response_packet).unwrap();
+        assert_eq!(t.dnssec.cd, cd_frames.contains(&first), "frame {first}");
+    }
+    let truth = truth(&path, ".truth.json");
+    let mut signed = 0;
+    for m in truth["dns"].as_array().unwrap() {
+        let rrsig = m["answers"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|rr| rr["type"] == 46));
+        if m["response"] != 1 || !rrsig {
+            continue;
+        }
+        signed += 1;
+        let frame = m["frame"].as_u64().unwrap();
+        let t = r
+            .dns
+            .iter()
+            .find(|t| t.response_packet == Some(frame))
+            .unwrap_or_else(|| panic!("response {frame} is a transaction"));
+        assert!(
+            t.dnssec.records.contains(&"RRSIG".to_string()),
+            "frame {frame}: {:?}",
+            t.dnssec
+        );
+        assert!(
+            t.dnssec.dnssec_ok,
+            "frame {frame}: signed answers were asked for"
+        );
+    }
+    assert!(signed >= 5, "{signed} signed answers");
+}

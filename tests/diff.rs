@@ -82,6 +82,7 @@ fn lookup(name: &str, ts: f64, latency: f64) -> DnsTransaction {
         authority: vec![],
         query_packet: None,
         response_packet: None,
+        dnssec: Default::default(),
     }
 }
 

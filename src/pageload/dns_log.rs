@@ -23,7 +23,7 @@ use std::net::{IpAddr, SocketAddr};
 use crate::dissect::dns::{self as wire, DnsMessage};
 use crate::expiry::LazyHeap;
 use crate::net::flow::FxBuild;
-use crate::pageload::model::{DnsAnswer, DnsQuestion, DnsTransaction, DnsTransport};
+use crate::pageload::model::{DnsAnswer, DnsQuestion, DnsSec, DnsTransaction, DnsTransport};
 use crate::time::{ms_between, Ts};
 use crate::warning::CapCount;
 
@@ -156,6 +156,11 @@ impl DnsLog {
             authority: Vec::new(),
             query_packet,
             response_packet: None,
+            dnssec: DnsSec {
+                dnssec_ok: msg.edns.as_ref().is_some_and(|e| e.dnssec_ok),
+                cd: msg.header.checking_disabled,
+                ..DnsSec::default()
+            },
         };
         let waiting = self
             .pending
@@ -191,6 +196,8 @@ impl DnsLog {
         t.answers = msg.answers.iter().map(answer).collect();
         t.authority = msg.authority.iter().map(answer).collect();
         t.response_packet = Some(frame);
+        t.dnssec.ad = msg.header.authentic_data;
+        t.dnssec.records = dnssec_records(msg);
         if self.streaming {
             self.answered.push(i);
         }
@@ -301,6 +308,26 @@ pub fn answer(r: &wire::DnsRecord) -> DnsAnswer {
             .unwrap_or_default(),
         svc_port: r.svcb.as_ref().and_then(|s| s.port),
     }
+}
+
+/// The DNSSEC record types of a response (RFC 4034: DS 43, RRSIG 46, NSEC 47, DNSKEY 48;
+/// RFC 5155: NSEC3 50, NSEC3PARAM 51), each once, in the order they first appear.
+fn dnssec_records(msg: &DnsMessage) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in msg
+        .answers
+        .iter()
+        .chain(&msg.authority)
+        .chain(&msg.additional)
+    {
+        if matches!(r.rtype.0, 43 | 46..=48 | 50 | 51) {
+            let name = r.rtype.name();
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

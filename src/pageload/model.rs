@@ -497,6 +497,40 @@ pub struct DnsTransaction {
     /// Frame numbers of the query and the response.
     pub query_packet: Option<u64>,
     pub response_packet: Option<u64>,
+    /// What the query asked of DNSSEC and what the response said of it.
+    #[serde(default)]
+    pub dnssec: DnsSec,
+}
+
+/// DNSSEC on one transaction (RFC 4035 3.2, RFC 3225).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DnsSec {
+    /// DO: the query (or, without it, the response's OPT record, which echoes it) asked for
+    /// DNSSEC records.
+    #[serde(rename = "do")]
+    pub dnssec_ok: bool,
+    /// AD: the resolver says it validated every record of the answer and authority
+    /// sections. False without a response.
+    pub ad: bool,
+    /// CD: the client asked the resolver not to validate (checking disabled).
+    pub cd: bool,
+    /// The DNSSEC record types in the response (RRSIG, DNSKEY, DS, NSEC, NSEC3,
+    /// NSEC3PARAM), each once, in the order they first appear.
+    pub records: Vec<String>,
+}
+
+impl DnsSec {
+    /// In words, for the journey: `validated by the resolver (AD)`, or `not validated`
+    /// when DNSSEC was asked for or came back without AD; `None` when DNSSEC played no part.
+    pub fn verdict(&self) -> Option<&'static str> {
+        if self.ad {
+            Some("answer validated by the resolver (AD)")
+        } else if self.dnssec_ok || !self.records.is_empty() {
+            Some("not validated by the resolver (no AD)")
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

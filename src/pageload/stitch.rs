@@ -470,6 +470,7 @@ mod tests {
                 authority: Vec::new(),
                 query_packet: None,
                 response_packet: None,
+                dnssec: Default::default(),
             };
         let conn = |port: u16, ms: i64| QuicConnection {
             server: format!("192.0.2.7:{port}").parse().unwrap(),
@@ -527,6 +528,7 @@ mod tests {
             authority: Vec::new(),
             query_packet: None,
             response_packet: None,
+            dnssec: Default::default(),
         };
         let dns = vec![
             lookup("a.test", "192.0.2.7", 0),

@@ -585,13 +585,17 @@ fn write_dns<W: Write>(out: &mut W, d: &DnsStep, origin: Option<Ts>, p: Paint) -
             answers,
         } => writeln!(
             out,
-            "{} {} → {} via {} ({}) in {}  at {}",
+            "{} {} → {} via {} ({}) in {}{}  at {}",
             label(p, "DNS"),
             question,
             answers.join(", "),
             tx.server,
             tx.transport,
             fmt_opt_ms(tx.latency_ms),
+            tx.dnssec
+                .verdict()
+                .map(|v| format!(", {v}"))
+                .unwrap_or_default(),
             rel(Some(tx.ts), origin)
         ),
         DnsStep::NotLinked { note } => writeln!(
@@ -1201,6 +1205,23 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
             (Some(r), true) => format!("{r} (TC)"),
             (Some(r), false) => r.clone(),
             (None, _) => "no answer".into(),
+        };
+        // DNSSEC: validated (AD), or asked for / signed and not validated; CD when the
+        // client turned validation off.
+        let sec = &d.dnssec;
+        let mut flags = Vec::new();
+        if sec.ad {
+            flags.push("AD");
+        } else if sec.dnssec_ok || !sec.records.is_empty() {
+            flags.push("DO, no AD");
+        }
+        if sec.cd {
+            flags.push("CD");
+        }
+        let rcode = if flags.is_empty() {
+            rcode
+        } else {
+            format!("{rcode} ({})", flags.join(", "))
         };
         let at = rel(Some(d.ts), origin);
         let latency = fmt_opt_ms(d.latency_ms);

@@ -858,6 +858,7 @@ pub(crate) mod tests {
             authority: vec![],
             query_packet: Some(1),
             response_packet: Some(2),
+            dnssec: Default::default(),
         }
     }
 
