@@ -98,6 +98,10 @@ pub struct Reassembler {
     highest: Option<(u64, Ts)>,
     /// Out-of-order threshold: the initial RTT, 3 ms until it is known.
     ooo_nanos: i64,
+    /// When the bytes now buffered behind a hole began to wait (the arrival of the first
+    /// segment buffered since the buffer was last empty; after a partial drain, of the
+    /// first one left).
+    pending_since: Option<Ts>,
 }
 
 /// Default cap on buffered out-of-order bytes per direction.
@@ -116,6 +120,7 @@ impl Reassembler {
             gap_bytes: 0,
             highest: None,
             ooo_nanos: 3_000_000,
+            pending_since: None,
         }
     }
 
@@ -363,7 +368,7 @@ impl Reassembler {
     /// When the bytes now waiting behind a hole began to wait: the earliest arrival among
     /// the buffered segments.
     pub fn first_pending_ts(&self) -> Option<Ts> {
-        self.pending.values().map(|p| p.ts).min()
+        self.pending_since
     }
 
     /// When the highest segment so far was seen.
@@ -375,12 +380,14 @@ impl Reassembler {
     /// deliverable in order: `now` when a segment filled the hole before them, their own
     /// arrival when the hole was declared never captured (the receiver had them then).
     fn drain(&mut self, now: Option<Ts>, sink: &mut dyn StreamSink) {
+        let mut drained = false;
         while let Some(entry) = self.pending.first_entry() {
             let start = *entry.key();
             if start > self.next {
                 break;
             }
             let p = entry.remove();
+            drained = true;
             self.pending_bytes -= p.data.len();
             let end = start + p.data.len() as u64;
             if end > self.next {
@@ -389,6 +396,9 @@ impl Reassembler {
                 let data = p.data;
                 self.deliver(ts, &data[skip..], sink);
             }
+        }
+        if drained {
+            self.pending_since = self.pending.first_key_value().map(|(_, p)| p.ts);
         }
     }
 
@@ -411,6 +421,9 @@ impl Reassembler {
         ts: Ts,
         v: &mut SegmentVerdict,
     ) -> u64 {
+        if self.pending.is_empty() {
+            self.pending_since = Some(ts);
+        }
         let end = start + payload.len() as u64;
         // Collect the free sub-ranges of [start, end) not covered by buffered segments.
         let mut pieces: Vec<(u64, u64)> = Vec::new();
