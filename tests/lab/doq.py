@@ -39,21 +39,20 @@ import argparse
 import asyncio
 import ipaddress
 import json
-import signal
 import socket
 import ssl
 import struct
 import sys
 import time
 
-from aioquic.asyncio import QuicConnectionProtocol, serve
+from aioquic.asyncio import QuicConnectionProtocol
 from aioquic.asyncio.client import connect
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated, StreamDataReceived, StreamReset
-from aioquic.quic.packet import QuicProtocolVersion
+
+from quiclab import VERSIONS, addr_of, cipher_name, log, open_log, serve_until_signalled, server_config
 
 ALPN = ["doq"]
-VERSIONS = {"1": QuicProtocolVersion.VERSION_1, "2": QuicProtocolVersion.VERSION_2}
 TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28,
          "SRV": 33, "OPT": 41, "SVCB": 64, "HTTPS": 65, "ANY": 255}
 TYPE_NAMES = {v: k for k, v in TYPES.items()}
@@ -227,27 +226,7 @@ class Zone:
 # ---------------------------------------------------------------------------
 # Server
 # ---------------------------------------------------------------------------
-LOG = None
 ZONE = None
-
-
-def log(rec):
-    LOG.write(json.dumps(rec, sort_keys=True) + "\n")
-    LOG.flush()
-
-
-def addr_of(a):
-    host, port = a[0], a[1]
-    if host.startswith("::ffff:"):
-        host = host[7:]
-    return host, port
-
-
-def cipher_name(q):
-    try:
-        return "TLS_" + q.tls.key_schedule.cipher_suite.name
-    except AttributeError:
-        return None
 
 
 class DoqServer(QuicConnectionProtocol):
@@ -317,25 +296,12 @@ class DoqServer(QuicConnectionProtocol):
 
 
 async def server_main(args):
-    global LOG, ZONE
+    global ZONE
     with open(args.zone) as f:
         ZONE = Zone(json.load(f))
-    LOG = open(args.log, "a")
-    cfg = QuicConfiguration(
-        alpn_protocols=ALPN, is_client=False, max_datagram_size=1350,
-        secrets_log_file=open(args.secrets_log, "a", buffering=1) if args.secrets_log else None,
-        supported_versions=[VERSIONS[v] for v in args.quic_versions.split(",")])
-    cfg.load_cert_chain(args.cert, args.key)
-    servers = [await serve(a, args.port, configuration=cfg, create_protocol=DoqServer) for a in args.listen]
-    print("ready", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for s in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(s, stop.set)
-    await stop.wait()
-    for s in servers:
-        s.close()
-    await asyncio.sleep(0.05)
+    open_log(args.log)
+    cfg = server_config(ALPN, args.cert, args.key, args.secrets_log, args.quic_versions)
+    await serve_until_signalled(args.listen, args.port, cfg, DoqServer)
 
 
 # ---------------------------------------------------------------------------

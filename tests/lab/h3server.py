@@ -32,31 +32,17 @@ import asyncio
 import json
 import mimetypes
 import os
-import signal
 import sys
 import time
 
-from aioquic.asyncio import QuicConnectionProtocol, serve
+from aioquic.asyncio import QuicConnectionProtocol
 from aioquic.h3.connection import H3_ALPN, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
-from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated, ProtocolNegotiated
-from aioquic.quic.packet import QuicProtocolVersion
+
+from quiclab import addr_of, cipher_name, log, open_log, serve_until_signalled, server_config
 
 SITE = {}
-LOG = None
-
-
-def log(rec):
-    LOG.write(json.dumps(rec, sort_keys=True) + "\n")
-    LOG.flush()
-
-
-def addr_of(a):
-    host, port = a[0], a[1]
-    if host.startswith("::ffff:"):
-        host = host[7:]
-    return host, port
 
 
 def lookup(host, path):
@@ -95,13 +81,6 @@ def lookup(host, path):
         headers.append(("content-encoding", enc))
     headers += extra
     return 200, headers, body, decoded, ctype, enc
-
-
-def cipher_name(q):
-    try:
-        return "TLS_" + q.tls.key_schedule.cipher_suite.name
-    except AttributeError:
-        return None
 
 
 class H3Server(QuicConnectionProtocol):
@@ -193,7 +172,7 @@ class H3Server(QuicConnectionProtocol):
 
 
 async def main():
-    global LOG, SITE
+    global SITE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--listen", action="append", required=True, help="address (repeatable)")
     ap.add_argument("--port", type=int, default=443)
@@ -207,28 +186,9 @@ async def main():
     args = ap.parse_args()
     with open(args.site) as f:
         SITE = json.load(f)
-    LOG = open(args.log, "a")
-    versions = {"1": QuicProtocolVersion.VERSION_1, "2": QuicProtocolVersion.VERSION_2}
-    cfg = QuicConfiguration(
-        alpn_protocols=H3_ALPN,
-        is_client=False,
-        max_datagram_size=1350,
-        secrets_log_file=open(args.secrets_log, "a", buffering=1) if args.secrets_log else None,
-        supported_versions=[versions[v] for v in args.quic_versions.split(",")],
-    )
-    cfg.load_cert_chain(args.cert, args.key)
-    servers = []
-    for a in args.listen:
-        servers.append(await serve(a, args.port, configuration=cfg, create_protocol=H3Server))
-    print("ready", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for s in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(s, stop.set)
-    await stop.wait()
-    for s in servers:
-        s.close()
-    await asyncio.sleep(0.05)
+    open_log(args.log)
+    cfg = server_config(H3_ALPN, args.cert, args.key, args.secrets_log, args.quic_versions)
+    await serve_until_signalled(args.listen, args.port, cfg, H3Server)
 
 
 if __name__ == "__main__":
