@@ -55,8 +55,8 @@ use std::fmt;
 use regex::Regex;
 
 use super::model::{
-    AppProtocol, Connection, DnsTransaction, FilterCounts, FilterInfo, H3Offer, HttpExchange,
-    QuicConnection, RedirectRef, Report,
+    AppProtocol, Connection, DelayKind, DnsTransaction, FilterCounts, FilterInfo, H3Offer,
+    HttpExchange, QuicConnection, RedirectRef, Report,
 };
 
 /// A parsed filter.
@@ -130,6 +130,8 @@ const FIELDS: &[(&str, Kind)] = &[
     ("proto", Kind::Proto),
     ("ttfb", Kind::Dur),
     ("download", Kind::Dur),
+    ("delay", Kind::Dur),
+    ("server_think", Kind::Dur),
     ("size", Kind::Size),
     ("request_size", Kind::Size),
     ("type", Kind::Str),
@@ -163,6 +165,7 @@ const FIELDS: &[(&str, Kind)] = &[
     ("dns.rcode", Kind::Str),
     ("dns.latency", Kind::Dur),
     ("dns.transport", Kind::Str),
+    ("dns.ad", Kind::Bool),
 ];
 
 /// The names of every field, for `--help` and error messages.
@@ -520,6 +523,22 @@ fn request_value<'a>(field: &str, x: &Subject<'a>) -> Option<Option<Val<'a>>> {
         "version" => h.map(|h| s(&h.version)),
         "ttfb" => h.and_then(|h| h.ttfb_ms).map(n),
         "download" => h.and_then(|h| h.download_ms).map(n),
+        // What the network cost the request (its diagnosis, server think time left out: 0
+        // when nothing held it up), and the server's own time beyond the round trip (absent
+        // under the threshold).
+        "delay" => h.map(|h| {
+            n(h.diagnosis
+                .iter()
+                .filter(|d| d.kind != DelayKind::ServerThink)
+                .map(|d| d.ms)
+                .sum::<f64>())
+        }),
+        "server_think" => h.and_then(|h| {
+            h.diagnosis
+                .iter()
+                .find(|d| d.kind == DelayKind::ServerThink)
+                .map(|d| n(d.ms))
+        }),
         "size" => h.map(|h| n(h.body_bytes as f64)),
         "request_size" => h.map(|h| n(h.request_body_bytes as f64)),
         "type" => h
@@ -617,6 +636,7 @@ fn dns_value<'a>(field: &str, t: &'a DnsTransaction) -> Option<Val<'a>> {
         "rcode" => t.rcode.as_deref().map(s),
         "latency" => t.latency_ms.map(n),
         "transport" => Some(s(t.transport.as_str())),
+        "ad" => Some(Val::Bool(t.dnssec.ad)),
         _ => None,
     }
 }

@@ -195,3 +195,38 @@ fn apply_keeps_linked_lookups_and_repoints_links() {
         .all(|t| t.questions[0].name == "cdn.example.test"));
     assert!(!out.dns.is_empty());
 }
+
+#[test]
+fn delay_and_server_think_come_from_the_diagnosis() {
+    use crate::pageload::model::{Delay, DelayKind, Side};
+    let d = |kind, ms| Delay {
+        kind,
+        dir: Side::Server,
+        ms,
+        frames: vec![],
+        note: String::new(),
+    };
+    let h = HttpExchange {
+        diagnosis: vec![
+            d(DelayKind::RtoRetransmission, 201.0),
+            d(DelayKind::HeadOfLine, 20.0),
+            d(DelayKind::ServerThink, 150.0),
+        ],
+        ..HttpExchange::default()
+    };
+    let quiet = HttpExchange::default();
+    for (h, text, want) in [
+        (&h, "delay > 200ms", true),
+        (&h, "delay == 221", true),
+        (&h, "server_think > 100ms", true),
+        (&quiet, "delay > 0ms", false),
+        (&quiet, "delay == 0", true),
+        (&quiet, "server_think", false),
+    ] {
+        let s = Subject {
+            request: Some(h),
+            ..Subject::default()
+        };
+        assert_eq!(Filter::parse(text).unwrap().matches(&s), want, "{text}");
+    }
+}
