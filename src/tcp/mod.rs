@@ -685,7 +685,8 @@ impl<A> TcpConn<A> {
         // bytes have waited behind a hole it may fill.
         let frame = self.facts.last_frame;
         let first_send = self.flight[d].first_send(data_seq);
-        let waiting = self.re[d].first_pending_ts().or(self.re[d].highest_ts());
+        let pending_before = self.re[d].first_pending_ts();
+        let waiting = pending_before.or(self.re[d].highest_ts());
         let mut sink = Sink {
             app: &mut self.app,
             handler: h,
@@ -719,6 +720,26 @@ impl<A> TcpConn<A> {
         }
         if v.out_of_order {
             self.facts.out_of_order[d] += 1;
+            // Wireshark calls a hole's filler out-of-order when it comes soon after the
+            // latest new data, as a fast resend does while the sender keeps sending. Bytes
+            // that waited behind the hole half a round trip or more were held up by a loss
+            // recovered after duplicate ACKs, not by reordering (which costs microseconds).
+            let rtt_half = self
+                .facts
+                .handshake_ms
+                .map_or(1_000_000, |ms| ((ms * 1e6) as i64 / 2).max(1_000_000));
+            if let Some(since) = pending_before {
+                if ts.nanos().saturating_sub(since.nanos()) >= rtt_half {
+                    self.facts.events.push(TcpEvent {
+                        kind: TcpEventKind::Retransmission { fast: true },
+                        dir,
+                        from: since,
+                        from_frame: None,
+                        to: ts,
+                        to_frame: frame,
+                    });
+                }
+            }
         }
         if v.hit_cap {
             h.warn(
