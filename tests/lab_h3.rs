@@ -13,7 +13,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
 use pagetrace::pageload::model::{HttpExchange, Report};
@@ -26,19 +25,15 @@ fn skip() -> bool {
 fn record(name: &str, args: &[&str]) -> PathBuf {
     let out = std::env::temp_dir().join(format!("pagetrace-lab-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let o = Command::new("python3")
-        .arg(common::lab::dir().join("record.py"))
-        .args(["--scenario", "h3", "-q", "--out"])
-        .arg(&out)
-        .args(args)
-        .output()
-        .expect("run tests/lab/record.py");
-    assert!(
-        o.status.success(),
-        "{name}: the lab failed:\n{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let mut all: Vec<&std::ffi::OsStr> = ["--scenario", "h3", "-q", "--out"]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
+    all.push(out.as_os_str());
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    if let Err(why) = common::lab::record(&all) {
+        panic!("{name}: the lab failed:\n{why}");
+    }
     out
 }
 

@@ -40,42 +40,25 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// Records one page load. A navigation the browser itself gave up on (drive.js names the
-/// error) is the lab's failure, not pagetrace's: it is recorded once more, and the first
-/// failure is printed; a second failure fails the test.
 fn skip() -> bool {
     common::lab::skip_lab(common::lab::missing(true))
 }
 
+/// Records one page load (once more when the browser itself gave up on the navigation:
+/// [`common::lab::record`]).
 fn record(run: usize) -> PathBuf {
     let out =
         std::env::temp_dir().join(format!("pagetrace-lab-timing-{}-{run}", std::process::id()));
-    let mut failures = Vec::new();
-    for _attempt in 0..2 {
-        let _ = std::fs::remove_dir_all(&out);
-        let o = Command::new("python3")
-            .arg(common::lab::dir().join("record.py"))
-            .args(["--scenario", "browser", "--delay", "20", "-q", "--out"])
-            .arg(&out)
-            .output()
-            .expect("run tests/lab/record.py");
-        if o.status.success() {
-            return out;
-        }
-        let why = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let browser_gave_up = why.contains("drive.js: navigation ");
-        eprintln!("run {run}: the lab failed:\n{why}");
-        failures.push(why);
-        if !browser_gave_up {
-            break;
-        }
-        eprintln!("run {run}: the browser's navigation failed; recording once more");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut args: Vec<&std::ffi::OsStr> = ["--scenario", "browser", "--delay", "20", "-q", "--out"]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
+    args.push(out.as_os_str());
+    if let Err(why) = common::lab::record(&args) {
+        panic!("run {run}: the lab failed:\n{why}");
     }
-    panic!("the lab failed:\n{}", failures.join("\n---\n"));
+    out
 }
 
 fn har(dir: &Path) -> PathBuf {

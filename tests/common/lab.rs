@@ -69,3 +69,34 @@ pub fn skip(why: Option<String>, required: &str) -> bool {
 pub fn skip_lab(why: Option<String>) -> bool {
     skip(why, "PAGETRACE_LAB_REQUIRED")
 }
+
+/// Runs `tests/lab/record.py` with `args`. A navigation Chromium itself gave up on
+/// (drive.js names its error, such as `net::ERR_NETWORK_CHANGED`) is the lab's failure,
+/// not pagetrace's: it is recorded once more, and the first failure is printed. `Err`
+/// with the output when it fails otherwise, or twice.
+pub fn record(args: &[&std::ffi::OsStr]) -> Result<(), String> {
+    let mut failures = Vec::new();
+    for _attempt in 0..2 {
+        let o = Command::new("python3")
+            .arg(dir().join("record.py"))
+            .args(args)
+            .output()
+            .expect("run tests/lab/record.py");
+        if o.status.success() {
+            return Ok(());
+        }
+        let why = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let browser_gave_up = why.contains("drive.js: navigation ");
+        eprintln!("the lab failed:\n{why}");
+        failures.push(why);
+        if !browser_gave_up {
+            break;
+        }
+        eprintln!("the browser's navigation failed; recording once more");
+    }
+    Err(failures.join("\n---\n"))
+}

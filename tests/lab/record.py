@@ -232,6 +232,10 @@ def setup_net(lab, a, T):
         for ns in (ns_c, ns_s):
             r = run(["sh", "-c", "for k in all default eth0; do echo 0 > /proc/sys/net/ipv6/conf/$k/disable_ipv6 && "
                      "echo 0 > /proc/sys/net/ipv6/conf/$k/accept_ra && "
+                     # no duplicate address detection on the link-local address either:
+                     # its end, a second after the link came up, is a netlink change that
+                     # Chromium answers with net::ERR_NETWORK_CHANGED mid-navigation
+                     "echo 0 > /proc/sys/net/ipv6/conf/$k/accept_dad && "
                      "echo 0 > /proc/sys/net/ipv6/conf/$k/router_solicitations || exit 1; done"], ns=ns, check=False)
             if r.returncode != 0:
                 log("IPv6 unavailable; continuing IPv4-only")
@@ -251,6 +255,12 @@ def setup_net(lab, a, T):
         run(["ip", "-n", ns, "link", "set", "dev", "eth0", "gso_max_segs", "1"], check=False)
         run(["ethtool", "-K", "eth0", "tx", "off", "tso", "off", "gso", "off", "gro", "off"], ns=ns, check=False)
         run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+    if v6:
+        # Every address settled (none tentative) before any client starts.
+        for ns in (ns_c, ns_s):
+            wait_for("IPv6 addresses in %s to settle" % ns,
+                     lambda ns=ns: run(["ip", "-n", ns, "-6", "addr", "show", "tentative"],
+                                       check=False).stdout.strip() == "", secs=5.0)
     # Default routes inside the lab only (nothing leaves it: there is no other
     # interface): browsers skip AAAA lookups on a host with no IPv6 route.
     run(["ip", "-n", ns_c, "route", "add", "default", "dev", "eth0"], check=False)
