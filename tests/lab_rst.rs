@@ -34,13 +34,26 @@ fn a_forged_rst_the_client_ignored_does_not_end_the_connection() {
         return;
     }
     let out = std::env::temp_dir().join(format!("pagetrace-lab-rst-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let o = Command::new("python3")
-        .arg(root().join("tests/lab/forged_rst.py"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("run tests/lab/forged_rst.py");
+    // forged_rst.py says "run it again" when the machine was too starved for the RST to go
+    // out before the download ended (the lab's failure, not pagetrace's): once more.
+    let mut o;
+    let mut attempt = 0;
+    loop {
+        let _ = std::fs::remove_dir_all(&out);
+        o = Command::new("python3")
+            .arg(root().join("tests/lab/forged_rst.py"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("run tests/lab/forged_rst.py");
+        attempt += 1;
+        let again = String::from_utf8_lossy(&o.stderr).contains("run it again")
+            || String::from_utf8_lossy(&o.stdout).contains("run it again");
+        if o.status.success() || !again || attempt == 2 {
+            break;
+        }
+        eprintln!("forged_rst.py: the machine was starved; recording once more");
+    }
     assert!(
         o.status.success(),
         "the lab failed:\n{}\n{}",
