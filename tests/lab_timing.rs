@@ -61,26 +61,13 @@ fn record(run: usize) -> PathBuf {
     out
 }
 
-fn har(dir: &Path) -> PathBuf {
-    let out = dir.join("pagetrace.har");
+/// `analyze` of the recording's capture in `format`, written to `name` beside it.
+fn analyze_to(dir: &Path, format: &str, name: &str) -> PathBuf {
+    let out = dir.join(name);
     let st = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
         .arg("analyze")
         .arg(dir.join("capture.pcapng"))
-        .args(["--format", "har", "-o"])
-        .arg(&out)
-        .env_remove("SSLKEYLOGFILE")
-        .status()
-        .unwrap();
-    assert!(st.success());
-    out
-}
-
-fn json(dir: &Path) -> PathBuf {
-    let out = dir.join("pagetrace.json");
-    let st = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
-        .arg("analyze")
-        .arg(dir.join("capture.pcapng"))
-        .args(["--format", "json", "-o"])
+        .args(["--format", format, "-o"])
         .arg(&out)
         .env_remove("SSLKEYLOGFILE")
         .status()
@@ -93,10 +80,10 @@ fn json(dir: &Path) -> PathBuf {
 fn compare(dir: &Path) -> Value {
     let o = Command::new("python3")
         .arg(common::lab::dir().join("compare_timing.py"))
-        .arg(har(dir))
+        .arg(analyze_to(dir, "har", "pagetrace.har"))
         .arg(dir.join("devtools.json"))
         .arg("--report")
-        .arg(json(dir))
+        .arg(analyze_to(dir, "json", "pagetrace.json"))
         .arg("--json")
         .output()
         .unwrap();

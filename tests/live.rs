@@ -16,6 +16,8 @@
 //! measurements).
 #![cfg(feature = "live")]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -26,6 +28,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::lab::{have, is_root};
 use serde_json::Value;
 
 use pagetrace::capture::{CaptureEvent, CaptureReader};
@@ -35,24 +38,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_pagetrace");
 // ------------------------------------------------------------------------------------------
 // Environment
 // ------------------------------------------------------------------------------------------
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")])
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 /// Why this machine cannot run the live tests, if it cannot.
 fn unavailable(tools: &[&str]) -> Option<String> {

@@ -71,10 +71,7 @@ pub fn diagnose_tcp(
     let mut in_wait = vec![0.0f64; http.len()];
     for e in events {
         let dir = side(e.dir);
-        let receiver = match dir {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        };
+        let receiver = dir.other();
         if matches!(e.kind, TcpEventKind::Retransmission { .. })
             && e.from_frame.is_some()
             && near == Some(receiver)

@@ -110,10 +110,6 @@ impl Flight {
     }
 }
 
-/// Per direction, a zero window in force: since when and from which frame.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ZeroWindowOpen(pub Option<(Ts, u64)>);
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -235,7 +235,6 @@ struct TcpConn<A> {
     re: [Reassembler; 2],
     fin_seq: [Option<SeqNum>; 2],
     fin_acked: [bool; 2],
-    last_syn_ts: Option<Ts>,
     /// The last SYN and SYN/ACK: when, in which frame (a resend waited from there).
     last_syn: Option<(Ts, u64)>,
     last_synack: Option<(Ts, u64)>,
@@ -343,7 +342,6 @@ impl<A> TcpConn<A> {
             ],
             fin_seq: [None, None],
             fin_acked: [false, false],
-            last_syn_ts: None,
             last_syn: None,
             last_synack: None,
             flight: [Flight::default(), Flight::default()],
@@ -542,7 +540,6 @@ impl<A> TcpConn<A> {
         let t = &mut self.facts;
         let frame = t.last_frame;
         if f.syn() && !f.ack() && dir == Dir::ToServer {
-            self.last_syn_ts = Some(ts);
             let prev = self.last_syn.replace((ts, frame));
             if t.syn_ts.is_none() {
                 t.syn_ts = Some(ts);
@@ -599,7 +596,7 @@ impl<A> TcpConn<A> {
         if !(f.ack() && !f.syn() && t.ack_ts.is_none()) {
             return;
         }
-        let Some(syn_ts) = self.last_syn_ts else {
+        let Some((syn_ts, _)) = self.last_syn else {
             return;
         };
         t.ack_ts = Some(ts);

@@ -39,15 +39,20 @@ pub fn missing(browser: bool) -> Option<String> {
     None
 }
 
+/// Whether `cmd` is on the PATH.
+pub fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// The first of `tools` not on the PATH.
 pub fn missing_tool(tools: &[&str]) -> Option<String> {
-    tools.iter().find_map(|t| {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {t} >/dev/null")])
-            .status()
-            .is_ok_and(|s| s.success());
-        (!found).then(|| format!("{t} is not installed"))
-    })
+    tools
+        .iter()
+        .find(|t| !have(t))
+        .map(|t| format!("{t} is not installed"))
 }
 
 /// True (after saying why) when the test must be skipped; panics instead when `required`
