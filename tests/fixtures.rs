@@ -180,6 +180,66 @@ fn lossy_pageload_reassembles_every_connection() {
     assert_eq!((retrans, ooo), (9, 12));
 }
 
+/// Decrypted, the same recording's resends are each named once as the delay they caused:
+/// on the exchange whose bytes the resent segment carried (HTTP/2 streams share a
+/// connection: the one whose frames were in it), or on the connection when it carried no
+/// exchange's bytes; the streams that only waited behind it get `head_of_line`, never the
+/// retransmission itself.
+#[test]
+fn lossy_pageload_names_every_resend_once_on_the_stream_it_carried() {
+    use pagetrace::pageload::model::DelayKind;
+    let keys = std::fs::read_to_string(fixture("pageload-loss/pageload.keys")).unwrap();
+    let r = analyze_with(
+        std::fs::read(fixture("pageload-loss/pageload.pcap")).unwrap(),
+        "pageload-loss",
+        Default::default(),
+        Some(&keys),
+    );
+    let resend = |k: DelayKind| {
+        matches!(
+            k,
+            DelayKind::FastRetransmission | DelayKind::RtoRetransmission
+        )
+    };
+    let mut on_a_stream = 0;
+    for c in &r.connections {
+        let mut named: std::collections::BTreeMap<u64, usize> = Default::default();
+        let exchanges = c.http.iter().map(|h| &h.diagnosis);
+        for d in std::iter::once(&c.diagnosis).chain(exchanges).flatten() {
+            if resend(d.kind) {
+                *named.entry(*d.frames.last().unwrap()).or_default() += 1;
+            }
+        }
+        assert!(
+            named.values().all(|&n| n == 1),
+            "connection {}: {named:?}",
+            c.id
+        );
+        let counted = c.tcp.retransmissions.server + c.tcp.out_of_order.server;
+        assert_eq!(named.len() as u64, counted, "connection {}", c.id);
+        for h in c.http.iter().filter(|h| h.stream.is_some()) {
+            on_a_stream += h.diagnosis.iter().filter(|d| resend(d.kind)).count();
+            // A stream that waited behind a resend did not also carry it.
+            for d in h
+                .diagnosis
+                .iter()
+                .filter(|d| d.kind == DelayKind::HeadOfLine)
+            {
+                let f = d.frames.last();
+                assert!(
+                    !h.diagnosis
+                        .iter()
+                        .any(|o| resend(o.kind) && o.frames.last() == f),
+                    "{h:?}"
+                );
+            }
+        }
+    }
+    // hero.jpg's stream carried the four resends on the HTTP/2 connection, favicon.ico's
+    // waited behind three of them.
+    assert_eq!(on_a_stream, 4);
+}
+
 /// The h2c phase runs two curl processes at once, each resolving www.example.test itself
 /// (two A + AAAA pairs from two client ports): each connection is linked to its own lookup.
 #[test]

@@ -2,6 +2,7 @@
 //! request, in one model for every version, with typed values; the report's strings
 //! (`"HTTP/1.1"`, `"CANCEL"`, times in milliseconds) are made in `pageload`.
 
+use crate::dissect::stream::Late;
 use crate::time::{ms_between, Ts};
 
 /// The HTTP version spoken.
@@ -148,9 +149,33 @@ pub struct Exchange {
     pub reset: Option<StreamReset>,
     /// Server push: the stream that promised this one.
     pub pushed_by: Option<u64>,
+    /// Frames of resent segments (or hole fillers) that carried bytes of this exchange
+    /// ([`crate::dissect::stream::StreamCtx::late`]), at most [`MAX_RESENT`]: on a connection
+    /// many exchanges share, the loss is this one's, the others only waited.
+    pub resent_in: Vec<Late>,
 }
 
+/// Resends an exchange remembers carrying its bytes ([`Exchange::resent_in`]).
+pub const MAX_RESENT: usize = 8;
+
 impl Exchange {
+    /// Notes that bytes of this exchange arrived late in `frame` (see [`Exchange::resent_in`]).
+    pub fn note_resent(&mut self, late: Late) {
+        if let Some(last) = self.resent_in.last_mut() {
+            if late.first <= last.last + 1 && late.last + 1 >= last.first {
+                *last = Late::join(Some(*last), Some(late)).unwrap_or(late);
+                return;
+            }
+        }
+        if self.resent_in.len() < MAX_RESENT {
+            self.resent_in.push(late);
+        } else if let Some(last) = self.resent_in.last_mut() {
+            // Past the cap the last range widens: a stream that carried many resends is
+            // still said to have carried them.
+            *last = Late::join(Some(*last), Some(late)).unwrap_or(late);
+        }
+    }
+
     /// Time to first byte: `response_ts - request_end_ts` (negative when a server answers
     /// before the request is complete).
     pub fn ttfb_ms(&self) -> Option<f64> {

@@ -24,8 +24,47 @@ pub const MAX_WARNINGS_PER_CONNECTION: usize = 64;
 pub struct StreamCtx {
     /// 1-based frame number of the packet being handled (for warnings).
     pub packet: u64,
+    /// The bytes being handled are (or, above TLS, share a record with) bytes lost segments
+    /// carried, arriving in the frames `first..=last` (resends or holes' fillers; see
+    /// [`crate::tcp::reassembly::StreamSink::data`]). A dissector notes it on the exchanges
+    /// those bytes belong to, so a loss on a connection shared by many (HTTP/2) is laid on
+    /// the stream it carried, the others having only waited behind it. A range, as a record
+    /// or a frame may hold the bytes of several resends: every frame of one direction between
+    /// two of them that delivered late bytes delivered them into the same record.
+    pub late: Option<Late>,
     pub warnings: Vec<Warning>,
     pub warnings_dropped: u64,
+}
+
+/// Frames `first..=last` delivered late bytes ([`StreamCtx::late`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Late {
+    pub first: u64,
+    pub last: u64,
+}
+
+impl Late {
+    pub fn at(frame: u64) -> Late {
+        Late {
+            first: frame,
+            last: frame,
+        }
+    }
+
+    /// The frames of both.
+    pub fn join(a: Option<Late>, b: Option<Late>) -> Option<Late> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(Late {
+                first: a.first.min(b.first),
+                last: a.last.max(b.last),
+            }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn contains(&self, frame: u64) -> bool {
+        (self.first..=self.last).contains(&frame)
+    }
 }
 
 impl StreamCtx {

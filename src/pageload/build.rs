@@ -40,10 +40,20 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         mut warnings,
         warnings_dropped,
     } = o;
+    let mut http = http;
+    let resent: Vec<Vec<crate::dissect::stream::Late>> = http
+        .iter_mut()
+        .map(|e| std::mem::take(&mut e.resent_in))
+        .collect();
     let mut http: Vec<HttpExchange> = http.into_iter().map(exchange).collect();
     let near = super::diagnosis::capture_near(facts.syn_ts, facts.synack_ts, facts.ack_ts);
-    let diagnosis =
-        super::diagnosis::diagnose_tcp(&facts.events.list, facts.handshake_ms, near, &mut http);
+    let diagnosis = super::diagnosis::diagnose_tcp(
+        &facts.events.list,
+        facts.handshake_ms,
+        near,
+        &mut http,
+        &resent,
+    );
     let tls = tls.map(|t| super::tls::tls_info(&t, false));
     if warnings_dropped > 0 {
         warnings.push(Warning::new(

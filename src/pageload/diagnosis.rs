@@ -10,9 +10,14 @@
 //! (the resend, the window update) inside that exchange's window in the wait's direction;
 //! its cost there is the part of the wait inside the window. On a connection carrying
 //! several exchanges at once (HTTP/2), every exchange exposed at that moment waited, since
-//! TCP hands bytes over in order: each gets `head_of_line`. A wait no exchange was exposed
-//! to (during the handshakes, between requests) stays on the connection, as do resent SYNs
-//! and SYN/ACKs.
+//! TCP hands bytes over in order. The resend's own bytes tell whose loss it was: the
+//! exchange whose frames they carried (the dissectors note them,
+//! [`crate::dissect::stream::StreamCtx::late`]; the first of them, if several, so that each
+//! resend is named once) gets the retransmission, the others `head_of_line`; when they
+//! carried no exchange's bytes (TLS or HTTP/2 framing only, or a capture taken near the
+//! sender, where the resend delivers nothing new) the retransmission is the connection's
+//! and every exposed exchange gets `head_of_line`. A wait no exchange was exposed to (during the handshakes, between
+//! requests) stays on the connection, as do resent SYNs and SYN/ACKs.
 //!
 //! **Where the capture was taken** matters for bytes resent after their first copy was
 //! captured: near the sender, the copy may have been lost after the capture point (the
@@ -27,6 +32,7 @@
 //! Every cost is a difference of two packets' capture times; an exchange's costs are cut so
 //! that they never add up to more than its time.
 
+use crate::dissect::stream::Late;
 use crate::pageload::model::{Delay, DelayKind, HttpExchange, Side};
 use crate::tcp::events::{TcpEvent, TcpEventKind};
 use crate::time::{round_ms, Ts};
@@ -58,12 +64,14 @@ pub fn capture_near(syn: Option<Ts>, synack: Option<Ts>, ack: Option<Ts>) -> Opt
 /// returns the connection's own: resent SYNs and waits no exchange was exposed to.
 /// `rtt_ms` is the handshake's round trip; `near` the end the capture was taken near
 /// ([`capture_near`]): bytes resent to that end after their first copy was captured had
-/// already arrived (the sender missed an ACK), so they held nothing back.
+/// already arrived (the sender missed an ACK), so they held nothing back. `resent[i]`: the
+/// frames of resends that carried bytes of `http[i]` (see the module doc); may be shorter.
 pub fn diagnose_tcp(
     events: &[TcpEvent],
     rtt_ms: Option<f64>,
     near: Option<Side>,
     http: &mut [HttpExchange],
+    resent: &[Vec<Late>],
 ) -> Vec<Delay> {
     let mut conn = Vec::new();
     // Per exchange, the part of the waits that fell in its wait phase (request sent to
@@ -93,6 +101,27 @@ pub fn diagnose_tcp(
             continue;
         }
         let shared = hit.len() > 1;
+        let carried = |i: usize| {
+            resent
+                .get(i)
+                .is_some_and(|r| r.iter().any(|l| l.contains(e.to_frame)))
+        };
+        let resend = matches!(e.kind, TcpEventKind::Retransmission { .. });
+        // One owner, so that every resend is named once: the first exchange whose bytes it
+        // carried (a segment may end one stream's frame and begin another's).
+        let owner = if shared && resend {
+            hit.iter().copied().find(|&i| carried(i))
+        } else {
+            None
+        };
+        if shared && resend && owner.is_none() {
+            let what = format!(
+                "{}; no exchange's bytes in it, {} exchanges waited behind it",
+                note(e, None),
+                hit.len()
+            );
+            conn.push(delay(e, own_kind(e), dir, e.ms(), what));
+        }
         for &i in &hit {
             let Some((a, b)) = window(&http[i], dir) else {
                 continue;
@@ -100,18 +129,23 @@ pub fn diagnose_tcp(
             let cost = overlap_ms((e.from, e.to), (a, b));
             let kind = match e.kind {
                 TcpEventKind::Gap { .. } => DelayKind::CaptureGap,
+                _ if owner == Some(i) => own_kind(e),
                 _ if shared => DelayKind::HeadOfLine,
                 _ => own_kind(e),
             };
-            let others = if shared { Some(hit.len() - 1) } else { None };
+            let others = (shared && kind == DelayKind::HeadOfLine).then(|| hit.len() - 1);
             if kind != DelayKind::CaptureGap {
                 if let (Some(sent), Some(first)) = (http[i].request_end_ts, http[i].response_ts) {
                     in_wait[i] += overlap_ms((e.from, e.to), (sent, first));
                 }
             }
-            http[i]
-                .diagnosis
-                .push(delay(e, kind, dir, cost, note(e, others)));
+            let mut text = note(e, others);
+            if owner == Some(i) {
+                let n = hit.len() - 1;
+                let s = if n == 1 { "" } else { "s" };
+                text = format!("{text}; {n} other exchange{s} waited behind it");
+            }
+            http[i].diagnosis.push(delay(e, kind, dir, cost, text));
         }
     }
     let busy = busy_sending_others(http);
@@ -441,6 +475,7 @@ mod tests {
             Some(20.0),
             Some(Side::Client),
             &mut http,
+            &[],
         );
         assert!(conn.is_empty());
         let d = &http[0].diagnosis;
@@ -454,14 +489,14 @@ mod tests {
     #[test]
     fn a_slow_server_is_think_time_beyond_the_round_trip() {
         let mut http = vec![exchange(0.0, 0.0, 170.0, 175.0)];
-        diagnose_tcp(&[], Some(20.0), None, &mut http);
+        diagnose_tcp(&[], Some(20.0), None, &mut http, &[]);
         let d = &http[0].diagnosis;
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].kind, DelayKind::ServerThink);
         assert!((d[0].ms - 150.0).abs() < 1e-6);
         // Under the threshold: nothing.
         let mut quick = vec![exchange(0.0, 0.0, 25.0, 26.0)];
-        diagnose_tcp(&[], Some(20.0), None, &mut quick);
+        diagnose_tcp(&[], Some(20.0), None, &mut quick, &[]);
         assert!(quick[0].diagnosis.is_empty());
     }
 
@@ -478,16 +513,39 @@ mod tests {
             event(fast, Dir::ToClient, 150.0, 180.0),
             event(TcpEventKind::ZeroWindow, Dir::ToClient, 440.0, 460.0),
         ];
-        let conn = diagnose_tcp(&events, Some(20.0), None, &mut http);
-        assert_eq!(conn.len(), 2, "{conn:?}");
+        let fresh = http.clone();
+        let conn = diagnose_tcp(&events, Some(20.0), None, &mut http, &[]);
+        // The resend carried no exchange's bytes (say, HTTP/2 framing): the retransmission
+        // is the connection's, and both streams waited behind it.
+        assert_eq!(conn.len(), 3, "{conn:?}");
         assert_eq!(conn[0].kind, DelayKind::SynRetransmission);
         assert!((conn[0].ms - 1000.0).abs() < 1e-6);
-        assert_eq!(conn[1].kind, DelayKind::ZeroWindow, "between the requests");
+        assert_eq!(conn[1].kind, DelayKind::FastRetransmission);
+        assert!((conn[1].ms - 30.0).abs() < 1e-6);
+        assert_eq!(conn[2].kind, DelayKind::ZeroWindow, "between the requests");
         for h in &http[..2] {
             assert_eq!(h.diagnosis.len(), 1, "{:?}", h.diagnosis);
             assert_eq!(h.diagnosis[0].kind, DelayKind::HeadOfLine);
             assert!((h.diagnosis[0].ms - 30.0).abs() < 1e-6);
         }
+        assert!(http[2].diagnosis.is_empty());
+
+        // The resend (frame 9) carried the second stream's bytes: the loss is its own, and
+        // only the first waited behind it.
+        let mut http = fresh;
+        let conn = diagnose_tcp(
+            &events,
+            Some(20.0),
+            None,
+            &mut http,
+            &[vec![], vec![Late::at(7), Late { first: 8, last: 10 }]],
+        );
+        assert_eq!(conn.len(), 2, "{conn:?}");
+        assert_eq!(http[0].diagnosis[0].kind, DelayKind::HeadOfLine);
+        assert!(http[0].diagnosis[0].note.contains("1 other exchange"));
+        assert_eq!(http[1].diagnosis.len(), 1);
+        assert_eq!(http[1].diagnosis[0].kind, DelayKind::FastRetransmission);
+        assert!((http[1].diagnosis[0].ms - 30.0).abs() < 1e-6);
         assert!(http[2].diagnosis.is_empty());
     }
 
@@ -507,6 +565,7 @@ mod tests {
             Some(20.0),
             near,
             &mut http,
+            &[],
         );
         assert!(http[0]
             .diagnosis
@@ -522,7 +581,7 @@ mod tests {
             exchange(0.0, 0.0, 20.0, 150.0),
             exchange(0.0, 0.0, 155.0, 170.0),
         ];
-        diagnose_tcp(&[], Some(20.0), None, &mut http);
+        diagnose_tcp(&[], Some(20.0), None, &mut http, &[]);
         assert!(http[1].diagnosis.is_empty(), "{:?}", http[1].diagnosis);
     }
 
@@ -561,6 +620,7 @@ mod tests {
             Some(5.0),
             None,
             &mut http,
+            &[],
         );
         let total: f64 = http[0].diagnosis.iter().map(|d| d.ms).sum();
         assert!(total <= 50.0 + 1e-9, "{:?}", http[0].diagnosis);

@@ -14,7 +14,7 @@
 use crate::dissect::dns::{DnsMessage, DnsTcpStream, DohMessage};
 use crate::dissect::http1::{self, Http1Dissector, Http1Options, SwitchProtocol};
 use crate::dissect::http2::{self, Http2Dissector, Http2Options};
-use crate::dissect::stream::{Dir, PlaintextSink, StreamCtx};
+use crate::dissect::stream::{Dir, Late, PlaintextSink, StreamCtx};
 use crate::dissect::tls::{self, TlsDissector};
 
 use std::net::{IpAddr, SocketAddr};
@@ -517,8 +517,10 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
         a.ctx.packet = frame;
     }
 
-    fn data(&mut self, a: &mut TcpApp, dir: Dir, ts: Ts, bytes: &[u8]) {
+    fn data(&mut self, a: &mut TcpApp, dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
+        a.ctx.late = late.then(|| Late::at(a.ctx.packet));
         a.app.handle_data(dir, ts, bytes, &mut a.ctx, self.keys);
+        a.ctx.late = None;
         a.collect_dns();
     }
 

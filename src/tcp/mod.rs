@@ -61,8 +61,9 @@ pub trait TcpHandler<A> {
     fn open(&mut self, conn: &ConnMeta) -> A;
     /// A segment of this connection is being handled; `frame` is its frame number.
     fn segment(&mut self, app: &mut A, frame: u64);
-    /// The next bytes of one direction, in stream order.
-    fn data(&mut self, app: &mut A, dir: Dir, ts: Ts, bytes: &[u8]);
+    /// The next bytes of one direction, in stream order; `late` as in
+    /// [`reassembly::StreamSink::data`] (the bytes a lost segment carried, arriving now).
+    fn data(&mut self, app: &mut A, dir: Dir, ts: Ts, bytes: &[u8], late: bool);
     /// `len` bytes of one direction were never captured, at this point of the stream.
     fn gap(&mut self, app: &mut A, dir: Dir, len: u64, ts: Ts);
     /// No more bytes will come (FIN both ways, RST, expiry or the end of the capture).
@@ -269,8 +270,8 @@ struct Sink<'a, A, H: TcpHandler<A>> {
 }
 
 impl<A, H: TcpHandler<A>> StreamSink for Sink<'_, A, H> {
-    fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8]) {
-        self.handler.data(self.app, dir, ts, bytes);
+    fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
+        self.handler.data(self.app, dir, ts, bytes, late);
     }
     fn gap(&mut self, dir: Dir, len: u64, ts: Ts) {
         let from = match dir {

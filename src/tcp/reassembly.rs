@@ -55,7 +55,10 @@ impl SeqNum {
 
 /// Where reassembled bytes go.
 pub trait StreamSink {
-    fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8]);
+    /// The next bytes in order. `late`: they are the bytes of a segment that came below the
+    /// highest byte seen (a resend, or an out-of-order arrival filling a hole), not bytes
+    /// that waited behind it: what a lost segment carried.
+    fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], late: bool);
     fn gap(&mut self, dir: Dir, len: u64, ts: Ts);
 }
 
@@ -196,7 +199,8 @@ impl Reassembler {
         }
         let start = self.offset_of(seq).unwrap_or(0);
         let end = start + payload.len() as i128;
-        let mut v = self.place(seq, payload, ts, sink);
+        let late = self.highest.is_some_and(|(h, _)| start < h as i128);
+        let mut v = self.place(seq, payload, ts, late, sink);
         // Classify as Wireshark does (see the module doc).
         v.retransmission = false;
         v.out_of_order = false;
@@ -243,12 +247,14 @@ impl Reassembler {
             .is_some_and(|(_, t)| ts.nanos().saturating_sub(t.nanos()) < self.ooo_nanos)
     }
 
-    /// Delivers or buffers a segment's bytes (first copy wins).
+    /// Delivers or buffers a segment's bytes (first copy wins); `late` as in
+    /// [`StreamSink::data`].
     fn place(
         &mut self,
         seq: SeqNum,
         payload: &[u8],
         ts: Ts,
+        late: bool,
         sink: &mut dyn StreamSink,
     ) -> SegmentVerdict {
         let mut v = SegmentVerdict::default();
@@ -282,7 +288,7 @@ impl Reassembler {
             let fresh = self.trim_against_pending(&payload[skip..], self.next);
             let used = skip + fresh.len();
             v.new_bytes += fresh.len() as u64;
-            self.deliver(ts, fresh, sink);
+            self.deliver(ts, fresh, late, sink);
             self.drain(Some(ts), sink);
             if used == 0 && self.next as i128 == next {
                 // Cannot happen (a buffered segment at `next` is always drained), but an
@@ -341,11 +347,11 @@ impl Reassembler {
         }
     }
 
-    fn deliver(&mut self, ts: Ts, bytes: &[u8], sink: &mut dyn StreamSink) {
+    fn deliver(&mut self, ts: Ts, bytes: &[u8], late: bool, sink: &mut dyn StreamSink) {
         if bytes.is_empty() {
             return;
         }
-        sink.data(self.dir, ts, bytes);
+        sink.data(self.dir, ts, bytes, late);
         self.next += bytes.len() as u64;
         self.delivered += bytes.len() as u64;
     }
@@ -394,7 +400,7 @@ impl Reassembler {
                 let skip = (self.next - start) as usize;
                 let ts = now.map_or(p.ts, |n| n.max(p.ts));
                 let data = p.data;
-                self.deliver(ts, &data[skip..], sink);
+                self.deliver(ts, &data[skip..], false, sink);
             }
         }
         if drained {
@@ -470,12 +476,14 @@ mod tests {
         bytes: Vec<u8>,
         gaps: Vec<u64>,
         calls: Vec<(Ts, usize)>,
+        late: Vec<bool>,
     }
 
     impl StreamSink for Collect {
-        fn data(&mut self, _dir: Dir, ts: Ts, bytes: &[u8]) {
+        fn data(&mut self, _dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
             self.bytes.extend_from_slice(bytes);
             self.calls.push((ts, bytes.len()));
+            self.late.push(late);
         }
         fn gap(&mut self, _dir: Dir, len: u64, _ts: Ts) {
             self.gaps.push(len);
@@ -513,6 +521,22 @@ mod tests {
         assert_eq!(c.bytes, b"hello world");
         // The drained bytes are dated when they became deliverable: at the hole's filler.
         assert_eq!(c.calls, vec![(Ts(3), 6), (Ts(3), 5)]);
+        // The filler's own bytes are what was missing; the drained ones only waited.
+        assert_eq!(c.late, vec![true, false]);
+    }
+
+    #[test]
+    fn a_resend_s_new_tail_is_late_and_in_order_data_is_not() {
+        let mut re = r();
+        let mut c = Collect::default();
+        re.segment(SeqNum(1000), b"abc", Ts(1), &mut c);
+        re.segment(SeqNum(1003), b"def", Ts(2), &mut c);
+        // A tail loss the capture saw only in its resend: nothing beyond it, so not late.
+        re.segment(SeqNum(1006), b"ghi", Ts(10_000_000), &mut c);
+        // Bytes the capture missed the first time, sent again with earlier ones.
+        re.observe(SeqNum(1012));
+        re.segment(SeqNum(1009), b"jkl", Ts(20_000_000), &mut c);
+        assert_eq!(c.late, vec![false, false, false, true]);
     }
 
     #[test]

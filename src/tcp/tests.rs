@@ -28,7 +28,7 @@ struct Quiet;
 impl TcpHandler<()> for Quiet {
     fn open(&mut self, _: &ConnMeta) {}
     fn segment(&mut self, _: &mut (), _: u64) {}
-    fn data(&mut self, _: &mut (), _: Dir, _: Ts, _: &[u8]) {}
+    fn data(&mut self, _: &mut (), _: Dir, _: Ts, _: &[u8], _: bool) {}
     fn gap(&mut self, _: &mut (), _: Dir, _: u64, _: Ts) {}
     fn closed(&mut self, _: &mut (), _: Ts) {}
     fn warn(&mut self, _: &mut (), _: WarningKind, _: String) {}

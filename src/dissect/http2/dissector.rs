@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::dissect::body::{BodyOf, BodySink, Codings, DecoderBudget};
 use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
-use crate::dissect::stream::{Dir, StreamCtx};
+use crate::dissect::stream::{Dir, Late, StreamCtx};
 use crate::time::Ts;
 
 use super::frame::{
@@ -162,6 +162,8 @@ struct Side {
     frames: u64,
     warned_desync: bool,
     warned_unknown: bool,
+    /// Some bytes of the current frame were late ([`StreamCtx::late`]): their frames.
+    late: Option<Late>,
 }
 
 impl Side {
@@ -184,6 +186,7 @@ impl Side {
                 doh: false,
                 sink: false,
             },
+            late: None,
             payload: Vec::new(),
             hpack: Decoder::new(DEFAULT_TABLE_SIZE),
             block: Vec::new(),
@@ -586,6 +589,7 @@ impl Http2Dissector {
                         Some(FrameHead::parse(&side.head_buf))
                     };
                     if let Some(head) = head {
+                        self.sides[d].late = ctx.late;
                         if let Some(rest) = self.begin_frame(d, head, ts, ctx) {
                             // Oversized frame: look for a boundary from the head's second byte.
                             let side = &mut self.sides[d];
@@ -596,6 +600,9 @@ impl Http2Dissector {
                     }
                 }
                 Phase::Payload => {
+                    if ctx.late.is_some() {
+                        side.late = Late::join(side.late, ctx.late);
+                    }
                     let cur = side.cur;
                     let remaining = (cur.head.length - cur.done) as usize;
                     let n = remaining.min(data.len());
@@ -611,7 +618,10 @@ impl Http2Dissector {
                                 let payload = &data[..n];
                                 side.cur.done += n as u32;
                                 side.phase = Phase::Head;
+                                self.mark_late(d);
                                 self.end_frame(d, cur.head, payload, false, ts, ctx);
+                                self.mark_late(d);
+                                self.sides[d].late = None;
                                 data = &data[n..];
                                 continue;
                             }
@@ -633,6 +643,26 @@ impl Http2Dissector {
 
     /// The current frame's payload is complete (or was skipped to its end).
     fn end_payload(&mut self, d: usize, ts: Ts, ctx: &mut StreamCtx) {
+        // Before (the frame may end its exchange) and after (a HEADERS frame may open it).
+        self.mark_late(d);
+        self.end_payload_inner(d, ts, ctx);
+        self.mark_late(d);
+        self.sides[d].late = None;
+    }
+
+    /// The current frame of side `d` carried late bytes: its stream's exchange notes the
+    /// frame they came in.
+    fn mark_late(&mut self, d: usize) {
+        let side = &self.sides[d];
+        let (Some(late), stream) = (side.late, side.cur.head.stream) else {
+            return;
+        };
+        if let Some(rec) = self.streams.get_mut(&stream).filter(|_| stream != 0) {
+            rec.ex.note_resent(late);
+        }
+    }
+
+    fn end_payload_inner(&mut self, d: usize, ts: Ts, ctx: &mut StreamCtx) {
         let side = &mut self.sides[d];
         side.phase = Phase::Head;
         let cur = side.cur;

@@ -7,7 +7,7 @@
 //! bytes plus the rest of the record that completed it. Records and messages that are
 //! wholly inside one input slice are handed out as borrowed slices without copying.
 
-use crate::dissect::stream::StreamCtx;
+use crate::dissect::stream::{Late, StreamCtx};
 use crate::time::Ts;
 
 use super::names;
@@ -150,6 +150,8 @@ pub struct Framer {
     started: bool,
     /// Capture time of the bytes being pushed (the last byte of a record completed now).
     now: Ts,
+    /// Some of `buf`'s bytes were late ([`StreamCtx::late`]): the frames they came in.
+    buf_late: Option<Late>,
 }
 
 impl Framer {
@@ -182,6 +184,12 @@ impl Framer {
                 Mode::Resync => self.step_resync(input, ts, ctx, f),
             };
             input = input.get(used..).unwrap_or_default();
+        }
+        // Late bytes left in a partial record make that record late when it completes.
+        if self.buf.is_empty() {
+            self.buf_late = None;
+        } else if ctx.late.is_some() {
+            self.buf_late = Late::join(self.buf_late, ctx.late);
         }
     }
 
@@ -305,6 +313,9 @@ impl Framer {
         match parse_header(rec, !self.started) {
             Header::Tls(ct, version, _) => {
                 let payload = rec.get(HEADER_LEN..).unwrap_or_default();
+                // The record is late if any of its bytes were: earlier ones, or these.
+                let late = ctx.late;
+                ctx.late = Late::join(late, self.buf_late.take());
                 f(
                     FrameEvent::Record {
                         content_type: ct,
@@ -315,6 +326,7 @@ impl Framer {
                     },
                     ctx,
                 );
+                ctx.late = late;
             }
             Header::Sslv2(_) => f(
                 FrameEvent::Sslv2 {
