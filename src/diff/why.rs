@@ -86,6 +86,7 @@ fn name(kind: DelayKind) -> (&'static str, bool) {
         DelayKind::FastRetransmission => ("fast retransmission", true),
         DelayKind::ZeroWindow => ("zero window", true),
         DelayKind::WindowLimited => ("full receive window", true),
+        DelayKind::CongestionWindow => ("congestion window wait", true),
         DelayKind::HeadOfLine => ("head-of-line wait", true),
         DelayKind::ServerThink => ("server think time", false),
         DelayKind::CaptureGap => ("capture gap", true),

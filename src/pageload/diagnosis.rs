@@ -9,8 +9,9 @@
 //! hole end the window at the resend or later. A wait delayed an exchange when it ended
 //! (the resend, the window update) inside that exchange's window in the wait's direction;
 //! its cost there is the part of the wait inside the window. On a connection carrying
-//! several exchanges at once (HTTP/2), every exchange exposed at that moment waited, since
-//! TCP hands bytes over in order. The resend's own bytes tell whose loss it was: the
+//! several exchanges at once (HTTP/2), every exchange exposed at that moment waited: a window
+//! (receive or congestion) held them all, and behind a resend they waited because TCP hands
+//! bytes over in order. The resend's own bytes tell whose loss it was: the
 //! exchange whose frames they carried (the dissectors note them,
 //! [`crate::dissect::stream::StreamCtx::late`]; the first of them, if several, so that each
 //! resend is named once) gets the retransmission, the others `head_of_line`; when they
@@ -24,6 +25,10 @@
 //! resend is the delay); near the receiver, the receiver had them (the sender missed an
 //! ACK) and nothing was held back. The handshake tells which end the capture was near
 //! ([`capture_near`]).
+//!
+//! A congestion-window wait ([`TcpEventKind::CongestionWindow`]) is laid only on exchanges
+//! whose request was sent before the pause began: a request sent during it, answered a round
+//! trip later, shows the same pause, which is then its round trip and nobody's wait.
 //!
 //! **Server think time** is the time to first byte minus one round trip (the TCP
 //! handshake's, or QUIC's first Initial exchange) minus the waits inside the wait phase,
@@ -93,9 +98,16 @@ pub fn diagnose_tcp(
             }
             _ => {}
         }
+        let cwnd = e.kind == TcpEventKind::CongestionWindow;
         let hit: Vec<usize> = (0..http.len())
             .filter(|&i| window(&http[i], dir).is_some_and(|(a, b)| e.to >= a && e.to <= b))
+            .filter(|&i| !cwnd || asked_before(&http[i], dir, e.from))
             .collect();
+        if hit.is_empty() && cwnd {
+            // A pause no exchange's bytes could have waited in: the round trip of a request
+            // sent during it.
+            continue;
+        }
         if hit.is_empty() {
             conn.push(delay(e, own_kind(e), dir, e.ms(), note(e, None)));
             continue;
@@ -130,7 +142,7 @@ pub fn diagnose_tcp(
             let kind = match e.kind {
                 TcpEventKind::Gap { .. } => DelayKind::CaptureGap,
                 _ if owner == Some(i) => own_kind(e),
-                _ if shared => DelayKind::HeadOfLine,
+                _ if shared && resend => DelayKind::HeadOfLine,
                 _ => own_kind(e),
             };
             let others = (shared && kind == DelayKind::HeadOfLine).then(|| hit.len() - 1);
@@ -150,7 +162,8 @@ pub fn diagnose_tcp(
     }
     let busy = busy_sending_others(http);
     for ((h, network), busy) in http.iter_mut().zip(in_wait).zip(busy) {
-        merge_window_limited(h);
+        merge_waits(h, DelayKind::WindowLimited);
+        merge_waits(h, DelayKind::CongestionWindow);
         server_think(h, rtt_ms, network + busy);
         cap_to_duration(h);
     }
@@ -165,6 +178,17 @@ pub fn diagnose_quic(rtt_ms: Option<f64>, http: &mut [HttpExchange]) {
         server_think(h, rtt_ms, busy);
         cap_to_duration(h);
     }
+}
+
+/// Whether `dir`'s sender had `h`'s bytes to send at `t`: the request was complete by then
+/// (for the server's bytes), or had begun (for the client's). A congestion window can hold
+/// back only bytes the sender has.
+fn asked_before(h: &HttpExchange, dir: Side, t: Ts) -> bool {
+    let since = match dir {
+        Side::Server => h.request_end_ts.or(h.request_ts),
+        Side::Client => h.request_ts,
+    };
+    since.is_some_and(|s| s <= t)
 }
 
 /// When `h` was exposed to waits of bytes sent by `dir`.
@@ -201,6 +225,7 @@ fn own_kind(e: &TcpEvent) -> DelayKind {
         TcpEventKind::Retransmission { fast: false } => DelayKind::RtoRetransmission,
         TcpEventKind::ZeroWindow => DelayKind::ZeroWindow,
         TcpEventKind::WindowLimited => DelayKind::WindowLimited,
+        TcpEventKind::CongestionWindow => DelayKind::CongestionWindow,
         TcpEventKind::Gap { .. } => DelayKind::CaptureGap,
     }
 }
@@ -280,6 +305,12 @@ fn note(e: &TcpEvent, others: Option<usize>) -> String {
         ),
         TcpEventKind::WindowLimited => format!(
             "{whose} bytes waited {:.1} ms for room in the receiver's full window ({})",
+            e.ms(),
+            frames_text(e)
+        ),
+        TcpEventKind::CongestionWindow => format!(
+            "{whose} bytes waited {:.1} ms for ACKs: the sender had sent all its congestion \
+             window allowed (slow start) ({})",
             e.ms(),
             frames_text(e)
         ),
@@ -376,13 +407,13 @@ fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>, network: f64) {
     }
 }
 
-/// A window-limited flow waits once per round trip: one line per exchange says how often
-/// and how long in all, from the first wait's frame to the last one's.
-fn merge_window_limited(h: &mut HttpExchange) {
+/// A window-limited flow waits once per round trip: one line per exchange and `kind` says
+/// how often and how long in all, from the first wait's frame to the last one's.
+fn merge_waits(h: &mut HttpExchange, kind: DelayKind) {
     let waits: Vec<Delay> = h
         .diagnosis
         .iter()
-        .filter(|d| d.kind == DelayKind::WindowLimited)
+        .filter(|d| d.kind == kind)
         .cloned()
         .collect();
     if waits.len() < 2 {
@@ -391,23 +422,22 @@ fn merge_window_limited(h: &mut HttpExchange) {
     let ms: f64 = waits.iter().map(|d| d.ms).sum();
     let first = waits.first().and_then(|d| d.frames.first().copied());
     let last = waits.last().and_then(|d| d.frames.last().copied());
-    let at = h
-        .diagnosis
-        .iter()
-        .position(|d| d.kind == DelayKind::WindowLimited)
-        .unwrap_or(0);
-    h.diagnosis.retain(|d| d.kind != DelayKind::WindowLimited);
+    let at = h.diagnosis.iter().position(|d| d.kind == kind).unwrap_or(0);
+    h.diagnosis.retain(|d| d.kind != kind);
     let whose = waits[0].dir.as_str();
+    let why = match kind {
+        DelayKind::CongestionWindow => "for ACKs to open the congestion window (slow start)",
+        _ => "for room in the receiver's full window",
+    };
     h.diagnosis.insert(
         at,
         Delay {
-            kind: DelayKind::WindowLimited,
+            kind,
             dir: waits[0].dir,
             ms: round_ms(ms),
             frames: first.into_iter().chain(last).collect(),
             note: format!(
-                "the {whose}'s bytes waited {} times for room in the receiver's full window, \
-                 {ms:.1} ms in all (frames {} → {})",
+                "the {whose}'s bytes waited {} times {why}, {ms:.1} ms in all (frames {} → {})",
                 waits.len(),
                 first.unwrap_or(0),
                 last.unwrap_or(0)

@@ -902,6 +902,9 @@ pub enum DelayKind {
     /// The sender filled the window the receiver advertised and waited for room (a receive
     /// buffer too small for the round trip, or a reader too slow).
     WindowLimited,
+    /// The sender had sent all its congestion window allowed (slow start: a new connection's
+    /// first round trips, or after a loss) and waited a round trip for ACKs to send more.
+    CongestionWindow,
     /// On a connection carrying several exchanges at once (HTTP/2), this one's bytes waited
     /// behind a segment resent for the connection: TCP delivers in order.
     HeadOfLine,
@@ -920,6 +923,7 @@ impl DelayKind {
             DelayKind::FastRetransmission => "fast_retransmission",
             DelayKind::ZeroWindow => "zero_window",
             DelayKind::WindowLimited => "window_limited",
+            DelayKind::CongestionWindow => "congestion_window",
             DelayKind::HeadOfLine => "head_of_line",
             DelayKind::ServerThink => "server_think",
             DelayKind::CaptureGap => "capture_gap",

@@ -19,6 +19,12 @@ use super::reassembly::SeqNum;
 pub const MAX_EVENTS: usize = 64;
 /// Unacknowledged data segments remembered per direction (their first send).
 pub const MAX_FLIGHT: usize = 64;
+/// Of [`MAX_EVENTS`], at most this many are waits for a window (receive or congestion),
+/// which a long transfer can have once per round trip: losses always find room.
+pub const MAX_WINDOW_EVENTS: usize = 32;
+/// Bytes unacknowledged, in segments of the receiver's MSS, from which a pause ended by
+/// ACKs is a wait for the congestion window (Linux starts at 10 segments).
+pub const CWND_MIN_SEGMENTS: i64 = 4;
 
 /// What held bytes back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +40,9 @@ pub enum TcpEventKind {
     /// The sender filled the window the receiver advertised and waited for room: from the
     /// segment that filled it to the sender's next new data.
     WindowLimited,
+    /// The sender had sent all its congestion window allowed and waited for ACKs to send
+    /// more (slow start): from its last data before the pause to its next new data.
+    CongestionWindow,
     /// `len` bytes never captured: what they cost cannot be told.
     Gap { len: u64 },
 }
@@ -69,7 +78,15 @@ pub struct Events {
 
 impl Events {
     pub fn push(&mut self, e: TcpEvent) {
-        if self.list.len() < MAX_EVENTS {
+        let window = |k: TcpEventKind| {
+            matches!(
+                k,
+                TcpEventKind::WindowLimited | TcpEventKind::CongestionWindow
+            )
+        };
+        let full = window(e.kind)
+            && self.list.iter().filter(|x| window(x.kind)).count() >= MAX_WINDOW_EVENTS;
+        if self.list.len() < MAX_EVENTS && !full {
             self.list.push(e);
         } else {
             self.dropped += 1;

@@ -41,7 +41,7 @@ use crate::net::flow::{Dir, FlowKey, FxBuild};
 use crate::net::{TcpOptionSummary, TcpSegment};
 use crate::time::{ms_between, Ts};
 use crate::warning::{CapCount, WarningKind};
-use events::{Events, Flight, TcpEvent, TcpEventKind};
+use events::{Events, Flight, TcpEvent, TcpEventKind, CWND_MIN_SEGMENTS};
 use reassembly::{Reassembler, SeqNum, StreamSink, DEFAULT_OOO_CAP};
 
 pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
@@ -246,6 +246,15 @@ struct TcpConn<A> {
     /// Per direction: the sender filled the window its peer advertised (Wireshark's
     /// "window full"), when and in which frame; its next new data ends the wait.
     window_full: [Option<(Ts, u64)>; 2],
+    /// Per direction: the sender's latest new data (when, its frame, and the bytes of the
+    /// burst it ended: new data with no pause of half a round trip), and when the side's ACK
+    /// number last moved forward: a pause after a burst that ACKs ended is a wait for the
+    /// congestion window.
+    last_new: [Option<(Ts, u64, i64)>; 2],
+    ack_advanced: [AckTimes; 2],
+    /// From the handshake: the capture was taken near the client (`Some(true)`) or near the
+    /// server (`Some(false)`), which tells how soon after an ACK its release shows.
+    near_client: Option<bool>,
     /// Per direction: the last ACK number sent, its window, how many pure ACKs repeated it,
     /// and when the last of them was seen.
     acks: [Option<(u32, u16, u32, Ts)>; 2],
@@ -292,6 +301,30 @@ impl<A, H: TcpHandler<A>> StreamSink for Sink<'_, A, H> {
             to: ts,
             to_frame: self.frame,
         });
+    }
+}
+
+/// When a side's ACK number moved forward over the last two round trips, one time per
+/// eighth of a round trip (the first in it): enough to tell whether an ACK came within a
+/// quarter round trip of a moment, in 128 bytes whatever the ACK rate.
+#[derive(Debug, Clone, Copy, Default)]
+struct AckTimes {
+    /// Nanoseconds; 0 is none.
+    at: [i64; 16],
+}
+
+impl AckTimes {
+    fn note(&mut self, ts: Ts, rtt: i64) {
+        let width = (rtt / 8).max(1);
+        let t = ts.nanos();
+        let slot = &mut self.at[(t.div_euclid(width) % 16) as usize];
+        if *slot == 0 || t.div_euclid(width) != slot.div_euclid(width) {
+            *slot = t;
+        }
+    }
+
+    fn any_between(&self, from: i64, to: i64) -> bool {
+        self.at.iter().any(|&t| t != 0 && t >= from && t <= to)
     }
 }
 
@@ -348,6 +381,9 @@ impl<A> TcpConn<A> {
             flight: [Flight::default(), Flight::default()],
             zero_window_open: [None, None],
             window_full: [None, None],
+            last_new: [None, None],
+            ack_advanced: [AckTimes::default(); 2],
+            near_client: None,
             acks: [None, None],
             state: State::Open,
             closed_ts: None,
@@ -436,6 +472,11 @@ impl<A> TcpConn<A> {
         // Duplicate ACKs (RFC 5681 section 2: no data, no SYN/FIN, same ACK and window).
         if f.ack() {
             let pure = seg.payload.is_empty() && !f.syn() && !f.fin() && !f.rst();
+            if self.acks[d].is_none_or(|(a, ..)| SeqNum(seg.ack).is_after(SeqNum(a))) {
+                if let Some(ms) = self.facts.handshake_ms {
+                    self.ack_advanced[d].note(ts, (ms * 1e6) as i64);
+                }
+            }
             self.acks[d] = match self.acks[d] {
                 Some((a, w, dups, _)) if pure && a == seg.ack && w == seg.window => {
                     Some((a, w, dups + 1, ts))
@@ -512,6 +553,77 @@ impl<A> TcpConn<A> {
         let room = (u64::from(window) << shift) as i64;
         if window > 0 && room - end.diff(SeqNum(ack)) < i64::from(len) {
             self.window_full[d] = Some((ts, frame));
+        }
+    }
+
+    /// New data from `dir`'s sender after a pause (before [`TcpConn::track_window_full`]
+    /// takes a full receive window as the reason): the sender was waiting for ACKs to open
+    /// its congestion window (slow start: a response's first round trips) when the burst
+    /// before the pause held at least [`CWND_MIN_SEGMENTS`] segments, the pause lasted half a
+    /// round trip to one and a half, and the data resumed as the receiver's latest ACK would
+    /// release it: one came a round trip before (within a quarter) when the capture is near
+    /// the receiver, during the pause and at most a quarter round trip before when near the
+    /// sender. Not server think time, not the receiver's
+    /// window. Not during loss recovery (a hole open, a resend during the pause: the loss's
+    /// delay). A request sent during the pause and answered a round trip later reads the
+    /// same: the diagnosis lays such a wait only on exchanges whose request was sent before
+    /// it began. (A server that thinks for about one round trip right after a burst would
+    /// also read the same; longer thinking never does.)
+    fn track_congestion_window(&mut self, dir: Dir, ts: Ts, frame: u64, len: u32) {
+        let (d, other) = (dir.index(), 1 - dir.index());
+        let Some(rtt) = self.facts.handshake_ms.map(|ms| (ms * 1e6) as i64) else {
+            return;
+        };
+        let pause = (rtt / 2).max(1_000_000);
+        let prev = self.last_new[d];
+        let gap = prev.map_or(i64::MAX, |(t0, ..)| ts.nanos().saturating_sub(t0.nanos()));
+        let burst = match prev {
+            Some((_, _, b)) if gap < pause => b + i64::from(len),
+            _ => i64::from(len),
+        };
+        self.last_new[d] = Some((ts, frame, burst));
+        let (Some((t0, f0, burst)), Some(near_client)) = (prev, self.near_client) else {
+            return;
+        };
+        if gap < pause || gap > rtt * 3 / 2 {
+            return;
+        }
+        if self.window_full[d].is_some() || self.zero_window_open[other].is_some() {
+            return;
+        }
+        // Loss recovery (a hole still open, a resend during the pause) is the loss's delay.
+        let recovering = self.re[d].first_pending_ts().is_some()
+            || self.facts.events.list.iter().any(|e| {
+                e.dir == dir && matches!(e.kind, TcpEventKind::Retransmission { .. }) && e.to >= t0
+            });
+        if recovering {
+            return;
+        }
+        let mss = match dir {
+            Dir::ToClient => self.facts.options.mss,
+            Dir::ToServer => self.facts.server_options.mss,
+        };
+        if burst < CWND_MIN_SEGMENTS * i64::from(mss.unwrap_or(1460)) {
+            return;
+        }
+        let acks = &self.ack_advanced[other];
+        let released = if near_client == (dir == Dir::ToClient) {
+            acks.any_between(ts.nanos() - rtt * 5 / 4, ts.nanos() - rtt * 3 / 4)
+        } else {
+            acks.any_between(
+                t0.nanos().max(ts.nanos() - (rtt / 4).max(1_000_000)),
+                ts.nanos(),
+            )
+        };
+        if released {
+            self.facts.events.push(TcpEvent {
+                kind: TcpEventKind::CongestionWindow,
+                dir,
+                from: t0,
+                from_frame: Some(f0),
+                to: ts,
+                to_frame: frame,
+            });
         }
     }
 
@@ -602,6 +714,17 @@ impl<A> TcpConn<A> {
         };
         t.ack_ts = Some(ts);
         t.handshake_ms = ms_between(Some(syn_ts), Some(ts));
+        if let Some(synack) = t.synack_ts {
+            // As `pageload::diagnosis::capture_near`: near the client the SYN/ACK comes a
+            // round trip after the SYN and the ACK right after it; near the server the
+            // other way round.
+            let (a, b) = (synack.ms_since(syn_ts), ts.ms_since(synack));
+            if a >= 0.0 && b >= 0.0 {
+                self.near_client = (a > 2.0 * b)
+                    .then_some(true)
+                    .or((b > 2.0 * a).then_some(false));
+            }
+        }
         let rtt = ts.nanos().saturating_sub(syn_ts.nanos());
         self.re[0].set_rtt(rtt);
         self.re[1].set_rtt(rtt);
@@ -714,6 +837,7 @@ impl<A> TcpConn<A> {
             }
         } else if v.new_bytes > 0 {
             self.flight[d].sent(data_seq, payload.len() as u32, ts, frame);
+            self.track_congestion_window(dir, ts, frame, payload.len() as u32);
             self.track_window_full(dir, ts, frame, data_seq, payload.len() as u32);
         }
         if v.out_of_order {

@@ -317,3 +317,37 @@ fn a_5_tuple_back_after_its_connection_expired_keeps_its_tcp_stream() {
     c.client(later + 10, 1001, 5001, PSH | ACK, 64240, b"late");
     assert_eq!(c.streams(), vec![(1, Some(0)), (2, Some(0))]);
 }
+
+/// A handshake seen near the client (the SYN/ACK a round trip of 20 ms after the SYN, the
+/// ACK at once), then the server's burst of `burst` 1000-byte segments at 40 ms, ACKed by
+/// the client at 41 ms, and its next data at `resume` ms.
+fn slow_start(burst: u32, resume: i64) -> Vec<TcpEvent> {
+    let mut c = Conn {
+        t: FlowTable::new(TcpConfig::default()),
+        frame: 0,
+    };
+    c.client(0, 1000, 0, SYN, 64240, b"");
+    c.server(20, 5000, 1001, SYN | ACK, 65535, b"");
+    c.client(20, 1001, 5001, ACK, 64240, b"");
+    c.client(21, 1001, 5001, ACK | PSH, 64240, &[b'g'; 100]);
+    for i in 0..burst {
+        c.server(40, 5001 + i * 1000, 1101, ACK, 65535, &[b'x'; 1000]);
+    }
+    c.client(41, 1101, 5001 + burst * 1000, ACK, 64240, b"");
+    c.server(resume, 5001 + burst * 1000, 1101, ACK, 65535, &[b'y'; 1000]);
+    c.facts().events.list
+}
+
+#[test]
+fn a_burst_then_a_round_trip_s_pause_ended_by_acks_is_a_congestion_window_wait() {
+    let events = slow_start(6, 61);
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = events[0];
+    assert_eq!(e.kind, TcpEventKind::CongestionWindow);
+    assert_eq!(e.dir, Dir::ToClient);
+    assert!((e.ms() - 21.0).abs() < 1e-9, "{e:?}");
+    // Longer than a round trip and a half after the ACK: the server was thinking.
+    assert!(slow_start(6, 80).is_empty());
+    // Two segments are no window's worth: a small response and a pause.
+    assert!(slow_start(2, 61).is_empty());
+}

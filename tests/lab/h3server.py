@@ -137,15 +137,29 @@ class H3Server(QuicConnectionProtocol):
                     self.respond(ev.stream_id)
 
     def respond(self, stream_id):
+        """Answers now, or for /sleep/N (as sleeper.py behind nginx) after N ms."""
         req = self._requests.pop(stream_id)
         h = {}
         for k, v in req["headers"]:
             h.setdefault(k.decode("latin-1"), v.decode("latin-1"))
+        parts = h.get(":path", "/").split("?", 1)[0].strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "sleep" and parts[1].isdigit():
+            delay = min(int(parts[1]), 10_000) / 1000
+            asyncio.get_event_loop().call_later(delay, self.respond_now, stream_id, req, h)
+        else:
+            self.respond_now(stream_id, req, h)
+
+    def respond_now(self, stream_id, req, h):
         method = h.get(":method", "GET")
         authority = h.get(":authority", "")
         host = authority.rsplit(":", 1)[0] if not authority.startswith("[") else authority
         path = h.get(":path", "/")
-        status, headers, body, decoded, ctype, enc = lookup(host, path)
+        if path.startswith("/sleep/"):
+            body = ("slept %s ms\n" % path.split("/")[2]).encode()
+            status, headers, decoded, ctype, enc = 200, [("content-type", "text/plain")], len(body), \
+                "text/plain", None
+        else:
+            status, headers, body, decoded, ctype, enc = lookup(host, path)
         if method == "HEAD":
             send_body = b""
         else:

@@ -526,6 +526,8 @@ def nginx_conf(scenario, site, N, P, v6, a):
             + "        server_name %s;\n        ssl_protocols TLSv1.3;\n        root %s/%s;\n" % (WWW, S, WWW)
             + "        keepalive_requests %d;\n" % a.h2_requests
             + www_extra + "        add_header Timing-Allow-Origin *;\n"
+            + "        location /sleep/ { proxy_pass http://%s:%d; proxy_http_version 1.1; }\n"
+            % (SRV4, SLEEPER_PORT)
             + static_locations(WWW, www_extra)
             + "    }\n"]
     if scenario == "browser":
@@ -713,6 +715,8 @@ def run_aioquic_client(lab, a, net, T, P):
 
 
 DOQ_PORT = 853
+# sleeper.py, behind nginx's /sleep/ on www: answers /sleep/N after N ms.
+SLEEPER_PORT = 8081
 # Rounds (';') of queries sent at once on parallel streams (','): A first, then AAAA,
 # an NXDOMAIN, another name and a NODATA together, then the same question twice at
 # once (two streams, both with DNS ID 0: only the stream tells them apart).
@@ -1021,9 +1025,15 @@ def record(lab, a):
     lab.start("dnsmasq", dargs, ns=net["server_ns"], stderr=os.path.join(T, "dnsmasq.err"))
     wait_for("dnsmasq", lambda: listening(net["server_ns"], 53, udp=True))
 
-    # nginx (no HTTP in the doq scenario)
+    # nginx (no HTTP in the doq scenario), and the slow application behind its /sleep/
     N = os.path.join(T, "nginx")
     if a.scenario != "doq":
+        sout = os.path.join(T, "sleeper.out")
+        p = lab.start("sleeper", [sys.executable, "-u", os.path.join(LAB, "sleeper.py"), "--listen", SRV4,
+                                  "--port", str(SLEEPER_PORT)], ns=net["server_ns"], stdout=sout, stderr=sout)
+        wait_for("sleeper.py", lambda: file_has(sout, "ready") or p.poll() is not None)
+        if p.poll() is not None:
+            die("sleeper.py failed:\n" + open(sout).read())
         os.makedirs(N + "/tmp")
         with open(N + "/nginx.conf", "w") as f:
             f.write(nginx_conf(a.scenario, site, N, P, net["ipv6"], a))
