@@ -279,7 +279,7 @@ fn a_dropped_syn_is_the_connections_wait_and_its_connect_time() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .all(|d| d["kind"] == "server_think"),
+                .all(|d| d["kind"] == "server_think" || d["kind"] == "congestion_window"),
             "{h}"
         );
     }
@@ -337,4 +337,72 @@ fn a_slow_reader_s_zero_windows_are_the_response_s_delay() {
         "zero windows {zero} ms against tcpdump's {truth} ms"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The exchanges of a report (over TCP and QUIC) whose path is `path`.
+fn by_path<'a>(report: &'a Value, path: &str) -> Vec<&'a Value> {
+    ["connections", "quic"]
+        .iter()
+        .flat_map(|k| report[*k].as_array().unwrap())
+        .flat_map(|c| c["http"].as_array().unwrap())
+        .filter(|h| h["path"] == path)
+        .collect()
+}
+
+fn think_ms(h: &Value) -> Option<f64> {
+    h["diagnosis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "server_think")
+        .map(|d| d["ms"].as_f64().unwrap())
+}
+
+/// A server that takes a known time: the application behind nginx (tests/lab/sleeper.py)
+/// answers `/sleep/150` after 150 ms, aioquic's HTTP/3 server `/sleep/120` after 120 ms.
+/// Each is that exchange's `server_think`, within 5 ms or 20%, once the round trip is left
+/// out; the static files on the same connections, answered at once, carry none.
+fn sleeping_server(scenario: &[&str], sleep_ms: f64, paths: &str) {
+    if skip() {
+        return;
+    }
+    let name = scenario[1];
+    let dir =
+        std::env::temp_dir().join(format!("pagetrace-lab-sleep-{name}-{}", std::process::id()));
+    let mut args = scenario.to_vec();
+    args.extend(["--ipv4-only", "--paths", paths]);
+    record(&dir, &args);
+    let report = analyze(&dir);
+    let slept = format!("/sleep/{sleep_ms}");
+    let sleepy = by_path(&report, &slept);
+    assert_eq!(sleepy.len(), 1, "{slept} once");
+    let think = think_ms(sleepy[0]).unwrap_or_else(|| panic!("no server_think: {}", sleepy[0]));
+    assert!(
+        within(think, sleep_ms),
+        "{think} ms of server think for a {sleep_ms} ms sleep"
+    );
+    for p in paths.split(',').filter(|p| *p != slept) {
+        for h in by_path(&report, p) {
+            assert_eq!(think_ms(h), None, "{p} was answered at once: {h}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_sleeping_server_is_server_think_time_over_http2() {
+    sleeping_server(
+        &["--client", "curl"],
+        150.0,
+        "/,/sleep/150,/css/site.css,/img/hero.jpg",
+    );
+}
+
+#[test]
+fn a_sleeping_server_is_server_think_time_over_http3() {
+    sleeping_server(
+        &["--scenario", "h3", "--client", "aioquic"],
+        120.0,
+        "/,/sleep/120,/css/site.css",
+    );
 }

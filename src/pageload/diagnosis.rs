@@ -160,7 +160,7 @@ pub fn diagnose_tcp(
             http[i].diagnosis.push(delay(e, kind, dir, cost, text));
         }
     }
-    let busy = busy_sending_others(http);
+    let busy = busy_sending_others(http, rtt_ms);
     for ((h, network), busy) in http.iter_mut().zip(in_wait).zip(busy) {
         merge_waits(h, DelayKind::WindowLimited);
         merge_waits(h, DelayKind::CongestionWindow);
@@ -173,7 +173,7 @@ pub fn diagnose_tcp(
 /// Server think time on exchanges that had no TCP below them to explain (HTTP/3), with
 /// the round trip the QUIC handshake showed.
 pub fn diagnose_quic(rtt_ms: Option<f64>, http: &mut [HttpExchange]) {
-    let busy = busy_sending_others(http);
+    let busy = busy_sending_others(http, rtt_ms);
     for (h, busy) in http.iter_mut().zip(busy) {
         server_think(h, rtt_ms, busy);
         cap_to_duration(h);
@@ -332,12 +332,14 @@ fn note(e: &TcpEvent, others: Option<usize>) -> String {
 }
 
 /// Per exchange, how much of its wait phase the server spent sending other exchanges'
-/// responses on the same connection (HTTP/2, HTTP/3; pipelined HTTP/1.1): time it was
-/// busy on the wire, not thinking. The union of every response's span (from its first to
-/// its last byte) is merged once; an exchange's own response starts where its wait phase
-/// ends, so it never counts. O(n log n) in the connection's exchanges: a connection of
-/// 100,000 requests costs no more than their sort.
-fn busy_sending_others(http: &[HttpExchange]) -> Vec<f64> {
+/// responses on the same connection (HTTP/2, HTTP/3; pipelined HTTP/1.1) right before its
+/// own: the run of other responses' bytes (their spans, first to last byte, merged) that its
+/// first byte came straight behind, within a quarter of the round trip (at least 1 ms). Its
+/// answer was queued behind them, not being thought of. Other responses sent earlier, with
+/// an idle pause before this one's first byte, do not count: a server answering
+/// concurrently was thinking meanwhile. O(n log n) in the connection's exchanges: the union
+/// is merged once, each exchange looks up its run.
+fn busy_sending_others(http: &[HttpExchange], rtt_ms: Option<f64>) -> Vec<f64> {
     let mut spans: Vec<(Ts, Ts)> = http
         .iter()
         .filter_map(|o| {
@@ -346,32 +348,26 @@ fn busy_sending_others(http: &[HttpExchange]) -> Vec<f64> {
         })
         .collect();
     spans.sort_unstable();
-    // The union, and before each merged interval the union's length up to its start.
-    let mut union: Vec<(Ts, Ts, f64)> = Vec::new();
-    let mut before = 0.0;
+    let mut union: Vec<(Ts, Ts)> = Vec::new();
     for (a, b) in spans {
         match union.last_mut() {
             Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => {
-                if let Some(last) = union.last() {
-                    before += last.1.ms_since(last.0);
-                }
-                union.push((a, b, before));
-            }
+            _ => union.push((a, b)),
         }
     }
-    // The union's length before `t`.
-    let upto = |t: Ts| -> f64 {
-        let i = union.partition_point(|&(a, _, _)| a < t);
-        match i.checked_sub(1).and_then(|j| union.get(j)) {
-            Some(&(a, b, pre)) => pre + t.min(b).ms_since(a),
-            None => 0.0,
-        }
-    };
+    let slack = rtt_ms.map_or(1.0, |r| (r / 4.0).max(1.0));
     http.iter()
-        .map(|h| match (h.request_end_ts, h.response_ts) {
-            (Some(sent), Some(first)) if first > sent => (upto(first) - upto(sent)).max(0.0),
-            _ => 0.0,
+        .map(|h| {
+            let (Some(sent), Some(first)) = (h.request_end_ts, h.response_ts) else {
+                return 0.0;
+            };
+            let i = union.partition_point(|&(a, _)| a < first);
+            match i.checked_sub(1).and_then(|j| union.get(j)) {
+                Some(&(a, b)) if first > sent && first.ms_since(b) <= slack => {
+                    overlap_ms((a, b.min(first)), (sent, first))
+                }
+                _ => 0.0,
+            }
         })
         .collect()
 }
@@ -616,17 +612,27 @@ mod tests {
     }
 
     #[test]
-    fn busy_time_is_the_union_of_other_responses_inside_the_wait() {
-        // Waits 0..100; responses of others at 10..30, 20..40 (overlapping) and 60..70;
-        // its own at 100..110 does not count.
+    fn busy_time_is_the_run_of_other_responses_the_answer_came_straight_behind() {
+        // Waits 0..100; responses of others at 10..30 (idle after it), then 60..70, 70..80
+        // and 75..99.5 (touching and overlapping: one run, 60..99.5): the answer at 100 came
+        // right behind that run (within a quarter round trip). Its own at 100..110 does not
+        // count.
         let http = vec![
             exchange(0.0, 0.0, 100.0, 110.0),
             exchange(0.0, 0.0, 10.0, 30.0),
-            exchange(0.0, 0.0, 20.0, 40.0),
             exchange(0.0, 0.0, 60.0, 70.0),
+            exchange(0.0, 0.0, 70.0, 80.0),
+            exchange(0.0, 0.0, 75.0, 99.5),
         ];
-        let busy = busy_sending_others(&http);
-        assert!((busy[0] - 40.0).abs() < 1e-9, "{busy:?}");
+        let busy = busy_sending_others(&http, Some(20.0));
+        assert!((busy[0] - 39.5).abs() < 1e-9, "{busy:?}");
+        // An idle pause of 30 ms before the answer: the server was thinking, whatever it
+        // sent before.
+        let http = vec![
+            exchange(0.0, 0.0, 100.0, 110.0),
+            exchange(0.0, 0.0, 10.0, 70.0),
+        ];
+        assert_eq!(busy_sending_others(&http, Some(20.0))[0], 0.0);
         // 100,000 exchanges on one connection: quick (it was quadratic).
         let many: Vec<HttpExchange> = (0..100_000)
             .map(|i| {
@@ -635,7 +641,7 @@ mod tests {
             })
             .collect();
         let started = std::time::Instant::now();
-        let busy = busy_sending_others(&many);
+        let busy = busy_sending_others(&many, Some(20.0));
         assert_eq!(busy.len(), 100_000);
         assert!(started.elapsed().as_secs_f64() < 2.0);
     }
