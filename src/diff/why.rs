@@ -131,6 +131,8 @@ mod tests {
             ms,
             frames: vec![],
             note: String::new(),
+            from_ts: None,
+            to_ts: None,
         }
     }
 

@@ -153,6 +153,9 @@ pub struct Exchange {
     /// ([`crate::dissect::stream::StreamCtx::late`]), at most [`MAX_RESENT`]: on a connection
     /// many exchanges share, the loss is this one's, the others only waited.
     pub resent_in: Vec<Late>,
+    /// When the response's first bytes began to arrive: `response_ts`, or earlier, the first
+    /// byte of the TLS record that carried them ([`crate::dissect::stream::StreamCtx::first_byte`]).
+    pub response_wire_ts: Option<Ts>,
 }
 
 /// Resends an exchange remembers carrying its bytes ([`Exchange::resent_in`]).

@@ -32,6 +32,11 @@ pub struct StreamCtx {
     /// or a frame may hold the bytes of several resends: every frame of one direction between
     /// two of them that delivered late bytes delivered them into the same record.
     pub late: Option<Late>,
+    /// When the bytes being handled began to arrive, when that is earlier than the time they
+    /// are handed over at: the first byte of the TLS record that carried them (a record is
+    /// read whole, so its plaintext is dated at its last byte). A response's first bytes were
+    /// on the wire from then: time the server was not thinking.
+    pub first_byte: Option<Ts>,
     pub warnings: Vec<Warning>,
     pub warnings_dropped: u64,
 }

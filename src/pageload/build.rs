@@ -41,9 +41,12 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         warnings_dropped,
     } = o;
     let mut http = http;
-    let resent: Vec<Vec<crate::dissect::stream::Late>> = http
+    let hints: Vec<super::diagnosis::WireHints> = http
         .iter_mut()
-        .map(|e| std::mem::take(&mut e.resent_in))
+        .map(|e| super::diagnosis::WireHints {
+            resent: std::mem::take(&mut e.resent_in),
+            response_wire_ts: e.response_wire_ts,
+        })
         .collect();
     let mut http: Vec<HttpExchange> = http.into_iter().map(exchange).collect();
     let near = super::diagnosis::capture_near(facts.syn_ts, facts.synack_ts, facts.ack_ts);
@@ -52,7 +55,7 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         facts.handshake_ms,
         near,
         &mut http,
-        &resent,
+        &hints,
     );
     let tls = tls.map(|t| super::tls::tls_info(&t, false));
     if warnings_dropped > 0 {

@@ -69,14 +69,14 @@ pub fn capture_near(syn: Option<Ts>, synack: Option<Ts>, ack: Option<Ts>) -> Opt
 /// returns the connection's own: resent SYNs and waits no exchange was exposed to.
 /// `rtt_ms` is the handshake's round trip; `near` the end the capture was taken near
 /// ([`capture_near`]): bytes resent to that end after their first copy was captured had
-/// already arrived (the sender missed an ACK), so they held nothing back. `resent[i]`: the
-/// frames of resends that carried bytes of `http[i]` (see the module doc); may be shorter.
+/// already arrived (the sender missed an ACK), so they held nothing back. `hints[i]`: what
+/// the dissectors saw of `http[i]`'s bytes ([`WireHints`]); may be shorter.
 pub fn diagnose_tcp(
     events: &[TcpEvent],
     rtt_ms: Option<f64>,
     near: Option<Side>,
     http: &mut [HttpExchange],
-    resent: &[Vec<Late>],
+    hints: &[WireHints],
 ) -> Vec<Delay> {
     let mut conn = Vec::new();
     // Per exchange, the part of the waits that fell in its wait phase (request sent to
@@ -114,9 +114,9 @@ pub fn diagnose_tcp(
         }
         let shared = hit.len() > 1;
         let carried = |i: usize| {
-            resent
+            hints
                 .get(i)
-                .is_some_and(|r| r.iter().any(|l| l.contains(e.to_frame)))
+                .is_some_and(|h| h.resent.iter().any(|l| l.contains(e.to_frame)))
         };
         let resend = matches!(e.kind, TcpEventKind::Retransmission { .. });
         // One owner, so that every resend is named once: the first exchange whose bytes it
@@ -147,7 +147,8 @@ pub fn diagnose_tcp(
             };
             let others = (shared && kind == DelayKind::HeadOfLine).then(|| hit.len() - 1);
             if kind != DelayKind::CaptureGap {
-                if let (Some(sent), Some(first)) = (http[i].request_end_ts, http[i].response_ts) {
+                let first = wire_first(&http[i], hints.get(i));
+                if let (Some(sent), Some(first)) = (http[i].request_end_ts, first) {
                     in_wait[i] += overlap_ms((e.from, e.to), (sent, first));
                 }
             }
@@ -157,17 +158,41 @@ pub fn diagnose_tcp(
                 let s = if n == 1 { "" } else { "s" };
                 text = format!("{text}; {n} other exchange{s} waited behind it");
             }
-            http[i].diagnosis.push(delay(e, kind, dir, cost, text));
+            let mut d = delay(e, kind, dir, cost, text);
+            // The part of the wait inside the exchange's exposure.
+            d.from_ts = Some(e.from.max(a));
+            d.to_ts = Some(e.to.min(b));
+            http[i].diagnosis.push(d);
         }
     }
     let busy = busy_sending_others(http, rtt_ms);
-    for ((h, network), busy) in http.iter_mut().zip(in_wait).zip(busy) {
+    for (i, ((h, network), busy)) in http.iter_mut().zip(in_wait).zip(busy).enumerate() {
         merge_waits(h, DelayKind::WindowLimited);
         merge_waits(h, DelayKind::CongestionWindow);
-        server_think(h, rtt_ms, network + busy);
+        let first = wire_first(h, hints.get(i));
+        server_think(h, rtt_ms, network + busy, first);
         cap_to_duration(h);
     }
     conn
+}
+
+/// What the dissectors saw of an exchange's bytes on the wire, for its diagnosis.
+#[derive(Debug, Clone, Default)]
+pub struct WireHints {
+    /// Frames of resends that carried its bytes ([`crate::dissect::stream::StreamCtx::late`]).
+    pub resent: Vec<Late>,
+    /// When its response's first bytes began to arrive: before `response_ts` when they came
+    /// in a TLS record, which is read whole.
+    pub response_wire_ts: Option<Ts>,
+}
+
+/// When `h`'s response began to arrive: the record's first byte when known, else its first
+/// byte handed over.
+fn wire_first(h: &HttpExchange, hints: Option<&WireHints>) -> Option<Ts> {
+    match (hints.and_then(|w| w.response_wire_ts), h.response_ts) {
+        (Some(w), Some(r)) => Some(w.min(r)),
+        (w, r) => r.or(w),
+    }
 }
 
 /// Server think time on exchanges that had no TCP below them to explain (HTTP/3), with
@@ -175,7 +200,7 @@ pub fn diagnose_tcp(
 pub fn diagnose_quic(rtt_ms: Option<f64>, http: &mut [HttpExchange]) {
     let busy = busy_sending_others(http, rtt_ms);
     for (h, busy) in http.iter_mut().zip(busy) {
-        server_think(h, rtt_ms, busy);
+        server_think(h, rtt_ms, busy, h.response_ts);
         cap_to_duration(h);
     }
 }
@@ -253,6 +278,8 @@ fn delay(e: &TcpEvent, kind: DelayKind, dir: Side, ms: f64, note: String) -> Del
         ms: round_ms(ms),
         frames: frames(e),
         note,
+        from_ts: Some(e.from),
+        to_ts: Some(e.to),
     }
 }
 
@@ -375,8 +402,15 @@ fn busy_sending_others(http: &[HttpExchange], rtt_ms: Option<f64>) -> Vec<f64> {
 /// Adds `server_think` when the wait phase holds more than a round trip and `network`, the
 /// milliseconds of it the network's waits (and the server's sending of other responses)
 /// took.
-fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>, network: f64) {
-    let (Some(rtt), Some(ttfb)) = (rtt_ms, h.ttfb_ms) else {
+fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>, network: f64, first: Option<Ts>) {
+    // From the request to the response's first byte on the wire (a TLS record's first
+    // byte, before its last one made it readable): the rest of the time to first byte was
+    // the record arriving.
+    let on_wire = match (h.request_end_ts, first) {
+        (Some(sent), Some(first)) if first >= sent => Some(first.ms_since(sent)),
+        _ => None,
+    };
+    let (Some(rtt), Some(ttfb)) = (rtt_ms, on_wire.or(h.ttfb_ms)) else {
         return;
     };
     let think = ttfb - rtt - network;
@@ -399,6 +433,8 @@ fn server_think(h: &mut HttpExchange, rtt_ms: Option<f64>, network: f64) {
                     String::new()
                 }
             ),
+            from_ts: None,
+            to_ts: None,
         });
     }
 }
@@ -438,6 +474,8 @@ fn merge_waits(h: &mut HttpExchange, kind: DelayKind) {
                 first.unwrap_or(0),
                 last.unwrap_or(0)
             ),
+            from_ts: waits.first().and_then(|d| d.from_ts),
+            to_ts: waits.last().and_then(|d| d.to_ts),
         },
     );
 }
@@ -564,7 +602,13 @@ mod tests {
             Some(20.0),
             None,
             &mut http,
-            &[vec![], vec![Late::at(7), Late { first: 8, last: 10 }]],
+            &[
+                WireHints::default(),
+                WireHints {
+                    resent: vec![Late::at(7), Late { first: 8, last: 10 }],
+                    response_wire_ts: None,
+                },
+            ],
         );
         assert_eq!(conn.len(), 2, "{conn:?}");
         assert_eq!(http[0].diagnosis[0].kind, DelayKind::HeadOfLine);

@@ -880,6 +880,14 @@ pub struct Delay {
     /// window update), as Wireshark numbers them.
     pub frames: Vec<u64>,
     pub note: String,
+    /// When the wait ran, as far as it fell in this exchange's exposure (the connection's
+    /// own: its whole span): what the waterfall marks on the bar. Absent for `server_think`
+    /// (what is left of the wait phase, not one stretch); for waits merged into one line
+    /// (`window_limited`, `congestion_window`), from the first wait's start to the last's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_ts: Option<Ts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_ts: Option<Ts>,
 }
 
 /// What a [`Delay`] was.

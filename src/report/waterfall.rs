@@ -9,18 +9,19 @@
 //! the body size, the request's total time and
 //! the bar: every cell shows the phase that covers most of its time slice (░ DNS, ▒ connect,
 //! ▓ TLS, ─ send and wait, █ download, ≈ data of a connection without readable requests,
-//! · the client between phases). Colours only when [`WaterfallOptions::color`]; the
+//! · the client between phases, × where the request waited on the network: a delay of its
+//! diagnosis, such as a resend or a full window). Colours only when [`WaterfallOptions::color`]; the
 //! characters alone tell the phases apart. Text from the capture is shown with control and
 //! non-ASCII characters percent-escaped, so a hostile URL cannot move the cursor or break
 //! the columns.
 
 use std::io::{self, Write};
 
-use crate::pageload::model::Report;
+use crate::pageload::model::{DelayKind, Report};
 use crate::report::fmt::{
     fmt_bytes, fmt_ms, fmt_offset, fmt_tick, pad_left, plural, shorten_middle, tick_step, Paint,
 };
-use crate::report::timing::{pages, rows, ConnKey, Page, Phase, Row};
+use crate::report::timing::{pages, rows, Conn, ConnKey, Page, Phase, Row};
 use crate::time::Ts;
 
 #[derive(Debug, Clone, Copy)]
@@ -203,7 +204,8 @@ fn bar_cells(row: &Row, origin: Ts, span_ms: f64, cells: usize) -> Vec<Option<Ph
     out
 }
 
-fn draw_cells(cells: &[Option<Phase>], color: bool) -> String {
+/// A bar's cells: a phase, a delay (`Err`), or nothing.
+fn draw_cells(cells: &[Option<Result<Phase, ()>>], color: bool) -> String {
     let mut s = String::new();
     let mut i = 0;
     while i < cells.len() {
@@ -212,9 +214,14 @@ fn draw_cells(cells: &[Option<Phase>], color: bool) -> String {
         while j < cells.len() && cells[j] == p {
             j += 1;
         }
-        let run: String = std::iter::repeat_n(p.map_or(' ', glyph), j - i).collect();
-        match p {
-            Some(p) => s.push_str(&Paint(color).sgr(ansi(p), &run)),
+        let (ch, sgr) = match p {
+            Some(Ok(p)) => (glyph(p), Some(ansi(p))),
+            Some(Err(())) => (DELAYED, Some(DELAYED_SGR)),
+            None => (' ', None),
+        };
+        let run: String = std::iter::repeat_n(ch, j - i).collect();
+        match sgr {
+            Some(code) => s.push_str(&Paint(color).sgr(code, &run)),
             None => s.push_str(&run),
         }
         i = j;
@@ -230,7 +237,7 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
         return Ok(());
     }
     let pages = pages(&rows);
-    let mut used: Vec<Phase> = Vec::new();
+    let mut used: Used = Used::default();
     for (pi, page) in pages.iter().enumerate() {
         if pi > 0 {
             writeln!(out)?;
@@ -294,13 +301,64 @@ fn write_page_head<W: Write>(
     writeln!(out, "{}", facts.join(", "))
 }
 
-/// A page's axis and one line per row; the phases drawn are added to `used`.
+/// What the bars drew, for the legend: the phases, and whether a delay was marked.
+#[derive(Default)]
+struct Used {
+    phases: Vec<Phase>,
+    delayed: bool,
+}
+
+/// The character and colour of a cell where the request waited on the network (a
+/// diagnosis with a time span: a resend, a window, head of line), over its phase.
+const DELAYED: char = '×';
+const DELAYED_SGR: &str = "31";
+
+/// Per cell of a bar: whether the row's exchange (or, on a connection's first row, the
+/// connection's own setup) waited on the network there: a delay of its diagnosis covers
+/// half the cell's slice, or its middle falls in it (so a short delay still shows).
+fn delay_cells(row: &Row, origin: Ts, span_ms: f64, cells: usize) -> Vec<bool> {
+    let mut out = vec![false; cells];
+    if cells == 0 || span_ms <= 0.0 {
+        return out;
+    }
+    let own = row
+        .exchange
+        .map(|(_, h)| h.diagnosis.as_slice())
+        .unwrap_or_default();
+    let conn = match (row.conn, row.exchange) {
+        (Conn::Tcp(c), Some((0, _)) | None) => c.diagnosis.as_slice(),
+        _ => &[],
+    };
+    let per = span_ms / cells as f64;
+    for d in own.iter().chain(conn) {
+        let (Some(from), Some(to)) = (d.from_ts, d.to_ts) else {
+            continue;
+        };
+        if matches!(d.kind, DelayKind::ServerThink | DelayKind::CaptureGap) {
+            continue;
+        }
+        let (a, b) = (from.ms_since(origin), to.ms_since(origin));
+        let mid = ((a + b) / 2.0 / per).floor();
+        if mid >= 0.0 && (mid as usize) < cells {
+            out[mid as usize] = true;
+        }
+        for (i, slot) in out.iter_mut().enumerate() {
+            let (c0, c1) = (i as f64 * per, (i + 1) as f64 * per);
+            if b.min(c1) - a.max(c0) >= per / 2.0 {
+                *slot = true;
+            }
+        }
+    }
+    out
+}
+
+/// A page's axis and one line per row; what was drawn is added to `used`.
 fn write_page_rows<W: Write>(
     out: &mut W,
     rows: &[Row],
     page: &Page,
     o: &WaterfallOptions,
-    used: &mut Vec<Phase>,
+    used: &mut Used,
 ) -> io::Result<()> {
     let color = o.color;
     let labels: Vec<String> = page
@@ -361,11 +419,18 @@ fn write_page_rows<W: Write>(
         }
         let cells = bar_cells(row, page.start, axis_span, lay.bar);
         for p in cells.iter().flatten() {
-            if !used.contains(p) {
-                used.push(*p);
+            if !used.phases.contains(p) {
+                used.phases.push(*p);
             }
         }
-        line.push_str(&draw_cells(&cells, color));
+        let delayed = delay_cells(row, page.start, axis_span, lay.bar);
+        let marked: Vec<Option<Result<Phase, ()>>> = cells
+            .iter()
+            .zip(&delayed)
+            .map(|(c, &d)| if d { Some(Err(())) } else { c.map(Ok) })
+            .collect();
+        used.delayed |= marked.contains(&Some(Err(())));
+        line.push_str(&draw_cells(&marked, color));
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
@@ -373,13 +438,14 @@ fn write_page_rows<W: Write>(
 
 /// The legend, in phase order, of what was drawn, wrapped to the width (an item is never
 /// split).
-fn write_legend<W: Write>(out: &mut W, used: &[Phase], o: &WaterfallOptions) -> io::Result<()> {
+fn write_legend<W: Write>(out: &mut W, used: &Used, o: &WaterfallOptions) -> io::Result<()> {
     let mut legend = Vec::new();
+    let phases = &used.phases;
     for p in Phase::ALL {
         if p == Phase::Send {
             continue;
         }
-        let shown = used.contains(&p) || (p == Phase::Wait && used.contains(&Phase::Send));
+        let shown = phases.contains(&p) || (p == Phase::Wait && phases.contains(&Phase::Send));
         if shown {
             let name = if p == Phase::Wait {
                 "send/wait"
@@ -394,6 +460,16 @@ fn write_legend<W: Write>(out: &mut W, used: &[Phase], o: &WaterfallOptions) -> 
                 2 + name.chars().count(),
             ));
         }
+    }
+    if used.delayed {
+        let name = "waited on the network (see the diagnosis)";
+        legend.push((
+            format!(
+                "{} {name}",
+                Paint(o.color).sgr(DELAYED_SGR, &DELAYED.to_string())
+            ),
+            2 + name.chars().count(),
+        ));
     }
     writeln!(out)?;
     let width = o.width as usize;

@@ -940,6 +940,7 @@ impl Http1Dissector {
             ex.response_version = Some(v);
             ex.reason = head.reason;
             ex.response_ts = Some(start);
+            ex.response_wire_ts = Some(ctx.first_byte.map_or(start, |f| f.min(start)));
             ex.response_frame = ctx.frame();
             ex.response_headers = head.headers;
             ex.headers_truncated |= head.truncated;

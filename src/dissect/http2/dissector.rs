@@ -1295,6 +1295,7 @@ impl Http2Dissector {
             }
             rec.resp_headers = true;
             rec.ex.response_ts = Some(ts);
+            rec.ex.response_wire_ts = Some(ctx.first_byte.map_or(ts, |f| f.min(ts)));
             rec.ex.response_frame = ctx.frame();
             rec.ex.status = status;
             rec.ex.content_type = fields.value(b"content-type").map(lossy);

@@ -700,7 +700,9 @@ impl TlsDissector {
                     let sni = self.ch.as_ref().and_then(|c| c.sni.as_deref());
                     env.sink.session_hint(self.alpn.as_deref(), sni);
                     // Plaintext is readable once the whole record is in and its tag checked.
+                    let first = ctx.first_byte.replace(ts);
                     env.sink.data(dir, end_ts, &plain, ctx);
+                    ctx.first_byte = first;
                 } else {
                     self.on_plaintext(dir, ts, inner, &plain, ctx);
                 }

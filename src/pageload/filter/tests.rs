@@ -205,6 +205,8 @@ fn delay_and_server_think_come_from_the_diagnosis() {
         ms,
         frames: vec![],
         note: String::new(),
+        from_ts: None,
+        to_ts: None,
     };
     let h = HttpExchange {
         diagnosis: vec![
