@@ -184,3 +184,57 @@ pub fn corpus_files() -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// Every resend a report names as a delay (`fast_retransmission`, `rto_retransmission`) is
+/// named once on its connection: on one exchange or on the connection, never also as
+/// `head_of_line` on the exchange that carried it; a connection names no more resends than
+/// it counted (retransmissions and out-of-order segments). Returns, per connection, how
+/// many it named and how many it counted.
+pub fn resends_named_once(r: &Report) -> Vec<(usize, u64)> {
+    use pagetrace::pageload::model::DelayKind;
+    let resend = |k: DelayKind| {
+        matches!(
+            k,
+            DelayKind::FastRetransmission | DelayKind::RtoRetransmission
+        )
+    };
+    let mut out = Vec::new();
+    for c in &r.connections {
+        let mut named: std::collections::BTreeMap<u64, usize> = Default::default();
+        let exchanges = c.http.iter().map(|h| &h.diagnosis);
+        for d in std::iter::once(&c.diagnosis).chain(exchanges).flatten() {
+            if resend(d.kind) {
+                *named.entry(*d.frames.last().unwrap()).or_default() += 1;
+            }
+        }
+        assert!(
+            named.values().all(|&n| n == 1),
+            "connection {}: a resend named twice: {named:?}",
+            c.id
+        );
+        for h in &c.http {
+            for d in h
+                .diagnosis
+                .iter()
+                .filter(|d| d.kind == DelayKind::HeadOfLine)
+            {
+                let f = d.frames.last();
+                assert!(
+                    !h.diagnosis
+                        .iter()
+                        .any(|o| resend(o.kind) && o.frames.last() == f),
+                    "connection {}: a stream both carried and waited behind {f:?}",
+                    c.id
+                );
+            }
+        }
+        let t = &c.tcp;
+        let counted = t.retransmissions.client
+            + t.retransmissions.server
+            + t.out_of_order.client
+            + t.out_of_order.server;
+        assert!(named.len() as u64 <= counted, "connection {}", c.id);
+        out.push((named.len(), counted));
+    }
+    out
+}
