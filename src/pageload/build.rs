@@ -12,10 +12,11 @@ use crate::net::flow::Dir;
 use crate::net::TcpOptionSummary;
 use crate::pageload::model::{
     AppProtocol, ClientBy, CloseKind, Connection, DecodePartial, HostnameSource, HttpExchange,
-    PerDir, Side, TcpClose, TcpInfo, TcpOptions, TeardownFlags, TeardownStep, Timeline, Warning,
-    WarningKind,
+    PerDir, RttStats, Side, TcpClose, TcpInfo, TcpOptions, TcpRtt, TeardownFlags, TeardownStep,
+    Timeline, Warning, WarningKind,
 };
 use crate::tcp::{self, TcpFacts};
+use crate::time::round_ms;
 
 /// What the pipeline hands over when a TCP connection has ended.
 pub struct TcpOutcome {
@@ -50,13 +51,11 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         .collect();
     let mut http: Vec<HttpExchange> = http.into_iter().map(exchange).collect();
     let near = super::diagnosis::capture_near(facts.syn_ts, facts.synack_ts, facts.ack_ts);
-    let diagnosis = super::diagnosis::diagnose_tcp(
-        &facts.events.list,
-        facts.handshake_ms,
-        near,
-        &mut http,
-        &hints,
-    );
+    // One round trip: the handshake's, else (a capture that began with the connection open)
+    // the data's.
+    let rtt_ms = facts.handshake_ms.or(rtt(&facts.rtt).min_ms);
+    let diagnosis =
+        super::diagnosis::diagnose_tcp(&facts.events.list, rtt_ms, near, &mut http, &hints);
     let tls = tls.map(|t| super::tls::tls_info(&t, false));
     if warnings_dropped > 0 {
         warnings.push(Warning::new(
@@ -246,6 +245,29 @@ pub fn tcp_info(f: &TcpFacts) -> TcpInfo {
         zero_window: per_dir(f.zero_window),
         gaps: per_dir(f.gaps),
         close: close(&f.close),
+        rtt: rtt(&f.rtt),
+    }
+}
+
+/// The round-trip samples of both directions' data.
+fn rtt(r: &[tcp::events::RttSamples; 2]) -> TcpRtt {
+    let stats = |s: &tcp::events::RttSamples| {
+        (s.count > 0).then(|| RttStats {
+            samples: s.count,
+            min_ms: round_ms(s.min_ns as f64 / 1e6),
+            mean_ms: round_ms(s.sum_ns as f64 / s.count as f64 / 1e6),
+            max_ms: round_ms(s.max_ns as f64 / 1e6),
+        })
+    };
+    let (client, server) = (stats(&r[0]), stats(&r[1]));
+    let min_ms = match (&client, &server) {
+        (Some(c), Some(s)) => Some(round_ms(c.min_ms + s.min_ms)),
+        _ => None,
+    };
+    TcpRtt {
+        client,
+        server,
+        min_ms,
     }
 }
 

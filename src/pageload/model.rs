@@ -660,6 +660,32 @@ pub struct TcpInfo {
     pub zero_window: PerDir,
     pub gaps: PerDir,
     pub close: TcpClose,
+    /// Round trips measured from the connection's data, all along it (the handshake's is
+    /// `handshake_ms`).
+    #[serde(default)]
+    pub rtt: TcpRtt,
+}
+
+/// Round-trip samples from data and the ACKs that covered it (a segment sent once to the
+/// first ACK past its end: Karn's rule), per direction of the data. The capture sees, for
+/// each side's data, the part of the path beyond the capture point and back, with the
+/// receiver's ACK delay: near the client the client's data shows the whole round trip and
+/// the server's almost none. The two minimums add up to the round trip wherever the capture
+/// was taken.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, JsonSchema)]
+pub struct TcpRtt {
+    pub client: Option<RttStats>,
+    pub server: Option<RttStats>,
+    /// `client.min_ms + server.min_ms`, when both sides sent data that was acknowledged.
+    pub min_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, JsonSchema)]
+pub struct RttStats {
+    pub samples: u64,
+    pub min_ms: f64,
+    pub mean_ms: f64,
+    pub max_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, JsonSchema)]

@@ -149,6 +149,9 @@ pub struct TcpStep {
     pub isn_mismatch: bool,
     /// The client's SYN options, in a fixed order.
     pub options: Vec<TcpOpt>,
+    /// The round trip from data/ACK pairs (both sides' minimums added) and how many
+    /// samples it had.
+    pub data_rtt: Option<(f64, u64)>,
 }
 
 /// The TLS handshake; the rest of its facts are read from `tls`.
@@ -437,6 +440,11 @@ fn tcp_step(c: &Connection) -> TcpStep {
         rtt_ms: t.handshake_ms,
         isn_mismatch: t.handshake_valid == Some(false),
         options,
+        data_rtt: t.rtt.min_ms.map(|ms| {
+            let n =
+                |s: &Option<crate::pageload::model::RttStats>| s.as_ref().map_or(0, |s| s.samples);
+            (ms, n(&t.rtt.client) + n(&t.rtt.server))
+        }),
     }
 }
 

@@ -614,6 +614,15 @@ fn write_handshake<W: Write>(
     p: Paint,
 ) -> io::Result<()> {
     // The story spells the sequence numbers: it needs the client's ISN too.
+    let data_rtt = |out: &mut W| match t.data_rtt {
+        Some((ms, n)) => writeln!(
+            out,
+            "{}   RTT {} from data and ACKs (min of {n} samples)",
+            label(p, ""),
+            fmt_ms(ms)
+        ),
+        None => Ok(()),
+    };
     let (Some(cisn), Some(_)) = (t.client_isn, t.syn_at) else {
         writeln!(
             out,
@@ -621,7 +630,7 @@ fn write_handshake<W: Write>(
             label(p, "TCP"),
             p.dim("handshake not captured (the connection was already open)")
         )?;
-        return Ok(());
+        return data_rtt(out);
     };
     let mut s = format!("SYN seq={cisn}");
     match t.server_isn {
@@ -651,7 +660,7 @@ fn write_handshake<W: Write>(
     if !t.options.is_empty() {
         writeln!(out, "{}   options {}", label(p, ""), join(&t.options, ", "))?;
     }
-    Ok(())
+    data_rtt(out)
 }
 
 fn write_tls<W: Write>(out: &mut W, s: &TlsStep, origin: Option<Ts>, p: Paint) -> io::Result<()> {

@@ -94,36 +94,92 @@ impl Events {
     }
 }
 
-/// One direction's data segments sent and not yet acknowledged: start and end sequence
-/// numbers, when and in which frame they were first sent.
+/// One sent segment: start and end sequence numbers, when and in which frame it was first
+/// sent, and whether it was sent again.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    start: SeqNum,
+    end: SeqNum,
+    ts: Ts,
+    frame: u64,
+    resent: bool,
+}
+
+/// One direction's data segments sent and not yet acknowledged.
 #[derive(Debug, Default)]
 pub struct Flight {
-    segs: VecDeque<(SeqNum, SeqNum, Ts, u64)>,
+    segs: VecDeque<Sent>,
 }
 
 impl Flight {
     /// A segment of new data was sent.
     pub fn sent(&mut self, start: SeqNum, len: u32, ts: Ts, frame: u64) {
         if self.segs.len() < MAX_FLIGHT && len > 0 {
-            self.segs.push_back((start, start.plus(len), ts, frame));
+            self.segs.push_back(Sent {
+                start,
+                end: start.plus(len),
+                ts,
+                frame,
+                resent: false,
+            });
         }
     }
 
-    /// The peer acknowledged everything below `ack`. The queue keeps its room (at most
-    /// [`MAX_FLIGHT`] entries, 2 KiB) while the connection lives: freeing it whenever the
-    /// flight empties cost an allocation per request.
-    pub fn acked(&mut self, ack: SeqNum) {
-        while self.segs.front().is_some_and(|s| ack.diff(s.1) >= 0) {
-            self.segs.pop_front();
+    /// The byte at `seq` was sent again: the ACK that covers it says nothing of the round
+    /// trip (Karn's rule).
+    pub fn resent(&mut self, seq: SeqNum) {
+        for s in self.segs.iter_mut() {
+            if seq.diff(s.start) >= 0 && s.end.diff(seq) > 0 {
+                s.resent = true;
+            }
         }
+    }
+
+    /// The peer acknowledged everything below `ack` (at `now`). Returns a round-trip sample
+    /// in nanoseconds: from the first send of the newest segment it covered, when that
+    /// segment was sent once. The queue keeps its room (at most [`MAX_FLIGHT`] entries,
+    /// 2 KiB) while the connection lives: freeing it whenever the flight empties cost an
+    /// allocation per request.
+    pub fn acked(&mut self, ack: SeqNum, now: Ts) -> Option<i64> {
+        let mut newest = None;
+        while let Some(s) = self.segs.front().copied().filter(|s| ack.diff(s.end) >= 0) {
+            self.segs.pop_front();
+            newest = Some(s);
+        }
+        newest
+            .filter(|s| !s.resent)
+            .map(|s| now.nanos().saturating_sub(s.ts.nanos()))
+            .filter(|&n| n >= 0)
     }
 
     /// When and in which frame the byte at `seq` was first sent, if remembered.
     pub fn first_send(&self, seq: SeqNum) -> Option<(Ts, u64)> {
         self.segs
             .iter()
-            .find(|s| seq.diff(s.0) >= 0 && s.1.diff(seq) > 0)
-            .map(|s| (s.2, s.3))
+            .find(|s| seq.diff(s.start) >= 0 && s.end.diff(seq) > 0)
+            .map(|s| (s.ts, s.frame))
+    }
+}
+
+/// Round-trip samples of one direction's data: from a segment's send to the ACK that
+/// covered it, as the capture saw them (the half of the path beyond the capture point, with
+/// the receiver's ACK delay). The two directions' minimums add up to the round trip.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RttSamples {
+    pub count: u64,
+    pub min_ns: i64,
+    pub max_ns: i64,
+    pub sum_ns: i64,
+}
+
+impl RttSamples {
+    pub fn add(&mut self, ns: i64) {
+        if self.count == 0 || ns < self.min_ns {
+            self.min_ns = ns;
+        }
+        self.max_ns = self.max_ns.max(ns);
+        self.sum_ns = self.sum_ns.saturating_add(ns);
+        self.count += 1;
     }
 }
 
@@ -142,10 +198,13 @@ mod tests {
         f.sent(SeqNum(1100), 100, ts(2), 11);
         assert_eq!(f.first_send(SeqNum(1150)), Some((ts(2), 11)));
         assert_eq!(f.first_send(SeqNum(1200)), None);
-        f.acked(SeqNum(1100));
+        // The ACK of the first segment, 20 ms after it: a round-trip sample.
+        assert_eq!(f.acked(SeqNum(1100), ts(21)), Some(20_000_000));
         assert_eq!(f.first_send(SeqNum(1000)), None);
         assert_eq!(f.first_send(SeqNum(1100)), Some((ts(2), 11)));
-        f.acked(SeqNum(1200));
+        // Sent again: its ACK is no sample (Karn).
+        f.resent(SeqNum(1150));
+        assert_eq!(f.acked(SeqNum(1200), ts(50)), None);
         assert!(f.segs.is_empty());
     }
 
@@ -154,7 +213,7 @@ mod tests {
         let mut f = Flight::default();
         f.sent(SeqNum(u32::MAX - 10), 100, ts(1), 5);
         assert_eq!(f.first_send(SeqNum(20)), Some((ts(1), 5)));
-        f.acked(SeqNum(89));
+        f.acked(SeqNum(89), ts(2));
         assert_eq!(f.first_send(SeqNum(20)), None);
     }
 

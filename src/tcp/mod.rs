@@ -41,7 +41,7 @@ use crate::net::flow::{Dir, FlowKey, FxBuild};
 use crate::net::{TcpOptionSummary, TcpSegment};
 use crate::time::{ms_between, Ts};
 use crate::warning::{CapCount, WarningKind};
-use events::{Events, Flight, TcpEvent, TcpEventKind, CWND_MIN_SEGMENTS};
+use events::{Events, Flight, RttSamples, TcpEvent, TcpEventKind, CWND_MIN_SEGMENTS};
 use reassembly::{Reassembler, SeqNum, StreamSink, DEFAULT_OOO_CAP};
 
 pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
@@ -167,6 +167,9 @@ pub struct TcpFacts {
     /// When bytes were held back (resent SYNs and data, zero windows, capture gaps), in
     /// capture order, capped ([`events`]).
     pub events: Events,
+    /// Per direction (client, server): round-trip samples of that side's data, each from a
+    /// segment sent once to the ACK that covered it ([`events::RttSamples`]).
+    pub rtt: [RttSamples; 2],
 }
 
 /// Ports that name a service: the side using one is the server when no SYN was seen.
@@ -369,6 +372,7 @@ impl<A> TcpConn<A> {
                 zero_window: [0; 2],
                 close: Close::default(),
                 events: Events::default(),
+                rtt: [RttSamples::default(); 2],
             },
             re: [
                 Reassembler::new(Dir::ToServer, cfg.ooo_cap),
@@ -756,7 +760,9 @@ impl<A> TcpConn<A> {
             return;
         }
         let (d, other) = (dir.index(), 1 - dir.index());
-        self.flight[other].acked(SeqNum(seg.ack));
+        if let Some(ns) = self.flight[other].acked(SeqNum(seg.ack), ts) {
+            self.facts.rtt[other].add(ns);
+        }
         // The FIN occupies one sequence number that carries no byte.
         let mut ack = SeqNum(seg.ack);
         if let Some(fs) = self.fin_seq[other] {
@@ -817,6 +823,7 @@ impl<A> TcpConn<A> {
         let v = self.re[d].segment_after_dupacks(data_seq, payload, ts, asked, &mut sink);
         if v.retransmission {
             self.retransmitted = true;
+            self.flight[d].resent(data_seq);
             // Resent bytes the peer had already acknowledged held nothing back.
             let end = data_seq.plus(payload.len() as u32);
             let acked = self.acks[other].is_some_and(|(a, ..)| SeqNum(a).diff(end) >= 0);

@@ -351,3 +351,20 @@ fn a_burst_then_a_round_trip_s_pause_ended_by_acks_is_a_congestion_window_wait()
     // Two segments are no window's worth: a small response and a pause.
     assert!(slow_start(2, 61).is_empty());
 }
+
+#[test]
+fn data_and_its_ack_are_a_round_trip_sample_unless_the_data_was_sent_again() {
+    let mut c = Conn::new();
+    c.client(20, 1001, 5001, ACK | PSH, 64240, &[b'q'; 100]);
+    c.server(30, 5001, 1101, ACK | PSH, 65535, &[b'r'; 100]);
+    c.client(32, 1101, 5101, ACK, 64240, b"");
+    // Sent again before its ACK: that ACK is no sample (Karn's rule).
+    c.client(40, 1101, 5101, ACK | PSH, 64240, &[b's'; 100]);
+    c.client(300, 1101, 5101, ACK | PSH, 64240, &[b's'; 100]);
+    c.server(310, 5101, 1201, ACK, 65535, b"");
+    let rtt = c.facts().rtt;
+    assert_eq!(rtt[0].count, 1, "{rtt:?}");
+    assert_eq!(rtt[0].min_ns, 10_000_000);
+    assert_eq!(rtt[1].count, 1);
+    assert_eq!(rtt[1].min_ns, 2_000_000);
+}
