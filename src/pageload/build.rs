@@ -11,9 +11,9 @@ use crate::dissect::tls::TlsFacts;
 use crate::net::flow::Dir;
 use crate::net::TcpOptionSummary;
 use crate::pageload::model::{
-    AppProtocol, ClientBy, CloseKind, Connection, DecodePartial, HostnameSource, HttpExchange,
-    PerDir, RttStats, Side, TcpClose, TcpInfo, TcpOptions, TcpRtt, TeardownFlags, TeardownStep,
-    Timeline, Warning, WarningKind,
+    AppProtocol, ClientBy, CloseKind, Connection, DataRtt, DecodePartial, HostnameSource,
+    HttpExchange, PerDir, RttStats, Side, TcpClose, TcpInfo, TcpOptions, TeardownFlags,
+    TeardownStep, Timeline, Warning, WarningKind,
 };
 use crate::tcp::{self, TcpFacts};
 use crate::time::round_ms;
@@ -249,8 +249,8 @@ pub fn tcp_info(f: &TcpFacts) -> TcpInfo {
     }
 }
 
-/// The round-trip samples of both directions' data.
-fn rtt(r: &[tcp::events::RttSamples; 2]) -> TcpRtt {
+/// The round-trip samples of both directions' data (TCP segments or QUIC packets).
+pub(super) fn rtt(r: &[tcp::events::RttSamples; 2]) -> DataRtt {
     let stats = |s: &tcp::events::RttSamples| {
         (s.count > 0).then(|| RttStats {
             samples: s.count,
@@ -264,7 +264,7 @@ fn rtt(r: &[tcp::events::RttSamples; 2]) -> TcpRtt {
         (Some(c), Some(s)) => Some(round_ms(c.min_ms + s.min_ms)),
         _ => None,
     };
-    TcpRtt {
+    DataRtt {
         client,
         server,
         min_ms,

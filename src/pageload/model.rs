@@ -663,17 +663,18 @@ pub struct TcpInfo {
     /// Round trips measured from the connection's data, all along it (the handshake's is
     /// `handshake_ms`).
     #[serde(default)]
-    pub rtt: TcpRtt,
+    pub rtt: DataRtt,
 }
 
-/// Round-trip samples from data and the ACKs that covered it (a segment sent once to the
-/// first ACK past its end: Karn's rule), per direction of the data. The capture sees, for
+/// Round-trip samples from data and the ACKs that covered it, per direction of the data:
+/// for TCP a segment sent once to the first ACK past its end (Karn's rule), for QUIC a
+/// packet to the first ACK frame naming it as its largest, less the ACK delay it reports. The capture sees, for
 /// each side's data, the part of the path beyond the capture point and back, with the
 /// receiver's ACK delay: near the client the client's data shows the whole round trip and
 /// the server's almost none. The two minimums add up to the round trip wherever the capture
 /// was taken.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, JsonSchema)]
-pub struct TcpRtt {
+pub struct DataRtt {
     pub client: Option<RttStats>,
     pub server: Option<RttStats>,
     /// `client.min_ms + server.min_ms`, when both sides sent data that was acknowledged.
@@ -1104,6 +1105,7 @@ impl QuicConnection {
             http: Vec::new(),
             handshake_done_ts: None,
             decryption: None,
+            rtt: DataRtt::default(),
             address_changes: Vec::new(),
             h3_offer: None,
             h3_dns_offer: None,
@@ -1197,6 +1199,10 @@ pub struct QuicConnection {
     /// Packets opened with the key log; `null` when it had no secrets for this connection.
     #[serde(default)]
     pub decryption: Option<QuicDecryption>,
+    /// Round trips from the packets of each side and the peer's ACK frames (decrypted
+    /// packets only): unlike `server_initial_ms`, free of the server's handshake work.
+    #[serde(default)]
+    pub rtt: DataRtt,
     /// A side's address changed mid-connection (migration, NAT rebinding), known by the
     /// connection ID it used.
     #[serde(default)]

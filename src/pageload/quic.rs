@@ -53,7 +53,14 @@ pub fn quic_connection(f: QuicFacts, http: Vec<Exchange>) -> QuicConnection {
     r.close = f.closes.iter().map(close).collect();
     r.warnings = f.warnings;
     r.http = http.into_iter().map(super::build::exchange).collect();
-    super::diagnosis::diagnose_quic(r.server_initial_ms, &mut r.http);
+    r.rtt = super::build::rtt(&f.rtt);
+    // One round trip: the first Initial exchange holds the server's handshake work too; the
+    // ACK frames' samples do not. Both can only be longer than the path, so the shorter.
+    let rtt_ms = match (r.server_initial_ms, r.rtt.min_ms) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    super::diagnosis::diagnose_quic(rtt_ms, &mut r.http);
     r.handshake_done_ts = f.handshake_done_ts;
     r.address_changes = f
         .address_changes

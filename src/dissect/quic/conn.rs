@@ -36,6 +36,7 @@ use crate::decrypt::KeyLog;
 use crate::dissect::stream::StreamCtx;
 use crate::dissect::tls::{names, TlsDissector, TlsFacts};
 use crate::net::flow::Dir;
+use crate::tcp::events::RttSamples;
 use crate::time::Ts;
 use crate::warning::{Warning, WarningKind};
 
@@ -183,6 +184,39 @@ pub struct QuicFacts {
     pub tls: Option<TlsFacts>,
     pub streams: StreamStats,
     pub warnings: Vec<Warning>,
+    /// Round-trip samples per side (client, server) of that side's packets: from a packet
+    /// to the peer's ACK frame whose largest acknowledged it is, less the ACK delay the peer
+    /// reported (1-RTT packets; RFC 9002 5.3), as the capture saw them.
+    pub rtt: [RttSamples; 2],
+}
+
+/// Packets remembered per side and packet number space, for round-trip samples.
+const RECENT_PNS: usize = 16;
+
+/// The latest packets of one side in one packet number space: number and capture time.
+#[derive(Debug, Clone, Copy, Default)]
+struct RecentPns {
+    at: [(u64, i64); RECENT_PNS],
+    next: usize,
+    /// The largest packet number a sample was taken for (each is sampled once).
+    sampled: Option<u64>,
+}
+
+impl RecentPns {
+    fn note(&mut self, pn: u64, ts: Ts) {
+        self.at[self.next % RECENT_PNS] = (pn, ts.nanos());
+        self.next += 1;
+    }
+
+    /// When packet `pn` was seen, once: the first ACK naming it as its largest.
+    fn sample(&mut self, pn: u64) -> Option<i64> {
+        if self.sampled.is_some_and(|s| s >= pn) {
+            return None;
+        }
+        let seen = self.at.iter().take(self.next).find(|(n, _)| *n == pn)?;
+        self.sampled = Some(pn);
+        Some(seen.1)
+    }
 }
 
 /// What the connection tells the stage above it (the application on its streams).
@@ -228,6 +262,8 @@ pub struct QuicConn<A> {
     keys: ConnKeys,
     /// Largest packet number opened, per side and packet number space.
     largest_pn: [[Option<u64>; 3]; 2],
+    /// The latest packets opened, per side and packet number space (round-trip samples).
+    recent: [[RecentPns; 3]; 2],
     /// CRYPTO data per level (pseudo stream 0: Initial, 1: Handshake), both directions.
     crypto: QuicStreams,
     /// Whether each side's Handshake-level CRYPTO has started.
@@ -298,6 +334,7 @@ impl<A> QuicConn<A> {
                 tls: None,
                 streams: StreamStats::default(),
                 warnings: Vec::new(),
+                rtt: [RttSamples::default(); 2],
             },
             client: meta.client,
             version: None,
@@ -307,6 +344,7 @@ impl<A> QuicConn<A> {
             retry_seen: false,
             keys: ConnKeys::default(),
             largest_pn: [[None; 3]; 2],
+            recent: [[RecentPns::default(); 3]; 2],
             crypto: QuicStreams::new(crypto_limits),
             handshake_level: [false; 2],
             tls: TlsDissector::new(),
@@ -622,7 +660,7 @@ impl<A> QuicConn<A> {
         ) {
             Ok(u) => {
                 self.facts.initials_decrypted += 1;
-                self.raise_pn(p.side, INITIAL, u.packet_number);
+                self.raise_pn(p.side, INITIAL, u.packet_number, p.ts);
                 self.frames(p, PacketKind::Initial, &plain, h);
             }
             Err(e) => {
@@ -638,9 +676,30 @@ impl<A> QuicConn<A> {
         self.plain = plain;
     }
 
-    fn raise_pn(&mut self, side: Side, space: usize, pn: u64) {
+    fn raise_pn(&mut self, side: Side, space: usize, pn: u64, ts: Ts) {
         let l = &mut self.largest_pn[side.index()][space];
         *l = Some(l.map_or(pn, |x| x.max(pn)));
+        self.recent[side.index()][space].note(pn, ts);
+    }
+
+    /// An ACK frame `side` sent in `space` at `ts`: a round-trip sample of the peer's packet
+    /// it names as largest, when that packet was seen (and not sampled before). The ACK
+    /// delay counts in 1-RTT packets only, in units of 8 microseconds (the default
+    /// ack_delay_exponent 3; RFC 9000 18.2).
+    fn ack_sample(&mut self, side: Side, space: usize, largest: u64, delay: u64, ts: Ts) {
+        let peer = 1 - side.index();
+        let Some(sent) = self.recent[peer][space].sample(largest) else {
+            return;
+        };
+        let delay_ns = if space == APPLICATION {
+            (delay.min(1 << 20) as i64) * 8_000
+        } else {
+            0
+        };
+        let ns = ts.nanos().saturating_sub(sent).saturating_sub(delay_ns);
+        if ns >= 0 {
+            self.facts.rtt[peer].add(ns);
+        }
     }
 
     /// The facts the key log lookup needs, once the hellos gave them. 0-RTT may come
@@ -706,7 +765,7 @@ impl<A> QuicConn<A> {
         };
         match keys.unprotect_long(bytes, pn, largest, &mut self.header, &mut plain) {
             Ok(u) => {
-                self.raise_pn(p.side, space, u.packet_number);
+                self.raise_pn(p.side, space, u.packet_number, p.ts);
                 match level {
                     Level::Handshake => self.decryption().handshake += 1,
                     _ => self.decryption().zero_rtt += 1,
@@ -764,7 +823,7 @@ impl<A> QuicConn<A> {
         }
         match opened {
             Some(o) => {
-                self.raise_pn(p.side, APPLICATION, o.packet.packet_number);
+                self.raise_pn(p.side, APPLICATION, o.packet.packet_number, p.ts);
                 self.decryption().one_rtt += 1;
                 self.frames(p, PacketKind::OneRtt, &plain, h);
             }
@@ -799,10 +858,20 @@ impl<A> QuicConn<A> {
         h: &mut H,
     ) {
         let level = if kind == PacketKind::Handshake { 1 } else { 0 };
+        let space = match kind {
+            PacketKind::Initial => INITIAL,
+            PacketKind::Handshake => HANDSHAKE,
+            _ => APPLICATION,
+        };
         let mut start = 0;
         loop {
             let rest = plain.get(start..).unwrap_or_default();
-            let res = parse_frames_in(rest, kind, |f| self.frame(p, level, f, h));
+            let res = parse_frames_in(rest, kind, |f| {
+                if let QuicFrame::Ack(a) = &f {
+                    self.ack_sample(p.side, space, a.largest, a.delay, p.ts);
+                }
+                self.frame(p, level, f, h)
+            });
             let Err(err) = res else {
                 return;
             };
@@ -966,4 +1035,24 @@ pub fn transport_error_name(code: u64) -> String {
         _ => return format!("0x{code:x}"),
     };
     name.to_string()
+}
+
+#[cfg(test)]
+mod rtt_tests {
+    use super::*;
+
+    #[test]
+    fn a_packet_is_sampled_once_by_the_first_ack_naming_it_largest() {
+        let mut r = RecentPns::default();
+        for pn in 0..20u64 {
+            r.note(pn, Ts::from_nanos(pn as i64 * 1000));
+        }
+        // Only the latest 16 are remembered.
+        assert_eq!(r.sample(2), None);
+        assert_eq!(r.sample(7), Some(7000));
+        // Once per packet, and never for an older one.
+        assert_eq!(r.sample(7), None);
+        assert_eq!(r.sample(6), None);
+        assert_eq!(r.sample(19), Some(19_000));
+    }
 }
