@@ -84,6 +84,8 @@ fn name(kind: DelayKind) -> (&'static str, bool) {
         DelayKind::SynRetransmission => ("resent SYN", true),
         DelayKind::RtoRetransmission => ("retransmission timeout", true),
         DelayKind::FastRetransmission => ("fast retransmission", true),
+        DelayKind::SpuriousRetransmission => ("spurious retransmission", true),
+        DelayKind::FinRetransmission => ("resent FIN", true),
         DelayKind::ZeroWindow => ("zero window", true),
         DelayKind::WindowLimited => ("full receive window", true),
         DelayKind::CongestionWindow => ("congestion window wait", true),

@@ -85,15 +85,40 @@ pub fn diagnose_tcp(
     for e in events {
         let dir = side(e.dir);
         let receiver = dir.other();
-        if matches!(e.kind, TcpEventKind::Retransmission { .. })
+        let had_them = matches!(e.kind, TcpEventKind::Retransmission { .. })
             && e.from_frame.is_some()
-            && near == Some(receiver)
-        {
-            continue;
-        }
+            && near == Some(receiver);
         match e.kind {
             TcpEventKind::SynRetransmission | TcpEventKind::SynAckRetransmission => {
                 conn.push(syn_delay(e, dir));
+                continue;
+            }
+            // Accounted for on the connection, at no cost: the receiver had the bytes.
+            TcpEventKind::SpuriousRetransmission => {
+                conn.push(delay(
+                    e,
+                    DelayKind::SpuriousRetransmission,
+                    dir,
+                    0.0,
+                    note(e, None),
+                ));
+                continue;
+            }
+            _ if had_them => {
+                let why = format!(
+                    "the {}'s bytes sent again, {:.1} ms after a first copy the capture, taken near \
+                     the {}, saw arrive: nothing waited ({})",
+                    dir.as_str(),
+                    e.ms(),
+                    receiver.as_str(),
+                    frames_text(e)
+                );
+                conn.push(delay(e, DelayKind::SpuriousRetransmission, dir, 0.0, why));
+                continue;
+            }
+            // The close waited; no exchange did.
+            TcpEventKind::FinRetransmission => {
+                conn.push(delay(e, own_kind(e), dir, e.ms(), note(e, None)));
                 continue;
             }
             _ => {}
@@ -252,6 +277,8 @@ fn own_kind(e: &TcpEvent) -> DelayKind {
         TcpEventKind::WindowLimited => DelayKind::WindowLimited,
         TcpEventKind::CongestionWindow => DelayKind::CongestionWindow,
         TcpEventKind::Gap { .. } => DelayKind::CaptureGap,
+        TcpEventKind::SpuriousRetransmission => DelayKind::SpuriousRetransmission,
+        TcpEventKind::FinRetransmission => DelayKind::FinRetransmission,
     }
 }
 
@@ -338,6 +365,27 @@ fn note(e: &TcpEvent, others: Option<usize>) -> String {
         TcpEventKind::CongestionWindow => format!(
             "{whose} bytes waited {:.1} ms for ACKs: the sender had sent all its congestion \
              window allowed (slow start) ({})",
+            e.ms(),
+            frames_text(e)
+        ),
+        TcpEventKind::SpuriousRetransmission if e.from_frame.is_none() => format!(
+            "{whose} bytes sent again though the receiver had acknowledged them: nothing \
+             waited ({})",
+            frames_text(e)
+        ),
+        TcpEventKind::SpuriousRetransmission => format!(
+            "{whose} bytes sent again, {:.1} ms after their first send, though the receiver \
+             had acknowledged them: nothing waited ({})",
+            e.ms(),
+            frames_text(e)
+        ),
+        TcpEventKind::FinRetransmission if e.from_frame.is_none() => format!(
+            "{whose} FIN sent again, its first copy never captured: how long the close \
+             waited cannot be told ({})",
+            frames_text(e)
+        ),
+        TcpEventKind::FinRetransmission => format!(
+            "{whose} FIN sent again {:.1} ms after the first: the close waited ({})",
             e.ms(),
             frames_text(e)
         ),

@@ -932,6 +932,12 @@ pub enum DelayKind {
     RtoRetransmission,
     /// The same, recovered after duplicate ACKs asked for the bytes.
     FastRetransmission,
+    /// Bytes sent again that the receiver already had (it had acknowledged them, or the
+    /// capture near it saw their first copy arrive): nothing waited (`ms` is 0); on the
+    /// connection, so that every resend is accounted for.
+    SpuriousRetransmission,
+    /// A FIN sent again: the close waited from the first (on the connection).
+    FinRetransmission,
     /// The receiver's window was zero: the sender had to stop until it opened.
     ZeroWindow,
     /// The sender filled the window the receiver advertised and waited for room (a receive
@@ -956,6 +962,8 @@ impl DelayKind {
             DelayKind::SynRetransmission => "syn_retransmission",
             DelayKind::RtoRetransmission => "rto_retransmission",
             DelayKind::FastRetransmission => "fast_retransmission",
+            DelayKind::SpuriousRetransmission => "spurious_retransmission",
+            DelayKind::FinRetransmission => "fin_retransmission",
             DelayKind::ZeroWindow => "zero_window",
             DelayKind::WindowLimited => "window_limited",
             DelayKind::CongestionWindow => "congestion_window",

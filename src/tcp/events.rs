@@ -35,6 +35,13 @@ pub enum TcpEventKind {
     SynAckRetransmission,
     /// Data sent again: after duplicate ACKs asked for it (`fast`), else after a timeout.
     Retransmission { fast: bool },
+    /// Data sent again that the receiver already had: it had acknowledged the bytes, or the
+    /// capture, taken near it, saw their first copy arrive (Wireshark's spurious
+    /// retransmission when the ACK proves it). Nothing waited; listed so that every resend
+    /// is accounted for.
+    SpuriousRetransmission,
+    /// A FIN (without data) sent again: the close waited from the first FIN.
+    FinRetransmission,
     /// The receiver advertised a zero window: the sender had to stop.
     ZeroWindow,
     /// The sender filled the window the receiver advertised and waited for room: from the

@@ -238,6 +238,9 @@ struct TcpConn<A> {
     facts: TcpFacts,
     re: [Reassembler; 2],
     fin_seq: [Option<SeqNum>; 2],
+    /// When and in which frame each side's first FIN was seen (a FIN sent again waited
+    /// from there).
+    fin_first: [Option<(Ts, u64)>; 2],
     fin_acked: [bool; 2],
     /// The last SYN and SYN/ACK: when, in which frame (a resend waited from there).
     last_syn: Option<(Ts, u64)>,
@@ -379,6 +382,7 @@ impl<A> TcpConn<A> {
                 Reassembler::new(Dir::ToClient, cfg.ooo_cap),
             ],
             fin_seq: [None, None],
+            fin_first: [None, None],
             fin_acked: [false, false],
             last_syn: None,
             last_synack: None,
@@ -830,8 +834,8 @@ impl<A> TcpConn<A> {
             let from = first_send
                 .map(|(t, f)| (t, Some(f)))
                 .or(waiting.map(|t| (t, None)));
-            if let (false, Some((from, from_frame))) = (acked, from) {
-                if from < ts {
+            match (acked, from) {
+                (false, Some((from, from_frame))) if from < ts => {
                     self.facts.events.push(TcpEvent {
                         kind: TcpEventKind::Retransmission { fast: asked },
                         dir,
@@ -841,6 +845,15 @@ impl<A> TcpConn<A> {
                         to_frame: frame,
                     });
                 }
+                (true, _) => self.facts.events.push(TcpEvent {
+                    kind: TcpEventKind::SpuriousRetransmission,
+                    dir,
+                    from: first_send.map_or(ts, |(t, _)| t),
+                    from_frame: first_send.map(|(_, f)| f),
+                    to: ts,
+                    to_frame: frame,
+                }),
+                _ => {}
             }
         } else if v.new_bytes > 0 {
             self.flight[d].sent(data_seq, payload.len() as u32, ts, frame);
@@ -894,6 +907,18 @@ impl<A> TcpConn<A> {
             let fin_at = data_seq.plus(seg.payload.len() as u32);
             match self.fin_seq[d] {
                 None => {
+                    if self.retransmitted && seg.payload.is_empty() {
+                        // Below what its sender had reached: a resend whose first copy the
+                        // capture never saw. How long the close waited cannot be told.
+                        self.facts.events.push(TcpEvent {
+                            kind: TcpEventKind::FinRetransmission,
+                            dir,
+                            from: ts,
+                            from_frame: None,
+                            to: ts,
+                            to_frame: self.facts.last_frame,
+                        });
+                    }
                     self.fin_seq[d] = Some(fin_at);
                     self.begin_close(CloseKind::Fin, dir, ts);
                     let acked_peer = self
@@ -906,8 +931,21 @@ impl<A> TcpConn<A> {
                         self.push_step(step(dir, StepFlags::Fin));
                     }
                 }
-                Some(_) => self.retransmitted = true,
+                Some(_) => {
+                    self.retransmitted = true;
+                    if let (Some((t0, f0)), true) = (self.fin_first[d], seg.payload.is_empty()) {
+                        self.facts.events.push(TcpEvent {
+                            kind: TcpEventKind::FinRetransmission,
+                            dir,
+                            from: t0,
+                            from_frame: Some(f0),
+                            to: ts,
+                            to_frame: self.facts.last_frame,
+                        });
+                    }
+                }
             }
+            self.fin_first[d].get_or_insert((ts, self.facts.last_frame));
         }
         if f.rst() {
             self.begin_close(CloseKind::Rst, dir, ts);

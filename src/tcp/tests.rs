@@ -368,3 +368,25 @@ fn data_and_its_ack_are_a_round_trip_sample_unless_the_data_was_sent_again() {
     assert_eq!(rtt[1].count, 1);
     assert_eq!(rtt[1].min_ns, 2_000_000);
 }
+
+#[test]
+fn a_fin_sent_again_and_bytes_resent_after_their_ack_are_events() {
+    let mut c = Conn::new();
+    c.server(20, 5001, 1001, ACK | PSH, 65535, &[b'a'; 100]);
+    c.client(21, 1001, 5101, ACK, 64240, b"");
+    // Sent again although acknowledged: nothing waited.
+    c.server(300, 5001, 1001, ACK | PSH, 65535, &[b'a'; 100]);
+    c.client(400, 1001, 5101, ACK | FIN, 64240, b"");
+    c.client(700, 1001, 5101, ACK | FIN, 64240, b"");
+    let events = c.facts().events.list;
+    let kinds: Vec<TcpEventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            TcpEventKind::SpuriousRetransmission,
+            TcpEventKind::FinRetransmission
+        ],
+        "{events:?}"
+    );
+    assert!((events[1].ms() - 300.0).abs() < 1e-9);
+}

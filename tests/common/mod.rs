@@ -185,17 +185,22 @@ pub fn corpus_files() -> Vec<PathBuf> {
     v
 }
 
-/// Every resend a report names as a delay (`fast_retransmission`, `rto_retransmission`) is
-/// named once on its connection: on one exchange or on the connection, never also as
-/// `head_of_line` on the exchange that carried it; a connection names no more resends than
-/// it counted (retransmissions and out-of-order segments). Returns, per connection, how
-/// many it named and how many it counted.
+/// Every resend a report names (`fast_retransmission`, `rto_retransmission`,
+/// `spurious_retransmission`, `fin_retransmission`, `syn_retransmission`) is named once on
+/// its connection: on one exchange or on the connection, never also as `head_of_line` on
+/// the exchange that carried it; a connection names no more resends than it counted
+/// (retransmissions and out-of-order segments, some of which were resends). Returns, per
+/// connection, how many it named and how many retransmissions it counted.
 pub fn resends_named_once(r: &Report) -> Vec<(usize, u64)> {
     use pagetrace::pageload::model::DelayKind;
     let resend = |k: DelayKind| {
         matches!(
             k,
-            DelayKind::FastRetransmission | DelayKind::RtoRetransmission
+            DelayKind::FastRetransmission
+                | DelayKind::RtoRetransmission
+                | DelayKind::SpuriousRetransmission
+                | DelayKind::FinRetransmission
+                | DelayKind::SynRetransmission
         )
     };
     let mut out = Vec::new();
@@ -229,12 +234,10 @@ pub fn resends_named_once(r: &Report) -> Vec<(usize, u64)> {
             }
         }
         let t = &c.tcp;
-        let counted = t.retransmissions.client
-            + t.retransmissions.server
-            + t.out_of_order.client
-            + t.out_of_order.server;
+        let retransmissions = t.retransmissions.client + t.retransmissions.server;
+        let counted = retransmissions + t.out_of_order.client + t.out_of_order.server;
         assert!(named.len() as u64 <= counted, "connection {}", c.id);
-        out.push((named.len(), counted));
+        out.push((named.len(), retransmissions));
     }
     out
 }
