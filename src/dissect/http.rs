@@ -165,7 +165,9 @@ impl Exchange {
     /// Notes that bytes of this exchange arrived late in `frame` (see [`Exchange::resent_in`]).
     pub fn note_resent(&mut self, late: Late) {
         if let Some(last) = self.resent_in.last_mut() {
-            if late.first <= last.last + 1 && late.last + 1 >= last.first {
+            if late.first <= last.last.saturating_add(1)
+                && late.last.saturating_add(1) >= last.first
+            {
                 *last = Late::join(Some(*last), Some(late)).unwrap_or(late);
                 return;
             }

@@ -312,25 +312,35 @@ impl<A, H: TcpHandler<A>> StreamSink for Sink<'_, A, H> {
 
 /// When a side's ACK number moved forward over the last two round trips, one time per
 /// eighth of a round trip (the first in it): enough to tell whether an ACK came within a
-/// quarter round trip of a moment, in 128 bytes whatever the ACK rate.
-#[derive(Debug, Clone, Copy, Default)]
+/// quarter round trip of a moment, in 128 bytes whatever the ACK rate. Times before the
+/// epoch (a hostile capture's) bucket like any other.
+#[derive(Debug, Clone, Copy)]
 struct AckTimes {
-    /// Nanoseconds; 0 is none.
+    /// Nanoseconds; `i64::MIN` is none.
     at: [i64; 16],
+}
+
+impl Default for AckTimes {
+    fn default() -> AckTimes {
+        AckTimes { at: [i64::MIN; 16] }
+    }
 }
 
 impl AckTimes {
     fn note(&mut self, ts: Ts, rtt: i64) {
         let width = (rtt / 8).max(1);
         let t = ts.nanos();
-        let slot = &mut self.at[(t.div_euclid(width) % 16) as usize];
-        if *slot == 0 || t.div_euclid(width) != slot.div_euclid(width) {
+        let bucket = t.div_euclid(width);
+        let slot = &mut self.at[bucket.rem_euclid(16) as usize];
+        if *slot == i64::MIN || slot.div_euclid(width) != bucket {
             *slot = t;
         }
     }
 
     fn any_between(&self, from: i64, to: i64) -> bool {
-        self.at.iter().any(|&t| t != 0 && t >= from && t <= to)
+        self.at
+            .iter()
+            .any(|&t| t != i64::MIN && t >= from && t <= to)
     }
 }
 
@@ -586,14 +596,14 @@ impl<A> TcpConn<A> {
         let prev = self.last_new[d];
         let gap = prev.map_or(i64::MAX, |(t0, ..)| ts.nanos().saturating_sub(t0.nanos()));
         let burst = match prev {
-            Some((_, _, b)) if gap < pause => b + i64::from(len),
+            Some((_, _, b)) if gap < pause => b.saturating_add(i64::from(len)),
             _ => i64::from(len),
         };
         self.last_new[d] = Some((ts, frame, burst));
         let (Some((t0, f0, burst)), Some(near_client)) = (prev, self.near_client) else {
             return;
         };
-        if gap < pause || gap > rtt * 3 / 2 {
+        if gap < pause || gap > rtt.saturating_mul(3) / 2 {
             return;
         }
         if self.window_full[d].is_some() || self.zero_window_open[other].is_some() {
@@ -615,13 +625,13 @@ impl<A> TcpConn<A> {
             return;
         }
         let acks = &self.ack_advanced[other];
+        let now = ts.nanos();
+        let before = |k: i64| now.saturating_sub(rtt.saturating_mul(k) / 4);
         let released = if near_client == (dir == Dir::ToClient) {
-            acks.any_between(ts.nanos() - rtt * 5 / 4, ts.nanos() - rtt * 3 / 4)
+            acks.any_between(before(5), before(3))
         } else {
-            acks.any_between(
-                t0.nanos().max(ts.nanos() - (rtt / 4).max(1_000_000)),
-                ts.nanos(),
-            )
+            let recent = now.saturating_sub((rtt / 4).max(1_000_000));
+            acks.any_between(t0.nanos().max(recent), now)
         };
         if released {
             self.facts.events.push(TcpEvent {
