@@ -47,13 +47,18 @@ const PSH: u8 = TcpFlags::PSH;
 impl Conn {
     /// A handshake at 0 ms: client ISN 1000, server ISN 5000, RTT 10 ms.
     fn new() -> Conn {
+        Conn::handshake(5, 10)
+    }
+
+    /// A handshake with the SYN at 0 ms, the SYN/ACK at `synack` ms and the ACK at `ack`.
+    fn handshake(synack: i64, ack: i64) -> Conn {
         let mut c = Conn {
             t: FlowTable::new(TcpConfig::default()),
             frame: 0,
         };
         c.client(0, 1000, 0, SYN, 64240, b"");
-        c.server(5, 5000, 1001, SYN | ACK, 65535, b"");
-        c.client(10, 1001, 5001, ACK, 64240, b"");
+        c.server(synack, 5000, 1001, SYN | ACK, 65535, b"");
+        c.client(ack, 1001, 5001, ACK, 64240, b"");
         c
     }
 
@@ -322,13 +327,7 @@ fn a_5_tuple_back_after_its_connection_expired_keeps_its_tcp_stream() {
 /// ACK at once), then the server's burst of `burst` 1000-byte segments at 40 ms, ACKed by
 /// the client at 41 ms, and its next data at `resume` ms.
 fn slow_start(burst: u32, resume: i64) -> Vec<TcpEvent> {
-    let mut c = Conn {
-        t: FlowTable::new(TcpConfig::default()),
-        frame: 0,
-    };
-    c.client(0, 1000, 0, SYN, 64240, b"");
-    c.server(20, 5000, 1001, SYN | ACK, 65535, b"");
-    c.client(20, 1001, 5001, ACK, 64240, b"");
+    let mut c = Conn::handshake(20, 20);
     c.client(21, 1001, 5001, ACK | PSH, 64240, &[b'g'; 100]);
     for i in 0..burst {
         c.server(40, 5001 + i * 1000, 1101, ACK, 65535, &[b'x'; 1000]);
