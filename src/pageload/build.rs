@@ -37,11 +37,10 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         facts,
         protocol,
         tls,
-        http,
+        mut http,
         mut warnings,
         warnings_dropped,
     } = o;
-    let mut http = http;
     let hints: Vec<super::diagnosis::WireHints> = http
         .iter_mut()
         .map(|e| super::diagnosis::WireHints {
@@ -53,7 +52,8 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
     let near = super::diagnosis::capture_near(facts.syn_ts, facts.synack_ts, facts.ack_ts);
     // One round trip: the handshake's, else (a capture that began with the connection open)
     // the data's.
-    let rtt_ms = facts.handshake_ms.or(rtt(&facts.rtt).min_ms);
+    let tcp = tcp_info(&facts);
+    let rtt_ms = facts.handshake_ms.or(tcp.rtt.min_ms);
     let diagnosis =
         super::diagnosis::diagnose_tcp(&facts.events.list, rtt_ms, near, &mut http, &hints);
     let tls = tls.map(|t| super::tls::tls_info(&t, false));
@@ -84,7 +84,7 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         dns_note: None,
         client_by: client_by(facts.client_by),
         app_protocol: protocol,
-        tcp: tcp_info(&facts),
+        tcp,
         tls: tls.map(Box::new),
         http,
         diagnosis,
