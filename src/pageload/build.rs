@@ -11,9 +11,9 @@ use crate::dissect::tls::TlsFacts;
 use crate::net::flow::Dir;
 use crate::net::TcpOptionSummary;
 use crate::pageload::model::{
-    AppProtocol, ClientBy, CloseKind, Connection, DataRtt, DecodePartial, HostnameSource,
-    HttpExchange, PerDir, RttStats, Side, TcpClose, TcpInfo, TcpOptions, TeardownFlags,
-    TeardownStep, Timeline, Warning, WarningKind,
+    AppProtocol, ClientBy, CloseKind, Connection, DataRtt, DecodePartial, DnsTransport,
+    EncryptedDns, HostnameSource, HttpExchange, PerDir, RttStats, Side, TcpClose, TcpInfo,
+    TcpOptions, TeardownFlags, TeardownStep, Timeline, Warning, WarningKind,
 };
 use crate::tcp::{self, TcpFacts};
 use crate::time::round_ms;
@@ -28,6 +28,8 @@ pub struct TcpOutcome {
     /// dropped.
     pub warnings: Vec<Warning>,
     pub warnings_dropped: u64,
+    /// DNS queries read from the stream (DNS over TCP, or decrypted DNS over TLS).
+    pub dns_queries: u64,
 }
 
 /// The report of a finished connection (DNS is linked later, by
@@ -40,7 +42,9 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         mut http,
         mut warnings,
         warnings_dropped,
+        dns_queries,
     } = o;
+    let encrypted_dns = encrypted_dns(facts.server.port(), protocol, tls.as_ref(), dns_queries);
     let hints: Vec<super::diagnosis::WireHints> = http
         .iter_mut()
         .map(|e| super::diagnosis::WireHints {
@@ -84,6 +88,7 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         dns_note: None,
         client_by: client_by(facts.client_by),
         app_protocol: protocol,
+        encrypted_dns,
         tcp,
         tls: tls.map(Box::new),
         http,
@@ -91,6 +96,40 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         timeline: Timeline::default(),
         warnings,
     }
+}
+
+/// DNS over TLS: decrypted (the queries read), or told by port 853 or the ALPN `dot`
+/// offered or chosen (the client's records long enough to hold a DNS message).
+fn encrypted_dns(
+    port: u16,
+    protocol: Option<AppProtocol>,
+    tls: Option<&TlsFacts>,
+    dns_queries: u64,
+) -> Option<EncryptedDns> {
+    if protocol == Some(AppProtocol::TlsDns) {
+        return Some(EncryptedDns {
+            protocol: DnsTransport::Dot,
+            decrypted: true,
+            queries: Some(dns_queries),
+        });
+    }
+    let tls = tls?;
+    if protocol.is_some_and(|p| p != AppProtocol::Tls) {
+        return None;
+    }
+    let offered = tls
+        .client_hello
+        .as_ref()
+        .is_some_and(|ch| ch.alpn.iter().any(|a| a == "dot"));
+    if port != 853 && !offered && tls.alpn.as_deref() != Some("dot") {
+        return None;
+    }
+    let c = &tls.client;
+    Some(EncryptedDns {
+        protocol: DnsTransport::Dot,
+        decrypted: false,
+        queries: Some(c.records.saturating_sub(c.small_records)),
+    })
 }
 
 /// `HTTP/1.1`, `HTTP/2`, ... as the report spells versions.

@@ -161,6 +161,12 @@ impl DnsLog {
                 cd: msg.header.checking_disabled,
                 ..DnsSec::default()
             },
+            chain: None,
+            cached: None,
+            upstream_of: None,
+            aa: false,
+            ra: false,
+            glue: Vec::new(),
         };
         let waiting = self
             .pending
@@ -198,6 +204,9 @@ impl DnsLog {
         t.response_packet = Some(frame);
         t.dnssec.ad = msg.header.authentic_data;
         t.dnssec.records = dnssec_records(msg);
+        t.aa = msg.header.authoritative;
+        t.ra = msg.header.recursion_available;
+        t.glue = glue(msg);
         if self.streaming {
             self.answered.push(i);
         }
@@ -308,6 +317,18 @@ pub fn answer(r: &wire::DnsRecord) -> DnsAnswer {
             .unwrap_or_default(),
         svc_port: r.svcb.as_ref().and_then(|s| s.port),
     }
+}
+
+/// A referral's glue: the addresses in the additional section of a response whose
+/// authority section names servers (NS) and whose answer section is empty.
+fn glue(msg: &DnsMessage) -> Vec<(String, IpAddr)> {
+    if !msg.answers.is_empty() || !msg.authority.iter().any(|r| r.rtype.0 == 2) {
+        return Vec::new();
+    }
+    msg.additional
+        .iter()
+        .filter_map(|r| Some((r.name.to_ascii_lowercase(), r.addr?)))
+        .collect()
 }
 
 /// The DNSSEC record types of a response (RFC 4034: DS 43, RRSIG 46, NSEC 47, DNSKEY 48;

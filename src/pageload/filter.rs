@@ -32,7 +32,9 @@
 //! `tls.resumed`, `tls.decrypted`, `tls.handshake`, `tcp.handshake`, `retransmissions`
 //! (both ways), `tcp.stream`, `udp.stream`, `close` (`fin`, `rst`, `open`), `bytes` (both
 //! ways). Its connection's DNS lookup: `dns.name`, `dns.type`, `dns.rcode`,
-//! `dns.latency`, `dns.transport`.
+//! `dns.latency`, `dns.transport`, `dns.ad`, `dns.cached` (answered from the resolver's
+//! cache), `dns.upstream` (the queries the resolver sent upstream for it); the last two
+//! only where the capture shows the resolver's side.
 //!
 //! # What is kept
 //!
@@ -166,6 +168,8 @@ const FIELDS: &[(&str, Kind)] = &[
     ("dns.latency", Kind::Dur),
     ("dns.transport", Kind::Str),
     ("dns.ad", Kind::Bool),
+    ("dns.cached", Kind::Bool),
+    ("dns.upstream", Kind::Num),
 ];
 
 /// The names of every field, for `--help` and error messages.
@@ -359,6 +363,14 @@ fn prune(
         }
     }
     let remap_dns = |i: Option<usize>| i.and_then(|i| dns_map.get(i).copied().flatten());
+    // A kept lookup keeps its whole chain; a step whose own transaction was left out
+    // points nowhere.
+    for t in &mut dns {
+        t.upstream_of = remap_dns(t.upstream_of);
+        for s in t.chain.iter_mut().flatten() {
+            s.dns = remap_dns(s.dns);
+        }
+    }
     // (QUIC, connection id, old index) → new index.
     let mut moved = std::collections::HashMap::new();
     let mut connections = Vec::new();
@@ -637,6 +649,8 @@ fn dns_value<'a>(field: &str, t: &'a DnsTransaction) -> Option<Val<'a>> {
         "latency" => t.latency_ms.map(n),
         "transport" => Some(s(t.transport.as_str())),
         "ad" => Some(Val::Bool(t.dnssec.ad)),
+        "cached" => t.cached.map(Val::Bool),
+        "upstream" => t.chain.as_ref().map(|c| n(c.len() as f64)),
         _ => None,
     }
 }

@@ -7,5 +7,6 @@ pub mod dns_log;
 pub mod filter;
 pub mod model;
 pub mod quic;
+pub mod resolution;
 pub mod stitch;
 pub mod tls;

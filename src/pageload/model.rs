@@ -167,6 +167,9 @@ pub enum AppProtocol {
     TlsHttp1,
     #[serde(rename = "tls/http2")]
     TlsHttp2,
+    /// DNS over TLS (RFC 7858), decrypted.
+    #[serde(rename = "tls/dns")]
+    TlsDns,
     #[serde(rename = "http1")]
     Http1,
     /// HTTP/1.1 that switched to HTTP/2 with `Upgrade: h2c`.
@@ -185,6 +188,7 @@ impl AppProtocol {
             AppProtocol::Tls => "tls",
             AppProtocol::TlsHttp1 => "tls/http1",
             AppProtocol::TlsHttp2 => "tls/http2",
+            AppProtocol::TlsDns => "tls/dns",
             AppProtocol::Http1 => "http1",
             AppProtocol::Http1H2c => "http1/h2c",
             AppProtocol::Http2 => "http2",
@@ -195,7 +199,7 @@ impl AppProtocol {
     pub fn is_tls(self) -> bool {
         matches!(
             self,
-            AppProtocol::Tls | AppProtocol::TlsHttp1 | AppProtocol::TlsHttp2
+            AppProtocol::Tls | AppProtocol::TlsHttp1 | AppProtocol::TlsHttp2 | AppProtocol::TlsDns
         )
     }
 }
@@ -224,6 +228,22 @@ impl DnsTransport {
             DnsTransport::Doq => "doq",
         }
     }
+}
+
+/// A connection that carried encrypted DNS: DNS over TLS (port 853, or ALPN `dot`) or
+/// over QUIC (ALPN `doq`), to the resolver at its server address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EncryptedDns {
+    /// `dot` or `doq`.
+    pub protocol: DnsTransport,
+    /// Whether the key log opened it: its messages are then DNS transactions of the
+    /// report (with this transport, on this connection's addresses).
+    pub decrypted: bool,
+    /// Queries the client sent: decrypted, the DNS queries read; else DNS over TLS
+    /// counts the client's application data records long enough to hold a DNS message
+    /// (a query is at least one record; a client that packs several into one record is
+    /// undercounted). `null` when it cannot be told (DNS over QUIC without keys).
+    pub queries: Option<u64>,
 }
 
 /// How a TCP connection ended.
@@ -410,7 +430,9 @@ display_as_str!(
     AppProtocol,
     DnsTransport,
     CloseKind,
-    QuicCloseKind
+    QuicCloseKind,
+    ServerRole,
+    StepOutcome
 );
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
@@ -500,6 +522,102 @@ pub struct DnsTransaction {
     /// What the query asked of DNSSEC and what the response said of it.
     #[serde(default)]
     pub dnssec: DnsSec,
+    /// A lookup sent to a resolver whose own queries upstream are in the capture: those
+    /// queries, in the order sent (the resolver's walk from the root: referrals, the
+    /// answer, the DNSKEY and DS fetched to validate it). Empty when the resolver answered
+    /// from its cache; `null` when the capture does not show the resolver's side.
+    #[serde(default)]
+    pub chain: Option<Vec<ChainStep>>,
+    /// Whether the resolver answered without asking upstream (a lookup with a `chain`).
+    #[serde(default)]
+    pub cached: Option<bool>,
+    /// Index into `Report::dns` of the client lookup whose `chain` this query is a step of.
+    #[serde(default)]
+    pub upstream_of: Option<usize>,
+    /// AA: the response came from a server authoritative for the name (not in the JSON).
+    #[serde(skip)]
+    pub aa: bool,
+    /// RA: the responder offers recursion: a resolver (not in the JSON).
+    #[serde(skip)]
+    pub ra: bool,
+    /// The addresses of a referral's additional section (glue), by owner name (not in the
+    /// JSON): they tell which servers a referral handed the question to.
+    #[serde(skip)]
+    pub glue: Vec<(String, IpAddr)>,
+}
+
+/// One query a resolver sent upstream for a client's lookup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ChainStep {
+    /// Index into `Report::dns` of this query's own transaction (`null` when a filter left
+    /// it out).
+    pub dns: Option<usize>,
+    /// The server asked.
+    pub server: SocketAddr,
+    /// What the server is, from the referrals the capture holds (not from a list of
+    /// addresses): `root`, `tld`, `authoritative`, or `other` (a forwarder, or a server
+    /// no referral named).
+    pub role: ServerRole,
+    /// The zone the server answered for, when the referrals (or its SOA) tell.
+    pub zone: Option<String>,
+    pub qname: String,
+    pub qtype: String,
+    pub outcome: StepOutcome,
+    /// A referral's zone: where it sent the resolver next.
+    pub referral: Option<String>,
+    pub ts: Ts,
+    pub latency_ms: Option<f64>,
+}
+
+/// A server's place in the DNS tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerRole {
+    Root,
+    Tld,
+    Authoritative,
+    Other,
+}
+
+impl ServerRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerRole::Root => "root",
+            ServerRole::Tld => "tld",
+            ServerRole::Authoritative => "authoritative",
+            ServerRole::Other => "other",
+        }
+    }
+}
+
+/// What an upstream query got back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StepOutcome {
+    /// Records for the question (or a CNAME toward them).
+    Answer,
+    /// No answer, NS records in the authority section: ask the servers of that zone.
+    Referral,
+    Nxdomain,
+    /// NOERROR with no records of the type asked.
+    Nodata,
+    /// Any other RCODE (SERVFAIL, REFUSED, ...).
+    Error,
+    /// No response was captured.
+    Unanswered,
+}
+
+impl StepOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepOutcome::Answer => "answer",
+            StepOutcome::Referral => "referral",
+            StepOutcome::Nxdomain => "nxdomain",
+            StepOutcome::Nodata => "nodata",
+            StepOutcome::Error => "error",
+            StepOutcome::Unanswered => "unanswered",
+        }
+    }
 }
 
 /// DNSSEC on one transaction (RFC 4035 3.2, RFC 3225).
@@ -556,6 +674,9 @@ pub struct Connection {
     pub client_by: ClientBy,
     /// What the stream carried; `None` when it carried no bytes to tell.
     pub app_protocol: Option<AppProtocol>,
+    /// DNS over TLS: to which resolver, decrypted or not, how many queries.
+    #[serde(default)]
+    pub encrypted_dns: Option<EncryptedDns>,
     pub tcp: TcpInfo,
     /// Boxed: most of a connection's size when inline, and absent from every connection
     /// that carried no TLS (a scan's SYNs, plain HTTP).
@@ -590,6 +711,7 @@ impl Default for Connection {
             dns_note: None,
             client_by: ClientBy::default(),
             app_protocol: None,
+            encrypted_dns: None,
             tcp: TcpInfo::default(),
             tls: None,
             http: Vec::new(),
@@ -1105,6 +1227,7 @@ impl QuicConnection {
             initials_failed: 0,
             close: Vec::new(),
             tls: None,
+            encrypted_dns: None,
             hostname: None,
             hostname_source: None,
             dns: None,
@@ -1193,6 +1316,9 @@ pub struct QuicConnection {
     pub close: Vec<QuicClose>,
     /// The TLS handshake read from the Initial CRYPTO frames (ClientHello, ServerHello).
     pub tls: Option<TlsInfo>,
+    /// DNS over QUIC (ALPN `doq`): decrypted or not, how many queries.
+    #[serde(default)]
+    pub encrypted_dns: Option<EncryptedDns>,
     pub hostname: Option<String>,
     pub hostname_source: Option<HostnameSource>,
     pub dns: Option<usize>,

@@ -471,6 +471,12 @@ mod tests {
                 query_packet: None,
                 response_packet: None,
                 dnssec: Default::default(),
+                chain: None,
+                cached: None,
+                upstream_of: None,
+                aa: false,
+                ra: false,
+                glue: Vec::new(),
             };
         let conn = |port: u16, ms: i64| QuicConnection {
             server: format!("192.0.2.7:{port}").parse().unwrap(),
@@ -529,6 +535,12 @@ mod tests {
             query_packet: None,
             response_packet: None,
             dnssec: Default::default(),
+            chain: None,
+            cached: None,
+            upstream_of: None,
+            aa: false,
+            ra: false,
+            glue: Vec::new(),
         };
         let dns = vec![
             lookup("a.test", "192.0.2.7", 0),

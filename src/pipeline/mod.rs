@@ -33,9 +33,10 @@ use crate::net::flow::{Dir, FlowKey, FxBuild};
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
 use crate::pageload::dns_log::{DnsLog, MAX_PENDING};
 use crate::pageload::model::{
-    CaptureInfo, Connection, DnsTransaction, DnsTransport, QuicConnection, Report, Warning, SCHEMA,
+    AppProtocol, CaptureInfo, Connection, DnsTransaction, DnsTransport, EncryptedDns,
+    QuicConnection, Report, Warning, SCHEMA,
 };
-use crate::pageload::{build, quic, stitch};
+use crate::pageload::{build, quic, resolution, stitch};
 use crate::tcp::{FlowTable, TcpConfig};
 use quic_app::{QuicApp, QuicDriver};
 use std::net::SocketAddr;
@@ -489,7 +490,9 @@ impl Analyzer {
             } else {
                 DnsTransport::Doh
             };
+            let mut doq_queries = 0;
             for (m, frame) in app.take_dns() {
+                doq_queries += u64::from(m.dir == Dir::ToServer);
                 let ends = if m.dir == Dir::ToServer {
                     (facts.client, facts.server)
                 } else {
@@ -508,8 +511,21 @@ impl Analyzer {
                 .udp_streams
                 .get(&FlowKey::new(facts.client, facts.server))
                 .copied();
+            let doq = app.is_doq();
             let mut q = quic::quic_connection(facts, http);
             q.udp_stream = stream;
+            // DNS over QUIC: read (decrypted), or told by the ALPN its Initial offered.
+            let offered = q
+                .tls
+                .as_ref()
+                .is_some_and(|t| t.alpn_offered.iter().any(|a| a == "doq"));
+            if doq || offered {
+                q.encrypted_dns = Some(EncryptedDns {
+                    protocol: DnsTransport::Doq,
+                    decrypted: doq,
+                    queries: doq.then_some(doq_queries),
+                });
+            }
             self.quic_done.push(q);
         }
     }
@@ -527,10 +543,18 @@ impl Analyzer {
             };
             // DNS carried over TCP goes to the DNS log, with the frame that completed each
             // message.
+            let protocol = a.app.protocol();
+            let transport = if protocol == Some(AppProtocol::TlsDns) {
+                DnsTransport::Dot
+            } else {
+                DnsTransport::Tcp
+            };
+            let mut dns_queries = 0;
             for (dir, ts, msg, frame) in std::mem::take(&mut a.dns) {
                 let (src, dst) = ends(dir);
+                dns_queries += u64::from(!msg.is_response());
                 self.dns
-                    .handle_message(ts, frame, src, dst, DnsTransport::Tcp, &msg);
+                    .handle_message(ts, frame, src, dst, transport, &msg);
             }
             // DNS carried in HTTP (DoH): one query and its answer per exchange.
             for (m, frame) in std::mem::take(&mut a.doh) {
@@ -547,7 +571,8 @@ impl Analyzer {
                 }
             }
             let conn = build::tcp_connection(build::TcpOutcome {
-                protocol: a.app.protocol(),
+                protocol,
+                dns_queries,
                 tls: a.app.tls_facts(),
                 http: a.app.take_exchanges(),
                 warnings: std::mem::take(&mut a.ctx.warnings),
@@ -664,7 +689,8 @@ impl Analyzer {
         // Ids are unique: an unstable sort orders them as a stable one, without its buffer.
         connections.sort_unstable_by_key(|c| c.id);
         let mut quic = std::mem::take(&mut self.quic_done);
-        let dns = self.dns.into_transactions();
+        let mut dns = self.dns.into_transactions();
+        resolution::link_chains(&mut dns);
         stitch::link_dns(&mut connections, &dns, self.info.first_ts);
         stitch::link_dns_quic(&mut quic, &dns);
         let mut report = Report {

@@ -167,6 +167,7 @@ impl App {
             App::Tls(t) => match t.inner.protocol() {
                 Some(AppProtocol::Http1) => AppProtocol::TlsHttp1,
                 Some(AppProtocol::Http2) => AppProtocol::TlsHttp2,
+                Some(AppProtocol::Dns) => AppProtocol::TlsDns,
                 _ => AppProtocol::Tls,
             },
             App::Http1(h) if h.h2.is_some() => AppProtocol::Http1H2c,
@@ -192,7 +193,15 @@ impl App {
                 if d.tried[i] {
                     return;
                 }
-                let mut kind = if d.buf[i].is_empty() {
+                // DNS has no magic: inside TLS, the ALPN `dot` or port 853 (RFC 7858 3.1)
+                // says it, unless the ALPN chose something else.
+                let dot = match d.alpn.as_deref() {
+                    Some(a) => a == "dot",
+                    None => d.cfg.server_port == 853,
+                };
+                let mut kind = if d.cfg.in_tls && dot {
+                    Kind::Dns
+                } else if d.buf[i].is_empty() {
                     detect(dir, data, (d.cfg.server_port, d.cfg.client_port))
                 } else {
                     let mut joined = d.buf[i].clone();
@@ -424,6 +433,7 @@ impl App {
     /// DNS messages carried over TCP, with the direction and the time each was complete.
     pub fn take_dns_messages(&mut self) -> Vec<(Dir, Ts, DnsMessage)> {
         match self {
+            App::Tls(t) => t.inner.take_dns_messages(),
             App::Dns(s) => s
                 .take_messages()
                 .into_iter()

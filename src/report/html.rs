@@ -754,6 +754,35 @@ fn journey_dns(s: &mut String, d: &DnsStep, not_this_rows: bool, origin: Option<
                 tx.latency_ms.map(fmt_ms).unwrap_or_else(|| "no answer".into()),
                 rel(Some(tx.ts), origin)
             );
+            match tx.chain.as_deref() {
+                Some([]) => s.push_str(
+                    "<li><b></b><span class=\"at\">answered from the resolver's cache: no queries upstream</span></li>",
+                ),
+                Some(chain) => {
+                    for st in chain {
+                        let role = match &st.zone {
+                            Some(z) => format!("{} {z}", st.role),
+                            None => st.role.to_string(),
+                        };
+                        let got = match &st.referral {
+                            Some(z) => format!("referral to {z}"),
+                            None => st.outcome.to_string(),
+                        };
+                        let _ = write!(
+                            s,
+                            "<li><b>↳</b><span>{} {} → {} ({}) · {} · {} <span class=\"at\">{}</span></span></li>",
+                            esc(&st.qname),
+                            esc(&st.qtype),
+                            esc(&st.server.to_string()),
+                            esc(&role),
+                            esc(&got),
+                            st.latency_ms.map(fmt_ms).unwrap_or_else(|| "no answer".into()),
+                            rel(Some(st.ts), origin)
+                        );
+                    }
+                }
+                None => {}
+            }
         }
         DnsStep::NotLinked { note } => {
             let _ = write!(

@@ -18,7 +18,10 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, Table};
 
-use crate::pageload::model::{AlertLevel, CloseKind, Delay, HostnameSource, Report};
+use crate::pageload::model::{
+    AlertLevel, CloseKind, Delay, DnsTransaction, DnsTransport, EncryptedDns, HostnameSource,
+    Report,
+};
 use crate::report::fmt::{
     ellipsize, fit_first, fmt_bytes, fmt_decoded, fmt_ms, fmt_opt_ms, new_table, plural, rel,
     right, Col, Fit, Give, Paint, Wrapped, NONE,
@@ -407,6 +410,9 @@ fn write_quic<W: Write>(
     if let Some(t) = &n.tls {
         write_tls(out, t, origin, p)?;
     }
+    if let Some(e) = &q.encrypted_dns {
+        write_encrypted_dns(out, e, q.server, p)?;
+    }
     for h in &n.requests {
         write_request(out, h, origin, p)?;
     }
@@ -553,7 +559,12 @@ fn write_connection<W: Write>(
                 write_handshake(out, t, origin, p)?;
                 write_delays(out, &c.diagnosis, p)?;
             }
-            Step::Tls(t) => write_tls(out, t, origin, p)?,
+            Step::Tls(t) => {
+                write_tls(out, t, origin, p)?;
+                if let Some(e) = &c.encrypted_dns {
+                    write_encrypted_dns(out, e, c.server, p)?;
+                }
+            }
             Step::Requests(reqs) => {
                 for h in reqs {
                     write_request(out, h, origin, p)?;
@@ -583,21 +594,24 @@ fn write_dns<W: Write>(out: &mut W, d: &DnsStep, origin: Option<Ts>, p: Paint) -
             tx,
             question,
             answers,
-        } => writeln!(
-            out,
-            "{} {} → {} via {} ({}) in {}{}  at {}",
-            label(p, "DNS"),
-            question,
-            answers.join(", "),
-            tx.server,
-            tx.transport,
-            fmt_opt_ms(tx.latency_ms),
-            tx.dnssec
-                .verdict()
-                .map(|v| format!(", {v}"))
-                .unwrap_or_default(),
-            rel(Some(tx.ts), origin)
-        ),
+        } => {
+            writeln!(
+                out,
+                "{} {} → {} via {} ({}) in {}{}  at {}",
+                label(p, "DNS"),
+                question,
+                answers.join(", "),
+                tx.server,
+                tx.transport,
+                fmt_opt_ms(tx.latency_ms),
+                tx.dnssec
+                    .verdict()
+                    .map(|v| format!(", {v}"))
+                    .unwrap_or_default(),
+                rel(Some(tx.ts), origin)
+            )?;
+            write_chain(out, tx, origin, p)
+        }
         DnsStep::NotLinked { note } => writeln!(
             out,
             "{} {}",
@@ -605,6 +619,87 @@ fn write_dns<W: Write>(out: &mut W, d: &DnsStep, origin: Option<Ts>, p: Paint) -
             p.dim(note.unwrap_or("not linked"))
         ),
     }
+}
+
+/// What an encrypted DNS connection carried: the queries read, or counted.
+fn write_encrypted_dns<W: Write>(
+    out: &mut W,
+    e: &EncryptedDns,
+    resolver: std::net::SocketAddr,
+    p: Paint,
+) -> io::Result<()> {
+    let name = match e.protocol {
+        DnsTransport::Doq => "DNS over QUIC",
+        _ => "DNS over TLS",
+    };
+    let queries = match e.queries {
+        Some(1) => "1 query".to_string(),
+        Some(n) => format!("{n} queries"),
+        None => "queries not countable without keys".to_string(),
+    };
+    let how = if e.decrypted {
+        "decrypted: the DNS table lists them"
+    } else {
+        "encrypted: counted by record sizes (--keylog reads them)"
+    };
+    writeln!(
+        out,
+        "{} {name} to the resolver {resolver}: {queries}, {how}",
+        label(p, "DNS")
+    )
+}
+
+/// The resolver's side of a lookup, when the capture holds it: answered from its cache,
+/// or its queries upstream, one line each.
+fn write_chain<W: Write>(
+    out: &mut W,
+    tx: &DnsTransaction,
+    origin: Option<Ts>,
+    p: Paint,
+) -> io::Result<()> {
+    let Some(chain) = &tx.chain else {
+        return Ok(());
+    };
+    if chain.is_empty() {
+        return writeln!(
+            out,
+            "{}   {}",
+            label(p, ""),
+            p.dim("answered from the resolver's cache: no queries upstream")
+        );
+    }
+    writeln!(
+        out,
+        "{}   the resolver's walk: {} upstream",
+        label(p, ""),
+        match chain.len() {
+            1 => "1 query".to_string(),
+            n => format!("{n} queries"),
+        }
+    )?;
+    for s in chain {
+        let role = match &s.zone {
+            Some(z) => format!("{} {z}", s.role),
+            None => s.role.to_string(),
+        };
+        let got = match &s.referral {
+            Some(z) => format!("referral to {z}"),
+            None => s.outcome.to_string(),
+        };
+        writeln!(
+            out,
+            "{}     {} {} → {} ({}): {} in {}  at {}",
+            label(p, ""),
+            s.qname,
+            s.qtype,
+            s.server,
+            role,
+            got,
+            fmt_opt_ms(s.latency_ms),
+            rel(Some(s.ts), origin)
+        )?;
+    }
+    Ok(())
 }
 
 fn write_handshake<W: Write>(
@@ -1194,6 +1289,10 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
     ]);
     let origin = r.capture.first_ts;
     for d in &r.dns {
+        // A resolver's query upstream is a sub-row of the lookup it served.
+        if d.upstream_of.is_some_and(|c| c < r.dns.len()) {
+            continue;
+        }
         let q = d
             .questions
             .first()
@@ -1227,6 +1326,9 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
         if sec.cd {
             flags.push("CD");
         }
+        if d.cached == Some(true) {
+            flags.push("cached");
+        }
         let rcode = if flags.is_empty() {
             rcode
         } else {
@@ -1250,6 +1352,47 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
             format!("{q}\n{rcode}, {}", d.transport).into(),
             answers.into(),
         ]);
+        for step in d.chain.iter().flatten() {
+            let at = rel(Some(step.ts), origin);
+            let latency = fmt_opt_ms(step.latency_ms);
+            let q = format!("↳ {} {}", step.qname, step.qtype);
+            let role = match &step.zone {
+                Some(z) => format!("{} {}", step.role, z),
+                None => step.role.to_string(),
+            };
+            let got = match &step.referral {
+                Some(z) => format!("referral to {z}"),
+                None => step.outcome.to_string(),
+            };
+            let records: Vec<String> = step
+                .dns
+                .and_then(|i| r.dns.get(i))
+                .map(|u| {
+                    u.answers
+                        .iter()
+                        .take(2)
+                        .map(|a| format!("{} {}", a.rtype, a.data))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let records = records.join("\n");
+            wide.row(vec![
+                at.as_str().into(),
+                "".into(),
+                step.server.to_string().into(),
+                role.as_str().into(),
+                q.as_str().into(),
+                got.as_str().into(),
+                records.as_str().into(),
+                latency.as_str().into(),
+            ]);
+            stacked.row(vec![
+                format!("{at}\n{latency}").into(),
+                format!("{}\n{role}", step.server).into(),
+                format!("{q}\n{got}").into(),
+                records.into(),
+            ]);
+        }
     }
     fit_first(vec![wide, stacked], opts.width, opts.color)
 }

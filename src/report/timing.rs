@@ -859,6 +859,12 @@ pub(crate) mod tests {
             query_packet: Some(1),
             response_packet: Some(2),
             dnssec: Default::default(),
+            chain: None,
+            cached: None,
+            upstream_of: None,
+            aa: false,
+            ra: false,
+            glue: Vec::new(),
         }
     }
 

@@ -17,7 +17,7 @@
 
 use std::io::{self, Write};
 
-use crate::pageload::model::{DelayKind, Report};
+use crate::pageload::model::{ChainStep, DelayKind, Report, StepOutcome};
 use crate::report::fmt::{
     fmt_bytes, fmt_ms, fmt_offset, fmt_tick, pad_left, plural, shorten_middle, tick_step, Paint,
 };
@@ -243,7 +243,7 @@ pub fn write_waterfall<W: Write>(out: &mut W, r: &Report, o: &WaterfallOptions) 
             writeln!(out)?;
         }
         write_page_head(out, &rows, page, pi, r.capture.first_ts, o)?;
-        write_page_rows(out, &rows, page, o, &mut used)?;
+        write_page_rows(out, r, &rows, page, o, &mut used)?;
     }
     write_legend(out, &used, o)
 }
@@ -355,6 +355,7 @@ fn delay_cells(row: &Row, origin: Ts, span_ms: f64, cells: usize) -> Vec<bool> {
 /// A page's axis and one line per row; what was drawn is added to `used`.
 fn write_page_rows<W: Write>(
     out: &mut W,
+    r: &Report,
     rows: &[Row],
     page: &Page,
     o: &WaterfallOptions,
@@ -377,7 +378,32 @@ fn write_page_rows<W: Write>(
                 .unwrap_or_default()
         })
         .collect();
-    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let chain_of = |row: &Row| {
+        row.dns
+            .and_then(|i| r.dns.get(i))
+            .and_then(|t| t.chain.as_deref())
+            .unwrap_or_default()
+    };
+    let chain_label = |step: &ChainStep| {
+        format!(
+            "  ↳ {}",
+            terminal_safe(&format!(
+                "{} {} @{} {}",
+                step.qname, step.qtype, step.server, step.role
+            ))
+        )
+    };
+    let longest = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .chain(
+            page.rows
+                .iter()
+                .flat_map(|&i| chain_of(&rows[i]))
+                .map(|s| chain_label(s).chars().count()),
+        )
+        .max()
+        .unwrap_or(0);
     let method_w = methods.iter().map(|m| m.chars().count()).max().unwrap_or(0);
     let lay = layout(o.width as usize, longest, method_w.min(MAX_METHOD_W));
     let span_ms = page.end.ms_since(page.start).max(0.0);
@@ -432,8 +458,75 @@ fn write_page_rows<W: Write>(
         used.delayed |= marked.contains(&Some(Err(())));
         line.push_str(&draw_cells(&marked, color));
         writeln!(out, "{}", line.trim_end())?;
+        // The lookup's walk, when the capture shows the resolver's side: one sub-row per
+        // query it sent upstream, drawn as DNS.
+        for step in chain_of(row) {
+            let mut line = String::new();
+            if lay.method > 0 {
+                line.push_str(&" ".repeat(lay.method + 1));
+            }
+            let label = chain_label(step);
+            line.push_str(&format!(
+                "{:<w$} ",
+                shorten_middle(&label, lay.label),
+                w = lay.label
+            ));
+            if lay.status {
+                let what = match step.outcome {
+                    StepOutcome::Answer => "ans",
+                    StepOutcome::Referral => "ref",
+                    StepOutcome::Nxdomain => "nx",
+                    StepOutcome::Nodata => "nodata",
+                    StepOutcome::Error => "err",
+                    StepOutcome::Unanswered => "–",
+                };
+                line.push_str(&Paint(color).sgr("2", &pad_left(what, STATUS_W)));
+                line.push(' ');
+            }
+            if lay.size {
+                line.push_str(&" ".repeat(SIZE_W + 1));
+            }
+            if lay.time {
+                let ms = step.latency_ms.map(fmt_ms).unwrap_or_else(|| "–".into());
+                line.push_str(&pad_left(&ms, TIME_W));
+                line.push(' ');
+            }
+            let end = step
+                .latency_ms
+                .map_or(step.ts, |ms| Ts(step.ts.0 + (ms * 1e6) as i64));
+            let cells = span_cells(step.ts, end, page.start, axis_span, lay.bar);
+            if cells.iter().any(Option::is_some) && !used.phases.contains(&Phase::Dns) {
+                used.phases.push(Phase::Dns);
+            }
+            let marked: Vec<Option<Result<Phase, ()>>> =
+                cells.into_iter().map(|c| c.map(Ok)).collect();
+            line.push_str(&draw_cells(&marked, color));
+            writeln!(out, "{}", line.trim_end())?;
+        }
     }
     Ok(())
+}
+
+/// The cells of a bar drawn as DNS from `from` to `to`: those the span covers half of,
+/// and at least the one it starts in.
+fn span_cells(from: Ts, to: Ts, origin: Ts, span_ms: f64, cells: usize) -> Vec<Option<Phase>> {
+    let mut out = vec![None; cells];
+    if cells == 0 || span_ms <= 0.0 {
+        return out;
+    }
+    let per = span_ms / cells as f64;
+    let (a, b) = (from.ms_since(origin), to.ms_since(origin));
+    for (i, slot) in out.iter_mut().enumerate() {
+        let (c0, c1) = (i as f64 * per, (i + 1) as f64 * per);
+        if b.min(c1) - a.max(c0) >= per / 2.0 {
+            *slot = Some(Phase::Dns);
+        }
+    }
+    let at = (a / per).floor();
+    if at >= 0.0 && (at as usize) < cells {
+        out[at as usize] = Some(Phase::Dns);
+    }
+    out
 }
 
 /// The legend, in phase order, of what was drawn, wrapped to the width (an item is never

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(chromium nginx-light dnsmasq-base tcpdump tshark wireshark-common libnss3-tools
-      openssl iproute2 ethtool brotli)
+      openssl iproute2 ethtool brotli
+      bind9 bind9-utils bind9-dnsutils unbound knot-dnsutils curl)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # node and npm: from Debian (nodejs npm) unless some other node is already there
@@ -19,6 +20,14 @@ if (( ${#missing[@]} )); then
 fi
 # nginx-light's package starts a system nginx on :80; the lab runs its own.
 if systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx; systemctl disable nginx 2>/dev/null || true; fi
+# bind9 and unbound start system servers on :53 when installed; dnstree.py runs its
+# own inside namespaces: stop those this run installed (a resolver already in use stays).
+for pkg_svc in bind9:named unbound:unbound; do
+    [[ " ${missing[*]:-} " == *" ${pkg_svc%%:*} "* ]] || continue
+    if systemctl is-active --quiet "${pkg_svc#*:}" 2>/dev/null; then
+        systemctl stop "${pkg_svc#*:}"; systemctl disable "${pkg_svc#*:}" 2>/dev/null || true
+    fi
+done
 PY=${PYTHON:-python3}
 if ! .venv/bin/python -c 'import aioquic' 2>/dev/null; then
     "$PY" -m venv .venv

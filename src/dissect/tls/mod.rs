@@ -212,6 +212,8 @@ struct DirState {
     ccs: u64,
     app_records: u64,
     app_bytes: u64,
+    /// Application data records too short to hold a DNS message ([`MIN_DNS_RECORD`]).
+    app_small: u64,
     first_app_ts: Option<Ts>,
 }
 
@@ -861,6 +863,9 @@ impl TlsDissector {
         let d = &mut self.dirs[dir.index()];
         d.app_records += 1;
         d.app_bytes = d.app_bytes.saturating_add(len as u64);
+        if len < MIN_DNS_RECORD {
+            d.app_small += 1;
+        }
         d.first_app_ts.get_or_insert(ts);
     }
 
@@ -1318,6 +1323,7 @@ impl TlsDissector {
         let per_role = |i: usize| AppDataStats {
             records: self.dirs[i].app_records,
             bytes: self.dirs[i].app_bytes,
+            small_records: self.dirs[i].app_small,
             first_ts: self.dirs[i].first_app_ts,
             change_cipher_spec: self.dirs[i].ccs,
         };
@@ -1345,12 +1351,21 @@ impl TlsDissector {
     }
 }
 
+/// The shortest record payload that can carry a DNS message over TCP: a 2-byte length,
+/// a 12-byte header and a question for the root (5 bytes), plus the 17 bytes TLS 1.3
+/// adds (content type and AEAD tag; TLS 1.2's AEAD suites add more). A decrypted record
+/// is compared as it is, which never counts a DNS message as too short.
+pub const MIN_DNS_RECORD: usize = 2 + 12 + 5 + 17;
+
 /// Application data and change_cipher_spec records one side sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppDataStats {
     pub records: u64,
     /// Record payload bytes as on the wire.
     pub bytes: u64,
+    /// Records whose payload is shorter than [`MIN_DNS_RECORD`]: encrypted, too short to
+    /// hold even the smallest DNS message over TCP (DNS over TLS counts queries by this).
+    pub small_records: u64,
     pub first_ts: Option<Ts>,
     pub change_cipher_spec: u64,
 }

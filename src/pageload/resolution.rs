@@ -1,0 +1,587 @@
+//! The resolver's walk: a client's lookup linked to the queries its resolver sent upstream.
+//!
+//! Captured on a recursive resolver (or on a host whose own resolver walks the tree), one
+//! lookup is a client's query to the resolver and then the resolver's queries down the
+//! tree: a root server refers to the TLD's servers, the TLD to the domain's, they answer,
+//! and the resolver fetches DNSKEY and DS records to validate. This module links them.
+//!
+//! **Which queries belong to a lookup.** A query belongs to the client lookup it was sent
+//! during (between the client's query and the resolver's answer), from another address
+//! than the client's (the resolver's, or another address of the resolver's host), to
+//! another server than the resolver, whose name is the lookup's name or leads to it: an
+//! ancestor of it (QNAME minimisation asks `test.` before `www.lab.test.`; DS and DNSKEY
+//! are fetched for every zone on the way; priming asks for `.`), a CNAME target an earlier
+//! step answered (or an ancestor of one), or the name of a server a referral named without
+//! its address (the resolver must look that name up first). Each query joins one lookup,
+//! the earliest that was waiting. A lookup to a resolver whose queries the capture shows
+//! elsewhere, with none of its own, was answered from the resolver's cache.
+//!
+//! **Roles come from the referrals, not from a list of addresses.** A referral to zone Z
+//! whose glue (or a later answer) gives the address of one of Z's servers says that
+//! server serves Z; a referral to a one-label zone can only come from the root; an
+//! authoritative answer's SOA, or an authoritative answer with the NS of a zone (priming:
+//! `. NS`), names the zone its server serves. A step's server serves the deepest of its
+//! zones that holds the step's name: `.` is `root`, a one-label zone `tld`, any other
+//! `authoritative`; a server no referral named is `other` (a forwarder, say).
+//!
+//! Cost: transactions are ordered by time once; each lookup looks at the queries sent
+//! during it, at most [`MAX_CANDIDATES`] of them.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use crate::net::flow::FxBuild;
+use crate::pageload::model::{ChainStep, DnsTransaction, ServerRole, StepOutcome};
+
+/// Queries looked at per client lookup: a bound on the work a flood of overlapping
+/// lookups can cause.
+pub const MAX_CANDIDATES: usize = 512;
+
+/// Links every client lookup of `dns` (in time order, as the report holds them) to its
+/// resolver's upstream queries: fills `chain`, `cached` and `upstream_of`.
+pub fn link_chains(dns: &mut [DnsTransaction]) {
+    let zones = server_zones(dns);
+    let mut order: Vec<usize> = (0..dns.len()).collect();
+    order.sort_by_key(|&i| (dns[i].ts, i));
+    let mut claimed: Vec<Option<usize>> = vec![None; dns.len()];
+    let mut chains: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (pos, &c) in order.iter().enumerate() {
+        let lookup = &dns[c];
+        let (Some(end), Some(q)) = (lookup.response_ts, lookup.questions.first()) else {
+            continue;
+        };
+        // Only a resolver's answer (RA: recursion available) has a walk behind it.
+        if claimed[c].is_some() || !lookup.ra {
+            continue;
+        }
+        let candidates: Vec<usize> = order[pos + 1..]
+            .iter()
+            .copied()
+            .take_while(|&j| dns[j].ts <= end)
+            .filter(|&j| {
+                let u = &dns[j];
+                claimed[j].is_none()
+                    && (u.client.ip() != lookup.client.ip() || u.client.ip() == lookup.server.ip())
+                    && u.server.ip() != lookup.server.ip()
+                    && u.server.ip() != lookup.client.ip()
+            })
+            .take(MAX_CANDIDATES)
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        let mut names = vec![normal(&q.name)];
+        let mut steps: Vec<usize> = Vec::new();
+        // Names learnt from a later step may make an earlier query relevant (a target's
+        // lookup sent before the referral's answer was read): a few passes settle it.
+        for _ in 0..4 {
+            let before = steps.len();
+            for &j in &candidates {
+                if steps.contains(&j) {
+                    continue;
+                }
+                let u = &dns[j];
+                let Some(uq) = u.questions.first() else {
+                    continue;
+                };
+                if !leads_to(&normal(&uq.name), &names) {
+                    continue;
+                }
+                steps.push(j);
+                for r in &u.answers {
+                    if r.rtype == "CNAME" {
+                        names.push(normal(&r.data));
+                    }
+                }
+                for r in &u.authority {
+                    if r.rtype == "NS" {
+                        names.push(normal(&r.data));
+                    }
+                }
+            }
+            if steps.len() == before {
+                break;
+            }
+        }
+        if steps.is_empty() {
+            continue;
+        }
+        for &j in &steps {
+            claimed[j] = Some(c);
+        }
+        steps.sort_by_key(|&j| (dns[j].ts, j));
+        chains.push((c, steps));
+    }
+    // Resolvers whose upstream side the capture shows: one a lookup's chain went through,
+    // or one that answered as a resolver (RA) and asked others itself.
+    let askers: HashSet<IpAddr, FxBuild> = dns.iter().map(|t| t.client.ip()).collect();
+    let mut resolvers: HashSet<IpAddr, FxBuild> = dns
+        .iter()
+        .filter(|t| t.ra)
+        .map(|t| t.server.ip())
+        .filter(|ip| askers.contains(ip))
+        .collect();
+    for &(c, _) in &chains {
+        resolvers.insert(dns[c].server.ip());
+    }
+    for (j, c) in claimed.iter().enumerate() {
+        dns[j].upstream_of = *c;
+    }
+    let mut chain_of: HashMap<usize, Vec<usize>, FxBuild> = chains.into_iter().collect();
+    for c in 0..dns.len() {
+        let steps = chain_of.remove(&c);
+        let t = &dns[c];
+        if t.response_ts.is_none() || t.upstream_of.is_some() && steps.is_none() {
+            continue;
+        }
+        let Some(steps) = steps else {
+            if t.ra && resolvers.contains(&t.server.ip()) {
+                dns[c].chain = Some(Vec::new());
+                dns[c].cached = Some(true);
+            }
+            continue;
+        };
+        let chain: Vec<ChainStep> = steps.iter().map(|&j| step(j, &dns[j], &zones)).collect();
+        dns[c].chain = Some(chain);
+        dns[c].cached = Some(false);
+    }
+}
+
+fn step(j: usize, u: &DnsTransaction, zones: &Zones) -> ChainStep {
+    let (qname, qtype) = u
+        .questions
+        .first()
+        .map(|q| (q.name.clone(), q.qtype.clone()))
+        .unwrap_or_default();
+    let zone = zones.serving(u.server.ip(), &normal(&qname));
+    let role = match zone.as_deref() {
+        None => ServerRole::Other,
+        Some(".") => ServerRole::Root,
+        Some(z) if labels(z) == 1 => ServerRole::Tld,
+        Some(_) => ServerRole::Authoritative,
+    };
+    let (outcome, referral) = outcome(u);
+    ChainStep {
+        dns: Some(j),
+        server: u.server,
+        role,
+        zone,
+        qname,
+        qtype,
+        outcome,
+        referral,
+        ts: u.ts,
+        latency_ms: u.latency_ms,
+    }
+}
+
+/// What a response said, and a referral's zone.
+pub fn outcome(t: &DnsTransaction) -> (StepOutcome, Option<String>) {
+    let Some(rcode) = t.rcode.as_deref() else {
+        return (StepOutcome::Unanswered, None);
+    };
+    match rcode {
+        "NOERROR" => {}
+        "NXDOMAIN" => return (StepOutcome::Nxdomain, None),
+        _ => return (StepOutcome::Error, None),
+    }
+    if !t.answers.is_empty() {
+        return (StepOutcome::Answer, None);
+    }
+    match referral_zone(t) {
+        Some(z) => (StepOutcome::Referral, Some(z)),
+        None => (StepOutcome::Nodata, None),
+    }
+}
+
+/// The zone a response delegates to: no answer, no SOA, NS records in the authority
+/// section (RFC 1034 4.3.2: "a referral"), not an authoritative answer.
+fn referral_zone(t: &DnsTransaction) -> Option<String> {
+    if !t.answers.is_empty() || t.aa || t.authority.iter().any(|r| r.rtype == "SOA") {
+        return None;
+    }
+    t.authority
+        .iter()
+        .find(|r| r.rtype == "NS")
+        .map(|r| normal(&r.name))
+}
+
+/// The zones each server was seen to serve.
+#[derive(Default)]
+struct Zones {
+    by_server: HashMap<IpAddr, Vec<String>, FxBuild>,
+}
+
+impl Zones {
+    fn add(&mut self, ip: IpAddr, zone: String) {
+        let v = self.by_server.entry(ip).or_default();
+        if !v.contains(&zone) {
+            v.push(zone);
+        }
+    }
+
+    /// The deepest zone `ip` serves that holds `name`.
+    fn serving(&self, ip: IpAddr, name: &str) -> Option<String> {
+        self.by_server
+            .get(&ip)?
+            .iter()
+            .filter(|z| within(name, z))
+            .max_by_key(|z| labels(z))
+            .cloned()
+    }
+}
+
+/// What the capture's responses say of which server serves which zone.
+fn server_zones(dns: &[DnsTransaction]) -> Zones {
+    let mut zones = Zones::default();
+    // NS name -> the zones it serves, from every referral.
+    let mut ns_names: HashMap<String, Vec<String>, FxBuild> = HashMap::default();
+    for t in dns {
+        let Some(z) = referral_zone(t) else {
+            continue;
+        };
+        for r in t.authority.iter().filter(|r| r.rtype == "NS") {
+            let target = normal(&r.data);
+            for (owner, ip) in &t.glue {
+                if normal(owner) == target {
+                    zones.add(*ip, z.clone());
+                }
+            }
+            let v = ns_names.entry(target).or_default();
+            if !v.contains(&z) {
+                v.push(z.clone());
+            }
+        }
+        // Only the root can delegate a top-level domain.
+        if labels(&z) == 1 {
+            zones.add(t.server.ip(), ".".into());
+        }
+    }
+    for t in dns {
+        // The address of a server a referral named without glue, looked up.
+        for r in &t.answers {
+            if let (Some(ip), Some(zs)) = (r.addr, ns_names.get(&normal(&r.name))) {
+                for z in zs {
+                    zones.add(ip, z.clone());
+                }
+            }
+        }
+        if !t.aa {
+            continue;
+        }
+        // An authoritative negative answer names its zone in the SOA; an authoritative
+        // answer of a zone's NS records (priming asks `. NS`) says its server serves it.
+        for r in &t.authority {
+            if r.rtype == "SOA" {
+                zones.add(t.server.ip(), normal(&r.name));
+            }
+        }
+        if let Some(q) = t.questions.first().filter(|q| q.qtype == "NS") {
+            let qn = normal(&q.name);
+            if t.answers
+                .iter()
+                .any(|r| r.rtype == "NS" && normal(&r.name) == qn)
+            {
+                zones.add(t.server.ip(), qn);
+            }
+        }
+    }
+    zones
+}
+
+/// A name as compared here: lowercase, no trailing dot, the root as `.`.
+fn normal(name: &str) -> String {
+    let n = name.trim_end_matches('.').to_ascii_lowercase();
+    if n.is_empty() {
+        ".".into()
+    } else {
+        n
+    }
+}
+
+fn labels(zone: &str) -> usize {
+    if zone == "." {
+        0
+    } else {
+        zone.split('.').count()
+    }
+}
+
+/// Whether `name` is `zone` or below it.
+fn within(name: &str, zone: &str) -> bool {
+    zone == "."
+        || name == zone
+        || name
+            .strip_suffix(zone)
+            .is_some_and(|head| head.ends_with('.'))
+}
+
+/// Whether a query for `qname` serves a lookup of any of `names`: it is one of them or an
+/// ancestor of one, or the key-tag query a validating resolver sends to the root while it
+/// uses the root's trust anchor (RFC 8145 5.1: `_ta-xxxx`).
+fn leads_to(qname: &str, names: &[String]) -> bool {
+    names.iter().any(|n| within(n, qname)) || qname.starts_with("_ta-") && labels(qname) == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pageload::model::{DnsAnswer, DnsQuestion, DnsSec, DnsTransport};
+    use crate::time::Ts;
+    use std::net::SocketAddr;
+
+    fn rr(name: &str, rtype: &str, data: &str) -> DnsAnswer {
+        DnsAnswer {
+            name: name.into(),
+            rtype: rtype.into(),
+            ttl: 300,
+            data: data.into(),
+            addr: data.parse().ok().filter(|_| rtype == "A"),
+            alpn: Vec::new(),
+            svc_port: None,
+        }
+    }
+
+    struct Tx {
+        t: DnsTransaction,
+    }
+
+    impl Tx {
+        fn new(ms: i64, client: &str, server: &str, name: &str, qtype: &str) -> Tx {
+            let client: SocketAddr = client.parse().unwrap();
+            let server: SocketAddr = server.parse().unwrap();
+            Tx {
+                t: DnsTransaction {
+                    ts: Ts::from_nanos(ms * 1_000_000),
+                    client,
+                    server,
+                    transport: DnsTransport::Udp,
+                    id: 1,
+                    questions: vec![DnsQuestion {
+                        name: name.into(),
+                        qtype: qtype.into(),
+                    }],
+                    response_ts: None,
+                    latency_ms: None,
+                    rcode: None,
+                    truncated: false,
+                    answers: Vec::new(),
+                    authority: Vec::new(),
+                    query_packet: None,
+                    response_packet: None,
+                    dnssec: DnsSec::default(),
+                    chain: None,
+                    cached: None,
+                    upstream_of: None,
+                    aa: false,
+                    ra: false,
+                    glue: Vec::new(),
+                },
+            }
+        }
+
+        fn answered(mut self, ms: i64, rcode: &str) -> Tx {
+            self.t.response_ts = Some(Ts::from_nanos(ms * 1_000_000));
+            self.t.latency_ms = Some((ms * 1_000_000 - self.t.ts.nanos()) as f64 / 1e6);
+            self.t.rcode = Some(rcode.into());
+            self
+        }
+
+        fn ra(mut self) -> Tx {
+            self.t.ra = true;
+            self
+        }
+
+        fn aa(mut self) -> Tx {
+            self.t.aa = true;
+            self
+        }
+
+        fn answer(mut self, r: DnsAnswer) -> Tx {
+            self.t.answers.push(r);
+            self
+        }
+
+        fn authority(mut self, r: DnsAnswer) -> Tx {
+            self.t.authority.push(r);
+            self
+        }
+
+        fn glue(mut self, name: &str, ip: &str) -> Tx {
+            self.t.glue.push((name.into(), ip.parse().unwrap()));
+            self
+        }
+    }
+
+    const CLIENT: &str = "10.53.1.2:5000";
+    const RESOLVER: &str = "10.53.1.53:53";
+    const OUT: &str = "10.53.0.53:4000";
+
+    /// A cold lookup walked from the root, with QNAME minimisation, an out-of-zone NS name
+    /// looked up on the way, DNSKEY fetched; then the same lookup from the cache; and a
+    /// query from the resolver sent outside any lookup (prefetch) left alone.
+    fn walk() -> Vec<DnsTransaction> {
+        vec![
+            Tx::new(0, CLIENT, RESOLVER, "web.lab.test", "A")
+                .answered(20, "NOERROR")
+                .ra()
+                .answer(rr("web.lab.test", "CNAME", "www.other.test"))
+                .answer(rr("www.other.test", "A", "10.53.2.90")),
+            Tx::new(1, OUT, "10.53.0.1:53", ".", "NS")
+                .answered(2, "NOERROR")
+                .aa()
+                .answer(rr(".", "NS", "a.root.test")),
+            Tx::new(3, OUT, "10.53.0.1:53", "test", "A")
+                .answered(4, "NOERROR")
+                .authority(rr("test", "NS", "ns.nic.test"))
+                .glue("ns.nic.test", "10.53.0.2"),
+            Tx::new(5, OUT, "10.53.0.2:53", "lab.test", "A")
+                .answered(6, "NOERROR")
+                .authority(rr("lab.test", "NS", "ns1.lab.test"))
+                .glue("ns1.lab.test", "10.53.0.3"),
+            Tx::new(7, OUT, "10.53.0.3:53", "web.lab.test", "A")
+                .answered(8, "NOERROR")
+                .aa()
+                .answer(rr("web.lab.test", "CNAME", "www.other.test")),
+            Tx::new(8, OUT, "10.53.0.3:53", "lab.test", "DNSKEY")
+                .answered(9, "NOERROR")
+                .aa()
+                .answer(rr("lab.test", "DNSKEY", "257 3 13 AAAA")),
+            Tx::new(9, OUT, "10.53.0.1:53", "_ta-4f66", "A").answered(10, "NXDOMAIN"),
+            Tx::new(10, OUT, "10.53.0.2:53", "other.test", "A")
+                .answered(11, "NOERROR")
+                .authority(rr("other.test", "NS", "ns.hoster.alt")),
+            Tx::new(12, OUT, "10.53.0.1:53", "alt", "A")
+                .answered(13, "NOERROR")
+                .authority(rr("alt", "NS", "ns.nic.alt"))
+                .glue("ns.nic.alt", "10.53.0.2"),
+            Tx::new(14, OUT, "10.53.0.2:53", "ns.hoster.alt", "A")
+                .answered(15, "NOERROR")
+                .authority(rr("hoster.alt", "NS", "ns1.hoster.alt"))
+                .glue("ns1.hoster.alt", "10.53.0.3"),
+            Tx::new(16, OUT, "10.53.0.3:53", "ns.hoster.alt", "A")
+                .answered(17, "NOERROR")
+                .aa()
+                .answer(rr("ns.hoster.alt", "A", "10.53.0.4")),
+            Tx::new(18, OUT, "10.53.0.4:53", "www.other.test", "A")
+                .answered(19, "NOERROR")
+                .aa()
+                .answer(rr("www.other.test", "A", "10.53.2.90")),
+            Tx::new(30, CLIENT, RESOLVER, "web.lab.test", "A")
+                .answered(31, "NOERROR")
+                .ra()
+                .answer(rr("web.lab.test", "CNAME", "www.other.test")),
+            Tx::new(40, OUT, "10.53.0.3:53", "lab.test", "DNSKEY").answered(41, "NOERROR"),
+        ]
+        .into_iter()
+        .map(|t| t.t)
+        .collect()
+    }
+
+    #[test]
+    fn a_cold_lookup_is_the_walk_from_the_root_and_a_warm_one_is_cached() {
+        let mut dns = walk();
+        link_chains(&mut dns);
+        let chain = dns[0].chain.as_ref().expect("a chain");
+        let seen: Vec<(&str, &str, &str, &str, Option<&str>)> = chain
+            .iter()
+            .map(|s| {
+                (
+                    s.qname.as_str(),
+                    s.qtype.as_str(),
+                    s.role.as_str(),
+                    s.outcome.as_str(),
+                    s.referral.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (".", "NS", "root", "answer", None),
+                ("test", "A", "root", "referral", Some("test")),
+                ("lab.test", "A", "tld", "referral", Some("lab.test")),
+                ("web.lab.test", "A", "authoritative", "answer", None),
+                ("lab.test", "DNSKEY", "authoritative", "answer", None),
+                ("_ta-4f66", "A", "root", "nxdomain", None),
+                ("other.test", "A", "tld", "referral", Some("other.test")),
+                ("alt", "A", "root", "referral", Some("alt")),
+                ("ns.hoster.alt", "A", "tld", "referral", Some("hoster.alt")),
+                ("ns.hoster.alt", "A", "authoritative", "answer", None),
+                ("www.other.test", "A", "authoritative", "answer", None),
+            ]
+        );
+        assert_eq!(chain[10].zone.as_deref(), Some("other.test"));
+        assert_eq!(chain[10].dns, Some(11));
+        assert_eq!(dns[0].cached, Some(false));
+        assert!(dns[1..12].iter().all(|t| t.upstream_of == Some(0)));
+        // The second lookup: answered from the cache.
+        assert_eq!(dns[12].chain.as_deref(), Some(&[][..]));
+        assert_eq!(dns[12].cached, Some(true));
+        // The query outside any lookup stands alone; upstream queries have no chain.
+        assert_eq!(dns[13].upstream_of, None);
+        assert!(dns[1..]
+            .iter()
+            .all(|t| t.chain.is_none() || t.client.port() == 5000));
+    }
+
+    #[test]
+    fn without_the_resolver_side_there_is_no_chain() {
+        let mut dns: Vec<DnsTransaction> = walk()
+            .into_iter()
+            .filter(|t| t.client.to_string() == CLIENT)
+            .collect();
+        link_chains(&mut dns);
+        assert!(dns.iter().all(|t| t.chain.is_none() && t.cached.is_none()));
+    }
+
+    /// Two lookups of different names at once: each query goes to the lookup whose name
+    /// it leads to; the shared ancestors to the one that started first.
+    #[test]
+    fn overlapping_lookups_split_by_name() {
+        let mut dns: Vec<DnsTransaction> = vec![
+            Tx::new(0, CLIENT, RESOLVER, "a.lab.test", "A")
+                .answered(10, "NOERROR")
+                .ra(),
+            Tx::new(1, "10.53.1.3:7", RESOLVER, "b.other.test", "A")
+                .answered(12, "NXDOMAIN")
+                .ra(),
+            Tx::new(2, OUT, "10.53.0.1:53", "test", "A").answered(3, "NOERROR"),
+            Tx::new(4, OUT, "10.53.0.3:53", "a.lab.test", "A").answered(5, "NOERROR"),
+            Tx::new(6, OUT, "10.53.0.4:53", "b.other.test", "A").answered(7, "NXDOMAIN"),
+        ]
+        .into_iter()
+        .map(|t| t.t)
+        .collect();
+        link_chains(&mut dns);
+        let names = |c: usize| -> Vec<String> {
+            dns[c]
+                .chain
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|s| s.qname.clone())
+                .collect()
+        };
+        assert_eq!(names(0), ["test", "a.lab.test"]);
+        assert_eq!(names(1), ["b.other.test"]);
+        assert_eq!(
+            dns[1].chain.as_ref().unwrap()[0].outcome,
+            StepOutcome::Nxdomain
+        );
+        // No referral named 10.53.0.4: its role is not guessed.
+        assert_eq!(dns[1].chain.as_ref().unwrap()[0].role, ServerRole::Other);
+    }
+
+    #[test]
+    fn names_compare_by_labels() {
+        assert!(within("www.lab.test", "lab.test"));
+        assert!(within("lab.test", "lab.test"));
+        assert!(!within("xlab.test", "lab.test"));
+        assert!(within("anything", "."));
+        assert_eq!(normal("WWW.Lab.Test."), "www.lab.test");
+        assert_eq!(normal("."), ".");
+        assert_eq!(labels("test"), 1);
+        assert_eq!(labels("."), 0);
+    }
+}
