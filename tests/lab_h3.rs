@@ -196,6 +196,61 @@ fn chromium_page_load_offered_h3_by_an_https_record() {
         text.contains("Why     HTTP/3 because the HTTPS record of www.lab.test answered at"),
         "{text}"
     );
+    // The same record on the connection: h3 used of the ALPNs it offered.
+    let u = q.https_record.as_ref().expect("https_record");
+    assert_eq!(u.dns, offer.dns);
+    assert_eq!(u.alpn, ["h3", "h2"]);
+    assert_eq!(u.alpn_used.as_deref(), Some("h3"));
+    assert!(!u.ech && !u.ech_sent);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The HTTPS record also carries an ECH config whose key no server here holds (public
+/// name: the host itself). Chromium encrypts its ClientHello to it; the servers, which
+/// know nothing of ECH, answer the outer hello; Chromium finds ECH not accepted, checks the
+/// certificate against the public name and connects again without it. The report links
+/// the first connection to the record, says its ClientHello used the record's ECH config,
+/// and the page still loads.
+#[test]
+fn chromium_tries_the_ech_config_of_an_https_record() {
+    if skip() {
+        return;
+    }
+    let dir = record("chromium-ech", &["--https-rr", "h3,h2", "--https-rr-ech"]);
+    let r = analyze_dir(&dir, true);
+    let uses: Vec<(&str, &pagetrace::pageload::model::HttpsRecordUse)> = r
+        .connections
+        .iter()
+        .filter_map(|c| Some(("tcp", c.https_record.as_ref()?)))
+        .chain(
+            r.quic
+                .iter()
+                .filter_map(|q| Some(("quic", q.https_record.as_ref()?))),
+        )
+        .collect();
+    assert!(!uses.is_empty(), "no connection linked to the HTTPS record");
+    for (_, u) in &uses {
+        assert!(u.ech, "the record carried ech: {}", u.value);
+        assert!(u.value.contains("ech="), "{}", u.value);
+        assert_eq!(r.dns[u.dns].questions[0].qtype, "HTTPS");
+    }
+    let sent = uses.iter().filter(|(_, u)| u.ech_sent).count();
+    assert!(sent >= 1, "no ClientHello used the ECH config: {uses:?}");
+    let ok = r
+        .connections
+        .iter()
+        .flat_map(|c| &c.http)
+        .chain(r.quic.iter().flat_map(|q| &q.http))
+        .filter(|h| h.status == Some(200))
+        .count();
+    assert!(ok >= 1, "the page loaded after the fallback");
+    let mut text = Vec::new();
+    pagetrace::report::table::write_report(&mut text, &r, &Default::default()).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("its ECH config: the ClientHello was encrypted (ECH)"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -89,6 +89,7 @@ pub fn tcp_connection(o: TcpOutcome) -> Connection {
         client_by: client_by(facts.client_by),
         app_protocol: protocol,
         encrypted_dns,
+        https_record: None,
         tcp,
         tls: tls.map(Box::new),
         http,

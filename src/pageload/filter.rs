@@ -315,8 +315,16 @@ impl Filter {
             .collect();
         let mut linked = vec![false; r.dns.len()];
         for (c, k) in r.connections.iter().zip(&tcp_kept) {
-            if let (Some(l), Some(_)) = (c.dns.and_then(|i| linked.get_mut(i)), k) {
-                *l = true;
+            if k.is_some() {
+                for i in c
+                    .dns
+                    .into_iter()
+                    .chain(c.https_record.as_ref().map(|o| o.dns))
+                {
+                    if let Some(l) = linked.get_mut(i) {
+                        *l = true;
+                    }
+                }
             }
         }
         for (q, k) in r.quic.iter().zip(&quic_kept) {
@@ -325,6 +333,7 @@ impl Filter {
                     .dns
                     .into_iter()
                     .chain(q.h3_dns_offer.as_ref().map(|o| o.dns))
+                    .chain(q.https_record.as_ref().map(|o| o.dns))
                 {
                     if let Some(l) = linked.get_mut(i) {
                         *l = true;
@@ -380,6 +389,10 @@ fn prune(
             moved.insert((false, c.id, old), new);
         });
         c.dns = remap_dns(c.dns);
+        c.https_record = c.https_record.take().and_then(|mut o| {
+            o.dns = remap_dns(Some(o.dns))?;
+            Some(o)
+        });
         connections.push(c);
     }
     let mut quic = Vec::new();
@@ -390,6 +403,10 @@ fn prune(
         });
         q.dns = remap_dns(q.dns);
         q.h3_dns_offer = q.h3_dns_offer.take().and_then(|mut o| {
+            o.dns = remap_dns(Some(o.dns))?;
+            Some(o)
+        });
+        q.https_record = q.https_record.take().and_then(|mut o| {
             o.dns = remap_dns(Some(o.dns))?;
             Some(o)
         });

@@ -498,6 +498,12 @@ pub struct DnsAnswer {
     /// Its `port` parameter.
     #[serde(skip)]
     pub svc_port: Option<u16>,
+    /// Whether it carried an `ech` parameter.
+    #[serde(skip)]
+    pub svc_ech: bool,
+    /// Its `ipv4hint` and `ipv6hint` addresses.
+    #[serde(skip)]
+    pub svc_hints: Vec<IpAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -677,6 +683,9 @@ pub struct Connection {
     /// DNS over TLS: to which resolver, decrypted or not, how many queries.
     #[serde(default)]
     pub encrypted_dns: Option<EncryptedDns>,
+    /// The HTTPS DNS record this TLS connection followed, and what it used of it.
+    #[serde(default)]
+    pub https_record: Option<HttpsRecordUse>,
     pub tcp: TcpInfo,
     /// Boxed: most of a connection's size when inline, and absent from every connection
     /// that carried no TLS (a scan's SYNs, plain HTTP).
@@ -712,6 +721,7 @@ impl Default for Connection {
             client_by: ClientBy::default(),
             app_protocol: None,
             encrypted_dns: None,
+            https_record: None,
             tcp: TcpInfo::default(),
             tls: None,
             http: Vec::new(),
@@ -1167,6 +1177,30 @@ pub struct H3DnsOffer {
     pub ttl_s: u32,
 }
 
+/// The HTTPS record (RFC 9460) a connection followed: the latest answered for its host and
+/// port before it began, while fresh, in ServiceMode; what it offered and what the
+/// connection then did with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HttpsRecordUse {
+    /// The lookup (`dns[]` index) and the record (its `answers[answer]`).
+    pub dns: usize,
+    pub answer: usize,
+    /// The record as answered: `1 . alpn="h3,h2" ipv4hint=... ech=...`.
+    pub value: String,
+    /// The protocols it offered (`alpn`).
+    pub alpn: Vec<String>,
+    /// The protocol the connection settled on (TLS ALPN; `h3` for QUIC) when one of
+    /// those; `null` when it chose another or was not seen (TLS 1.3 without keys).
+    pub alpn_used: Option<String>,
+    /// The connection's server address was one of the record's `ipv4hint`/`ipv6hint`.
+    pub hinted_address: bool,
+    /// The record carried an ECH config (`ech`).
+    pub ech: bool,
+    /// The ClientHello carried `encrypted_client_hello`: the client encrypted its real
+    /// hello to that config (the SNI seen is then the outer, public name).
+    pub ech_sent: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default, JsonSchema)]
 pub struct Timeline {
     pub dns_ms: Option<f64>,
@@ -1228,6 +1262,7 @@ impl QuicConnection {
             close: Vec::new(),
             tls: None,
             encrypted_dns: None,
+            https_record: None,
             hostname: None,
             hostname_source: None,
             dns: None,
@@ -1319,6 +1354,9 @@ pub struct QuicConnection {
     /// DNS over QUIC (ALPN `doq`): decrypted or not, how many queries.
     #[serde(default)]
     pub encrypted_dns: Option<EncryptedDns>,
+    /// The HTTPS DNS record this connection followed, and what it used of it.
+    #[serde(default)]
+    pub https_record: Option<HttpsRecordUse>,
     pub hostname: Option<String>,
     pub hostname_source: Option<HostnameSource>,
     pub dns: Option<usize>,

@@ -339,6 +339,8 @@ mod tests {
             addr: data.parse().ok().filter(|_| rtype == "A"),
             alpn: Vec::new(),
             svc_port: None,
+            svc_ech: false,
+            svc_hints: Vec::new(),
         }
     }
 

@@ -22,8 +22,8 @@ use std::net::IpAddr;
 use crate::dissect::http::parse_alt_svc;
 use crate::pageload::dns_log::answer_addresses;
 use crate::pageload::model::{
-    Connection, DnsTransaction, H3DnsOffer, H3Offer, HostnameSource, HttpExchange, QuicConnection,
-    RedirectRef, Report, Timeline,
+    Connection, DnsTransaction, H3DnsOffer, H3Offer, HostnameSource, HttpExchange, HttpsRecordUse,
+    QuicConnection, RedirectRef, Report, Timeline, TlsInfo,
 };
 use crate::time::{ms_between, round_ms, Ts};
 
@@ -332,6 +332,96 @@ pub fn link_h3_offers(report: &mut Report) {
     for (q, o) in report.quic.iter_mut().zip(dns_offers) {
         q.h3_dns_offer = o;
     }
+    link_https_records(report);
+}
+
+/// Links every TLS connection (TCP and QUIC) to the HTTPS record it followed: the latest
+/// answered for its host and port before it began, while fresh (see [`https_record`]).
+pub fn link_https_records(report: &mut Report) {
+    let dns = &report.dns;
+    let tcp: Vec<Option<HttpsRecordUse>> = report
+        .connections
+        .iter()
+        .map(|c| {
+            let tls = c.tls.as_deref()?;
+            let start = start_ts(c)?;
+            let host = tls.sni.as_deref().or(c.hostname.as_deref())?;
+            https_record(host, c.server, start, tls, dns)
+        })
+        .collect();
+    for (c, u) in report.connections.iter_mut().zip(tcp) {
+        c.https_record = u;
+    }
+    let quic: Vec<Option<HttpsRecordUse>> = report
+        .quic
+        .iter()
+        .map(|q| {
+            let tls = q.tls.as_ref()?;
+            let host = tls.sni.as_deref().or(q.hostname.as_deref())?;
+            https_record(host, q.server, q.first_ts, tls, dns)
+        })
+        .collect();
+    for (q, u) in report.quic.iter_mut().zip(quic) {
+        q.https_record = u;
+    }
+}
+
+/// The latest HTTPS record in ServiceMode answered before `start` for `host` and the
+/// server's port (the record of `host` is for origin port 443, of `_P._https.host` for
+/// port P, RFC 9460 9.1; its endpoint's port is its `port` parameter, else the origin's),
+/// while fresh (its TTL); with what the connection used of it.
+fn https_record(
+    host: &str,
+    server: std::net::SocketAddr,
+    start: Ts,
+    tls: &TlsInfo,
+    dns: &[DnsTransaction],
+) -> Option<HttpsRecordUse> {
+    let host = host.trim_end_matches('.');
+    let origin_port = |name: &str| -> Option<u16> {
+        let name = name.trim_end_matches('.');
+        if name.eq_ignore_ascii_case(host) {
+            return Some(443);
+        }
+        let rest = name.strip_prefix('_')?;
+        let (p, tail) = rest.split_once("._https.")?;
+        tail.eq_ignore_ascii_case(host)
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let mut best: Option<(Ts, usize, usize)> = None;
+    for (i, t) in dns.iter().enumerate() {
+        let Some(ts) = t.response_ts.filter(|&r| r <= start) else {
+            continue;
+        };
+        let Some(origin) = t.questions.iter().find_map(|x| origin_port(&x.name)) else {
+            continue;
+        };
+        for (ai, a) in t.answers.iter().enumerate() {
+            let fresh =
+                ts.saturating_add_nanos(i64::from(a.ttl).saturating_mul(1_000_000_000)) >= start;
+            let service = a.rtype == "HTTPS" && !a.data.starts_with("0 ");
+            if service
+                && fresh
+                && a.svc_port.unwrap_or(origin) == server.port()
+                && best.is_none_or(|(b, _, _)| ts >= b)
+            {
+                best = Some((ts, i, ai));
+            }
+        }
+    }
+    let (_, i, ai) = best?;
+    let a = &dns[i].answers[ai];
+    Some(HttpsRecordUse {
+        dns: i,
+        answer: ai,
+        value: a.data.clone(),
+        alpn: a.alpn.clone(),
+        alpn_used: tls.alpn.clone().filter(|p| a.alpn.contains(p)),
+        hinted_address: a.svc_hints.contains(&server.ip()),
+        ech: a.svc_ech,
+        ech_sent: tls.client_hello.as_ref().is_some_and(|ch| ch.ech),
+    })
 }
 
 /// The latest HTTPS record answered before `q` began that offered `h3` (or a draft) for its
@@ -466,6 +556,8 @@ mod tests {
                     addr: None,
                     alpn: alpn.iter().map(|a| a.to_string()).collect(),
                     svc_port: port,
+                    svc_ech: false,
+                    svc_hints: Vec::new(),
                 }],
                 authority: Vec::new(),
                 query_packet: None,
@@ -504,6 +596,108 @@ mod tests {
         assert_eq!(offer(&dns[..2], &conn(8443, 50)), None);
     }
 
+    /// A TLS connection over TCP is linked to the HTTPS record of its SNI: the ALPN it
+    /// chose of those offered, whether its address was a hint, whether the ClientHello
+    /// used the record's ECH config; an AliasMode record, another host or a record
+    /// answered after the SYN is not linked.
+    #[test]
+    fn a_tls_connection_follows_the_https_record_of_its_host() {
+        use crate::pageload::model::{ClientHelloInfo, DnsAnswer, TcpInfo};
+        let at = |ms: i64| Ts::from_nanos(1_000_000_000_000 + ms * 1_000_000);
+        let https = |owner: &str, ms: i64, data: &str| {
+            let mut t = report_lookup(owner, at(ms), at(ms + 1));
+            t.questions[0].qtype = "HTTPS".into();
+            t.answers = vec![DnsAnswer {
+                name: owner.into(),
+                rtype: "HTTPS".into(),
+                ttl: 300,
+                data: data.into(),
+                addr: None,
+                alpn: vec!["h3".into(), "h2".into()],
+                svc_port: None,
+                svc_ech: data.contains("ech="),
+                svc_hints: vec!["192.0.2.7".parse().unwrap()],
+            }];
+            t
+        };
+        let conn = |sni: &str, ms: i64, ech: bool| {
+            let mut c = Connection {
+                server: "192.0.2.7:443".parse().unwrap(),
+                tcp: TcpInfo {
+                    syn_ts: Some(at(ms)),
+                    ..TcpInfo::default()
+                },
+                ..Connection::default()
+            };
+            c.tls = Some(Box::new(TlsInfo {
+                sni: Some(sni.into()),
+                alpn: Some("h2".into()),
+                client_hello: Some(ClientHelloInfo {
+                    ech,
+                    ..ClientHelloInfo::default()
+                }),
+                ..TlsInfo::default()
+            }));
+            c
+        };
+        let mut report = Report {
+            dns: vec![
+                https(
+                    "a.test",
+                    0,
+                    "1 . alpn=\"h3,h2\" ipv4hint=192.0.2.7 ech=AEX+DQ==",
+                ),
+                https("b.test", 0, "0 alias.test"),
+                https("c.test", 100, "1 . alpn=\"h3,h2\""),
+            ],
+            connections: vec![
+                conn("a.test", 10, true),
+                conn("b.test", 10, false),
+                conn("c.test", 10, false),
+                conn("d.test", 10, false),
+            ],
+            ..Report::default()
+        };
+        link_https_records(&mut report);
+        let u = report.connections[0].https_record.as_ref().expect("linked");
+        assert_eq!((u.dns, u.answer), (0, 0));
+        assert_eq!(u.alpn_used.as_deref(), Some("h2"));
+        assert!(u.hinted_address && u.ech && u.ech_sent);
+        assert!(report.connections[1..]
+            .iter()
+            .all(|c| c.https_record.is_none()));
+    }
+
+    /// A bare answered A lookup for the tests.
+    fn report_lookup(name: &str, ts: Ts, answered: Ts) -> DnsTransaction {
+        DnsTransaction {
+            ts,
+            client: "10.0.0.1:5353".parse().unwrap(),
+            server: "10.0.0.53:53".parse().unwrap(),
+            transport: DnsTransport::Udp,
+            id: 1,
+            questions: vec![crate::pageload::model::DnsQuestion {
+                name: name.into(),
+                qtype: "A".into(),
+            }],
+            response_ts: Some(answered),
+            latency_ms: Some(answered.ms_since(ts)),
+            rcode: Some("NOERROR".into()),
+            truncated: false,
+            answers: Vec::new(),
+            authority: Vec::new(),
+            query_packet: None,
+            response_packet: None,
+            dnssec: Default::default(),
+            chain: None,
+            cached: None,
+            upstream_of: None,
+            aa: false,
+            ra: false,
+            glue: Vec::new(),
+        }
+    }
+
     #[test]
     fn quic_connections_link_to_the_lookup_before_them() {
         use crate::pageload::model::{DnsAnswer, DnsQuestion};
@@ -530,6 +724,8 @@ mod tests {
                 addr: ip.parse().ok(),
                 alpn: Vec::new(),
                 svc_port: None,
+                svc_ech: false,
+                svc_hints: Vec::new(),
             }],
             authority: Vec::new(),
             query_packet: None,

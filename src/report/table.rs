@@ -20,7 +20,7 @@ use comfy_table::{Cell, Table};
 
 use crate::pageload::model::{
     AlertLevel, CloseKind, Delay, DnsTransaction, DnsTransport, EncryptedDns, HostnameSource,
-    Report,
+    HttpsRecordUse, Report,
 };
 use crate::report::fmt::{
     ellipsize, fit_first, fmt_bytes, fmt_decoded, fmt_ms, fmt_opt_ms, new_table, plural, rel,
@@ -295,7 +295,7 @@ fn write_section<W: Write>(
                     start(out, None)?;
                 }
                 let mut w = Wrapped::new(&mut *out, opts.width);
-                write_connection(&mut w, &narrative::of_report(r, c), origin, p)?;
+                write_connection(&mut w, &narrative::of_report(r, c), &r.dns, origin, p)?;
             }
             Ok(())
         }
@@ -303,7 +303,7 @@ fn write_section<W: Write>(
             start(out, Some("QUIC"))?;
             let mut w = Wrapped::new(out, opts.width);
             for q in &r.quic {
-                write_quic(&mut w, &narrative::quic_of_report(r, q), origin, p)?;
+                write_quic(&mut w, &narrative::quic_of_report(r, q), &r.dns, origin, p)?;
             }
             Ok(())
         }
@@ -346,6 +346,7 @@ fn table_section<W: Write>(
 fn write_quic<W: Write>(
     out: &mut W,
     n: &QuicNarrative,
+    dns: &[DnsTransaction],
     origin: Option<Ts>,
     p: Paint,
 ) -> io::Result<()> {
@@ -412,6 +413,9 @@ fn write_quic<W: Write>(
     }
     if let Some(e) = &q.encrypted_dns {
         write_encrypted_dns(out, e, q.server, p)?;
+    }
+    if let Some(u) = &q.https_record {
+        write_https_record(out, u, dns, origin, p)?;
     }
     for h in &n.requests {
         write_request(out, h, origin, p)?;
@@ -521,6 +525,7 @@ fn label(p: Paint, s: &str) -> String {
 fn write_connection<W: Write>(
     out: &mut W,
     n: &Narrative,
+    dns: &[DnsTransaction],
     origin: Option<Ts>,
     p: Paint,
 ) -> io::Result<()> {
@@ -563,6 +568,9 @@ fn write_connection<W: Write>(
                 write_tls(out, t, origin, p)?;
                 if let Some(e) = &c.encrypted_dns {
                     write_encrypted_dns(out, e, c.server, p)?;
+                }
+                if let Some(u) = &c.https_record {
+                    write_https_record(out, u, dns, origin, p)?;
                 }
             }
             Step::Requests(reqs) => {
@@ -619,6 +627,42 @@ fn write_dns<W: Write>(out: &mut W, d: &DnsStep, origin: Option<Ts>, p: Paint) -
             p.dim(note.unwrap_or("not linked"))
         ),
     }
+}
+
+/// The HTTPS record a connection followed, and what it used of it.
+fn write_https_record<W: Write>(
+    out: &mut W,
+    u: &HttpsRecordUse,
+    dns: &[DnsTransaction],
+    origin: Option<Ts>,
+    p: Paint,
+) -> io::Result<()> {
+    let t = dns.get(u.dns);
+    let owner = t
+        .and_then(|t| t.answers.get(u.answer))
+        .map_or("", |a| a.name.as_str());
+    let at = rel(t.and_then(|t| t.response_ts), origin);
+    let mut used = Vec::new();
+    match &u.alpn_used {
+        Some(a) => used.push(format!("ALPN {a} of {}", u.alpn.join(","))),
+        None if !u.alpn.is_empty() => used.push(format!("offered {}", u.alpn.join(","))),
+        None => {}
+    }
+    if u.hinted_address {
+        used.push("the server address was one of its hints".into());
+    }
+    match (u.ech, u.ech_sent) {
+        (true, true) => used.push("its ECH config: the ClientHello was encrypted (ECH)".into()),
+        (true, false) => used.push("an ECH config the ClientHello did not use".into()),
+        (false, true) => used.push("ECH sent without an ECH config in it".into()),
+        (false, false) => {}
+    }
+    writeln!(
+        out,
+        "{} HTTPS record of {owner} answered at {at}: {}",
+        label(p, "DNS"),
+        used.join("; ")
+    )
 }
 
 /// What an encrypted DNS connection carried: the queries read, or counted.

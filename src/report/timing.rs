@@ -854,6 +854,8 @@ pub(crate) mod tests {
                 addr: addr.parse().ok(),
                 alpn: Vec::new(),
                 svc_port: None,
+                svc_ech: false,
+                svc_hints: Vec::new(),
             }],
             authority: vec![],
             query_packet: Some(1),

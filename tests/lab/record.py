@@ -923,6 +923,7 @@ def write_manifest(a, net, pki, site, client_info, T, versions, started, ended):
         "options": {"runs": a.runs, "delay_ms": a.delay, "loss_pct": a.loss, "drop": a.drop, "seed": a.seed,
                     "ipv6": net["ipv6"], "quic_version": a.quic_version if a.client == "aioquic" else None,
                     "h2_keepalive_requests": a.h2_requests,
+                    "https_rr": a.https_rr, "https_rr_ech": a.https_rr_ech,
                     "h3_page": a.h3_page if a.scenario == "h3" else None,
                     "gate_ms": a.gate_ms if a.scenario == "h3" and a.h3_page == "late" else None, "keepalive_timeout_s": a.keepalive},
         "started": started, "ended": ended,
@@ -1021,7 +1022,8 @@ def record(lab, a):
     for name, v4, v6 in ((WWW, SRV4, SRV6), (STATIC, STA4, STA6)):
         dargs.append("--host-record=%s,%s%s" % (name, v4, ("," + v6) if net["ipv6"] else ""))
         if a.https_rr:
-            dargs.append("--dns-rr=%s,65,%s" % (name, https_rr_hex(a.https_rr)))
+            ech = ech_config_list(name) if a.https_rr_ech else None
+            dargs.append("--dns-rr=%s,65,%s" % (name, https_rr_hex(a.https_rr, ech)))
     lab.start("dnsmasq", dargs, ns=net["server_ns"], stderr=os.path.join(T, "dnsmasq.err"))
     wait_for("dnsmasq", lambda: listening(net["server_ns"], 53, udp=True))
 
@@ -1115,12 +1117,31 @@ def record(lab, a):
                                                          json.dumps(m["request_counts"], sort_keys=True)))
 
 
-def https_rr_hex(alpn):
+def https_rr_hex(alpn, ech=None):
     """HTTPS rdata (RFC 9460 2.2) in ServiceMode for the owner itself: priority 1, target
-    '.', and one SvcParam, alpn (key 1), a list of length-prefixed ids."""
+    '.', and the SvcParams in key order: alpn (key 1), a list of length-prefixed ids, and
+    with `ech` (bytes of an ECHConfigList) the ech parameter (key 5)."""
     ids = b"".join(bytes([len(x)]) + x.encode() for x in alpn.split(","))
     rdata = struct.pack("!H", 1) + b"\x00" + struct.pack("!HH", 1, len(ids)) + ids
+    if ech:
+        rdata += struct.pack("!HH", 5, len(ech)) + ech
     return rdata.hex()
+
+
+def ech_config_list(public_name):
+    """An ECHConfigList (draft-ietf-tls-esni-22 4) with one ECHConfig, version 0xfe0d:
+    config id 1, DHKEM(X25519, HKDF-SHA256) with a throw-away public key (32 random bytes:
+    no server here holds its private key, so a client that uses it finds ECH not
+    accepted and, with no retry configs, falls back to a plain ClientHello after checking
+    the certificate against `public_name`), HKDF-SHA256 with AES-128-GCM, the public
+    name, no extensions."""
+    pk = os.urandom(32)
+    name = public_name.encode()
+    contents = (bytes([1]) + struct.pack("!H", 0x0020) + struct.pack("!H", len(pk)) + pk
+                + struct.pack("!H", 4) + struct.pack("!HH", 0x0001, 0x0001)
+                + bytes([0]) + bytes([len(name)]) + name + struct.pack("!H", 0))
+    config = struct.pack("!HH", 0xfe0d, len(contents)) + contents
+    return struct.pack("!H", len(config)) + config
 
 
 def main():
@@ -1152,6 +1173,10 @@ def main():
     ap.add_argument("--ipv4-only", action="store_true", help="no IPv6 addresses, no AAAA records")
     ap.add_argument("--https-rr", metavar="ALPN", default=None,
                     help="answer HTTPS queries for the lab's hosts with '1 . alpn=ALPN' (e.g. h3,h2; RFC 9460)")
+    ap.add_argument("--https-rr-ech", action="store_true",
+                    help="with --https-rr: add an ech parameter, an ECHConfigList whose public name is "
+                         "the host itself and whose key no server holds (the client tries ECH, then "
+                         "falls back)")
     ap.add_argument("--pause-ms", type=int, default=None, help="pause between navigations/runs")
     ap.add_argument("--h2-requests", type=int, default=None,
                     help="nginx keepalive_requests on www:443 (default 1000)")

@@ -487,6 +487,10 @@ pub struct SvcbFacts {
     /// `no-default-alpn` (key 2): the default `http/1.1` is not offered.
     pub no_default_alpn: bool,
     pub port: Option<u16>,
+    /// `ech` (key 5): an ECHConfigList the client may encrypt its ClientHello to.
+    pub ech: bool,
+    /// `ipv4hint` (key 4) and `ipv6hint` (key 6) addresses.
+    pub hints: Vec<std::net::IpAddr>,
 }
 
 /// The [`SvcbFacts`] of the SVCB/HTTPS rdata `msg[start..end]`; `None` when it is malformed
@@ -523,6 +527,19 @@ pub fn svcb_facts(msg: &[u8], start: usize, end: usize) -> Option<SvcbFacts> {
             }
             2 => f.no_default_alpn = true,
             3 => f.port = Some(u16::from_be_bytes(value.try_into().ok()?)),
+            4 => {
+                for a in value.chunks_exact(4) {
+                    f.hints
+                        .push(std::net::IpAddr::from(<[u8; 4]>::try_from(a).ok()?));
+                }
+            }
+            5 => f.ech = !value.is_empty(),
+            6 => {
+                for a in value.chunks_exact(16) {
+                    f.hints
+                        .push(std::net::IpAddr::from(<[u8; 16]>::try_from(a).ok()?));
+                }
+            }
             _ => {}
         }
     }
@@ -904,6 +921,13 @@ mod tests {
         assert_eq!(
             r(RrType::HTTPS, &rd).unwrap(),
             "1 . alpn=\"h2,h3\" port=443 ipv4hint=104.16.132.229,104.16.133.229 ech=Zm9v ipv6hint=2606:4700::6810:84e5"
+        );
+        let f = svcb_facts(&rd, 0, rd.len()).unwrap();
+        assert!(f.ech);
+        let hints: Vec<String> = f.hints.iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            hints,
+            ["104.16.132.229", "104.16.133.229", "2606:4700::6810:84e5"]
         );
     }
 
