@@ -31,7 +31,7 @@ measure() {
 }
 
 printf '%-15s %8s %9s | %9s %8s | %9s %8s\n' kind N MiB pagetrace_s MiB_rss tshark_s MiB_rss
-for kind in syn-ports syn-flood dns-unanswered dns-loops slowloris frags; do
+for kind in ${KINDS:-syn-ports syn-flood dns-unanswered dns-loops slowloris frags lookups-and-syns quic-initials}; do
   for n in "${sizes[@]}"; do
     f=$dir/$kind-$n.pcap
     [ -s "$f" ] || "$gen" "$kind" "$n" "$f"

@@ -13,6 +13,8 @@
 //! | `dns-loops` | responses | N DNS responses whose names are compression-pointer loops (self, two-pointer, forward) |
 //! | `slowloris` | connections | N connections to port 80 complete the handshake, then each sends one byte of a request every 60 s, 8 times, and never finishes |
 //! | `frags` | fragments | N first IPv4 fragments (more-fragments set) of N distinct datagrams that never complete |
+//! | `lookups-and-syns` | lookups | N answered DNS lookups of distinct names and addresses, each followed by a SYN to its address |
+//! | `quic-initials` | datagrams | N QUIC v1 Initials from distinct client ports and connection ids, never answered |
 //!
 //! Ethernet/IPv4, one classic pcap, written as it is generated (memory stays flat whatever
 //! N). Dependency-free: the writers, and the traffic itself (`gen::hostile`, which the tests

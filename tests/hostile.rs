@@ -209,3 +209,36 @@ fn fragments_that_never_complete() {
     assert!(caps[0].message.contains(": 19744 fragments"), "{caps:?}");
     assert!(r.capture.warnings.len() < 10);
 }
+
+/// 20,000 lookups of distinct names, each followed by a SYN to its own address: every
+/// connection is linked to its own lookup (found by address, not by a scan of them all).
+#[test]
+fn every_connection_finds_its_own_lookup_among_many() {
+    let r = common::analyze_bytes(
+        capture("lookups-and-syns", 20_000),
+        AnalyzerConfig::default(),
+    );
+    assert_eq!(r.dns.len(), 20_000);
+    assert_eq!(r.connections.len(), 20_000);
+    for c in &r.connections {
+        let t = &r.dns[c.dns.expect("linked")];
+        assert_eq!(t.answers[0].data, c.server.ip().to_string());
+        assert_eq!(
+            c.hostname.as_deref(),
+            Some(t.questions[0].name.as_str()),
+            "hostname from its lookup"
+        );
+    }
+}
+
+/// 20,000 QUIC Initials from distinct clients, never answered, through the QUIC table's
+/// cap: every one is a QUIC connection of the report, the cap said once.
+#[test]
+fn quic_initials_from_many_clients() {
+    let r = common::analyze_bytes(capture("quic-initials", 20_000), AnalyzerConfig::default());
+    assert_eq!(r.quic.len(), 20_000);
+    let caps = cap_warnings(&r);
+    assert_eq!(caps.len(), 1, "{caps:?}");
+    assert!(caps[0].message.starts_with("QUIC table full"), "{caps:?}");
+    assert_eq!(r.capture.stats.quic_table_full, 20_000 - 4_096);
+}

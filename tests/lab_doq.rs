@@ -145,6 +145,11 @@ fn check(name: &str, dir: &Path, r: &Report, want_version: &str) -> usize {
     assert!(dec.one_rtt > 0, "{name}: 1-RTT packets opened");
     assert_eq!((dec.failed, dec.no_keys), (0, 0), "{name}: {dec:?}");
     assert!(q.warnings.is_empty(), "{name}: {:?}", q.warnings);
+    // Encrypted DNS, read: as many queries as the server logged.
+    let e = q.encrypted_dns.as_ref().expect("encrypted_dns");
+    assert_eq!(e.protocol, DnsTransport::Doq, "{name}");
+    assert!(e.decrypted, "{name}");
+    assert_eq!(e.queries, Some(logged.len() as u64), "{name}: queries");
     // Links to no HTTP.
     assert!(q.http.is_empty(), "{name}: HTTP on a DoQ connection");
     assert!(q.h3_offer.is_none(), "{name}: an Alt-Svc offer for DoQ");
@@ -303,6 +308,19 @@ fn dns_over_quic_queries_match_the_servers_log() {
             let n = check(&format!("{name}, {how}"), &dir, &r, version);
             eprintln!("{name}, {how}: {n} DoQ queries agree with the server's log");
         }
+        // Without keys: the Initial's ALPN says DNS over QUIC; its queries cannot be told.
+        let r = analyze_with(
+            std::fs::read(dir.join("capture.pcap")).expect("capture"),
+            "capture.pcap",
+            AnalyzerConfig::default(),
+            None,
+        );
+        let e = r.quic[0].encrypted_dns.as_ref().expect("encrypted_dns");
+        assert_eq!(
+            (e.protocol, e.decrypted, e.queries),
+            (DnsTransport::Doq, false, None)
+        );
+        assert!(r.dns.iter().all(|t| t.transport != DnsTransport::Doq));
         let _ = std::fs::remove_dir_all(&dir);
     }
     eprintln!("DoQ lab: {:.1} s", started.elapsed().as_secs_f64());

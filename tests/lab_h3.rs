@@ -236,6 +236,14 @@ fn chromium_tries_the_ech_config_of_an_https_record() {
     }
     let sent = uses.iter().filter(|(_, u)| u.ech_sent).count();
     assert!(sent >= 1, "no ClientHello used the ECH config: {uses:?}");
+    // ECH was not accepted: Chromium closed that connection (ech_required) and the page
+    // came over another, whose ClientHello named no config of the record (none, or
+    // GREASE with a random id).
+    let plain = uses.iter().filter(|(_, u)| !u.ech_sent).count();
+    assert!(
+        plain >= 1,
+        "no connection without the record's ECH: {uses:?}"
+    );
     let ok = r
         .connections
         .iter()

@@ -317,6 +317,11 @@ pub fn answer(r: &wire::DnsRecord) -> DnsAnswer {
             .unwrap_or_default(),
         svc_port: r.svcb.as_ref().and_then(|s| s.port),
         svc_ech: r.svcb.as_ref().is_some_and(|s| s.ech),
+        svc_ech_ids: r
+            .svcb
+            .as_ref()
+            .map(|s| s.ech_config_ids.clone())
+            .unwrap_or_default(),
         svc_hints: r.svcb.as_ref().map(|s| s.hints.clone()).unwrap_or_default(),
     }
 }

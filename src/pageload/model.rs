@@ -501,6 +501,9 @@ pub struct DnsAnswer {
     /// Whether it carried an `ech` parameter.
     #[serde(skip)]
     pub svc_ech: bool,
+    /// The config ids of its ECHConfigList.
+    #[serde(skip)]
+    pub svc_ech_ids: Vec<u8>,
     /// Its `ipv4hint` and `ipv6hint` addresses.
     #[serde(skip)]
     pub svc_hints: Vec<IpAddr>,
@@ -935,6 +938,9 @@ pub struct ClientHelloInfo {
     pub early_data: bool,
     /// encrypted_client_hello present: the SNI seen is then the outer (public) name.
     pub ech: bool,
+    /// The ECH config id it names (a GREASE extension names a random one).
+    #[serde(default)]
+    pub ech_config_id: Option<u8>,
     pub grease: bool,
 }
 
@@ -1196,8 +1202,9 @@ pub struct HttpsRecordUse {
     pub hinted_address: bool,
     /// The record carried an ECH config (`ech`).
     pub ech: bool,
-    /// The ClientHello carried `encrypted_client_hello`: the client encrypted its real
-    /// hello to that config (the SNI seen is then the outer, public name).
+    /// The ClientHello's `encrypted_client_hello` named one of the record's ECH configs:
+    /// the client encrypted its real hello to it (the SNI seen is then the outer, public
+    /// name). A GREASE extension (a random config id) is not this.
     pub ech_sent: bool,
 }
 

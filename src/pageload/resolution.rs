@@ -340,6 +340,7 @@ mod tests {
             alpn: Vec::new(),
             svc_port: None,
             svc_ech: false,
+            svc_ech_ids: Vec::new(),
             svc_hints: Vec::new(),
         }
     }

@@ -17,7 +17,10 @@
 //! - Redirects: a 3xx response with a `Location` is linked to the first later request, on
 //!   any connection, whose URL is that location.
 
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+
+use crate::net::flow::FxBuild;
 
 use crate::dissect::http::parse_alt_svc;
 use crate::pageload::dns_log::answer_addresses;
@@ -30,48 +33,57 @@ use crate::time::{ms_between, round_ms, Ts};
 pub const NO_DNS_NOTE: &str = "not observed: resolved from a cache or before the capture";
 
 /// Lookups answered this long before the latest candidate still count as "the same
-/// moment" when two connections each made their own (see [`find_lookup`]).
+/// moment" when two connections each made their own (see [`AddrIndex::find`]).
 pub const SAME_BURST: Ts = Ts::from_nanos(1_000_000_000);
 
-/// The lookup that gave `c` its server address: the latest answered one before `start`.
-/// When an earlier connection of this report already took that one (`used`) and another
-/// lookup with the same answer came within [`SAME_BURST`] before it, that one is taken:
-/// two clients resolving the same name at once (two curl processes, two browser
-/// profiles) each made their own, and each connection is linked to one.
-pub fn find_lookup(
-    c: &Connection,
-    start: Ts,
-    dns: &[DnsTransaction],
-    used: &[usize],
-) -> Option<usize> {
-    find_lookup_for(c.server.ip(), start, dns, used)
+/// The answered lookups by the addresses they answered, each list in order of answer
+/// time: a connection finds its lookup by one hash probe and a binary search, however
+/// many lookups and connections the capture holds.
+pub struct AddrIndex {
+    by_addr: HashMap<IpAddr, Vec<(Ts, usize)>, FxBuild>,
 }
 
-/// [`find_lookup`] for any server address (TCP and QUIC connections alike).
-pub fn find_lookup_for(
-    ip: IpAddr,
-    start: Ts,
-    dns: &[DnsTransaction],
-    used: &[usize],
-) -> Option<usize> {
-    let mut candidates: Vec<(usize, Ts)> = dns
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| t.response_ts.filter(|&r| r <= start).map(|r| (i, r)))
-        .filter(|&(i, _)| answer_addresses(&dns[i]).any(|a| a == ip))
-        .collect();
-    candidates.sort_by_key(|&(i, r)| (r, i));
-    let &(latest, latest_ts) = candidates.last()?;
-    if !used.contains(&latest) {
-        return Some(latest);
+impl AddrIndex {
+    pub fn new(dns: &[DnsTransaction]) -> AddrIndex {
+        let mut by_addr: HashMap<IpAddr, Vec<(Ts, usize)>, FxBuild> = HashMap::default();
+        for (i, t) in dns.iter().enumerate() {
+            let Some(r) = t.response_ts else {
+                continue;
+            };
+            let mut seen: Vec<IpAddr> = Vec::new();
+            for a in answer_addresses(t) {
+                if !seen.contains(&a) {
+                    seen.push(a);
+                    by_addr.entry(a).or_default().push((r, i));
+                }
+            }
+        }
+        for v in by_addr.values_mut() {
+            v.sort_unstable();
+        }
+        AddrIndex { by_addr }
     }
-    let floor = Ts(latest_ts.0.saturating_sub(SAME_BURST.0));
-    candidates
-        .iter()
-        .rev()
-        .take_while(|&&(_, r)| r >= floor)
-        .find(|(i, _)| !used.contains(i))
-        .map_or(Some(latest), |&(i, _)| Some(i))
+
+    /// The lookup that gave `ip`: the latest answered one before `start`. When an earlier
+    /// connection already took that one (`used`) and another lookup with the same answer
+    /// came within [`SAME_BURST`] before it, that one is taken: two clients resolving the
+    /// same name at once (two curl processes, two browser profiles) each made their own,
+    /// and each connection is linked to one.
+    pub fn find(&self, ip: IpAddr, start: Ts, used: &HashSet<usize, FxBuild>) -> Option<usize> {
+        let v = self.by_addr.get(&ip)?;
+        let candidates = &v[..v.partition_point(|&(r, _)| r <= start)];
+        let &(latest_ts, latest) = candidates.last()?;
+        if !used.contains(&latest) {
+            return Some(latest);
+        }
+        let floor = Ts(latest_ts.0.saturating_sub(SAME_BURST.0));
+        candidates
+            .iter()
+            .rev()
+            .take_while(|&&(r, _)| r >= floor)
+            .find(|(_, i)| !used.contains(i))
+            .map_or(Some(latest), |&(_, i)| Some(i))
+    }
 }
 
 fn start_ts(c: &Connection) -> Option<Ts> {
@@ -83,28 +95,15 @@ fn start_ts(c: &Connection) -> Option<Ts> {
         .or(c.tcp.close.ts)
 }
 
-/// The lookup of a TCP connection, from its start (the SYN, else its first packet, else
-/// `first_ts`), by [`find_lookup`].
-pub fn connection_lookup(
-    c: &Connection,
-    dns: &[DnsTransaction],
-    first_ts: Option<Ts>,
-    used: &[usize],
-) -> Option<usize> {
-    let start = start_ts(c).or(first_ts).unwrap_or_default();
-    find_lookup(c, start, dns, used)
-}
-
-/// The lookup of a QUIC connection: the latest before the client's first packet.
-pub fn quic_lookup(q: &QuicConnection, dns: &[DnsTransaction], used: &[usize]) -> Option<usize> {
-    find_lookup_for(q.server.ip(), q.first_ts, dns, used)
-}
-
-/// Links connections to lookups, fills hostnames from DNS and computes timelines.
+/// Links connections to lookups, fills hostnames from DNS and computes timelines. A
+/// connection's lookup is found from its start (the SYN, else its first packet, else
+/// `first_ts`) by [`AddrIndex::find`].
 pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts: Option<Ts>) {
-    let mut used = Vec::new();
+    let index = AddrIndex::new(dns);
+    let mut used = HashSet::default();
     for c in connections.iter_mut() {
-        c.dns = connection_lookup(c, dns, first_ts, &used);
+        let start = start_ts(c).or(first_ts).unwrap_or_default();
+        c.dns = index.find(c.server.ip(), start, &used);
         used.extend(c.dns);
         match c.dns {
             Some(i) => {
@@ -120,12 +119,13 @@ pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts
 }
 
 /// Links QUIC connections to lookups as [`link_dns`] does for TCP (the lookup before the
-/// client's first packet; its own `used` list, since a browser racing QUIC and TCP to one
+/// client's first packet; its own `used` set, since a browser racing QUIC and TCP to one
 /// host uses one lookup for both), and fills hostnames from DNS when there was no SNI.
 pub fn link_dns_quic(quic: &mut [QuicConnection], dns: &[DnsTransaction]) {
-    let mut used = Vec::new();
+    let index = AddrIndex::new(dns);
+    let mut used = HashSet::default();
     for q in quic.iter_mut() {
-        q.dns = quic_lookup(q, dns, &used);
+        q.dns = index.find(q.server.ip(), q.first_ts, &used);
         used.extend(q.dns);
         match q.dns {
             Some(i) => {
@@ -420,7 +420,11 @@ fn https_record(
         alpn_used: tls.alpn.clone().filter(|p| a.alpn.contains(p)),
         hinted_address: a.svc_hints.contains(&server.ip()),
         ech: a.svc_ech,
-        ech_sent: tls.client_hello.as_ref().is_some_and(|ch| ch.ech),
+        ech_sent: tls
+            .client_hello
+            .as_ref()
+            .and_then(|ch| ch.ech_config_id)
+            .is_some_and(|id| a.svc_ech_ids.contains(&id)),
     })
 }
 
@@ -557,6 +561,7 @@ mod tests {
                     alpn: alpn.iter().map(|a| a.to_string()).collect(),
                     svc_port: port,
                     svc_ech: false,
+                    svc_ech_ids: Vec::new(),
                     svc_hints: Vec::new(),
                 }],
                 authority: Vec::new(),
@@ -616,11 +621,17 @@ mod tests {
                 alpn: vec!["h3".into(), "h2".into()],
                 svc_port: None,
                 svc_ech: data.contains("ech="),
+                svc_ech_ids: if data.contains("ech=") {
+                    vec![7]
+                } else {
+                    Vec::new()
+                },
                 svc_hints: vec!["192.0.2.7".parse().unwrap()],
             }];
             t
         };
-        let conn = |sni: &str, ms: i64, ech: bool| {
+        // `ech`: the config id the ClientHello's ECH extension names.
+        let conn = |sni: &str, ms: i64, ech: Option<u8>| {
             let mut c = Connection {
                 server: "192.0.2.7:443".parse().unwrap(),
                 tcp: TcpInfo {
@@ -633,7 +644,8 @@ mod tests {
                 sni: Some(sni.into()),
                 alpn: Some("h2".into()),
                 client_hello: Some(ClientHelloInfo {
-                    ech,
+                    ech: ech.is_some(),
+                    ech_config_id: ech,
                     ..ClientHelloInfo::default()
                 }),
                 ..TlsInfo::default()
@@ -651,10 +663,12 @@ mod tests {
                 https("c.test", 100, "1 . alpn=\"h3,h2\""),
             ],
             connections: vec![
-                conn("a.test", 10, true),
-                conn("b.test", 10, false),
-                conn("c.test", 10, false),
-                conn("d.test", 10, false),
+                conn("a.test", 10, Some(7)),
+                conn("b.test", 10, None),
+                conn("c.test", 10, None),
+                conn("d.test", 10, None),
+                // GREASE ECH: a random config id, not the record's.
+                conn("a.test", 20, Some(99)),
             ],
             ..Report::default()
         };
@@ -663,9 +677,11 @@ mod tests {
         assert_eq!((u.dns, u.answer), (0, 0));
         assert_eq!(u.alpn_used.as_deref(), Some("h2"));
         assert!(u.hinted_address && u.ech && u.ech_sent);
-        assert!(report.connections[1..]
+        assert!(report.connections[1..4]
             .iter()
             .all(|c| c.https_record.is_none()));
+        let grease = report.connections[4].https_record.as_ref().expect("linked");
+        assert!(grease.ech && !grease.ech_sent);
     }
 
     /// A bare answered A lookup for the tests.
@@ -725,6 +741,7 @@ mod tests {
                 alpn: Vec::new(),
                 svc_port: None,
                 svc_ech: false,
+                svc_ech_ids: Vec::new(),
                 svc_hints: Vec::new(),
             }],
             authority: Vec::new(),

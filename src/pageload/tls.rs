@@ -177,6 +177,7 @@ fn client_hello_info(ch: &ClientHello) -> ClientHelloInfo {
             .collect(),
         early_data: ch.early_data,
         ech: ch.ech,
+        ech_config_id: ch.ech_config_id,
         grease: ch
             .ciphers
             .iter()

@@ -855,6 +855,7 @@ pub(crate) mod tests {
                 alpn: Vec::new(),
                 svc_port: None,
                 svc_ech: false,
+                svc_ech_ids: Vec::new(),
                 svc_hints: Vec::new(),
             }],
             authority: vec![],

@@ -178,7 +178,8 @@ fn dns_name(out: &mut Vec<u8>, i: u64) {
 }
 
 /// Writes `n` units of the hostile traffic `kind` (the table in `examples/gen_hostile.rs`:
-/// `syn-ports`, `syn-flood`, `dns-unanswered`, `dns-loops`, `slowloris`, `frags`); `false`
+/// `syn-ports`, `syn-flood`, `dns-unanswered`, `dns-loops`, `slowloris`, `frags`,
+/// `lookups-and-syns`, `quic-initials`); `false`
 /// for an unknown kind. Memory stays flat whatever `n`.
 pub fn hostile(kind: &str, n: u64, w: &mut PcapWriter<impl Write>) -> io::Result<bool> {
     let mut buf = Vec::with_capacity(2048);
@@ -282,6 +283,62 @@ pub fn hostile(kind: &str, n: u64, w: &mut PcapWriter<impl Write>) -> io::Result
                 fragment_frame(
                     &mut buf, src, server, PROTO_UDP, i as u16, 0, true, &payload,
                 );
+                w.packet(at(i), &buf)?;
+            }
+        }
+        "lookups-and-syns" => {
+            // Lookup i answers q{i}.example.com with its own address, then a SYN goes there:
+            // every connection must find its lookup among all of them.
+            for i in 0..n {
+                let src = SocketAddrV4::new(client, 1024 + (i % 60_000) as u16);
+                let addr = Ipv4Addr::from(0xac10_0000 | (i as u32 & 0x000f_ffff));
+                let mut q = Vec::with_capacity(80);
+                q.extend_from_slice(&(i as u16).to_be_bytes());
+                q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+                dns_name(&mut q, i);
+                q.extend_from_slice(&[0, 1, 0, 1]);
+                udp_frame(&mut buf, src, resolver, &q);
+                w.packet(at(3 * i), &buf)?;
+                let mut r = q.clone();
+                r[2] = 0x81;
+                r[3] = 0x80;
+                r[7] = 1;
+                r.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+                r.extend_from_slice(&addr.octets());
+                udp_frame(&mut buf, resolver, src, &r);
+                w.packet(at(3 * i + 1), &buf)?;
+                let c = SocketAddrV4::new(client, 20_000 + (i % 40_000) as u16);
+                tcp_frame(
+                    &mut buf,
+                    c,
+                    SocketAddrV4::new(addr, 443),
+                    i as u32,
+                    0,
+                    SYN,
+                    b"",
+                );
+                w.packet(at(3 * i + 2), &buf)?;
+            }
+        }
+        "quic-initials" => {
+            // A QUIC v1 Initial (RFC 9000 17.2.2) from each of N client ports, each with its
+            // own connection ids, padded to 1200 bytes, never answered; the payload is not
+            // protected with the DCID's keys, so it does not open.
+            for i in 0..n {
+                let src = SocketAddrV4::new(source(i / 60_000), 1024 + (i % 60_000) as u16);
+                let dst = SocketAddrV4::new(server, 443);
+                let mut p = Vec::with_capacity(1200);
+                p.push(0xc3);
+                p.extend_from_slice(&1u32.to_be_bytes());
+                p.push(8);
+                p.extend_from_slice(&i.to_be_bytes());
+                p.push(8);
+                p.extend_from_slice(&(!i).to_be_bytes());
+                p.push(0); // no token
+                let len = 1200 - (p.len() + 2);
+                p.extend_from_slice(&(0x4000 | len as u16).to_be_bytes());
+                p.resize(1200, 0x5a);
+                udp_frame(&mut buf, src, dst, &p);
                 w.packet(at(i), &buf)?;
             }
         }

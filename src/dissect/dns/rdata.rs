@@ -489,6 +489,8 @@ pub struct SvcbFacts {
     pub port: Option<u16>,
     /// `ech` (key 5): an ECHConfigList the client may encrypt its ClientHello to.
     pub ech: bool,
+    /// The config ids of its ECHConfigs of version 0xfe0d.
+    pub ech_config_ids: Vec<u8>,
     /// `ipv4hint` (key 4) and `ipv6hint` (key 6) addresses.
     pub hints: Vec<std::net::IpAddr>,
 }
@@ -533,7 +535,10 @@ pub fn svcb_facts(msg: &[u8], start: usize, end: usize) -> Option<SvcbFacts> {
                         .push(std::net::IpAddr::from(<[u8; 4]>::try_from(a).ok()?));
                 }
             }
-            5 => f.ech = !value.is_empty(),
+            5 => {
+                f.ech = !value.is_empty();
+                f.ech_config_ids = ech_config_ids(value);
+            }
             6 => {
                 for a in value.chunks_exact(16) {
                     f.hints
@@ -544,6 +549,31 @@ pub fn svcb_facts(msg: &[u8], start: usize, end: usize) -> Option<SvcbFacts> {
         }
     }
     Some(f)
+}
+
+/// The config ids of an ECHConfigList (draft-ietf-tls-esni 4: a 2-byte length, then
+/// ECHConfigs of version, length and contents; a 0xfe0d config's contents start with its
+/// config id). Whatever does not parse ends the list.
+fn ech_config_ids(list: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let Some(body) = list.get(2..) else {
+        return out;
+    };
+    let mut rest = body;
+    while rest.len() >= 4 {
+        let version = u16::from_be_bytes([rest[0], rest[1]]);
+        let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
+        let Some(contents) = rest.get(4..4 + len) else {
+            break;
+        };
+        if version == 0xfe0d {
+            if let Some(&id) = contents.first() {
+                out.push(id);
+            }
+        }
+        rest = &rest[4 + len..];
+    }
+    out
 }
 
 /// An SvcParamKey: its mnemonic, or `key<N>` (RFC 9460 §2.1).
@@ -924,6 +954,13 @@ mod tests {
         );
         let f = svcb_facts(&rd, 0, rd.len()).unwrap();
         assert!(f.ech);
+        // `foo` is no ECHConfigList: no config ids.
+        assert!(f.ech_config_ids.is_empty());
+        // One 0xfe0d config with id 7, then a config of an unknown version with id 9.
+        let list = b"\x00\x0c\xfe\x0d\x00\x02\x07\x00\xfe\x0e\x00\x02\x09\x00";
+        assert_eq!(ech_config_ids(list), [7]);
+        assert_eq!(ech_config_ids(&list[..8]), [7]);
+        assert_eq!(ech_config_ids(b"\x00"), Vec::<u8>::new());
         let hints: Vec<String> = f.hints.iter().map(|a| a.to_string()).collect();
         assert_eq!(
             hints,

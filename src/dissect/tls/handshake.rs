@@ -142,6 +142,9 @@ pub struct ClientHello {
     pub psk_modes: Vec<u8>,
     pub early_data: bool,
     pub ech: bool,
+    /// The config id an outer encrypted_client_hello names (draft-ietf-tls-esni 5: type 0,
+    /// cipher suite, config_id); a GREASE one names a random id.
+    pub ech_config_id: Option<u8>,
     /// Came as an SSL 2.0 CLIENT-HELLO (RFC 6101 E.2).
     pub sslv2: bool,
 }
@@ -241,7 +244,16 @@ fn parse_client_ext(ch: &mut ClientHello, t: u16, data: &[u8]) -> Option<()> {
         EXT_PRE_SHARED_KEY => ch.psk = true,
         EXT_EARLY_DATA => ch.early_data = true,
         EXT_PSK_KEY_EXCHANGE_MODES => ch.psk_modes = r.vec8()?.to_vec(),
-        EXT_ECH => ch.ech = true,
+        EXT_ECH => {
+            ch.ech = true;
+            // ECHClientHello: type (0 outer, 1 inner), then for outer the cipher suite
+            // (KDF and AEAD ids) and the config id.
+            if r.u8()? == 0 {
+                r.u16()?;
+                r.u16()?;
+                ch.ech_config_id = Some(r.u8()?);
+            }
+        }
         EXT_KEY_SHARE => {
             let mut l = Reader::new(r.vec16()?);
             while !l.is_empty() {

@@ -913,6 +913,8 @@ fn encrypted_client_hello_is_flagged_and_sni_is_the_outer_name() {
     assert_eq!(i.sni.as_deref(), Some("public.example"));
     let ch = i.client_hello.unwrap();
     assert!(ch.ech);
+    // Outer (type 0), HKDF-SHA256 with AES-128-GCM, config id 7.
+    assert_eq!(ch.ech_config_id, Some(7));
     assert_eq!(
         ch.extensions.last().map(String::as_str),
         Some("encrypted_client_hello")
