@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Time and peak RSS of the release binary on hostile captures (examples/gen_hostile.rs) at
-# a few sizes, next to `tshark -q -z conv,tcp` on the same file; 120 s timeout per run.
+# a few sizes, as the table (the whole report) and as jsonl (streamed), next to
+# `tshark -q -z conv,tcp` on the same file; 120 s timeout per run. KINDS="a b" picks kinds.
 #
 #   benches/hostile.sh [DIR] [SIZES...]     # DIR default /tmp/pagetrace-hostile,
 #                                           # SIZES default 10000 100000 200000
@@ -30,14 +31,15 @@ measure() {
   rm -f "$out"
 }
 
-printf '%-15s %8s %9s | %9s %8s | %9s %8s\n' kind N MiB pagetrace_s MiB_rss tshark_s MiB_rss
+printf '%-17s %8s %5s | %9s %8s | %8s %8s | %9s %8s\n' kind N MiB pagetrace_s MiB_rss jsonl_s MiB_rss tshark_s MiB_rss
 for kind in ${KINDS:-syn-ports syn-flood dns-unanswered dns-loops slowloris frags lookups-and-syns quic-initials}; do
   for n in "${sizes[@]}"; do
     f=$dir/$kind-$n.pcap
     [ -s "$f" ] || "$gen" "$kind" "$n" "$f"
     mib=$(( $(stat -c %s "$f") / 1048576 ))
     read -r pt prss < <(measure "$bin" analyze "$f")
+    read -r jt jrss < <(measure "$bin" analyze --format jsonl "$f")
     read -r tt trss < <(measure tshark -q -z conv,tcp -r "$f")
-    printf '%-15s %8s %9s | %9s %8s | %9s %8s\n' "$kind" "$n" "$mib" "$pt" "$prss" "$tt" "$trss"
+    printf '%-17s %8s %5s | %9s %8s | %8s %8s | %9s %8s\n' "$kind" "$n" "$mib" "$pt" "$prss" "$jt" "$jrss" "$tt" "$trss"
   done
 done

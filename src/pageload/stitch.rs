@@ -39,29 +39,57 @@ pub const SAME_BURST: Ts = Ts::from_nanos(1_000_000_000);
 /// The answered lookups by the addresses they answered, each list in order of answer
 /// time: a connection finds its lookup by one hash probe and a binary search, however
 /// many lookups and connections the capture holds.
+///
+/// Keyed with std's SipHash: addresses come from the wire, and a weak hash of sequential
+/// or chosen addresses collides.
+#[derive(Default)]
 pub struct AddrIndex {
-    by_addr: HashMap<IpAddr, Vec<(Ts, usize)>, FxBuild>,
+    by_addr: HashMap<IpAddr, Vec<(Ts, usize)>>,
 }
 
 impl AddrIndex {
     pub fn new(dns: &[DnsTransaction]) -> AddrIndex {
-        let mut by_addr: HashMap<IpAddr, Vec<(Ts, usize)>, FxBuild> = HashMap::default();
+        let mut index = AddrIndex {
+            by_addr: HashMap::default(),
+        };
         for (i, t) in dns.iter().enumerate() {
-            let Some(r) = t.response_ts else {
-                continue;
-            };
-            let mut seen: Vec<IpAddr> = Vec::new();
-            for a in answer_addresses(t) {
-                if !seen.contains(&a) {
-                    seen.push(a);
-                    by_addr.entry(a).or_default().push((r, i));
+            index.push(i, t);
+        }
+        index
+    }
+
+    /// Adds lookup `i` (any numbering the caller keeps, such as a stream's).
+    pub fn push(&mut self, i: usize, t: &DnsTransaction) {
+        let Some(r) = t.response_ts else {
+            return;
+        };
+        let mut seen: Vec<IpAddr> = Vec::new();
+        for a in answer_addresses(t) {
+            if !seen.contains(&a) {
+                seen.push(a);
+                let v = self.by_addr.entry(a).or_default();
+                // Usually the latest: an append.
+                let at = v.partition_point(|&e| e <= (r, i));
+                v.insert(at, (r, i));
+            }
+        }
+    }
+
+    /// Forgets lookup `i` (as pushed with `t`).
+    pub fn remove(&mut self, i: usize, t: &DnsTransaction) {
+        let Some(r) = t.response_ts else {
+            return;
+        };
+        for a in answer_addresses(t) {
+            if let Some(v) = self.by_addr.get_mut(&a) {
+                if let Ok(at) = v.binary_search(&(r, i)) {
+                    v.remove(at);
+                }
+                if v.is_empty() {
+                    self.by_addr.remove(&a);
                 }
             }
         }
-        for v in by_addr.values_mut() {
-            v.sort_unstable();
-        }
-        AddrIndex { by_addr }
     }
 
     /// The lookup that gave `ip`: the latest answered one before `start`. When an earlier
@@ -102,20 +130,33 @@ pub fn link_dns(connections: &mut [Connection], dns: &[DnsTransaction], first_ts
     let index = AddrIndex::new(dns);
     let mut used = HashSet::default();
     for c in connections.iter_mut() {
-        let start = start_ts(c).or(first_ts).unwrap_or_default();
-        c.dns = index.find(c.server.ip(), start, &used);
-        used.extend(c.dns);
-        match c.dns {
-            Some(i) => {
-                if c.hostname.is_none() {
-                    c.hostname = dns[i].questions.first().map(|q| q.name.clone());
-                    c.hostname_source = Some(HostnameSource::Dns);
-                }
-            }
-            None => c.dns_note = Some(NO_DNS_NOTE.into()),
-        }
-        c.timeline = timeline(c, c.dns.map(|i| &dns[i]));
+        let start = connection_start(c, first_ts);
+        let i = index.find(c.server.ip(), start, &used);
+        used.extend(i);
+        link_connection(c, i.map(|i| (i, &dns[i])));
     }
+}
+
+/// When a connection began, for its lookup: the SYN, else its first packet, else
+/// `first_ts`.
+pub fn connection_start(c: &Connection, first_ts: Option<Ts>) -> Ts {
+    start_ts(c).or(first_ts).unwrap_or_default()
+}
+
+/// Links `c` to its lookup (its index and the transaction), or says why it has none;
+/// fills its hostname from DNS when nothing else named it, and its timeline.
+pub fn link_connection(c: &mut Connection, lookup: Option<(usize, &DnsTransaction)>) {
+    c.dns = lookup.map(|(i, _)| i);
+    match lookup {
+        Some((_, t)) => {
+            if c.hostname.is_none() {
+                c.hostname = t.questions.first().map(|q| q.name.clone());
+                c.hostname_source = Some(HostnameSource::Dns);
+            }
+        }
+        None => c.dns_note = Some(NO_DNS_NOTE.into()),
+    }
+    c.timeline = timeline(c, lookup.map(|(_, t)| t));
 }
 
 /// Links QUIC connections to lookups as [`link_dns`] does for TCP (the lookup before the
@@ -125,17 +166,23 @@ pub fn link_dns_quic(quic: &mut [QuicConnection], dns: &[DnsTransaction]) {
     let index = AddrIndex::new(dns);
     let mut used = HashSet::default();
     for q in quic.iter_mut() {
-        q.dns = index.find(q.server.ip(), q.first_ts, &used);
-        used.extend(q.dns);
-        match q.dns {
-            Some(i) => {
-                if q.hostname.is_none() {
-                    q.hostname = dns[i].questions.first().map(|x| x.name.clone());
-                    q.hostname_source = Some(HostnameSource::Dns);
-                }
+        let i = index.find(q.server.ip(), q.first_ts, &used);
+        used.extend(i);
+        link_quic(q, i.map(|i| (i, &dns[i])));
+    }
+}
+
+/// [`link_connection`] for a QUIC connection (it has no timeline).
+pub fn link_quic(q: &mut QuicConnection, lookup: Option<(usize, &DnsTransaction)>) {
+    q.dns = lookup.map(|(i, _)| i);
+    match lookup {
+        Some((_, t)) => {
+            if q.hostname.is_none() {
+                q.hostname = t.questions.first().map(|x| x.name.clone());
+                q.hostname_source = Some(HostnameSource::Dns);
             }
-            None => q.dns_note = Some(NO_DNS_NOTE.to_string()),
         }
+        None => q.dns_note = Some(NO_DNS_NOTE.to_string()),
     }
 }
 

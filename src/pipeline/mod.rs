@@ -21,7 +21,7 @@
 mod quic_app;
 mod stream;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::capture::{CaptureEvent, CaptureReader, Packet, SecretsKind};
 use crate::decrypt::{KeyLog, KeyLogStats};
@@ -88,6 +88,9 @@ pub enum Output {
 struct Stream {
     out: VecDeque<Output>,
     window: VecDeque<DnsTransaction>,
+    /// The window's lookups by the addresses they answered, numbered as the stream numbers
+    /// them: a finished connection finds its lookup without a scan of the window.
+    index: stitch::AddrIndex,
     /// Stream index of `window[0]`, and of the next DNS transaction.
     window_base: u64,
     next_index: u64,
@@ -607,9 +610,12 @@ impl Analyzer {
         for t in dns {
             let index = st.next_index;
             st.next_index += 1;
+            st.index.push(index as usize, &t);
             st.window.push_back(t.clone());
             if st.window.len() > DNS_WINDOW {
-                st.window.pop_front();
+                if let Some(old) = st.window.pop_front() {
+                    st.index.remove(st.window_base as usize, &old);
+                }
                 st.window_base += 1;
             }
             st.out.push_back(Output::Dns {
@@ -617,16 +623,18 @@ impl Analyzer {
                 transaction: Box::new(t),
             });
         }
-        let window = st.window.make_contiguous();
         let base = st.window_base as usize;
+        let none = HashSet::default();
+        let lookup = |i: usize| st.window.get(i.checked_sub(base)?).map(|t| (i, t));
         for mut c in conns.drain(..) {
-            stitch::link_dns(std::slice::from_mut(&mut c), window, self.info.first_ts);
-            c.dns = c.dns.map(|i| base + i);
+            let start = stitch::connection_start(&c, self.info.first_ts);
+            let i = st.index.find(c.server.ip(), start, &none);
+            stitch::link_connection(&mut c, i.and_then(lookup));
             st.out.push_back(Output::Connection(Box::new(c)));
         }
         for mut q in quic.drain(..) {
-            stitch::link_dns_quic(std::slice::from_mut(&mut q), window);
-            q.dns = q.dns.map(|i| base + i);
+            let i = st.index.find(q.server.ip(), q.first_ts, &none);
+            stitch::link_quic(&mut q, i.and_then(lookup));
             st.out.push_back(Output::Quic(Box::new(q)));
         }
     }
