@@ -83,12 +83,7 @@ fn lookup(name: &str, ts: f64, latency: f64) -> DnsTransaction {
         query_packet: None,
         response_packet: None,
         dnssec: Default::default(),
-        chain: None,
-        cached: None,
-        upstream_of: None,
-        aa: false,
-        ra: false,
-        glue: Vec::new(),
+        ..DnsTransaction::default()
     }
 }
 

@@ -161,12 +161,7 @@ impl DnsLog {
                 cd: msg.header.checking_disabled,
                 ..DnsSec::default()
             },
-            chain: None,
-            cached: None,
-            upstream_of: None,
-            aa: false,
-            ra: false,
-            glue: Vec::new(),
+            ..DnsTransaction::default()
         };
         let waiting = self
             .pending

@@ -480,7 +480,7 @@ pub struct DnsQuestion {
     pub qtype: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct DnsAnswer {
     pub name: String,
     #[serde(rename = "type")]
@@ -555,6 +555,35 @@ pub struct DnsTransaction {
     pub glue: Vec<(String, IpAddr)>,
 }
 
+impl Default for DnsTransaction {
+    /// A transaction of nothing between unspecified addresses (tests, a report being built).
+    fn default() -> DnsTransaction {
+        DnsTransaction {
+            ts: Ts::default(),
+            client: UNSPECIFIED,
+            server: UNSPECIFIED,
+            transport: DnsTransport::Udp,
+            id: 0,
+            questions: Vec::new(),
+            response_ts: None,
+            latency_ms: None,
+            rcode: None,
+            truncated: false,
+            answers: Vec::new(),
+            authority: Vec::new(),
+            query_packet: None,
+            response_packet: None,
+            dnssec: DnsSec::default(),
+            chain: None,
+            cached: None,
+            upstream_of: None,
+            aa: false,
+            ra: false,
+            glue: Vec::new(),
+        }
+    }
+}
+
 /// One query a resolver sent upstream for a client's lookup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ChainStep {
@@ -576,6 +605,24 @@ pub struct ChainStep {
     pub referral: Option<String>,
     pub ts: Ts,
     pub latency_ms: Option<f64>,
+}
+
+impl ChainStep {
+    /// `tld test`: the role and, when known, the zone.
+    pub fn role_text(&self) -> String {
+        match &self.zone {
+            Some(z) => format!("{} {z}", self.role),
+            None => self.role.to_string(),
+        }
+    }
+
+    /// `referral to lab.test`, or the outcome.
+    pub fn outcome_text(&self) -> String {
+        match &self.referral {
+            Some(z) => format!("referral to {z}"),
+            None => self.outcome.to_string(),
+        }
+    }
 }
 
 /// A server's place in the DNS tree.

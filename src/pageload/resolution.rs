@@ -339,9 +339,7 @@ mod tests {
             addr: data.parse().ok().filter(|_| rtype == "A"),
             alpn: Vec::new(),
             svc_port: None,
-            svc_ech: false,
-            svc_ech_ids: Vec::new(),
-            svc_hints: Vec::new(),
+            ..DnsAnswer::default()
         }
     }
 
@@ -373,12 +371,7 @@ mod tests {
                     query_packet: None,
                     response_packet: None,
                     dnssec: DnsSec::default(),
-                    chain: None,
-                    cached: None,
-                    upstream_of: None,
-                    aa: false,
-                    ra: false,
-                    glue: Vec::new(),
+                    ..DnsTransaction::default()
                 },
             }
         }

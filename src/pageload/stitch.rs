@@ -148,15 +148,18 @@ pub fn connection_start(c: &Connection, first_ts: Option<Ts>) -> Ts {
 pub fn link_connection(c: &mut Connection, lookup: Option<(usize, &DnsTransaction)>) {
     c.dns = lookup.map(|(i, _)| i);
     match lookup {
-        Some((_, t)) => {
-            if c.hostname.is_none() {
-                c.hostname = t.questions.first().map(|q| q.name.clone());
-                c.hostname_source = Some(HostnameSource::Dns);
-            }
-        }
+        Some((_, t)) => name_from(t, &mut c.hostname, &mut c.hostname_source),
         None => c.dns_note = Some(NO_DNS_NOTE.into()),
     }
     c.timeline = timeline(c, lookup.map(|(_, t)| t));
+}
+
+/// The lookup's question as the hostname, when nothing else named the server.
+fn name_from(t: &DnsTransaction, name: &mut Option<String>, source: &mut Option<HostnameSource>) {
+    if name.is_none() {
+        *name = t.questions.first().map(|q| q.name.clone());
+        *source = Some(HostnameSource::Dns);
+    }
 }
 
 /// Links QUIC connections to lookups as [`link_dns`] does for TCP (the lookup before the
@@ -176,12 +179,7 @@ pub fn link_dns_quic(quic: &mut [QuicConnection], dns: &[DnsTransaction]) {
 pub fn link_quic(q: &mut QuicConnection, lookup: Option<(usize, &DnsTransaction)>) {
     q.dns = lookup.map(|(i, _)| i);
     match lookup {
-        Some((_, t)) => {
-            if q.hostname.is_none() {
-                q.hostname = t.questions.first().map(|x| x.name.clone());
-                q.hostname_source = Some(HostnameSource::Dns);
-            }
-        }
+        Some((_, t)) => name_from(t, &mut q.hostname, &mut q.hostname_source),
         None => q.dns_note = Some(NO_DNS_NOTE.to_string()),
     }
 }
@@ -425,17 +423,7 @@ fn https_record(
     dns: &[DnsTransaction],
 ) -> Option<HttpsRecordUse> {
     let host = host.trim_end_matches('.');
-    let origin_port = |name: &str| -> Option<u16> {
-        let name = name.trim_end_matches('.');
-        if name.eq_ignore_ascii_case(host) {
-            return Some(443);
-        }
-        let rest = name.strip_prefix('_')?;
-        let (p, tail) = rest.split_once("._https.")?;
-        tail.eq_ignore_ascii_case(host)
-            .then(|| p.parse().ok())
-            .flatten()
-    };
+    let origin_port = |name: &str| origin_port(name, host);
     let mut best: Option<(Ts, usize, usize)> = None;
     for (i, t) in dns.iter().enumerate() {
         let Some(ts) = t.response_ts.filter(|&r| r <= start) else {
@@ -482,18 +470,7 @@ fn https_record(
 fn h3_dns_offer(q: &QuicConnection, dns: &[DnsTransaction]) -> Option<H3DnsOffer> {
     let host = q.hostname.as_deref()?.trim_end_matches('.');
     let port = q.server.port();
-    // The origin port a question's name stands for, when it names `host`.
-    let origin_port = |name: &str| -> Option<u16> {
-        let name = name.trim_end_matches('.');
-        if name.eq_ignore_ascii_case(host) {
-            return Some(443);
-        }
-        let rest = name.strip_prefix('_')?;
-        let (p, tail) = rest.split_once("._https.")?;
-        tail.eq_ignore_ascii_case(host)
-            .then(|| p.parse().ok())
-            .flatten()
-    };
+    let origin_port = |name: &str| origin_port(name, host);
     let mut best: Option<(Ts, H3DnsOffer)> = None;
     for (i, t) in dns.iter().enumerate() {
         let Some(ts) = t.response_ts.filter(|&r| r <= q.first_ts) else {
@@ -520,6 +497,20 @@ fn h3_dns_offer(q: &QuicConnection, dns: &[DnsTransaction]) -> Option<H3DnsOffer
         }
     }
     best.map(|(_, o)| o)
+}
+
+/// The origin port an HTTPS question's name stands for when it names `host`: 443 for
+/// `host` itself, P for `_P._https.host` (RFC 9460 9.1).
+fn origin_port(name: &str, host: &str) -> Option<u16> {
+    let name = name.trim_end_matches('.');
+    if name.eq_ignore_ascii_case(host) {
+        return Some(443);
+    }
+    let rest = name.strip_prefix('_')?;
+    let (p, tail) = rest.split_once("._https.")?;
+    tail.eq_ignore_ascii_case(host)
+        .then(|| p.parse().ok())
+        .flatten()
 }
 
 /// Resolves a Location against the request URL (absolute, scheme-relative or path).
@@ -607,20 +598,13 @@ mod tests {
                     addr: None,
                     alpn: alpn.iter().map(|a| a.to_string()).collect(),
                     svc_port: port,
-                    svc_ech: false,
-                    svc_ech_ids: Vec::new(),
-                    svc_hints: Vec::new(),
+                    ..DnsAnswer::default()
                 }],
                 authority: Vec::new(),
                 query_packet: None,
                 response_packet: None,
                 dnssec: Default::default(),
-                chain: None,
-                cached: None,
-                upstream_of: None,
-                aa: false,
-                ra: false,
-                glue: Vec::new(),
+                ..DnsTransaction::default()
             };
         let conn = |port: u16, ms: i64| QuicConnection {
             server: format!("192.0.2.7:{port}").parse().unwrap(),
@@ -752,12 +736,7 @@ mod tests {
             query_packet: None,
             response_packet: None,
             dnssec: Default::default(),
-            chain: None,
-            cached: None,
-            upstream_of: None,
-            aa: false,
-            ra: false,
-            glue: Vec::new(),
+            ..DnsTransaction::default()
         }
     }
 
@@ -787,20 +766,13 @@ mod tests {
                 addr: ip.parse().ok(),
                 alpn: Vec::new(),
                 svc_port: None,
-                svc_ech: false,
-                svc_ech_ids: Vec::new(),
-                svc_hints: Vec::new(),
+                ..DnsAnswer::default()
             }],
             authority: Vec::new(),
             query_packet: None,
             response_packet: None,
             dnssec: Default::default(),
-            chain: None,
-            cached: None,
-            upstream_of: None,
-            aa: false,
-            ra: false,
-            glue: Vec::new(),
+            ..DnsTransaction::default()
         };
         let dns = vec![
             lookup("a.test", "192.0.2.7", 0),

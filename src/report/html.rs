@@ -760,14 +760,8 @@ fn journey_dns(s: &mut String, d: &DnsStep, not_this_rows: bool, origin: Option<
                 ),
                 Some(chain) => {
                     for st in chain {
-                        let role = match &st.zone {
-                            Some(z) => format!("{} {z}", st.role),
-                            None => st.role.to_string(),
-                        };
-                        let got = match &st.referral {
-                            Some(z) => format!("referral to {z}"),
-                            None => st.outcome.to_string(),
-                        };
+                        let role = st.role_text();
+                        let got = st.outcome_text();
                         let _ = write!(
                             s,
                             "<li><b>↳</b><span>{} {} → {} ({}) · {} · {} <span class=\"at\">{}</span></span></li>",

@@ -722,14 +722,8 @@ fn write_chain<W: Write>(
         }
     )?;
     for s in chain {
-        let role = match &s.zone {
-            Some(z) => format!("{} {z}", s.role),
-            None => s.role.to_string(),
-        };
-        let got = match &s.referral {
-            Some(z) => format!("referral to {z}"),
-            None => s.outcome.to_string(),
-        };
+        let role = s.role_text();
+        let got = s.outcome_text();
         writeln!(
             out,
             "{}     {} {} → {} ({}): {} in {}  at {}",
@@ -1400,14 +1394,8 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
             let at = rel(Some(step.ts), origin);
             let latency = fmt_opt_ms(step.latency_ms);
             let q = format!("↳ {} {}", step.qname, step.qtype);
-            let role = match &step.zone {
-                Some(z) => format!("{} {}", step.role, z),
-                None => step.role.to_string(),
-            };
-            let got = match &step.referral {
-                Some(z) => format!("referral to {z}"),
-                None => step.outcome.to_string(),
-            };
+            let role = step.role_text();
+            let got = step.outcome_text();
             let records: Vec<String> = step
                 .dns
                 .and_then(|i| r.dns.get(i))

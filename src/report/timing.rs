@@ -854,20 +854,13 @@ pub(crate) mod tests {
                 addr: addr.parse().ok(),
                 alpn: Vec::new(),
                 svc_port: None,
-                svc_ech: false,
-                svc_ech_ids: Vec::new(),
-                svc_hints: Vec::new(),
+                ..DnsAnswer::default()
             }],
             authority: vec![],
             query_packet: Some(1),
             response_packet: Some(2),
             dnssec: Default::default(),
-            chain: None,
-            cached: None,
-            upstream_of: None,
-            aa: false,
-            ra: false,
-            glue: Vec::new(),
+            ..DnsTransaction::default()
         }
     }
 
