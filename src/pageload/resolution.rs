@@ -24,8 +24,8 @@
 //! zones that holds the step's name: `.` is `root`, a one-label zone `tld`, any other
 //! `authoritative`; a server no referral named is `other` (a forwarder, say).
 //!
-//! Cost: transactions are ordered by time once; each lookup looks at the queries sent
-//! during it, at most [`MAX_CANDIDATES`] of them.
+//! Cost: transactions are ordered by time once; each lookup scans at most [`MAX_SCAN`]
+//! transactions sent during it and considers at most [`MAX_CANDIDATES`] of them.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -37,6 +37,10 @@ use crate::pageload::model::{ChainStep, DnsTransaction, ServerRole, StepOutcome}
 /// lookups can cause.
 pub const MAX_CANDIDATES: usize = 512;
 
+/// Transactions scanned per client lookup for those candidates (a busy resolver answers
+/// other clients while it walks for one).
+pub const MAX_SCAN: usize = 4096;
+
 /// Links every client lookup of `dns` (in time order, as the report holds them) to its
 /// resolver's upstream queries: fills `chain`, `cached` and `upstream_of`.
 pub fn link_chains(dns: &mut [DnsTransaction]) {
@@ -45,6 +49,12 @@ pub fn link_chains(dns: &mut [DnsTransaction]) {
     order.sort_by_key(|&i| (dns[i].ts, i));
     let mut claimed: Vec<Option<usize>> = vec![None; dns.len()];
     let mut chains: Vec<(usize, Vec<usize>)> = Vec::new();
+    // Transactions per asking address: a lookup whose client sent every query of the
+    // capture (its resolver's side is not in it) needs no scan.
+    let mut asked: HashMap<IpAddr, usize, FxBuild> = HashMap::default();
+    for t in dns.iter() {
+        *asked.entry(t.client.ip()).or_default() += 1;
+    }
     for (pos, &c) in order.iter().enumerate() {
         let lookup = &dns[c];
         let (Some(end), Some(q)) = (lookup.response_ts, lookup.questions.first()) else {
@@ -54,10 +64,16 @@ pub fn link_chains(dns: &mut [DnsTransaction]) {
         if claimed[c].is_some() || !lookup.ra {
             continue;
         }
+        let own = asked.get(&lookup.client.ip()).copied().unwrap_or(0);
+        let resolver = asked.get(&lookup.server.ip()).copied().unwrap_or(0);
+        if own == dns.len() && resolver == 0 {
+            continue;
+        }
         let candidates: Vec<usize> = order[pos + 1..]
             .iter()
             .copied()
             .take_while(|&j| dns[j].ts <= end)
+            .take(MAX_SCAN)
             .filter(|&j| {
                 let u = &dns[j];
                 claimed[j].is_none()
