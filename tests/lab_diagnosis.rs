@@ -112,8 +112,9 @@ fn dropped_port(dir: &Path) -> u16 {
 
 /// From tcpdump's reading: when the hole opened (the first segment beyond the highest
 /// byte), when it closed (the first segment below the highest byte after that), in
-/// seconds since the epoch.
-fn hole(dir: &Path, port: u16) -> (f64, f64) {
+/// seconds since the epoch; `None` when no segment came beyond the dropped one (it was the
+/// last of its flight: the resend then opens nothing).
+fn hole(dir: &Path, port: u16) -> Option<(f64, f64)> {
     let lines = tcpdump(dir, &format!("tcp src port 443 and tcp dst port {port}"));
     let mut highest: Option<u64> = None;
     let mut opened: Option<f64> = None;
@@ -129,12 +130,13 @@ fn hole(dir: &Path, port: u16) -> (f64, f64) {
         let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
         match (highest, opened) {
             (Some(h), None) if a > h => opened = Some(t),
-            (Some(h), Some(o)) if a < h => return (o, t),
+            (Some(h), Some(o)) if a < h => return Some((o, t)),
             _ => {}
         }
         highest = Some(highest.map_or(b, |h| h.max(b)));
     }
-    panic!("no hole in the server's segments to port {port}: {lines:?}");
+    eprintln!("no hole in the server's segments to port {port}: {lines:?}");
+    None
 }
 
 #[test]
@@ -143,9 +145,20 @@ fn a_dropped_response_segment_is_the_delay_of_the_requests_it_held_up() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("pagetrace-lab-diag-{}", std::process::id()));
-    record(&dir, &["--drop", DROP]);
-    let port = dropped_port(&dir);
-    let (opened, closed) = hole(&dir, port);
+    // The relay drops the 20th large server segment, whichever connection carries it; when
+    // that was the last of its flight (no later segment opened a hole, as on a short
+    // connection of Chromium's), the page is loaded again.
+    let mut attempt = 0;
+    let (port, (opened, closed)) = loop {
+        attempt += 1;
+        record(&dir, &["--drop", DROP]);
+        let port = dropped_port(&dir);
+        match hole(&dir, port) {
+            Some(h) => break (port, h),
+            None if attempt < 3 => continue,
+            None => panic!("three recordings, and the drop never opened a hole"),
+        }
+    };
     let truth_ms = (closed - opened) * 1000.0;
 
     let report = analyze(&dir);
