@@ -342,7 +342,7 @@ fn leads_to(qname: &str, names: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pageload::model::{DnsAnswer, DnsQuestion, DnsSec, DnsTransport};
+    use crate::pageload::model::{DnsAnswer, DnsQuestion};
     use crate::time::Ts;
     use std::net::SocketAddr;
 
@@ -372,21 +372,11 @@ mod tests {
                     ts: Ts::from_nanos(ms * 1_000_000),
                     client,
                     server,
-                    transport: DnsTransport::Udp,
                     id: 1,
                     questions: vec![DnsQuestion {
                         name: name.into(),
                         qtype: qtype.into(),
                     }],
-                    response_ts: None,
-                    latency_ms: None,
-                    rcode: None,
-                    truncated: false,
-                    answers: Vec::new(),
-                    authority: Vec::new(),
-                    query_packet: None,
-                    response_packet: None,
-                    dnssec: DnsSec::default(),
                     ..DnsTransaction::default()
                 },
             }
