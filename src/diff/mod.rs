@@ -279,8 +279,7 @@ pub fn diff(a: &Report, b: &Report, opts: &DiffOptions) -> Diff {
 
 /// Writes the diff as one pretty-printed JSON document and a newline.
 pub fn write_json<W: Write>(out: &mut W, d: &Diff) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, d).map_err(io::Error::from)?;
-    out.write_all(b"\n")
+    crate::report::json::write_pretty(out, d)
 }
 
 fn delta(a: Option<f64>, b: Option<f64>) -> Option<f64> {

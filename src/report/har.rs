@@ -250,8 +250,7 @@ struct Cookie {
 /// Writes the report as one pretty-printed HAR 1.2 document and a newline.
 pub fn write_har<W: Write>(out: &mut W, r: &Report) -> io::Result<()> {
     let har = build(r);
-    serde_json::to_writer_pretty(&mut *out, &har).map_err(io::Error::from)?;
-    out.write_all(b"\n")
+    super::json::write_pretty(out, &har)
 }
 
 fn build(r: &Report) -> Har {

@@ -126,8 +126,20 @@ struct CaptureLine<'a> {
 }
 
 fn line<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(io::Error::from)?;
-    out.write_all(b"\n")
+    // Serialized into memory, then written at once: the serializer's many small writes
+    // would each go through `out` (often a `dyn Write`), which cost more than the JSON.
+    thread_local!(static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+    BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        serde_json::to_writer(&mut *buf, value).map_err(io::Error::from)?;
+        buf.push(b'\n');
+        let written = out.write_all(buf);
+        // A huge line's buffer is not kept.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        written
+    })
 }
 
 /// A `dns` line.
