@@ -122,6 +122,10 @@ pub enum Cap {
     FragmentDatagrams,
     /// Bytes of IP fragments buffered: fragments past it are dropped.
     FragmentBytes,
+    /// TCP 5-tuples numbered as tshark's `tcp.stream`: later connections carry none.
+    TcpStreams,
+    /// UDP 5-tuples numbered as tshark's `udp.stream`: later QUIC connections carry none.
+    UdpStreams,
 }
 
 /// How often a [`Cap`] was hit, and at which frame first.
@@ -166,6 +170,14 @@ impl Cap {
             Cap::FragmentBytes => {
                 format!("IP fragment buffer full ({limit} bytes): {count} fragments dropped")
             }
+            Cap::TcpStreams => format!(
+                "{limit} TCP 5-tuples numbered as tcp.stream: {count} later connections carry \
+                 no stream number"
+            ),
+            Cap::UdpStreams => format!(
+                "{limit} UDP 5-tuples numbered as udp.stream: {count} datagrams of later ones carry \
+                 no stream number"
+            ),
         };
         Warning::new(n.first_frame, WarningKind::Cap, message)
     }

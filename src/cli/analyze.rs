@@ -33,7 +33,7 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         if let Some(k) = &keylog {
             analyzer.add_keylog_text(&String::from_utf8_lossy(&k.text));
         }
-        return super::records::run(&mut reader, analyzer, &a, filter.as_ref());
+        return super::records::run(&mut reader, analyzer, &a, filter.as_ref(), say);
     }
     // Opened before the long read, so a path that cannot be written fails at once.
     let mut out = Output::open(a.output.as_deref())?;

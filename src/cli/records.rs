@@ -14,12 +14,12 @@ use std::io::{self, BufWriter, Write};
 
 use pagetrace::capture::CaptureReader;
 use pagetrace::pageload::filter::Filter;
-use pagetrace::pageload::model::{DnsTransaction, FilterCounts, FilterInfo};
+use pagetrace::pageload::model::{DnsTransaction, FilterCounts, FilterInfo, Report};
 use pagetrace::pipeline::{self, Analyzer, Output, DNS_WINDOW};
 use pagetrace::report::records;
 
 use super::args::{AnalyzeArgs, Format};
-use super::CliError;
+use super::{diagnose, CliError, Say};
 
 /// Whether the format is written as a stream of records.
 pub fn is_record(f: Format) -> bool {
@@ -32,6 +32,7 @@ pub fn run(
     mut analyzer: Analyzer,
     a: &AnalyzeArgs,
     filter: Option<&Filter>,
+    say: Say,
 ) -> Result<(), CliError> {
     let out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
@@ -62,10 +63,24 @@ pub fn run(
     if let Some(e) = failed {
         return Err(e.into());
     }
-    let (rest, capture) = analyzer.finish_stream();
-    for o in rest {
-        sink.write(o)?;
+    let capture = analyzer.finish_stream_with(|o| {
+        if failed.is_none() {
+            failed = sink.write(o).err();
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
     }
+    // What the whole-report formats say on standard error about the file and its caps,
+    // from the capture's own warnings (the records carry their connections').
+    let capture = Report {
+        capture,
+        ..Report::default()
+    };
+    for line in diagnose::lines(&capture, None) {
+        say.line(&line);
+    }
+    let capture = capture.capture;
     if !sink.csv {
         let info = filter.map(|f| FilterInfo {
             expression: f.text().to_string(),

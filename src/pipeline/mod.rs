@@ -53,9 +53,11 @@ const SWEEP_NANOS: i64 = 1_000_000_000;
 
 /// Most handed-out DNS transactions a stream remembers to link later connections to.
 pub const DNS_WINDOW: usize = 4096;
-/// Most UDP 5-tuples numbered as tshark's `udp.stream` (about 40 MiB); QUIC connections
-/// on 5-tuples first seen after that get no number.
+/// Most UDP 5-tuples numbered as tshark's `udp.stream` (about 70 MiB at the cap); QUIC
+/// connections on 5-tuples first seen after that get no number.
 pub const MAX_UDP_STREAMS: usize = 1 << 20;
+/// The same when results are streamed, where memory tracks what is open (about 8 MiB).
+pub const MAX_UDP_STREAMS_STREAMING: usize = 100_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzerConfig {
@@ -110,6 +112,9 @@ pub struct Analyzer {
     quic: QuicTable<QuicApp>,
     /// tshark's `udp.stream` numbering: every UDP 5-tuple, in order of first datagram.
     udp_streams: HashMap<FlowKey, u64, FxBuild>,
+    max_udp_streams: usize,
+    /// UDP 5-tuples left unnumbered, the numbering being full.
+    udp_unnumbered: CapCount,
     /// Reports of QUIC connections that ended.
     quic_done: Vec<QuicConnection>,
     /// Reports of connections that ended, in order of ending.
@@ -123,8 +128,15 @@ pub struct Analyzer {
 
 impl Analyzer {
     pub fn new(cfg: AnalyzerConfig, path: &str, format: &str) -> Analyzer {
-        let tcp = cfg.tcp;
+        let mut tcp = cfg.tcp;
         let streaming = cfg.streaming;
+        let mut max_udp_streams = MAX_UDP_STREAMS;
+        if streaming {
+            tcp.max_stream_keys = tcp
+                .max_stream_keys
+                .min(crate::tcp::MAX_STREAM_KEYS_STREAMING);
+            max_udp_streams = MAX_UDP_STREAMS_STREAMING;
+        }
         Analyzer {
             cfg,
             info: CaptureInfo {
@@ -144,6 +156,8 @@ impl Analyzer {
             },
             quic: QuicTable::new(),
             udp_streams: HashMap::default(),
+            max_udp_streams,
+            udp_unnumbered: CapCount::default(),
             quic_done: Vec::new(),
             done: Vec::new(),
             stream: streaming.then(Stream::default),
@@ -194,6 +208,12 @@ impl Analyzer {
             (Cap::DnsPending, MAX_PENDING, self.dns.pending_capped),
             (Cap::FragmentDatagrams, defrag::MAX_DATAGRAMS, datagrams),
             (Cap::FragmentBytes, defrag::MAX_BUFFERED, bytes),
+            (
+                Cap::TcpStreams,
+                self.flows.max_stream_keys(),
+                self.flows.unnumbered,
+            ),
+            (Cap::UdpStreams, self.max_udp_streams, self.udp_unnumbered),
         ]
         .into_iter()
         .filter(|(_, _, n)| n.count > 0)
@@ -394,7 +414,7 @@ impl Analyzer {
                         SocketAddr::new(ip.src, udp.src_port),
                         SocketAddr::new(ip.dst, udp.dst_port),
                     );
-                    self.number_udp_stream(FlowKey::new(src, dst));
+                    self.number_udp_stream(FlowKey::new(src, dst), frame);
                     if udp.src_port == 53 || udp.dst_port == 53 {
                         self.dns_datagram(ts, frame, (src, dst), udp.payload);
                     } else {
@@ -425,10 +445,12 @@ impl Analyzer {
     }
 
     /// Gives a UDP 5-tuple never seen before the next `udp.stream` index, as tshark does.
-    fn number_udp_stream(&mut self, key: FlowKey) {
+    fn number_udp_stream(&mut self, key: FlowKey, frame: u64) {
         let n = self.udp_streams.len();
-        if n < MAX_UDP_STREAMS {
+        if n < self.max_udp_streams {
             self.udp_streams.entry(key).or_insert(n as u64);
+        } else if !self.udp_streams.contains_key(&key) {
+            self.udp_unnumbered.hit(Some(frame));
         }
     }
 
@@ -642,17 +664,35 @@ impl Analyzer {
     /// Streaming: ends the capture. Every connection still open is reported as it stands,
     /// every DNS transaction not yet handed out is; they come back in order with what the
     /// capture was.
-    pub fn finish_stream(mut self) -> (Vec<Output>, CaptureInfo) {
-        self.close_all();
+    pub fn finish_stream(self) -> (Vec<Output>, CaptureInfo) {
+        let mut out = Vec::new();
+        let info = self.finish_stream_with(|o| out.push(o));
+        (out, info)
+    }
+
+    /// [`Analyzer::finish_stream`], handing each result to `emit` as it is ready: when many
+    /// connections are still open at the end, they are reported a batch at a time, so they
+    /// and their reports are never all in memory at once. (A batch is linked to the lookups
+    /// handed out before it, as during the capture; the last batch, and so every capture
+    /// that ends with few connections open, sees every lookup.)
+    pub fn finish_stream_with(mut self, mut emit: impl FnMut(Output)) -> CaptureInfo {
+        self.close_all(&mut |a: &mut Analyzer| {
+            a.refill(true);
+            while let Some(o) = a.stream.as_mut().and_then(|s| s.out.pop_front()) {
+                emit(o);
+            }
+        });
         self.refill(true);
-        let out = self.stream.take().map(|s| s.out.into()).unwrap_or_default();
-        (out, self.info)
+        for o in self.stream.take().map(|s| s.out).unwrap_or_default() {
+            emit(o);
+        }
+        self.info
     }
 
     /// Finishes every connection, TCP and QUIC, and fills the capture's counters. TCP
     /// connections become reports a batch at a time, so the open ones and their reports are
     /// not all in memory at once.
-    fn close_all(&mut self) {
+    fn close_all(&mut self, batch_done: &mut dyn FnMut(&mut Analyzer)) {
         loop {
             let mut driver = StreamDriver {
                 keys: &self.keys,
@@ -663,6 +703,7 @@ impl Analyzer {
             if !more {
                 break;
             }
+            batch_done(self);
         }
         let mut driver = QuicDriver {
             body_hash: self.cfg.body_hash,
@@ -691,7 +732,7 @@ impl Analyzer {
 
     /// Ends the capture: every open connection is reported as it stands.
     pub fn finish(mut self) -> Report {
-        self.close_all();
+        self.close_all(&mut |_| {});
         self.collect();
         let mut connections = std::mem::take(&mut self.done);
         // Ids are unique: an unstable sort orders them as a stable one, without its buffer.

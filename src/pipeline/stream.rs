@@ -98,6 +98,9 @@ fn expected_on(port: u16) -> Option<&'static str> {
 
 /// What a connection carries, once decided.
 pub enum App {
+    /// No byte yet (a connection that never gets one, as in a SYN flood, costs no
+    /// detection state): [`App::Undecided`] at the first byte.
+    Fresh,
     Undecided(Box<Detect>),
     /// Nothing recognised the stream; bytes are only counted.
     Unknown,
@@ -161,7 +164,7 @@ impl App {
     /// The protocol name for the report.
     pub fn protocol(&self) -> Option<AppProtocol> {
         Some(match self {
-            App::Undecided(_) => return None,
+            App::Fresh | App::Undecided(_) => return None,
             App::Unknown => AppProtocol::Unknown,
             App::Dns(_) => AppProtocol::Dns,
             App::Tls(t) => match t.inner.protocol() {
@@ -276,7 +279,8 @@ impl App {
                     }
                 }
             }
-            App::Unknown => {}
+            // The connection's driver made it [`App::Undecided`] before its first byte.
+            App::Fresh | App::Unknown => {}
             App::Dns(s) => s.handle_data(dir, ts, data, ctx),
             App::Tls(t) => {
                 let TlsApp { tls, inner } = &mut **t;
@@ -334,7 +338,7 @@ impl App {
                 // Bytes before a gap cannot be trusted to start a message.
                 d.buf[dir.index()].clear();
             }
-            App::Unknown => {}
+            App::Fresh | App::Unknown => {}
             App::Dns(s) => s.handle_gap(dir, len, ts, ctx),
             App::Tls(t) => {
                 let TlsApp { tls, inner } = &mut **t;
@@ -364,7 +368,7 @@ impl App {
                     *self = App::Unknown;
                 }
             }
-            App::Unknown => {}
+            App::Fresh | App::Unknown => {}
             App::Dns(s) => s.handle_close(ts, ctx),
             App::Tls(t) => {
                 let TlsApp { tls, inner } = &mut **t;
@@ -478,6 +482,9 @@ impl Http1App {
 /// What the pipeline keeps for each TCP connection: its dissector and its warnings.
 pub struct TcpApp {
     pub app: App,
+    /// The connection's server and client port, for [`AppConfig`] at its first byte.
+    server: SocketAddr,
+    client_port: u16,
     pub ctx: StreamCtx,
     /// DNS messages the connection carried (DoH, DNS over TCP), each with the frame that
     /// completed it.
@@ -510,13 +517,9 @@ pub struct StreamDriver<'a> {
 impl TcpHandler<TcpApp> for StreamDriver<'_> {
     fn open(&mut self, c: &ConnMeta) -> TcpApp {
         TcpApp {
-            app: App::new(AppConfig {
-                server_port: c.server.port(),
-                client_port: c.client.port(),
-                server_authority: authority(c.server),
-                body_hash: self.body_hash,
-                in_tls: false,
-            }),
+            app: App::Fresh,
+            server: c.server,
+            client_port: c.client.port(),
             ctx: StreamCtx::new(),
             doh: Vec::new(),
             dns: Vec::new(),
@@ -528,6 +531,15 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
     }
 
     fn data(&mut self, a: &mut TcpApp, dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
+        if matches!(a.app, App::Fresh) && !bytes.is_empty() {
+            a.app = App::new(AppConfig {
+                server_port: a.server.port(),
+                client_port: a.client_port,
+                server_authority: authority(a.server),
+                body_hash: self.body_hash,
+                in_tls: false,
+            });
+        }
         a.ctx.late = late.then(|| Late::at(a.ctx.packet));
         a.app.handle_data(dir, ts, bytes, &mut a.ctx, self.keys);
         a.ctx.late = None;

@@ -48,9 +48,12 @@ pub const CLOSE_GRACE_NANOS: i64 = 5_000_000_000;
 /// Zeek's default `tcp_inactivity_timeout` is 5 minutes.
 pub const IDLE_TIMEOUT_NANOS: i64 = 300_000_000_000;
 pub const MAX_CONNECTIONS: usize = 100_000;
-/// Most 5-tuples whose `tcp.stream` index is remembered (about 40 MiB); past it new
-/// connections get none, rather than a number tshark would not give.
+/// Most 5-tuples whose `tcp.stream` index is remembered (about 130 MiB at the cap); past it
+/// new connections get none, rather than a number tshark would not give.
 pub const MAX_STREAM_KEYS: usize = 1 << 20;
+/// The same when results are streamed, where memory tracks open connections: as many
+/// 5-tuples as connections may be live (about 8 MiB).
+pub const MAX_STREAM_KEYS_STREAMING: usize = MAX_CONNECTIONS;
 /// Teardown steps kept in [`Close::steps`].
 const MAX_SEQUENCE: usize = 12;
 
@@ -79,7 +82,7 @@ pub struct ConnMeta {
     pub client: SocketAddr,
     pub server: SocketAddr,
     /// tshark's `tcp.stream` for this conversation (see [`FlowTable`]); `None` once more
-    /// than [`MAX_STREAM_KEYS`] 5-tuples were numbered.
+    /// than [`TcpConfig::max_stream_keys`] 5-tuples were numbered.
     pub stream: Option<u64>,
 }
 
@@ -222,6 +225,8 @@ struct ResetSeen {
 pub struct TcpConfig {
     pub ooo_cap: usize,
     pub max_connections: usize,
+    /// Most 5-tuples numbered as tshark's `tcp.stream` ([`MAX_STREAM_KEYS`]).
+    pub max_stream_keys: usize,
 }
 
 impl Default for TcpConfig {
@@ -229,35 +234,27 @@ impl Default for TcpConfig {
         TcpConfig {
             ooo_cap: DEFAULT_OOO_CAP,
             max_connections: MAX_CONNECTIONS,
+            max_stream_keys: MAX_STREAM_KEYS,
         }
     }
 }
 
 /// One TCP connection in progress, and the caller's state for it.
+///
+/// What only matters once bytes flow (reassembly, the flight of unacknowledged segments,
+/// the window and congestion analyses) lives in [`Phase`], allocated the first time a
+/// segment needs it: a connection that never got past its SYN or SYN/ACK (a port scan, a
+/// SYN flood, an unreachable server) keeps about half the memory of one that did.
 struct TcpConn<A> {
     facts: TcpFacts,
-    re: [Reassembler; 2],
+    phase: Option<Box<Phase>>,
+    /// The out-of-order buffer cap of each direction's reassembly ([`TcpConfig::ooo_cap`]).
+    ooo_cap: usize,
     fin_seq: [Option<SeqNum>; 2],
-    /// When and in which frame each side's first FIN was seen (a FIN sent again waited
-    /// from there).
-    fin_first: [Option<(Ts, u64)>; 2],
     fin_acked: [bool; 2],
     /// The last SYN and SYN/ACK: when, in which frame (a resend waited from there).
     last_syn: Option<(Ts, u64)>,
     last_synack: Option<(Ts, u64)>,
-    /// Per direction: data segments sent and not yet acknowledged, and a zero window the
-    /// side has advertised and not yet opened.
-    flight: [Flight; 2],
-    zero_window_open: [Option<(Ts, u64)>; 2],
-    /// Per direction: the sender filled the window its peer advertised (Wireshark's
-    /// "window full"), when and in which frame; its next new data ends the wait.
-    window_full: [Option<(Ts, u64)>; 2],
-    /// Per direction: the sender's latest new data (when, its frame, and the bytes of the
-    /// burst it ended: new data with no pause of half a round trip), and when the side's ACK
-    /// number last moved forward: a pause after a burst that ACKs ended is a wait for the
-    /// congestion window.
-    last_new: [Option<(Ts, u64, i64)>; 2],
-    ack_advanced: [AckTimes; 2],
     /// From the handshake: the capture was taken near the client (`Some(true)`) or near the
     /// server (`Some(false)`), which tells how soon after an ACK its release shows.
     near_client: Option<bool>,
@@ -274,6 +271,62 @@ struct TcpConn<A> {
     /// The RST that may have ended the connection ([`State::Reset`]).
     reset: Option<ResetSeen>,
     app: A,
+}
+
+/// A connection's state once bytes flow ([`TcpConn::phase`]).
+struct Phase {
+    re: [Reassembler; 2],
+    /// When and in which frame each side's first FIN was seen (a FIN sent again waited
+    /// from there).
+    fin_first: [Option<(Ts, u64)>; 2],
+    /// Per direction: data segments sent and not yet acknowledged, and a zero window the
+    /// side has advertised and not yet opened.
+    flight: [Flight; 2],
+    zero_window_open: [Option<(Ts, u64)>; 2],
+    /// Per direction: the sender filled the window its peer advertised (Wireshark's
+    /// "window full"), when and in which frame; its next new data ends the wait.
+    window_full: [Option<(Ts, u64)>; 2],
+    /// Per direction: the sender's latest new data (when, its frame, and the bytes of the
+    /// burst it ended: new data with no pause of half a round trip), and when the side's ACK
+    /// number last moved forward: a pause after a burst that ACKs ended is a wait for the
+    /// congestion window.
+    last_new: [Option<(Ts, u64, i64)>; 2],
+    ack_advanced: [AckTimes; 2],
+}
+
+impl Phase {
+    /// Made late, it starts as it would have at the SYNs: each direction's stream begins
+    /// after the ISN its SYN (or SYN/ACK) carried.
+    fn new(ooo_cap: usize, isn: [Option<u32>; 2]) -> Phase {
+        let mut re = [
+            Reassembler::new(Dir::ToServer, ooo_cap),
+            Reassembler::new(Dir::ToClient, ooo_cap),
+        ];
+        for (r, isn) in re.iter_mut().zip(isn) {
+            if let Some(isn) = isn {
+                r.set_isn(SeqNum(isn));
+            }
+        }
+        Phase {
+            re,
+            fin_first: [None, None],
+            flight: [Flight::default(), Flight::default()],
+            zero_window_open: [None, None],
+            window_full: [None, None],
+            last_new: [None, None],
+            ack_advanced: [AckTimes::default(); 2],
+        }
+    }
+}
+
+/// The connection's [`Phase`], made now if it does not exist yet (a free function, so
+/// that the caller keeps its other fields borrowed).
+fn phase_of<'p>(
+    phase: &'p mut Option<Box<Phase>>,
+    ooo_cap: usize,
+    facts: &TcpFacts,
+) -> &'p mut Phase {
+    phase.get_or_insert_with(|| Box::new(Phase::new(ooo_cap, [facts.client_isn, facts.server_isn])))
 }
 
 /// Hands reassembled bytes to the caller's handler.
@@ -387,20 +440,12 @@ impl<A> TcpConn<A> {
                 events: Events::default(),
                 rtt: [RttSamples::default(); 2],
             },
-            re: [
-                Reassembler::new(Dir::ToServer, cfg.ooo_cap),
-                Reassembler::new(Dir::ToClient, cfg.ooo_cap),
-            ],
+            phase: None,
+            ooo_cap: cfg.ooo_cap,
             fin_seq: [None, None],
-            fin_first: [None, None],
             fin_acked: [false, false],
             last_syn: None,
             last_synack: None,
-            flight: [Flight::default(), Flight::default()],
-            zero_window_open: [None, None],
-            window_full: [None, None],
-            last_new: [None, None],
-            ack_advanced: [AckTimes::default(); 2],
             near_client: None,
             acks: [None, None],
             state: State::Open,
@@ -410,6 +455,20 @@ impl<A> TcpConn<A> {
             reset: None,
             app,
         }
+    }
+
+    /// The connection's [`Phase`], made now if needed.
+    fn ph(&mut self) -> &mut Phase {
+        phase_of(&mut self.phase, self.ooo_cap, &self.facts)
+    }
+
+    /// One direction's reassembly, when bytes flowed.
+    fn re(&self, d: usize) -> Option<&Reassembler> {
+        self.phase.as_deref().map(|p| &p.re[d])
+    }
+
+    fn delivered(&self, d: usize) -> u64 {
+        self.re(d).map_or(0, Reassembler::delivered_bytes)
     }
 
     fn push_step(&mut self, s: Step) {
@@ -463,8 +522,12 @@ impl<A> TcpConn<A> {
             // A segment without data still says how far its sender has gone (Wireshark
             // advances `nextseq` with it): a later segment below that is a retransmission.
             // A RST does not (see below).
-            if !f.rst() {
-                self.re[d].observe(SeqNum(seg.seq));
+            // A SYN at its own ISN is below its stream's first byte: nothing to note (and
+            // no reason to make the connection's phase).
+            let isn = [self.facts.client_isn, self.facts.server_isn][d];
+            let at_isn = f.syn() && isn == Some(seg.seq) && self.phase.is_none();
+            if !f.rst() && !at_isn {
+                self.ph().re[d].observe(SeqNum(seg.seq));
             }
             // RFC 9293 3.4: a FIN occupies a sequence number; one below what its sender
             // already reached was sent before (Wireshark: seq < nextseq).
@@ -492,7 +555,7 @@ impl<A> TcpConn<A> {
             let pure = seg.payload.is_empty() && !f.syn() && !f.fin() && !f.rst();
             if self.acks[d].is_none_or(|(a, ..)| SeqNum(seg.ack).is_after(SeqNum(a))) {
                 if let Some(ms) = self.facts.handshake_ms {
-                    self.ack_advanced[d].note(ts, (ms * 1e6) as i64);
+                    self.ph().ack_advanced[d].note(ts, (ms * 1e6) as i64);
                 }
             }
             self.acks[d] = match self.acks[d] {
@@ -517,11 +580,16 @@ impl<A> TcpConn<A> {
         }
         let d = dir.index();
         if seg.window == 0 && !f.fin() {
-            self.zero_window_open[d].get_or_insert((ts, frame));
+            let p = self.ph();
+            p.zero_window_open[d].get_or_insert((ts, frame));
             // The zero window is the wait from here on, not the window being full.
-            self.window_full[1 - d] = None;
+            p.window_full[1 - d] = None;
         } else if seg.window > 0 {
-            if let Some((t0, f0)) = self.zero_window_open[d].take() {
+            let open = self
+                .phase
+                .as_mut()
+                .and_then(|p| p.zero_window_open[d].take());
+            if let Some((t0, f0)) = open {
                 self.facts.events.push(TcpEvent {
                     kind: TcpEventKind::ZeroWindow,
                     dir: dir.reverse(),
@@ -541,13 +609,14 @@ impl<A> TcpConn<A> {
     /// bytes answer that, not the window.
     fn track_window_full(&mut self, dir: Dir, ts: Ts, frame: u64, seq: SeqNum, len: u32) {
         let (d, other) = (dir.index(), 1 - dir.index());
-        self.window_full[other] = None;
+        let p = self.ph();
+        p.window_full[other] = None;
         let end = seq.plus(len);
+        let (zero_window, full) = (p.zero_window_open[other].is_some(), p.window_full[d].take());
         // Waits under a millisecond are the ACK clock of any window-limited flow, not a
         // delay worth a line (and would fill the event cap).
-        if let Some((t0, f0)) = self.window_full[d]
-            .take()
-            .filter(|(t0, _)| ts.nanos().saturating_sub(t0.nanos()) >= 1_000_000)
+        if let Some((t0, f0)) =
+            full.filter(|(t0, _)| ts.nanos().saturating_sub(t0.nanos()) >= 1_000_000)
         {
             self.facts.events.push(TcpEvent {
                 kind: TcpEventKind::WindowLimited,
@@ -558,7 +627,7 @@ impl<A> TcpConn<A> {
                 to_frame: frame,
             });
         }
-        if self.zero_window_open[other].is_some() {
+        if zero_window {
             return;
         }
         let Some((ack, window, ..)) = self.acks[other] else {
@@ -570,7 +639,7 @@ impl<A> TcpConn<A> {
         };
         let room = (u64::from(window) << shift) as i64;
         if window > 0 && room - end.diff(SeqNum(ack)) < i64::from(len) {
-            self.window_full[d] = Some((ts, frame));
+            self.ph().window_full[d] = Some((ts, frame));
         }
     }
 
@@ -593,24 +662,26 @@ impl<A> TcpConn<A> {
             return;
         };
         let pause = (rtt / 2).max(1_000_000);
-        let prev = self.last_new[d];
+        let near_client = self.near_client;
+        let p = phase_of(&mut self.phase, self.ooo_cap, &self.facts);
+        let prev = p.last_new[d];
         let gap = prev.map_or(i64::MAX, |(t0, ..)| ts.nanos().saturating_sub(t0.nanos()));
         let burst = match prev {
             Some((_, _, b)) if gap < pause => b.saturating_add(i64::from(len)),
             _ => i64::from(len),
         };
-        self.last_new[d] = Some((ts, frame, burst));
-        let (Some((t0, f0, burst)), Some(near_client)) = (prev, self.near_client) else {
+        p.last_new[d] = Some((ts, frame, burst));
+        let (Some((t0, f0, burst)), Some(near_client)) = (prev, near_client) else {
             return;
         };
         if gap < pause || gap > rtt.saturating_mul(3) / 2 {
             return;
         }
-        if self.window_full[d].is_some() || self.zero_window_open[other].is_some() {
+        if p.window_full[d].is_some() || p.zero_window_open[other].is_some() {
             return;
         }
         // Loss recovery (a hole still open, a resend during the pause) is the loss's delay.
-        let recovering = self.re[d].first_pending_ts().is_some()
+        let recovering = p.re[d].first_pending_ts().is_some()
             || self.facts.events.list.iter().any(|e| {
                 e.dir == dir && matches!(e.kind, TcpEventKind::Retransmission { .. }) && e.to >= t0
             });
@@ -624,7 +695,7 @@ impl<A> TcpConn<A> {
         if burst < CWND_MIN_SEGMENTS * i64::from(mss.unwrap_or(1460)) {
             return;
         }
-        let acks = &self.ack_advanced[other];
+        let acks = &self.ph().ack_advanced[other];
         let now = ts.nanos();
         let before = |k: i64| now.saturating_sub(rtt.saturating_mul(k) / 4);
         let released = if near_client == (dir == Dir::ToClient) {
@@ -676,8 +747,14 @@ impl<A> TcpConn<A> {
                 t.syn_ts = Some(ts);
                 t.client_isn = Some(seg.seq);
                 t.options = seg.options();
-                self.re[0].set_isn(SeqNum(seg.seq));
-            } else if self.re[0].delivered_bytes() > 0 && self.re[0].soon_after_highest(ts) {
+                if let Some(p) = self.phase.as_mut() {
+                    p.re[0].set_isn(SeqNum(seg.seq));
+                }
+            } else if self
+                .phase
+                .as_ref()
+                .is_some_and(|p| p.re[0].delivered_bytes() > 0 && p.re[0].soon_after_highest(ts))
+            {
                 // A SYN again just after data: reordered on the way, as Wireshark judges
                 // any segment below `nextseq` that comes within the initial RTT.
                 t.out_of_order[dir.index()] += 1;
@@ -700,7 +777,9 @@ impl<A> TcpConn<A> {
                 t.synack_ts = Some(ts);
                 t.server_isn = Some(seg.seq);
                 t.server_options = seg.options();
-                self.re[1].set_isn(SeqNum(seg.seq));
+                if let Some(p) = self.phase.as_mut() {
+                    p.re[1].set_isn(SeqNum(seg.seq));
+                }
                 let ok = t.client_isn.map(|isn| isn.wrapping_add(1) == seg.ack);
                 t.handshake_valid = ok;
                 if ok == Some(false) {
@@ -744,8 +823,9 @@ impl<A> TcpConn<A> {
             }
         }
         let rtt = ts.nanos().saturating_sub(syn_ts.nanos());
-        self.re[0].set_rtt(rtt);
-        self.re[1].set_rtt(rtt);
+        let p = phase_of(&mut self.phase, self.ooo_cap, t);
+        p.re[0].set_rtt(rtt);
+        p.re[1].set_rtt(rtt);
         if dir == Dir::ToServer {
             if let Some(isn) = t.server_isn {
                 let ok = isn.wrapping_add(1) == seg.ack;
@@ -774,8 +854,10 @@ impl<A> TcpConn<A> {
             return;
         }
         let (d, other) = (dir.index(), 1 - dir.index());
-        if let Some(ns) = self.flight[other].acked(SeqNum(seg.ack), ts) {
-            self.facts.rtt[other].add(ns);
+        if let Some(p) = self.phase.as_mut() {
+            if let Some(ns) = p.flight[other].acked(SeqNum(seg.ack), ts) {
+                self.facts.rtt[other].add(ns);
+            }
         }
         // The FIN occupies one sequence number that carries no byte.
         let mut ack = SeqNum(seg.ack);
@@ -784,13 +866,19 @@ impl<A> TcpConn<A> {
                 ack = fs;
             }
         }
-        let mut sink = Sink {
-            app: &mut self.app,
-            handler: h,
-            events: &mut self.facts.events,
-            frame: self.facts.last_frame,
-        };
-        self.re[other].ack(ack, ts, &mut sink);
+        // Without a phase, the peer's stream starts after its ISN: an ACK at that start (the
+        // SYN/ACK's, the handshake's) moves nothing.
+        let isn = [self.facts.client_isn, self.facts.server_isn][other];
+        if self.phase.is_some() || isn.is_some_and(|isn| ack.diff(SeqNum(isn).plus(1)) > 0) {
+            let p = phase_of(&mut self.phase, self.ooo_cap, &self.facts);
+            let mut sink = Sink {
+                app: &mut self.app,
+                handler: h,
+                events: &mut self.facts.events,
+                frame: self.facts.last_frame,
+            };
+            p.re[other].ack(ack, ts, &mut sink);
+        }
         if let Some(fs) = self.fin_seq[other] {
             if !self.fin_acked[other] && SeqNum(seg.ack).diff(fs.plus(1)) >= 0 {
                 self.fin_acked[other] = true;
@@ -825,19 +913,20 @@ impl<A> TcpConn<A> {
         // Before the segment is placed: where its bytes were first sent, and since when
         // bytes have waited behind a hole it may fill.
         let frame = self.facts.last_frame;
-        let first_send = self.flight[d].first_send(data_seq);
-        let pending_before = self.re[d].first_pending_ts();
-        let waiting = pending_before.or(self.re[d].highest_ts());
+        let p = phase_of(&mut self.phase, self.ooo_cap, &self.facts);
+        let first_send = p.flight[d].first_send(data_seq);
+        let pending_before = p.re[d].first_pending_ts();
+        let waiting = pending_before.or(p.re[d].highest_ts());
         let mut sink = Sink {
             app: &mut self.app,
             handler: h,
             events: &mut self.facts.events,
             frame,
         };
-        let v = self.re[d].segment_after_dupacks(data_seq, payload, ts, asked, &mut sink);
+        let v = p.re[d].segment_after_dupacks(data_seq, payload, ts, asked, &mut sink);
         if v.retransmission {
+            p.flight[d].resent(data_seq);
             self.retransmitted = true;
-            self.flight[d].resent(data_seq);
             // Resent bytes the peer had already acknowledged held nothing back.
             let end = data_seq.plus(payload.len() as u32);
             let acked = self.acks[other].is_some_and(|(a, ..)| SeqNum(a).diff(end) >= 0);
@@ -866,7 +955,7 @@ impl<A> TcpConn<A> {
                 _ => {}
             }
         } else if v.new_bytes > 0 {
-            self.flight[d].sent(data_seq, payload.len() as u32, ts, frame);
+            p.flight[d].sent(data_seq, payload.len() as u32, ts, frame);
             self.track_congestion_window(dir, ts, frame, payload.len() as u32);
             self.track_window_full(dir, ts, frame, data_seq, payload.len() as u32);
         }
@@ -943,7 +1032,8 @@ impl<A> TcpConn<A> {
                 }
                 Some(_) => {
                     self.retransmitted = true;
-                    if let (Some((t0, f0)), true) = (self.fin_first[d], seg.payload.is_empty()) {
+                    let first = self.phase.as_ref().and_then(|p| p.fin_first[d]);
+                    if let (Some((t0, f0)), true) = (first, seg.payload.is_empty()) {
                         self.facts.events.push(TcpEvent {
                             kind: TcpEventKind::FinRetransmission,
                             dir,
@@ -955,7 +1045,8 @@ impl<A> TcpConn<A> {
                     }
                 }
             }
-            self.fin_first[d].get_or_insert((ts, self.facts.last_frame));
+            let frame = self.facts.last_frame;
+            self.ph().fin_first[d].get_or_insert((ts, frame));
         }
         if f.rst() {
             self.begin_close(CloseKind::Rst, dir, ts);
@@ -1026,8 +1117,10 @@ impl<A> TcpConn<A> {
             events: &mut self.facts.events,
             frame: self.facts.last_frame,
         };
-        self.re[0].flush(ts, &mut sink);
-        self.re[1].flush(ts, &mut sink);
+        if let Some(p) = self.phase.as_mut() {
+            p.re[0].flush(ts, &mut sink);
+            p.re[1].flush(ts, &mut sink);
+        }
         h.closed(&mut self.app, ts);
     }
 
@@ -1039,8 +1132,8 @@ impl<A> TcpConn<A> {
             self.state = State::Closed;
         }
         for d in 0..2 {
-            self.facts.bytes[d] = self.re[d].delivered_bytes();
-            self.facts.gaps[d] = self.re[d].gap_bytes();
+            self.facts.bytes[d] = self.delivered(d);
+            self.facts.gaps[d] = self.re(d).map_or(0, Reassembler::gap_bytes);
         }
         (self.facts, self.app)
     }
@@ -1049,7 +1142,7 @@ impl<A> TcpConn<A> {
     fn is_reused_by(&self, seg: &TcpSegment<'_>) -> bool {
         self.state != State::Open
             || (self.facts.client_isn.is_some_and(|isn| isn != seg.seq)
-                && (self.facts.synack_ts.is_some() || self.re[0].delivered_bytes() > 0))
+                && (self.facts.synack_ts.is_some() || self.delivered(0) > 0))
     }
 }
 
@@ -1075,7 +1168,9 @@ type Activity = (Ts, u64);
 pub struct FlowTable<A> {
     cfg: TcpConfig,
     map: HashMap<FlowKey, usize, FxBuild>,
-    slab: Vec<Option<TcpConn<A>>>,
+    /// Boxed: a slot costs a pointer, and a live connection exactly its size (a vector of
+    /// connections would hold up to twice the live ones' memory after it grows).
+    slab: Vec<Option<Box<TcpConn<A>>>>,
     free: Vec<usize>,
     next_id: u64,
     active: LazyHeap<Activity, Handle>,
@@ -1091,6 +1186,8 @@ pub struct FlowTable<A> {
     finished: VecDeque<(TcpFacts, A)>,
     /// Connections finished early because the table was full.
     pub evicted: CapCount,
+    /// Connections opened without a `tcp.stream` number, the numbering being full.
+    pub unnumbered: CapCount,
 }
 
 impl<A> FlowTable<A> {
@@ -1109,6 +1206,7 @@ impl<A> FlowTable<A> {
             ending: Vec::new(),
             finished: VecDeque::new(),
             evicted: CapCount::default(),
+            unnumbered: CapCount::default(),
         }
     }
 
@@ -1119,6 +1217,11 @@ impl<A> FlowTable<A> {
     /// Most connections live at once.
     pub fn max_connections(&self) -> usize {
         self.cfg.max_connections
+    }
+
+    /// Most 5-tuples numbered as `tcp.stream`.
+    pub fn max_stream_keys(&self) -> usize {
+        self.cfg.max_stream_keys
     }
 
     /// Handles a segment from `src` to `dst`.
@@ -1141,14 +1244,14 @@ impl<A> FlowTable<A> {
                 if reuse {
                     self.finish_slot(slot, h);
                     self.map.remove(&key);
-                    let stream = self.stream_of(key, src, seg, true);
+                    let stream = self.stream_of(key, src, (seg, frame), true);
                     self.open(key, (src, dst), (ts, frame, stream), seg, h)
                 } else {
                     slot
                 }
             }
             None => {
-                let stream = self.stream_of(key, src, seg, false);
+                let stream = self.stream_of(key, src, (seg, frame), false);
                 self.open(key, (src, dst), (ts, frame, stream), seg, h)
             }
         };
@@ -1187,10 +1290,11 @@ impl<A> FlowTable<A> {
         &mut self,
         key: FlowKey,
         src: SocketAddr,
-        seg: &TcpSegment<'_>,
+        (seg, frame): (&TcpSegment<'_>, u64),
         reused: bool,
     ) -> Option<u64> {
         if self.streams_full {
+            self.unnumbered.hit(Some(frame));
             return None;
         }
         let side = key.side_of(src);
@@ -1206,8 +1310,9 @@ impl<A> FlowTable<A> {
             base[side].get_or_insert(seg.seq);
             return Some(*stream);
         }
-        if self.streams.len() >= MAX_STREAM_KEYS {
+        if self.streams.len() >= self.cfg.max_stream_keys {
             self.streams_full = true;
+            self.unnumbered.hit(Some(frame));
             return None;
         }
         let mut base = [None, None];
@@ -1237,7 +1342,7 @@ impl<A> FlowTable<A> {
         };
         self.next_id += 1;
         let app = h.open(&meta);
-        let conn = TcpConn::new(meta, by, ts, frame, &self.cfg, app);
+        let conn = Box::new(TcpConn::new(meta, by, ts, frame, &self.cfg, app));
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slab[s] = Some(conn);
@@ -1277,13 +1382,13 @@ impl<A> FlowTable<A> {
     }
 
     /// The connection a handle names, if it is still in the table.
-    fn conn(slab: &[Option<TcpConn<A>>], h: Handle) -> Option<&TcpConn<A>> {
-        slab.get(h.slot)?.as_ref().filter(|c| c.facts.id == h.id)
+    fn conn(slab: &[Option<Box<TcpConn<A>>>], h: Handle) -> Option<&TcpConn<A>> {
+        slab.get(h.slot)?.as_deref().filter(|c| c.facts.id == h.id)
     }
 
     fn finish_slot<H: TcpHandler<A>>(&mut self, slot: usize, h: &mut H) {
         if let Some(c) = self.slab[slot].take() {
-            self.finished.push_back(c.finish(h));
+            self.finished.push_back((*c).finish(h));
             self.free.push(slot);
         }
     }

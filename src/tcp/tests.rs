@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::net::TcpFlags;
+use std::mem::size_of;
 
 const C: &str = "10.0.0.1:40000";
 const S: &str = "10.0.0.2:80";
@@ -388,4 +389,40 @@ fn a_fin_sent_again_and_bytes_resent_after_their_ack_are_events() {
         "{events:?}"
     );
     assert!((events[1].ms() - 300.0).abs() < 1e-9);
+}
+/// The connection in the table (there is one).
+fn only(t: &FlowTable<()>) -> &TcpConn<()> {
+    t.slab.iter().flatten().next().unwrap()
+}
+
+#[test]
+fn a_connection_makes_its_phase_when_bytes_can_flow() {
+    let mut c = Conn {
+        t: FlowTable::new(TcpConfig::default()),
+        frame: 0,
+    };
+    c.client(0, 1000, 0, SYN, 64240, b"");
+    c.client(1000, 1000, 0, SYN, 64240, b""); // sent again
+    assert!(only(&c.t).phase.is_none(), "a SYN alone");
+    c.server(1005, 5000, 1001, SYN | ACK, 65535, b"");
+    assert!(only(&c.t).phase.is_none(), "a SYN answered");
+    c.client(1010, 1001, 5001, ACK, 64240, b"");
+    assert!(only(&c.t).phase.is_some(), "the handshake complete");
+    // What a SYN-only connection costs, well under what one that carried bytes does
+    // (README: memory per connection).
+    let (conn, phase) = (size_of::<TcpConn<()>>(), size_of::<Phase>());
+    assert!(conn <= 720 && phase >= conn, "{conn} {phase}");
+}
+
+#[test]
+fn a_synack_acknowledging_bytes_never_seen_makes_the_phase() {
+    // The SYN/ACK acknowledges 100 bytes past the client's ISN: they were sent and not
+    // captured, which only reassembly can tell (a gap).
+    let mut c = Conn {
+        t: FlowTable::new(TcpConfig::default()),
+        frame: 0,
+    };
+    c.client(0, 1000, 0, SYN, 64240, b"");
+    c.server(5, 5000, 1101, SYN | ACK, 65535, b"");
+    assert!(only(&c.t).phase.is_some());
 }
