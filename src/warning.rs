@@ -152,8 +152,8 @@ impl Cap {
         let count = n.count;
         let message = match self {
             Cap::FlowTable => format!(
-                "flow table full ({limit} TCP connections at once): {count} connections \
-                 finished early, the least recently active first"
+                "flow table full ({limit} TCP connections at once; --max-connections raises \
+                 it): {count} connections finished early, the least recently active first"
             ),
             Cap::QuicTable => format!(
                 "QUIC table full ({limit} connections at once): {count} connections \

@@ -82,12 +82,62 @@ fn syn_ports_through_a_full_flow_table() {
     assert_eq!(caps.len(), 1, "{caps:?}");
     assert_eq!(caps[0].packet, Some(5_001));
     assert!(caps[0].message.starts_with(
-        "flow table full (5000 TCP connections at once): 15000 connections finished early"
+        "flow table full (5000 TCP connections at once; --max-connections raises it): 15000 \
+         connections finished early"
     ));
     for c in &r.connections {
         let evicted = c.warnings.iter().any(|w| w.kind == WarningKind::Cap);
         assert_eq!(evicted, c.id <= 15_000, "connection {}", c.id);
     }
+}
+
+/// The same streamed (`--format jsonl`): the `tcp.stream` numbering holds as many 5-tuples
+/// as the table, later connections carry none and the cap says so; the 5,000 still open at
+/// the end come out a batch at a time, each once.
+#[test]
+fn streamed_syn_ports_number_as_many_5_tuples_as_the_table_holds() {
+    let cfg = AnalyzerConfig {
+        streaming: true,
+        ..with_flow_table(5_000)
+    };
+    let mut reader =
+        CaptureReader::new(std::io::Cursor::new(capture("syn-ports", 20_000))).unwrap();
+    let mut a = Analyzer::new(cfg, "test", reader.format);
+    let mut conns = Vec::new();
+    let mut take = |o: Output, conns: &mut Vec<(u64, Option<u64>)>| {
+        if let Output::Connection(c) = o {
+            conns.push((c.id, c.tcp_stream));
+        }
+    };
+    let mut warnings = Vec::new();
+    reader.for_each(&mut warnings, |ev| {
+        if let CaptureEvent::Packet(p) = ev {
+            a.handle_packet(&p);
+            while let Some(o) = a.poll() {
+                take(o, &mut conns);
+            }
+        }
+    });
+    let before_end = conns.len();
+    let info = a.finish_stream_with(|o| take(o, &mut conns));
+    assert_eq!(before_end, 15_000);
+    conns.sort_unstable();
+    let ids: Vec<u64> = conns.iter().map(|c| c.0).collect();
+    assert_eq!(ids, (1..=20_000).collect::<Vec<u64>>());
+    for &(id, stream) in &conns {
+        assert_eq!(stream, (id <= 5_000).then(|| id - 1), "connection {id}");
+    }
+    let caps: Vec<&str> = info
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::Cap)
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(caps.len(), 2, "{caps:?}");
+    assert_eq!(
+        caps[1],
+        "5000 TCP 5-tuples numbered as tcp.stream: 15000 later connections carry no stream number"
+    );
 }
 
 /// A SYN flood from 20,000 sources under the default table: no cap, every connection a

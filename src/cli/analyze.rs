@@ -7,6 +7,7 @@ use pagetrace::capture::CaptureReader;
 use pagetrace::pageload::model::Report;
 use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
 use pagetrace::report::{har, html, json, table, waterfall};
+use pagetrace::tcp::TcpConfig;
 
 use super::args::{AnalyzeArgs, Format};
 use super::{diagnose, input, CliError, Output, Say};
@@ -24,7 +25,10 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     let cfg = AnalyzerConfig {
         body_hash: a.body_hash,
         streaming: super::records::is_record(a.format),
-        ..AnalyzerConfig::default()
+        tcp: TcpConfig {
+            max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
+            ..TcpConfig::default()
+        },
     };
     if cfg.streaming {
         let mut reader =

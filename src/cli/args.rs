@@ -71,6 +71,12 @@ pub struct AnalyzeArgs {
     /// Hash every HTTP response body (SHA-256 as transferred) into `body_sha256`.
     #[arg(long)]
     pub body_hash: bool,
+    /// Most TCP connections followed at once (at least 1000): when more are open, the least
+    /// recently active is reported early, said once as a cap warning. Each costs about
+    /// 1 KiB until its first byte, 3 to 4 KiB once bytes flow.
+    #[arg(long, value_name = "N", default_value_t = pagetrace::tcp::MAX_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1000..))]
+    pub max_connections: u64,
     /// Never colour the output: the same as `--color never`.
     #[arg(long)]
     pub no_color: bool,

@@ -94,6 +94,12 @@ pub struct LiveArgs {
     /// Hash every HTTP response body (SHA-256 as transferred) into `body_sha256`.
     #[arg(long)]
     pub body_hash: bool,
+    /// Most TCP connections followed at once (at least 1000): when more are open, the least
+    /// recently active is reported early, said once as a cap warning. Each costs about
+    /// 1 KiB until its first byte, 3 to 4 KiB once bytes flow.
+    #[arg(long, value_name = "N", default_value_t = pagetrace::tcp::MAX_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1000..))]
+    pub max_connections: u64,
     /// Never colour the output: the same as `--color never`.
     #[arg(long)]
     pub no_color: bool,
@@ -160,6 +166,7 @@ mod imp {
     use pagetrace::pipeline::{Analyzer, AnalyzerConfig, Output as StreamOutput};
     use pagetrace::report::fmt::{fmt_bytes, Paint};
     use pagetrace::report::live::{self, CaptureEnd, PcapCounters};
+    use pagetrace::tcp::TcpConfig;
     use pagetrace::time::Ts;
 
     use super::{CliError, LiveArgs, LiveFormat};
@@ -214,7 +221,10 @@ mod imp {
             AnalyzerConfig {
                 body_hash: a.body_hash,
                 streaming: true,
-                ..AnalyzerConfig::default()
+                tcp: TcpConfig {
+                    max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
+                    ..TcpConfig::default()
+                },
             },
             &iface,
             "live",

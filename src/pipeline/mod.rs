@@ -66,6 +66,8 @@ pub struct AnalyzerConfig {
     pub body_hash: bool,
     /// Hand results out as they finish ([`Analyzer::poll`]) instead of keeping them for a
     /// report.
+    /// Streamed, as many 5-tuples are numbered as `tcp.stream` as connections may be live
+    /// ([`TcpConfig::max_connections`]): memory then tracks open connections.
     pub streaming: bool,
 }
 
@@ -132,9 +134,7 @@ impl Analyzer {
         let streaming = cfg.streaming;
         let mut max_udp_streams = MAX_UDP_STREAMS;
         if streaming {
-            tcp.max_stream_keys = tcp
-                .max_stream_keys
-                .min(crate::tcp::MAX_STREAM_KEYS_STREAMING);
+            tcp.max_stream_keys = tcp.max_stream_keys.min(tcp.max_connections);
             max_udp_streams = MAX_UDP_STREAMS_STREAMING;
         }
         Analyzer {

@@ -113,7 +113,8 @@ pub enum App {
 /// HTTP/1.x, and HTTP/2 after an `Upgrade: h2c` (RFC 7540 section 3.2).
 pub struct Http1App {
     pub h1: Http1Dissector,
-    pub h2: Option<Http2Dissector>,
+    /// Boxed: an HTTP/2 dissector is large, and rare after an HTTP/1 start.
+    pub h2: Option<Box<Http2Dissector>>,
     h2_opts: Http2Options,
 }
 
@@ -466,10 +467,10 @@ impl Http1App {
             if let Some(sw) = self.h1.switched() {
                 if sw.protocol == SwitchProtocol::H2c {
                     let opts = self.h2_opts.clone();
-                    self.h2 = Some(match sw.request.clone() {
+                    self.h2 = Some(Box::new(match sw.request.clone() {
                         Some(req) => Http2Dissector::new_after_upgrade(opts, req),
                         None => Http2Dissector::new(opts),
-                    });
+                    }));
                 }
             }
         }

@@ -51,9 +51,6 @@ pub const MAX_CONNECTIONS: usize = 100_000;
 /// Most 5-tuples whose `tcp.stream` index is remembered (about 130 MiB at the cap); past it
 /// new connections get none, rather than a number tshark would not give.
 pub const MAX_STREAM_KEYS: usize = 1 << 20;
-/// The same when results are streamed, where memory tracks open connections: as many
-/// 5-tuples as connections may be live (about 8 MiB).
-pub const MAX_STREAM_KEYS_STREAMING: usize = MAX_CONNECTIONS;
 /// Teardown steps kept in [`Close::steps`].
 const MAX_SEQUENCE: usize = 12;
 
