@@ -104,7 +104,7 @@ fn streamed_syn_ports_number_as_many_5_tuples_as_the_table_holds() {
         CaptureReader::new(std::io::Cursor::new(capture("syn-ports", 20_000))).unwrap();
     let mut a = Analyzer::new(cfg, "test", reader.format);
     let mut conns = Vec::new();
-    let mut take = |o: Output, conns: &mut Vec<(u64, Option<u64>)>| {
+    let take = |o: Output, conns: &mut Vec<(u64, Option<u64>)>| {
         if let Output::Connection(c) = o {
             conns.push((c.id, c.tcp_stream));
         }
