@@ -1184,3 +1184,117 @@ fn a_lossy_load_is_slower_because_of_its_retransmissions() {
     );
     assert!(same.why.delays.is_empty() && same.why.sentence.is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// Many runs a side (`diff before/ after/`)
+
+/// Five runs of the default recording against five of `--delay 40` (the same capture each
+/// time: no run-to-run noise, every A value below every B value): every request and the
+/// page time change significantly, by at least the round trip; five against five of the
+/// same show nothing significant.
+#[test]
+fn runs_with_a_delay_change_significantly_and_runs_without_do_not() {
+    let a = fixture_report("pageload");
+    let b = fixture_report("pageload-delay40");
+    let rtt = delay_of("pageload-delay40") - delay_of("pageload");
+    let opts = diff::runs::RunsOptions::default();
+    let runs = |r: &Report| vec![r.clone(); 5];
+    let d = diff::runs::compare_runs(&runs(&a), &runs(&b), &opts);
+    assert_eq!((d.runs_a, d.runs_b), (5, 5));
+    assert!(!d.requests.is_empty());
+    let mut bad = Vec::new();
+    for r in &d.requests {
+        let t = &r.ttfb_ms;
+        let ok = t.significant
+            && t.a.n == 5
+            && t.b.n == 5
+            && t.delta.is_some_and(|x| x >= rtt - 10.0)
+            && t.p_value.is_some_and(|p| (p - 2.0 / 252.0).abs() < 1e-9);
+        if !ok {
+            bad.push(format!("{} {}: {t:?}", r.method, r.url));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    let page = d.page.iter().find(|m| m.metric == "page_ms").unwrap();
+    assert!(page.significant && page.delta.unwrap() > rtt, "{page:?}");
+    let requests = d.page.iter().find(|m| m.metric == "requests").unwrap();
+    assert!(!requests.significant, "{requests:?}");
+
+    let same = diff::runs::compare_runs(&runs(&a), &runs(&a), &opts);
+    assert!(same.requests.iter().all(|r| !r.significant()));
+    assert!(same
+        .page
+        .iter()
+        .all(|m| !m.significant && m.p_value == Some(1.0)));
+}
+
+/// `pagetrace diff DIR DIR`: each directory's captures are its runs (in name order), a JSON
+/// file that is not a report is skipped with a note, and the JSON document says so.
+#[test]
+fn cli_directories_of_runs() {
+    let base = std::env::temp_dir().join(format!("pagetrace-runs-{}", std::process::id()));
+    let (da, db) = (base.join("a"), base.join("b"));
+    for (dir, fixture_dir) in [(&da, "pageload"), (&db, "pageload-delay40")] {
+        std::fs::create_dir_all(dir).unwrap();
+        let keys = std::fs::read(fixture(fixture_dir).join("pageload.keys")).unwrap();
+        std::fs::write(dir.join("keys.txt"), keys).unwrap();
+        for i in 0..4 {
+            std::fs::copy(
+                fixture(fixture_dir).join("pageload.pcap"),
+                dir.join(format!("run{i}.pcap")),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.join("manifest.json"), "{\"not\": \"a report\"}").unwrap();
+    }
+    let o = bin()
+        .args(["diff", "--format", "json"])
+        .arg(&da)
+        .arg(&db)
+        .arg("--keylog-a")
+        .arg(da.join("keys.txt"))
+        .arg("--keylog-b")
+        .arg(db.join("keys.txt"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("A: skipped") && err.contains("manifest.json: not a pagetrace JSON report"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["runs_a"], 4);
+    assert_eq!(v["runs_b"], 4);
+    let requests = v["requests"].as_array().unwrap();
+    assert!(!requests.is_empty());
+    // Four against four: the smallest two-sided p is 2/70.
+    for r in requests {
+        assert_eq!(r["ttfb_ms"]["significant"], true, "{r}");
+        assert!((r["ttfb_ms"]["p_value"].as_f64().unwrap() - 2.0 / 70.0).abs() < 1e-9);
+        assert_eq!(r["ttfb_ms"]["a"]["values"].as_array().unwrap().len(), 4);
+    }
+    // The table says the same.
+    let o = bin()
+        .args(["diff", "--color", "never"])
+        .arg(&da)
+        .arg(&db)
+        .arg("--keylog-a")
+        .arg(da.join("keys.txt"))
+        .arg("--keylog-b")
+        .arg(db.join("keys.txt"))
+        .arg("-q")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("(4 runs)"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Requests: {}, {} changed significantly",
+            requests.len(),
+            requests.len()
+        )),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -244,7 +244,11 @@ fn chromium_tries_the_ech_config_of_an_https_record() {
         .connections
         .iter()
         .map(|c| (c.tls.as_deref(), c.https_record.as_ref()))
-        .chain(r.quic.iter().map(|q| (q.tls.as_ref(), q.https_record.as_ref())));
+        .chain(
+            r.quic
+                .iter()
+                .map(|q| (q.tls.as_ref(), q.https_record.as_ref())),
+        );
     let (mut used_ids, mut others) = (Vec::new(), Vec::new());
     for (tls, u) in hellos {
         let Some(hello) = tls.and_then(|t| t.client_hello.as_ref()) else {

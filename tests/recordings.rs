@@ -166,3 +166,79 @@ fn fresh_recordings_in_every_mode_match_their_manifests() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Five page loads, five more with `--delay 40` and five more without, each recorded on its
+/// own: `pagetrace diff` of the first two directories finds every request's TTFB and the
+/// page time significantly slower, by about the round trip; of the first and the last,
+/// no request changed significantly.
+#[test]
+fn repeated_loads_with_and_without_a_delay() {
+    if common::lab::skip(why_not(), "PAGETRACE_RECORD_REQUIRED") {
+        return;
+    }
+    let base = std::env::temp_dir().join(format!("pagetrace-runs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let sets = [
+        ("before", &[][..]),
+        ("delay", &["--delay", "40"][..]),
+        ("again", &[][..]),
+    ];
+    for (set, args) in sets {
+        let dir = base.join(set);
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..5 {
+            let rec = record(&format!("{set}{i}"), args);
+            // The pcapng carries its own key log: each run decrypts with its own keys.
+            std::fs::rename(
+                rec.join("pageload.pcapng"),
+                dir.join(format!("run{i}.pcapng")),
+            )
+            .unwrap();
+            let _ = std::fs::remove_dir_all(&rec);
+        }
+    }
+    let diff = |a: &str, b: &str| -> serde_json::Value {
+        let o = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
+            .args(["diff", "--format", "json", "-q"])
+            .arg(base.join(a))
+            .arg(base.join(b))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let slower = diff("before", "delay");
+    let mut bad = Vec::new();
+    let requests = slower["requests"].as_array().unwrap();
+    assert!(requests.len() >= 18, "{} requests", requests.len());
+    for r in requests {
+        let t = &r["ttfb_ms"];
+        let delta = t["delta"].as_f64().unwrap_or(0.0);
+        // At least the round trip; a request queued behind others' data waits up to three.
+        if t["significant"] != true || !(30.0..=130.0).contains(&delta) {
+            bad.push(format!("{} {}: {t}", r["method"], r["url"]));
+        }
+    }
+    let page = slower["page"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "page_ms")
+        .unwrap();
+    if page["significant"] != true || page["delta"].as_f64().unwrap_or(0.0) < 40.0 {
+        bad.push(format!("page time: {page}"));
+    }
+    let same = diff("before", "again");
+    for r in same["requests"].as_array().unwrap() {
+        for m in ["ttfb_ms", "total_ms"] {
+            if r[m]["significant"] == true {
+                bad.push(format!(
+                    "without a change, {} {} {m}: {}",
+                    r["method"], r["url"], r[m]
+                ));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -1,4 +1,11 @@
-//! `pagetrace diff A B`: compare two page loads, each a capture or a saved JSON report.
+//! `pagetrace diff A B`: compare two page loads, each a capture or a saved JSON report; or
+//! two sets of them (`diff before/ after/`), each side's runs summarised and the changes
+//! tested against the run-to-run noise ([`pagetrace::diff::runs`]).
+//!
+//! A side is a file, a directory (its captures, `*.pcap`, `*.pcapng`, `*.cap`, maybe
+//! `.gz` or `.zst`, and its JSON reports, in name order; other JSON files are skipped with
+//! a note) or a comma-separated list of them. When either side holds more than one page
+//! load, the runs are compared.
 //!
 //! An input is a JSON report when its first non-space byte is `{` (what
 //! `pagetrace analyze --format json` writes); otherwise it is read as a capture, pcap or
@@ -7,11 +14,12 @@
 //! `A:` and `B:`.
 
 use std::io::{self, Cursor, IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use pagetrace::diff::{self, DiffOptions, DiffTableOptions, SortBy};
+use pagetrace::diff::{self, runs, DiffOptions, DiffTableOptions, SortBy};
+use pagetrace::pageload::filter::Filter;
 use pagetrace::pageload::model::{Report, SCHEMA};
 use pagetrace::pipeline::AnalyzerConfig;
 
@@ -37,9 +45,10 @@ pub enum DiffSort {
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// The first page load: a capture (pcap, pcapng), a JSON report, or `-` for standard input.
+    /// The first page load: a capture (pcap, pcapng), a JSON report, or `-` for standard
+    /// input; or several: a directory of them, or a comma-separated list.
     pub a: String,
-    /// The second page load, compared against the first (deltas are B − A).
+    /// The second page load (or loads), compared against the first (deltas are B − A).
     pub b: String,
     /// NSS key log for A's TLS sessions (a capture; ignored for a JSON report); defaults to
     /// $SSLKEYLOGFILE.
@@ -72,6 +81,9 @@ pub struct DiffArgs {
     /// Compare only what EXPR keeps of each side (`analyze --filter`'s language).
     #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
+    /// Several loads a side: the rank test's level for a significant change.
+    #[arg(long, value_name = "P", default_value_t = 0.05)]
+    pub alpha: f64,
 }
 
 pub fn run(a: DiffArgs) -> Result<(), CliError> {
@@ -101,8 +113,50 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
         None => env,
     };
     let filter = super::parse_filter(a.filter.as_deref())?;
-    let mut la = load(&a.a, ka.as_ref(), "--keylog-a FILE, or SSLKEYLOGFILE", say)?;
-    let mut lb = load(&a.b, kb.as_ref(), "--keylog-b FILE, or SSLKEYLOGFILE", say)?;
+    let (inputs_a, inputs_b) = (side_inputs(&a.a)?, side_inputs(&a.b)?);
+    if inputs_a.len() > 1 || inputs_b.len() > 1 {
+        if !(a.alpha > 0.0 && a.alpha < 1.0) {
+            return Err(CliError::Usage(format!(
+                "--alpha must be between 0 and 1, not {}",
+                a.alpha
+            )));
+        }
+        let hint_a = "--keylog-a FILE, or SSLKEYLOGFILE";
+        let hint_b = "--keylog-b FILE, or SSLKEYLOGFILE";
+        let ra = load_runs("A", &inputs_a, ka.as_ref(), hint_a, filter.as_ref(), say)?;
+        let rb = load_runs("B", &inputs_b, kb.as_ref(), hint_b, filter.as_ref(), say)?;
+        let opts = runs::RunsOptions {
+            threshold_ms: a.threshold,
+            alpha: a.alpha,
+        };
+        let d = runs::compare_runs(&ra, &rb, &opts);
+        let to_terminal = io::stdout().is_terminal();
+        let mut out = Output::open(None)?;
+        return out.write_with(|mut w| match a.format {
+            DiffFormat::Json => pagetrace::report::json::write_pretty(&mut w, &d),
+            DiffFormat::Table => {
+                let topts = runs::RunsTableOptions {
+                    color: super::use_color(to_terminal, a.color, a.no_color),
+                    width: super::output_width(to_terminal),
+                    a_label: a.a.clone(),
+                    b_label: a.b.clone(),
+                };
+                runs::write_runs_table(&mut w, &d, &topts)
+            }
+        });
+    }
+    let mut la = load(
+        &inputs_a[0].0,
+        ka.as_ref(),
+        "--keylog-a FILE, or SSLKEYLOGFILE",
+        say,
+    )?;
+    let mut lb = load(
+        &inputs_b[0].0,
+        kb.as_ref(),
+        "--keylog-b FILE, or SSLKEYLOGFILE",
+        say,
+    )?;
     if let Some(f) = &filter {
         la.report = f.apply(la.report.clone());
         lb.report = f.apply(lb.report.clone());
@@ -139,6 +193,95 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
         }
     }
     written
+}
+
+/// The inputs a side names (see the module doc), each with whether it came from a
+/// directory scan (a JSON file there that is not a report is skipped).
+fn side_inputs(arg: &str) -> Result<Vec<(String, bool)>, CliError> {
+    if arg == "-" {
+        return Ok(vec![(arg.to_string(), false)]);
+    }
+    let parts: Vec<&str> = if Path::new(arg).exists() {
+        vec![arg]
+    } else {
+        arg.split(',').filter(|p| !p.is_empty()).collect()
+    };
+    let mut out = Vec::new();
+    for part in parts {
+        let path = Path::new(part);
+        if !path.is_dir() {
+            out.push((part.to_string(), false));
+            continue;
+        }
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| CliError::Usage(format!("cannot read {part}: {}", super::reason(&e))))?;
+        let mut files: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_file())
+            .filter_map(|e| e.path().to_str().map(str::to_string))
+            .filter(|p| is_load_file(p))
+            .collect();
+        if files.is_empty() {
+            return Err(CliError::Usage(format!(
+                "{part}: no captures (.pcap, .pcapng, .cap) or JSON reports in it"
+            )));
+        }
+        files.sort();
+        out.extend(files.into_iter().map(|f| (f, true)));
+    }
+    if out.is_empty() {
+        return Err(CliError::Usage(format!("{arg}: no input")));
+    }
+    Ok(out)
+}
+
+/// A file name a directory side takes: a capture, maybe compressed, or a JSON file.
+fn is_load_file(p: &str) -> bool {
+    let p = p.to_ascii_lowercase();
+    let p = ["", ".gz", ".zst", ".zstd"]
+        .iter()
+        .find_map(|c| p.strip_suffix(c).filter(|_| !c.is_empty()))
+        .unwrap_or(&p);
+    [".pcap", ".pcapng", ".cap", ".json"]
+        .iter()
+        .any(|e| p.ends_with(e))
+}
+
+/// Every page load of one side, filtered, with each one's diagnostics on standard error
+/// (`A: path: ...`).
+fn load_runs(
+    side: &str,
+    inputs: &[(String, bool)],
+    keylog: Option<&KeyFile>,
+    hint: &'static str,
+    filter: Option<&Filter>,
+    say: Say,
+) -> Result<Vec<Report>, CliError> {
+    let mut out = Vec::new();
+    for (path, scanned) in inputs {
+        let l = match load(path, keylog, hint, say) {
+            Ok(l) => l,
+            Err(CliError::Usage(m)) if *scanned && path.to_ascii_lowercase().ends_with(".json") => {
+                let _ = m;
+                say.line(&format!(
+                    "{side}: skipped {path}: not a pagetrace JSON report"
+                ));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for line in diagnose::lines(&l.report, l.keys.as_ref()) {
+            say.line(&format!("{side}: {path}: {line}"));
+        }
+        out.push(match filter {
+            Some(f) => f.apply(l.report),
+            None => l.report,
+        });
+    }
+    if out.is_empty() {
+        return Err(CliError::Usage(format!("{side}: no page load to compare")));
+    }
+    Ok(out)
 }
 
 /// Reads one input: a JSON report or a capture (analysed here, with the key log if any).

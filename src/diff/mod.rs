@@ -31,6 +31,7 @@
 //! sides were observed. `threshold_ms` decides which timing deltas count as changes (`ttfb`,
 //! `total` in a request's `changes`) and which the table colours; it never hides a row.
 
+pub mod runs;
 mod table;
 mod why;
 
@@ -665,121 +666,125 @@ fn resets(r: &Report) -> usize {
     tcp + all_http(r).filter(|h| h.reset.is_some()).count()
 }
 
-fn summary(a: &Report, b: &Report, ra: &[Req], rb: &[Req]) -> Vec<SummaryRow> {
-    let mut rows = Vec::new();
-    let mut push = |metric, label, unit, (a, b, delta): (Option<Num>, Option<Num>, Option<Num>)| {
-        rows.push(SummaryRow {
-            metric,
-            a,
-            b,
-            delta,
-            label,
-            unit,
-        })
-    };
-    push(
-        "requests",
-        "requests",
-        Unit::Count,
-        count(ra.len(), rb.len()),
-    );
-    push(
-        "connections",
-        "connections",
-        Unit::Count,
-        count(
-            a.connections.len() + a.quic.len(),
-            b.connections.len() + b.quic.len(),
-        ),
-    );
-    push(
-        "dns_lookups",
-        "DNS lookups",
-        Unit::Count,
-        count(a.dns.len(), b.dns.len()),
-    );
-    push(
-        "tcp_bytes",
-        "bytes (TCP payload)",
-        Unit::Bytes,
-        count(tcp_bytes(a), tcp_bytes(b)),
-    );
-    push(
-        "body_bytes",
-        "bytes (response bodies)",
-        Unit::Bytes,
-        count(body_bytes(a), body_bytes(b)),
-    );
-    push(
-        "retransmissions",
-        "retransmissions",
-        Unit::Count,
-        count(retransmissions(a), retransmissions(b)),
-    );
-    push("resets", "resets", Unit::Count, count(resets(a), resets(b)));
-    push("page_ms", "page time", Unit::Ms, ms(page_ms(a), page_ms(b)));
-    rows.extend(phase_rows(a, b));
-    rows
+/// One page-level metric of one report: its stable name, its label and its value.
+struct PageMetric {
+    metric: &'static str,
+    label: &'static str,
+    unit: Unit,
+    value: Option<f64>,
 }
 
-/// The sum and the median of each timeline phase over the requests, A and B.
-fn phase_rows(a: &Report, b: &Report) -> Vec<SummaryRow> {
-    let mut rows = Vec::new();
-    for (phase, sum_metric, median_metric, sum_label, median_label) in [
+/// The page-level metrics of one report (its requests `reqs`), in the summary's order.
+fn page_metrics(r: &Report, reqs: &[Req]) -> Vec<PageMetric> {
+    let n = |v: usize| Some(v as f64);
+    let mut out = vec![
+        ("requests", "requests", Unit::Count, n(reqs.len())),
         (
-            Phase::Dns,
-            "dns_sum_ms",
-            "dns_median_ms",
-            "DNS (sum)",
-            "DNS (median)",
+            "connections",
+            "connections",
+            Unit::Count,
+            n(r.connections.len() + r.quic.len()),
+        ),
+        ("dns_lookups", "DNS lookups", Unit::Count, n(r.dns.len())),
+        (
+            "tcp_bytes",
+            "bytes (TCP payload)",
+            Unit::Bytes,
+            n(tcp_bytes(r)),
         ),
         (
-            Phase::Connect,
-            "connect_sum_ms",
-            "connect_median_ms",
-            "connect (sum)",
-            "connect (median)",
+            "body_bytes",
+            "bytes (response bodies)",
+            Unit::Bytes,
+            n(body_bytes(r)),
         ),
         (
-            Phase::Tls,
-            "tls_sum_ms",
-            "tls_median_ms",
-            "TLS (sum)",
-            "TLS (median)",
+            "retransmissions",
+            "retransmissions",
+            Unit::Count,
+            n(retransmissions(r)),
         ),
-        (
-            Phase::Ttfb,
-            "ttfb_sum_ms",
-            "ttfb_median_ms",
-            "TTFB (sum)",
-            "TTFB (median)",
-        ),
-        (
-            Phase::Download,
-            "download_sum_ms",
-            "download_median_ms",
-            "download (sum)",
-            "download (median)",
-        ),
-    ] {
-        let va = phase_values(a, phase);
-        let vb = phase_values(b, phase);
-        for (metric, label, (a, b, delta)) in [
-            (sum_metric, sum_label, ms(sum(&va), sum(&vb))),
-            (median_metric, median_label, ms(median(&va), median(&vb))),
-        ] {
-            rows.push(SummaryRow {
-                metric,
+        ("resets", "resets", Unit::Count, n(resets(r))),
+        ("page_ms", "page time", Unit::Ms, page_ms(r)),
+    ];
+    for (phase, sum_metric, median_metric, sum_label, median_label) in PHASES {
+        let v = phase_values(r, phase);
+        out.push((sum_metric, sum_label, Unit::Ms, sum(&v)));
+        out.push((median_metric, median_label, Unit::Ms, median(&v)));
+    }
+    out.into_iter()
+        .map(|(metric, label, unit, value)| PageMetric {
+            metric,
+            label,
+            unit,
+            value,
+        })
+        .collect()
+}
+
+fn summary(a: &Report, b: &Report, ra: &[Req], rb: &[Req]) -> Vec<SummaryRow> {
+    page_metrics(a, ra)
+        .into_iter()
+        .zip(page_metrics(b, rb))
+        .map(|(x, y)| {
+            let (a, b, delta) = match x.unit {
+                // Counts and bytes are never missing.
+                Unit::Count | Unit::Bytes => count(
+                    x.value.unwrap_or(0.0) as usize,
+                    y.value.unwrap_or(0.0) as usize,
+                ),
+                Unit::Ms => ms(x.value, y.value),
+            };
+            SummaryRow {
+                metric: x.metric,
                 a,
                 b,
                 delta,
-                label,
-                unit: Unit::Ms,
-            });
-        }
-    }
-    rows
+                label: x.label,
+                unit: x.unit,
+            }
+        })
+        .collect()
 }
+
+/// Each timeline phase: its sum and median metrics over the requests, and their labels.
+const PHASES: [(Phase, &str, &str, &str, &str); 5] = [
+    (
+        Phase::Dns,
+        "dns_sum_ms",
+        "dns_median_ms",
+        "DNS (sum)",
+        "DNS (median)",
+    ),
+    (
+        Phase::Connect,
+        "connect_sum_ms",
+        "connect_median_ms",
+        "connect (sum)",
+        "connect (median)",
+    ),
+    (
+        Phase::Tls,
+        "tls_sum_ms",
+        "tls_median_ms",
+        "TLS (sum)",
+        "TLS (median)",
+    ),
+    (
+        Phase::Ttfb,
+        "ttfb_sum_ms",
+        "ttfb_median_ms",
+        "TTFB (sum)",
+        "TTFB (median)",
+    ),
+    (
+        Phase::Download,
+        "download_sum_ms",
+        "download_median_ms",
+        "download (sum)",
+        "download (median)",
+    ),
+];
 
 // ---------------------------------------------------------------------------------------
 // Origins
