@@ -528,3 +528,58 @@ fn completions_and_man_page_come_from_the_definitions() {
         "{out}"
     );
 }
+
+/// Several captures in one run (`--threads 2`, so two at a time): each analyzed on its own
+/// and written in the order given, exactly as alone: jsonl lines tagged with their capture,
+/// a JSON array of the reports, the tables one after the other.
+#[test]
+fn several_captures_each_as_alone() {
+    let caps = [
+        fixture("pageload").join("pageload.pcap"),
+        fixture("pageload-http1").join("pageload.pcap"),
+        fixture("pageload-loss").join("pageload.pcap"),
+    ];
+    let run = |format: &str, files: &[&std::path::PathBuf]| {
+        let o = bin()
+            .args([
+                "analyze",
+                "--format",
+                format,
+                "--threads",
+                "2",
+                "--color",
+                "never",
+            ])
+            .args(files)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let all = run("jsonl", &caps.iter().collect::<Vec<_>>());
+    let mut expected = String::new();
+    for c in &caps {
+        let tag = serde_json::to_string(&c.display().to_string()).unwrap();
+        for line in run("jsonl", &[c]).lines() {
+            expected.push_str(&format!("{{\"capture\":{tag},{}\n", &line[1..]));
+        }
+    }
+    assert!(all == expected, "jsonl of several differs from each alone");
+    let array: Vec<serde_json::Value> =
+        serde_json::from_str(&run("json", &caps.iter().collect::<Vec<_>>())).unwrap();
+    assert_eq!(array.len(), 3);
+    for (c, r) in caps.iter().zip(&array) {
+        let alone: serde_json::Value = serde_json::from_str(&run("json", &[c])).unwrap();
+        assert_eq!(r, &alone, "{}", c.display());
+    }
+    let tables = run("table", &caps.iter().collect::<Vec<_>>());
+    let alone: Vec<String> = caps.iter().map(|c| run("table", &[c])).collect();
+    assert_eq!(tables, alone.join("\n"));
+    // Formats of one report only say so.
+    let o = bin()
+        .args(["analyze", "--format", "har"])
+        .args(&caps)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -10,7 +10,9 @@ use pagetrace::report::{har, html, json, table, waterfall};
 use pagetrace::tcp::TcpConfig;
 
 use super::args::{AnalyzeArgs, Format};
+use super::input::{KeyFile, Loaded};
 use super::{diagnose, input, CliError, Output, Say};
+use pagetrace::pageload::filter::Filter;
 
 pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     let say = Say { quiet: a.quiet };
@@ -21,24 +23,186 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         ));
     }
     let keylog = input::read_keylog(a.keylog.as_deref(), "--keylog", say)?;
-    let (file, size) = input::open(&a.capture)?;
-    let cfg = AnalyzerConfig {
+    let captures = input::capture_list(&a.captures)?;
+    if let [one] = captures.as_slice() {
+        return run_one(&a, one, keylog.as_ref(), filter.as_ref(), say);
+    }
+    run_many(&a, &captures, keylog.as_ref(), filter.as_ref(), say)
+}
+
+fn config(a: &AnalyzeArgs) -> AnalyzerConfig {
+    AnalyzerConfig {
         body_hash: a.body_hash,
         streaming: super::records::is_record(a.format),
         tcp: TcpConfig {
             max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
             ..TcpConfig::default()
         },
-    };
-    if cfg.streaming {
-        let mut reader =
-            CaptureReader::new(file).map_err(|e| CliError::Usage(format!("{}: {e}", a.capture)))?;
-        let mut analyzer = Analyzer::new(cfg, &a.capture, reader.format);
-        if let Some(k) = &keylog {
-            analyzer.add_keylog_text(&String::from_utf8_lossy(&k.text));
-        }
-        return super::records::run(&mut reader, analyzer, &a, filter.as_ref(), say);
     }
+}
+
+/// A streamed (jsonl, csv) analysis of one capture, to `out` (else `--output`).
+fn stream_one(
+    a: &AnalyzeArgs,
+    capture: &str,
+    keylog: Option<&KeyFile>,
+    filter: Option<&Filter>,
+    say: Say,
+    out: (Option<Box<dyn io::Write>>, Option<&str>),
+) -> Result<(), CliError> {
+    let (file, _) = input::open(capture)?;
+    let mut reader =
+        CaptureReader::new(file).map_err(|e| CliError::Usage(format!("{capture}: {e}")))?;
+    let mut analyzer = Analyzer::new(config(a), capture, reader.format);
+    if let Some(k) = keylog {
+        analyzer.add_keylog_text(&String::from_utf8_lossy(&k.text));
+    }
+    super::records::run(&mut reader, analyzer, a, filter, say, out)
+}
+
+/// Several captures, each on its own, `--threads` at once, written in the order given.
+fn run_many(
+    a: &AnalyzeArgs,
+    captures: &[String],
+    keylog: Option<&KeyFile>,
+    filter: Option<&Filter>,
+    say: Say,
+) -> Result<(), CliError> {
+    if !matches!(a.format, Format::Table | Format::Json | Format::Jsonl) {
+        return Err(CliError::Usage(
+            "several captures: --format table, json or jsonl (the others take one capture)".into(),
+        ));
+    }
+    if captures.iter().any(|c| c == "-") {
+        return Err(CliError::Usage(
+            "standard input (-) can only be the one capture".into(),
+        ));
+    }
+    let threads = a.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let mut out = Output::open(a.output.as_deref())?;
+    let to_terminal = a.output.is_none() && io::stdout().is_terminal();
+    let opts = table::TableOptions {
+        color: super::use_color(to_terminal, a.color, a.no_color),
+        width: super::output_width(to_terminal),
+        keys_given: keylog.is_some(),
+        sections: sections(a),
+    };
+    let mut first = true;
+    for batch in captures.chunks(threads.max(1)) {
+        if a.format == Format::Jsonl {
+            // Each capture streams into a file of its own, copied out in order.
+            let dir = std::env::temp_dir();
+            let files: Vec<std::path::PathBuf> = (0..batch.len())
+                .map(|i| dir.join(format!("pagetrace-{}-{i}.jsonl", std::process::id())))
+                .collect();
+            let results: Vec<Result<(), CliError>> = std::thread::scope(|s| {
+                let handles: Vec<_> = batch
+                    .iter()
+                    .zip(&files)
+                    .map(|(c, f)| {
+                        s.spawn(move || {
+                            let file = std::fs::File::create(f).map_err(|e| {
+                                CliError::Usage(format!("cannot write {}: {e}", f.display()))
+                            })?;
+                            let w: Box<dyn io::Write> = Box::new(io::BufWriter::new(file));
+                            stream_one(a, c, keylog, filter, say, (Some(w), Some(c)))
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(join).collect()
+            });
+            for (r, f) in results.into_iter().zip(&files) {
+                let copied = r.and_then(|()| {
+                    let mut file = std::fs::File::open(f).map_err(CliError::Io)?;
+                    out.write_with(|w| io::copy(&mut file, w).map(|_| ()))
+                });
+                let _ = std::fs::remove_file(f);
+                copied?;
+            }
+            continue;
+        }
+        let loaded: Vec<Result<Loaded, CliError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|c| {
+                    s.spawn(move || {
+                        let (file, _) = input::open(c)?;
+                        // No progress bar: several would share the terminal.
+                        let mut l = input::analyze(
+                            file,
+                            None,
+                            c,
+                            config(a),
+                            keylog,
+                            "--keylog FILE, or SSLKEYLOGFILE",
+                            say,
+                        )?;
+                        if let Some(f) = filter {
+                            l.report = f.apply(l.report);
+                        }
+                        Ok(l)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(join).collect()
+        });
+        for (l, c) in loaded.into_iter().zip(batch) {
+            let l = l?;
+            let comma = !first;
+            first = false;
+            out.write_with(|mut w| match a.format {
+                Format::Json => {
+                    w.write_all(if comma { b",\n" } else { b"[\n" })?;
+                    json::write_pretty(&mut w, &l.report)
+                }
+                _ => {
+                    if comma {
+                        writeln!(w)?;
+                    }
+                    table::write_report(&mut w, &l.report, &opts)
+                }
+            })?;
+            for line in diagnose::lines(&l.report, l.keys.as_ref()) {
+                say.line(&format!("{c}: {line}"));
+            }
+        }
+    }
+    if a.format == Format::Json {
+        out.write_with(|w| w.write_all(b"]\n"))?;
+    }
+    Ok(())
+}
+
+/// A worker's result; a panic is said as an error rather than passed on.
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, CliError>>) -> Result<T, CliError> {
+    h.join()
+        .unwrap_or_else(|_| Err(CliError::Usage("an analysis thread failed".into())))
+}
+
+fn sections(a: &AnalyzeArgs) -> table::Sections {
+    if a.only.is_empty() {
+        table::Sections::default()
+    } else {
+        let only: Vec<_> = a.only.iter().map(|s| s.section()).collect();
+        table::Sections::of(&only)
+    }
+}
+
+fn run_one(
+    a: &AnalyzeArgs,
+    capture: &str,
+    keylog: Option<&KeyFile>,
+    filter: Option<&Filter>,
+    say: Say,
+) -> Result<(), CliError> {
+    let cfg = config(a);
+    if cfg.streaming {
+        return stream_one(a, capture, keylog, filter, say, (None, None));
+    }
+    let (file, size) = input::open(capture)?;
     // Opened before the long read, so a path that cannot be written fails at once.
     let mut out = Output::open(a.output.as_deref())?;
     if a.body_hash && a.format == Format::Waterfall {
@@ -47,13 +211,13 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     let mut loaded = input::analyze(
         file,
         size,
-        &a.capture,
+        capture,
         cfg,
-        keylog.as_ref(),
+        keylog,
         "--keylog FILE, or SSLKEYLOGFILE",
         say,
     )?;
-    if let Some(f) = &filter {
+    if let Some(f) = filter {
         loaded.report = f.apply(loaded.report);
     }
     let report = &loaded.report;
@@ -64,12 +228,7 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         .keys
         .as_ref()
         .is_some_and(|k| k.sessions > 0 || !k.files.is_empty());
-    let sections = if a.only.is_empty() {
-        table::Sections::default()
-    } else {
-        let only: Vec<_> = a.only.iter().map(|s| s.section()).collect();
-        table::Sections::of(&only)
-    };
+    let sections = sections(a);
     let written = out.write_with(|w| {
         let opts = table::TableOptions {
             color,

@@ -58,7 +58,14 @@ pub enum Format {
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// The capture file (pcap or pcapng, found by content), or `-` for standard input.
-    pub capture: String,
+    /// Several captures (or directories of them) are analyzed each on its own, several at
+    /// once (--threads), one after the other in the output: each report in turn (table), a
+    /// JSON array of reports (json), or every line tagged with its `capture` (jsonl).
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<String>,
+    /// With several captures: how many are analyzed at once (default: the machine's cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     /// NSS key log (SSLKEYLOGFILE format) for TLS decryption; defaults to $SSLKEYLOGFILE.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,

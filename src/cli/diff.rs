@@ -213,38 +213,13 @@ fn side_inputs(arg: &str) -> Result<Vec<(String, bool)>, CliError> {
             out.push((part.to_string(), false));
             continue;
         }
-        let entries = std::fs::read_dir(path)
-            .map_err(|e| CliError::Usage(format!("cannot read {part}: {}", super::reason(&e))))?;
-        let mut files: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_file())
-            .filter_map(|e| e.path().to_str().map(str::to_string))
-            .filter(|p| is_load_file(p))
-            .collect();
-        if files.is_empty() {
-            return Err(CliError::Usage(format!(
-                "{part}: no captures (.pcap, .pcapng, .cap) or JSON reports in it"
-            )));
-        }
-        files.sort();
+        let files = input::dir_files(part, true)?;
         out.extend(files.into_iter().map(|f| (f, true)));
     }
     if out.is_empty() {
         return Err(CliError::Usage(format!("{arg}: no input")));
     }
     Ok(out)
-}
-
-/// A file name a directory side takes: a capture, maybe compressed, or a JSON file.
-fn is_load_file(p: &str) -> bool {
-    let p = p.to_ascii_lowercase();
-    let p = ["", ".gz", ".zst", ".zstd"]
-        .iter()
-        .find_map(|c| p.strip_suffix(c).filter(|_| !c.is_empty()))
-        .unwrap_or(&p);
-    [".pcap", ".pcapng", ".cap", ".json"]
-        .iter()
-        .any(|e| p.ends_with(e))
 }
 
 /// Every page load of one side, filtered, with each one's diagnostics on standard error

@@ -87,6 +87,50 @@ pub fn read_keylog(
     }
 }
 
+/// The captures `args` name: files as given, directories as the captures in them (name
+/// order).
+pub fn capture_list(args: &[String]) -> Result<Vec<String>, CliError> {
+    let mut out = Vec::new();
+    for a in args {
+        let p = std::path::Path::new(a);
+        if a != "-" && p.is_dir() {
+            out.extend(dir_files(a, false)?);
+        } else {
+            out.push(a.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The files of directory `dir` a run is read from, in name order: captures (`*.pcap`,
+/// `*.pcapng`, `*.cap`, maybe `.gz`, `.zst` or `.zstd`), and `*.json` when `json`.
+pub fn dir_files(dir: &str, json: bool) -> Result<Vec<String>, CliError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CliError::Usage(format!("cannot read {dir}: {}", reason(&e))))?;
+    let mut files: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.path().to_str().map(str::to_string))
+        .filter(|p| {
+            let p = p.to_ascii_lowercase();
+            let p = [".gz", ".zst", ".zstd"]
+                .iter()
+                .find_map(|c| p.strip_suffix(c))
+                .unwrap_or(&p);
+            [".pcap", ".pcapng", ".cap"].iter().any(|e| p.ends_with(e))
+                || (json && p.ends_with(".json"))
+        })
+        .collect();
+    if files.is_empty() {
+        let what = if json { " or JSON reports" } else { "" };
+        return Err(CliError::Usage(format!(
+            "{dir}: no captures (.pcap, .pcapng, .cap){what} in it"
+        )));
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// The capture at `path` (`-`: standard input).
 pub fn open(path: &str) -> Result<(Box<dyn Read + Send>, Option<u64>), CliError> {
     if path == "-" {

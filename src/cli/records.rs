@@ -26,19 +26,29 @@ pub fn is_record(f: Format) -> bool {
     matches!(f, Format::Jsonl | Format::Csv)
 }
 
-/// Reads the capture through a streaming `analyzer`, writing each record as it comes.
+/// Reads the capture through a streaming `analyzer`, writing each record as it comes (to
+/// `out`, else `--output` or standard output). With a `tag` (one of several captures),
+/// every line carries `"capture": tag` and the diagnostics on standard error start with it.
 pub fn run(
     reader: &mut CaptureReader,
     mut analyzer: Analyzer,
     a: &AnalyzeArgs,
     filter: Option<&Filter>,
     say: Say,
+    (out, tag): (Option<Box<dyn Write>>, Option<&str>),
 ) -> Result<(), CliError> {
-    let out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
-            CliError::Usage(format!("cannot write {}: {e}", p.display()))
-        })?)),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
+    let out: Box<dyn Write> = match (out, &a.output) {
+        (Some(out), _) => out,
+        (None, Some(p)) => {
+            Box::new(BufWriter::new(File::create(p).map_err(|e| {
+                CliError::Usage(format!("cannot write {}: {e}", p.display()))
+            })?))
+        }
+        (None, None) => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    let out: Box<dyn Write> = match tag {
+        Some(t) => Box::new(Tagged::new(out, t)),
+        None => out,
     };
     let mut sink = Sink {
         out,
@@ -78,7 +88,10 @@ pub fn run(
         ..Report::default()
     };
     for line in diagnose::lines(&capture, None) {
-        say.line(&line);
+        match tag {
+            Some(t) => say.line(&format!("{t}: {line}")),
+            None => say.line(&line),
+        }
     }
     let capture = capture.capture;
     if !sink.csv {
@@ -203,4 +216,79 @@ fn keep<T>(items: Vec<T>, indices: &[usize]) -> Vec<T> {
         .filter(|(i, _)| indices.binary_search(i).is_ok())
         .map(|(_, x)| x)
         .collect()
+}
+
+/// Puts `"capture": TAG` first in every JSON line written through it (each starts with
+/// `{`, as every record line does).
+pub struct Tagged<W: Write> {
+    out: W,
+    prefix: Vec<u8>,
+    at_line_start: bool,
+}
+
+impl<W: Write> Tagged<W> {
+    pub fn new(out: W, tag: &str) -> Tagged<W> {
+        let mut prefix = b"{\"capture\":".to_vec();
+        // A string always serializes.
+        prefix.extend_from_slice(serde_json::to_string(tag).unwrap_or_default().as_bytes());
+        prefix.push(b',');
+        Tagged {
+            out,
+            prefix,
+            at_line_start: true,
+        }
+    }
+}
+
+impl<W: Write> Write for Tagged<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            if self.at_line_start {
+                self.at_line_start = false;
+                if let Some(rest) = buf.strip_prefix(b"{") {
+                    self.out.write_all(&self.prefix)?;
+                    buf = rest;
+                    continue;
+                }
+            }
+            match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.out.write_all(&buf[..=i])?;
+                    self.at_line_start = true;
+                    buf = &buf[i + 1..];
+                }
+                None => {
+                    self.out.write_all(buf)?;
+                    buf = &[];
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tagged_lines_carry_the_capture_first() {
+        let mut t = Tagged::new(Vec::new(), "runs/a \"1\".pcap");
+        t.write_all(b"{\"type\":\"dns\"}\n{\"type\":").unwrap();
+        t.write_all(b"\"capture\"}\n").unwrap();
+        assert_eq!(
+            String::from_utf8(t.out).unwrap(),
+            "{\"capture\":\"runs/a \\\"1\\\".pcap\",\"type\":\"dns\"}\n\
+             {\"capture\":\"runs/a \\\"1\\\".pcap\",\"type\":\"capture\"}\n"
+        );
+    }
 }
