@@ -702,6 +702,78 @@ impl Fit {
         t
     }
 
+    /// Writes the table at `width` and a newline. A table longer than [`CHUNK_ROWS`] is drawn
+    /// that many rows at a time, each cell padded to its column's width so that every part
+    /// has the whole table's columns, and joined without the parts' own header and borders:
+    /// the same text as [`Fit::table`] draws (without colour, byte for byte), while
+    /// comfy-table's copy of it (several times the rows' size) stays small.
+    pub fn write<W: Write + ?Sized>(
+        self,
+        out: &mut W,
+        width: Option<u16>,
+        color: bool,
+    ) -> io::Result<()> {
+        if self.rows.len() <= CHUNK_ROWS {
+            return writeln!(out, "{}", self.table(width, color));
+        }
+        let widths = self.widths(width).unwrap_or_else(|| self.minimums());
+        let head_lines = self
+            .cols
+            .iter()
+            .map(|c| c.header.lines().count().max(1))
+            .max()
+            .unwrap_or(1);
+        let Fit { cols, rows } = self;
+        let parts = rows.len().div_ceil(CHUNK_ROWS);
+        let mut rows = rows.into_iter();
+        for k in 0..parts {
+            let chunk = rows
+                .by_ref()
+                .take(CHUNK_ROWS)
+                .map(|row| {
+                    row.into_iter()
+                        .zip(&cols)
+                        .zip(&widths)
+                        .map(|((cell, col), &w)| Text {
+                            text: cell
+                                .text
+                                .lines()
+                                .map(|l| {
+                                    let l = shorten_middle(l, w);
+                                    if col.right {
+                                        format!("{l:>w$}")
+                                    } else {
+                                        format!("{l:<w$}")
+                                    }
+                                })
+                                .collect::<Vec<_>>()
+                                .join("\n"),
+                            fg: cell.fg,
+                        })
+                        .collect()
+                })
+                .collect();
+            let part = Fit {
+                cols: cols.clone(),
+                rows: chunk,
+            }
+            .table(width, color)
+            .to_string();
+            let lines: Vec<&str> = part.lines().collect();
+            // The top border, the header and the line under it; the bottom border.
+            let from = if k == 0 { 0 } else { head_lines + 2 };
+            let to = if k + 1 == parts {
+                lines.len()
+            } else {
+                lines.len().saturating_sub(1)
+            };
+            for l in lines.get(from..to).unwrap_or_default() {
+                writeln!(out, "{l}")?;
+            }
+        }
+        Ok(())
+    }
+
     /// Every column that may give at its minimum (or its content, when narrower).
     fn minimums(&self) -> Vec<usize> {
         self.natural()
@@ -718,18 +790,69 @@ impl Fit {
 /// The first of `layouts` (widest first) that fits `width`, else the last one as narrow as
 /// it goes. Without a width, the first.
 pub fn fit_first(layouts: Vec<Fit>, width: Option<u16>, color: bool) -> Table {
-    let n = layouts.len();
-    for (i, f) in layouts.into_iter().enumerate() {
-        if i + 1 == n || f.fits(width) {
-            return f.table(width, color);
-        }
+    match choose(layouts, width) {
+        Some(f) => f.table(width, color),
+        None => new_table(color),
     }
-    new_table(color)
 }
+
+/// [`fit_first`], written to `out` with a newline; a long table is drawn a few thousand rows
+/// at a time ([`Fit::write`]).
+pub fn write_first_fit<W: Write + ?Sized>(
+    out: &mut W,
+    layouts: Vec<Fit>,
+    width: Option<u16>,
+    color: bool,
+) -> io::Result<()> {
+    match choose(layouts, width) {
+        Some(f) => f.write(out, width, color),
+        None => writeln!(out, "{}", new_table(color)),
+    }
+}
+
+fn choose(layouts: Vec<Fit>, width: Option<u16>) -> Option<Fit> {
+    let n = layouts.len();
+    layouts
+        .into_iter()
+        .enumerate()
+        .find(|(i, f)| i + 1 == n || f.fits(width))
+        .map(|(_, f)| f)
+}
+
+/// Rows comfy-table draws at once when [`Fit::write`] draws a long table.
+const CHUNK_ROWS: usize = 2048;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A long table drawn in parts reads exactly as drawn whole, also cut to a width and
+    /// with rows of two lines.
+    #[test]
+    fn a_long_table_in_parts_is_the_table_whole() {
+        let layout = || {
+            let mut f = Fit::new(vec![
+                Col::right("n"),
+                Col::cut("url", 10, 1),
+                Col::left("two\nlines"),
+            ]);
+            for i in 0..(2 * CHUNK_ROWS + 17) {
+                let url = format!("https://example.test/{}", "x".repeat(i % 37));
+                f.row(vec![
+                    i.to_string().into(),
+                    url.into(),
+                    format!("a{i}\nb").into(),
+                ]);
+            }
+            f
+        };
+        for width in [None, Some(40)] {
+            let whole = format!("{}\n", layout().table(width, false));
+            let mut parts = Vec::new();
+            layout().write(&mut parts, width, false).unwrap();
+            assert!(whole == String::from_utf8(parts).unwrap(), "{width:?}");
+        }
+    }
 
     #[test]
     fn durations_sizes_and_offsets() {

@@ -23,8 +23,8 @@ use crate::pageload::model::{
     HttpsRecordUse, Report,
 };
 use crate::report::fmt::{
-    ellipsize, fit_first, fmt_bytes, fmt_decoded, fmt_ms, fmt_opt_ms, new_table, plural, rel,
-    right, Col, Fit, Give, Paint, Wrapped, NONE,
+    ellipsize, fmt_bytes, fmt_decoded, fmt_ms, fmt_opt_ms, new_table, plural, rel, right,
+    write_first_fit, Col, Fit, Give, Paint, Wrapped, NONE,
 };
 
 use crate::report::narrative::{
@@ -307,13 +307,11 @@ fn write_section<W: Write>(
             }
             Ok(())
         }
-        Section::Connections => {
-            table_section(out, start, "Connections", connections_table(r, opts))
-        }
-        Section::Requests => table_section(out, start, "Requests", requests_table(r, opts)),
+        Section::Connections => fit_section(out, start, "Connections", connection_fits(r), opts),
+        Section::Requests => fit_section(out, start, "Requests", request_fits(r), opts),
         Section::Hosts => table_section(out, start, "Hosts", hosts_table(r, opts)),
         Section::Tls => table_section(out, start, "TLS", tls_table(r, opts)),
-        Section::Dns => table_section(out, start, "DNS", dns_table(r, opts)),
+        Section::Dns => fit_section(out, start, "DNS", dns_fits(r), opts),
         Section::Waterfall => {
             start(out, Some("Waterfall"))?;
             crate::report::waterfall::write_waterfall(
@@ -330,6 +328,18 @@ fn write_section<W: Write>(
             write_warnings(&mut Wrapped::new(out, opts.width), r, p)
         }
     }
+}
+
+/// A section drawn from its layouts ([`write_first_fit`]): a long one in parts.
+fn fit_section<W: Write, const N: usize>(
+    out: &mut W,
+    start: &mut impl FnMut(&mut W, Option<&str>) -> io::Result<()>,
+    title: &str,
+    layouts: [Fit; N],
+    opts: &TableOptions,
+) -> io::Result<()> {
+    start(out, Some(title))?;
+    write_first_fit(out, layouts.into(), opts.width, opts.color)
 }
 
 fn table_section<W: Write>(
@@ -1151,15 +1161,11 @@ fn connection_fits(r: &Report) -> [Fit; 2] {
     [wide, stacked]
 }
 
-fn connections_table(r: &Report, opts: &TableOptions) -> Table {
-    fit_first(connection_fits(r).into(), opts.width, opts.color)
-}
-
 /// Every exchange: the TCP connections' in connection order, then the QUIC connections'
 /// (connection `quic-N`, protocol `h3`). Wide, the URL keeps at least 40 characters; else
 /// two lines a request (connection over method, status over protocol, size over type,
 /// TTFB over download) and the URL cut harder.
-fn requests_table(r: &Report, opts: &TableOptions) -> Table {
+fn request_fits(r: &Report) -> [Fit; 2] {
     let mut wide = Fit::new(vec![
         Col::right("conn"),
         Col::left("method"),
@@ -1228,7 +1234,7 @@ fn requests_table(r: &Report, opts: &TableOptions) -> Table {
             format!("{ttfb}\n{download}").into(),
         ]);
     }
-    fit_first(vec![wide, stacked], opts.width, opts.color)
+    [wide, stacked]
 }
 
 /// A table for the sections without a fitted layout (hosts, TLS): comfy-table wraps their
@@ -1308,7 +1314,7 @@ fn tls_table(r: &Report, opts: &TableOptions) -> Table {
     t
 }
 
-fn dns_table(r: &Report, opts: &TableOptions) -> Table {
+fn dns_fits(r: &Report) -> [Fit; 2] {
     let mut wide = Fit::new(vec![
         Col::left("at"),
         Col::cut("client", 14, 3),
@@ -1426,7 +1432,7 @@ fn dns_table(r: &Report, opts: &TableOptions) -> Table {
             ]);
         }
     }
-    fit_first(vec![wide, stacked], opts.width, opts.color)
+    [wide, stacked]
 }
 
 #[cfg(test)]
