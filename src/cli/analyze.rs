@@ -1,11 +1,13 @@
 //! `pagetrace analyze`: read a capture, print the report, then the diagnostics on standard
-//! error. The record formats (`jsonl`, `csv`) stream instead: [`super::records`].
+//! error. The record formats (`jsonl`, `csv`, `parquet`) stream instead:
+//! [`super::records`].
 
 use std::io::{self, IsTerminal};
 
 use pagetrace::capture::CaptureReader;
 use pagetrace::pageload::model::Report;
 use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+use pagetrace::report::parquet::ParquetTables;
 use pagetrace::report::{har, html, json, table, waterfall};
 use pagetrace::tcp::TcpConfig;
 
@@ -21,6 +23,9 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         return Err(CliError::Usage(
             "--only names sections of --format table".into(),
         ));
+    }
+    if a.format == Format::Parquet {
+        parquet_dir(&a)?;
     }
     let keylog = input::read_keylog(a.keylog.as_deref(), "--keylog", say)?;
     let captures = input::capture_list(&a.captures)?;
@@ -41,6 +46,29 @@ fn config(a: &AnalyzeArgs) -> AnalyzerConfig {
     }
 }
 
+/// A capture's reader and the streaming analyzer for it.
+fn open_stream(
+    a: &AnalyzeArgs,
+    capture: &str,
+    keylog: Option<&KeyFile>,
+) -> Result<(CaptureReader, Analyzer), CliError> {
+    let (file, _) = input::open(capture)?;
+    let reader =
+        CaptureReader::new(file).map_err(|e| CliError::Usage(format!("{capture}: {e}")))?;
+    let mut analyzer = Analyzer::new(config(a), capture, reader.format);
+    if let Some(k) = keylog {
+        analyzer.add_keylog_text(&String::from_utf8_lossy(&k.text));
+    }
+    Ok((reader, analyzer))
+}
+
+/// Where `--format parquet` writes its tables: `-o DIR`, which it cannot do without.
+fn parquet_dir(a: &AnalyzeArgs) -> Result<&std::path::Path, CliError> {
+    a.output.as_deref().ok_or_else(|| {
+        CliError::Usage("--format parquet writes a directory of tables: -o DIR".into())
+    })
+}
+
 /// A streamed (jsonl, csv) analysis of one capture, to `out` (else `--output`).
 fn stream_one(
     a: &AnalyzeArgs,
@@ -50,14 +78,25 @@ fn stream_one(
     say: Say,
     out: (Option<Box<dyn io::Write>>, Option<&str>),
 ) -> Result<(), CliError> {
-    let (file, _) = input::open(capture)?;
-    let mut reader =
-        CaptureReader::new(file).map_err(|e| CliError::Usage(format!("{capture}: {e}")))?;
-    let mut analyzer = Analyzer::new(config(a), capture, reader.format);
-    if let Some(k) = keylog {
-        analyzer.add_keylog_text(&String::from_utf8_lossy(&k.text));
-    }
+    let (mut reader, analyzer) = open_stream(a, capture, keylog)?;
     super::records::run(&mut reader, analyzer, a, filter, say, out)
+}
+
+/// `--format parquet`: the capture at position `n` of the list into its files under
+/// `-o DIR` (`DIR/<table>/<n>.parquet`); `tag` as [`super::records::run`] takes it.
+fn parquet_one(
+    a: &AnalyzeArgs,
+    (n, capture): (usize, &str),
+    keylog: Option<&KeyFile>,
+    filter: Option<&Filter>,
+    say: Say,
+    tag: Option<&str>,
+) -> Result<(), CliError> {
+    let dir = parquet_dir(a)?;
+    let (mut reader, analyzer) = open_stream(a, capture, keylog)?;
+    let tables = ParquetTables::create(dir, n, capture)
+        .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", dir.display())))?;
+    super::records::run_parquet(&mut reader, analyzer, filter, say, (tables, tag))
 }
 
 /// Several captures, each on its own, `--threads` at once, written in the order given.
@@ -68,9 +107,13 @@ fn run_many(
     filter: Option<&Filter>,
     say: Say,
 ) -> Result<(), CliError> {
-    if !matches!(a.format, Format::Table | Format::Json | Format::Jsonl) {
+    if !matches!(
+        a.format,
+        Format::Table | Format::Json | Format::Jsonl | Format::Parquet
+    ) {
         return Err(CliError::Usage(
-            "several captures: --format table, json or jsonl (the others take one capture)".into(),
+            "several captures: --format table, json, jsonl or parquet (the others take one capture)"
+                .into(),
         ));
     }
     if captures.iter().any(|c| c == "-") {
@@ -82,6 +125,26 @@ fn run_many(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
+    if a.format == Format::Parquet {
+        // Each capture writes files of its own: nothing to put in order.
+        for (b, batch) in captures.chunks(threads.max(1)).enumerate() {
+            let first = b * threads.max(1);
+            let results: Vec<Result<(), CliError>> = std::thread::scope(|s| {
+                let handles: Vec<_> = batch
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        s.spawn(move || {
+                            parquet_one(a, (first + i, c), keylog, filter, say, Some(c))
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(join).collect()
+            });
+            results.into_iter().collect::<Result<(), CliError>>()?;
+        }
+        return Ok(());
+    }
     let mut out = Output::open(a.output.as_deref())?;
     let to_terminal = a.output.is_none() && io::stdout().is_terminal();
     let opts = table::TableOptions {
@@ -199,6 +262,9 @@ fn run_one(
     say: Say,
 ) -> Result<(), CliError> {
     let cfg = config(a);
+    if a.format == Format::Parquet {
+        return parquet_one(a, (0, capture), keylog, filter, say, None);
+    }
     if cfg.streaming {
         return stream_one(a, capture, keylog, filter, say, (None, None));
     }
@@ -267,6 +333,6 @@ fn render(
         ),
         Format::Table => table::write_report(&mut w, report, opts),
         // Streamed by records::run, never rendered from a whole report.
-        Format::Jsonl | Format::Csv => Ok(()),
+        Format::Jsonl | Format::Csv | Format::Parquet => Ok(()),
     }
 }

@@ -53,6 +53,9 @@ pub enum Format {
     Jsonl,
     /// One row per request, with a header line (RFC 4180), written as each connection ends.
     Csv,
+    /// One Parquet file per table (captures, connections, requests, dns, tls, quic,
+    /// diagnosis) under -o DIR, for DuckDB and Spark; written as each connection ends.
+    Parquet,
 }
 
 #[derive(Args, Debug)]
@@ -72,7 +75,8 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output (`--format parquet`: the directory
+    /// its tables go to).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Hash every HTTP response body (SHA-256 as transferred) into `body_sha256`.

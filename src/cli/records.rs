@@ -1,7 +1,9 @@
-//! `analyze --format jsonl|csv`: the capture read as a stream. Each DNS transaction, TCP
-//! connection and QUIC connection is written as the analyzer hands it out
+//! `analyze --format jsonl|csv|parquet`: the capture read as a stream. Each DNS
+//! transaction, TCP connection and QUIC connection is written as the analyzer hands it out
 //! ([`Analyzer::poll`]), so memory tracks what is open, not the capture; the filter is
 //! applied to each as it comes (`report::records` says what a streamed record lacks).
+//! Parquet takes the same items into its tables (`report::parquet`), one capture's files
+//! at a time.
 //!
 //! With a filter, a DNS transaction that does not match alone waits in a window of the
 //! last [`DNS_WINDOW`] lookups and is written just before the first kept connection that
@@ -16,6 +18,7 @@ use pagetrace::capture::CaptureReader;
 use pagetrace::pageload::filter::Filter;
 use pagetrace::pageload::model::{DnsTransaction, FilterCounts, FilterInfo, Report};
 use pagetrace::pipeline::{self, Analyzer, Output, DNS_WINDOW};
+use pagetrace::report::parquet::ParquetTables;
 use pagetrace::report::records;
 
 use super::args::{AnalyzeArgs, Format};
@@ -23,7 +26,7 @@ use super::{diagnose, CliError, Say};
 
 /// Whether the format is written as a stream of records.
 pub fn is_record(f: Format) -> bool {
-    matches!(f, Format::Jsonl | Format::Csv)
+    matches!(f, Format::Jsonl | Format::Csv | Format::Parquet)
 }
 
 /// Reads the capture through a streaming `analyzer`, writing each record as it comes (to
@@ -31,7 +34,7 @@ pub fn is_record(f: Format) -> bool {
 /// every line carries `"capture": tag` and the diagnostics on standard error start with it.
 pub fn run(
     reader: &mut CaptureReader,
-    mut analyzer: Analyzer,
+    analyzer: Analyzer,
     a: &AnalyzeArgs,
     filter: Option<&Filter>,
     say: Say,
@@ -50,16 +53,40 @@ pub fn run(
         Some(t) => Box::new(Tagged::new(out, t)),
         None => out,
     };
-    let mut sink = Sink {
-        out,
-        csv: a.format == Format::Csv,
-        filter,
-        window: VecDeque::new(),
-        before: FilterCounts::default(),
+    let to = if a.format == Format::Csv {
+        To::Csv(out)
+    } else {
+        To::Jsonl(out)
     };
-    if sink.csv {
-        records::csv_header(&mut sink.out)?;
-    }
+    stream(reader, analyzer, Sink::new(to, filter)?, say, tag)
+}
+
+/// As [`run`], into the Parquet tables of one capture (`tag` as there).
+pub fn run_parquet(
+    reader: &mut CaptureReader,
+    analyzer: Analyzer,
+    filter: Option<&Filter>,
+    say: Say,
+    (tables, tag): (ParquetTables, Option<&str>),
+) -> Result<(), CliError> {
+    stream(
+        reader,
+        analyzer,
+        Sink::new(To::Parquet(Box::new(tables)), filter)?,
+        say,
+        tag,
+    )
+}
+
+/// Every item of the capture through `sink`, the diagnostics, then the capture's own
+/// record and the end of the output.
+fn stream(
+    reader: &mut CaptureReader,
+    mut analyzer: Analyzer,
+    mut sink: Sink<'_>,
+    say: Say,
+    tag: Option<&str>,
+) -> Result<(), CliError> {
     let mut failed: Option<io::Error> = None;
     pipeline::drive_while(reader, &mut analyzer, |an, _| {
         while let Some(o) = an.poll() {
@@ -94,21 +121,32 @@ pub fn run(
         }
     }
     let capture = capture.capture;
-    if !sink.csv {
-        let info = filter.map(|f| FilterInfo {
-            expression: f.text().to_string(),
-            before: sink.before,
-        });
-        records::jsonl_capture(&mut sink.out, &capture, info.as_ref())?;
+    match sink.to {
+        To::Jsonl(mut out) => {
+            let info = sink.filter.map(|f| FilterInfo {
+                expression: f.text().to_string(),
+                before: sink.before,
+            });
+            records::jsonl_capture(&mut out, &capture, info.as_ref())?;
+            out.flush()?;
+        }
+        To::Csv(mut out) => out.flush()?,
+        To::Parquet(tables) => tables.finish(&capture)?,
     }
-    sink.out.flush()?;
     Ok(())
+}
+
+/// Where a [`Sink`]'s records go.
+enum To {
+    Jsonl(Box<dyn Write>),
+    Csv(Box<dyn Write>),
+    // Boxed: its builders and writers are kilobytes, the others a pointer.
+    Parquet(Box<ParquetTables>),
 }
 
 /// Where records go, with the filter and the lookups it may still need.
 struct Sink<'f> {
-    out: Box<dyn Write>,
-    csv: bool,
+    to: To,
     filter: Option<&'f Filter>,
     /// With a filter: the latest lookups (stream index, transaction, written yet).
     window: VecDeque<(u64, DnsTransaction, bool)>,
@@ -116,7 +154,20 @@ struct Sink<'f> {
     before: FilterCounts,
 }
 
-impl Sink<'_> {
+impl<'f> Sink<'f> {
+    /// A sink with nothing written yet but the CSV header.
+    fn new(mut to: To, filter: Option<&'f Filter>) -> io::Result<Sink<'f>> {
+        if let To::Csv(out) = &mut to {
+            records::csv_header(out)?;
+        }
+        Ok(Sink {
+            to,
+            filter,
+            window: VecDeque::new(),
+            before: FilterCounts::default(),
+        })
+    }
+
     fn write(&mut self, o: Output) -> io::Result<()> {
         match o {
             Output::Dns { index, transaction } => {
@@ -146,10 +197,10 @@ impl Sink<'_> {
                 };
                 c.http = keep(std::mem::take(&mut c.http), &kept);
                 self.linked_dns(c.dns)?;
-                if self.csv {
-                    records::csv_connection(&mut self.out, &c, &kept)
-                } else {
-                    records::jsonl_connection(&mut self.out, &c, &kept)
+                match &mut self.to {
+                    To::Jsonl(out) => records::jsonl_connection(out, &c, &kept),
+                    To::Csv(out) => records::csv_connection(out, &c, &kept),
+                    To::Parquet(t) => t.connection(&c, &kept),
                 }
             }
             Output::Quic(mut q) => {
@@ -164,20 +215,21 @@ impl Sink<'_> {
                 };
                 q.http = keep(std::mem::take(&mut q.http), &kept);
                 self.linked_dns(q.dns)?;
-                if self.csv {
-                    records::csv_quic(&mut self.out, &q, &kept)
-                } else {
-                    records::jsonl_quic(&mut self.out, &q, &kept)
+                match &mut self.to {
+                    To::Jsonl(out) => records::jsonl_quic(out, &q, &kept),
+                    To::Csv(out) => records::csv_quic(out, &q, &kept),
+                    To::Parquet(t) => t.quic(&q, &kept),
                 }
             }
         }
     }
 
     fn dns_line(&mut self, index: u64, t: &DnsTransaction) -> io::Result<()> {
-        if self.csv {
-            return Ok(());
+        match &mut self.to {
+            To::Jsonl(out) => records::jsonl_dns(out, index, t),
+            To::Csv(_) => Ok(()),
+            To::Parquet(tables) => tables.dns(index, t),
         }
-        records::jsonl_dns(&mut self.out, index, t)
     }
 
     /// The lookup of stream index `i`, while in the window.
