@@ -361,6 +361,16 @@ fn two_captures_one_file_each_every_row_keyed() {
         let files = std::fs::read_dir(dir.join(table)).unwrap().count();
         assert_eq!(files, 2, "{table}");
     }
+    // Run again into the same directory with one capture: the second capture's files of
+    // the first run are gone (the engines would read them with the new one), anything
+    // else there stays.
+    std::fs::write(dir.join("requests").join("notes.txt"), "mine").unwrap();
+    write_parquet(&[&caps[0]], &keys, &dir, &[]);
+    for table in TABLES {
+        assert!(dir.join(table).join("0.parquet").is_file(), "{table}");
+        assert!(!dir.join(table).join("1.parquet").exists(), "{table}");
+    }
+    assert!(dir.join("requests").join("notes.txt").is_file());
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&keys_dir).unwrap();
 }

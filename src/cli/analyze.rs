@@ -25,7 +25,9 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
         ));
     }
     if a.format == Format::Parquet {
-        parquet_dir(&a)?;
+        let dir = parquet_dir(&a)?;
+        pagetrace::report::parquet::clear(dir)
+            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", dir.display())))?;
     }
     let keylog = input::read_keylog(a.keylog.as_deref(), "--keylog", say)?;
     let captures = input::capture_list(&a.captures)?;

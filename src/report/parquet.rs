@@ -79,6 +79,29 @@ pub fn table_path(dir: &Path, table: &str, n: usize) -> PathBuf {
     dir.join(table).join(format!("{n}.parquet"))
 }
 
+/// Removes the files of an earlier run from `dir` (`<table>/<n>.parquet` for every table,
+/// nothing else), so that a run with fewer captures leaves none of the earlier ones' for
+/// the engines to read with it.
+pub fn clear(dir: &Path) -> io::Result<()> {
+    for table in TABLES {
+        let Ok(entries) = fs::read_dir(dir.join(table)) else {
+            continue;
+        };
+        for e in entries {
+            let path = e?.path();
+            let ours = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".parquet"))
+                .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));
+            if ours {
+                fs::remove_file(&path)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Declares a table's columns after `capture`: the struct of their builders, each column's
 /// name (the field's), Arrow type and nullability, so that the schema and the builders are
 /// written once, side by side.
