@@ -176,6 +176,10 @@ pub struct RequestSide {
     /// Its delays per kind (its diagnosis; its connection's too when it is the first).
     #[serde(skip)]
     pub delays: why::Totals,
+    /// From the first response byte to the last (many runs compare it; a two-load diff
+    /// shows the total).
+    #[serde(skip)]
+    pub download_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -358,6 +362,7 @@ fn requests_of(r: &Report) -> Vec<Req> {
             },
             complete: h.complete,
             delays,
+            download_ms: h.download_ms.map(round_us),
         };
         let n = all.len();
         all.push((

@@ -2,6 +2,7 @@
 //! request, the distribution of each side's runs and whether the change is beyond the
 //! run-to-run noise.
 //!
+//! - **Per request:** its TTFB, download (first response byte to last) and total time.
 //! - **Matching.** Within a run, requests are keyed by method, host and path as in
 //!   [`super::diff`] (the k-th request with a key in a run is occurrence k); across runs
 //!   the same key and occurrence is the same request. A request seen in only some runs
@@ -102,12 +103,18 @@ pub struct RequestStats {
     /// Which request with this method, host and path it is within a run (0 the first).
     pub occurrence: usize,
     pub ttfb_ms: MetricStats,
+    pub download_ms: MetricStats,
     pub total_ms: MetricStats,
 }
 
 impl RequestStats {
     pub fn significant(&self) -> bool {
-        self.ttfb_ms.significant || self.total_ms.significant
+        self.metrics().iter().any(|m| m.significant)
+    }
+
+    /// TTFB, download and total, in the table's order.
+    pub fn metrics(&self) -> [&MetricStats; 3] {
+        [&self.ttfb_ms, &self.download_ms, &self.total_ms]
     }
 }
 
@@ -143,7 +150,7 @@ pub fn compare_runs(a: &[Report], b: &[Report], opts: &RunsOptions) -> RunsDiff 
     // Requests: key → per side, per run, the (ttfb, total) of that occurrence.
     type Key = (String, String, String, usize);
     let mut order: Vec<(Key, String)> = Vec::new();
-    let mut values: HashMap<Key, [Vec<[Option<f64>; 2]>; 2]> = HashMap::new();
+    let mut values: HashMap<Key, [Vec<[Option<f64>; 3]>; 2]> = HashMap::new();
     for (side, runs) in [&reqs_a, &reqs_b].into_iter().enumerate() {
         for (run, reqs) in runs.iter().enumerate() {
             let mut seen: HashMap<(&str, &str, &str), usize> = HashMap::new();
@@ -155,9 +162,9 @@ pub fn compare_runs(a: &[Report], b: &[Report], opts: &RunsOptions) -> RunsDiff 
                 *k += 1;
                 let v = values.entry(key.clone()).or_insert_with(|| {
                     order.push((key, r.url.clone()));
-                    [vec![[None; 2]; a.len()], vec![[None; 2]; b.len()]]
+                    [vec![[None; 3]; a.len()], vec![[None; 3]; b.len()]]
                 });
-                v[side][run] = [r.side.ttfb_ms, r.side.total_ms];
+                v[side][run] = [r.side.ttfb_ms, r.side.download_ms, r.side.total_ms];
             }
         }
     }
@@ -171,7 +178,15 @@ pub fn compare_runs(a: &[Report], b: &[Report], opts: &RunsOptions) -> RunsDiff 
                 url,
                 occurrence: key.3,
                 ttfb_ms: metric_stats("ttfb_ms", "TTFB", Unit::Ms, col(0, 0), col(1, 0), opts),
-                total_ms: metric_stats("total_ms", "total", Unit::Ms, col(0, 1), col(1, 1), opts),
+                download_ms: metric_stats(
+                    "download_ms",
+                    "download",
+                    Unit::Ms,
+                    col(0, 1),
+                    col(1, 1),
+                    opts,
+                ),
+                total_ms: metric_stats("total_ms", "total", Unit::Ms, col(0, 2), col(1, 2), opts),
             }
         })
         .collect();
@@ -407,7 +422,7 @@ pub fn write_runs_table<W: Write>(
             0 => format!("{} {}", r.method, r.url),
             k => format!("{} {} (#{})", r.method, r.url, k + 1),
         };
-        for (i, m) in [&r.ttfb_ms, &r.total_ms].into_iter().enumerate() {
+        for (i, m) in r.metrics().into_iter().enumerate() {
             let mut row = metric_row(if i == 0 { name.clone() } else { String::new() }, m);
             row.insert(1, m.label.into());
             t.row(row);
