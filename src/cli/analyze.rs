@@ -6,10 +6,10 @@ use std::io::{self, IsTerminal};
 
 use pagetrace::capture::CaptureReader;
 use pagetrace::pageload::model::Report;
+use pagetrace::pipeline::TcpConfig;
 use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
 use pagetrace::report::parquet::ParquetTables;
 use pagetrace::report::{har, html, json, table, waterfall};
-use pagetrace::tcp::TcpConfig;
 
 use super::args::{AnalyzeArgs, Format};
 use super::input::{KeyFile, Loaded};

@@ -85,7 +85,7 @@ pub struct AnalyzeArgs {
     /// Most TCP connections followed at once (at least 1000): when more are open, the least
     /// recently active is reported early, said once as a cap warning. Each costs about
     /// 1 KiB until its first byte, 3 to 4 KiB once bytes flow.
-    #[arg(long, value_name = "N", default_value_t = pagetrace::tcp::MAX_CONNECTIONS as u64,
+    #[arg(long, value_name = "N", default_value_t = pagetrace::pipeline::MAX_CONNECTIONS as u64,
           value_parser = clap::value_parser!(u64).range(1000..))]
     pub max_connections: u64,
     /// Never colour the output: the same as `--color never`.

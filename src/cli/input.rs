@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use pagetrace::capture::CaptureReader;
-use pagetrace::decrypt::keylog::KeyLogStats;
 use pagetrace::pageload::model::Report;
+use pagetrace::pipeline::KeyLogStats;
 use pagetrace::pipeline::{self, Analyzer, AnalyzerConfig};
 
 use super::{reason, CliError, Say};

@@ -97,7 +97,7 @@ pub struct LiveArgs {
     /// Most TCP connections followed at once (at least 1000): when more are open, the least
     /// recently active is reported early, said once as a cap warning. Each costs about
     /// 1 KiB until its first byte, 3 to 4 KiB once bytes flow.
-    #[arg(long, value_name = "N", default_value_t = pagetrace::tcp::MAX_CONNECTIONS as u64,
+    #[arg(long, value_name = "N", default_value_t = pagetrace::pipeline::MAX_CONNECTIONS as u64,
           value_parser = clap::value_parser!(u64).range(1000..))]
     pub max_connections: u64,
     /// Never colour the output: the same as `--color never`.
@@ -163,10 +163,10 @@ mod imp {
     };
     use pagetrace::capture::{Packet, MAX_PACKET};
     use pagetrace::pageload::model::CaptureInfo;
+    use pagetrace::pipeline::TcpConfig;
     use pagetrace::pipeline::{Analyzer, AnalyzerConfig, Output as StreamOutput};
     use pagetrace::report::fmt::{fmt_bytes, Paint};
     use pagetrace::report::live::{self, CaptureEnd, PcapCounters};
-    use pagetrace::tcp::TcpConfig;
     use pagetrace::time::Ts;
 
     use super::{CliError, LiveArgs, LiveFormat};

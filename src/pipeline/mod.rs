@@ -24,7 +24,9 @@ mod stream;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::capture::{CaptureEvent, CaptureReader, Packet, SecretsKind};
-use crate::decrypt::{KeyLog, KeyLogStats};
+use crate::decrypt::KeyLog;
+/// What a key log gave: lines read, secrets taken, lines skipped.
+pub use crate::decrypt::KeyLogStats;
 use crate::dissect::quic::table::MAX_QUIC_CONNS;
 use crate::dissect::quic::QuicTable;
 use crate::link::{self, LinkError, LinkType, NetProto};
@@ -37,7 +39,9 @@ use crate::pageload::model::{
     QuicConnection, Report, Warning, SCHEMA,
 };
 use crate::pageload::{build, quic, resolution, stitch};
-use crate::tcp::{FlowTable, TcpConfig};
+use crate::tcp::FlowTable;
+/// The TCP stage's settings, part of [`AnalyzerConfig`].
+pub use crate::tcp::{TcpConfig, MAX_CONNECTIONS};
 use quic_app::{QuicApp, QuicDriver};
 use std::net::SocketAddr;
 use stream::{StreamDriver, TcpApp};
