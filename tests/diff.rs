@@ -1247,16 +1247,20 @@ fn cli_directories_of_runs() {
         }
         std::fs::write(dir.join("manifest.json"), "{\"not\": \"a report\"}").unwrap();
     }
-    let o = bin()
-        .args(["diff", "--format", "json"])
-        .arg(&da)
-        .arg(&db)
-        .arg("--keylog-a")
-        .arg(da.join("keys.txt"))
-        .arg("--keylog-b")
-        .arg(db.join("keys.txt"))
-        .output()
-        .unwrap();
+    let diff = |args: &[&str]| {
+        bin()
+            .arg("diff")
+            .args(args)
+            .arg(&da)
+            .arg(&db)
+            .arg("--keylog-a")
+            .arg(da.join("keys.txt"))
+            .arg("--keylog-b")
+            .arg(db.join("keys.txt"))
+            .output()
+            .unwrap()
+    };
+    let o = diff(&["--format", "json"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(
@@ -1275,17 +1279,7 @@ fn cli_directories_of_runs() {
         assert_eq!(r["ttfb_ms"]["a"]["values"].as_array().unwrap().len(), 4);
     }
     // The table says the same.
-    let o = bin()
-        .args(["diff", "--color", "never"])
-        .arg(&da)
-        .arg(&db)
-        .arg("--keylog-a")
-        .arg(da.join("keys.txt"))
-        .arg("--keylog-b")
-        .arg(db.join("keys.txt"))
-        .arg("-q")
-        .output()
-        .unwrap();
+    let o = diff(&["--color", "never", "-q"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("(4 runs)"), "{text}");
     assert!(

@@ -22,15 +22,7 @@ use serde_json::Value;
 
 use common::fixture;
 
-const TABLES: [&str; 7] = [
-    "captures",
-    "connections",
-    "requests",
-    "dns",
-    "tls",
-    "quic",
-    "diagnosis",
-];
+use pagetrace::report::parquet::TABLES;
 
 /// (capture, key log) of the fixtures checked: HTTP/1 and HTTP/2 over TCP, HTTP/3, and one
 /// with losses (rows in `diagnosis`).
