@@ -131,19 +131,11 @@ fn run_many(
         // Each capture writes files of its own: nothing to put in order.
         for (b, batch) in captures.chunks(threads.max(1)).enumerate() {
             let first = b * threads.max(1);
-            let results: Vec<Result<(), CliError>> = std::thread::scope(|s| {
-                let handles: Vec<_> = batch
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        s.spawn(move || {
-                            parquet_one(a, (first + i, c), keylog, filter, say, Some(c))
-                        })
-                    })
-                    .collect();
-                handles.into_iter().map(join).collect()
-            });
-            results.into_iter().collect::<Result<(), CliError>>()?;
+            each_on_a_thread(batch, |i, c| {
+                parquet_one(a, (first + i, c), keylog, filter, say, Some(c))
+            })
+            .into_iter()
+            .collect::<Result<(), CliError>>()?;
         }
         return Ok(());
     }
@@ -163,21 +155,12 @@ fn run_many(
             let files: Vec<std::path::PathBuf> = (0..batch.len())
                 .map(|i| dir.join(format!("pagetrace-{}-{i}.jsonl", std::process::id())))
                 .collect();
-            let results: Vec<Result<(), CliError>> = std::thread::scope(|s| {
-                let handles: Vec<_> = batch
-                    .iter()
-                    .zip(&files)
-                    .map(|(c, f)| {
-                        s.spawn(move || {
-                            let file = std::fs::File::create(f).map_err(|e| {
-                                CliError::Usage(format!("cannot write {}: {e}", f.display()))
-                            })?;
-                            let w: Box<dyn io::Write> = Box::new(io::BufWriter::new(file));
-                            stream_one(a, c, keylog, filter, say, (Some(w), Some(c)))
-                        })
-                    })
-                    .collect();
-                handles.into_iter().map(join).collect()
+            let results = each_on_a_thread(batch, |i, c| {
+                let f = &files[i];
+                let file = std::fs::File::create(f)
+                    .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", f.display())))?;
+                let w: Box<dyn io::Write> = Box::new(io::BufWriter::new(file));
+                stream_one(a, c, keylog, filter, say, (Some(w), Some(c)))
             });
             for (r, f) in results.into_iter().zip(&files) {
                 let copied = r.and_then(|()| {
@@ -189,30 +172,22 @@ fn run_many(
             }
             continue;
         }
-        let loaded: Vec<Result<Loaded, CliError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = batch
-                .iter()
-                .map(|c| {
-                    s.spawn(move || {
-                        let (file, _) = input::open(c)?;
-                        // No progress bar: several would share the terminal.
-                        let mut l = input::analyze(
-                            file,
-                            None,
-                            c,
-                            config(a),
-                            keylog,
-                            "--keylog FILE, or SSLKEYLOGFILE",
-                            say,
-                        )?;
-                        if let Some(f) = filter {
-                            l.report = f.apply(l.report);
-                        }
-                        Ok(l)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(join).collect()
+        let loaded = each_on_a_thread(batch, |_, c| {
+            let (file, _) = input::open(c)?;
+            // No progress bar: several would share the terminal.
+            let mut l: Loaded = input::analyze(
+                file,
+                None,
+                c,
+                config(a),
+                keylog,
+                "--keylog FILE, or SSLKEYLOGFILE",
+                say,
+            )?;
+            if let Some(f) = filter {
+                l.report = f.apply(l.report);
+            }
+            Ok(l)
         });
         for (l, c) in loaded.into_iter().zip(batch) {
             let l = l?;
@@ -241,10 +216,27 @@ fn run_many(
     Ok(())
 }
 
-/// A worker's result; a panic is said as an error rather than passed on.
-fn join<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, CliError>>) -> Result<T, CliError> {
-    h.join()
-        .unwrap_or_else(|_| Err(CliError::Usage("an analysis thread failed".into())))
+/// `f(position, item)` for every item of `batch`, each on a thread of its own; the results
+/// in the batch's order, a panic said as an error rather than passed on.
+fn each_on_a_thread<I: Sync, T: Send>(
+    batch: &[I],
+    f: impl Fn(usize, &I) -> Result<T, CliError> + Sync,
+) -> Vec<Result<T, CliError>> {
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, x)| s.spawn(move || f(i, x)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(CliError::Usage("an analysis thread failed".into())))
+            })
+            .collect()
+    })
 }
 
 fn sections(a: &AnalyzeArgs) -> table::Sections {
