@@ -81,7 +81,8 @@ pub struct DiffArgs {
     /// Compare only what EXPR keeps of each side (`analyze --filter`'s language).
     #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Several loads a side: the rank test's level for a significant change.
+    /// Several loads a side: the level a change's q-value (its rank test's p, adjusted
+    /// for the many tests by Benjamini–Hochberg) must be below to be significant.
     #[arg(long, value_name = "P", default_value_t = 0.05)]
     pub alpha: f64,
 }

@@ -19,8 +19,13 @@
 //!   continuity corrections. With 5 runs a side the smallest two-sided p is 2/252 ≈ 0.008;
 //!   with 3, 0.1: at least 4 runs a side are needed for anything to be significant at 0.05.
 //!
-//! No correction for the many comparisons is made (with 5 runs a side none could pass
-//! one); the threshold is what keeps a page with no change from flagging its noise.
+//! - **Many comparisons.** A page of 20 requests makes 60 request tests: at 0.05, about
+//!   three would pass by chance with nothing changed. So a change is significant on its
+//!   **q-value**, the p-value adjusted by the Benjamini–Hochberg procedure over its family
+//!   (the page metrics are one family, every request's metrics another), which keeps the
+//!   expected share of false discoveries among the flagged below `alpha`. When most
+//!   requests did change (a slower network), q stays close to p; when none did, a lone
+//!   small p is not enough. The threshold still keeps tiny consistent changes out.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -92,6 +97,9 @@ pub struct MetricStats {
     pub delta: Option<f64>,
     /// Two-sided Mann–Whitney U p-value; `null` when a side has no value.
     pub p_value: Option<f64>,
+    /// The p-value adjusted for its family's many tests (Benjamini–Hochberg).
+    pub q_value: Option<f64>,
+    /// `q_value` below `alpha` and the change beyond the threshold.
     pub significant: bool,
 }
 
@@ -134,7 +142,7 @@ pub fn compare_runs(a: &[Report], b: &[Report], opts: &RunsOptions) -> RunsDiff 
         .map(|(r, q)| page_metrics(r, q))
         .collect();
     let template = pages_a.first().or(pages_b.first());
-    let page = template
+    let mut page: Vec<MetricStats> = template
         .map(|t| {
             t.iter()
                 .enumerate()
@@ -168,7 +176,7 @@ pub fn compare_runs(a: &[Report], b: &[Report], opts: &RunsOptions) -> RunsDiff 
             }
         }
     }
-    let requests = order
+    let mut requests: Vec<RequestStats> = order
         .into_iter()
         .map(|(key, url)| {
             let v = &values[&key];
@@ -190,6 +198,13 @@ pub fn compare_runs(a: &[Report], b: &[Report], opts: &RunsOptions) -> RunsDiff 
             }
         })
         .collect();
+    adjust(page.iter_mut(), opts);
+    adjust(
+        requests
+            .iter_mut()
+            .flat_map(|r| [&mut r.ttfb_ms, &mut r.download_ms, &mut r.total_ms]),
+        opts,
+    );
     RunsDiff {
         runs_a: a.len(),
         runs_b: b.len(),
@@ -235,12 +250,44 @@ fn metric_stats(
         metric,
         label,
         unit,
-        significant: beyond && p_value.is_some_and(|p| p < opts.alpha),
+        // Set by `adjust`, over the family.
+        significant: beyond,
+        q_value: None,
         a: sa,
         b: sb,
         delta,
         p_value,
     }
+}
+
+/// Sets each test's q-value (Benjamini–Hochberg over the family's tests with a p-value)
+/// and its significance: beyond the threshold (as `metric_stats` left it) and q < alpha.
+fn adjust<'a>(family: impl Iterator<Item = &'a mut MetricStats>, opts: &RunsOptions) {
+    let mut tests: Vec<&mut MetricStats> = family.collect();
+    let q = bh_adjust(&tests.iter().map(|m| m.p_value).collect::<Vec<_>>());
+    for (m, q) in tests.iter_mut().zip(q) {
+        m.q_value = q;
+        m.significant = m.significant && q.is_some_and(|q| q < opts.alpha);
+    }
+}
+
+/// Benjamini–Hochberg adjusted p-values: with the m p-values sorted, the i-th (from 1)
+/// becomes min over j ≥ i of p_(j)·m/j, at most 1. `None`s are not tests and stay `None`.
+pub fn bh_adjust(p: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut order: Vec<(usize, f64)> = p
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.map(|p| (i, p)))
+        .collect();
+    order.sort_by(|x, y| x.1.total_cmp(&y.1));
+    let m = order.len() as f64;
+    let mut q = vec![None; p.len()];
+    let mut running = 1.0f64;
+    for (rank, &(i, pv)) in order.iter().enumerate().rev() {
+        running = running.min(pv * m / (rank + 1) as f64);
+        q[i] = Some(running.min(1.0));
+    }
+    q
 }
 
 fn sample(x: &[f64], values: Vec<Option<f64>>) -> Sample {
@@ -393,7 +440,8 @@ pub fn write_runs_table<W: Write>(
     writeln!(
         out,
         "  each side's median, p90 and spread (p75 − p25) over its runs; Δ = B − A of the \
-         medians; * = significant (Mann–Whitney U p < {}, |Δ| > {})",
+         medians; q = Mann–Whitney U p adjusted for the many tests (Benjamini–Hochberg); \
+         * = significant (q < {}, |Δ| > {})",
         d.alpha,
         fmt_ms(d.threshold_ms)
     )?;
@@ -441,7 +489,7 @@ fn metric_cols(first: &'static str) -> Vec<Col> {
         Col::right("B p90"),
         Col::right("B spread"),
         Col::right("Δ median"),
-        Col::right("p"),
+        Col::right("q"),
     ]
 }
 
@@ -476,7 +524,7 @@ fn metric_row(name: String, m: &MetricStats) -> Vec<Text> {
             text: format!("{delta}{mark}"),
             fg: colour,
         },
-        m.p_value.map_or("–".into(), |p| format!("{p:.3}")).into(),
+        m.q_value.map_or("–".into(), |q| format!("{q:.3}")).into(),
     ]
 }
 
@@ -528,5 +576,23 @@ mod tests {
         assert!((p - 0.000_769_17).abs() < 1e-6, "{p}");
         let same = mann_whitney(&a, &a).unwrap();
         assert!(same > 0.95, "{same}");
+    }
+
+    #[test]
+    fn benjamini_hochberg_matches_r_p_adjust() {
+        // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "BH") = 0.02 0.04 0.04 0.02.
+        let q = bh_adjust(&[Some(0.01), Some(0.04), None, Some(0.03), Some(0.005)]);
+        let want = [Some(0.02), Some(0.04), None, Some(0.04), Some(0.02)];
+        for (q, w) in q.iter().zip(want) {
+            assert_eq!(q.is_some(), w.is_some());
+            assert!(
+                (q.unwrap_or(0.0) - w.unwrap_or(0.0)).abs() < 1e-12,
+                "{q:?} {w:?}"
+            );
+        }
+        // 60 tests with nothing changed and one small p: not a discovery at 0.05.
+        let mut p = vec![Some(0.5); 59];
+        p.push(Some(0.0023));
+        assert!(bh_adjust(&p)[59].unwrap() > 0.05);
     }
 }
