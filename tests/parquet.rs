@@ -4,6 +4,7 @@
 //! several captures in one run; and DuckDB and Spark reading the directory as it is
 //! (`tests/parquet_check.py`), each skipped with a message when its Python module cannot be
 //! imported, unless `PAGETRACE_PARQUET_REQUIRED=1`.
+#![cfg(feature = "parquet")]
 
 mod common;
 

@@ -44,6 +44,7 @@ pub mod html;
 pub mod json;
 pub mod live;
 pub mod narrative;
+#[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod records;
 pub mod table;
