@@ -25,10 +25,13 @@ echo "input: $cap ($((bytes / 1048576)) MiB, $(tcpdump -r "$cap" 2>/dev/null | w
 
 # BEFORE=path/to/an/older/pagetrace adds its two runs, to compare builds in the same run.
 # H3DIR=dir adds an HTTP/3 recording (tests/lab/record.py: capture.pcap and keys.log).
-names=(cat tcpdump analyze analyze+keys)
+# `--threads 1` is one thread; `--threads 2` reads the file on a second one.
+names=(cat tcpdump analyze analyze+keys "analyze --threads 2" "analyze+keys --threads 2")
 cmds=("cat $cap" "tcpdump -r $cap -w /dev/null"
-  "$bin analyze $cap --format json -o /dev/null"
-  "$bin analyze $cap --keylog $keys --format json -o /dev/null")
+  "$bin analyze $cap --threads 1 --format json -o /dev/null"
+  "$bin analyze $cap --threads 1 --keylog $keys --format json -o /dev/null"
+  "$bin analyze $cap --threads 2 --format json -o /dev/null"
+  "$bin analyze $cap --threads 2 --keylog $keys --format json -o /dev/null")
 if [[ -n ${BEFORE:-} ]]; then
   names+=(before before+keys)
   cmds+=("$BEFORE analyze $cap --format json -o /dev/null"

@@ -17,6 +17,7 @@
 
 #[cfg(feature = "live")]
 pub mod live;
+pub mod readahead;
 
 use std::fmt;
 use std::io::Read;
@@ -261,6 +262,15 @@ impl CaptureReader {
     /// A reader over `input`: pcap or pcapng, either of them possibly gzip- or
     /// zstd-compressed (found by magic bytes, as tshark does; decompressed as it is read).
     pub fn new<R: Read + Send + 'static>(input: R) -> Result<CaptureReader, CaptureError> {
+        CaptureReader::with_read_ahead(input, false)
+    }
+
+    /// [`CaptureReader::new`]; with `read_ahead`, the input is read (and decompressed) on
+    /// a thread of its own, chunks ahead of the parser ([`readahead`]).
+    pub fn with_read_ahead<R: Read + Send + 'static>(
+        input: R,
+        read_ahead: bool,
+    ) -> Result<CaptureReader, CaptureError> {
         // Sniff the magic ourselves so "not a capture" is told apart from damage.
         let (head, _, input) = sniff(Box::new(input))?;
         let read_error = Arc::new(Mutex::new(None));
@@ -299,6 +309,11 @@ impl CaptureReader {
                 compression: None,
                 error: read_error.clone(),
             }),
+        };
+        let input: Box<dyn Read + Send> = if read_ahead {
+            Box::new(readahead::ReadAhead::new(input).map_err(CaptureError::Io)?)
+        } else {
+            input
         };
         let inner = pcap_parser::create_reader(BUFFER, FillRead(input))
             .map_err(|e| CaptureError::BadHeader(header_problem(format, e)))?;

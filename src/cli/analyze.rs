@@ -37,7 +37,9 @@ pub fn run(a: AnalyzeArgs) -> Result<(), CliError> {
     run_many(&a, &captures, keylog.as_ref(), filter.as_ref(), say)
 }
 
-fn config(a: &AnalyzeArgs) -> AnalyzerConfig {
+/// The analyzer's configuration; `threaded`: the one capture of the run, which gets the
+/// threads beyond its own for its connections' dissectors.
+fn config(a: &AnalyzeArgs, threaded: bool) -> AnalyzerConfig {
     AnalyzerConfig {
         body_hash: a.body_hash,
         streaming: super::records::is_record(a.format),
@@ -45,19 +47,30 @@ fn config(a: &AnalyzeArgs) -> AnalyzerConfig {
             max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
             ..TcpConfig::default()
         },
+        app_threads: if threaded { threads(a) - 1 } else { 0 },
     }
 }
 
-/// A capture's reader and the streaming analyzer for it.
+/// `--threads`, else the machine's cores.
+fn threads(a: &AnalyzeArgs) -> usize {
+    a.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    )
+}
+
+/// A capture's reader and the streaming analyzer for it; `threaded` as [`config`] takes
+/// it, and the capture is then read on a thread of its own too.
 fn open_stream(
     a: &AnalyzeArgs,
     capture: &str,
     keylog: Option<&KeyFile>,
+    threaded: bool,
 ) -> Result<(CaptureReader, Analyzer), CliError> {
     let (file, _) = input::open(capture)?;
-    let reader =
-        CaptureReader::new(file).map_err(|e| CliError::Usage(format!("{capture}: {e}")))?;
-    let mut analyzer = Analyzer::new(config(a), capture, reader.format);
+    let reader = CaptureReader::with_read_ahead(file, threaded)
+        .map_err(|e| CliError::Usage(format!("{capture}: {e}")))?;
+    let mut analyzer = Analyzer::new(config(a, threaded), capture, reader.format);
     if let Some(k) = keylog {
         analyzer.add_keylog_text(&String::from_utf8_lossy(&k.text));
     }
@@ -71,7 +84,8 @@ fn parquet_dir(a: &AnalyzeArgs) -> Result<&std::path::Path, CliError> {
     })
 }
 
-/// A streamed (jsonl, csv) analysis of one capture, to `out` (else `--output`).
+/// A streamed (jsonl, csv) analysis of one capture, to `out` (else `--output`); the one
+/// capture (no `tag`) is read on a thread of its own when there are threads to spare.
 fn stream_one(
     a: &AnalyzeArgs,
     capture: &str,
@@ -80,7 +94,8 @@ fn stream_one(
     say: Say,
     out: (Option<Box<dyn io::Write>>, Option<&str>),
 ) -> Result<(), CliError> {
-    let (mut reader, analyzer) = open_stream(a, capture, keylog)?;
+    let threaded = out.1.is_none() && threads(a) > 1;
+    let (mut reader, analyzer) = open_stream(a, capture, keylog, threaded)?;
     super::records::run(&mut reader, analyzer, a, filter, say, out)
 }
 
@@ -95,7 +110,8 @@ fn parquet_one(
     tag: Option<&str>,
 ) -> Result<(), CliError> {
     let dir = parquet_dir(a)?;
-    let (mut reader, analyzer) = open_stream(a, capture, keylog)?;
+    let threaded = tag.is_none() && threads(a) > 1;
+    let (mut reader, analyzer) = open_stream(a, capture, keylog, threaded)?;
     let tables = ParquetTables::create(dir, n, capture)
         .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", dir.display())))?;
     super::records::run_parquet(&mut reader, analyzer, filter, say, (tables, tag))
@@ -123,10 +139,7 @@ fn run_many(
             "standard input (-) can only be the one capture".into(),
         ));
     }
-    let threads = a.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        usize::from,
-    );
+    let threads = threads(a);
     if a.format == Format::Parquet {
         // Each capture writes files of its own: nothing to put in order.
         for (b, batch) in captures.chunks(threads.max(1)).enumerate() {
@@ -175,11 +188,15 @@ fn run_many(
         let loaded = each_on_a_thread(batch, |_, c| {
             let (file, _) = input::open(c)?;
             // No progress bar: several would share the terminal.
+            let src = input::Source {
+                input: file,
+                size: None,
+                read_ahead: false,
+            };
             let mut l: Loaded = input::analyze(
-                file,
-                None,
+                src,
                 c,
-                config(a),
+                config(a, false),
                 keylog,
                 "--keylog FILE, or SSLKEYLOGFILE",
                 say,
@@ -255,7 +272,8 @@ fn run_one(
     filter: Option<&Filter>,
     say: Say,
 ) -> Result<(), CliError> {
-    let cfg = config(a);
+    let threaded = threads(a) > 1;
+    let cfg = config(a, threaded);
     if a.format == Format::Parquet {
         return parquet_one(a, (0, capture), keylog, filter, say, None);
     }
@@ -268,9 +286,13 @@ fn run_one(
     if a.body_hash && a.format == Format::Waterfall {
         say.line("--body-hash: the waterfall has no room for hashes; --format json, har, table or html show them");
     }
-    let mut loaded = input::analyze(
-        file,
+    let src = input::Source {
+        input: file,
         size,
+        read_ahead: threaded,
+    };
+    let mut loaded = input::analyze(
+        src,
         capture,
         cfg,
         keylog,

@@ -285,8 +285,11 @@ fn load(
     // The key log goes to the analyzer the same way `analyze --keylog` and pcapng
     // Decryption Secrets Blocks do.
     input::analyze(
-        rest,
-        size,
+        input::Source {
+            input: rest,
+            size,
+            read_ahead: false,
+        },
         path,
         AnalyzerConfig::default(),
         keylog,

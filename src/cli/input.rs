@@ -145,10 +145,21 @@ pub fn open(path: &str) -> Result<(Box<dyn Read + Send>, Option<u64>), CliError>
 /// Files smaller than this are read before a progress bar would be seen.
 const PROGRESS_MIN_BYTES: u64 = 32 << 20;
 
-/// Analyzes the capture read from `input` (`size` bytes when known, for the progress bar).
+/// A capture to read: its bytes, its size when known (for the progress bar), and whether
+/// to read it on a thread of its own ([`CaptureReader::with_read_ahead`]).
+pub struct Source {
+    pub input: Box<dyn Read + Send>,
+    pub size: Option<u64>,
+    pub read_ahead: bool,
+}
+
+/// Analyzes the capture read from `src`.
 pub fn analyze(
-    input: Box<dyn Read + Send>,
-    size: Option<u64>,
+    Source {
+        input,
+        size,
+        read_ahead,
+    }: Source,
     path: &str,
     cfg: AnalyzerConfig,
     keylog: Option<&KeyFile>,
@@ -162,7 +173,7 @@ pub fn analyze(
         Some(b) => Box::new(b.wrap_read(input)),
         None => input,
     };
-    let mut reader = CaptureReader::new(input).map_err(|e| {
+    let mut reader = CaptureReader::with_read_ahead(input, read_ahead).map_err(|e| {
         let name = if path == "-" { "standard input" } else { path };
         CliError::Usage(format!("{name}: {e}"))
     })?;

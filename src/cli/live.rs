@@ -225,6 +225,7 @@ mod imp {
                     max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
                     ..TcpConfig::default()
                 },
+                app_threads: 0,
             },
             &iface,
             "live",

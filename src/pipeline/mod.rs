@@ -20,6 +20,7 @@
 
 mod quic_app;
 mod stream;
+pub mod workers;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -73,6 +74,9 @@ pub struct AnalyzerConfig {
     /// Streamed, as many 5-tuples are numbered as `tcp.stream` as connections may be live
     /// ([`TcpConfig::max_connections`]): memory then tracks open connections.
     pub streaming: bool,
+    /// Worker threads for the TCP connections' dissectors ([`workers`]); 0: on the
+    /// analyzer's own thread. The results are the same either way.
+    pub app_threads: usize,
 }
 
 /// What a streaming analyzer hands out, in the order things finished (a connection's
@@ -130,6 +134,8 @@ pub struct Analyzer {
     last_ts: Option<Ts>,
     next_sweep: Option<Ts>,
     keylog_stats: KeyLogStats,
+    /// `cfg.app_threads` workers, when there are any.
+    workers: Option<workers::AppWorkers>,
 }
 
 impl Analyzer {
@@ -142,7 +148,6 @@ impl Analyzer {
             max_udp_streams = MAX_UDP_STREAMS_STREAMING;
         }
         Analyzer {
-            cfg,
             info: CaptureInfo {
                 path: path.to_string(),
                 format: format.to_string(),
@@ -168,6 +173,9 @@ impl Analyzer {
             last_ts: None,
             next_sweep: None,
             keylog_stats: KeyLogStats::default(),
+            workers: (cfg.app_threads > 0)
+                .then(|| workers::AppWorkers::new(cfg.app_threads, cfg.body_hash)),
+            cfg,
         }
     }
 
@@ -243,6 +251,9 @@ impl Analyzer {
     /// left encrypted. Without this call nothing is kept.
     pub fn follow_keylog(&mut self) {
         self.keys.set_growing(true);
+        if let Some(w) = &mut self.workers {
+            w.keys_growing();
+        }
     }
 
     /// NSS key log text (`--keylog`, `SSLKEYLOGFILE`, a secrets block, or lines appended to a
@@ -250,6 +261,9 @@ impl Analyzer {
     /// Returns what this text held (lines, accepted secrets, bad lines).
     pub fn add_keylog_text(&mut self, text: &str) -> KeyLogStats {
         let stats = self.keys.add_text(text);
+        if let Some(w) = &mut self.workers {
+            w.key_text(text);
+        }
         self.keylog_stats.lines += stats.lines;
         self.keylog_stats.accepted += stats.accepted;
         self.keylog_stats.bad += stats.bad;
@@ -394,6 +408,7 @@ impl Analyzer {
                     let mut driver = StreamDriver {
                         keys: &self.keys,
                         body_hash: self.cfg.body_hash,
+                        workers: self.workers.as_mut(),
                     };
                     self.flows.handle(ends, ts, frame, &seg, &mut driver);
                 }
@@ -491,6 +506,7 @@ impl Analyzer {
                 let mut driver = StreamDriver {
                     keys: &self.keys,
                     body_hash: self.cfg.body_hash,
+                    workers: self.workers.as_mut(),
                 };
                 self.flows.expire(ts, &mut driver);
                 self.defrag.expire(ts);
@@ -562,6 +578,10 @@ impl Analyzer {
     /// Turns ended TCP connections into reports.
     fn collect_tcp(&mut self) {
         while let Some((facts, mut a)) = self.flows.poll_finished() {
+            // Dissectors on a worker come back, done with everything sent them.
+            if let (Some(id), Some(w)) = (a.remote, self.workers.as_mut()) {
+                a = w.take(id);
+            }
             let ends = |dir: Dir| {
                 let (c, s) = (facts.client, facts.server);
                 if dir == Dir::ToServer {
@@ -701,6 +721,7 @@ impl Analyzer {
             let mut driver = StreamDriver {
                 keys: &self.keys,
                 body_hash: self.cfg.body_hash,
+                workers: self.workers.as_mut(),
             };
             let more = self.flows.finish_open(1024, &mut driver);
             self.collect_tcp();

@@ -19,6 +19,7 @@ use crate::dissect::tls::{self, TlsDissector};
 
 use std::net::{IpAddr, SocketAddr};
 
+use super::workers::AppWorkers;
 use crate::decrypt::KeyLog;
 use crate::dissect::http::Exchange;
 use crate::dissect::tls::TlsFacts;
@@ -491,6 +492,10 @@ pub struct TcpApp {
     /// completed it.
     pub doh: Vec<(DohMessage, u64)>,
     pub dns: Vec<(Dir, Ts, DnsMessage, u64)>,
+    /// The connection's id when its dissectors are on a worker thread
+    /// ([`super::workers`]): this is then a stand-in, whose `ctx.packet` is the frame
+    /// being handled.
+    pub remote: Option<u64>,
 }
 
 impl TcpApp {
@@ -513,10 +518,16 @@ impl TcpApp {
 pub struct StreamDriver<'a> {
     pub keys: &'a KeyLog,
     pub body_hash: bool,
+    /// Worker threads to run the dissectors on, instead of here.
+    pub workers: Option<&'a mut AppWorkers>,
 }
 
 impl TcpHandler<TcpApp> for StreamDriver<'_> {
     fn open(&mut self, c: &ConnMeta) -> TcpApp {
+        let remote = self.workers.as_deref_mut().map(|w| {
+            w.open(c);
+            c.id
+        });
         TcpApp {
             app: App::Fresh,
             server: c.server,
@@ -524,6 +535,7 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
             ctx: StreamCtx::new(),
             doh: Vec::new(),
             dns: Vec::new(),
+            remote,
         }
     }
 
@@ -532,6 +544,9 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
     }
 
     fn data(&mut self, a: &mut TcpApp, dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
+        if let (Some(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
+            return w.data(id, a.ctx.packet, dir, ts, bytes, late);
+        }
         if matches!(a.app, App::Fresh) && !bytes.is_empty() {
             a.app = App::new(AppConfig {
                 server_port: a.server.port(),
@@ -548,16 +563,25 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
     }
 
     fn gap(&mut self, a: &mut TcpApp, dir: Dir, len: u64, ts: Ts) {
+        if let (Some(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
+            return w.gap(id, a.ctx.packet, dir, len, ts);
+        }
         a.app.handle_gap(dir, len, ts, &mut a.ctx, self.keys);
         a.collect_dns();
     }
 
     fn closed(&mut self, a: &mut TcpApp, ts: Ts) {
+        if let (Some(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
+            return w.closed(id, a.ctx.packet, ts);
+        }
         a.app.handle_close(ts, &mut a.ctx, self.keys);
         a.collect_dns();
     }
 
     fn warn(&mut self, a: &mut TcpApp, kind: WarningKind, message: String) {
+        if let (Some(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
+            return w.warn(id, a.ctx.packet, kind, message);
+        }
         a.ctx.warn(kind, message);
     }
 }

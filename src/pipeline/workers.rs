@@ -1,0 +1,356 @@
+//! The application side of TCP connections on worker threads (`analyze --threads`): TLS
+//! decryption, HTTP/1, HTTP/2 and HPACK, DNS over TCP and bodies' decoding, each
+//! connection pinned to one worker (by its id), as flow-pinned workers are in Suricata.
+//!
+//! The analyzer's thread keeps everything that orders the capture: the packets, the flow
+//! table and its reassembly, the DNS log, QUIC. What it would hand a connection's
+//! dissectors ([`TcpHandler`]: opened, the next bytes of a direction, a gap, closed, a
+//! warning) it sends to that connection's worker instead, batched, with the frame being
+//! handled; key log text goes to every worker where it stood among them. A worker runs
+//! the same [`StreamDriver`] on the same calls in the same order, so each connection's
+//! dissectors end in the same state as on one thread. When the flow table hands out a
+//! connection that ended, the analyzer takes its dissectors back from the worker (after
+//! everything sent before) and builds its report as on one thread: the report is the same
+//! byte for byte.
+//!
+//! Memory: a worker's queue holds at most [`DEPTH`] batches of [`BATCH_BYTES`], and the
+//! analyzer blocks when it is full.
+
+use std::collections::HashMap;
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::decrypt::KeyLog;
+use crate::net::flow::Dir;
+use crate::tcp::{ConnMeta, TcpHandler};
+use crate::time::Ts;
+use crate::warning::WarningKind;
+
+use super::stream::{StreamDriver, TcpApp};
+
+/// Payload bytes a batch gathers before it is sent.
+const BATCH_BYTES: usize = 256 << 10;
+/// Messages a batch gathers before it is sent (many small segments).
+const BATCH_MSGS: usize = 2048;
+/// Batches in a worker's queue.
+const DEPTH: usize = 4;
+
+enum Msg {
+    Open(ConnMeta),
+    /// `bytes[start..start + len]` of the batch.
+    Data {
+        id: u64,
+        frame: u64,
+        dir: Dir,
+        ts: Ts,
+        start: usize,
+        len: usize,
+        late: bool,
+    },
+    Gap {
+        id: u64,
+        frame: u64,
+        dir: Dir,
+        len: u64,
+        ts: Ts,
+    },
+    Closed {
+        id: u64,
+        frame: u64,
+        ts: Ts,
+    },
+    Warn {
+        id: u64,
+        frame: u64,
+        kind: WarningKind,
+        message: String,
+    },
+    KeyText(Arc<str>),
+    KeysGrowing,
+    /// Hand the connection's dissectors back.
+    Take(u64),
+}
+
+#[derive(Default)]
+struct Batch {
+    msgs: Vec<Msg>,
+    bytes: Vec<u8>,
+}
+
+struct Lane {
+    /// `None` once closed (dropping it ends the worker).
+    tx: Option<SyncSender<Batch>>,
+    batch: Batch,
+    /// Batches the worker emptied, to fill again.
+    spent: Receiver<Batch>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The workers of one analyzer.
+pub struct AppWorkers {
+    lanes: Vec<Lane>,
+    taken: Receiver<(u64, TcpApp)>,
+    body_hash: bool,
+}
+
+impl AppWorkers {
+    /// `n` workers (at least one).
+    pub fn new(n: usize, body_hash: bool) -> AppWorkers {
+        let (give, taken) = channel();
+        let lanes = (0..n.max(1))
+            .map(|i| {
+                let (tx, rx) = sync_channel::<Batch>(DEPTH);
+                let (spent_tx, spent) = sync_channel::<Batch>(DEPTH + 1);
+                let give = give.clone();
+                let thread = std::thread::Builder::new()
+                    .name(format!("pagetrace-app{i}"))
+                    .spawn(move || work(rx, spent_tx, give, body_hash))
+                    .expect("spawn an analysis thread");
+                Lane {
+                    tx: Some(tx),
+                    batch: Batch::default(),
+                    spent,
+                    thread: Some(thread),
+                }
+            })
+            .collect();
+        AppWorkers {
+            lanes,
+            taken,
+            body_hash,
+        }
+    }
+
+    pub fn body_hash(&self) -> bool {
+        self.body_hash
+    }
+
+    fn lane(&mut self, id: u64) -> &mut Lane {
+        let n = self.lanes.len() as u64;
+        &mut self.lanes[(id % n) as usize]
+    }
+
+    fn push(&mut self, id: u64, m: Msg) {
+        let lane = self.lane(id);
+        lane.batch.msgs.push(m);
+        if lane.batch.msgs.len() >= BATCH_MSGS || lane.batch.bytes.len() >= BATCH_BYTES {
+            lane.flush();
+        }
+    }
+
+    /// Key log text, for every worker after what each was sent before.
+    pub fn key_text(&mut self, text: &str) {
+        let text: Arc<str> = Arc::from(text);
+        for lane in &mut self.lanes {
+            lane.batch.msgs.push(Msg::KeyText(text.clone()));
+        }
+    }
+
+    /// [`KeyLog::set_growing`], for every worker.
+    pub fn keys_growing(&mut self) {
+        for lane in &mut self.lanes {
+            lane.batch.msgs.push(Msg::KeysGrowing);
+        }
+    }
+
+    /// The dissectors of connection `id`, once its worker has done all it was sent.
+    pub fn take(&mut self, id: u64) -> TcpApp {
+        let lane = self.lane(id);
+        lane.batch.msgs.push(Msg::Take(id));
+        lane.flush();
+        loop {
+            match self.taken.recv_timeout(Duration::from_millis(200)) {
+                Ok((got, app)) if got == id => return app,
+                Ok(_) | Err(RecvTimeoutError::Disconnected) => self.failed(),
+                // Still working, unless it died (the others keep the channel open).
+                Err(RecvTimeoutError::Timeout) => {
+                    let lane = self.lane(id);
+                    if lane.tx.is_none() || lane.thread.as_ref().is_none_or(|t| t.is_finished()) {
+                        self.failed();
+                    }
+                }
+            }
+        }
+    }
+
+    /// A worker panicked (a dissector's bug): the same panic here, as on one thread.
+    fn failed(&mut self) -> ! {
+        for lane in &mut self.lanes {
+            lane.tx = None;
+            if let Some(Err(e)) = lane.thread.take().map(JoinHandle::join) {
+                std::panic::resume_unwind(e);
+            }
+        }
+        panic!("an analysis thread stopped");
+    }
+}
+
+impl Lane {
+    fn flush(&mut self) {
+        if self.batch.msgs.is_empty() {
+            return;
+        }
+        let mut next = self.spent.try_recv().unwrap_or_default();
+        next.msgs.clear();
+        next.bytes.clear();
+        let full = std::mem::replace(&mut self.batch, next);
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(full).is_ok());
+        if !sent {
+            // The worker is gone: `take` finds out and says why.
+            self.tx = None;
+        }
+    }
+}
+
+impl Drop for AppWorkers {
+    fn drop(&mut self) {
+        for lane in &mut self.lanes {
+            lane.tx = None;
+        }
+        for lane in &mut self.lanes {
+            if let Some(t) = lane.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// A worker: its connections' dissectors, and its own copy of the key log.
+fn work(
+    rx: Receiver<Batch>,
+    spent: SyncSender<Batch>,
+    give: Sender<(u64, TcpApp)>,
+    body_hash: bool,
+) {
+    let mut keys = KeyLog::new();
+    let mut apps: HashMap<u64, TcpApp> = HashMap::new();
+    for mut batch in rx {
+        for m in batch.msgs.drain(..) {
+            let mut d = StreamDriver {
+                keys: &keys,
+                body_hash,
+                workers: None,
+            };
+            match m {
+                Msg::Open(meta) => {
+                    let app = d.open(&meta);
+                    apps.insert(meta.id, app);
+                }
+                Msg::Data {
+                    id,
+                    frame,
+                    dir,
+                    ts,
+                    start,
+                    len,
+                    late,
+                } => {
+                    if let Some(a) = apps.get_mut(&id) {
+                        d.segment(a, frame);
+                        d.data(a, dir, ts, &batch.bytes[start..start + len], late);
+                    }
+                }
+                Msg::Gap {
+                    id,
+                    frame,
+                    dir,
+                    len,
+                    ts,
+                } => {
+                    if let Some(a) = apps.get_mut(&id) {
+                        d.segment(a, frame);
+                        d.gap(a, dir, len, ts);
+                    }
+                }
+                Msg::Closed { id, frame, ts } => {
+                    if let Some(a) = apps.get_mut(&id) {
+                        d.segment(a, frame);
+                        d.closed(a, ts);
+                    }
+                }
+                Msg::Warn {
+                    id,
+                    frame,
+                    kind,
+                    message,
+                } => {
+                    if let Some(a) = apps.get_mut(&id) {
+                        d.segment(a, frame);
+                        d.warn(a, kind, message);
+                    }
+                }
+                Msg::KeyText(text) => {
+                    keys.add_text(&text);
+                }
+                Msg::KeysGrowing => keys.set_growing(true),
+                Msg::Take(id) => {
+                    if let Some(a) = apps.remove(&id) {
+                        if give.send((id, a)).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        batch.bytes.clear();
+        let _ = spent.try_send(batch);
+    }
+}
+
+/// What [`StreamDriver`] does with a connection whose dissectors are on a worker: the
+/// call, sent to it. `a` is the analyzer's stand-in for the connection (its id and the
+/// frame being handled).
+impl AppWorkers {
+    pub fn open(&mut self, meta: &ConnMeta) {
+        self.push(meta.id, Msg::Open(*meta));
+    }
+
+    pub fn data(&mut self, id: u64, frame: u64, dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
+        let lane = self.lane(id);
+        let start = lane.batch.bytes.len();
+        lane.batch.bytes.extend_from_slice(bytes);
+        self.push(
+            id,
+            Msg::Data {
+                id,
+                frame,
+                dir,
+                ts,
+                start,
+                len: bytes.len(),
+                late,
+            },
+        );
+    }
+
+    pub fn gap(&mut self, id: u64, frame: u64, dir: Dir, len: u64, ts: Ts) {
+        self.push(
+            id,
+            Msg::Gap {
+                id,
+                frame,
+                dir,
+                len,
+                ts,
+            },
+        );
+    }
+
+    pub fn closed(&mut self, id: u64, frame: u64, ts: Ts) {
+        self.push(id, Msg::Closed { id, frame, ts });
+    }
+
+    pub fn warn(&mut self, id: u64, frame: u64, kind: WarningKind, message: String) {
+        self.push(
+            id,
+            Msg::Warn {
+                id,
+                frame,
+                kind,
+                message,
+            },
+        );
+    }
+}

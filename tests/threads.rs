@@ -1,0 +1,134 @@
+//! `analyze --threads`: a capture read on a thread of its own, its connections' dissectors
+//! on worker threads, gives the same report, byte for byte, as one thread: every fixture
+//! and corpus capture (with its key log and without), whole and streamed, with one worker
+//! and with three, plain and gzip-compressed.
+
+mod common;
+
+use std::io::{Cursor, Write};
+use std::process::Command;
+
+use pagetrace::capture::CaptureReader;
+use pagetrace::pipeline::{self, Analyzer, AnalyzerConfig, Output};
+
+/// The report as JSON; `workers` > 0: read ahead, with that many dissector workers.
+fn report_json(bytes: &[u8], keys: Option<&str>, workers: usize) -> String {
+    let reader = CaptureReader::with_read_ahead(Cursor::new(bytes.to_vec()), workers > 0)
+        .expect("a capture");
+    let cfg = AnalyzerConfig {
+        app_threads: workers,
+        ..AnalyzerConfig::default()
+    };
+    let r = pipeline::analyze(reader, "c", cfg, keys);
+    serde_json::to_string(&r).unwrap()
+}
+
+/// The streamed results, in the order they came, as debug text.
+fn streamed(bytes: &[u8], keys: Option<&str>, workers: usize) -> String {
+    let mut reader = CaptureReader::with_read_ahead(Cursor::new(bytes.to_vec()), workers > 0)
+        .expect("a capture");
+    let cfg = AnalyzerConfig {
+        streaming: true,
+        app_threads: workers,
+        ..AnalyzerConfig::default()
+    };
+    let mut a = Analyzer::new(cfg, "c", reader.format);
+    if let Some(k) = keys {
+        a.add_keylog_text(k);
+    }
+    let mut out = Vec::<Output>::new();
+    pipeline::drive_while(&mut reader, &mut a, |an, _| {
+        while let Some(o) = an.poll() {
+            out.push(o);
+        }
+        true
+    });
+    let (rest, info) = a.finish_stream();
+    out.extend(rest);
+    format!("{out:?}\n{}", serde_json::to_string(&info).unwrap())
+}
+
+#[test]
+fn threads_change_nothing_on_any_capture() {
+    let files = common::capture_files();
+    assert!(files.len() >= 5, "{} captures", files.len());
+    let mut bad = Vec::new();
+    for (f, keys) in files {
+        let bytes = std::fs::read(&f).unwrap();
+        let keys = keys.map(|k| std::fs::read_to_string(k).unwrap());
+        for k in [keys.as_deref(), None] {
+            let (one, streamed_one) = (report_json(&bytes, k, 0), streamed(&bytes, k, 0));
+            for workers in [1, 3] {
+                if report_json(&bytes, k, workers) != one {
+                    bad.push(format!(
+                        "{} (keys: {}, {workers} workers): report",
+                        f.display(),
+                        k.is_some()
+                    ));
+                }
+                if streamed(&bytes, k, workers) != streamed_one {
+                    bad.push(format!(
+                        "{} (keys: {}, {workers} workers): streamed",
+                        f.display(),
+                        k.is_some()
+                    ));
+                }
+            }
+            if keys.is_none() {
+                break;
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn threads_on_a_compressed_capture_and_one_cut_short() {
+    let f = common::fixture("pageload/pageload.pcap");
+    let bytes = std::fs::read(&f).unwrap();
+    let keys = std::fs::read_to_string(common::fixture("pageload/pageload.keys")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&bytes).unwrap();
+    let gz = gz.finish().unwrap();
+    let plain = report_json(&bytes, Some(&keys), 0);
+    // The capture's path and compression differ; the rest does not.
+    let strip = |s: String| s.replace("\"compression\":\"gzip\"", "\"compression\":null");
+    assert_eq!(strip(report_json(&gz, Some(&keys), 2)), plain);
+    // Cut short: the same warning, at the same frame, either way.
+    for cut in [bytes.len() / 3, bytes.len() - 7] {
+        assert_eq!(
+            report_json(&bytes[..cut], Some(&keys), 2),
+            report_json(&bytes[..cut], Some(&keys), 0),
+            "cut at {cut}"
+        );
+    }
+    let gz_cut = &gz[..gz.len() * 2 / 3];
+    let cut = report_json(gz_cut, Some(&keys), 2);
+    assert!(cut.contains("cut short"), "no truncation warning");
+    assert_eq!(cut, report_json(gz_cut, Some(&keys), 0));
+}
+
+/// The command line: `--threads 1` and `--threads 2` print the same JSON and the same
+/// records.
+#[test]
+fn cli_threads_one_and_two_agree() {
+    let f = common::fixture("pageload/pageload.pcap");
+    let keys = common::fixture("pageload/pageload.keys");
+    for format in ["json", "jsonl", "table"] {
+        let run = |threads: &str| {
+            let o = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
+                .args(["analyze", "-q", "--color", "never", "--format", format])
+                .arg(&f)
+                .arg("--keylog")
+                .arg(&keys)
+                .args(["--threads", threads])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            o.stdout
+        };
+        let one = run("1");
+        assert!(one.len() > 1000, "{format}");
+        assert!(one == run("2"), "{format}");
+    }
+}
