@@ -1,7 +1,8 @@
 //! `analyze --threads`: a capture read on a thread of its own, its connections' dissectors
 //! on worker threads, gives the same report, byte for byte, as one thread: every fixture
 //! and corpus capture (with its key log and without), whole and streamed, with one worker
-//! and with three, plain and gzip-compressed.
+//! (every connection moved to it at its first byte) and with three (after 64 KiB, as
+//! `analyze` does), plain and gzip-compressed.
 
 mod common;
 
@@ -11,12 +12,14 @@ use std::process::Command;
 use pagetrace::capture::CaptureReader;
 use pagetrace::pipeline::{self, Analyzer, AnalyzerConfig, Output};
 
-/// The report as JSON; `workers` > 0: read ahead, with that many dissector workers.
+/// The report as JSON; `workers` > 0: read ahead, with that many dissector workers, to
+/// which a connection moves at its first byte with one worker, after 64 KiB with more.
 fn report_json(bytes: &[u8], keys: Option<&str>, workers: usize) -> String {
     let reader = CaptureReader::with_read_ahead(Cursor::new(bytes.to_vec()), workers > 0)
         .expect("a capture");
     let cfg = AnalyzerConfig {
         app_threads: workers,
+        app_move_after: (workers == 1).then_some(0),
         ..AnalyzerConfig::default()
     };
     let r = pipeline::analyze(reader, "c", cfg, keys);
@@ -30,6 +33,7 @@ fn streamed(bytes: &[u8], keys: Option<&str>, workers: usize) -> String {
     let cfg = AnalyzerConfig {
         streaming: true,
         app_threads: workers,
+        app_move_after: (workers == 1).then_some(0),
         ..AnalyzerConfig::default()
     };
     let mut a = Analyzer::new(cfg, "c", reader.format);

@@ -48,6 +48,7 @@ fn config(a: &AnalyzeArgs, threaded: bool) -> AnalyzerConfig {
             ..TcpConfig::default()
         },
         app_threads: if threaded { threads(a) - 1 } else { 0 },
+        app_move_after: None,
     }
 }
 

@@ -226,6 +226,7 @@ mod imp {
                     ..TcpConfig::default()
                 },
                 app_threads: 0,
+                app_move_after: None,
             },
             &iface,
             "live",

@@ -77,6 +77,9 @@ pub struct AnalyzerConfig {
     /// Worker threads for the TCP connections' dissectors ([`workers`]); 0: on the
     /// analyzer's own thread. The results are the same either way.
     pub app_threads: usize,
+    /// With workers: the bytes a connection carries before its dissectors move to one
+    /// (`None`: [`stream::MOVE_AFTER`]).
+    pub app_move_after: Option<u64>,
 }
 
 /// What a streaming analyzer hands out, in the order things finished (a connection's
@@ -173,8 +176,10 @@ impl Analyzer {
             last_ts: None,
             next_sweep: None,
             keylog_stats: KeyLogStats::default(),
-            workers: (cfg.app_threads > 0)
-                .then(|| workers::AppWorkers::new(cfg.app_threads, cfg.body_hash)),
+            workers: (cfg.app_threads > 0).then(|| {
+                let after = cfg.app_move_after.unwrap_or(stream::MOVE_AFTER);
+                workers::AppWorkers::new(cfg.app_threads, cfg.body_hash, after)
+            }),
             cfg,
         }
     }
@@ -577,11 +582,16 @@ impl Analyzer {
 
     /// Turns ended TCP connections into reports.
     fn collect_tcp(&mut self) {
-        while let Some((facts, mut a)) = self.flows.poll_finished() {
-            // Dissectors on a worker come back, done with everything sent them.
-            if let (Some(id), Some(w)) = (a.remote, self.workers.as_mut()) {
-                a = w.take(id);
-            }
+        let mut finished = Vec::new();
+        while let Some(f) = self.flows.poll_finished() {
+            finished.push(f);
+        }
+        // Dissectors on workers come back, done with everything sent them: all of this
+        // call's at once, one wait per worker rather than per connection.
+        if let Some(w) = self.workers.as_mut() {
+            w.take_back(finished.iter_mut().map(|(_, a)| a));
+        }
+        for (facts, mut a) in finished {
             let ends = |dir: Dir| {
                 let (c, s) = (facts.client, facts.server);
                 if dir == Dir::ToServer {

@@ -492,10 +492,22 @@ pub struct TcpApp {
     /// completed it.
     pub doh: Vec<(DohMessage, u64)>,
     pub dns: Vec<(Dir, Ts, DnsMessage, u64)>,
-    /// The connection's id when its dissectors are on a worker thread
-    /// ([`super::workers`]): this is then a stand-in, whose `ctx.packet` is the frame
-    /// being handled.
-    pub remote: Option<u64>,
+    /// Whether the dissectors are on a worker thread ([`super::workers`]).
+    pub remote: Remote,
+}
+
+/// Where a connection's dissectors run, with worker threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remote {
+    /// Here (no workers).
+    No,
+    /// Here until [`MOVE_AFTER`] bytes (`bytes` so far) have come (a connection that
+    /// carries few, as in a SYN flood or a slowloris, never costs a worker anything, nor
+    /// its results a wait); then, with its dissectors' state, on the worker of `id`.
+    Later { id: u64, bytes: u64 },
+    /// On the worker of this connection id: this is a stand-in, whose `ctx.packet` is the
+    /// frame being handled.
+    On(u64),
 }
 
 impl TcpApp {
@@ -524,10 +536,10 @@ pub struct StreamDriver<'a> {
 
 impl TcpHandler<TcpApp> for StreamDriver<'_> {
     fn open(&mut self, c: &ConnMeta) -> TcpApp {
-        let remote = self.workers.as_deref_mut().map(|w| {
-            w.open(c);
-            c.id
-        });
+        let remote = match self.workers {
+            Some(_) => Remote::Later { id: c.id, bytes: 0 },
+            None => Remote::No,
+        };
         TcpApp {
             app: App::Fresh,
             server: c.server,
@@ -544,7 +556,7 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
     }
 
     fn data(&mut self, a: &mut TcpApp, dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
-        if let (Some(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
+        if let Some((id, w)) = self.remote(a, bytes.len()) {
             return w.data(id, a.ctx.packet, dir, ts, bytes, late);
         }
         if matches!(a.app, App::Fresh) && !bytes.is_empty() {
@@ -563,7 +575,7 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
     }
 
     fn gap(&mut self, a: &mut TcpApp, dir: Dir, len: u64, ts: Ts) {
-        if let (Some(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
+        if let (Remote::On(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
             return w.gap(id, a.ctx.packet, dir, len, ts);
         }
         a.app.handle_gap(dir, len, ts, &mut a.ctx, self.keys);
@@ -571,7 +583,7 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
     }
 
     fn closed(&mut self, a: &mut TcpApp, ts: Ts) {
-        if let (Some(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
+        if let (Remote::On(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
             return w.closed(id, a.ctx.packet, ts);
         }
         a.app.handle_close(ts, &mut a.ctx, self.keys);
@@ -579,10 +591,68 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
     }
 
     fn warn(&mut self, a: &mut TcpApp, kind: WarningKind, message: String) {
-        if let (Some(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
+        if let (Remote::On(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
             return w.warn(id, a.ctx.packet, kind, message);
         }
         a.ctx.warn(kind, message);
+    }
+}
+
+/// Bytes a connection carries before its dissectors move to a worker thread.
+pub const MOVE_AFTER: u64 = 64 << 10;
+
+impl StreamDriver<'_> {
+    /// The worker the next `len` bytes of this connection go to, if any. When they take
+    /// it past [`MOVE_AFTER`], the connection's dissectors move there first, as they stand.
+    fn remote(&mut self, a: &mut TcpApp, len: usize) -> Option<(u64, &mut AppWorkers)> {
+        let w = self.workers.as_deref_mut()?;
+        match a.remote {
+            Remote::No => None,
+            Remote::On(id) => Some((id, w)),
+            Remote::Later { id, bytes } => {
+                let bytes = bytes + len as u64;
+                if bytes < w.move_after {
+                    a.remote = Remote::Later { id, bytes };
+                    return None;
+                }
+                let mut stand_in = TcpApp::new(a.server, a.client_port, StreamCtx::new());
+                stand_in.ctx.packet = a.ctx.packet;
+                stand_in.remote = Remote::On(id);
+                let mut app = std::mem::replace(a, stand_in);
+                app.remote = Remote::No;
+                w.open(id, app);
+                Some((id, w))
+            }
+        }
+    }
+}
+
+impl TcpApp {
+    /// The dissectors a worker gathered for this connection, in place of the stand-in.
+    pub fn came_back(&mut self, app: TcpApp) {
+        *self = app;
+        self.remote = Remote::No;
+    }
+
+    /// A stand-in for dissectors on a worker: their connection id.
+    pub fn on_worker(&self) -> Option<u64> {
+        match self.remote {
+            Remote::On(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Dissectors for a connection to `server` from `client_port`, with `ctx`.
+    fn new(server: SocketAddr, client_port: u16, ctx: StreamCtx) -> TcpApp {
+        TcpApp {
+            app: App::Fresh,
+            server,
+            client_port,
+            ctx,
+            doh: Vec::new(),
+            dns: Vec::new(),
+            remote: Remote::No,
+        }
     }
 }
 

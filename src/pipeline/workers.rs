@@ -6,12 +6,15 @@
 //! table and its reassembly, the DNS log, QUIC. What it would hand a connection's
 //! dissectors ([`TcpHandler`]: opened, the next bytes of a direction, a gap, closed, a
 //! warning) it sends to that connection's worker instead, batched, with the frame being
-//! handled; key log text goes to every worker where it stood among them. A worker runs
-//! the same [`StreamDriver`] on the same calls in the same order, so each connection's
-//! dissectors end in the same state as on one thread. When the flow table hands out a
-//! connection that ended, the analyzer takes its dissectors back from the worker (after
-//! everything sent before) and builds its report as on one thread: the report is the same
-//! byte for byte.
+//! handled; key log text goes to every worker where it stood among them. A connection's
+//! dissectors move to its worker, as they stand, once it has carried 64 KiB
+//! ([`super::stream::MOVE_AFTER`]): one that carries less (a SYN flood, a slowloris, a DNS
+//! query over TCP, a small request) stays, and costs neither a copy nor a wait. A worker runs the same [`StreamDriver`] on
+//! the same calls in the same order, so each connection's dissectors end in the same state
+//! as on one thread. When the flow table hands out connections that ended, the analyzer
+//! takes their dissectors back (each worker having done everything sent before; one wait
+//! per worker for all of them) and builds their reports as on one thread: the report is the
+//! same byte for byte.
 //!
 //! Memory: a worker's queue holds at most [`DEPTH`] batches of [`BATCH_BYTES`], and the
 //! analyzer blocks when it is full.
@@ -24,7 +27,7 @@ use std::time::Duration;
 
 use crate::decrypt::KeyLog;
 use crate::net::flow::Dir;
-use crate::tcp::{ConnMeta, TcpHandler};
+use crate::tcp::TcpHandler;
 use crate::time::Ts;
 use crate::warning::WarningKind;
 
@@ -38,7 +41,11 @@ const BATCH_MSGS: usize = 2048;
 const DEPTH: usize = 4;
 
 enum Msg {
-    Open(ConnMeta),
+    /// A connection's dissectors, as they stand, to run here from now on.
+    Open {
+        id: u64,
+        app: Box<TcpApp>,
+    },
     /// `bytes[start..start + len]` of the batch.
     Data {
         id: u64,
@@ -91,13 +98,15 @@ struct Lane {
 /// The workers of one analyzer.
 pub struct AppWorkers {
     lanes: Vec<Lane>,
-    taken: Receiver<(u64, TcpApp)>,
+    taken: Receiver<(u64, Option<TcpApp>)>,
     body_hash: bool,
+    /// Bytes a connection carries before it moves here.
+    pub move_after: u64,
 }
 
 impl AppWorkers {
     /// `n` workers (at least one).
-    pub fn new(n: usize, body_hash: bool) -> AppWorkers {
+    pub fn new(n: usize, body_hash: bool, move_after: u64) -> AppWorkers {
         let (give, taken) = channel();
         let lanes = (0..n.max(1))
             .map(|i| {
@@ -120,6 +129,7 @@ impl AppWorkers {
             lanes,
             taken,
             body_hash,
+            move_after,
         }
     }
 
@@ -155,22 +165,48 @@ impl AppWorkers {
         }
     }
 
-    /// The dissectors of connection `id`, once its worker has done all it was sent.
-    pub fn take(&mut self, id: u64) -> TcpApp {
-        let lane = self.lane(id);
-        lane.batch.msgs.push(Msg::Take(id));
-        lane.flush();
-        loop {
+    /// Puts back the dissectors of every stand-in among `apps` that has them on a worker,
+    /// once each worker has done all it was sent before.
+    pub fn take_back<'a>(&mut self, apps: impl Iterator<Item = &'a mut TcpApp>) {
+        let mut waiting: Vec<&mut TcpApp> = apps.filter(|a| a.on_worker().is_some()).collect();
+        if waiting.is_empty() {
+            return;
+        }
+        let mut asked = vec![false; self.lanes.len()];
+        for a in &waiting {
+            let id = a.on_worker().unwrap_or_default();
+            let i = (id % self.lanes.len() as u64) as usize;
+            self.lanes[i].batch.msgs.push(Msg::Take(id));
+            asked[i] = true;
+        }
+        for (lane, asked) in self.lanes.iter_mut().zip(asked) {
+            if asked {
+                lane.flush();
+            }
+        }
+        let mut back: HashMap<u64, TcpApp> = HashMap::with_capacity(waiting.len());
+        while back.len() < waiting.len() {
             match self.taken.recv_timeout(Duration::from_millis(200)) {
-                Ok((got, app)) if got == id => return app,
-                Ok(_) | Err(RecvTimeoutError::Disconnected) => self.failed(),
-                // Still working, unless it died (the others keep the channel open).
+                Ok((id, Some(app))) => {
+                    back.insert(id, app);
+                }
+                Ok((_, None)) => self.failed(),
+                Err(RecvTimeoutError::Disconnected) => self.failed(),
+                // Still working, unless one died (the others keep the channel open).
                 Err(RecvTimeoutError::Timeout) => {
-                    let lane = self.lane(id);
-                    if lane.tx.is_none() || lane.thread.as_ref().is_none_or(|t| t.is_finished()) {
+                    if self.lanes.iter().any(|l| {
+                        l.tx.is_none() || l.thread.as_ref().is_none_or(|t| t.is_finished())
+                    }) {
                         self.failed();
                     }
                 }
+            }
+        }
+        for a in &mut waiting {
+            let id = a.on_worker().unwrap_or_default();
+            match back.remove(&id) {
+                Some(app) => a.came_back(app),
+                None => self.failed(),
             }
         }
     }
@@ -221,7 +257,7 @@ impl Drop for AppWorkers {
 fn work(
     rx: Receiver<Batch>,
     spent: SyncSender<Batch>,
-    give: Sender<(u64, TcpApp)>,
+    give: Sender<(u64, Option<TcpApp>)>,
     body_hash: bool,
 ) {
     let mut keys = KeyLog::new();
@@ -234,9 +270,8 @@ fn work(
                 workers: None,
             };
             match m {
-                Msg::Open(meta) => {
-                    let app = d.open(&meta);
-                    apps.insert(meta.id, app);
+                Msg::Open { id, app } => {
+                    apps.insert(id, *app);
                 }
                 Msg::Data {
                     id,
@@ -286,10 +321,8 @@ fn work(
                 }
                 Msg::KeysGrowing => keys.set_growing(true),
                 Msg::Take(id) => {
-                    if let Some(a) = apps.remove(&id) {
-                        if give.send((id, a)).is_err() {
-                            return;
-                        }
+                    if give.send((id, apps.remove(&id))).is_err() {
+                        return;
                     }
                 }
             }
@@ -303,8 +336,14 @@ fn work(
 /// call, sent to it. `a` is the analyzer's stand-in for the connection (its id and the
 /// frame being handled).
 impl AppWorkers {
-    pub fn open(&mut self, meta: &ConnMeta) {
-        self.push(meta.id, Msg::Open(*meta));
+    pub fn open(&mut self, id: u64, app: TcpApp) {
+        self.push(
+            id,
+            Msg::Open {
+                id,
+                app: Box::new(app),
+            },
+        );
     }
 
     pub fn data(&mut self, id: u64, frame: u64, dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
