@@ -136,3 +136,28 @@ fn cli_threads_one_and_two_agree() {
         assert!(one == run("2"), "{format}");
     }
 }
+
+/// The analysis stops early (its output went away) while the reading thread is many
+/// batches ahead and blocked handing over the next: the read ends there, without a hang,
+/// having handed over the packets before.
+#[test]
+fn an_analysis_that_stops_early_stops_the_reading_thread() {
+    let mut w = common::gen::PcapWriter::new(Vec::new(), common::gen::LINKTYPE_ETHERNET).unwrap();
+    assert!(common::gen::hostile("syn-ports", 100_000, &mut w).unwrap());
+    let bytes = w.into_inner();
+    let mut reader = CaptureReader::with_read_ahead(Cursor::new(bytes), true).expect("a capture");
+    let cfg = AnalyzerConfig {
+        streaming: true,
+        app_threads: 1,
+        ..AnalyzerConfig::default()
+    };
+    let mut a = Analyzer::new(cfg, "c", reader.format);
+    let mut seen = Vec::new();
+    pipeline::drive_while(&mut reader, &mut a, |_, p| {
+        seen.push(p.frame);
+        seen.len() < 100
+    });
+    assert_eq!(seen, (1..=100).collect::<Vec<u64>>());
+    let (_, info) = a.finish_stream();
+    assert_eq!(info.packets, 100);
+}

@@ -256,6 +256,8 @@ pub struct CaptureReader {
     ng_big_endian: bool,
     frame: u64,
     done: bool,
+    /// Read on a thread of its own ([`readahead`]).
+    read_ahead: bool,
 }
 
 impl CaptureReader {
@@ -265,8 +267,9 @@ impl CaptureReader {
         CaptureReader::with_read_ahead(input, false)
     }
 
-    /// [`CaptureReader::new`]; with `read_ahead`, the input is read (and decompressed) on
-    /// a thread of its own, chunks ahead of the parser ([`readahead`]).
+    /// [`CaptureReader::new`]; with `read_ahead`, [`CaptureReader::for_each_while`] reads,
+    /// decompresses and parses the input on a thread of its own, batches of packets ahead
+    /// of its caller ([`readahead`]).
     pub fn with_read_ahead<R: Read + Send + 'static>(
         input: R,
         read_ahead: bool,
@@ -310,11 +313,6 @@ impl CaptureReader {
                 error: read_error.clone(),
             }),
         };
-        let input: Box<dyn Read + Send> = if read_ahead {
-            Box::new(readahead::ReadAhead::new(input).map_err(CaptureError::Io)?)
-        } else {
-            input
-        };
         let inner = pcap_parser::create_reader(BUFFER, FillRead(input))
             .map_err(|e| CaptureError::BadHeader(header_problem(format, e)))?;
         Ok(CaptureReader {
@@ -328,6 +326,7 @@ impl CaptureReader {
             ng_big_endian: false,
             frame: 0,
             done: false,
+            read_ahead,
         })
     }
 
@@ -363,6 +362,19 @@ impl CaptureReader {
     /// As [`CaptureReader::for_each`], stopping after the block in which `on_event` first
     /// returned `false` (the reader of the output went away).
     pub fn for_each_while(
+        &mut self,
+        warnings: &mut Vec<Warning>,
+        on_event: impl FnMut(CaptureEvent<'_>) -> bool,
+    ) {
+        if self.read_ahead {
+            readahead::for_each_while(self, warnings, on_event);
+        } else {
+            self.read_here_while(warnings, on_event);
+        }
+    }
+
+    /// [`CaptureReader::for_each_while`] on this thread.
+    fn read_here_while(
         &mut self,
         warnings: &mut Vec<Warning>,
         mut on_event: impl FnMut(CaptureEvent<'_>) -> bool,

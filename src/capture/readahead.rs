@@ -1,230 +1,149 @@
 //! Reading a capture on a thread of its own (`analyze --threads` of 2 or more): the file's
-//! `read` calls (the kernel's copy out of the page cache) and a compressed capture's
-//! decompression run there, a few chunks ahead of the parser, instead of between its
-//! packets. What the parser sees is the same bytes in the same order, so the report is
-//! the same.
+//! `read` calls (the kernel's copy out of the page cache), a compressed capture's
+//! decompression and the pcap or pcapng parsing run there, a few batches of packets ahead
+//! of the analysis, which takes them in the same order with the same frame numbers, times
+//! and bytes: the report is the same.
 
-use std::io::{self, Read};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver};
 
-/// Bytes per chunk: small enough that a chunk the other thread just wrote is still in a
-/// shared cache when it is copied out, large enough that handing it over is rare.
-const CHUNK: usize = 256 << 10;
-/// Chunks read ahead of the parser (so at most this many and the two in hand are in
-/// memory: about 2.5 MiB).
-const AHEAD: usize = 8;
+use super::{CaptureEvent, CaptureReader, LinkType, Packet, SecretsKind};
+use crate::time::Ts;
+use crate::warning::Warning;
 
-/// A [`Read`] whose reads come from chunks a background thread reads from the inner one.
-/// The inner reader's error ends the stream there, as its end would, and is returned by
-/// the read after the last byte before it.
-pub struct ReadAhead {
-    chunks: Receiver<io::Result<Vec<u8>>>,
-    /// Emptied chunks go back to the reader thread, so two or three buffers serve the file.
-    spent: SyncSender<Vec<u8>>,
-    cur: Vec<u8>,
-    pos: usize,
-    done: bool,
-    /// The inner reader's error, for the read after the bytes before it.
-    error: Option<io::Error>,
+/// Packet bytes a batch gathers before it is handed over.
+const BATCH_BYTES: usize = 256 << 10;
+/// Events a batch gathers before it is handed over (many small packets).
+const BATCH_EVENTS: usize = 4096;
+/// Batches read ahead of the analysis (so about 2 MiB in memory).
+const AHEAD: usize = 6;
+
+/// One event of a batch; its bytes end at `end` in the batch's bytes, where the previous
+/// event's ended.
+enum Ev {
+    Packet {
+        frame: u64,
+        ts: Ts,
+        link: LinkType,
+        orig_len: u32,
+        end: usize,
+    },
+    Secrets {
+        kind: SecretsKind,
+        end: usize,
+    },
 }
 
-impl ReadAhead {
-    pub fn new<R: Read + Send + 'static>(mut inner: R) -> io::Result<ReadAhead> {
-        let (tx, chunks) = sync_channel::<io::Result<Vec<u8>>>(AHEAD);
-        let (spent, recycled) = sync_channel::<Vec<u8>>(AHEAD + 2);
-        std::thread::Builder::new()
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    events: Vec<Ev>,
+}
+
+/// [`CaptureReader::for_each_while`] with the reading on a scoped thread of its own. The
+/// reader's warnings come after every event, as they do on one thread.
+pub(super) fn for_each_while(
+    reader: &mut CaptureReader,
+    warnings: &mut Vec<Warning>,
+    mut on_event: impl FnMut(CaptureEvent<'_>) -> bool,
+) {
+    let (tx, rx) = sync_channel::<Batch>(AHEAD);
+    let (spent_tx, spent) = sync_channel::<Batch>(AHEAD + 2);
+    let r = &mut *reader;
+    let threaded = std::thread::scope(|s| {
+        let reading = std::thread::Builder::new()
             .name("pagetrace-read".into())
-            .spawn(move || loop {
-                let mut buf: Vec<u8> = recycled.try_recv().unwrap_or_default();
-                buf.resize(CHUNK, 0);
-                let (n, error) = fill(&mut inner, &mut buf);
-                buf.truncate(n);
-                // The end is an empty chunk (or an error) after the last bytes.
-                let end = match error {
-                    Some(e) => Some(Err(e)),
-                    None => (n < CHUNK).then(|| Ok(Vec::new())),
-                };
-                // A failed hand-over: the parser stopped reading (its output went away),
-                // and so does this thread.
-                if n > 0 && tx.send(Ok(buf)).is_err() {
-                    return;
-                }
-                if let Some(end) = end {
-                    let _ = tx.send(end);
-                    return;
-                }
-            })?;
-        Ok(ReadAhead {
-            chunks,
-            spent,
-            cur: Vec::new(),
-            pos: 0,
-            done: false,
-            error: None,
-        })
-    }
-}
-
-/// Reads into `buf` until it is full, the input ends or fails: the bytes read, and the
-/// error that stopped it.
-fn fill<R: Read>(inner: &mut R, buf: &mut [u8]) -> (usize, Option<io::Error>) {
-    let mut n = 0;
-    while n < buf.len() {
-        match inner.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return (n, Some(e)),
-        }
-    }
-    (n, None)
-}
-
-impl Read for ReadAhead {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        let mut n = 0;
-        while n < out.len() {
-            if self.pos == self.cur.len() {
-                if self.done {
-                    break;
-                }
-                let spent = std::mem::take(&mut self.cur);
-                self.pos = 0;
-                if spent.capacity() > 0 {
-                    let _ = self.spent.try_send(spent);
-                }
-                match self.chunks.recv() {
-                    Ok(Ok(chunk)) => {
-                        self.done = chunk.is_empty();
-                        self.cur = chunk;
-                    }
-                    Ok(Err(e)) => {
-                        self.done = true;
-                        if n > 0 {
-                            // Said on the next read, after these bytes.
-                            self.error = Some(e);
-                            return Ok(n);
+            .spawn_scoped(s, move || {
+                let mut found = Vec::new();
+                let mut batch = Batch::default();
+                let mut open = true;
+                r.read_here_while(&mut found, |ev| {
+                    match ev {
+                        CaptureEvent::Packet(p) => {
+                            batch.bytes.extend_from_slice(p.data);
+                            batch.events.push(Ev::Packet {
+                                frame: p.frame,
+                                ts: p.ts,
+                                link: p.link,
+                                orig_len: p.orig_len,
+                                end: batch.bytes.len(),
+                            });
                         }
-                        return Err(e);
+                        CaptureEvent::Secrets { kind, data } => {
+                            batch.bytes.extend_from_slice(data);
+                            batch.events.push(Ev::Secrets {
+                                kind,
+                                end: batch.bytes.len(),
+                            });
+                        }
                     }
-                    Err(_) => {
-                        self.done = true;
-                        break;
+                    if batch.bytes.len() >= BATCH_BYTES || batch.events.len() >= BATCH_EVENTS {
+                        let mut next = spent.try_recv().unwrap_or_default();
+                        next.bytes.clear();
+                        next.events.clear();
+                        // A failed hand-over: the analysis stopped (its output went away).
+                        open = tx.send(std::mem::replace(&mut batch, next)).is_ok();
                     }
+                    open
+                });
+                if open && !batch.events.is_empty() {
+                    let _ = tx.send(batch);
                 }
-                continue;
-            }
-            let k = (out.len() - n).min(self.cur.len() - self.pos);
-            out[n..n + k].copy_from_slice(&self.cur[self.pos..self.pos + k]);
-            self.pos += k;
-            n += k;
+                found
+            });
+        let Ok(reading) = reading else {
+            return false;
+        };
+        consume(rx, spent_tx, &mut on_event);
+        match reading.join() {
+            Ok(found) => warnings.extend(found),
+            Err(e) => std::panic::resume_unwind(e),
         }
-        Ok(n)
+        true
+    });
+    if !threaded {
+        // No thread to be had: read here.
+        reader.read_here_while(warnings, on_event);
     }
 }
 
-// Dropped, the receiver makes the thread's next hand-over fail, and the thread ends then.
-// It is not joined: it may be waiting on a pipe that has nothing more to say.
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Reads `n` bytes at a time, then fails once at `fail_at` if given.
-    struct Trickle {
-        data: Vec<u8>,
-        pos: usize,
-        step: usize,
-        fail_at: Option<usize>,
-    }
-
-    impl Read for Trickle {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if self.fail_at == Some(self.pos) {
-                self.fail_at = None;
-                return Err(io::Error::other("disk on fire"));
-            }
-            let end = self
-                .data
-                .len()
-                .min(self.pos + self.step)
-                .min(self.fail_at.unwrap_or(usize::MAX));
-            let k = (end - self.pos).min(buf.len());
-            buf[..k].copy_from_slice(&self.data[self.pos..self.pos + k]);
-            self.pos += k;
-            Ok(k)
-        }
-    }
-
-    fn bytes(n: usize) -> Vec<u8> {
-        (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
-    }
-
-    #[test]
-    fn the_same_bytes_in_the_same_order_whatever_the_read_sizes() {
-        for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 12345] {
-            let data = bytes(len);
-            let inner = Trickle {
-                data: data.clone(),
-                pos: 0,
-                step: 4093,
-                fail_at: None,
-            };
-            let mut r = ReadAhead::new(inner).unwrap();
-            let mut got = Vec::new();
-            let mut buf = vec![0u8; 70_001];
-            loop {
-                let n = r.read(&mut buf).unwrap();
-                if n == 0 {
-                    break;
+/// Hands every event of every batch to `on_event` until it returns `false`; then the
+/// receiver is dropped, so the reading thread stops at its next hand-over.
+fn consume(
+    rx: Receiver<Batch>,
+    spent: std::sync::mpsc::SyncSender<Batch>,
+    on_event: &mut impl FnMut(CaptureEvent<'_>) -> bool,
+) {
+    for batch in rx.iter() {
+        let mut start = 0;
+        for ev in &batch.events {
+            let go = match *ev {
+                Ev::Packet {
+                    frame,
+                    ts,
+                    link,
+                    orig_len,
+                    end,
+                } => {
+                    let p = Packet {
+                        frame,
+                        ts,
+                        link,
+                        data: &batch.bytes[start..end],
+                        orig_len,
+                    };
+                    start = end;
+                    on_event(CaptureEvent::Packet(p))
                 }
-                got.extend_from_slice(&buf[..n]);
+                Ev::Secrets { kind, end } => {
+                    let data = &batch.bytes[start..end];
+                    start = end;
+                    on_event(CaptureEvent::Secrets { kind, data })
+                }
+            };
+            if !go {
+                return;
             }
-            assert_eq!(got, data, "{len} bytes");
-            // The end stays the end.
-            assert_eq!(r.read(&mut buf).unwrap(), 0);
         }
-    }
-
-    #[test]
-    fn an_error_comes_after_the_bytes_before_it() {
-        let data = bytes(2 * CHUNK + 100);
-        let fail_at = CHUNK + 50;
-        let inner = Trickle {
-            data: data.clone(),
-            pos: 0,
-            step: 1000,
-            fail_at: Some(fail_at),
-        };
-        let mut r = ReadAhead::new(inner).unwrap();
-        let mut got = Vec::new();
-        let mut buf = vec![0u8; 4096];
-        let err = loop {
-            match r.read(&mut buf) {
-                Ok(0) => panic!("the end before the error"),
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(e) => break e,
-            }
-        };
-        assert_eq!(got, data[..fail_at]);
-        assert_eq!(err.to_string(), "disk on fire");
-        assert_eq!(r.read(&mut buf).unwrap(), 0);
-    }
-
-    #[test]
-    fn dropped_early_it_does_not_wait_for_the_rest() {
-        let inner = Trickle {
-            data: bytes(40 * CHUNK),
-            pos: 0,
-            step: CHUNK,
-            fail_at: None,
-        };
-        let mut r = ReadAhead::new(inner).unwrap();
-        let mut buf = [0u8; 10];
-        r.read_exact(&mut buf).unwrap();
-        drop(r);
+        let _ = spent.try_send(batch);
     }
 }
