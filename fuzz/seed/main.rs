@@ -244,6 +244,7 @@ fn capture(c: &mut Corpus, path: &Path, keys: Option<&str>) {
     c.add("pipeline", &ng);
     c.add("pipeline_keylog", &ng);
     c.add("pipeline_keylog", &pcapng(&reduced, None));
+    c.add("pipeline_threads", &ng);
     c.add("pcapng_reader", &ng);
     for k in &tcp_order {
         tcp_flow(c, k, &tcp[k]);

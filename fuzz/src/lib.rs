@@ -64,6 +64,25 @@ pub fn run_capture(data: &[u8], keylog: Option<&str>) {
     serde_json::to_vec(&report).expect("a report serializes");
 }
 
+/// The report of a capture's bytes as JSON (`None`: not a capture), analyzed as
+/// `pagetrace analyze` does; with `workers`, read on a thread of its own and every TCP
+/// connection's dissectors moved at its first byte to one of that many workers.
+pub fn report_json(data: &[u8], keylog: Option<&str>, workers: usize) -> Option<Vec<u8>> {
+    let mut reader =
+        CaptureReader::with_read_ahead(Cursor::new(data.to_vec()), workers > 0).ok()?;
+    let cfg = AnalyzerConfig {
+        app_threads: workers,
+        app_move_after: Some(0),
+        ..AnalyzerConfig::default()
+    };
+    let mut a = Analyzer::new(cfg, "fuzz", reader.format);
+    if let Some(k) = keylog {
+        a.add_keylog_text(k);
+    }
+    pagetrace::pipeline::drive(&mut reader, &mut a, |_| {});
+    Some(serde_json::to_vec(&a.finish()).expect("a report serializes"))
+}
+
 /// Ethernet frames straight into an analyzer (no capture file), one millisecond apart.
 pub struct Feed {
     a: Analyzer,
