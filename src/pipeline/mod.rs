@@ -176,10 +176,9 @@ impl Analyzer {
             last_ts: None,
             next_sweep: None,
             keylog_stats: KeyLogStats::default(),
-            workers: (cfg.app_threads > 0).then(|| {
-                let after = cfg.app_move_after.unwrap_or(stream::MOVE_AFTER);
-                workers::AppWorkers::new(cfg.app_threads, cfg.body_hash, after)
-            }),
+            workers: (cfg.app_threads > 0)
+                .then_some(cfg.app_move_after.unwrap_or(stream::MOVE_AFTER))
+                .and_then(|after| workers::AppWorkers::new(cfg.app_threads, cfg.body_hash, after)),
             cfg,
         }
     }

@@ -99,14 +99,14 @@ struct Lane {
 pub struct AppWorkers {
     lanes: Vec<Lane>,
     taken: Receiver<(u64, Option<TcpApp>)>,
-    body_hash: bool,
     /// Bytes a connection carries before it moves here.
     pub move_after: u64,
 }
 
 impl AppWorkers {
-    /// `n` workers (at least one).
-    pub fn new(n: usize, body_hash: bool, move_after: u64) -> AppWorkers {
+    /// `n` workers (at least one); `None` when the system would not start them (the
+    /// analysis then runs on its own thread, as with none asked for).
+    pub fn new(n: usize, body_hash: bool, move_after: u64) -> Option<AppWorkers> {
         let (give, taken) = channel();
         let lanes = (0..n.max(1))
             .map(|i| {
@@ -116,25 +116,21 @@ impl AppWorkers {
                 let thread = std::thread::Builder::new()
                     .name(format!("pagetrace-app{i}"))
                     .spawn(move || work(rx, spent_tx, give, body_hash))
-                    .expect("spawn an analysis thread");
-                Lane {
+                    .ok()?;
+                Some(Lane {
                     tx: Some(tx),
                     batch: Batch::default(),
                     spent,
                     thread: Some(thread),
-                }
+                })
             })
-            .collect();
-        AppWorkers {
+            // Dropped on a failure, the lanes already made end their threads.
+            .collect::<Option<Vec<Lane>>>()?;
+        Some(AppWorkers {
             lanes,
             taken,
-            body_hash,
             move_after,
-        }
-    }
-
-    pub fn body_hash(&self) -> bool {
-        self.body_hash
+        })
     }
 
     fn lane(&mut self, id: u64) -> &mut Lane {
