@@ -19,7 +19,7 @@ use crate::dissect::tls::{self, TlsDissector};
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::workers::AppWorkers;
+use super::workers::{AppWorkers, Call};
 use crate::decrypt::KeyLog;
 use crate::dissect::http::Exchange;
 use crate::dissect::tls::TlsFacts;
@@ -557,7 +557,14 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
 
     fn data(&mut self, a: &mut TcpApp, dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
         if let Some((id, w)) = self.remote(a, bytes.len()) {
-            return w.data(id, a.ctx.packet, dir, ts, bytes, late);
+            let call = Call::Data {
+                dir,
+                ts,
+                start: 0,
+                len: 0,
+                late,
+            };
+            return w.call(id, a.ctx.packet, call, bytes);
         }
         if matches!(a.app, App::Fresh) && !bytes.is_empty() {
             a.app = App::new(AppConfig {
@@ -576,7 +583,7 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
 
     fn gap(&mut self, a: &mut TcpApp, dir: Dir, len: u64, ts: Ts) {
         if let (Remote::On(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
-            return w.gap(id, a.ctx.packet, dir, len, ts);
+            return w.call(id, a.ctx.packet, Call::Gap { dir, len, ts }, &[]);
         }
         a.app.handle_gap(dir, len, ts, &mut a.ctx, self.keys);
         a.collect_dns();
@@ -584,7 +591,7 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
 
     fn closed(&mut self, a: &mut TcpApp, ts: Ts) {
         if let (Remote::On(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
-            return w.closed(id, a.ctx.packet, ts);
+            return w.call(id, a.ctx.packet, Call::Closed { ts }, &[]);
         }
         a.app.handle_close(ts, &mut a.ctx, self.keys);
         a.collect_dns();
@@ -592,7 +599,7 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
 
     fn warn(&mut self, a: &mut TcpApp, kind: WarningKind, message: String) {
         if let (Remote::On(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
-            return w.warn(id, a.ctx.packet, kind, message);
+            return w.call(id, a.ctx.packet, Call::Warn { kind, message }, &[]);
         }
         a.ctx.warn(kind, message);
     }

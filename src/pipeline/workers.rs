@@ -46,10 +46,22 @@ enum Msg {
         id: u64,
         app: Box<TcpApp>,
     },
-    /// `bytes[start..start + len]` of the batch.
-    Data {
+    /// A call of [`TcpHandler`] for connection `id`, made while `frame` was handled.
+    Conn {
         id: u64,
         frame: u64,
+        call: Call,
+    },
+    KeyText(Arc<str>),
+    KeysGrowing,
+    /// Hand the connection's dissectors back.
+    Take(u64),
+}
+
+/// The [`TcpHandler`] calls after `open` and `segment`.
+pub enum Call {
+    /// `bytes[start..start + len]` of the batch.
+    Data {
         dir: Dir,
         ts: Ts,
         start: usize,
@@ -57,27 +69,17 @@ enum Msg {
         late: bool,
     },
     Gap {
-        id: u64,
-        frame: u64,
         dir: Dir,
         len: u64,
         ts: Ts,
     },
     Closed {
-        id: u64,
-        frame: u64,
         ts: Ts,
     },
     Warn {
-        id: u64,
-        frame: u64,
         kind: WarningKind,
         message: String,
     },
-    KeyText(Arc<str>),
-    KeysGrowing,
-    /// Hand the connection's dissectors back.
-    Take(u64),
 }
 
 #[derive(Default)]
@@ -269,47 +271,22 @@ fn work(
                 Msg::Open { id, app } => {
                     apps.insert(id, *app);
                 }
-                Msg::Data {
-                    id,
-                    frame,
-                    dir,
-                    ts,
-                    start,
-                    len,
-                    late,
-                } => {
-                    if let Some(a) = apps.get_mut(&id) {
-                        d.segment(a, frame);
-                        d.data(a, dir, ts, &batch.bytes[start..start + len], late);
-                    }
-                }
-                Msg::Gap {
-                    id,
-                    frame,
-                    dir,
-                    len,
-                    ts,
-                } => {
-                    if let Some(a) = apps.get_mut(&id) {
-                        d.segment(a, frame);
-                        d.gap(a, dir, len, ts);
-                    }
-                }
-                Msg::Closed { id, frame, ts } => {
-                    if let Some(a) = apps.get_mut(&id) {
-                        d.segment(a, frame);
-                        d.closed(a, ts);
-                    }
-                }
-                Msg::Warn {
-                    id,
-                    frame,
-                    kind,
-                    message,
-                } => {
-                    if let Some(a) = apps.get_mut(&id) {
-                        d.segment(a, frame);
-                        d.warn(a, kind, message);
+                Msg::Conn { id, frame, call } => {
+                    let Some(a) = apps.get_mut(&id) else {
+                        continue;
+                    };
+                    d.segment(a, frame);
+                    match call {
+                        Call::Data {
+                            dir,
+                            ts,
+                            start,
+                            len,
+                            late,
+                        } => d.data(a, dir, ts, &batch.bytes[start..start + len], late),
+                        Call::Gap { dir, len, ts } => d.gap(a, dir, len, ts),
+                        Call::Closed { ts } => d.closed(a, ts),
+                        Call::Warn { kind, message } => d.warn(a, kind, message),
                     }
                 }
                 Msg::KeyText(text) => {
@@ -329,8 +306,7 @@ fn work(
 }
 
 /// What [`StreamDriver`] does with a connection whose dissectors are on a worker: the
-/// call, sent to it. `a` is the analyzer's stand-in for the connection (its id and the
-/// frame being handled).
+/// call, sent to it with the frame being handled.
 impl AppWorkers {
     pub fn open(&mut self, id: u64, app: TcpApp) {
         self.push(
@@ -342,50 +318,14 @@ impl AppWorkers {
         );
     }
 
-    pub fn data(&mut self, id: u64, frame: u64, dir: Dir, ts: Ts, bytes: &[u8], late: bool) {
-        let lane = self.lane(id);
-        let start = lane.batch.bytes.len();
-        lane.batch.bytes.extend_from_slice(bytes);
-        self.push(
-            id,
-            Msg::Data {
-                id,
-                frame,
-                dir,
-                ts,
-                start,
-                len: bytes.len(),
-                late,
-            },
-        );
-    }
-
-    pub fn gap(&mut self, id: u64, frame: u64, dir: Dir, len: u64, ts: Ts) {
-        self.push(
-            id,
-            Msg::Gap {
-                id,
-                frame,
-                dir,
-                len,
-                ts,
-            },
-        );
-    }
-
-    pub fn closed(&mut self, id: u64, frame: u64, ts: Ts) {
-        self.push(id, Msg::Closed { id, frame, ts });
-    }
-
-    pub fn warn(&mut self, id: u64, frame: u64, kind: WarningKind, message: String) {
-        self.push(
-            id,
-            Msg::Warn {
-                id,
-                frame,
-                kind,
-                message,
-            },
-        );
+    /// Sends `call`; a [`Call::Data`]'s `start` and `len` are set here, for `bytes` copied
+    /// into the batch.
+    pub fn call(&mut self, id: u64, frame: u64, mut call: Call, bytes: &[u8]) {
+        if let Call::Data { start, len, .. } = &mut call {
+            let batch = &mut self.lane(id).batch.bytes;
+            (*start, *len) = (batch.len(), bytes.len());
+            batch.extend_from_slice(bytes);
+        }
+        self.push(id, Msg::Conn { id, frame, call });
     }
 }
