@@ -101,7 +101,7 @@ fn parquet_dir(a: &AnalyzeArgs) -> Result<&std::path::Path, CliError> {
 }
 
 /// A streamed (jsonl, csv) analysis of one capture, to `out` (else `--output`); the one
-/// capture (no `tag`) is read on a thread of its own when there are threads to spare.
+/// capture (no `tag`) gets the threads of [`one_capture_threads`].
 fn stream_one(
     a: &AnalyzeArgs,
     capture: &str,

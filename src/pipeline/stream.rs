@@ -536,19 +536,11 @@ pub struct StreamDriver<'a> {
 
 impl TcpHandler<TcpApp> for StreamDriver<'_> {
     fn open(&mut self, c: &ConnMeta) -> TcpApp {
-        let remote = match self.workers {
-            Some(_) => Remote::Later { id: c.id, bytes: 0 },
-            None => Remote::No,
-        };
-        TcpApp {
-            app: App::Fresh,
-            server: c.server,
-            client_port: c.client.port(),
-            ctx: StreamCtx::new(),
-            doh: Vec::new(),
-            dns: Vec::new(),
-            remote,
+        let mut a = TcpApp::new(c.server, c.client.port(), StreamCtx::new());
+        if self.workers.is_some() {
+            a.remote = Remote::Later { id: c.id, bytes: 0 };
         }
+        a
     }
 
     fn segment(&mut self, a: &mut TcpApp, frame: u64) {
@@ -626,6 +618,7 @@ impl StreamDriver<'_> {
                 stand_in.ctx.packet = a.ctx.packet;
                 stand_in.remote = Remote::On(id);
                 let mut app = std::mem::replace(a, stand_in);
+                // Run on the worker as here: its calls are its own from now on.
                 app.remote = Remote::No;
                 w.open(id, app);
                 Some((id, w))
@@ -638,7 +631,6 @@ impl TcpApp {
     /// The dissectors a worker gathered for this connection, in place of the stand-in.
     pub fn came_back(&mut self, app: TcpApp) {
         *self = app;
-        self.remote = Remote::No;
     }
 
     /// A stand-in for dissectors on a worker: their connection id.
