@@ -2,6 +2,9 @@
 //! capture reading alone, the whole pipeline (link → TCP → dissectors → report), and the
 //! whole pipeline with the fixture's key log (TLS decryption, HTTP/1.1 and HTTP/2 inside).
 //!
+//! Then the report's JSON text: the whole report pretty-printed and every connection as a
+//! compact line, by serde_json and by `report::fastjson` (which must write the same bytes).
+//!
 //! `cargo bench --bench pipeline`. The end-to-end figures against tcpdump on a 1 GiB
 //! recording come from `benches/big.sh`.
 
@@ -10,6 +13,7 @@ use std::io::Cursor;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pagetrace::capture::{CaptureEvent, CaptureReader};
 use pagetrace::pipeline::{self, AnalyzerConfig};
+use pagetrace::report::fastjson;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -53,5 +57,44 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+fn json(c: &mut Criterion) {
+    let bytes = std::fs::read(FIXTURE).expect("fixtures/pageload/pageload.pcap");
+    let keys = std::fs::read_to_string(KEYS).expect("fixtures/pageload/pageload.keys");
+    let r = CaptureReader::new(Cursor::new(bytes)).expect("fixture is a capture");
+    let report = pipeline::analyze(r, "bench", AnalyzerConfig::default(), Some(&keys));
+    let text = serde_json::to_vec_pretty(&report).expect("JSON");
+    let mut g = c.benchmark_group("json");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("report_serde_json", |b| {
+        b.iter(|| serde_json::to_vec_pretty(&report).map(|v| v.len()))
+    });
+    g.bench_function("report_fastjson", |b| {
+        b.iter(|| {
+            let mut v = Vec::new();
+            fastjson::extend(&mut v, &report, true).map(|_| v.len())
+        })
+    });
+    let mut buf = Vec::new();
+    g.bench_function("lines_serde_json", |b| {
+        b.iter(|| {
+            buf.clear();
+            for c in &report.connections {
+                serde_json::to_writer(&mut buf, c).expect("JSON");
+            }
+            buf.len()
+        })
+    });
+    g.bench_function("lines_fastjson", |b| {
+        b.iter(|| {
+            buf.clear();
+            for c in &report.connections {
+                fastjson::extend(&mut buf, c, false).expect("JSON");
+            }
+            buf.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, json);
 criterion_main!(benches);

@@ -61,7 +61,25 @@ pub fn run_capture(data: &[u8], keylog: Option<&str>) {
         a.warn(w);
     }
     let report = a.finish();
-    serde_json::to_vec(&report).expect("a report serializes");
+    json_agrees(&report);
+}
+
+/// `report::fastjson` writes what serde_json writes, pretty and compact, for a report made
+/// from fuzzed input (its strings hold whatever the wire held).
+pub fn json_agrees(report: &Report) {
+    for pretty in [false, true] {
+        let theirs = if pretty {
+            serde_json::to_vec_pretty(report)
+        } else {
+            serde_json::to_vec(report)
+        };
+        let mut ours = Vec::new();
+        pagetrace::report::fastjson::extend(&mut ours, report, pretty).expect("a report serializes");
+        assert!(
+            theirs.expect("a report serializes") == ours,
+            "fastjson differs from serde_json (pretty: {pretty})"
+        );
+    }
 }
 
 /// The report of a capture's bytes as JSON (`None`: not a capture), analyzed as

@@ -10,15 +10,13 @@ pub fn write_report<W: Write>(out: &mut W, report: &Report) -> io::Result<()> {
     write_pretty(out, report)
 }
 
-/// One value as a pretty-printed JSON document and a newline. Through a buffer of its own:
-/// the serializer's many small writes would each reach `out` (often a `dyn Write`), and
-/// cost more than the JSON.
+/// One value as a pretty-printed JSON document and a newline, as serde_json writes it
+/// ([`super::fastjson`]), written out 64 KiB at a time.
 pub fn write_pretty<W: Write + ?Sized, T: serde::Serialize>(
     out: &mut W,
     value: &T,
 ) -> io::Result<()> {
-    let mut w = io::BufWriter::with_capacity(64 << 10, out);
-    serde_json::to_writer_pretty(&mut w, value).map_err(io::Error::from)?;
-    w.write_all(b"\n")?;
-    w.flush()
+    super::fastjson::write_pretty(&mut &mut *out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }

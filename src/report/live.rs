@@ -103,8 +103,10 @@ struct CaptureLine<'a> {
 
 /// Writes one object on one line and flushes.
 fn write_line<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(io::Error::from)?;
-    out.write_all(b"\n")?;
+    let mut buf = Vec::with_capacity(4096);
+    super::fastjson::extend(&mut buf, value, false).map_err(io::Error::from)?;
+    buf.push(b'\n');
+    out.write_all(&buf)?;
     out.flush()
 }
 

@@ -37,6 +37,7 @@
 //! two outputs, and one-way: `--format table` ends with the waterfall drawing.
 
 pub mod explain;
+pub mod fastjson;
 pub mod fmt;
 pub mod har;
 pub mod hosts;

@@ -131,7 +131,7 @@ fn line<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
     thread_local!(static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
     BUF.with_borrow_mut(|buf| {
         buf.clear();
-        serde_json::to_writer(&mut *buf, value).map_err(io::Error::from)?;
+        super::fastjson::extend(buf, value, false).map_err(io::Error::from)?;
         buf.push(b'\n');
         let written = out.write_all(buf);
         // A huge line's buffer is not kept.
