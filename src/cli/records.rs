@@ -13,6 +13,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
 
 use pagetrace::capture::CaptureReader;
 use pagetrace::pageload::filter::Filter;
@@ -149,7 +150,7 @@ struct Sink<'f> {
     to: To,
     filter: Option<&'f Filter>,
     /// With a filter: the latest lookups (stream index, transaction, written yet).
-    window: VecDeque<(u64, DnsTransaction, bool)>,
+    window: VecDeque<(u64, Arc<DnsTransaction>, bool)>,
     /// What there was before the filter.
     before: FilterCounts,
 }
@@ -179,7 +180,7 @@ impl<'f> Sink<'f> {
                 if shown {
                     self.dns_line(index, &transaction)?;
                 }
-                self.window.push_back((index, *transaction, shown));
+                self.window.push_back((index, transaction, shown));
                 if self.window.len() > DNS_WINDOW {
                     self.window.pop_front();
                 }
@@ -239,7 +240,7 @@ impl<'f> Sink<'f> {
             .iter()
             .rev()
             .find(|(n, _, _)| *n == i)
-            .map(|(_, t, _)| t)
+            .map(|(_, t, _)| &**t)
     }
 
     /// Writes a kept connection's lookup, if the filter held it back.

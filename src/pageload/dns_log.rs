@@ -236,10 +236,16 @@ impl DnsLog {
             let Some(at) = i.checked_sub(self.base) else {
                 continue;
             };
-            if let (Some(t), Some(done)) = (self.txs.get(at), self.emitted.get_mut(at)) {
+            if let (Some(t), Some(done)) = (self.txs.get_mut(at), self.emitted.get_mut(at)) {
                 if !*done {
                     *done = true;
-                    out.push(t.clone());
+                    // Streaming, what is handed out is not read again (a late answer to
+                    // it is not shown either way): moved out, not copied.
+                    out.push(if self.streaming {
+                        std::mem::take(t)
+                    } else {
+                        t.clone()
+                    });
                 }
             }
         }

@@ -45,6 +45,7 @@ use crate::tcp::FlowTable;
 pub use crate::tcp::{TcpConfig, MAX_CONNECTIONS};
 use quic_app::{QuicApp, QuicDriver};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use stream::{StreamDriver, TcpApp};
 
 use crate::time::Ts;
@@ -90,7 +91,8 @@ pub enum Output {
     /// stream, and a connection's `dns` is that number.
     Dns {
         index: u64,
-        transaction: Box<DnsTransaction>,
+        /// Shared with the window that links later connections to it.
+        transaction: Arc<DnsTransaction>,
     },
     /// A TCP connection that ended.
     Connection(Box<Connection>),
@@ -102,7 +104,7 @@ pub enum Output {
 #[derive(Default)]
 struct Stream {
     out: VecDeque<Output>,
-    window: VecDeque<DnsTransaction>,
+    window: VecDeque<Arc<DnsTransaction>>,
     /// The window's lookups by the addresses they answered, numbered as the stream numbers
     /// them: a finished connection finds its lookup without a scan of the window.
     index: stitch::AddrIndex,
@@ -666,7 +668,8 @@ impl Analyzer {
             let index = st.next_index;
             st.next_index += 1;
             st.index.push(index as usize, &t);
-            st.window.push_back(t.clone());
+            let t = Arc::new(t);
+            st.window.push_back(Arc::clone(&t));
             if st.window.len() > DNS_WINDOW {
                 if let Some(old) = st.window.pop_front() {
                     st.index.remove(st.window_base as usize, &old);
@@ -675,12 +678,12 @@ impl Analyzer {
             }
             st.out.push_back(Output::Dns {
                 index,
-                transaction: Box::new(t),
+                transaction: t,
             });
         }
         let base = st.window_base as usize;
         let none = HashSet::default();
-        let lookup = |i: usize| st.window.get(i.checked_sub(base)?).map(|t| (i, t));
+        let lookup = |i: usize| st.window.get(i.checked_sub(base)?).map(|t| (i, &**t));
         for mut c in conns.drain(..) {
             let start = stitch::connection_start(&c, self.info.first_ts);
             let i = st.index.find(c.server.ip(), start, &none);
