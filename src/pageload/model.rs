@@ -513,7 +513,9 @@ pub struct DnsAnswer {
 pub struct DnsTransaction {
     /// Time of the query (or of the response when the query was not captured).
     pub ts: Ts,
+    #[serde(serialize_with = "crate::report::fastjson::socket_addr")]
     pub client: SocketAddr,
+    #[serde(serialize_with = "crate::report::fastjson::socket_addr")]
     pub server: SocketAddr,
     pub transport: DnsTransport,
     pub id: u16,
@@ -591,6 +593,7 @@ pub struct ChainStep {
     /// it out).
     pub dns: Option<usize>,
     /// The server asked.
+    #[serde(serialize_with = "crate::report::fastjson::socket_addr")]
     pub server: SocketAddr,
     /// What the server is, from the referrals the capture holds (not from a list of
     /// addresses): `root`, `tld`, `authoritative`, or `other` (a forwarder, or a server
@@ -717,7 +720,9 @@ pub struct Connection {
     /// Frame numbers (1-based, as Wireshark's `frame.number`) of its first and last packet.
     pub first_packet: u64,
     pub last_packet: u64,
+    #[serde(serialize_with = "crate::report::fastjson::socket_addr")]
     pub client: SocketAddr,
+    #[serde(serialize_with = "crate::report::fastjson::socket_addr")]
     pub server: SocketAddr,
     pub hostname: Option<String>,
     /// Where `hostname` came from.
@@ -1368,7 +1373,9 @@ pub struct QuicConnection {
     /// Frame numbers of its first and last packet.
     pub first_packet: u64,
     pub last_packet: u64,
+    #[serde(serialize_with = "crate::report::fastjson::socket_addr")]
     pub client: SocketAddr,
+    #[serde(serialize_with = "crate::report::fastjson::socket_addr")]
     pub server: SocketAddr,
     /// How the client was decided: `initial` (sender of the first Initial) or `port`.
     pub client_by: ClientBy,

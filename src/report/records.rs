@@ -50,7 +50,9 @@ pub struct RequestHead<'a> {
     pub index: usize,
     pub tcp_stream: Option<u64>,
     pub udp_stream: Option<u64>,
+    #[serde(serialize_with = "super::fastjson::socket_addr")]
     pub client: SocketAddr,
+    #[serde(serialize_with = "super::fastjson::socket_addr")]
     pub server: SocketAddr,
     pub hostname: Option<&'a str>,
     pub tls_version: Option<&'a str>,
