@@ -292,3 +292,58 @@ fn quic_initials_from_many_clients() {
     assert!(caps[0].message.starts_with("QUIC table full"), "{caps:?}");
     assert_eq!(r.capture.stats.quic_table_full, 20_000 - 4_096);
 }
+
+/// The table of a scan or a flood counts what got no answer instead of telling it: a few
+/// lines whatever the size (the stories, tables and waterfall of 2,000 unanswered SYNs were
+/// 16,000 lines), each kind counted in full; `all` tells every one.
+#[test]
+fn the_table_folds_what_got_no_answer() {
+    use pagetrace::report::table::{write_report, Sections, TableOptions};
+    let table = |r: &Report, all: bool| {
+        let opts = TableOptions {
+            color: false,
+            width: None,
+            keys_given: false,
+            sections: Sections::default(),
+            all,
+        };
+        let mut out = Vec::new();
+        write_report(&mut out, r, &opts).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    for (kind, outcome) in [
+        ("syn-ports", "no SYN/ACK"),
+        ("syn-flood", "no SYN/ACK"),
+        ("dns-unanswered", "no response"),
+        ("slowloris", "request, no response"),
+        ("quic-initials", "no server packet"),
+        ("lookups-and-syns", "no SYN/ACK"),
+    ] {
+        let r = common::analyze_bytes(capture(kind, 2_000), AnalyzerConfig::default());
+        let folded = table(&r, false);
+        let row = folded
+            .lines()
+            .find(|l| l.contains(outcome))
+            .unwrap_or_else(|| panic!("{kind}: no {outcome:?} row in\n{folded}"));
+        assert!(row.contains(" 2000 "), "{kind}: {row}");
+        assert!(folded.contains("Folded: 2000 "), "{kind}:\n{folded}");
+        // Nothing else is long, but lookups-and-syns' answered lookups are each told.
+        let limit = if kind == "lookups-and-syns" {
+            2_100
+        } else {
+            40
+        };
+        assert!(
+            folded.lines().count() < limit,
+            "{kind}: {} lines",
+            folded.lines().count()
+        );
+        let all = table(&r, true);
+        assert!(!all.contains("Folded:"), "{kind}");
+        assert!(
+            all.lines().count() > 2_000,
+            "{kind}: {} lines",
+            all.lines().count()
+        );
+    }
+}

@@ -175,6 +175,7 @@ fn run_many(
         width: super::output_width(to_terminal),
         keys_given: keylog.is_some(),
         sections: sections(a),
+        all: a.all,
     };
     let mut first = true;
     for batch in captures.chunks(threads.max(1)) {
@@ -333,6 +334,7 @@ fn run_one(
             width,
             keys_given,
             sections,
+            all: a.all,
         };
         render(w, report, a.format, &opts)
     });

@@ -39,6 +39,7 @@
 pub mod explain;
 pub mod fastjson;
 pub mod fmt;
+pub mod fold;
 pub mod har;
 pub mod hosts;
 pub mod html;

@@ -27,6 +27,7 @@ use crate::report::fmt::{
     write_first_fit, Col, Fit, Give, Paint, Wrapped, NONE,
 };
 
+use crate::report::fold;
 use crate::report::narrative::{
     self, Alpn, CloseStep, DnsStep, HttpStep, Issues, Narrative, QuicHello, QuicNarrative, Step,
     TcpStep, TimeStep, TlsStep,
@@ -45,6 +46,9 @@ pub struct TableOptions {
     pub keys_given: bool,
     /// Which sections to write (`--only`).
     pub sections: Sections,
+    /// Every connection and lookup told, also past [`fold::FOLD_AT`] unanswered alike
+    /// (`--all`).
+    pub all: bool,
 }
 
 /// The capture line, its span, and the count of requests (HTTP/3 among them), TLS
@@ -244,10 +248,99 @@ pub fn write_report<W: Write>(out: &mut W, r: &Report, opts: &TableOptions) -> i
             None => Ok(()),
         }
     };
+    // A scan or a flood: the unanswered are counted after the summary, the rest told.
+    let folded = if opts.all { None } else { fold::fold(r) };
+    let view = folded.as_ref().map_or(r, |f| &f.report);
     for section in Section::ALL {
-        if opts.sections.has(section) && has_section(r, section) {
-            write_section(out, r, opts, section, &mut start)?;
+        if !opts.sections.has(section) {
+            continue;
         }
+        if let (Section::Summary, Some(f)) = (section, &folded) {
+            write_section(out, r, opts, section, &mut start)?;
+            write_folded(out, r, &f.groups, opts)?;
+        } else if has_section(view, section) {
+            write_section(out, view, opts, section, &mut start)?;
+        }
+    }
+    Ok(())
+}
+
+/// Most groups shown in the folded table.
+const FOLDED_ROWS: usize = 20;
+
+/// The table of what [`fold::fold`] took out of the stories, tables and waterfall.
+fn write_folded<W: Write>(
+    out: &mut W,
+    r: &Report,
+    groups: &[fold::Group],
+    opts: &TableOptions,
+) -> io::Result<()> {
+    let p = Paint(opts.color);
+    let count = |kind: &str| {
+        groups
+            .iter()
+            .filter(|g| g.kind == kind)
+            .map(|g| g.count)
+            .sum()
+    };
+    let what: Vec<String> = [
+        ("TCP", "TCP connection"),
+        ("QUIC", "QUIC connection"),
+        ("DNS", "DNS lookup"),
+    ]
+    .into_iter()
+    .filter_map(|(kind, word)| {
+        let n: usize = count(kind);
+        (n > 0).then(|| plural(n, word))
+    })
+    .collect();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} {} got no answer, counted by server and outcome (more than {} alike: --all \
+         tells each, --format json or jsonl lists each)",
+        p.bold("Folded:"),
+        what.join(", "),
+        fold::FOLD_AT
+    )?;
+    let mut t = table(opts);
+    t.set_header(vec![
+        "kind", "server", "outcome", "count", "clients", "ports", "first", "last",
+    ]);
+    let origin = r.capture.first_ts;
+    for g in groups.iter().take(FOLDED_ROWS) {
+        let clients = match g.clients {
+            1 => g.client.to_string(),
+            n => format!("{n}, e.g. {}", g.client),
+        };
+        let server = match g.servers {
+            1 => g.server.to_string(),
+            n => format!("{n}, e.g. {}", g.server),
+        };
+        let ports = match g.distinct_ports {
+            1 => g.ports.0.to_string(),
+            n => format!("{}-{} ({n})", g.ports.0, g.ports.1),
+        };
+        t.add_row(vec![
+            Cell::new(g.kind),
+            Cell::new(server),
+            Cell::new(g.outcome),
+            right(g.count.to_string()),
+            Cell::new(clients),
+            Cell::new(ports),
+            Cell::new(rel(Some(g.first_ts), origin)),
+            Cell::new(rel(Some(g.last_ts), origin)),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    if let Some(rest) = groups.get(FOLDED_ROWS..).filter(|r| !r.is_empty()) {
+        let n: usize = rest.iter().map(|g| g.count).sum();
+        writeln!(
+            out,
+            "  and {} more ({})",
+            plural(rest.len(), "group"),
+            plural(n, "item")
+        )?;
     }
     Ok(())
 }
@@ -1447,6 +1540,7 @@ mod tests {
             width: None,
             keys_given: false,
             sections: Sections::default(),
+            all: false,
         };
         write_report(&mut out, r, &opts).unwrap();
         String::from_utf8(out).unwrap()
