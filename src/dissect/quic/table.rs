@@ -32,7 +32,9 @@ type Activity = (Ts, u64);
 
 /// QUIC connections, with the caller's state `A` for each.
 pub struct QuicTable<A> {
-    conns: HashMap<Key, QuicConn<A>, FxBuild>,
+    /// Boxed: a connection's state is kilobytes, and the map moves its entries when it
+    /// grows, inserts and removes (a flood of Initials spent 12% of its time copying them).
+    conns: HashMap<Key, Box<QuicConn<A>>, FxBuild>,
     /// Other 5-tuples of known connections (after an address change), with the side that
     /// sends from the first address to the second.
     aliases: HashMap<Key, (Key, Side), FxBuild>,
@@ -154,7 +156,7 @@ impl<A> QuicTable<A> {
         };
         let app = h.open(&meta);
         self.conns
-            .insert(key, QuicConn::new(meta, by, (ts, frame), app));
+            .insert(key, Box::new(QuicConn::new(meta, by, (ts, frame), app)));
         self.active.push((ts, meta.id), (meta.id, key));
         if self.active.wants_compact(self.conns.len()) {
             let live = self
@@ -202,7 +204,7 @@ impl<A> QuicTable<A> {
         self.cids.insert(cid, (key, issuer));
     }
 
-    fn remove(&mut self, key: &Key) -> Option<QuicConn<A>> {
+    fn remove(&mut self, key: &Key) -> Option<Box<QuicConn<A>>> {
         let c = self.conns.remove(key)?;
         for list in &c.cids {
             for cid in list {
