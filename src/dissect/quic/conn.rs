@@ -647,7 +647,13 @@ impl<A> QuicConn<A> {
         };
         let k = match p.side {
             Side::Client => &keys.client,
-            Side::Server => &keys.server,
+            Side::Server => match keys.server() {
+                Some(k) => k,
+                None => {
+                    self.facts.initials_failed += 1;
+                    return;
+                }
+            },
         };
         let i = p.side.index();
         let mut plain = std::mem::take(&mut self.plain);

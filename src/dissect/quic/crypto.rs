@@ -68,11 +68,21 @@ impl std::fmt::Debug for InitialKeys {
     }
 }
 
-/// Both directions' Initial keys of one connection.
-#[derive(Debug, Clone)]
+/// Both directions' Initial keys of one connection; the server's are expanded when its
+/// first Initial asks for them (a flood of client Initials that no server answers never
+/// pays for them: the key schedule is most of the work such a flood costs).
+#[derive(Clone)]
 pub struct InitialKeyPair {
     pub client: InitialKeys,
-    pub server: InitialKeys,
+    version: u32,
+    server_secret: [u8; 32],
+    server: std::cell::OnceCell<Option<InitialKeys>>,
+}
+
+impl std::fmt::Debug for InitialKeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InitialKeyPair(<redacted>)")
+    }
 }
 
 impl InitialKeyPair {
@@ -80,8 +90,19 @@ impl InitialKeyPair {
         let (c, s) = initial_secrets(version, client_dcid)?;
         Some(InitialKeyPair {
             client: InitialKeys::new(&key_material(version, &c)?)?,
-            server: InitialKeys::new(&key_material(version, &s)?)?,
+            version,
+            server_secret: s,
+            server: std::cell::OnceCell::new(),
         })
+    }
+
+    /// The server's Initial keys (`None` only if their expansion failed).
+    pub fn server(&self) -> Option<&InitialKeys> {
+        self.server
+            .get_or_init(|| {
+                key_material(self.version, &self.server_secret).and_then(|m| InitialKeys::new(&m))
+            })
+            .as_ref()
     }
 }
 

@@ -203,7 +203,11 @@ fn unprotect(version: u32, packet: &str, client: bool) -> (u64, Vec<u8>, LongTyp
     };
     assert_eq!(v, version);
     let keys = InitialKeyPair::new(version, &hex(DCID)).unwrap();
-    let k = if client { &keys.client } else { &keys.server };
+    let k = if client {
+        &keys.client
+    } else {
+        keys.server().unwrap()
+    };
     let mut out = Vec::new();
     let u = k
         .unprotect(b, pn_offset, None, &mut Vec::new(), &mut out)
