@@ -293,7 +293,7 @@ fn quic_initials_from_many_clients() {
     assert_eq!(r.capture.stats.quic_table_full, 20_000 - 4_096);
 }
 
-/// The table of a scan or a flood counts what got no answer instead of telling it: a few
+/// The table of a scan or a flood counts what was one-sided instead of telling it: a few
 /// lines whatever the size (the stories, tables and waterfall of 2,000 unanswered SYNs were
 /// 16,000 lines), each kind counted in full; `all` tells every one.
 #[test]
@@ -315,6 +315,7 @@ fn the_table_folds_what_got_no_answer() {
         ("syn-ports", "no SYN/ACK"),
         ("syn-flood", "no SYN/ACK"),
         ("dns-unanswered", "no response"),
+        ("dns-loops", "response, no query"),
         ("slowloris", "request, no response"),
         ("quic-initials", "no server packet"),
         ("lookups-and-syns", "no SYN/ACK"),

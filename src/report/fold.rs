@@ -1,20 +1,22 @@
-//! The table's view of a scan or a flood: connections and lookups that got nothing back,
-//! counted in groups instead of told one by one.
+//! The table's view of a scan or a flood: connections and lookups that were one-sided
+//! (nothing came back, or no query was captured), counted in groups instead of told one
+//! by one.
 //!
 //! A port scan of 100,000 ports is 800,000 lines of stories, tables and waterfall, none of
 //! which a reader can use; what they want is "100,000 SYNs from 10.0.0.1 to 192.0.2.80,
 //! ports 1-100000, none answered". So when more than [`FOLD_AT`] TCP connections, QUIC
-//! connections or DNS transactions are *unanswered* (below), the table tells the rest as it
-//! always does and counts the unanswered ones in a "Folded" table after the summary: one row
+//! connections or DNS transactions are *one-sided* (below), the table tells the rest as it
+//! always does and counts the one-sided ones in a "Folded" table after the summary: one row
 //! per server, kind and outcome, with how many, from how many clients, to which ports, and
 //! when. `--all` lists every one; `--format json`/`jsonl` always hold every one.
 //!
-//! Unanswered:
+//! One-sided:
 //! - a TCP connection whose server sent no byte of payload and that carried no TLS (a SYN
 //!   with no SYN/ACK, a refused port, a handshake with nothing after it, or a request with
 //!   no response: a slowloris);
 //! - a QUIC connection whose server sent no packet;
-//! - a DNS transaction with no response that no connection names as its lookup.
+//! - a DNS transaction with no response, or a response with no query (a reflection flood,
+//!   or responses crafted to be malformed), that no connection names as its lookup.
 //!
 //! Below [`FOLD_AT`] of a kind nothing of that kind is folded: a page load's few unused
 //! preconnects and lost queries are part of its story.
@@ -25,7 +27,7 @@ use std::net::IpAddr;
 use crate::pageload::model::{CloseKind, Connection, DnsTransaction, QuicConnection, Report};
 use crate::time::Ts;
 
-/// More unanswered items of one kind than this are folded.
+/// More one-sided items of one kind than this are folded.
 pub const FOLD_AT: usize = 64;
 
 /// More servers than this with one kind and outcome are one group.
@@ -87,10 +89,16 @@ fn quic_outcome(q: &QuicConnection) -> Option<&'static str> {
 }
 
 fn dns_outcome(t: &DnsTransaction) -> Option<&'static str> {
-    t.response_ts.is_none().then_some("no response")
+    if t.response_ts.is_none() {
+        Some("no response")
+    } else if t.query_packet.is_none() {
+        Some("response, no query")
+    } else {
+        None
+    }
 }
 
-/// The folded view, or `None` when no kind has more than [`FOLD_AT`] unanswered.
+/// The folded view, or `None` when no kind has more than [`FOLD_AT`] one-sided.
 pub fn fold(r: &Report) -> Option<Folded> {
     let tcp: Vec<Option<&'static str>> = r.connections.iter().map(tcp_outcome).collect();
     let quic: Vec<Option<&'static str>> = r.quic.iter().map(quic_outcome).collect();

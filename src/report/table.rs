@@ -297,8 +297,9 @@ fn write_folded<W: Write>(
     writeln!(out)?;
     writeln!(
         out,
-        "{} {} got no answer, counted by server and outcome (more than {} alike: --all \
-         tells each, --format json or jsonl lists each)",
+        "{} {}, one-sided (nothing came back, or no query was captured), counted by server \
+         and outcome (more than {} alike: --all tells each, --format json or jsonl lists \
+         each)",
         p.bold("Folded:"),
         what.join(", "),
         fold::FOLD_AT
