@@ -16,7 +16,8 @@
 //!   no response: a slowloris);
 //! - a QUIC connection whose server sent no packet;
 //! - a DNS transaction with no response, or a response with no query (a reflection flood,
-//!   or responses crafted to be malformed), that no connection names as its lookup.
+//!   or responses crafted to be malformed), that no connection names as its lookup; and a
+//!   lookup only folded connections name (a sweep: a lookup, then a SYN nobody answers).
 //!
 //! Below [`FOLD_AT`] of a kind nothing of that kind is folded: a page load's few unused
 //! preconnects and lost queries are part of its story.
@@ -102,14 +103,35 @@ fn dns_outcome(t: &DnsTransaction) -> Option<&'static str> {
 pub fn fold(r: &Report) -> Option<Folded> {
     let tcp: Vec<Option<&'static str>> = r.connections.iter().map(tcp_outcome).collect();
     let quic: Vec<Option<&'static str>> = r.quic.iter().map(quic_outcome).collect();
-    let named: HashSet<usize> = (r.connections.iter().filter_map(|c| c.dns))
-        .chain(r.quic.iter().filter_map(|q| q.dns))
-        .collect();
-    let dns: Vec<Option<&'static str>> = (r.dns.iter().enumerate())
-        .map(|(i, t)| dns_outcome(t).filter(|_| !named.contains(&i)))
-        .collect();
     let many = |v: &[Option<&str>]| v.iter().flatten().count() > FOLD_AT;
-    let (fold_tcp, fold_quic, fold_dns) = (many(&tcp), many(&quic), many(&dns));
+    let (fold_tcp, fold_quic) = (many(&tcp), many(&quic));
+    // Lookups a connection that stays told names stay; those only folded connections name
+    // fold with them.
+    let mut named = HashSet::new();
+    let mut named_by_folded = HashSet::new();
+    let tcp_uses = (r.connections.iter().zip(&tcp)).map(|(c, o)| (c.dns, o.is_some() && fold_tcp));
+    let quic_uses = (r.quic.iter().zip(&quic)).map(|(q, o)| (q.dns, o.is_some() && fold_quic));
+    for (dns, folded) in tcp_uses.chain(quic_uses) {
+        if let Some(i) = dns {
+            if folded {
+                named_by_folded.insert(i);
+            } else {
+                named.insert(i);
+            }
+        }
+    }
+    let dns: Vec<Option<&'static str>> = (r.dns.iter().enumerate())
+        .map(|(i, t)| {
+            if named.contains(&i) {
+                None
+            } else if named_by_folded.contains(&i) && t.response_ts.is_some() {
+                Some("answered, its connection folded")
+            } else {
+                dns_outcome(t)
+            }
+        })
+        .collect();
+    let fold_dns = many(&dns);
     if !(fold_tcp || fold_quic || fold_dns) {
         return None;
     }
