@@ -99,10 +99,10 @@ pub struct AnalyzeArgs {
     /// format: `status >= 400`, `host ~ "cdn" and ttfb > 100ms` (README, "Filter language").
     #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Tell every connection and lookup in the table. Without it, past 64 alike that got
-    /// no answer (a SYN with no SYN/ACK, a request with no response, a query with no
-    /// response: a scan, a flood, a slowloris) they are counted by server after the summary;
-    /// json and jsonl always list each.
+    /// Tell every connection and lookup in the table. Without it, past 64 alike that were
+    /// one-sided (a SYN with no SYN/ACK, a request with no response, a query with no
+    /// response or a response with no query: a scan, a flood, a slowloris) they are counted
+    /// by server after the summary; json and jsonl always list each.
     #[arg(long)]
     pub all: bool,
     /// Only these sections of the table, in their usual order (comma-separated).
