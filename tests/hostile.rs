@@ -295,7 +295,9 @@ fn quic_initials_from_many_clients() {
 
 /// The table of a scan or a flood counts what was one-sided instead of telling it: a few
 /// lines whatever the size (the stories, tables and waterfall of 2,000 unanswered SYNs were
-/// 16,000 lines), each kind counted in full; `all` tells every one.
+/// 16,000 lines), each kind counted in full; `all` tells every one. The HTML page counts
+/// them in a table under its header, and the waterfall (`analyze --format waterfall`) under
+/// its bars.
 #[test]
 fn the_table_folds_what_got_no_answer() {
     use pagetrace::report::table::{write_report, Sections, TableOptions};
@@ -334,6 +336,28 @@ fn the_table_folds_what_got_no_answer() {
             "{kind}: {} lines",
             folded.lines().count()
         );
+        // The HTML page: a table of the groups under its header, not a row per connection.
+        let mut html = Vec::new();
+        pagetrace::report::html::write_html(&mut html, &r, false).unwrap();
+        let html = String::from_utf8(html).unwrap();
+        assert!(html.contains("<section class=\"folded\">"), "{kind}");
+        assert!(html.contains(outcome), "{kind}");
+        assert!(
+            html.len() < 64 << 10,
+            "{kind}: {} bytes of HTML",
+            html.len()
+        );
+        let mut every = Vec::new();
+        pagetrace::report::html::write_html(&mut every, &r, true).unwrap();
+        // (The page draws TCP connections; lookups and QUIC connections without requests
+        // have no rows of their own.)
+        if !r.connections.is_empty() {
+            assert!(
+                every.len() > 4 * html.len(),
+                "{kind}: {} bytes",
+                every.len()
+            );
+        }
         let all = table(&r, true);
         assert!(!all.contains("Folded:"), "{kind}");
         assert!(
@@ -342,4 +366,36 @@ fn the_table_folds_what_got_no_answer() {
             all.lines().count()
         );
     }
+}
+
+/// `analyze --format waterfall` of a port scan: the groups under the bars, one line each;
+/// `--all` draws a bar per connection.
+#[test]
+fn the_waterfall_folds_a_scan() {
+    let path = std::env::temp_dir().join(format!("pagetrace-scan-{}.pcap", std::process::id()));
+    std::fs::write(&path, capture("syn-ports", 2_000)).unwrap();
+    let run = |all: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pagetrace"));
+        cmd.args(["analyze", "--format", "waterfall", "--color", "never"]);
+        if all {
+            cmd.arg("--all");
+        }
+        let out = cmd.arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (folded, all) = (run(false), run(true));
+    std::fs::remove_file(&path).ok();
+    assert!(folded.contains("Folded: 2000 TCP connections"), "{folded}");
+    assert!(
+        folded.contains("  2000 TCP no SYN/ACK to 192.0.2.80 port 1-2000 (2000) from 10.0.0.1"),
+        "{folded}"
+    );
+    assert!(folded.lines().count() < 20, "{folded}");
+    assert!(!all.contains("Folded:"));
+    assert!(all.lines().count() > 2_000, "{} lines", all.lines().count());
 }

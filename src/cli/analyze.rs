@@ -9,7 +9,7 @@ use pagetrace::pageload::model::Report;
 use pagetrace::pipeline::TcpConfig;
 use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
 use pagetrace::report::parquet::ParquetTables;
-use pagetrace::report::{har, html, json, table, waterfall};
+use pagetrace::report::{fold, har, html, json, table, waterfall};
 
 use super::args::{AnalyzeArgs, Format};
 use super::input::{KeyFile, Loaded};
@@ -356,15 +356,26 @@ fn render(
     match format {
         Format::Json => json::write_report(&mut w, report),
         Format::Har => har::write_har(&mut w, report),
-        Format::Html => html::write_html(&mut w, report),
-        Format::Waterfall => waterfall::write_waterfall(
-            &mut w,
-            report,
-            &waterfall::WaterfallOptions {
-                color: opts.color,
-                width: opts.width.unwrap_or(120),
-            },
-        ),
+        Format::Html => html::write_html(&mut w, report, opts.all),
+        Format::Waterfall => {
+            // A scan or a flood: what was one-sided is counted under the bars.
+            let folded = (!opts.all).then(|| fold::fold(report)).flatten();
+            waterfall::write_waterfall(
+                &mut w,
+                folded.as_ref().map_or(report, |f| &f.report),
+                &waterfall::WaterfallOptions {
+                    color: opts.color,
+                    width: opts.width.unwrap_or(120),
+                },
+            )?;
+            if let Some(f) = folded {
+                writeln!(w, "\n{}", fold::headline(&f.groups))?;
+                for g in &f.groups {
+                    writeln!(w, "  {}", g.line())?;
+                }
+            }
+            Ok(())
+        }
         Format::Table => table::write_report(&mut w, report, opts),
         // Streamed by records::run, never rendered from a whole report.
         Format::Jsonl | Format::Csv | Format::Parquet => Ok(()),

@@ -99,7 +99,8 @@ pub struct AnalyzeArgs {
     /// format: `status >= 400`, `host ~ "cdn" and ttfb > 100ms` (README, "Filter language").
     #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Tell every connection and lookup in the table. Without it, past 64 alike that were
+    /// Tell every connection and lookup in the table, the waterfall and the HTML page.
+    /// Without it, past 64 alike that were
     /// one-sided (a SYN with no SYN/ACK, a request with no response, a query with no
     /// response or a response with no query: a scan, a flood, a slowloris) they are counted
     /// by server after the summary; json and jsonl always list each.

@@ -57,6 +57,72 @@ pub struct Group {
     pub client_bytes: u64,
 }
 
+impl Group {
+    /// The server, or how many and one of them.
+    pub fn servers_text(&self) -> String {
+        match self.servers {
+            1 => self.server.to_string(),
+            n => format!("{n}, e.g. {}", self.server),
+        }
+    }
+
+    /// The client, or how many and one of them.
+    pub fn clients_text(&self) -> String {
+        match self.clients {
+            1 => self.client.to_string(),
+            n => format!("{n}, e.g. {}", self.client),
+        }
+    }
+
+    /// The server port, or the range and how many.
+    pub fn ports_text(&self) -> String {
+        match self.distinct_ports {
+            1 => self.ports.0.to_string(),
+            n => format!("{}-{} ({n})", self.ports.0, self.ports.1),
+        }
+    }
+
+    /// One line: `200000 TCP no SYN/ACK to 192.0.2.80:80 from 200000, e.g. 10.1.0.0`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} {} {} to {} port {} from {}",
+            self.count,
+            self.kind,
+            self.outcome,
+            self.servers_text(),
+            self.ports_text(),
+            self.clients_text()
+        )
+    }
+}
+
+/// "Folded: 100000 TCP connections, one-sided (...)": what was folded, in words.
+pub fn headline(groups: &[Group]) -> String {
+    let count = |kind: &str| -> usize {
+        (groups.iter())
+            .filter(|g| g.kind == kind)
+            .map(|g| g.count)
+            .sum()
+    };
+    let what: Vec<String> = [
+        ("TCP", "TCP connection"),
+        ("QUIC", "QUIC connection"),
+        ("DNS", "DNS lookup"),
+    ]
+    .into_iter()
+    .filter_map(|(kind, word)| {
+        let n = count(kind);
+        (n > 0).then(|| crate::report::fmt::plural(n, word))
+    })
+    .collect();
+    format!(
+        "Folded: {}, one-sided (nothing came back, or no query was captured), counted by server \
+         and outcome (more than {FOLD_AT} alike: --all tells each, --format json or jsonl lists \
+         each)",
+        what.join(", ")
+    )
+}
+
 /// The report without what was folded, and the groups it was folded into.
 pub struct Folded {
     pub report: Report,

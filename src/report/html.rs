@@ -42,6 +42,7 @@ use crate::pageload::model::{
 use crate::report::fmt::{
     fmt_bytes, fmt_decoded, fmt_ms, fmt_opt_ms, fmt_tick, plural, rel_ms as rel, tick_step,
 };
+use crate::report::fold;
 use crate::report::narrative::{
     self, Alpn, CloseStep, DnsStep, HttpStep, Issues, Narrative, QuicHandshake, QuicHello,
     QuicNarrative, Step, TcpStep, TlsStep,
@@ -217,11 +218,51 @@ fn split_url(url: &str) -> (String, String) {
     }
 }
 
-/// Writes the whole report as one HTML document.
-pub fn write_html<W: Write>(out: &mut W, r: &Report) -> io::Result<()> {
+/// Writes the whole report as one HTML document. Past [`fold::FOLD_AT`] alike that were
+/// one-sided (a scan, a flood: [`fold`]), they are counted in a table under the header
+/// instead of drawn, unless `all` (a 100,000-port scan was a 130 MB page).
+pub fn write_html<W: Write>(out: &mut W, r: &Report, all: bool) -> io::Result<()> {
+    let folded = if all { None } else { fold::fold(r) };
     let mut s = String::with_capacity(64 * 1024);
-    render(&mut s, r);
+    match &folded {
+        Some(f) => render(&mut s, &f.report, Some((r, &f.groups))),
+        None => render(&mut s, r, None),
+    }
     out.write_all(s.as_bytes())
+}
+
+/// The folded table's cells' style, on each cell (in the page's `<style>` it would change
+/// every page, folded or not).
+const CELL: &str = "padding:2px 10px;text-align:left;border-bottom:1px solid var(--muted)";
+
+/// The folded groups as a table.
+fn render_folded(s: &mut String, groups: &[fold::Group]) {
+    let _ = write!(
+        s,
+        "<section class=\"folded\"><p class=\"sum\">{}</p>\n\
+         <table style=\"border-collapse:collapse;margin:4px 0 16px\">\n<tr>",
+        esc(&fold::headline(groups))
+    );
+    for h in ["kind", "server", "outcome", "count", "clients", "ports"] {
+        let _ = write!(s, "<th style=\"{CELL}\">{h}</th>");
+    }
+    s.push_str("</tr>\n");
+    for g in groups {
+        s.push_str("<tr>");
+        let cells = [
+            g.kind.to_string(),
+            g.servers_text(),
+            g.outcome.to_string(),
+            g.count.to_string(),
+            g.clients_text(),
+            g.ports_text(),
+        ];
+        for c in cells {
+            let _ = write!(s, "<td style=\"{CELL}\">{}</td>", esc(&c));
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table></section>\n");
 }
 
 /// One connection's story: a TCP connection's or a QUIC connection's.
@@ -258,7 +299,10 @@ impl<'a> Stories<'a> {
     }
 }
 
-fn render(s: &mut String, r: &Report) {
+/// `r` is what is drawn; `folded`, when something was folded out of it, the whole report
+/// (for the counts) and what was folded.
+fn render(s: &mut String, r: &Report, folded: Option<(&Report, &Vec<fold::Group>)>) {
+    let whole = folded.map_or(r, |(w, _)| w);
     let rows = timing::rows(r);
     let pages = timing::pages(&rows);
     let stories = Stories::of(r);
@@ -292,8 +336,8 @@ fn render(s: &mut String, r: &Report) {
          <p class=\"sum\">{} · {}{quic} · {} · {} from servers · {}{span}</p>\n",
         env!("CARGO_PKG_VERSION"),
         plural(requests, "request"),
-        plural(r.connections.len(), "connection"),
-        plural(r.dns.len(), "DNS lookup"),
+        plural(whole.connections.len(), "connection"),
+        plural(whole.dns.len(), "DNS lookup"),
         fmt_bytes(from_servers),
         plural(r.capture.packets, "packet"),
     );
@@ -319,6 +363,9 @@ fn render(s: &mut String, r: &Report) {
         let _ = write!(s, "<li><i class=\"{}\"></i>{}</li>", p.key(), phase_name(p));
     }
     s.push_str("</ul>\n</header>\n<main>\n");
+    if let Some((_, groups)) = folded {
+        render_folded(s, groups);
+    }
     if rows.is_empty() {
         s.push_str("<p class=\"empty\">No requests or connections in this capture.</p>\n");
     }
@@ -1131,7 +1178,7 @@ mod tests {
 
     fn html(r: &Report) -> String {
         let mut out = Vec::new();
-        write_html(&mut out, r).unwrap();
+        write_html(&mut out, r, false).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -276,59 +276,25 @@ fn write_folded<W: Write>(
     opts: &TableOptions,
 ) -> io::Result<()> {
     let p = Paint(opts.color);
-    let count = |kind: &str| {
-        groups
-            .iter()
-            .filter(|g| g.kind == kind)
-            .map(|g| g.count)
-            .sum()
-    };
-    let what: Vec<String> = [
-        ("TCP", "TCP connection"),
-        ("QUIC", "QUIC connection"),
-        ("DNS", "DNS lookup"),
-    ]
-    .into_iter()
-    .filter_map(|(kind, word)| {
-        let n: usize = count(kind);
-        (n > 0).then(|| plural(n, word))
-    })
-    .collect();
     writeln!(out)?;
-    writeln!(
-        out,
-        "{} {}, one-sided (nothing came back, or no query was captured), counted by server \
-         and outcome (more than {} alike: --all tells each, --format json or jsonl lists \
-         each)",
-        p.bold("Folded:"),
-        what.join(", "),
-        fold::FOLD_AT
-    )?;
+    let headline = fold::headline(groups);
+    match headline.split_once(' ') {
+        Some((first, rest)) => writeln!(out, "{} {rest}", p.bold(first))?,
+        None => writeln!(out, "{headline}")?,
+    }
     let mut t = table(opts);
     t.set_header(vec![
         "kind", "server", "outcome", "count", "clients", "ports", "first", "last",
     ]);
     let origin = r.capture.first_ts;
     for g in groups.iter().take(FOLDED_ROWS) {
-        let clients = match g.clients {
-            1 => g.client.to_string(),
-            n => format!("{n}, e.g. {}", g.client),
-        };
-        let server = match g.servers {
-            1 => g.server.to_string(),
-            n => format!("{n}, e.g. {}", g.server),
-        };
-        let ports = match g.distinct_ports {
-            1 => g.ports.0.to_string(),
-            n => format!("{}-{} ({n})", g.ports.0, g.ports.1),
-        };
         t.add_row(vec![
             Cell::new(g.kind),
-            Cell::new(server),
+            Cell::new(g.servers_text()),
             Cell::new(g.outcome),
             right(g.count.to_string()),
-            Cell::new(clients),
-            Cell::new(ports),
+            Cell::new(g.clients_text()),
+            Cell::new(g.ports_text()),
             Cell::new(rel(Some(g.first_ts), origin)),
             Cell::new(rel(Some(g.last_ts), origin)),
         ]);
