@@ -420,12 +420,16 @@ fn quic_seeds(c: &mut Corpus, dgrams: &[(bool, Vec<u8>)]) {
                     keys = InitialKeyPair::new(version, dcid);
                 }
                 if let Some(k) = &keys {
-                    let side = if *to_server { &k.client } else { &k.server };
+                    let side = if *to_server {
+                        Some(&k.client)
+                    } else {
+                        k.server()
+                    };
                     let (mut h, mut out) = (Vec::new(), Vec::new());
-                    if side
-                        .unprotect(bytes, pn_offset, None, &mut h, &mut out)
-                        .is_ok()
-                    {
+                    if side.is_some_and(|side| {
+                        side.unprotect(bytes, pn_offset, None, &mut h, &mut out)
+                            .is_ok()
+                    }) {
                         sealed.push(u8::from(!to_server));
                         put_chunk(&mut sealed, &out);
                     }
