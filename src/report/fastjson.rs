@@ -553,49 +553,28 @@ impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
     }
 }
 
-impl<const P: bool> ser::SerializeSeq for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close(b']')
-    }
+/// The compounds written as arrays: each element (or field) in turn, then `]`.
+macro_rules! array_compound {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl<const P: bool> ser::$trait for Compound<'_, '_, P> {
+            type Ok = ();
+            type Error = Unsupported;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+                self.element(value)
+            }
+            fn end(self) -> Result {
+                self.close(b']')
+            }
+        }
+    )*};
 }
 
-impl<const P: bool> ser::SerializeTuple for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close(b']')
-    }
-}
-
-impl<const P: bool> ser::SerializeTupleStruct for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close(b']')
-    }
-}
-
-impl<const P: bool> ser::SerializeTupleVariant for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close(b']')
-    }
-}
+array_compound!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl<const P: bool> ser::SerializeMap for Compound<'_, '_, P> {
     type Ok = ();
@@ -616,27 +595,27 @@ impl<const P: bool> ser::SerializeMap for Compound<'_, '_, P> {
     }
 }
 
-impl<const P: bool> ser::SerializeStruct for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.field(key, value)
-    }
-    fn end(self) -> Result {
-        self.close(b'}')
-    }
+/// The compounds written as objects of named fields, then `}`.
+macro_rules! struct_compound {
+    ($($trait:ident),*) => {$(
+        impl<const P: bool> ser::$trait for Compound<'_, '_, P> {
+            type Ok = ();
+            type Error = Unsupported;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result {
+                self.field(key, value)
+            }
+            fn end(self) -> Result {
+                self.close(b'}')
+            }
+        }
+    )*};
 }
 
-impl<const P: bool> ser::SerializeStructVariant for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.field(key, value)
-    }
-    fn end(self) -> Result {
-        self.close(b'}')
-    }
-}
+struct_compound!(SerializeStruct, SerializeStructVariant);
 
 /// A map key: strings as they are, numbers (finite ones) and bools quoted, as serde_json
 /// writes them; anything else is [`Unsupported`], as serde_json refuses it.
