@@ -240,6 +240,11 @@ fn write_f32(out: &mut Vec<u8>, v: f32) {
 }
 
 impl<'a, const P: bool> Ser<'a, P> {
+    fn int<I: itoa::Integer>(&mut self, v: I) -> Result {
+        write_int(self.out, v);
+        Ok(())
+    }
+
     fn new(out: &'a mut Vec<u8>, sink: Option<&'a mut dyn Write>) -> Self {
         Ser {
             out,
@@ -380,6 +385,21 @@ impl<const P: bool> Compound<'_, '_, P> {
     }
 }
 
+/// serde's ten integer methods, each handing its value to `self.$via` (generic over
+/// `itoa::Integer`).
+macro_rules! int_methods {
+    ($via:ident) => {
+        int_methods!($via: serialize_i8 i8, serialize_i16 i16, serialize_i32 i32,
+            serialize_i64 i64, serialize_i128 i128, serialize_u8 u8, serialize_u16 u16,
+            serialize_u32 u32, serialize_u64 u64, serialize_u128 u128);
+    };
+    ($via:ident: $($method:ident $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result {
+            self.$via(v)
+        }
+    )*};
+}
+
 impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
     type Ok = ();
     type Error = Unsupported;
@@ -396,46 +416,7 @@ impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i16(self, v: i16) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i32(self, v: i32) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i64(self, v: i64) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i128(self, v: i128) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u16(self, v: u16) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u32(self, v: u32) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u64(self, v: u64) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u128(self, v: u128) -> Result {
-        write_int(self.out, v);
-        Ok(())
-    }
+    int_methods!(int);
     fn serialize_f32(self, v: f32) -> Result {
         write_f32(self.out, v);
         Ok(())
@@ -650,36 +631,7 @@ impl<'a> ser::Serializer for KeySer<'a> {
             .extend_from_slice(if v { b"\"true\"" } else { b"\"false\"" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result {
-        self.quoted_int(v)
-    }
+    int_methods!(quoted_int);
     fn serialize_f32(self, v: f32) -> Result {
         if !v.is_finite() {
             return unsupported();
