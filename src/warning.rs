@@ -114,6 +114,9 @@ impl Warning {
 pub enum Cap {
     /// Live TCP connections: the least recently active one is finished early.
     FlowTable,
+    /// Segments of connections the flow table finished early, counted and not analyzed
+    /// (they would have started a new record caught mid-stream each).
+    AfterEviction,
     /// QUIC connections at once: the least recently active one is reported early.
     QuicTable,
     /// DNS queries waiting for an answer: the oldest one stops waiting.
@@ -154,6 +157,10 @@ impl Cap {
             Cap::FlowTable => format!(
                 "flow table full ({limit} TCP connections at once; --max-connections raises \
                  it): {count} connections finished early, the least recently active first"
+            ),
+            Cap::AfterEviction => format!(
+                "{count} later TCP segments of connections finished early for room were \
+                 counted, not analyzed (a SYN on the same 5-tuple starts a new connection)"
             ),
             Cap::QuicTable => format!(
                 "QUIC table full ({limit} connections at once): {count} connections \

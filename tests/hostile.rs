@@ -246,6 +246,39 @@ fn slowloris_connections_stay_open() {
     }
 }
 
+/// The same slowloris through a table of 1,000: the handshakes of the second thousand
+/// evict the first, whose later bytes (8,000 segments) are counted and said, not read as
+/// 8,000 new connections caught mid-stream (as they were). Each connection is one record:
+/// the first thousand with their handshake and the eviction, the rest whole.
+#[test]
+fn slowloris_through_a_full_flow_table_stays_one_record_each() {
+    let r = common::analyze_bytes(capture("slowloris", 2_000), with_flow_table(1_000));
+    assert_eq!(r.connections.len(), 2_000);
+    for c in &r.connections {
+        let evicted = c.warnings.iter().any(|w| w.kind == WarningKind::Cap);
+        assert_eq!(evicted, c.id <= 1_000, "connection {}", c.id);
+        let bytes = if evicted { 0 } else { 8 };
+        assert_eq!(c.tcp.bytes.client, bytes, "connection {}", c.id);
+        assert!(c.tcp.handshake_ms.is_some(), "connection {}", c.id);
+    }
+    let caps = cap_warnings(&r);
+    assert_eq!(caps.len(), 2, "{caps:?}");
+    assert!(caps[0]
+        .message
+        .contains(": 1000 connections finished early"));
+    assert!(caps[1]
+        .message
+        .starts_with("8000 later TCP segments of connections finished early"));
+    // The first of them: connection 1's first byte, after the 2,000 handshakes.
+    assert_eq!(caps[1].packet, Some(6_001));
+
+    // A new SYN on an evicted connection's 5-tuple is a new connection again.
+    let mut bytes = capture("slowloris", 2_000);
+    bytes.extend_from_slice(&capture("slowloris", 1)[24..]);
+    let r = common::analyze_bytes(bytes, with_flow_table(1_000));
+    assert_eq!(r.connections.len(), 2_001);
+}
+
 /// 20,000 first fragments that never complete: the defragmenter's table stays at its cap,
 /// said once at the fragment that found it full.
 #[test]

@@ -222,6 +222,11 @@ impl Analyzer {
                 self.flows.max_connections(),
                 self.flows.evicted,
             ),
+            (
+                Cap::AfterEviction,
+                self.flows.max_connections(),
+                self.flows.after_eviction,
+            ),
             (Cap::QuicTable, MAX_QUIC_CONNS, self.quic.evicted),
             (Cap::DnsPending, MAX_PENDING, self.dns.pending_capped),
             (Cap::FragmentDatagrams, defrag::MAX_DATAGRAMS, datagrams),
