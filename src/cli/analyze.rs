@@ -344,6 +344,10 @@ fn run_one(
             say.line(&line);
         }
     }
+    // The run ends with its one capture: the system takes the report's memory back at
+    // exit, where freeing 200,000 connections' values one allocation at a time had taken
+    // 8% of a flood's run.
+    std::mem::forget(loaded);
     written
 }
 

@@ -22,7 +22,7 @@
 //! Below [`FOLD_AT`] of a kind nothing of that kind is folded: a page load's few unused
 //! preconnects and lost queries are part of its story.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::pageload::model::{CloseKind, Connection, DnsTransaction, QuicConnection, Report};
@@ -253,9 +253,15 @@ pub fn fold(r: &Report) -> Option<Folded> {
 
 type Key = (&'static str, IpAddr, &'static str);
 
+/// The groups as they fill: one per key, in order of first item; the clients and server
+/// ports of every item, made distinct per group at the end (a sort of two vectors, not two
+/// hash sets per group: a sweep of 200,000 servers is 200,000 groups before they merge).
 #[derive(Default)]
 struct Groups {
-    by: BTreeMap<Key, Entry>,
+    index: HashMap<Key, usize>,
+    groups: Vec<Group>,
+    clients: Vec<(usize, IpAddr)>,
+    ports: Vec<(usize, u16)>,
 }
 
 impl Groups {
@@ -268,77 +274,97 @@ impl Groups {
         ts: Ts,
         client_bytes: u64,
     ) {
-        let (g, clients, ports) =
-            self.by
-                .entry((kind, server.ip(), outcome))
-                .or_insert_with(|| {
-                    let g = Group {
-                        kind,
-                        server: server.ip(),
-                        servers: 1,
-                        outcome,
-                        count: 0,
-                        clients: 0,
-                        client: client.ip(),
-                        ports: (server.port(), server.port()),
-                        distinct_ports: 0,
-                        first_ts: ts,
-                        last_ts: ts,
-                        client_bytes: 0,
-                    };
-                    (g, HashSet::new(), HashSet::new())
-                });
+        let next = self.groups.len();
+        let i = *self
+            .index
+            .entry((kind, server.ip(), outcome))
+            .or_insert(next);
+        if i == next {
+            self.groups.push(Group {
+                kind,
+                server: server.ip(),
+                servers: 1,
+                outcome,
+                count: 0,
+                clients: 0,
+                client: client.ip(),
+                ports: (server.port(), server.port()),
+                distinct_ports: 0,
+                first_ts: ts,
+                last_ts: ts,
+                client_bytes: 0,
+            });
+        }
+        let g = &mut self.groups[i];
         g.count += 1;
         g.client_bytes += client_bytes;
         g.ports = (g.ports.0.min(server.port()), g.ports.1.max(server.port()));
         g.first_ts = g.first_ts.min(ts);
         g.last_ts = g.last_ts.max(ts);
-        clients.insert(client.ip());
-        ports.insert(server.port());
+        self.clients.push((i, client.ip()));
+        self.ports.push((i, server.port()));
     }
 
     /// The groups, the largest first (then by kind, server and outcome); past
     /// [`MERGE_AT`] servers of a kind and outcome, one group for all of them.
     fn finish(self) -> Vec<Group> {
-        let mut by_outcome: BTreeMap<(&'static str, &'static str), Vec<Entry>> = BTreeMap::new();
-        for ((kind, _, outcome), e) in self.by {
-            by_outcome.entry((kind, outcome)).or_default().push(e);
+        let Groups {
+            index,
+            groups,
+            mut clients,
+            mut ports,
+        } = self;
+        let mut keys: Vec<(Key, usize)> = index.into_iter().collect();
+        keys.sort_unstable_by_key(|&(k, _)| k);
+        let mut by_outcome: BTreeMap<(&'static str, &'static str), Vec<usize>> = BTreeMap::new();
+        for ((kind, _, outcome), i) in keys {
+            by_outcome.entry((kind, outcome)).or_default().push(i);
         }
-        let mut out = Vec::new();
-        for (_, entries) in by_outcome {
-            if entries.len() <= MERGE_AT {
-                out.extend(entries.into_iter().map(counted));
+        // Each group's row in `out`.
+        let mut row = vec![0; groups.len()];
+        let mut out: Vec<Group> = Vec::new();
+        for (_, members) in by_outcome {
+            if members.len() <= MERGE_AT {
+                for i in members {
+                    row[i] = out.len();
+                    out.push(groups[i].clone());
+                }
                 continue;
             }
-            let servers = entries.len();
-            let mut all = entries.into_iter();
-            let Some(mut merged) = all.next() else {
-                continue;
-            };
-            for (g, clients, ports) in all {
-                let m = &mut merged.0;
-                m.count += g.count;
-                m.client_bytes += g.client_bytes;
-                m.ports = (m.ports.0.min(g.ports.0), m.ports.1.max(g.ports.1));
-                m.first_ts = m.first_ts.min(g.first_ts);
-                m.last_ts = m.last_ts.max(g.last_ts);
-                merged.1.extend(clients);
-                merged.2.extend(ports);
+            let mut merged = groups[members[0]].clone();
+            for &i in &members[1..] {
+                let g = &groups[i];
+                merged.count += g.count;
+                merged.client_bytes += g.client_bytes;
+                merged.ports = (merged.ports.0.min(g.ports.0), merged.ports.1.max(g.ports.1));
+                merged.first_ts = merged.first_ts.min(g.first_ts);
+                merged.last_ts = merged.last_ts.max(g.last_ts);
             }
-            merged.0.servers = servers;
-            out.push(counted(merged));
+            merged.servers = members.len();
+            for i in members {
+                row[i] = out.len();
+            }
+            out.push(merged);
+        }
+        for (r, _) in clients.iter_mut() {
+            *r = row[*r];
+        }
+        clients.sort_unstable();
+        clients.dedup();
+        for &(r, _) in &clients {
+            out[r].clients += 1;
+        }
+        for (r, _) in ports.iter_mut() {
+            *r = row[*r];
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        for &(r, _) in &ports {
+            out[r].distinct_ports += 1;
         }
         out.sort_by_key(|g| std::cmp::Reverse(g.count));
         out
     }
-}
-
-type Entry = (Group, HashSet<IpAddr>, HashSet<u16>);
-
-fn counted((mut g, clients, ports): Entry) -> Group {
-    g.clients = clients.len();
-    g.distinct_ports = ports.len();
-    g
 }
 
 #[cfg(test)]
