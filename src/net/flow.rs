@@ -76,11 +76,23 @@ impl FlowKey {
 pub struct FxHasher(u64);
 
 impl Hasher for FxHasher {
+    /// Eight bytes at a time, little-endian, the last word zero-padded; fixed-size copies
+    /// (a copy of a chunk's variable length had been a `memcpy` call per word: 3% of a run
+    /// of DNS queries).
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
+        let mut words = bytes.chunks_exact(8);
+        for chunk in &mut words {
             let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
+            b.copy_from_slice(chunk);
             self.add(u64::from_le_bytes(b));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let w = rest
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, &b)| w | u64::from(b) << (8 * i));
+            self.add(w);
         }
     }
     fn write_u8(&mut self, i: u8) {
@@ -126,5 +138,22 @@ mod tests {
         );
         assert_eq!(Dir::ToServer.reverse(), Dir::ToClient);
         assert_eq!(Dir::from_index(Dir::ToClient.index()), Dir::ToClient);
+    }
+
+    /// `write` hashes any length as eight-byte little-endian words, the last zero-padded.
+    #[test]
+    fn fx_write_is_zero_padded_words() {
+        let bytes: Vec<u8> = (1..=23).collect();
+        for n in 0..=bytes.len() {
+            let mut h = FxHasher::default();
+            h.write(&bytes[..n]);
+            let mut want = FxHasher::default();
+            for chunk in bytes[..n].chunks(8) {
+                let mut b = [0u8; 8];
+                b[..chunk.len()].copy_from_slice(chunk);
+                want.add(u64::from_le_bytes(b));
+            }
+            assert_eq!(h.finish(), want.finish(), "{n} bytes");
+        }
     }
 }
