@@ -5,6 +5,8 @@
 //! Then the report's JSON text: the whole report pretty-printed and every connection as a
 //! compact line, by serde_json and by `report::fastjson` (which must write the same bytes).
 //!
+//! And the keys of a QUIC client Initial, what a flood of them costs per connection.
+//!
 //! `cargo bench --bench pipeline`. The end-to-end figures against tcpdump on a 1 GiB
 //! recording come from `benches/big.sh`.
 
@@ -12,6 +14,7 @@ use std::io::Cursor;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pagetrace::capture::{CaptureEvent, CaptureReader};
+use pagetrace::dissect::quic::crypto::InitialKeyPair;
 use pagetrace::pipeline::{self, AnalyzerConfig};
 use pagetrace::report::fastjson;
 
@@ -96,5 +99,17 @@ fn json(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, json);
+/// A QUIC client Initial's keys (RFC 9001 5.2: HKDF-Extract over its destination
+/// connection ID, the client's secret, key, IV and header protection key, the AEAD set
+/// up): the per-connection cost a flood of Initials pays.
+fn quic_initial_keys(c: &mut Criterion) {
+    let mut g = c.benchmark_group("quic");
+    let dcid = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];
+    g.bench_function("initial_keys", |b| {
+        b.iter(|| InitialKeyPair::new(1, std::hint::black_box(&dcid)).is_some())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, json, quic_initial_keys);
 criterion_main!(benches);

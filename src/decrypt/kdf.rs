@@ -102,27 +102,57 @@ pub fn hkdf_expand_label(
     context: &[u8],
     out: &mut [u8],
 ) -> Result<(), DecryptError> {
-    let full_label = u8::try_from(label.len() + 6).map_err(|_| DecryptError::BadSecret)?;
-    let ctx_len = u8::try_from(context.len()).map_err(|_| DecryptError::BadSecret)?;
-    let length = u16::try_from(out.len()).map_err(|_| DecryptError::BadSecret)?;
-    let length = length.to_be_bytes();
-    let info: [&[u8]; 6] = [
-        &length,
-        &[full_label],
-        b"tls13 ",
-        label,
-        &[ctx_len],
-        context,
-    ];
-    let res = match hash {
-        HashAlg::Sha256 => Hkdf::<Sha256>::from_prk(secret)
-            .map_err(|_| DecryptError::BadSecret)?
-            .expand_multi_info(&info, out),
-        HashAlg::Sha384 => Hkdf::<Sha384>::from_prk(secret)
-            .map_err(|_| DecryptError::BadSecret)?
-            .expand_multi_info(&info, out),
-    };
-    res.map_err(|_| DecryptError::BadSecret)
+    Prk::new(hash, secret)?.expand_label(label, context, out)
+}
+
+/// A secret keyed once for several HKDF-Expand-Label calls (QUIC's key, IV and header
+/// protection key from one secret; the client's and server's Initial secrets from one
+/// PRK): the HMAC key schedule, two hash blocks, is paid once rather than per label.
+pub enum Prk {
+    Sha256(Hkdf<Sha256>),
+    Sha384(Hkdf<Sha384>),
+}
+
+impl Prk {
+    /// `secret` must be at least the hash length (it is a PRK).
+    pub fn new(hash: HashAlg, secret: &[u8]) -> Result<Prk, DecryptError> {
+        let bad = |_| DecryptError::BadSecret;
+        Ok(match hash {
+            HashAlg::Sha256 => Prk::Sha256(Hkdf::from_prk(secret).map_err(bad)?),
+            HashAlg::Sha384 => Prk::Sha384(Hkdf::from_prk(secret).map_err(bad)?),
+        })
+    }
+
+    /// HKDF-Extract (RFC 5869 2.2) with SHA-256.
+    pub fn extract_sha256(salt: &[u8], ikm: &[u8]) -> Prk {
+        Prk::Sha256(Hkdf::<Sha256>::new(Some(salt), ikm))
+    }
+
+    /// [`hkdf_expand_label`] with this PRK.
+    pub fn expand_label(
+        &self,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), DecryptError> {
+        let full_label = u8::try_from(label.len() + 6).map_err(|_| DecryptError::BadSecret)?;
+        let ctx_len = u8::try_from(context.len()).map_err(|_| DecryptError::BadSecret)?;
+        let length = u16::try_from(out.len()).map_err(|_| DecryptError::BadSecret)?;
+        let length = length.to_be_bytes();
+        let info: [&[u8]; 6] = [
+            &length,
+            &[full_label],
+            b"tls13 ",
+            label,
+            &[ctx_len],
+            context,
+        ];
+        let res = match self {
+            Prk::Sha256(h) => h.expand_multi_info(&info, out),
+            Prk::Sha384(h) => h.expand_multi_info(&info, out),
+        };
+        res.map_err(|_| DecryptError::BadSecret)
+    }
 }
 
 #[cfg(test)]

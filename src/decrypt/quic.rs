@@ -56,7 +56,7 @@ use std::sync::Arc;
 use aws_lc_rs::aead::quic::{self as hp_alg, HeaderProtectionKey};
 
 use super::cipher::{AeadKey, TAG_LEN};
-use super::kdf::hkdf_expand_label;
+use super::kdf::{hkdf_expand_label, Prk};
 use super::keylog::Secret;
 use super::suite::{BulkCipher, HashAlg};
 
@@ -222,10 +222,11 @@ impl KeyMaterial {
             key_len,
         };
         let bad = |_| QuicCryptoError::BadSecret;
-        hkdf_expand_label(suite.hash, secret, labels.key(), b"", &mut m.key[..key_len])
+        let prk = Prk::new(suite.hash, secret).map_err(bad)?;
+        prk.expand_label(labels.key(), b"", &mut m.key[..key_len])
             .map_err(bad)?;
-        hkdf_expand_label(suite.hash, secret, labels.iv(), b"", &mut m.iv).map_err(bad)?;
-        hkdf_expand_label(suite.hash, secret, labels.hp(), b"", &mut m.hp[..key_len])
+        prk.expand_label(labels.iv(), b"", &mut m.iv).map_err(bad)?;
+        prk.expand_label(labels.hp(), b"", &mut m.hp[..key_len])
             .map_err(bad)?;
         Ok(m)
     }

@@ -7,12 +7,9 @@
 //! secret derived from the Destination Connection ID field from the client's first Initial
 //! packet" (RFC 9001 5.2). Anyone on the path can read them, and so can pagetrace.
 
-use hkdf::Hkdf;
-use sha2::Sha256;
-
 use super::packet::{QuicError, V2};
+use crate::decrypt::kdf::Prk;
 use crate::decrypt::quic::{self as qp, Labels, QuicCryptoError, QuicKeys, QuicSuite};
-use crate::decrypt::{hkdf_expand_label, HashAlg};
 
 pub use crate::decrypt::quic::Unprotected;
 
@@ -38,11 +35,11 @@ pub struct KeyMaterial {
 /// `client_initial_secret` and `server_initial_secret` (RFC 9001 5.2).
 pub fn initial_secrets(version: u32, dcid: &[u8]) -> Option<([u8; 32], [u8; 32])> {
     let salt: &[u8] = if version == V2 { &SALT_V2 } else { &SALT_V1 };
-    let (prk, _) = Hkdf::<Sha256>::extract(Some(salt), dcid);
+    let prk = Prk::extract_sha256(salt, dcid);
     let mut client = [0u8; 32];
     let mut server = [0u8; 32];
-    hkdf_expand_label(HashAlg::Sha256, &prk, b"client in", b"", &mut client).ok()?;
-    hkdf_expand_label(HashAlg::Sha256, &prk, b"server in", b"", &mut server).ok()?;
+    prk.expand_label(b"client in", b"", &mut client).ok()?;
+    prk.expand_label(b"server in", b"", &mut server).ok()?;
     Some((client, server))
 }
 
