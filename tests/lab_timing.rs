@@ -145,7 +145,8 @@ fn chromium_agrees_with_the_har_phase_by_phase() {
         assert_eq!(s["size_mismatches"], serde_json::json!([]), "{s}");
         // A lookup on every connection that waited for it, as Chromium reports it (one
         // request of a run may differ: Chromium sometimes hands a request a socket another
-        // request's lookup opened).
+        // request's lookup opened). Chromium's dns of 0.0 ms (its host cache) against no
+        // lookup in the HAR is agreement, not a one-sided phase: a CI run had two.
         assert!(s["one_sided"]["dns"].as_u64().unwrap() <= 1, "{s}");
         let _ = std::fs::remove_dir_all(&dir);
     }
