@@ -311,8 +311,8 @@ impl Groups {
         let Groups {
             index,
             groups,
-            mut clients,
-            mut ports,
+            clients,
+            ports,
         } = self;
         let mut keys: Vec<(Key, usize)> = index.into_iter().collect();
         keys.sort_unstable_by_key(|&(k, _)| k);
@@ -346,25 +346,28 @@ impl Groups {
             }
             out.push(merged);
         }
-        for (r, _) in clients.iter_mut() {
-            *r = row[*r];
+        for (r, n) in distinct_per_row(clients, &row) {
+            out[r].clients = n;
         }
-        clients.sort_unstable();
-        clients.dedup();
-        for &(r, _) in &clients {
-            out[r].clients += 1;
-        }
-        for (r, _) in ports.iter_mut() {
-            *r = row[*r];
-        }
-        ports.sort_unstable();
-        ports.dedup();
-        for &(r, _) in &ports {
-            out[r].distinct_ports += 1;
+        for (r, n) in distinct_per_row(ports, &row) {
+            out[r].distinct_ports = n;
         }
         out.sort_by_key(|g| std::cmp::Reverse(g.count));
         out
     }
+}
+
+/// How many distinct values each row has, from (group, value) pairs and each group's row.
+fn distinct_per_row<T: Ord>(mut pairs: Vec<(usize, T)>, row: &[usize]) -> Vec<(usize, usize)> {
+    for (r, _) in pairs.iter_mut() {
+        *r = row[*r];
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|run| (run[0].0, run.len()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -1315,22 +1315,25 @@ impl<A> FlowTable<A> {
 
     /// Remembers an evicted connection's 5-tuple (see `evicted_keys`).
     fn remember_evicted(&mut self, key: FlowKey, id: u64, ts: Ts) {
+        // Whether a queue entry still names its key's current connection.
+        let current = |keys: &HashMap<FlowKey, (u64, Ts), FxBuild>, &(k, id): &(FlowKey, u64)| {
+            keys.get(&k).is_some_and(|&(i, _)| i == id)
+        };
         self.evicted_keys.insert(key, (id, ts));
         self.evicted_order.push_back((key, id));
         while self.evicted_keys.len() > self.cfg.max_connections {
-            let Some((k, id)) = self.evicted_order.pop_front() else {
+            let Some(oldest) = self.evicted_order.pop_front() else {
                 break;
             };
-            if self.evicted_keys.get(&k).is_some_and(|&(i, _)| i == id) {
-                self.evicted_keys.remove(&k);
+            if current(&self.evicted_keys, &oldest) {
+                self.evicted_keys.remove(&oldest.0);
             }
         }
         // Entries whose key went (a SYN, the idle timeout) or was evicted again: dropped
         // once they outnumber the live ones, so the queue stays within twice the map.
         if self.evicted_order.len() > 2 * self.evicted_keys.len() + 1024 {
             let keys = &self.evicted_keys;
-            self.evicted_order
-                .retain(|(k, id)| keys.get(k).is_some_and(|&(i, _)| i == *id));
+            self.evicted_order.retain(|e| current(keys, e));
         }
     }
 
@@ -1480,12 +1483,11 @@ impl<A> FlowTable<A> {
         // connection either way) or a late SYN/ACK, and a scan's 5-tuples would cost as
         // much memory as the table (1.5 million SYNs streamed: 124 -> 146 MiB).
         let established = c.facts.ack_ts.is_some() || c.facts.bytes != PerDir::default();
-        let (key, id, last) = (
-            FlowKey::new(c.facts.client, c.facts.server),
-            c.facts.id,
-            c.facts.last_ts,
-        );
-        if established {
+        let left = established.then(|| {
+            let f = &c.facts;
+            (FlowKey::new(f.client, f.server), f.id, f.last_ts)
+        });
+        if let Some((key, id, last)) = left {
             self.remember_evicted(key, id, last);
         }
         self.finish_handle(handle, h);
