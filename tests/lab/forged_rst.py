@@ -103,6 +103,13 @@ def main():
         tcpdump = bg(ns(CLI, "tcpdump", "-i", "eth0", "-U", "-s", "0", "-w", cap, "tcp"),
                      stderr=subprocess.DEVNULL)
         time.sleep(1.0)
+        # The server listening before curl starts (a slow start had looked like a download
+        # that ended too soon): up to 10 s.
+        deadline = time.time() + 10
+        while f"{S_IP}:{S_PORT}" not in sh(*ns(SRV, "ss", "-ltnH"), check=False).stdout:
+            if time.time() > deadline:
+                raise SystemExit("forged_rst.py: the server did not start listening")
+            time.sleep(0.1)
         curl = bg(ns(CLI, "curl", "-sS", "-o", "/dev/null", "--limit-rate", "1M", "--local-port", str(C_PORT),
                      "-w", "%{http_code} %{size_download}", f"http://{S_IP}:{S_PORT}/big.bin"),
                   stdout=subprocess.PIPE, text=True)
@@ -117,8 +124,10 @@ def main():
             raise SystemExit(f"forged_rst.py: the raw send failed: {sent.stderr}")
         rst_at = time.time()
         if curl.poll() is not None:
+            said = curl.communicate()[0].strip()
             raise SystemExit("forged_rst.py: the download ended before the forged RST was sent "
-                             "(a starved machine); run it again")
+                             f"(curl exit {curl.returncode}, {said!r}; a starved machine); "
+                             "run it again")
         result = curl.communicate(timeout=30)[0].split()
         # tcpdump drops what it has not read from the kernel when it is stopped: wait until
         # the file has not grown for 1.2 s (a busy machine starves it), up to 20 s.
