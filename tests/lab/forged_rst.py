@@ -74,6 +74,22 @@ def forged_rst(seq):
     return hdr
 
 
+def tcp_flags(path):
+    """The TCP flags of each IPv4 TCP frame in a pcap written by tcpdump (Ethernet), in order."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out, at = [], 24
+    while at + 16 <= len(data):
+        caplen = struct.unpack_from("<I", data, at + 8)[0]
+        p = data[at + 16:at + 16 + caplen]
+        at += 16 + caplen
+        if len(p) >= 14 + 20 and p[12:14] == b"\x08\x00" and p[23] == 6:
+            ihl = (p[14] & 0x0F) * 4
+            if len(p) >= 14 + ihl + 14:
+                out.append(p[14 + ihl + 13])
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
@@ -110,18 +126,26 @@ def main():
             if time.time() > deadline:
                 raise SystemExit("forged_rst.py: the server did not start listening")
             time.sleep(0.1)
+        # A raw socket in the server's namespace, ready before curl starts: it writes each
+        # hex line it reads to the client and says "sent".
+        sender = bg(ns(SRV, "python3", "-u", "-c",
+                       "import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_RAW,socket.IPPROTO_TCP);"
+                       "print('ready')\n"
+                       f"for l in sys.stdin: s.sendto(bytes.fromhex(l.strip()),('{C_IP}',0)); print('sent')"),
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if sender.stdout.readline().strip() != "ready":
+            raise SystemExit("forged_rst.py: the raw socket did not open")
         curl = bg(ns(CLI, "curl", "-sS", "-o", "/dev/null", "--limit-rate", "1M", "--local-port", str(C_PORT),
                      "-w", "%{http_code} %{size_download}", f"http://{S_IP}:{S_PORT}/big.bin"),
                   stdout=subprocess.PIPE, text=True)
         time.sleep(0.7)
-        # The forged RST: from the server's namespace, not from its TCP stack.
-        raw = ns(SRV, "python3", "-c",
-                 "import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_RAW,socket.IPPROTO_TCP);"
-                 f"s.sendto(bytes.fromhex(sys.argv[1]),('{C_IP}',0))",
-                 forged_rst(random.Random(PID).randrange(1 << 32)).hex())
-        sent = sh(*raw)
-        if sent.returncode != 0:
-            raise SystemExit(f"forged_rst.py: the raw send failed: {sent.stderr}")
+        # The forged RST, from the server's namespace but not from its TCP stack, through the
+        # raw socket opened before curl started (starting a process for it had taken seconds
+        # on a starved machine, and the RST had gone out after the download's FIN).
+        sender.stdin.write(forged_rst(random.Random(PID).randrange(1 << 32)).hex() + "\n")
+        sender.stdin.flush()
+        if sender.stdout.readline().strip() != "sent":
+            raise SystemExit("forged_rst.py: the raw send failed")
         rst_at = time.time()
         if curl.poll() is not None:
             said = curl.communicate()[0].strip()
@@ -139,6 +163,13 @@ def main():
             last = size
         os.killpg(tcpdump.pid, signal.SIGINT)
         tcpdump.wait(5)
+        # The RST must be on the wire before the server's FIN, else the download was over
+        # before it went out (a starved machine): say so, and the test records once more.
+        order = [f for f in tcp_flags(cap) if f & 0x05]
+        if not order or not order[0] & 0x04:
+            raise SystemExit("forged_rst.py: the forged RST went out after the download's FIN "
+                             f"(RST/FIN order {['RST' if f & 4 else 'FIN' for f in order]}; "
+                             "a starved machine); run it again")
         manifest = {
             "client": f"{C_IP}:{C_PORT}", "server": f"{S_IP}:{S_PORT}", "path": "/big.bin",
             "status": int(result[0]), "body_bytes": int(result[1]), "size": SIZE,
