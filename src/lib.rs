@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 
 pub mod expiry;
+pub mod order;
 pub mod time;
 pub mod warning;
 

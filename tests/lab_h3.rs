@@ -221,11 +221,11 @@ fn chromium_tries_the_ech_config_of_an_https_record() {
     let uses: Vec<(&str, &pagetrace::pageload::model::HttpsRecordUse)> = r
         .connections
         .iter()
-        .filter_map(|c| Some(("tcp", c.https_record.as_ref()?)))
+        .filter_map(|c| Some(("tcp", c.https_record.as_deref()?)))
         .chain(
             r.quic
                 .iter()
-                .filter_map(|q| Some(("quic", q.https_record.as_ref()?))),
+                .filter_map(|q| Some(("quic", q.https_record.as_deref()?))),
         )
         .collect();
     assert!(!uses.is_empty(), "no connection linked to the HTTPS record");

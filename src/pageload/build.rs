@@ -292,11 +292,13 @@ pub fn tcp_info(f: &TcpFacts) -> TcpInfo {
 /// The round-trip samples of both directions' data (TCP segments or QUIC packets).
 pub(super) fn rtt(r: &[tcp::events::RttSamples; 2]) -> DataRtt {
     let stats = |s: &tcp::events::RttSamples| {
-        (s.count > 0).then(|| RttStats {
-            samples: s.count,
-            min_ms: round_ms(s.min_ns as f64 / 1e6),
-            mean_ms: round_ms(s.sum_ns as f64 / s.count as f64 / 1e6),
-            max_ms: round_ms(s.max_ns as f64 / 1e6),
+        (s.count > 0).then(|| {
+            Box::new(RttStats {
+                samples: s.count,
+                min_ms: round_ms(s.min_ns as f64 / 1e6),
+                mean_ms: round_ms(s.sum_ns as f64 / s.count as f64 / 1e6),
+                max_ms: round_ms(s.max_ns as f64 / 1e6),
+            })
         })
     };
     let (client, server) = (stats(&r[0]), stats(&r[1]));

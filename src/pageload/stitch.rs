@@ -395,7 +395,7 @@ pub fn link_https_records(report: &mut Report) {
         })
         .collect();
     for (c, u) in report.connections.iter_mut().zip(tcp) {
-        c.https_record = u;
+        c.https_record = u.map(Box::new);
     }
     let quic: Vec<Option<HttpsRecordUse>> = report
         .quic
@@ -407,7 +407,7 @@ pub fn link_https_records(report: &mut Report) {
         })
         .collect();
     for (q, u) in report.quic.iter_mut().zip(quic) {
-        q.https_record = u;
+        q.https_record = u.map(Box::new);
     }
 }
 

@@ -22,7 +22,7 @@
 //! Below [`FOLD_AT`] of a kind nothing of that kind is folded: a page load's few unused
 //! preconnects and lost queries are part of its story.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use crate::pageload::model::{CloseKind, Connection, DnsTransaction, QuicConnection, Report};
@@ -172,25 +172,22 @@ pub fn fold(r: &Report) -> Option<Folded> {
     let many = |v: &[Option<&str>]| v.iter().flatten().count() > FOLD_AT;
     let (fold_tcp, fold_quic) = (many(&tcp), many(&quic));
     // Lookups a connection that stays told names stay; those only folded connections name
-    // fold with them.
-    let mut named = HashSet::new();
-    let mut named_by_folded = HashSet::new();
+    // fold with them. One mark per lookup, by its position.
+    const NAMED: u8 = 1;
+    const NAMED_BY_FOLDED: u8 = 2;
+    let mut marks = vec![0u8; r.dns.len()];
     let tcp_uses = (r.connections.iter().zip(&tcp)).map(|(c, o)| (c.dns, o.is_some() && fold_tcp));
     let quic_uses = (r.quic.iter().zip(&quic)).map(|(q, o)| (q.dns, o.is_some() && fold_quic));
     for (dns, folded) in tcp_uses.chain(quic_uses) {
-        if let Some(i) = dns {
-            if folded {
-                named_by_folded.insert(i);
-            } else {
-                named.insert(i);
-            }
+        if let Some(m) = dns.and_then(|i| marks.get_mut(i)) {
+            *m |= if folded { NAMED_BY_FOLDED } else { NAMED };
         }
     }
-    let dns: Vec<Option<&'static str>> = (r.dns.iter().enumerate())
-        .map(|(i, t)| {
-            if named.contains(&i) {
+    let dns: Vec<Option<&'static str>> = (r.dns.iter().zip(&marks))
+        .map(|(t, &m)| {
+            if m & NAMED != 0 {
                 None
-            } else if named_by_folded.contains(&i) && t.response_ts.is_some() {
+            } else if m & NAMED_BY_FOLDED != 0 && t.response_ts.is_some() {
                 Some("answered, its connection folded")
             } else {
                 dns_outcome(t)

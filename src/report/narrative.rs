@@ -441,8 +441,9 @@ fn tcp_step(c: &Connection) -> TcpStep {
         isn_mismatch: t.handshake_valid == Some(false),
         options,
         data_rtt: t.rtt.min_ms.map(|ms| {
-            let n =
-                |s: &Option<crate::pageload::model::RttStats>| s.as_ref().map_or(0, |s| s.samples);
+            let n = |s: &Option<Box<crate::pageload::model::RttStats>>| {
+                s.as_ref().map_or(0, |s| s.samples)
+            };
             (ms, n(&t.rtt.client) + n(&t.rtt.server))
         }),
     }

@@ -272,7 +272,7 @@ impl<A> QuicTable<A> {
     /// caller's state for each.
     pub fn take_finished(&mut self) -> Vec<(QuicFacts, A)> {
         let mut v = std::mem::take(&mut self.done);
-        v.sort_by_key(|(f, _)| f.id);
+        crate::order::sort_large_by_key(&mut v, |(f, _)| f.id);
         v
     }
 }
