@@ -648,13 +648,13 @@ fn page_with_h3(quic_ms: f64) -> Report {
     q.handshake_ms = Some(1.0);
     q.hostname = Some("www.example.test".into());
     q.dns = Some(0);
-    q.tls = Some(TlsInfo {
+    q.tls = Some(Box::new(TlsInfo {
         version: Some("TLS 1.3".into()),
         alpn: Some("h3".into()),
         handshake_ms: Some(quic_ms),
         decrypted: true,
         ..TlsInfo::default()
-    });
+    }));
     q.http = moved;
     r.quic.push(q);
     r

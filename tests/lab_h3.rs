@@ -247,7 +247,7 @@ fn chromium_tries_the_ech_config_of_an_https_record() {
         .chain(
             r.quic
                 .iter()
-                .map(|q| (q.tls.as_ref(), q.https_record.as_ref())),
+                .map(|q| (q.tls.as_deref(), q.https_record.as_ref())),
         );
     let (mut used_ids, mut others) = (Vec::new(), Vec::new());
     for (tls, u) in hellos {

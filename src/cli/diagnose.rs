@@ -160,7 +160,7 @@ fn undecrypted_lines(r: &Report, keys: Option<&KeyFacts>) -> Vec<String> {
         .connections
         .iter()
         .filter_map(|c| c.tls.as_deref())
-        .chain(r.quic.iter().filter_map(|q| q.tls.as_ref()))
+        .chain(r.quic.iter().filter_map(|q| q.tls.as_deref()))
         .filter(|t| t.decrypted)
         .count();
     let matched = match decrypted {

@@ -888,7 +888,7 @@ fn origin_sides(r: &Report) -> BTreeMap<String, OriginSide> {
     for q in &r.quic {
         let key = quic_origin_of(q);
         let s = map.entry(key.clone()).or_default();
-        add_connection(s, &q.http, q.tls.as_ref());
+        add_connection(s, &q.http, q.tls.as_deref());
         s.quic_connections += 1;
         note_lookup(key, q.dns);
     }

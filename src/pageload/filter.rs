@@ -616,7 +616,7 @@ fn connection_value<'a>(field: &str, x: &Subject<'a>) -> Option<Val<'a>> {
     let tls = x
         .tcp
         .and_then(|c| c.tls.as_deref())
-        .or_else(|| x.quic.and_then(|q| q.tls.as_ref()));
+        .or_else(|| x.quic.and_then(|q| q.tls.as_deref()));
     let ends = x
         .tcp
         .map(|c| (c.client, c.server))

@@ -1413,7 +1413,8 @@ pub struct QuicConnection {
     pub initials_failed: u64,
     pub close: Vec<QuicClose>,
     /// The TLS handshake read from the Initial CRYPTO frames (ClientHello, ServerHello).
-    pub tls: Option<TlsInfo>,
+    // Boxed, as a TCP connection's: absent from Initials that did not open (a flood's).
+    pub tls: Option<Box<TlsInfo>>,
     /// DNS over QUIC (ALPN `doq`): decrypted or not, how many queries.
     #[serde(default)]
     pub encrypted_dns: Option<EncryptedDns>,
@@ -1423,7 +1424,8 @@ pub struct QuicConnection {
     pub hostname: Option<String>,
     pub hostname_source: Option<HostnameSource>,
     pub dns: Option<usize>,
-    pub dns_note: Option<String>,
+    /// Why `dns` is null, in words (a constant string, shared by every connection).
+    pub dns_note: Option<Cow<'static, str>>,
     pub warnings: Vec<Warning>,
     /// HTTP/3 requests, in stream order (pushed responses after them); empty without keys.
     #[serde(default)]

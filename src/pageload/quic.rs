@@ -91,7 +91,7 @@ pub fn quic_connection(f: QuicFacts, http: Vec<Exchange>) -> QuicConnection {
         }
         r.hostname = info.sni.clone();
         r.hostname_source = r.hostname.as_ref().map(|_| HostnameSource::Sni);
-        r.tls = Some(info);
+        r.tls = Some(Box::new(info));
     }
     r
 }

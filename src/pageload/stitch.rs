@@ -180,7 +180,7 @@ pub fn link_quic(q: &mut QuicConnection, lookup: Option<(usize, &DnsTransaction)
     q.dns = lookup.map(|(i, _)| i);
     match lookup {
         Some((_, t)) => name_from(t, &mut q.hostname, &mut q.hostname_source),
-        None => q.dns_note = Some(NO_DNS_NOTE.to_string()),
+        None => q.dns_note = Some(NO_DNS_NOTE.into()),
     }
 }
 

@@ -758,7 +758,7 @@ pub fn quic<'a>(
         },
         None => QuicHello::Unread,
     };
-    let decrypted = q.tls.as_ref().filter(|t| t.decrypted);
+    let decrypted = q.tls.as_deref().filter(|t| t.decrypted);
     let n = q.warnings.len().min(QUIC_WARNINGS_SHOWN);
     QuicNarrative {
         conn: q,

@@ -1356,7 +1356,7 @@ fn tls_table(r: &Report, opts: &TableOptions) -> Table {
     let quic = r
         .quic
         .iter()
-        .filter_map(|q| Some((format!("quic-{}", q.id), q.tls.as_ref()?)));
+        .filter_map(|q| Some((format!("quic-{}", q.id), q.tls.as_deref()?)));
     let dash = |v: Option<&str>| v.unwrap_or("–").to_string();
     let yes = |b: bool| if b { "yes" } else { "no" };
     for (conn, tls) in tcp.chain(quic) {

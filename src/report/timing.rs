@@ -232,7 +232,7 @@ impl<'a> Conn<'a> {
     pub fn tls(self) -> Option<&'a TlsInfo> {
         match self {
             Conn::Tcp(c) => c.tls.as_deref(),
-            Conn::Quic(q) => q.tls.as_ref(),
+            Conn::Quic(q) => q.tls.as_deref(),
         }
     }
 
@@ -1063,7 +1063,7 @@ pub(crate) mod tests {
             san: vec!["static.example.test".into()],
             ..Certificate::default()
         }];
-        q.tls = Some(t);
+        q.tls = Some(Box::new(t));
         q.hostname = Some("static.example.test".into());
         q.hostname_source = Some(HostnameSource::Sni);
         q.dns = Some(2);
