@@ -5,6 +5,8 @@
 //! the report lists them as they are. The kind is what scripts and the summaries match on,
 //! the message is for people.
 
+use std::borrow::Cow;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -94,11 +96,17 @@ pub struct Warning {
     /// 1-based frame number, as tshark and Wireshark count them; `None` when not tied to one.
     pub packet: Option<u64>,
     pub kind: WarningKind,
-    pub message: String,
+    // A constant (most are) costs no allocation: a flood's million connections each carry
+    // one.
+    pub message: Cow<'static, str>,
 }
 
 impl Warning {
-    pub fn new(packet: Option<u64>, kind: WarningKind, message: impl Into<String>) -> Warning {
+    pub fn new(
+        packet: Option<u64>,
+        kind: WarningKind,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Warning {
         Warning {
             packet,
             kind,

@@ -84,7 +84,7 @@ fn decrypt_warnings(r: &Report) -> Vec<String> {
         .iter()
         .flat_map(|c| &c.warnings)
         .filter(|w| w.kind == pagetrace::warning::WarningKind::Decrypt)
-        .map(|w| w.message.clone())
+        .map(|w| w.message.to_string())
         .collect()
 }
 

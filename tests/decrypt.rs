@@ -373,7 +373,7 @@ fn keys_that_arrive_late_decrypt_the_rest_of_the_connection() {
             .warnings
             .iter()
             .filter(|w| w.kind == pagetrace::warning::WarningKind::Keys)
-            .map(|w| w.message.as_str())
+            .map(|w| w.message.as_ref())
             .collect();
         assert_eq!(said.len(), 2, "{proto}: {said:?}");
         assert!(

@@ -131,7 +131,7 @@ fn streamed_syn_ports_number_as_many_5_tuples_as_the_table_holds() {
         .warnings
         .iter()
         .filter(|w| w.kind == WarningKind::Cap)
-        .map(|w| w.message.as_str())
+        .map(|w| w.message.as_ref())
         .collect();
     assert_eq!(caps.len(), 2, "{caps:?}");
     assert_eq!(

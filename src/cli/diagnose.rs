@@ -67,7 +67,7 @@ fn file_lines(r: &Report, keys_known: bool) -> Vec<String> {
             }
             // The CLI says it per key log file instead.
             WarningKind::Keylog if keys_known => {}
-            WarningKind::Keylog => out.push(w.message.clone()),
+            WarningKind::Keylog => out.push(w.message.to_string()),
             _ => {}
         }
     }
@@ -134,7 +134,7 @@ fn why(u: &Undecrypted, keys: Option<&KeyFacts>, matched: &str) -> Option<String
     u.warnings
         .iter()
         .find(|w| matches!(w.kind, WarningKind::Keys | WarningKind::Decrypt))
-        .map(|w| w.message.clone())
+        .map(|w| w.message.to_string())
 }
 
 fn undecrypted_lines(r: &Report, keys: Option<&KeyFacts>) -> Vec<String> {

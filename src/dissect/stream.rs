@@ -83,7 +83,7 @@ impl StreamCtx {
     }
 
     /// Records a warning on this connection at the current packet.
-    pub fn warn(&mut self, kind: WarningKind, message: impl Into<String>) {
+    pub fn warn(&mut self, kind: WarningKind, message: impl Into<std::borrow::Cow<'static, str>>) {
         if self.warnings.len() < MAX_WARNINGS_PER_CONNECTION {
             self.warnings
                 .push(Warning::new(Some(self.packet), kind, message));
@@ -94,7 +94,11 @@ impl StreamCtx {
 
     /// Records a warning that sums up the connection (a count of records that did not
     /// decrypt): listed whatever the number of warnings before it.
-    pub fn warn_always(&mut self, kind: WarningKind, message: impl Into<String>) {
+    pub fn warn_always(
+        &mut self,
+        kind: WarningKind,
+        message: impl Into<std::borrow::Cow<'static, str>>,
+    ) {
         self.warnings
             .push(Warning::new(Some(self.packet), kind, message));
     }

@@ -589,7 +589,7 @@ impl TcpHandler<TcpApp> for StreamDriver<'_> {
         a.collect_dns();
     }
 
-    fn warn(&mut self, a: &mut TcpApp, kind: WarningKind, message: String) {
+    fn warn(&mut self, a: &mut TcpApp, kind: WarningKind, message: std::borrow::Cow<'static, str>) {
         if let (Remote::On(id), Some(w)) = (a.remote, self.workers.as_deref_mut()) {
             return w.call(id, a.ctx.packet, Call::Warn { kind, message }, &[]);
         }

@@ -78,7 +78,7 @@ pub enum Call {
     },
     Warn {
         kind: WarningKind,
-        message: String,
+        message: std::borrow::Cow<'static, str>,
     },
 }
 

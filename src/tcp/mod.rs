@@ -36,6 +36,7 @@
 pub mod events;
 pub mod reassembly;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
@@ -72,7 +73,7 @@ pub trait TcpHandler<A> {
     /// No more bytes will come (FIN both ways, RST, expiry or the end of the capture).
     fn closed(&mut self, app: &mut A, ts: Ts);
     /// Something about the connection itself worth a warning.
-    fn warn(&mut self, app: &mut A, kind: WarningKind, message: String);
+    fn warn(&mut self, app: &mut A, kind: WarningKind, message: Cow<'static, str>);
 }
 
 /// What is known of a connection when it opens.
@@ -349,7 +350,7 @@ impl<A, H: TcpHandler<A>> StreamSink for Sink<'_, A, H> {
         self.handler.warn(
             self.app,
             WarningKind::Gap,
-            format!("{len} bytes {from} never captured"),
+            format!("{len} bytes {from} never captured").into(),
         );
         self.handler.gap(self.app, dir, len, ts);
         self.events.push(TcpEvent {
@@ -1096,7 +1097,7 @@ impl<A> TcpConn<A> {
             r.frame,
             dir.sender()
         );
-        h.warn(&mut self.app, WarningKind::Tcp, msg);
+        h.warn(&mut self.app, WarningKind::Tcp, msg.into());
     }
 
     /// No more data will flow: deliver what is buffered and tell the handler.
@@ -1477,7 +1478,7 @@ impl<A> FlowTable<A> {
         h.warn(
             &mut c.app,
             WarningKind::Cap,
-            "flow table full: connection finished early".into(),
+            Cow::Borrowed("flow table full: connection finished early"),
         );
         // Only one past its handshake: a half-open one's later segments are SYNs (a new
         // connection either way) or a late SYN/ACK, and a scan's 5-tuples would cost as

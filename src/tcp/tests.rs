@@ -32,7 +32,7 @@ impl TcpHandler<()> for Quiet {
     fn data(&mut self, _: &mut (), _: Dir, _: Ts, _: &[u8], _: bool) {}
     fn gap(&mut self, _: &mut (), _: Dir, _: u64, _: Ts) {}
     fn closed(&mut self, _: &mut (), _: Ts) {}
-    fn warn(&mut self, _: &mut (), _: WarningKind, _: String) {}
+    fn warn(&mut self, _: &mut (), _: WarningKind, _: std::borrow::Cow<'static, str>) {}
 }
 
 struct Conn {

@@ -1299,7 +1299,7 @@ impl Http1Dissector {
         dir: Dir,
         ctx: &mut StreamCtx,
         kind: WarningKind,
-        msg: impl Into<String>,
+        msg: impl Into<std::borrow::Cow<'static, str>>,
     ) {
         ctx.warn(kind, msg);
         let d = dir.index();

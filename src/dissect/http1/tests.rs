@@ -1371,7 +1371,7 @@ fn hostile_connections_leave_the_rest_of_the_report_intact() {
         by_port(port)
             .warnings
             .iter()
-            .map(|w| (w.kind.to_string(), w.message.clone()))
+            .map(|w| (w.kind.to_string(), w.message.to_string()))
             .collect()
     };
     let http = |port: u16| &by_port(port).http;
