@@ -181,7 +181,8 @@ pub struct QuicFacts {
     pub closes: Vec<CloseFrame>,
     pub address_changes: Vec<AddressChange>,
     /// The TLS handshake: the hellos from Initial packets, the rest once decrypted.
-    pub tls: Option<TlsFacts>,
+    /// Boxed: absent from Initials that did not open (a flood's), and most of the size.
+    pub tls: Option<Box<TlsFacts>>,
     pub streams: StreamStats,
     pub warnings: Vec<Warning>,
     /// Round-trip samples per side (client, server) of that side's packets: from a packet
@@ -1000,7 +1001,7 @@ impl<A> QuicConn<A> {
             if t.alpn.is_none() {
                 t.alpn = t.server_hello.as_ref().and_then(|s| s.alpn.clone());
             }
-            f.tls = Some(t);
+            f.tls = Some(Box::new(t));
         }
         (f, self.app)
     }
