@@ -110,8 +110,11 @@ impl Hasher for FxHasher {
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64)
     }
+    /// Rotated, as rustc-hash 2 does: a multiply carries entropy only upward, and the table
+    /// takes its bucket from the low bits (without it, 200,000 DNS queries of which only
+    /// the name and port differ probed long chains: key comparisons were 6% of the run).
     fn finish(&self) -> u64 {
-        self.0
+        self.0.rotate_left(26)
     }
 }
 

@@ -1534,7 +1534,12 @@ impl<A> FlowTable<A> {
     pub fn finish_open<H: TcpHandler<A>>(&mut self, n: usize, h: &mut H) -> bool {
         if self.ending.is_empty() {
             self.ending = self.map.drain().map(|(_, s)| s).collect();
-            self.ending.reverse();
+            // In order of id (popped from the end): what streams out does not depend on the
+            // table's hash order.
+            let slab = &self.slab;
+            let id = |s: usize| slab[s].as_ref().map_or(0, |c| c.facts.id);
+            self.ending
+                .sort_unstable_by_key(|&s| std::cmp::Reverse(id(s)));
             self.active.clear();
             self.closing.clear();
         }

@@ -426,3 +426,25 @@ fn a_synack_acknowledging_bytes_never_seen_makes_the_phase() {
     c.server(5, 5000, 1101, SYN | ACK, 65535, b"");
     assert!(only(&c.t).phase.is_some());
 }
+
+/// Connections still open at the end of the capture finish in order of id, not in the flow
+/// table's hash order (streamed output must not depend on the hasher).
+#[test]
+fn connections_open_at_the_end_finish_in_order_of_id() {
+    let mut t: FlowTable<()> = FlowTable::new(TcpConfig::default());
+    let bytes = segment(1000, 0, SYN, 64240, b"");
+    let seg = TcpSegment::new_checked(&bytes).unwrap();
+    let server: SocketAddr = S.parse().unwrap();
+    for i in 0..500u16 {
+        let client = SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 40000 + i));
+        let ts = Ts::from_nanos(1_000_000_000 + i64::from(i));
+        t.handle((client, server), ts, u64::from(i) + 1, &seg, &mut Quiet);
+    }
+    t.finish_all(&mut Quiet);
+    let mut ids = Vec::new();
+    while let Some((f, ())) = t.poll_finished() {
+        ids.push(f.id);
+    }
+    assert_eq!(ids.len(), 500);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+}
