@@ -777,7 +777,7 @@ impl Analyzer {
         self.close_all(&mut |_| {});
         self.collect();
         let mut connections = std::mem::take(&mut self.done);
-        // Each connection moves once, not once per comparison round (800 bytes each).
+        // Each connection moves once, not once per comparison round (664 bytes each).
         crate::order::sort_large_by_key(&mut connections, |c| c.id);
         let mut quic = std::mem::take(&mut self.quic_done);
         let mut dns = self.dns.into_transactions();
