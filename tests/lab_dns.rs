@@ -316,6 +316,79 @@ fn every_chain_is_what_the_servers_logged(dir: &Path) {
     assert_eq!(page.http[0].status, Some(200));
 }
 
+/// Streamed (`--format jsonl`, as `live` hands lookups out): every client lookup carries
+/// the whole report's chain and cache, its steps named by the stream index of lines
+/// handed out before it.
+fn streamed_chains_are_the_reports(dir: &Path) {
+    let r = report(dir, "resolver.pcap", true);
+    let keys = std::env::temp_dir().join(format!(
+        "pagetrace-dns-stream-keys-{}-{}",
+        std::process::id(),
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&keys, keys_of(dir, "resolver.pcap")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_pagetrace"))
+        .args(["analyze", "--format", "jsonl", "--keylog"])
+        .arg(&keys)
+        .arg(dir.join("resolver.pcap"))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&keys);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &Value| v["type"] == "dns")
+        .collect();
+    assert_eq!(lines.len(), r.dns.len());
+    let step = |s: &Value| {
+        (
+            s["server"].clone(),
+            s["qname"].clone(),
+            s["qtype"].clone(),
+            s["role"].clone(),
+            s["zone"].clone(),
+            s["outcome"].clone(),
+        )
+    };
+    let mut walked = 0;
+    for t in r.dns.iter().filter(|t| t.chain.is_some()) {
+        let whole = serde_json::to_value(t).unwrap();
+        let streamed = lines
+            .iter()
+            .find(|l| {
+                l["ts"] == whole["ts"] && l["client"] == whole["client"] && l["id"] == whole["id"]
+            })
+            .unwrap_or_else(|| panic!("{:?} not streamed", t.questions));
+        let what = format!("{:?}", t.questions);
+        assert_eq!(streamed["cached"], whole["cached"], "{what}");
+        let (got, want) = (
+            streamed["chain"].as_array().unwrap(),
+            whole["chain"].as_array().unwrap(),
+        );
+        assert_eq!(
+            got.iter().map(step).collect::<Vec<_>>(),
+            want.iter().map(step).collect::<Vec<_>>(),
+            "{what}"
+        );
+        for s in got {
+            let i = s["dns"].as_u64().unwrap();
+            assert!(
+                i < streamed["index"].as_u64().unwrap(),
+                "{what}: step {i} handed out before"
+            );
+            assert_eq!(lines[i as usize]["index"], s["dns"]);
+            assert_eq!(
+                lines[i as usize]["questions"][0]["name"], s["qname"],
+                "{what}"
+            );
+        }
+        walked += usize::from(!got.is_empty());
+    }
+    assert!(walked >= 5, "streamed lookups with a walk: {walked}");
+}
+
 fn dns_over_tls_is_read_with_keys_and_counted_without(dir: &Path) {
     let m = manifest(dir);
     let dot: Vec<&Value> = m["lookups"]
@@ -431,6 +504,11 @@ fn committed_recording_every_chain_is_what_the_servers_logged() {
 }
 
 #[test]
+fn committed_recording_streamed_chains() {
+    streamed_chains_are_the_reports(&fixture());
+}
+
+#[test]
 fn committed_recording_dns_over_tls() {
     dns_over_tls_is_read_with_keys_and_counted_without(&fixture());
 }
@@ -453,6 +531,7 @@ fn recorded_on_the_spot() {
     }
     let dir = recording();
     every_chain_is_what_the_servers_logged(dir);
+    streamed_chains_are_the_reports(dir);
     dns_over_tls_is_read_with_keys_and_counted_without(dir);
     without_the_resolver_side_no_chain_is_made_up(dir);
     the_table_and_the_waterfall_show_the_walk(dir);

@@ -542,7 +542,8 @@ pub struct DnsTransaction {
     /// Whether the resolver answered without asking upstream (a lookup with a `chain`).
     #[serde(default)]
     pub cached: Option<bool>,
-    /// Index into `Report::dns` of the client lookup whose `chain` this query is a step of.
+    /// Index into `Report::dns` of the client lookup whose `chain` this query is a step of
+    /// (`null` when streamed: the step is handed out before its lookup).
     #[serde(default)]
     pub upstream_of: Option<usize>,
     /// AA: the response came from a server authoritative for the name (not in the JSON).
@@ -590,7 +591,7 @@ impl Default for DnsTransaction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ChainStep {
     /// Index into `Report::dns` of this query's own transaction (`null` when a filter left
-    /// it out).
+    /// it out); streamed, its line's `index`.
     pub dns: Option<usize>,
     /// The server asked.
     #[serde(serialize_with = "crate::report::fastjson::socket_addr")]

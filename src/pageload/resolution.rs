@@ -27,8 +27,10 @@
 //! Cost: transactions are ordered by time once; each lookup scans at most [`MAX_SCAN`]
 //! transactions sent during it and considers at most [`MAX_CANDIDATES`] of them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::mem::take;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::net::flow::FxBuild;
 use crate::pageload::model::{ChainStep, DnsTransaction, ServerRole, StepOutcome};
@@ -69,56 +71,15 @@ pub fn link_chains(dns: &mut [DnsTransaction]) {
         if own == dns.len() && resolver == 0 {
             continue;
         }
-        let candidates: Vec<usize> = order[pos + 1..]
+        let candidates: Vec<(usize, &DnsTransaction)> = order[pos + 1..]
             .iter()
-            .copied()
-            .take_while(|&j| dns[j].ts <= end)
+            .map(|&j| (j, &dns[j]))
+            .take_while(|(_, u)| u.ts <= end)
             .take(MAX_SCAN)
-            .filter(|&j| {
-                let u = &dns[j];
-                claimed[j].is_none()
-                    && (u.client.ip() != lookup.client.ip() || u.client.ip() == lookup.server.ip())
-                    && u.server.ip() != lookup.server.ip()
-                    && u.server.ip() != lookup.client.ip()
-            })
+            .filter(|&(j, u)| claimed[j].is_none() && may_serve(lookup, u))
             .take(MAX_CANDIDATES)
             .collect();
-        if candidates.is_empty() {
-            continue;
-        }
-        let mut names = vec![normal(&q.name)];
-        let mut steps: Vec<usize> = Vec::new();
-        // Names learnt from a later step may make an earlier query relevant (a target's
-        // lookup sent before the referral's answer was read): a few passes settle it.
-        for _ in 0..4 {
-            let before = steps.len();
-            for &j in &candidates {
-                if steps.contains(&j) {
-                    continue;
-                }
-                let u = &dns[j];
-                let Some(uq) = u.questions.first() else {
-                    continue;
-                };
-                if !leads_to(&normal(&uq.name), &names) {
-                    continue;
-                }
-                steps.push(j);
-                for r in &u.answers {
-                    if r.rtype == "CNAME" {
-                        names.push(normal(&r.data));
-                    }
-                }
-                for r in &u.authority {
-                    if r.rtype == "NS" {
-                        names.push(normal(&r.data));
-                    }
-                }
-            }
-            if steps.len() == before {
-                break;
-            }
-        }
+        let mut steps = walk(&q.name, &candidates);
         if steps.is_empty() {
             continue;
         }
@@ -161,6 +122,286 @@ pub fn link_chains(dns: &mut [DnsTransaction]) {
         dns[c].chain = Some(chain);
         dns[c].cached = Some(false);
     }
+}
+
+/// Streamed transactions a [`ChainLinker`] remembers for lookups (and connections)
+/// handed out later.
+pub const LINK_WINDOW: usize = 4096;
+
+/// Servers, NS names and resolvers a [`ChainLinker`] remembers at most.
+const MAX_LEARNT: usize = 65_536;
+
+/// [`link_chains`] for streamed output (`jsonl`, `live`), where a transaction is handed out
+/// once answered (or given up on) and then forgotten: each client lookup is linked, as it
+/// is handed out, to the upstream queries handed out with it or among the last
+/// [`LINK_WINDOW`] before it. A resolver's queries upstream are answered before the lookup
+/// they serve, so they are already out: the lookup's `chain` names them by stream index,
+/// and their own `upstream_of` stays `null`. What only a later part of the capture tells
+/// is not known yet: a referral read after the lookup (a step's role is then `other`),
+/// a resolver's upstream side first seen after a lookup it answered from its cache
+/// (`cached` is then `null`), and an upstream query still unanswered when the lookup is
+/// (not in its chain).
+pub struct ChainLinker {
+    recent: VecDeque<Recent>,
+    zones: ZoneLearner,
+    /// Resolvers whose upstream side the stream has shown.
+    resolvers: HashSet<IpAddr, FxBuild>,
+    /// The first few servers that answered as resolvers (RA): one seen asking is added to
+    /// `resolvers`.
+    ra_servers: Vec<IpAddr>,
+    /// The servers `recent` (and the batch being linked) asked, counted while they are
+    /// at most [`FEW`]; past that, `diverse_until` is the stream index until which one
+    /// not counted is still among them. A lookup scans for its walk only when some
+    /// server other than its resolver and its client was asked lately, so a flood of
+    /// lookups to one resolver costs no scan.
+    servers: Vec<(IpAddr, u32)>,
+    diverse_until: usize,
+    /// Per transaction of the batch being linked: claimed by a lookup, counted in
+    /// `servers` (kept between batches: no allocation per batch).
+    claimed: Vec<bool>,
+    counted: Vec<bool>,
+}
+
+/// See [`ChainLinker::servers`].
+const FEW: usize = 3;
+
+/// Resolvers (servers answering with RA) a [`ChainLinker`] watches for queries of their own.
+const FEW_RESOLVERS: usize = 16;
+
+struct Recent {
+    index: usize,
+    t: Arc<DnsTransaction>,
+    claimed: bool,
+    /// Counted in [`ChainLinker::servers`].
+    counted: bool,
+}
+
+impl Default for ChainLinker {
+    fn default() -> ChainLinker {
+        ChainLinker {
+            recent: VecDeque::new(),
+            zones: ZoneLearner::new(MAX_LEARNT),
+            resolvers: HashSet::default(),
+            ra_servers: Vec::new(),
+            servers: Vec::new(),
+            diverse_until: 0,
+            claimed: Vec::new(),
+            counted: Vec::new(),
+        }
+    }
+}
+
+impl ChainLinker {
+    /// A transaction, number `index` in the stream, asked `server`: whether it is counted.
+    fn asked(&mut self, index: usize, server: IpAddr) -> bool {
+        if let Some(e) = self.servers.iter_mut().find(|e| e.0 == server) {
+            e.1 += 1;
+        } else if self.servers.len() < FEW {
+            self.servers.push((server, 1));
+        } else {
+            self.diverse_until = index + LINK_WINDOW + 1;
+            return false;
+        }
+        true
+    }
+
+    /// A counted transaction that asked `server` left `recent`.
+    fn forget(&mut self, server: IpAddr) {
+        if let Some(at) = self.servers.iter().position(|e| e.0 == server) {
+            self.servers[at].1 -= 1;
+            if self.servers[at].1 == 0 {
+                self.servers.swap_remove(at);
+            }
+        }
+    }
+
+    /// The transaction numbered `index` in the stream, if it is among the last
+    /// [`LINK_WINDOW`].
+    pub fn get(&self, index: usize) -> Option<&DnsTransaction> {
+        let base = self.recent.front()?.index;
+        Some(&self.recent.get(index.checked_sub(base)?)?.t)
+    }
+
+    /// Transactions handed out together, numbered from `first` in the stream: their
+    /// client lookups get their `chain` and `cached`; then they are remembered, and each
+    /// that leaves the window is handed to `forgotten`.
+    pub fn link(
+        &mut self,
+        first: usize,
+        mut batch: Vec<DnsTransaction>,
+        mut forgotten: impl FnMut(usize, &DnsTransaction),
+    ) -> Vec<Arc<DnsTransaction>> {
+        for t in &batch {
+            self.zones.referral(t);
+        }
+        let (mut claimed, mut counted) = (take(&mut self.claimed), take(&mut self.counted));
+        counted.clear();
+        for (k, t) in batch.iter().enumerate() {
+            self.zones.answer(t);
+            counted.push(self.asked(first + k, t.server.ip()));
+            let server = t.server.ip();
+            if t.ra && self.ra_servers.len() < FEW_RESOLVERS && !self.ra_servers.contains(&server) {
+                self.ra_servers.push(server);
+            }
+            let client = t.client.ip();
+            if self.ra_servers.contains(&client) && self.resolvers.len() < MAX_LEARNT {
+                self.resolvers.insert(client);
+            }
+        }
+        claimed.clear();
+        claimed.resize(batch.len(), false);
+        for p in 0..batch.len() {
+            let l = &batch[p];
+            if claimed[p] || !l.ra || l.response_ts.is_none() {
+                continue;
+            }
+            let (steps, chain) = self.walk_of(first, &batch, &claimed, p);
+            let l = &mut batch[p];
+            if steps.is_empty() {
+                if self.resolvers.contains(&l.server.ip()) {
+                    l.chain = Some(Vec::new());
+                    l.cached = Some(true);
+                }
+                continue;
+            }
+            for j in steps {
+                match j.checked_sub(first) {
+                    Some(k) => claimed[k] = true,
+                    None => {
+                        let base = self.recent.front().map_or(0, |r| r.index);
+                        if let Some(r) = self.recent.get_mut(j - base) {
+                            r.claimed = true;
+                        }
+                    }
+                }
+            }
+            l.chain = Some(chain);
+            l.cached = Some(false);
+            if self.resolvers.len() < MAX_LEARNT {
+                self.resolvers.insert(l.server.ip());
+            }
+        }
+        let out: Vec<Arc<DnsTransaction>> = batch.into_iter().map(Arc::new).collect();
+        for (k, ((t, &claimed), &counted)) in out.iter().zip(&claimed).zip(&counted).enumerate() {
+            self.recent.push_back(Recent {
+                index: first + k,
+                t: Arc::clone(t),
+                claimed,
+                counted,
+            });
+            if self.recent.len() > LINK_WINDOW {
+                if let Some(old) = self.recent.pop_front() {
+                    if old.counted {
+                        self.forget(old.t.server.ip());
+                    }
+                    forgotten(old.index, &old.t);
+                }
+            }
+        }
+        (self.claimed, self.counted) = (claimed, counted);
+        out
+    }
+
+    /// The upstream queries of the lookup at `batch[p]`, by stream index, and its chain.
+    fn walk_of(
+        &self,
+        first: usize,
+        batch: &[DnsTransaction],
+        claimed: &[bool],
+        p: usize,
+    ) -> (Vec<usize>, Vec<ChainStep>) {
+        let l = &batch[p];
+        let (Some(end), Some(q)) = (l.response_ts, l.questions.first()) else {
+            return Default::default();
+        };
+        // Nothing to scan unless some recent query went to another server than the
+        // resolver and the client (a flood of lookups to one resolver costs no scan).
+        let (server, client) = (l.server.ip(), l.client.ip());
+        let others = first + p < self.diverse_until
+            || self
+                .servers
+                .iter()
+                .any(|&(ip, _)| ip != server && ip != client);
+        if !others {
+            return Default::default();
+        }
+        let at = (l.ts, first + p);
+        let during = |(j, u): &(usize, &DnsTransaction)| (u.ts, *j) > at && u.ts <= end;
+        let recent = self
+            .recent
+            .iter()
+            .rev()
+            .take(MAX_SCAN)
+            .filter(|r| !r.claimed)
+            .map(|r| (r.index, &*r.t));
+        let later = batch.iter().enumerate().skip(p + 1).take(MAX_SCAN);
+        let earlier = batch.iter().enumerate().take(p).rev().take(MAX_SCAN);
+        let in_batch = later
+            .chain(earlier)
+            .filter(|&(k, _)| !claimed[k])
+            .map(|(k, u)| (first + k, u));
+        let mut candidates: Vec<(usize, &DnsTransaction)> = recent
+            .chain(in_batch)
+            .filter(|c| during(c) && may_serve(l, c.1))
+            .collect();
+        candidates.sort_by_key(|&(j, u)| (u.ts, j));
+        candidates.truncate(MAX_CANDIDATES);
+        let mut steps = walk(&q.name, &candidates);
+        steps.sort_unstable();
+        let chain = candidates
+            .iter()
+            .filter(|(j, _)| steps.binary_search(j).is_ok())
+            .map(|&(j, u)| step(j, u, &self.zones.zones))
+            .collect();
+        (steps, chain)
+    }
+}
+
+/// Whether `u`'s addresses let it be one of `lookup`'s upstream queries: sent by another
+/// address than the client's (or by the resolver's own), to another server than the
+/// resolver and the client.
+fn may_serve(lookup: &DnsTransaction, u: &DnsTransaction) -> bool {
+    (u.client.ip() != lookup.client.ip() || u.client.ip() == lookup.server.ip())
+        && u.server.ip() != lookup.server.ip()
+        && u.server.ip() != lookup.client.ip()
+}
+
+/// The steps of a lookup of `qname` among `candidates` (sent during it, in time order):
+/// those whose name leads to it, or to a name an earlier step led to.
+fn walk(qname: &str, candidates: &[(usize, &DnsTransaction)]) -> Vec<usize> {
+    let mut names = vec![normal(qname)];
+    let mut steps: Vec<usize> = Vec::new();
+    // Names learnt from a later step may make an earlier query relevant (a target's
+    // lookup sent before the referral's answer was read): a few passes settle it.
+    for _ in 0..4 {
+        let before = steps.len();
+        for &(j, u) in candidates {
+            if steps.contains(&j) {
+                continue;
+            }
+            let Some(uq) = u.questions.first() else {
+                continue;
+            };
+            if !leads_to(&normal(&uq.name), &names) {
+                continue;
+            }
+            steps.push(j);
+            for r in &u.answers {
+                if r.rtype == "CNAME" {
+                    names.push(normal(&r.data));
+                }
+            }
+            for r in &u.authority {
+                if r.rtype == "NS" {
+                    names.push(normal(&r.data));
+                }
+            }
+        }
+        if steps.len() == before {
+            break;
+        }
+    }
+    steps
 }
 
 fn step(j: usize, u: &DnsTransaction, zones: &Zones) -> ChainStep {
@@ -249,47 +490,90 @@ impl Zones {
 
 /// What the capture's responses say of which server serves which zone.
 fn server_zones(dns: &[DnsTransaction]) -> Zones {
-    let mut zones = Zones::default();
-    // NS name -> the zones it serves, from every referral.
-    let mut ns_names: HashMap<String, Vec<String>, FxBuild> = HashMap::default();
+    let mut learner = ZoneLearner::new(usize::MAX);
     for t in dns {
+        learner.referral(t);
+    }
+    for t in dns {
+        learner.answer(t);
+    }
+    learner.zones
+}
+
+/// Which server serves which zone, learnt one response at a time.
+struct ZoneLearner {
+    zones: Zones,
+    /// NS name -> the zones it serves, from every referral.
+    ns_names: HashMap<String, Vec<String>, FxBuild>,
+    /// Most servers and NS names remembered (streaming: a flood of referrals must not
+    /// grow them without bound); past it, new ones are not learnt.
+    cap: usize,
+}
+
+impl ZoneLearner {
+    fn new(cap: usize) -> ZoneLearner {
+        ZoneLearner {
+            zones: Zones::default(),
+            ns_names: HashMap::default(),
+            cap,
+        }
+    }
+
+    fn add_zone(&mut self, ip: IpAddr, zone: String) {
+        if self.zones.by_server.len() < self.cap || self.zones.by_server.contains_key(&ip) {
+            self.zones.add(ip, zone);
+        }
+    }
+
+    /// A referral: its glue's addresses serve its zone, and its NS names are remembered
+    /// for the answers that give their addresses later.
+    fn referral(&mut self, t: &DnsTransaction) {
         let Some(z) = referral_zone(t) else {
-            continue;
+            return;
         };
         for r in t.authority.iter().filter(|r| r.rtype == "NS") {
             let target = normal(&r.data);
             for (owner, ip) in &t.glue {
                 if normal(owner) == target {
-                    zones.add(*ip, z.clone());
+                    self.add_zone(*ip, z.clone());
                 }
             }
-            let v = ns_names.entry(target).or_default();
+            if self.ns_names.len() >= self.cap && !self.ns_names.contains_key(&target) {
+                continue;
+            }
+            let v = self.ns_names.entry(target).or_default();
             if !v.contains(&z) {
                 v.push(z.clone());
             }
         }
         // Only the root can delegate a top-level domain.
         if labels(&z) == 1 {
-            zones.add(t.server.ip(), ".".into());
+            self.add_zone(t.server.ip(), ".".into());
         }
     }
-    for t in dns {
-        // The address of a server a referral named without glue, looked up.
-        for r in &t.answers {
-            if let (Some(ip), Some(zs)) = (r.addr, ns_names.get(&normal(&r.name))) {
-                for z in zs {
-                    zones.add(ip, z.clone());
+
+    /// An answer: the address of a server a referral named without glue, an authoritative
+    /// SOA, or a zone's own NS records.
+    fn answer(&mut self, t: &DnsTransaction) {
+        let named = !self.ns_names.is_empty();
+        for r in t.answers.iter().filter(|_| named) {
+            let zs = r
+                .addr
+                .and_then(|ip| Some((ip, self.ns_names.get(&normal(&r.name))?)));
+            if let Some((ip, zs)) = zs {
+                for z in zs.clone() {
+                    self.add_zone(ip, z);
                 }
             }
         }
         if !t.aa {
-            continue;
+            return;
         }
         // An authoritative negative answer names its zone in the SOA; an authoritative
         // answer of a zone's NS records (priming asks `. NS`) says its server serves it.
         for r in &t.authority {
             if r.rtype == "SOA" {
-                zones.add(t.server.ip(), normal(&r.name));
+                self.add_zone(t.server.ip(), normal(&r.name));
             }
         }
         if let Some(q) = t.questions.first().filter(|q| q.qtype == "NS") {
@@ -298,11 +582,10 @@ fn server_zones(dns: &[DnsTransaction]) -> Zones {
                 .iter()
                 .any(|r| r.rtype == "NS" && normal(&r.name) == qn)
             {
-                zones.add(t.server.ip(), qn);
+                self.add_zone(t.server.ip(), qn);
             }
         }
     }
-    zones
 }
 
 /// A name as compared here: lowercase, no trailing dot, the root as `.`.
@@ -525,6 +808,56 @@ mod tests {
         assert!(dns[1..]
             .iter()
             .all(|t| t.chain.is_none() || t.client.port() == 5000));
+    }
+
+    /// Streamed, each transaction handed out once answered (the lookup after its steps):
+    /// the same chains, roles and cache as the whole report's, steps named by their
+    /// stream index; a batch handed out together links within itself too.
+    #[test]
+    fn streamed_chains_are_the_whole_reports() {
+        let mut whole = walk();
+        link_chains(&mut whole);
+        for batch_size in [1, 3, 100] {
+            let mut order: Vec<usize> = (0..whole.len()).collect();
+            order.sort_by_key(|&i| (whole[i].response_ts, i));
+            let mut linker = ChainLinker::default();
+            let mut out: Vec<Arc<DnsTransaction>> = Vec::new();
+            for chunk in order.chunks(batch_size) {
+                let batch: Vec<DnsTransaction> = chunk.iter().map(|&i| walk()[i].clone()).collect();
+                let first = out.len();
+                out.extend(linker.link(first, batch, |_, _| {}));
+            }
+            for (k, &i) in order.iter().enumerate() {
+                let (got, want) = (&out[k], &whole[i]);
+                assert_eq!(got.ts, want.ts);
+                assert_eq!(
+                    got.cached, want.cached,
+                    "batch {batch_size}, {:?}",
+                    want.questions
+                );
+                let named = |c: &Option<Vec<ChainStep>>, index: &dyn Fn(usize) -> usize| {
+                    c.as_ref().map(|c| {
+                        c.iter()
+                            .map(|s| {
+                                (
+                                    index(s.dns.unwrap()),
+                                    s.qname.clone(),
+                                    s.role,
+                                    s.zone.clone(),
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                };
+                // A stream index names the whole report's transaction handed out there.
+                assert_eq!(
+                    named(&got.chain, &|j| order[j]),
+                    named(&want.chain, &|j| j),
+                    "batch {batch_size}"
+                );
+                assert_eq!(got.upstream_of, None);
+            }
+        }
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub const MAX_CAPTURE_WARNINGS: usize = 1000;
 const SWEEP_NANOS: i64 = 1_000_000_000;
 
 /// Most handed-out DNS transactions a stream remembers to link later connections to.
-pub const DNS_WINDOW: usize = 4096;
+pub const DNS_WINDOW: usize = resolution::LINK_WINDOW;
 /// Most UDP 5-tuples numbered as tshark's `udp.stream` (about 70 MiB at the cap); QUIC
 /// connections on 5-tuples first seen after that get no number.
 pub const MAX_UDP_STREAMS: usize = 1 << 20;
@@ -104,13 +104,14 @@ pub enum Output {
 #[derive(Default)]
 struct Stream {
     out: VecDeque<Output>,
-    window: VecDeque<Arc<DnsTransaction>>,
     /// The window's lookups by the addresses they answered, numbered as the stream numbers
     /// them: a finished connection finds its lookup without a scan of the window.
     index: stitch::AddrIndex,
-    /// Stream index of `window[0]`, and of the next DNS transaction.
-    window_base: u64,
+    /// Stream index of the next DNS transaction.
     next_index: u64,
+    /// The last [`DNS_WINDOW`] DNS transactions handed out (the window), client lookups
+    /// linked to their resolver's queries upstream as they are handed out.
+    chains: resolution::ChainLinker,
 }
 
 pub struct Analyzer {
@@ -669,26 +670,22 @@ impl Analyzer {
         let Some(st) = self.stream.as_mut() else {
             return;
         };
+        let first = st.next_index as usize;
+        for (k, t) in dns.iter().enumerate() {
+            st.index.push(first + k, t);
+        }
+        let index = &mut st.index;
+        let dns = st.chains.link(first, dns, |i, old| index.remove(i, old));
         for t in dns {
             let index = st.next_index;
             st.next_index += 1;
-            st.index.push(index as usize, &t);
-            let t = Arc::new(t);
-            st.window.push_back(Arc::clone(&t));
-            if st.window.len() > DNS_WINDOW {
-                if let Some(old) = st.window.pop_front() {
-                    st.index.remove(st.window_base as usize, &old);
-                }
-                st.window_base += 1;
-            }
             st.out.push_back(Output::Dns {
                 index,
                 transaction: t,
             });
         }
-        let base = st.window_base as usize;
         let none = HashSet::default();
-        let lookup = |i: usize| st.window.get(i.checked_sub(base)?).map(|t| (i, &**t));
+        let lookup = |i: usize| st.chains.get(i).map(|t| (i, t));
         for mut c in conns.drain(..) {
             let start = stitch::connection_start(&c, self.info.first_ts);
             let i = st.index.find(c.server.ip(), start, &none);

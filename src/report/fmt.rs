@@ -155,6 +155,14 @@ pub fn plural<N: Display + PartialEq + From<u8>>(n: N, word: &str) -> String {
     }
 }
 
+/// `1 query`, `2 queries`.
+pub fn queries(n: usize) -> String {
+    match n {
+        1 => "1 query".to_string(),
+        n => format!("{n} queries"),
+    }
+}
+
 /// `s` right-aligned in `w` columns.
 pub fn pad_left(s: &str, w: usize) -> String {
     format!("{s:>w$}")

@@ -30,7 +30,7 @@ use serde::Serialize;
 use crate::pageload::model::{
     CaptureInfo, CloseKind, Connection, DnsTransaction, HttpExchange, QuicConnection, Side,
 };
-use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_opt_ms, plural, rel, Paint, NONE};
+use crate::report::fmt::{fmt_bytes, fmt_ms, fmt_opt_ms, plural, queries, rel, Paint, NONE};
 use crate::report::narrative::{self, QuicHello};
 use crate::time::Ts;
 
@@ -180,9 +180,17 @@ pub fn write_dns_line<W: Write>(
         (Some(r), false) if r == "NOERROR" => answers.join(", "),
         (Some(r), false) => format!("{r} {}", answers.join(", ")),
     };
+    // The resolver's side, when the capture shows it: its walk upstream, or its cache.
+    let walk = match (t.cached, t.chain.as_deref()) {
+        (Some(true), _) => ", from the resolver's cache".to_string(),
+        (_, Some(steps)) if !steps.is_empty() => {
+            format!(", the resolver's walk: {} upstream", queries(steps.len()))
+        }
+        _ => String::new(),
+    };
     writeln!(
         out,
-        "{}  {}  {} → {}  {}  {} → {} ({})",
+        "{}  {}  {} → {}  {}  {} → {} ({}){walk}",
         rel(Some(t.ts), first_ts),
         p.cyan("DNS "),
         p.bold(&q),
@@ -404,6 +412,35 @@ mod tests {
         assert!(
             dns.starts_with("+0.000000 s  DNS   www.example.test A → "),
             "{dns}"
+        );
+        assert!(dns.ends_with("(udp)\n"), "{dns}");
+        // Captured at the resolver: its walk, or its cache.
+        let mut walked = r.dns[0].clone();
+        let step = crate::pageload::model::ChainStep {
+            dns: Some(0),
+            server: "192.0.2.53:53".parse().unwrap(),
+            role: crate::pageload::model::ServerRole::Root,
+            zone: Some(".".into()),
+            qname: "test".into(),
+            qtype: "A".into(),
+            outcome: crate::pageload::model::StepOutcome::Referral,
+            referral: Some("test".into()),
+            ts: walked.ts,
+            latency_ms: Some(1.0),
+        };
+        walked.chain = Some(vec![step.clone(), step]);
+        walked.cached = Some(false);
+        let line = text(|o| write_dns_line(o, &walked, first, p));
+        assert!(
+            line.ends_with("(udp), the resolver's walk: 2 queries upstream\n"),
+            "{line}"
+        );
+        walked.chain = Some(Vec::new());
+        walked.cached = Some(true);
+        let line = text(|o| write_dns_line(o, &walked, first, p));
+        assert!(
+            line.ends_with("(udp), from the resolver's cache\n"),
+            "{line}"
         );
         for c in &r.connections {
             let line = text(|o| write_connection_line(o, c, first, p));

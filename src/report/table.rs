@@ -786,10 +786,7 @@ fn write_chain<W: Write>(
         out,
         "{}   the resolver's walk: {} upstream",
         label(p, ""),
-        match chain.len() {
-            1 => "1 query".to_string(),
-            n => format!("{n} queries"),
-        }
+        crate::report::fmt::queries(chain.len())
     )?;
     for s in chain {
         let role = s.role_text();
