@@ -261,6 +261,47 @@ fn each_table_holds_what_json_holds() {
     }
 }
 
+/// Captured at a resolver: each client lookup's walk, as its number of queries upstream
+/// and whether the cache answered, is what `--format json` says of it (the rows streamed,
+/// so compared as sets).
+#[test]
+fn a_resolvers_walk_is_counted_in_the_dns_table() {
+    let (cap, keys) = (
+        fixture("dnstree/resolver.pcap"),
+        fixture("dnstree/resolver.keys"),
+    );
+    let dir = out_dir("walk");
+    write_parquet(&[&cap], &keys, &dir, &[]);
+    let b = read(&dir, "dns", 0);
+    let walks = b
+        .column_by_name("upstream_queries")
+        .unwrap()
+        .as_primitive::<UInt32Type>();
+    let cached = b.column_by_name("cached").unwrap().as_boolean();
+    let mut got: Vec<(Option<String>, Option<u64>, Option<bool>)> = strings(&b, "qname")
+        .into_iter()
+        .zip(walks.iter().zip(cached.iter()))
+        .map(|(q, (w, c))| (q, w.map(u64::from), c))
+        .collect();
+    let mut want: Vec<(Option<String>, Option<u64>, Option<bool>)> = json(&cap, &keys)["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["questions"][0]["name"].as_str().map(str::to_string),
+                t["chain"].as_array().map(|c| c.len() as u64),
+                t["cached"].as_bool(),
+            )
+        })
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(got.iter().filter(|r| r.1 > Some(0)).count() >= 5, "{got:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The first request's times, exactly: the JSON's seconds (to the microsecond) as a UTC
 /// timestamp.
 #[test]

@@ -277,6 +277,9 @@ columns! {
         latency_ms: Float64Builder = Float64Builder::new(), DataType::Float64, true;
         answers: ListBuilder<StringBuilder> = strings_builder(), strings_type(), false;
         cached: BooleanBuilder = BooleanBuilder::new(), DataType::Boolean, true;
+        // The resolver's walk: its queries upstream (null when the capture does not show
+        // the resolver's side; 0 when answered from its cache).
+        upstream_queries: UInt32Builder = UInt32Builder::new(), DataType::UInt32, true;
     }
 }
 
@@ -449,6 +452,11 @@ impl ParquetTables {
         }
         r.answers.append(true);
         r.cached.append_option(t.cached);
+        let walk = t
+            .chain
+            .as_ref()
+            .map(|c| u32::try_from(c.len()).unwrap_or(u32::MAX));
+        r.upstream_queries.append_option(walk);
         self.dns.flush_if_full()
     }
 
