@@ -141,13 +141,15 @@ impl Tls12State {
         payload: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<u8, DecryptError> {
-        out.clear();
         if payload.len() > MAX_CIPHERTEXT {
+            out.clear();
             return Err(DecryptError::RecordOverflow(payload.len()));
         }
         let seq_bytes = seq.to_be_bytes();
         let ver = version.to_be_bytes();
         match self {
+            // `out` is not cleared first: the cipher resizes it, keeping (and overwriting)
+            // what the previous record left, so a record's plaintext costs no zeroing.
             Tls12State::Aead { key, iv, chacha } => {
                 let mut nonce = *iv;
                 let sealed = if *chacha {
@@ -159,20 +161,27 @@ impl Tls12State {
                     }
                     payload
                 } else {
-                    let (explicit, sealed) = payload
-                        .split_at_checked(GCM_EXPLICIT_NONCE)
-                        .ok_or(DecryptError::BadLength(payload.len()))?;
+                    let Some((explicit, sealed)) = payload.split_at_checked(GCM_EXPLICIT_NONCE)
+                    else {
+                        out.clear();
+                        return Err(DecryptError::BadLength(payload.len()));
+                    };
                     nonce[4..].copy_from_slice(explicit);
                     sealed
                 };
-                let pt_len = sealed
+                let opened = sealed
                     .len()
                     .checked_sub(TAG_LEN)
-                    .ok_or(DecryptError::BadLength(payload.len()))?;
-                let len = len16(pt_len)?;
-                let aad = aad13(&seq_bytes, content_type, ver, len);
-                key.open(&nonce, &aad, sealed, out)?;
-                Ok(content_type)
+                    .ok_or(DecryptError::BadLength(payload.len()))
+                    .and_then(len16)
+                    .and_then(|len| {
+                        let aad = aad13(&seq_bytes, content_type, ver, len);
+                        key.open(&nonce, &aad, sealed, out)
+                    });
+                if opened.is_err() {
+                    out.clear();
+                }
+                opened.map(|()| content_type)
             }
             Tls12State::Cbc {
                 key,
@@ -182,6 +191,7 @@ impl Tls12State {
                 chained_iv,
             } => {
                 let mac_len = *mac_len;
+                out.clear();
                 let res = if *etm {
                     decrypt_etm(
                         key,

@@ -86,12 +86,15 @@ impl Tls13State {
         payload: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<u8, DecryptError> {
-        out.clear();
+        // `out` is not cleared first: the cipher resizes it, keeping (and overwriting) what
+        // the previous record left, so a record's plaintext costs no zeroing.
         if payload.len() > MAX_CIPHERTEXT {
+            out.clear();
             return Err(DecryptError::RecordOverflow(payload.len()));
         }
         // At least the tag and the inner content type byte.
         if payload.len() < TAG_LEN + 1 {
+            out.clear();
             return Err(DecryptError::BadLength(payload.len()));
         }
         let mut nonce = self.iv;
