@@ -22,7 +22,7 @@ use std::io::Cursor;
 use pagetrace::capture::{CaptureEvent, CaptureReader, Packet};
 use pagetrace::link::LinkType;
 use pagetrace::pageload::model::Report;
-use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
+use pagetrace::pipeline::{Analyzer, AnalyzerConfig, Output};
 use pagetrace::time::Ts;
 
 /// The fixtures' key logs and the synthetic sessions' secrets ([`tls::keylog_lines`]).
@@ -62,6 +62,45 @@ pub fn run_capture(data: &[u8], keylog: Option<&str>) {
     }
     let report = a.finish();
     json_agrees(&report);
+    run_stream(data, keylog);
+}
+
+/// The same bytes analyzed as `--format jsonl` and `live` do: each result handed out as it
+/// finishes (DNS with its resolver's walk, connections linked to lookups handed out
+/// before), every one serialized.
+fn run_stream(data: &[u8], keylog: Option<&str>) {
+    let Ok(mut reader) = CaptureReader::new(Cursor::new(data.to_vec())) else {
+        return;
+    };
+    let cfg = AnalyzerConfig {
+        streaming: true,
+        ..AnalyzerConfig::default()
+    };
+    let mut a = Analyzer::new(cfg, "fuzz", reader.format);
+    if let Some(k) = keylog {
+        a.add_keylog_text(k);
+    }
+    let mut out = Vec::new();
+    let emit = |o: Output, out: &mut Vec<u8>| {
+        out.clear();
+        match o {
+            Output::Dns { transaction, .. } => serde_json::to_writer(&mut *out, &*transaction),
+            Output::Connection(c) => serde_json::to_writer(&mut *out, &*c),
+            Output::Quic(q) => serde_json::to_writer(&mut *out, &*q),
+        }
+        .expect("a streamed result serializes");
+    };
+    let mut warnings = Vec::new();
+    reader.for_each(&mut warnings, |ev| {
+        match ev {
+            CaptureEvent::Packet(p) => a.handle_packet(&p),
+            CaptureEvent::Secrets { kind, data } => a.handle_secrets(kind, data),
+        }
+        while let Some(o) = a.poll() {
+            emit(o, &mut out);
+        }
+    });
+    a.finish_stream_with(|o| emit(o, &mut out));
 }
 
 /// `report::fastjson` writes what serde_json writes, pretty and compact, for a report made
