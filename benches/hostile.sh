@@ -32,7 +32,7 @@ measure() {
 }
 
 printf '%-17s %8s %5s | %9s %8s | %8s %8s | %9s %8s\n' kind N MiB pagetrace_s MiB_rss jsonl_s MiB_rss tshark_s MiB_rss
-for kind in ${KINDS:-syn-ports syn-flood dns-unanswered dns-loops slowloris frags lookups-and-syns quic-initials}; do
+for kind in ${KINDS:-syn-ports syn-flood dns-unanswered dns-loops slowloris frags lookups-and-syns quic-initials hash-collisions}; do
   for n in "${sizes[@]}"; do
     f=$dir/$kind-$n.pcap
     [ -s "$f" ] || "$gen" "$kind" "$n" "$f"

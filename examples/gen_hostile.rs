@@ -15,6 +15,7 @@
 //! | `frags` | fragments | N first IPv4 fragments (more-fragments set) of N distinct datagrams that never complete |
 //! | `lookups-and-syns` | lookups | N answered DNS lookups of distinct names and addresses, each followed by a SYN to its address |
 //! | `quic-initials` | datagrams | N QUIC v1 Initials from distinct client ports and connection ids, never answered |
+//! | `hash-collisions` | SYNs | N IPv6 SYNs whose flow keys all hash alike under an unkeyed FxHash (crafted addresses) |
 //!
 //! Ethernet/IPv4, one classic pcap, written as it is generated (memory stays flat whatever
 //! N). Dependency-free: the writers, and the traffic itself (`gen::hostile`, which the tests
@@ -31,7 +32,7 @@ use gen::{PcapWriter, LINKTYPE_ETHERNET};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: gen_hostile KIND N OUT.pcap\n  KIND: syn-ports syn-flood dns-unanswered dns-loops slowloris frags";
+    let usage = "usage: gen_hostile KIND N OUT.pcap\n  KIND: syn-ports syn-flood dns-unanswered dns-loops slowloris frags lookups-and-syns quic-initials hash-collisions";
     let [kind, n, out] = args.as_slice() else {
         eprintln!("{usage}");
         return ExitCode::from(2);

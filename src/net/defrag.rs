@@ -16,6 +16,7 @@ use std::net::IpAddr;
 
 use super::IpPacket;
 use crate::expiry::LazyHeap;
+use crate::net::flow::SeededHash;
 use crate::time::Ts;
 use crate::warning::Cap;
 
@@ -51,7 +52,7 @@ pub enum DefragResult {
 
 #[derive(Debug, Default)]
 pub struct Defragmenter {
-    table: HashMap<Key, Partial>,
+    table: HashMap<Key, Partial, SeededHash>,
     /// Datagrams by their first fragment's time, for expiry.
     by_age: LazyHeap<Ts, (u64, Key)>,
     next_seq: u64,

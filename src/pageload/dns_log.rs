@@ -22,7 +22,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::dissect::dns::{self as wire, DnsMessage};
 use crate::expiry::LazyHeap;
-use crate::net::flow::FxBuild;
+use crate::net::flow::SeededHash;
 use crate::pageload::model::{DnsAnswer, DnsQuestion, DnsSec, DnsTransaction, DnsTransport};
 use crate::time::{ms_between, Ts};
 use crate::warning::CapCount;
@@ -54,7 +54,7 @@ pub struct DnsLog {
     emitted: VecDeque<bool>,
     /// Number of the first transaction in `txs`.
     base: usize,
-    pending: HashMap<Key, usize, FxBuild>,
+    pending: HashMap<Key, usize, SeededHash>,
     /// Pending queries in order of arrival, for expiry.
     order: VecDeque<(Ts, Key, usize)>,
     /// Streaming: drop transactions once handed out.

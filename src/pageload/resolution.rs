@@ -32,7 +32,7 @@ use std::mem::take;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::net::flow::FxBuild;
+use crate::net::flow::SeededHash;
 use crate::pageload::model::{ChainStep, DnsTransaction, ServerRole, StepOutcome};
 
 /// Queries looked at per client lookup: a bound on the work a flood of overlapping
@@ -53,7 +53,7 @@ pub fn link_chains(dns: &mut [DnsTransaction]) {
     let mut chains: Vec<(usize, Vec<usize>)> = Vec::new();
     // Transactions per asking address: a lookup whose client sent every query of the
     // capture (its resolver's side is not in it) needs no scan.
-    let mut asked: HashMap<IpAddr, usize, FxBuild> = HashMap::default();
+    let mut asked: HashMap<IpAddr, usize, SeededHash> = HashMap::default();
     for t in dns.iter() {
         *asked.entry(t.client.ip()).or_default() += 1;
     }
@@ -91,8 +91,8 @@ pub fn link_chains(dns: &mut [DnsTransaction]) {
     }
     // Resolvers whose upstream side the capture shows: one a lookup's chain went through,
     // or one that answered as a resolver (RA) and asked others itself.
-    let askers: HashSet<IpAddr, FxBuild> = dns.iter().map(|t| t.client.ip()).collect();
-    let mut resolvers: HashSet<IpAddr, FxBuild> = dns
+    let askers: HashSet<IpAddr, SeededHash> = dns.iter().map(|t| t.client.ip()).collect();
+    let mut resolvers: HashSet<IpAddr, SeededHash> = dns
         .iter()
         .filter(|t| t.ra)
         .map(|t| t.server.ip())
@@ -104,7 +104,7 @@ pub fn link_chains(dns: &mut [DnsTransaction]) {
     for (j, c) in claimed.iter().enumerate() {
         dns[j].upstream_of = *c;
     }
-    let mut chain_of: HashMap<usize, Vec<usize>, FxBuild> = chains.into_iter().collect();
+    let mut chain_of: HashMap<usize, Vec<usize>, SeededHash> = chains.into_iter().collect();
     for c in 0..dns.len() {
         let steps = chain_of.remove(&c);
         let t = &dns[c];
@@ -145,7 +145,7 @@ pub struct ChainLinker {
     recent: VecDeque<Recent>,
     zones: ZoneLearner,
     /// Resolvers whose upstream side the stream has shown.
-    resolvers: HashSet<IpAddr, FxBuild>,
+    resolvers: HashSet<IpAddr, SeededHash>,
     /// The first few servers that answered as resolvers (RA): one seen asking is added to
     /// `resolvers`.
     ra_servers: Vec<IpAddr>,
@@ -466,7 +466,7 @@ fn referral_zone(t: &DnsTransaction) -> Option<String> {
 /// The zones each server was seen to serve.
 #[derive(Default)]
 struct Zones {
-    by_server: HashMap<IpAddr, Vec<String>, FxBuild>,
+    by_server: HashMap<IpAddr, Vec<String>, SeededHash>,
 }
 
 impl Zones {
@@ -504,7 +504,7 @@ fn server_zones(dns: &[DnsTransaction]) -> Zones {
 struct ZoneLearner {
     zones: Zones,
     /// NS name -> the zones it serves, from every referral.
-    ns_names: HashMap<String, Vec<String>, FxBuild>,
+    ns_names: HashMap<String, Vec<String>, SeededHash>,
     /// Most servers and NS names remembered (streaming: a flood of referrals must not
     /// grow them without bound); past it, new ones are not learnt.
     cap: usize,

@@ -20,7 +20,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use crate::net::flow::FxBuild;
+use crate::net::flow::SeededHash;
 
 use crate::dissect::http::parse_alt_svc;
 use crate::pageload::dns_log::answer_addresses;
@@ -97,7 +97,7 @@ impl AddrIndex {
     /// came within [`SAME_BURST`] before it, that one is taken: two clients resolving the
     /// same name at once (two curl processes, two browser profiles) each made their own,
     /// and each connection is linked to one.
-    pub fn find(&self, ip: IpAddr, start: Ts, used: &HashSet<usize, FxBuild>) -> Option<usize> {
+    pub fn find(&self, ip: IpAddr, start: Ts, used: &HashSet<usize, SeededHash>) -> Option<usize> {
         let v = self.by_addr.get(&ip)?;
         let candidates = &v[..v.partition_point(|&(r, _)| r <= start)];
         let &(latest_ts, latest) = candidates.last()?;

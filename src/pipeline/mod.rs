@@ -32,7 +32,7 @@ use crate::dissect::quic::table::MAX_QUIC_CONNS;
 use crate::dissect::quic::QuicTable;
 use crate::link::{self, LinkError, LinkType, NetProto};
 use crate::net::defrag::{self as defrag, DefragResult, Defragmenter};
-use crate::net::flow::{Dir, FlowKey, FxBuild};
+use crate::net::flow::{Dir, FlowKey, SeededHash};
 use crate::net::{self, IpPacket, TcpSegment, UdpDatagram, PROTO_TCP, PROTO_UDP};
 use crate::pageload::dns_log::{DnsLog, MAX_PENDING};
 use crate::pageload::model::{
@@ -127,7 +127,7 @@ pub struct Analyzer {
     dns: DnsLog,
     quic: QuicTable<QuicApp>,
     /// tshark's `udp.stream` numbering: every UDP 5-tuple, in order of first datagram.
-    udp_streams: HashMap<FlowKey, u64, FxBuild>,
+    udp_streams: HashMap<FlowKey, u64, SeededHash>,
     max_udp_streams: usize,
     /// UDP 5-tuples left unnumbered, the numbering being full.
     udp_unnumbered: CapCount,

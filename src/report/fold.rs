@@ -25,6 +25,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
+use crate::net::flow::SeededHash;
+
 use crate::pageload::model::{CloseKind, Connection, DnsTransaction, QuicConnection, Report};
 use crate::time::Ts;
 
@@ -255,7 +257,7 @@ type Key = (&'static str, IpAddr, &'static str);
 /// hash sets per group: a sweep of 200,000 servers is 200,000 groups before they merge).
 #[derive(Default)]
 struct Groups {
-    index: HashMap<Key, usize>,
+    index: HashMap<Key, usize, SeededHash>,
     groups: Vec<Group>,
     clients: Vec<(usize, IpAddr)>,
     ports: Vec<(usize, u16)>,

@@ -41,7 +41,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use crate::expiry::LazyHeap;
-use crate::net::flow::{Dir, FlowKey, FxBuild};
+use crate::net::flow::{Dir, FlowKey, SeededHash};
 use crate::net::{TcpOptionSummary, TcpSegment};
 use crate::time::{ms_between, Ts};
 use crate::warning::{CapCount, WarningKind};
@@ -1168,7 +1168,7 @@ type Activity = (Ts, u64);
 /// amortised O(log n) when it opens a connection or its capture time steps back.
 pub struct FlowTable<A> {
     cfg: TcpConfig,
-    map: HashMap<FlowKey, usize, FxBuild>,
+    map: HashMap<FlowKey, usize, SeededHash>,
     /// Boxed: a slot costs a pointer, and a live connection exactly its size (a vector of
     /// connections would hold up to twice the live ones' memory after it grows).
     slab: Vec<Option<Box<TcpConn<A>>>>,
@@ -1178,7 +1178,7 @@ pub struct FlowTable<A> {
     closing: LazyHeap<Ts, Handle>,
     /// tshark's conversation numbering: each 5-tuple's current `tcp.stream` and the first
     /// sequence number seen each way (canonical key order), kept after its connection ends.
-    streams: HashMap<FlowKey, (u64, [Option<u32>; 2]), FxBuild>,
+    streams: HashMap<FlowKey, (u64, [Option<u32>; 2]), SeededHash>,
     next_stream: u64,
     streams_full: bool,
     /// At the end of the capture: the slots still to finish, the next last.
@@ -1192,7 +1192,7 @@ pub struct FlowTable<A> {
     /// holds (oldest dropped first, through `evicted_order`): their later segments are
     /// counted in `after_eviction`, not taken for new connections caught mid-stream (a
     /// slowloris of 200,000 through a table of 100,000 had become 1.8 million records).
-    evicted_keys: HashMap<FlowKey, (u64, Ts), FxBuild>,
+    evicted_keys: HashMap<FlowKey, (u64, Ts), SeededHash>,
     evicted_order: VecDeque<(FlowKey, u64)>,
     /// Segments of evicted connections, counted and not analyzed.
     pub after_eviction: CapCount,
@@ -1317,7 +1317,8 @@ impl<A> FlowTable<A> {
     /// Remembers an evicted connection's 5-tuple (see `evicted_keys`).
     fn remember_evicted(&mut self, key: FlowKey, id: u64, ts: Ts) {
         // Whether a queue entry still names its key's current connection.
-        let current = |keys: &HashMap<FlowKey, (u64, Ts), FxBuild>, &(k, id): &(FlowKey, u64)| {
+        let current = |keys: &HashMap<FlowKey, (u64, Ts), SeededHash>,
+                       &(k, id): &(FlowKey, u64)| {
             keys.get(&k).is_some_and(|&(i, _)| i == id)
         };
         self.evicted_keys.insert(key, (id, ts));

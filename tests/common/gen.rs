@@ -81,6 +81,53 @@ pub fn tcp_frame(
     buf.extend_from_slice(payload);
 }
 
+/// An Ethernet frame with one IPv6 TCP segment without payload (no options, window
+/// 65535, checksum not computed).
+pub fn tcp6_frame(
+    buf: &mut Vec<u8>,
+    (src, sport): ([u8; 16], u16),
+    (dst, dport): ([u8; 16], u16),
+    seq: u32,
+    flags: u8,
+) {
+    buf.clear();
+    buf.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd]);
+    buf.extend_from_slice(&[0x60, 0, 0, 0, 0, 20, PROTO_TCP, 64]);
+    buf.extend_from_slice(&src);
+    buf.extend_from_slice(&dst);
+    buf.extend_from_slice(&sport.to_be_bytes());
+    buf.extend_from_slice(&dport.to_be_bytes());
+    buf.extend_from_slice(&seq.to_be_bytes());
+    buf.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+}
+
+/// The server of [`fx_colliding_v6`]'s clients, `::80`: below every one of them, so it is
+/// the first endpoint of each flow key.
+pub const FX_COLLIDING_SERVER: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80];
+
+/// The `i`th IPv6 client address (`2000::/8`, above the server) of a set whose flow keys
+/// (each with port 40000, to `[::80]:80`) all hash to the same value under FxHash without
+/// a seed (`h = (h.rotate_left(5) ^ word) * K` over the key's words: the server's family,
+/// its address's two halves as little-endian words, its port, then the client's family
+/// and address halves, its port). The first half holds `i`; the second is chosen to
+/// cancel what the first made of the state.
+pub fn fx_colliding_v6(i: u64) -> [u8; 16] {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let add = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let half = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    let s = FX_COLLIDING_SERVER;
+    let mut h = 0;
+    for w in [1, half(&s[..8]), half(&s[8..]), 80, 1] {
+        h = add(h, w);
+    }
+    let mut a = [0u8; 16];
+    a[0] = 0x20;
+    a[1..8].copy_from_slice(&i.to_le_bytes()[..7]);
+    let second = 0x0123_4567_89ab_cdef ^ add(h, half(&a[..8])).rotate_left(5);
+    a[8..].copy_from_slice(&second.to_le_bytes());
+    a
+}
+
 /// An Ethernet frame with one UDP datagram.
 pub fn udp_frame(buf: &mut Vec<u8>, src: SocketAddrV4, dst: SocketAddrV4, payload: &[u8]) {
     buf.clear();
@@ -179,7 +226,7 @@ fn dns_name(out: &mut Vec<u8>, i: u64) {
 
 /// Writes `n` units of the hostile traffic `kind` (the table in `examples/gen_hostile.rs`:
 /// `syn-ports`, `syn-flood`, `dns-unanswered`, `dns-loops`, `slowloris`, `frags`,
-/// `lookups-and-syns`, `quic-initials`); `false`
+/// `lookups-and-syns`, `quic-initials`, `hash-collisions`); `false`
 /// for an unknown kind. Memory stays flat whatever `n`.
 pub fn hostile(kind: &str, n: u64, w: &mut PcapWriter<impl Write>) -> io::Result<bool> {
     let mut buf = Vec::with_capacity(2048);
@@ -339,6 +386,16 @@ pub fn hostile(kind: &str, n: u64, w: &mut PcapWriter<impl Write>) -> io::Result
                 p.extend_from_slice(&(0x4000 | len as u16).to_be_bytes());
                 p.resize(1200, 0x5a);
                 udp_frame(&mut buf, src, dst, &p);
+                w.packet(at(i), &buf)?;
+            }
+        }
+        "hash-collisions" => {
+            // SYNs over IPv6 whose flow keys all hash alike under an unkeyed FxHash (the
+            // flow table's hasher before it was seeded): a hash table of them is a list.
+            for i in 0..n {
+                let client = fx_colliding_v6(i);
+                let server = FX_COLLIDING_SERVER;
+                tcp6_frame(&mut buf, (client, 40_000), (server, 80), i as u32, SYN);
                 w.packet(at(i), &buf)?;
             }
         }

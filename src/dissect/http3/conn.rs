@@ -37,7 +37,7 @@ use crate::dissect::http::{Exchange, HttpVersion, StreamReset};
 use crate::dissect::http2::dissector::content_encodings;
 use crate::dissect::quic::streams::{Initiator, StreamEvent, StreamId};
 use crate::dissect::stream::{Dir, StreamCtx};
-use crate::net::flow::FxBuild;
+use crate::net::flow::SeededHash;
 use crate::time::Ts;
 use crate::warning::WarningKind;
 
@@ -127,7 +127,7 @@ pub struct Http3Dissector {
     body_hash: bool,
     /// Decoder memory of the open exchanges' response bodies.
     decoders: DecoderBudget,
-    readers: HashMap<(usize, u64), Box<Reader>, FxBuild>,
+    readers: HashMap<(usize, u64), Box<Reader>, SeededHash>,
     /// The reader used last, kept out of `readers`: a download is one stream's DATA packet
     /// after packet, so most events need no map lookup.
     hot: Option<((usize, u64), Box<Reader>)>,

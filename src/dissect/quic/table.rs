@@ -13,7 +13,7 @@ use super::conn::{QuicClientBy, QuicConn, QuicFacts, QuicHandler, QuicMeta, Side
 use super::packet::looks_like_quic;
 use crate::decrypt::KeyLog;
 use crate::expiry::LazyHeap;
-use crate::net::flow::FxBuild;
+use crate::net::flow::SeededHash;
 use crate::time::Ts;
 use crate::warning::CapCount;
 
@@ -34,16 +34,16 @@ type Activity = (Ts, u64);
 pub struct QuicTable<A> {
     /// Boxed: a connection's state is kilobytes, and the map moves its entries when it
     /// grows, inserts and removes (a flood of Initials spent 12% of its time copying them).
-    conns: HashMap<Key, Box<QuicConn<A>>, FxBuild>,
+    conns: HashMap<Key, Box<QuicConn<A>>, SeededHash>,
     /// Other 5-tuples of known connections (after an address change), with the side that
     /// sends from the first address to the second.
-    aliases: HashMap<Key, (Key, Side), FxBuild>,
+    aliases: HashMap<Key, (Key, Side), SeededHash>,
     /// Each connection's aliases, to drop them with it.
-    aliases_of: HashMap<Key, Vec<Key>, FxBuild>,
+    aliases_of: HashMap<Key, Vec<Key>, SeededHash>,
     /// Every connection by last activity, with its id and key.
     active: LazyHeap<Activity, (u64, Key)>,
     /// Connection IDs to their connection and the side that issued them.
-    cids: HashMap<Vec<u8>, (Key, Side)>,
+    cids: HashMap<Vec<u8>, (Key, Side), SeededHash>,
     /// The lengths of the indexed connection IDs (a short header does not carry its own).
     cid_lens: Vec<usize>,
     next_id: u64,
@@ -61,7 +61,7 @@ impl<A> Default for QuicTable<A> {
             aliases: HashMap::default(),
             aliases_of: HashMap::default(),
             active: LazyHeap::new(),
-            cids: HashMap::new(),
+            cids: HashMap::default(),
             cid_lens: Vec::new(),
             next_id: 0,
             cap: MAX_QUIC_CONNS,
