@@ -269,7 +269,7 @@ impl ChainLinker {
                     Some(k) => claimed[k] = true,
                     None => {
                         let base = self.recent.front().map_or(0, |r| r.index);
-                        if let Some(r) = self.recent.get_mut(j - base) {
+                        if let Some(r) = j.checked_sub(base).and_then(|i| self.recent.get_mut(i)) {
                             r.claimed = true;
                         }
                     }
