@@ -674,8 +674,8 @@ impl Analyzer {
         for (k, t) in dns.iter().enumerate() {
             st.index.push(first + k, t);
         }
-        let index = &mut st.index;
-        let dns = st.chains.link(first, dns, |i, old| index.remove(i, old));
+        let by_addr = &mut st.index;
+        let dns = st.chains.link(first, dns, |i, old| by_addr.remove(i, old));
         for t in dns {
             let index = st.next_index;
             st.next_index += 1;
