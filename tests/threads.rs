@@ -161,3 +161,139 @@ fn an_analysis_that_stops_early_stops_the_reading_thread() {
     let (_, info) = a.finish_stream();
     assert_eq!(info.packets, 100);
 }
+
+/// Everything a reader hands out, as text: each packet's frame, time, link type, lengths
+/// and a hash of its bytes, each secrets block, and the warnings.
+fn read_all(mut reader: CaptureReader) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut out = String::new();
+    let mut warnings = Vec::new();
+    reader.for_each_while(&mut warnings, |ev| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        match ev {
+            pagetrace::capture::CaptureEvent::Packet(p) => {
+                p.data.hash(&mut h);
+                out.push_str(&format!(
+                    "{} {:?} {:?} {} {} {:x}\n",
+                    p.frame,
+                    p.ts,
+                    p.link,
+                    p.data.len(),
+                    p.orig_len,
+                    h.finish()
+                ));
+            }
+            pagetrace::capture::CaptureEvent::Secrets { kind, data } => {
+                data.hash(&mut h);
+                out.push_str(&format!("secrets {kind:?} {:x}\n", h.finish()));
+            }
+        }
+        true
+    });
+    for w in warnings {
+        out.push_str(&format!("{w:?}\n"));
+    }
+    out
+}
+
+/// The reading thread hands out what one thread reads, block for block, warning for
+/// warning, whatever its chunk size: every fixture and corpus capture (pcap of either byte
+/// order and precision, pcapng with several interfaces and secrets blocks), each cut short
+/// and damaged in places, in chunks from 64 bytes (every block across chunks, many longer
+/// than one) to the real size.
+#[test]
+fn reading_ahead_reads_what_one_thread_reads() {
+    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    for (f, _) in common::capture_files() {
+        let bytes = std::fs::read(&f).unwrap();
+        let name = f.display().to_string();
+        let n = bytes.len();
+        inputs.push((
+            format!("{name} cut at {}", n * 2 / 3),
+            bytes[..n * 2 / 3].to_vec(),
+        ));
+        let mut damaged = bytes.clone();
+        for _ in 0..6 {
+            let at = 24 + (next() as usize) % (n - 24);
+            damaged[at] = next() as u8;
+        }
+        inputs.push((format!("{name} damaged"), damaged));
+        inputs.push((name, bytes));
+    }
+    let mut bad = Vec::new();
+    let mut threaded = 0;
+    for (name, bytes) in &inputs {
+        let Ok(one) = CaptureReader::new(Cursor::new(bytes.clone())) else {
+            continue;
+        };
+        let one = read_all(one);
+        // Small chunks on small files, so that each size stays quick.
+        let sizes: &[usize] = if bytes.len() > 4 << 20 {
+            &[4096, 1 << 20]
+        } else {
+            &[64, 1000, 65536]
+        };
+        for &chunk in sizes.iter().chain(&[pagetrace::capture::readahead::CHUNK]) {
+            let ahead = CaptureReader::with_read_ahead_chunks(Cursor::new(bytes.clone()), chunk)
+                .expect("a capture either way");
+            if read_all(ahead) != one {
+                bad.push(format!("{name}, chunks of {chunk}"));
+            }
+            threaded += usize::from(bytes.len() > chunk);
+        }
+    }
+    assert!(threaded > 100, "{threaded} runs read on the thread");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Damage the framing cannot pass (a record claiming more than any packet, a pcapng block
+/// claiming fewer bytes than its frame or more than the parser takes): the reading thread
+/// sends the bytes as they come and the same warning ends the read.
+#[test]
+fn reading_ahead_stops_at_damage_as_one_thread_does() {
+    let bytes = std::fs::read(common::fixture("pageload/pageload.pcap")).unwrap();
+    // The 30th record's length, in a little-endian pcap.
+    let mut at = 24;
+    for _ in 0..30 {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + caplen;
+    }
+    let mut cases = Vec::new();
+    for claim in [300_000u32, 70 << 20, u32::MAX] {
+        let mut b = bytes.clone();
+        b[at + 8..at + 12].copy_from_slice(&claim.to_le_bytes());
+        cases.push((format!("pcap record claiming {claim}"), b));
+    }
+    let ng = std::fs::read(common::fixture("pageload/pageload.pcapng")).unwrap();
+    // The fifth block (past the section header and interfaces).
+    let le = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    let mut block = 0;
+    for _ in 0..4 {
+        block += le(&ng, block + 4);
+    }
+    for claim in [8u32, 70 << 20] {
+        let mut b = ng.clone();
+        b[block + 4..block + 8].copy_from_slice(&claim.to_le_bytes());
+        cases.push((format!("pcapng block claiming {claim}"), b));
+    }
+    for (name, b) in cases {
+        let one = read_all(CaptureReader::new(Cursor::new(b.clone())).unwrap());
+        assert!(
+            one.contains("Corrupt") || one.contains("Truncated"),
+            "{name}: {one}"
+        );
+        for chunk in [64, 4096, 1 << 20] {
+            let ahead = read_all(
+                CaptureReader::with_read_ahead_chunks(Cursor::new(b.clone()), chunk).unwrap(),
+            );
+            assert_eq!(ahead, one, "{name}, chunks of {chunk}");
+        }
+    }
+}

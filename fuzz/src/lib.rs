@@ -122,11 +122,17 @@ pub fn json_agrees(report: &Report) {
 }
 
 /// The report of a capture's bytes as JSON (`None`: not a capture), analyzed as
-/// `pagetrace analyze` does; with `workers`, read on a thread of its own and every TCP
-/// connection's dissectors moved at its first byte to one of that many workers.
+/// `pagetrace analyze` does; with `workers`, read on a thread of its own (in 64-byte chunks,
+/// so that every block lies across chunks) and every TCP connection's dissectors moved at
+/// its first byte to one of that many workers.
 pub fn report_json(data: &[u8], keylog: Option<&str>, workers: usize) -> Option<Vec<u8>> {
-    let mut reader =
-        CaptureReader::with_read_ahead(Cursor::new(data.to_vec()), workers > 0).ok()?;
+    let input = Cursor::new(data.to_vec());
+    let mut reader = if workers > 0 {
+        CaptureReader::with_read_ahead_chunks(input, 64)
+    } else {
+        CaptureReader::new(input)
+    }
+    .ok()?;
     let cfg = AnalyzerConfig {
         app_threads: workers,
         app_move_after: Some(0),

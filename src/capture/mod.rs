@@ -240,9 +240,31 @@ struct Interface {
     offset_secs: i64,
 }
 
+/// The block parser: pcap-parser's reader, or the same reading ahead on a thread.
+enum Inner {
+    Parser(Box<dyn PcapReaderIterator + Send>),
+    Ahead(Box<readahead::Chunked>),
+}
+
+impl Inner {
+    fn get(&mut self) -> &mut dyn PcapReaderIterator {
+        match self {
+            Inner::Parser(p) => p.as_mut(),
+            Inner::Ahead(c) => c.as_mut(),
+        }
+    }
+
+    fn data(&self) -> &[u8] {
+        match self {
+            Inner::Parser(p) => p.data(),
+            Inner::Ahead(c) => c.data(),
+        }
+    }
+}
+
 /// Reads a capture from any `Read` (a file, standard input).
 pub struct CaptureReader {
-    inner: Box<dyn PcapReaderIterator + Send>,
+    inner: Inner,
     pub format: &'static str,
     /// How the file was compressed, when it was.
     pub compression: Option<Compression>,
@@ -273,6 +295,23 @@ impl CaptureReader {
     pub fn with_read_ahead<R: Read + Send + 'static>(
         input: R,
         read_ahead: bool,
+    ) -> Result<CaptureReader, CaptureError> {
+        CaptureReader::open(input, read_ahead.then_some(readahead::CHUNK))
+    }
+
+    /// [`CaptureReader::with_read_ahead`] in chunks of `chunk` bytes: tests make them small,
+    /// so that blocks fall across chunks and the reading thread does the reading.
+    #[doc(hidden)]
+    pub fn with_read_ahead_chunks<R: Read + Send + 'static>(
+        input: R,
+        chunk: usize,
+    ) -> Result<CaptureReader, CaptureError> {
+        CaptureReader::open(input, Some(chunk))
+    }
+
+    fn open<R: Read + Send + 'static>(
+        input: R,
+        read_ahead: Option<usize>,
     ) -> Result<CaptureReader, CaptureError> {
         // Sniff the magic ourselves so "not a capture" is told apart from damage.
         let (head, _, input) = sniff(Box::new(input))?;
@@ -313,8 +352,13 @@ impl CaptureReader {
                 error: read_error.clone(),
             }),
         };
-        let inner = pcap_parser::create_reader(BUFFER, FillRead(input))
-            .map_err(|e| CaptureError::BadHeader(header_problem(format, e)))?;
+        let inner = match read_ahead {
+            Some(chunk) => {
+                readahead::Chunked::new(BUFFER, chunk, input).map(|c| Inner::Ahead(Box::new(c)))
+            }
+            None => pcap_parser::create_reader(BUFFER, FillRead(input)).map(Inner::Parser),
+        }
+        .map_err(|e| CaptureError::BadHeader(header_problem(format, e)))?;
         Ok(CaptureReader {
             inner,
             format,
@@ -326,7 +370,7 @@ impl CaptureReader {
             ng_big_endian: false,
             frame: 0,
             done: false,
-            read_ahead,
+            read_ahead: read_ahead.is_some(),
         })
     }
 
@@ -404,7 +448,7 @@ impl CaptureReader {
                 return None;
             }
         }
-        match self.inner.next() {
+        match self.inner.get().next() {
             Ok((offset, block)) => {
                 let mut bad: Option<Warning> = None;
                 if let PcapBlockOwned::NG(Block::SectionHeader(shb)) = &block {
@@ -441,7 +485,7 @@ impl CaptureReader {
                 // each time half of it was read (a copy of the whole file, 3% of a run):
                 // the unread bytes move only when a block no longer fits, on refill, and
                 // then they are less than one block.
-                self.inner.consume_noshift(offset);
+                self.inner.get().consume_noshift(offset);
                 if let Some(w) = bad {
                     warnings.push(w);
                     self.done = true;
@@ -453,7 +497,7 @@ impl CaptureReader {
                 None
             }
             Err(PcapError::Incomplete(_)) => {
-                if self.inner.refill().is_err() {
+                if self.inner.get().refill().is_err() {
                     warnings.push(Warning::new(None, WarningKind::Io, "read error"));
                     self.done = true;
                 }
@@ -494,7 +538,7 @@ impl CaptureReader {
             return None;
         }
         let size = self.inner.data().len().max(BUFFER) * 2;
-        if size > MAX_BLOCK || !self.inner.grow(size) {
+        if size > MAX_BLOCK || !self.inner.get().grow(size) {
             warnings.push(Warning::new(
                 Some(self.frame + 1),
                 WarningKind::Corrupt,
@@ -506,7 +550,7 @@ impl CaptureReader {
             self.done = true;
             return None;
         }
-        if self.inner.refill().is_err() {
+        if self.inner.get().refill().is_err() {
             self.done = true;
         }
         Some(())

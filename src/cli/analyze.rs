@@ -47,8 +47,9 @@ fn config(a: &AnalyzeArgs, threaded: bool) -> AnalyzerConfig {
             max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
             ..TcpConfig::default()
         },
+        // The reading thread is one of the N.
         app_threads: if threaded {
-            one_capture_threads(a) - 1
+            one_capture_threads(a).saturating_sub(2)
         } else {
             0
         },
@@ -64,15 +65,12 @@ fn threads(a: &AnalyzeArgs) -> usize {
     )
 }
 
-/// Threads for the one capture of a run: `--threads`, else the machine's cores when there
-/// are at least three. Its reading thread, the analyzer's and a worker are each busy about
-/// as long (README, Speed and memory): on two cores they only share them, for the same
-/// time at 45% more CPU.
+/// Threads for the one capture of a run: `--threads`, else the machine's cores. Two read
+/// the capture on one and analyze it on the other, each busy about as long (the kernel's
+/// copy of the file, the analysis); a third and more run the dissectors of the larger
+/// connections (README, Speed and memory).
 fn one_capture_threads(a: &AnalyzeArgs) -> usize {
-    match a.threads {
-        Some(n) => usize::from(n),
-        None => Some(threads(a)).filter(|&n| n >= 3).unwrap_or(1),
-    }
+    a.threads.map_or_else(|| threads(a), usize::from)
 }
 
 /// A capture's reader and the streaming analyzer for it; `threaded` as [`config`] takes

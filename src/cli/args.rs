@@ -67,10 +67,10 @@ pub struct AnalyzeArgs {
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<String>,
     /// Threads. With several captures, how many are analyzed at once (default: the
-    /// machine's cores). With one, N of 2 or more read (and decompress) it on a thread of
-    /// its own and run the dissectors of its larger TCP connections (TLS decryption, HTTP)
-    /// on N - 1 workers (default: the cores when there are 3 or more, else 1). The output
-    /// is the same whatever the number.
+    /// machine's cores). With one (default: the machine's cores), N of 2 or more read (and
+    /// decompress) it on a thread of its own, and N of 3 or more run the dissectors of its
+    /// larger TCP connections (TLS decryption, HTTP) on N - 2 workers. The output is the
+    /// same whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
     /// NSS key log (SSLKEYLOGFILE format) for TLS decryption; defaults to $SSLKEYLOGFILE.
