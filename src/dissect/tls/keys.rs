@@ -142,6 +142,18 @@ impl ConnKeys {
     /// the server (TLS roles, not TCP directions), writing the plaintext into `out`.
     /// `facts` is `None` until both hellos were seen. Returns the setup problem the first
     /// time a direction finds it cannot decrypt.
+    /// [`Self::open`] would hand back [`Opened::NoKeys`] for a record of this side now,
+    /// without reading it: no session facts yet (`has_facts`), an empty key log, secrets
+    /// found missing at this generation of the key log, or keys that cannot be had.
+    pub fn would_not_open(&self, from_client: bool, has_facts: bool, keys: &KeyLog) -> bool {
+        match self.dirs[usize::from(!from_client)].setup {
+            Setup::Ready => false,
+            Setup::Unavailable => true,
+            Setup::Waiting(n) => n == keys.generation() || keys.is_empty(),
+            Setup::NotTried => !has_facts || keys.is_empty(),
+        }
+    }
+
     pub fn open(
         &mut self,
         from_client: bool,

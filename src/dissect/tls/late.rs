@@ -57,6 +57,13 @@ enum Event {
         ts: Ts,
         end_ts: Ts,
     },
+    Opaque {
+        content_type: u8,
+        version: u16,
+        len: usize,
+        ts: Ts,
+        end_ts: Ts,
+    },
     Sslv2 {
         body: Vec<u8>,
         ts: Ts,
@@ -91,6 +98,19 @@ impl Kept {
                 content_type,
                 version,
                 payload: payload.to_vec(),
+                ts,
+                end_ts,
+            },
+            FrameEvent::Opaque {
+                content_type,
+                version,
+                len,
+                ts,
+                end_ts,
+            } => Event::Opaque {
+                content_type,
+                version,
+                len,
                 ts,
                 end_ts,
             },
@@ -130,6 +150,19 @@ impl Kept {
                 ts: *ts,
                 end_ts: *end_ts,
             },
+            Event::Opaque {
+                content_type,
+                version,
+                len,
+                ts,
+                end_ts,
+            } => FrameEvent::Opaque {
+                content_type: *content_type,
+                version: *version,
+                len: *len,
+                ts: *ts,
+                end_ts: *end_ts,
+            },
             Event::Sslv2 { body, ts } => FrameEvent::Sslv2 { body, ts: *ts },
             Event::Lost {
                 content_type,
@@ -157,7 +190,7 @@ impl Kept {
         match &self.event {
             Event::Record { payload, .. } => payload.len(),
             Event::Sslv2 { body, .. } => body.len(),
-            Event::Lost { .. } => 0,
+            Event::Opaque { .. } | Event::Lost { .. } => 0,
         }
     }
 }

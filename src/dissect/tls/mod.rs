@@ -370,6 +370,7 @@ impl TlsDissector {
         }
         let i = dir.index();
         let mut framer = std::mem::take(&mut self.dirs[i].framer);
+        framer.skip_app_data = self.app_data_unreadable(dir, env);
         framer.push(data, ts, ctx, &mut |ev, ctx| {
             self.on_frame(dir, ev, ctx, env)
         });
@@ -387,6 +388,7 @@ impl TlsDissector {
         let i = dir.index();
         self.gap_ts = ts;
         let mut framer = std::mem::take(&mut self.dirs[i].framer);
+        framer.skip_app_data = self.app_data_unreadable(dir, env);
         framer.gap(len, ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx, env));
         self.dirs[i].framer = framer;
     }
@@ -397,6 +399,7 @@ impl TlsDissector {
         for (i, later) in check_later.iter_mut().enumerate() {
             let dir = Dir::from_index(i);
             let mut framer = std::mem::take(&mut self.dirs[i].framer);
+            framer.skip_app_data = self.app_data_unreadable(dir, env);
             framer.finish(ctx, &mut |ev, ctx| self.on_frame(dir, ev, ctx, env));
             self.dirs[i].framer = framer;
             if self.kept.is_empty() {
@@ -436,6 +439,23 @@ impl TlsDissector {
                     self.keys.failed, self.keys.opened
                 ),
             );
+        }
+    }
+
+    /// No key can open `dir`'s application data now ([`keys::Keys::would_not_open`]), nor
+    /// before the bytes being pushed are framed: the hellos were seen already (a
+    /// ServerHello in these bytes would change what opens), and no key log is being
+    /// followed (that keeps records instead, [`late`]). The framer may then count a record
+    /// cut across segments instead of copying it together.
+    fn app_data_unreadable(&self, dir: Dir, env: &Option<Decrypting<'_>>) -> bool {
+        match env {
+            None => true,
+            Some(e) => {
+                self.ch.is_some()
+                    && self.sh.is_some()
+                    && !e.keys.growing()
+                    && self.keys.would_not_open(self.is_client(dir), true, e.keys)
+            }
         }
     }
 
@@ -600,6 +620,13 @@ impl TlsDissector {
                 ts,
                 end_ts,
             } => self.on_record(dir, (ts, end_ts), content_type, version, payload, ctx, env),
+            FrameEvent::Opaque {
+                content_type,
+                version,
+                len,
+                ts,
+                end_ts: _,
+            } => self.on_opaque(dir, ts, (content_type, version, len), ctx, env),
             FrameEvent::Sslv2 { body, ts } => self.on_sslv2(dir, ts, body, ctx),
             FrameEvent::Lost {
                 content_type,
@@ -820,6 +847,44 @@ impl TlsDissector {
     }
 
     /// A record that cannot be read: counted, and used for timing.
+    /// An application-data record counted, not copied ([`record::FrameEvent::Opaque`]):
+    /// what [`Self::on_record`] does with a record no key opens. Keys that came while it
+    /// went by find it lost, as a record the capture missed.
+    fn on_opaque(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        (content_type, version, len): (u8, u16, usize),
+        ctx: &mut StreamCtx,
+        env: &mut Option<Decrypting<'_>>,
+    ) {
+        if let Some(e) = env.as_ref() {
+            let from_client = self.is_client(dir);
+            let facts = self.session_facts();
+            if !self
+                .keys
+                .would_not_open(from_client, facts.is_some(), e.keys)
+            {
+                let lost = FrameEvent::Lost {
+                    content_type: Some(content_type),
+                    record_len: Some(len),
+                };
+                self.on_frame_now(dir, lost, ctx, env);
+                return;
+            }
+            // `open` counts the record (a side's records before its keys) and reads nothing.
+            let mut none = Vec::new();
+            let _ = self.keys.open(
+                from_client,
+                facts.as_ref(),
+                e.keys,
+                (content_type, version, &[]),
+                &mut none,
+            );
+        }
+        self.on_ciphertext(dir, ts, content_type, len, ctx);
+    }
+
     fn on_ciphertext(
         &mut self,
         dir: Dir,

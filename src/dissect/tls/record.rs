@@ -41,6 +41,15 @@ pub enum FrameEvent<'a> {
         ts: Ts,
         end_ts: Ts,
     },
+    /// A whole application-data record whose payload was counted, not kept
+    /// ([`Framer::skip_app_data`]): what a record without keys is read for.
+    Opaque {
+        content_type: u8,
+        version: u16,
+        len: usize,
+        ts: Ts,
+        end_ts: Ts,
+    },
     /// An SSL 2.0 record at the start of a stream (RFC 6101 appendix E.2 compatible hello);
     /// `body` follows the 2-byte header.
     Sslv2 { body: &'a [u8], ts: Ts },
@@ -152,6 +161,25 @@ pub struct Framer {
     now: Ts,
     /// Some of `buf`'s bytes were late ([`StreamCtx::late`]): the frames they came in.
     buf_late: Option<Late>,
+    /// Set by the dissector before each call: an application-data record cut across
+    /// segments may be counted instead of copied together, as no key can open it
+    /// ([`FrameEvent::Opaque`]). Records inside one segment are handed out as they are.
+    pub skip_app_data: bool,
+    /// The application-data record being counted: its header, and bytes still to come.
+    skipping: Option<Skipping>,
+}
+
+/// An application-data record counted as its bytes go by ([`Framer::skip_app_data`]).
+#[derive(Debug, Clone, Copy)]
+struct Skipping {
+    content_type: u8,
+    version: u16,
+    /// Payload length.
+    len: usize,
+    /// Bytes of the record still to come.
+    left: usize,
+    /// Capture time of its first byte.
+    ts: Ts,
 }
 
 impl Framer {
@@ -168,6 +196,7 @@ impl Framer {
     pub fn give_up(&mut self) {
         self.mode = Mode::GaveUp;
         self.buf = Vec::new();
+        self.skipping = None;
     }
 
     /// Feeds the next bytes of the direction; calls `f` for each record completed.
@@ -203,6 +232,16 @@ impl Framer {
             self.skip -= n;
             return n;
         }
+        if let Some(sk) = &mut self.skipping {
+            let n = sk.left.min(input.len());
+            sk.left -= n;
+            if sk.left == 0 {
+                let sk = *sk;
+                self.skipping = None;
+                self.emit_opaque(sk, ctx, f);
+            }
+            return n;
+        }
         if !self.buf.is_empty() {
             return self.fill_partial(input, ctx, f);
         }
@@ -236,6 +275,16 @@ impl Framer {
                             ctx,
                         );
                         pos += total;
+                    }
+                    None if self.skip_app_data && ct == CT_APPLICATION_DATA => {
+                        self.skipping = Some(Skipping {
+                            content_type: ct,
+                            version,
+                            len: total - HEADER_LEN,
+                            left: total - rest.len(),
+                            ts,
+                        });
+                        return input.len();
                     }
                     None => {
                         self.buf.extend_from_slice(rest);
@@ -288,6 +337,19 @@ impl Framer {
                 self.buf = window;
                 return used;
             }
+            Header::Tls(CT_APPLICATION_DATA, version, total)
+                if self.skip_app_data && self.buf.len() < total =>
+            {
+                self.skipping = Some(Skipping {
+                    content_type: CT_APPLICATION_DATA,
+                    version,
+                    len: total - HEADER_LEN,
+                    left: total - self.buf.len(),
+                    ts: self.buf_ts,
+                });
+                self.buf.clear();
+                return used;
+            }
             Header::Tls(_, _, total) | Header::Sslv2(total) => total,
         };
         let need = total.saturating_sub(self.buf.len());
@@ -303,6 +365,25 @@ impl Framer {
             self.buf.clear();
         }
         used
+    }
+
+    /// A counted record is complete (what [`Self::emit_buffered`] does for a copied one).
+    fn emit_opaque<F>(&mut self, sk: Skipping, ctx: &mut StreamCtx, f: &mut F)
+    where
+        F: FnMut(FrameEvent<'_>, &mut StreamCtx),
+    {
+        f(
+            FrameEvent::Opaque {
+                content_type: sk.content_type,
+                version: sk.version,
+                len: sk.len,
+                ts: sk.ts,
+                end_ts: self.now.max(sk.ts),
+            },
+            ctx,
+        );
+        self.started = true;
+        self.scanned = 0;
     }
 
     fn emit_buffered<F>(&mut self, rec: &[u8], ctx: &mut StreamCtx, f: &mut F)
@@ -523,15 +604,19 @@ impl Framer {
                     self.start_resync_after_gap(ctx, f, None);
                     return;
                 }
-                let header = if self.buf.len() >= HEADER_LEN {
-                    plausible_header(&self.buf)
+                // The record the gap falls in: its type, payload length and bytes to come.
+                let header = if let Some(sk) = self.skipping.take() {
+                    Some((sk.content_type, sk.len, sk.left))
+                } else if self.buf.len() >= HEADER_LEN {
+                    plausible_header(&self.buf).map(|(ct, _, plen)| {
+                        (ct, plen, (HEADER_LEN + plen).saturating_sub(self.buf.len()))
+                    })
                 } else {
                     None
                 };
                 match header {
-                    Some((ct, _, plen)) => {
+                    Some((ct, plen, remaining)) => {
                         // The gap falls inside a record whose length we know: skip exactly.
-                        let remaining = (HEADER_LEN + plen).saturating_sub(self.buf.len());
                         self.buf.clear();
                         f(
                             FrameEvent::Lost {
@@ -581,6 +666,16 @@ impl Framer {
     {
         if self.mode == Mode::Resync && !self.buf.is_empty() {
             self.scan(true, ctx, f);
+        }
+        if let Some(sk) = self.skipping.take() {
+            let total = HEADER_LEN + sk.len;
+            ctx.warn(
+                WarningKind::Truncated,
+                format!(
+                    "TLS: stream ended inside a record ({} of {total} bytes)",
+                    total - sk.left
+                ),
+            );
         }
         if self.mode == Mode::Framing && !self.buf.is_empty() {
             let total = match parse_header(&self.buf, !self.started) {
@@ -774,12 +869,108 @@ mod tests {
                         ts,
                         ..
                     } => Ev::Rec(content_type, payload.to_vec(), ts),
+                    FrameEvent::Opaque { .. } => unreachable!("not counting here"),
                     FrameEvent::Sslv2 { body, .. } => Ev::V2(body.len()),
                     FrameEvent::Lost { content_type, .. } => Ev::Lost(content_type),
                 })
             });
         }
         out
+    }
+
+    /// What a framer hands out, with payloads as their lengths, and the warnings.
+    fn framed(skip: bool, stream: &[u8], cuts: &[usize], gap_at: Option<usize>) -> String {
+        let mut ctx = StreamCtx::new();
+        let mut f = Framer {
+            skip_app_data: skip,
+            ..Framer::default()
+        };
+        let mut out = String::new();
+        let mut ev = |e: FrameEvent<'_>, _: &mut StreamCtx| {
+            let line = match e {
+                FrameEvent::Record {
+                    content_type,
+                    payload,
+                    ts,
+                    end_ts,
+                    ..
+                } => format!(
+                    "record {content_type} {} {ts:?} {end_ts:?}\n",
+                    payload.len()
+                ),
+                FrameEvent::Opaque {
+                    content_type,
+                    len,
+                    ts,
+                    end_ts,
+                    ..
+                } => format!("record {content_type} {len} {ts:?} {end_ts:?}\n"),
+                FrameEvent::Sslv2 { body, ts } => format!("sslv2 {} {ts:?}\n", body.len()),
+                FrameEvent::Lost {
+                    content_type,
+                    record_len,
+                } => format!("lost {content_type:?} {record_len:?}\n"),
+            };
+            out.push_str(&line);
+        };
+        let mut from = 0;
+        for (i, &to) in cuts.iter().chain([&stream.len()]).enumerate() {
+            let to = to.min(stream.len()).max(from);
+            if gap_at == Some(i) {
+                f.gap((to - from) as u64, &mut ctx, &mut ev);
+            } else {
+                f.push(&stream[from..to], Ts(i as i64), &mut ctx, &mut ev);
+            }
+            from = to;
+        }
+        f.finish(&mut ctx, &mut ev);
+        for w in &ctx.warnings {
+            out.push_str(&format!("{}\n", w.message));
+        }
+        out
+    }
+
+    /// Counting application data instead of copying it changes nothing a reader sees: the
+    /// same records (type, length, first and last byte's times), the same losses after a
+    /// gap, the same warning for a record cut by the end, whatever the segments.
+    #[test]
+    fn counted_records_read_as_copied_ones() {
+        let stream = [
+            rec(22, &[1; 40]),
+            rec(23, &[2; 3000]),
+            rec(23, &[3; 10]),
+            rec(21, &[1, 0]),
+            rec(23, &[4; 16_000]),
+            rec(23, &[5; 700]),
+        ]
+        .concat();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut counted = 0;
+        for round in 0..400 {
+            let mut cuts: Vec<usize> = (0..1 + round % 12).map(|_| next(stream.len())).collect();
+            cuts.sort_unstable();
+            let gap = (round % 3 == 0).then(|| next(cuts.len() + 1));
+            let end = if round % 5 == 0 {
+                next(stream.len())
+            } else {
+                stream.len()
+            };
+            let s = &stream[..end];
+            let copied = framed(false, s, &cuts, gap);
+            assert_eq!(
+                framed(true, s, &cuts, gap),
+                copied,
+                "cuts {cuts:?}, gap {gap:?}, end {end}"
+            );
+            counted += usize::from(copied.contains("record 23"));
+        }
+        assert!(counted > 300);
     }
 
     #[test]
