@@ -1,21 +1,20 @@
 //! Reading a capture on a thread of its own (`analyze --threads` of 2 or more).
 //!
-//! The reading thread does the file's `read` calls (the kernel's copy out of the page cache,
-//! as long as the whole analysis of a page load on one thread) and a compressed capture's
-//! decompression, into chunks of about [`CHUNK`] bytes that end where a block ends: it hops
-//! from block header to block header ([`Framing`]), which costs a few loads per packet. The
-//! analysis thread parses the blocks where they lie ([`Chunked`], pcap-parser's block
-//! parsers on the chunk) and hands the chunk back when it is done with it: no packet byte is
-//! copied on the way, and the blocks, frame numbers, times and bytes are those read on one
-//! thread, so the report is the same.
+//! The reading thread does only the file's `read` calls (the kernel's copy out of the page
+//! cache, about as long as the whole analysis of a page load on one thread) and a
+//! compressed capture's decompression, into chunks of [`CHUNK`] bytes. The analysis thread
+//! parses the blocks where they lie ([`Chunked`]: pcap-parser's block parsers on the chunk)
+//! and hands each chunk back when it is done with it: no packet byte is copied on the way.
+//! A block cut between two chunks is joined alone: its length read from its header, the
+//! rest of the cut part of it read from the next chunk, which is then parsed from there.
+//! The blocks, frame numbers, times and bytes are those read on one thread, and so is the
+//! report.
 //!
-//! The framing only decides where a chunk ends. When it cannot tell (a block header claiming
-//! an impossible length: damage), the reading thread sends the bytes as they come and the
-//! analysis joins a block cut between two chunks, as pcap-parser's reader would refill its
-//! buffer: what the parser makes of the damage, and the warning, are the same.
+//! When a header cannot say (damage: a length the parser stops at), the chunks are joined
+//! whole, as pcap-parser's reader would refill its buffer: what the parser makes of the
+//! damage, and the warning, are the same.
 //!
-//! Memory: at most [`AHEAD`] chunks wait, and [`AHEAD`] + 2 exist; a block longer than a
-//! chunk gets a chunk of its own (up to the parser's block limit, past which it is damage).
+//! Memory: at most [`AHEAD`] chunks wait, and [`AHEAD`] + 2 exist.
 
 use std::io::Read;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
@@ -76,6 +75,9 @@ pub(super) struct Chunked {
     source: Source,
     /// The reading thread's chunk size.
     chunk: usize,
+    /// A chunk whose first bytes completed a block cut at the end of the one before, and
+    /// where the next block starts in it.
+    rest: Option<(Vec<u8>, usize)>,
 }
 
 impl Chunked {
@@ -131,41 +133,53 @@ impl Chunked {
             format,
             source: Source::Input(input),
             chunk,
+            rest: None,
         })
     }
 
-    /// Hands the input to a reading thread: what follows the last whole block of the window
-    /// goes with it, to start its first chunk. `None` when there is nothing left to read.
+    /// Hands the input to a reading thread; `None` when it went already.
     fn start(&mut self) -> Option<Start> {
-        let Source::Input(_) = self.source else {
-            return None;
-        };
-        let Source::Input(input) = std::mem::replace(&mut self.source, Source::Gone) else {
-            return None;
-        };
-        let mut framing = match &self.format {
-            Format::Legacy { header, .. } => Framing::Legacy {
-                file_header: self.consumed == 0,
-                record_header: if header.is_modified_format() { 24 } else { 16 },
-                big_endian: header.is_bigendian(),
-            },
-            Format::Ng { big_endian } => Framing::Ng {
-                big_endian: *big_endian,
-            },
-        };
-        let carry = match framing.whole(&self.window[self.pos..]) {
-            Ok((end, _)) => self.window.split_off(self.pos + end),
-            // Damage already in sight: the thread sends the bytes as they come.
-            Err(Damaged) => {
-                framing = Framing::Damaged;
-                Vec::new()
+        match std::mem::replace(&mut self.source, Source::Gone) {
+            Source::Input(input) => Some((input, self.chunk)),
+            other => {
+                self.source = other;
+                None
             }
-        };
-        Some((input, framing, carry, self.chunk))
+        }
     }
 
-    /// The next chunk from the reading thread, `None` at the end of the input.
-    fn next_chunk(&mut self) -> Option<Vec<u8>> {
+    /// The length of the block `head` starts (its first bytes, up to 24), when its header
+    /// says one the parser takes: a legacy record up to [`MAX_PACKET`], a pcapng block of
+    /// 12 bytes to [`MAX_BLOCK`] (a section header in its own byte order).
+    fn block_len(&self, head: &[u8]) -> Option<usize> {
+        match &self.format {
+            Format::Legacy { header, .. } => {
+                let caplen = word(head, 8, header.is_bigendian())?;
+                let record = if header.is_modified_format() { 24 } else { 16 };
+                (caplen <= MAX_PACKET).then_some(record + caplen as usize)
+            }
+            Format::Ng { big_endian } => {
+                let big = if head.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+                    match head.get(8..12)? {
+                        [0x1a, 0x2b, 0x3c, 0x4d] => true,
+                        [0x4d, 0x3c, 0x2b, 0x1a] => false,
+                        _ => return None,
+                    }
+                } else {
+                    *big_endian
+                };
+                let len = word(head, 4, big)? as usize;
+                (12..=MAX_BLOCK).contains(&len).then_some(len)
+            }
+        }
+    }
+
+    /// The chunk to go on with: the rest of one a cut block was joined from, else the
+    /// reading thread's next.
+    fn next_chunk(&mut self) -> Option<(Vec<u8>, usize)> {
+        if let Some(rest) = self.rest.take() {
+            return Some(rest);
+        }
         let Source::Thread { chunks, .. } = &self.source else {
             return None;
         };
@@ -173,7 +187,22 @@ impl Chunked {
         if chunk.is_none() {
             self.source = Source::Gone;
         }
-        chunk
+        chunk.map(|c| (c, 0))
+    }
+
+    /// Gives a spent buffer back to the reading thread (one grown for a long block goes
+    /// back a chunk's size; a cut block's, much smaller, goes).
+    fn give_back(&self, mut spent: Vec<u8>) {
+        if spent.capacity() < self.chunk / 2 {
+            return;
+        }
+        if let Source::Thread { spent: back, .. } = &self.source {
+            if spent.capacity() > 2 * self.chunk {
+                spent.truncate(self.chunk);
+                spent.shrink_to(self.chunk);
+            }
+            let _ = back.try_send(spent);
+        }
     }
 }
 
@@ -240,40 +269,51 @@ impl PcapReaderIterator for Chunked {
                     self.exhausted = after == before;
                 }
             }
-            Source::Thread { .. } => match self.next_chunk() {
-                // The window is used up (a chunk ends where a block does): the next chunk
-                // takes its place as it is.
-                Some(chunk) if self.pos == self.window.len() => {
-                    let mut spent = std::mem::replace(&mut self.window, chunk);
+            Source::Thread { .. } => {
+                let Some((chunk, at)) = self.next_chunk() else {
+                    self.exhausted = true;
+                    return Ok(());
+                };
+                if self.pos == self.window.len() {
+                    // The window is used up: the chunk takes its place as it is.
+                    let spent = std::mem::replace(&mut self.window, chunk);
+                    self.pos = at;
+                    self.give_back(spent);
+                    return Ok(());
+                }
+                // A block cut between chunks: joined alone when its header tells its
+                // length and the chunk holds the rest of it.
+                let tail = self.window.len() - self.pos;
+                let mut head = self.window[self.pos..].to_vec();
+                head.extend(chunk.iter().skip(at).take(24usize.saturating_sub(tail)));
+                let more = self
+                    .block_len(&head)
+                    .filter(|&len| len > tail && len - tail <= chunk.len() - at)
+                    .map(|len| len - tail);
+                if let Some(more) = more {
+                    let mut joined = Vec::with_capacity(tail + more);
+                    joined.extend_from_slice(&self.window[self.pos..]);
+                    joined.extend_from_slice(&chunk[at..at + more]);
+                    let spent = std::mem::replace(&mut self.window, joined);
                     self.pos = 0;
-                    if let Source::Thread { spent: back, .. } = &self.source {
-                        // A chunk grown for one long block goes back a chunk's size.
-                        if spent.capacity() > 2 * self.chunk {
-                            spent.truncate(self.chunk);
-                            spent.shrink_to(self.chunk);
-                        }
-                        let _ = back.try_send(spent);
+                    self.give_back(spent);
+                    self.rest = Some((chunk, at + more));
+                    return Ok(());
+                }
+                // Otherwise (damage, or a block longer than the chunk): chunks joined whole,
+                // up to the capacity or the end, as a refill of pcap-parser's buffer would.
+                self.window.drain(..self.pos);
+                self.pos = 0;
+                let mut next = Some((chunk, at));
+                while let Some((chunk, at)) = next.take() {
+                    self.window.extend_from_slice(&chunk[at..]);
+                    self.give_back(chunk);
+                    if self.window.len() < self.capacity {
+                        next = self.next_chunk();
+                        self.exhausted = next.is_none();
                     }
                 }
-                // A block cut between chunks (after damage): joined, up to the capacity or
-                // the end, as a refill of pcap-parser's buffer would.
-                Some(chunk) => {
-                    self.window.drain(..self.pos);
-                    self.pos = 0;
-                    let mut next = Some(chunk);
-                    while let Some(chunk) = next.take() {
-                        self.window.extend_from_slice(&chunk);
-                        if let Source::Thread { spent: back, .. } = &self.source {
-                            let _ = back.try_send(chunk);
-                        }
-                        if self.window.len() < self.capacity {
-                            next = self.next_chunk();
-                            self.exhausted = next.is_none();
-                        }
-                    }
-                }
-                None => self.exhausted = true,
-            },
+            }
             Source::Gone => self.exhausted = true,
         }
         Ok(())
@@ -319,81 +359,6 @@ fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, from: usize, upto: usize) -> us
     n
 }
 
-/// A block header claiming a length the parser stops at.
-#[derive(Debug)]
-struct Damaged;
-
-/// Finds where blocks end, from block header to block header.
-#[derive(Debug, Clone, Copy)]
-enum Framing {
-    Legacy {
-        /// The 24-byte file header comes first.
-        file_header: bool,
-        record_header: usize,
-        big_endian: bool,
-    },
-    Ng {
-        big_endian: bool,
-    },
-    /// Past damage: no more framing.
-    Damaged,
-}
-
-impl Framing {
-    /// The end of the last whole block of `b` (which starts at a block), and the length of
-    /// the block after it when its header is there.
-    fn whole(&mut self, b: &[u8]) -> Result<(usize, Option<usize>), Damaged> {
-        let mut at = 0;
-        loop {
-            let rest = &b[at..];
-            let len = match self {
-                Framing::Legacy {
-                    file_header: true, ..
-                } => 24,
-                Framing::Legacy {
-                    record_header,
-                    big_endian,
-                    ..
-                } => {
-                    let Some(caplen) = word(rest, 8, *big_endian) else {
-                        return Ok((at, None));
-                    };
-                    if caplen > MAX_PACKET {
-                        return Err(Damaged);
-                    }
-                    *record_header + caplen as usize
-                }
-                Framing::Ng { big_endian } => {
-                    if rest.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-                        match rest.get(8..12) {
-                            Some([0x1a, 0x2b, 0x3c, 0x4d]) => *big_endian = true,
-                            Some([0x4d, 0x3c, 0x2b, 0x1a]) => *big_endian = false,
-                            Some(_) => return Err(Damaged),
-                            None => return Ok((at, None)),
-                        }
-                    }
-                    let Some(len) = word(rest, 4, *big_endian) else {
-                        return Ok((at, None));
-                    };
-                    let len = len as usize;
-                    if !(12..=MAX_BLOCK).contains(&len) {
-                        return Err(Damaged);
-                    }
-                    len
-                }
-                Framing::Damaged => return Err(Damaged),
-            };
-            if rest.len() < len {
-                return Ok((at, Some(len)));
-            }
-            at += len;
-            if let Framing::Legacy { file_header, .. } = self {
-                *file_header = false;
-            }
-        }
-    }
-}
-
 /// The 32-bit word at `at` of `b`, in the given byte order.
 fn word(b: &[u8], at: usize, big_endian: bool) -> Option<u32> {
     let w: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
@@ -404,15 +369,9 @@ fn word(b: &[u8], at: usize, big_endian: bool) -> Option<u32> {
     })
 }
 
-/// The reading thread: chunks of whole blocks (after damage, of bytes as they come) until
-/// the input ends or the analysis stops taking them.
-fn read_ahead(
-    (mut input, framing, mut carry, chunk): Start,
-    chunks: SyncSender<Vec<u8>>,
-    spent: Receiver<Vec<u8>>,
-) {
-    // `None` past damage: chunks of bytes as they come.
-    let mut framing = Some(framing).filter(|f| !matches!(f, Framing::Damaged));
+/// The reading thread: chunks of the input as it comes until it ends or the analysis
+/// stops taking them.
+fn read_ahead((mut input, chunk): Start, chunks: SyncSender<Vec<u8>>, spent: Receiver<Vec<u8>>) {
     let mut made = 0;
     loop {
         let mut buf = match spent.try_recv() {
@@ -427,40 +386,7 @@ fn read_ahead(
             },
             Err(TryRecvError::Disconnected) => return,
         };
-        // The carry first, over what the chunk held before.
-        let keep = carry.len();
-        if buf.len() < keep {
-            buf.resize(keep, 0);
-        }
-        buf[..keep].copy_from_slice(&carry);
-        carry.clear();
-        let (mut have, mut framed, mut upto) = (keep, 0, chunk.max(keep));
-        let ended = loop {
-            let to = upto;
-            have = fill(&mut *input, &mut buf, have, to);
-            if let Some(f) = framing.as_mut() {
-                match f.whole(&buf[framed..have]) {
-                    Ok((end, next)) => {
-                        framed += end;
-                        // One block longer than a chunk: all of it in this one.
-                        if let Some(len) = next.filter(|_| framed == 0) {
-                            upto = upto.max(len);
-                        }
-                    }
-                    Err(Damaged) => framing = None,
-                }
-            }
-            if have < to {
-                break true;
-            }
-            if have >= upto {
-                break false;
-            }
-        };
-        if !ended && framing.is_some() {
-            carry.extend_from_slice(&buf[framed..]);
-            buf.truncate(framed);
-        }
+        let ended = fill(&mut *input, &mut buf, 0, chunk) < chunk;
         if !buf.is_empty() && chunks.send(buf).is_err() {
             return;
         }
@@ -470,9 +396,9 @@ fn read_ahead(
     }
 }
 
-/// What the reading thread starts from: the input, the framing where the analysis's window
-/// ends, and the bytes of that window after its last whole block.
-type Start = (Box<dyn Read + Send>, Framing, Vec<u8>, usize);
+/// What the reading thread starts from: the input (read up to the analysis's window) and
+/// the chunk size.
+type Start = (Box<dyn Read + Send>, usize);
 
 /// [`CaptureReader::for_each_while`] with the reading on a scoped thread of its own.
 pub(super) fn for_each_while(
