@@ -4,7 +4,8 @@
 //!
 //! The only I/O in the library. Built on pcap-parser's streaming reader (zero-copy: a
 //! packet's bytes borrow the reader's buffer until the callback returns), so memory is the
-//! buffer whatever the file size. The format is found by magic number, never by extension,
+//! buffer whatever the file size; read ahead on a thread of its own, the same block
+//! parsers run on the chunks that thread reads ([`readahead`]). The format is found by magic number, never by extension,
 //! and so is a compression: a gzip (`1f 8b`) or zstd (`28 b5 2f fd`) file is decompressed as
 //! it is read (flate2, zstd; streaming, so memory stays the decoders' windows), as tshark
 //! reads them. A read or decompression error after the header ends reading like the end of

@@ -14,7 +14,8 @@
 //! whole, as pcap-parser's reader would refill its buffer: what the parser makes of the
 //! damage, and the warning, are the same.
 //!
-//! Memory: at most [`AHEAD`] chunks wait, and [`AHEAD`] + 2 exist.
+//! Memory: at most [`AHEAD`] chunks wait, and [`AHEAD`] + 2 exist (the analysis's first
+//! window is one of them; a chunk grown for a long block goes back a chunk's size).
 
 use std::io::Read;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
@@ -31,9 +32,9 @@ use super::{CaptureEvent, CaptureReader, MAX_BLOCK, MAX_PACKET};
 use crate::warning::Warning;
 
 /// Bytes the reading thread gathers before handing them over.
-pub const CHUNK: usize = 2 << 20;
+pub const CHUNK: usize = 1 << 20;
 /// Chunks read ahead of the analysis.
-const AHEAD: usize = 4;
+const AHEAD: usize = 2;
 
 type LegacyParse = fn(&[u8]) -> nom::IResult<&[u8], LegacyPcapBlock<'_>, PcapError<&[u8]>>;
 
@@ -376,7 +377,8 @@ fn read_ahead((mut input, chunk): Start, chunks: SyncSender<Vec<u8>>, spent: Rec
     loop {
         let mut buf = match spent.try_recv() {
             Ok(b) => b,
-            Err(TryRecvError::Empty) if made < AHEAD + 2 => {
+            // The analysis's first window comes back as one more.
+            Err(TryRecvError::Empty) if made < AHEAD + 1 => {
                 made += 1;
                 Vec::with_capacity(chunk)
             }
