@@ -300,9 +300,8 @@ impl CaptureReader {
         CaptureReader::open(input, read_ahead.then_some(readahead::CHUNK))
     }
 
-    /// [`CaptureReader::with_read_ahead`] in chunks of `chunk` bytes: tests make them small,
-    /// so that blocks fall across chunks and the reading thread does the reading.
-    #[doc(hidden)]
+    /// [`CaptureReader::with_read_ahead`] in chunks of `chunk` bytes
+    /// ([`readahead::chunk_for`]; tests make them small, so that blocks fall across chunks).
     pub fn with_read_ahead_chunks<R: Read + Send + 'static>(
         input: R,
         chunk: usize,

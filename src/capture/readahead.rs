@@ -33,8 +33,25 @@ use crate::warning::Warning;
 
 /// Bytes the reading thread gathers before handing them over.
 pub const CHUNK: usize = 1 << 20;
+/// The same when decrypting ([`chunk_for`]).
+pub const CHUNK_DECRYPTING: usize = 4 << 20;
+
+/// The chunk size for an analysis that decrypts or not. Decrypting, the analysis reads every
+/// byte of a record (to open it) where otherwise it reads the headers, and it is the slower
+/// thread: on this project's two cores, larger chunks halved the cost of its copy of records
+/// out of the segments (0.35 s against 0.40 s for the 1 GiB benchmark), and cost 12 MiB
+/// more, which a run without keys keeps (1.5 million SYNs stream in under 128 MiB).
+pub fn chunk_for(decrypting: bool) -> usize {
+    if decrypting {
+        CHUNK_DECRYPTING
+    } else {
+        CHUNK
+    }
+}
 /// Chunks read ahead of the analysis.
 const AHEAD: usize = 2;
+/// Spent chunks given back to the reading thread at once.
+const HELD: usize = 2;
 
 type LegacyParse = fn(&[u8]) -> nom::IResult<&[u8], LegacyPcapBlock<'_>, PcapError<&[u8]>>;
 
@@ -79,6 +96,8 @@ pub(super) struct Chunked {
     /// A chunk whose first bytes completed a block cut at the end of the one before, and
     /// where the next block starts in it.
     rest: Option<(Vec<u8>, usize)>,
+    /// Spent buffers not given back yet ([`Self::give_back`]).
+    held: Vec<Vec<u8>>,
 }
 
 impl Chunked {
@@ -135,6 +154,7 @@ impl Chunked {
             source: Source::Input(input),
             chunk,
             rest: None,
+            held: Vec::new(),
         })
     }
 
@@ -184,25 +204,48 @@ impl Chunked {
         let Source::Thread { chunks, .. } = &self.source else {
             return None;
         };
-        let chunk = chunks.recv().ok();
+        let chunk = match chunks.try_recv() {
+            Ok(c) => Some(c),
+            Err(TryRecvError::Disconnected) => None,
+            Err(TryRecvError::Empty) => {
+                // About to wait for the reading thread: it gets what was held back first.
+                self.give_back_held();
+                match &self.source {
+                    Source::Thread { chunks, .. } => chunks.recv().ok(),
+                    _ => None,
+                }
+            }
+        };
         if chunk.is_none() {
             self.source = Source::Gone;
         }
         chunk.map(|c| (c, 0))
     }
 
+    /// Sends the spent buffers held back to the reading thread.
+    fn give_back_held(&mut self) {
+        if let Source::Thread { spent: back, .. } = &self.source {
+            for b in self.held.drain(..) {
+                let _ = back.try_send(b);
+            }
+        }
+    }
+
     /// Gives a spent buffer back to the reading thread (one grown for a long block goes
-    /// back a chunk's size; a cut block's, much smaller, goes).
-    fn give_back(&self, mut spent: Vec<u8>) {
-        if spent.capacity() < self.chunk / 2 {
+    /// back a chunk's size; a cut block's, much smaller, goes), [`HELD`] at a time: a
+    /// reading thread that waits for one is woken once for them (each waking costs both
+    /// threads, most where the analysis is the slower, when decrypting).
+    fn give_back(&mut self, mut spent: Vec<u8>) {
+        if spent.capacity() < self.chunk / 2 || !matches!(self.source, Source::Thread { .. }) {
             return;
         }
-        if let Source::Thread { spent: back, .. } = &self.source {
-            if spent.capacity() > 2 * self.chunk {
-                spent.truncate(self.chunk);
-                spent.shrink_to(self.chunk);
-            }
-            let _ = back.try_send(spent);
+        if spent.capacity() > 2 * self.chunk {
+            spent.truncate(self.chunk);
+            spent.shrink_to(self.chunk);
+        }
+        self.held.push(spent);
+        if self.held.len() >= HELD {
+            self.give_back_held();
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::io::{self, IsTerminal};
 
-use pagetrace::capture::CaptureReader;
+use pagetrace::capture::{readahead, CaptureReader};
 use pagetrace::pageload::model::Report;
 use pagetrace::pipeline::TcpConfig;
 use pagetrace::pipeline::{Analyzer, AnalyzerConfig};
@@ -82,8 +82,12 @@ fn open_stream(
     threaded: bool,
 ) -> Result<(CaptureReader, Analyzer), CliError> {
     let (file, _) = input::open(capture)?;
-    let reader = CaptureReader::with_read_ahead(file, threaded)
-        .map_err(|e| CliError::Usage(format!("{capture}: {e}")))?;
+    let reader = if threaded {
+        CaptureReader::with_read_ahead_chunks(file, readahead::chunk_for(keylog.is_some()))
+    } else {
+        CaptureReader::new(file)
+    }
+    .map_err(|e| CliError::Usage(format!("{capture}: {e}")))?;
     let mut analyzer = Analyzer::new(config(a, threaded), capture, reader.format);
     if let Some(k) = keylog {
         analyzer.add_keylog_text(&String::from_utf8_lossy(&k.text));

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use pagetrace::capture::CaptureReader;
+use pagetrace::capture::{readahead, CaptureReader};
 use pagetrace::pageload::model::Report;
 use pagetrace::pipeline::KeyLogStats;
 use pagetrace::pipeline::{self, Analyzer, AnalyzerConfig};
@@ -173,7 +173,13 @@ pub fn analyze(
         Some(b) => Box::new(b.wrap_read(input)),
         None => input,
     };
-    let mut reader = CaptureReader::with_read_ahead(input, read_ahead).map_err(|e| {
+    let reader = if read_ahead {
+        let chunk = readahead::chunk_for(keylog.is_some());
+        CaptureReader::with_read_ahead_chunks(input, chunk)
+    } else {
+        CaptureReader::new(input)
+    };
+    let mut reader = reader.map_err(|e| {
         let name = if path == "-" { "standard input" } else { path };
         CliError::Usage(format!("{name}: {e}"))
     })?;
