@@ -5,11 +5,11 @@
 //! The only I/O in the library. Built on pcap-parser's streaming reader (zero-copy: a
 //! packet's bytes borrow the reader's buffer until the callback returns), so memory is the
 //! buffer whatever the file size; read ahead on a thread of its own, the same block
-//! parsers run on the chunks that thread reads ([`readahead`]). The format is found by magic number, never by extension,
-//! and so is a compression: a gzip (`1f 8b`) or zstd (`28 b5 2f fd`) file is decompressed as
-//! it is read (flate2, zstd; streaming, so memory stays the decoders' windows), as tshark
-//! reads them. A read or decompression error after the header ends reading like the end of
-//! the file, with a warning saying what failed.
+//! parsers run on the chunks that thread reads ([`readahead`]). The format is found by
+//! magic number, never by extension, and so is a compression: a gzip (`1f 8b`) or zstd
+//! (`28 b5 2f fd`) file is decompressed as it is read (flate2, zstd; streaming, so memory
+//! stays the decoders' windows), as tshark reads them. A read or decompression error after
+//! the header ends reading like the end of the file, with a warning saying what failed.
 //!
 //! Damage is not fatal once the file is known to be a capture: a record cut by the end of the
 //! file, a record header claiming an impossible length, or an unparsable block ends reading
@@ -279,8 +279,6 @@ pub struct CaptureReader {
     ng_big_endian: bool,
     frame: u64,
     done: bool,
-    /// Read on a thread of its own ([`readahead`]).
-    read_ahead: bool,
 }
 
 impl CaptureReader {
@@ -290,9 +288,9 @@ impl CaptureReader {
         CaptureReader::with_read_ahead(input, false)
     }
 
-    /// [`CaptureReader::new`]; with `read_ahead`, [`CaptureReader::for_each_while`] reads,
-    /// decompresses and parses the input on a thread of its own, batches of packets ahead
-    /// of its caller ([`readahead`]).
+    /// [`CaptureReader::new`]; with `read_ahead`, [`CaptureReader::for_each_while`] reads
+    /// and decompresses the input on a thread of its own, chunks ahead of its caller, and
+    /// parses the blocks where they lie in them ([`readahead`]).
     pub fn with_read_ahead<R: Read + Send + 'static>(
         input: R,
         read_ahead: bool,
@@ -370,7 +368,6 @@ impl CaptureReader {
             ng_big_endian: false,
             frame: 0,
             done: false,
-            read_ahead: read_ahead.is_some(),
         })
     }
 
@@ -410,7 +407,7 @@ impl CaptureReader {
         warnings: &mut Vec<Warning>,
         on_event: impl FnMut(CaptureEvent<'_>) -> bool,
     ) {
-        if self.read_ahead {
+        if matches!(self.inner, Inner::Ahead(_)) {
             readahead::for_each_while(self, warnings, on_event);
         } else {
             self.read_here_while(warnings, on_event);
