@@ -58,7 +58,6 @@ enum Event {
         end_ts: Ts,
     },
     Opaque {
-        content_type: u8,
         version: u16,
         len: usize,
         ts: Ts,
@@ -102,13 +101,11 @@ impl Kept {
                 end_ts,
             },
             FrameEvent::Opaque {
-                content_type,
                 version,
                 len,
                 ts,
                 end_ts,
             } => Event::Opaque {
-                content_type,
                 version,
                 len,
                 ts,
@@ -151,13 +148,11 @@ impl Kept {
                 end_ts: *end_ts,
             },
             Event::Opaque {
-                content_type,
                 version,
                 len,
                 ts,
                 end_ts,
             } => FrameEvent::Opaque {
-                content_type: *content_type,
                 version: *version,
                 len: *len,
                 ts: *ts,

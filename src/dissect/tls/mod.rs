@@ -621,12 +621,11 @@ impl TlsDissector {
                 end_ts,
             } => self.on_record(dir, (ts, end_ts), content_type, version, payload, ctx, env),
             FrameEvent::Opaque {
-                content_type,
                 version,
                 len,
                 ts,
                 end_ts: _,
-            } => self.on_opaque(dir, ts, (content_type, version, len), ctx, env),
+            } => self.on_opaque(dir, ts, (version, len), ctx, env),
             FrameEvent::Sslv2 { body, ts } => self.on_sslv2(dir, ts, body, ctx),
             FrameEvent::Lost {
                 content_type,
@@ -854,10 +853,11 @@ impl TlsDissector {
         &mut self,
         dir: Dir,
         ts: Ts,
-        (content_type, version, len): (u8, u16, usize),
+        (version, len): (u16, usize),
         ctx: &mut StreamCtx,
         env: &mut Option<Decrypting<'_>>,
     ) {
+        let content_type = CT_APPLICATION_DATA;
         if let Some(e) = env.as_ref() {
             let from_client = self.is_client(dir);
             let facts = self.session_facts();

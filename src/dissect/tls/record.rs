@@ -44,7 +44,6 @@ pub enum FrameEvent<'a> {
     /// A whole application-data record whose payload was counted, not kept
     /// ([`Framer::skip_app_data`]): what a record without keys is read for.
     Opaque {
-        content_type: u8,
         version: u16,
         len: usize,
         ts: Ts,
@@ -172,7 +171,6 @@ pub struct Framer {
 /// An application-data record counted as its bytes go by ([`Framer::skip_app_data`]).
 #[derive(Debug, Clone, Copy)]
 struct Skipping {
-    content_type: u8,
     version: u16,
     /// Payload length.
     len: usize,
@@ -180,6 +178,18 @@ struct Skipping {
     left: usize,
     /// Capture time of its first byte.
     ts: Ts,
+}
+
+impl Skipping {
+    /// A record of `total` bytes (header included) of which `have` went by.
+    fn new(version: u16, total: usize, have: usize, ts: Ts) -> Skipping {
+        Skipping {
+            version,
+            len: total - HEADER_LEN,
+            left: total - have,
+            ts,
+        }
+    }
 }
 
 impl Framer {
@@ -277,13 +287,7 @@ impl Framer {
                         pos += total;
                     }
                     None if self.skip_app_data && ct == CT_APPLICATION_DATA => {
-                        self.skipping = Some(Skipping {
-                            content_type: ct,
-                            version,
-                            len: total - HEADER_LEN,
-                            left: total - rest.len(),
-                            ts,
-                        });
+                        self.skipping = Some(Skipping::new(version, total, rest.len(), ts));
                         return input.len();
                     }
                     None => {
@@ -340,13 +344,7 @@ impl Framer {
             Header::Tls(CT_APPLICATION_DATA, version, total)
                 if self.skip_app_data && self.buf.len() < total =>
             {
-                self.skipping = Some(Skipping {
-                    content_type: CT_APPLICATION_DATA,
-                    version,
-                    len: total - HEADER_LEN,
-                    left: total - self.buf.len(),
-                    ts: self.buf_ts,
-                });
+                self.skipping = Some(Skipping::new(version, total, self.buf.len(), self.buf_ts));
                 self.buf.clear();
                 return used;
             }
@@ -374,7 +372,6 @@ impl Framer {
     {
         f(
             FrameEvent::Opaque {
-                content_type: sk.content_type,
                 version: sk.version,
                 len: sk.len,
                 ts: sk.ts,
@@ -606,7 +603,7 @@ impl Framer {
                 }
                 // The record the gap falls in: its type, payload length and bytes to come.
                 let header = if let Some(sk) = self.skipping.take() {
-                    Some((sk.content_type, sk.len, sk.left))
+                    Some((CT_APPLICATION_DATA, sk.len, sk.left))
                 } else if self.buf.len() >= HEADER_LEN {
                     plausible_header(&self.buf).map(|(ct, _, plen)| {
                         (ct, plen, (HEADER_LEN + plen).saturating_sub(self.buf.len()))
@@ -899,12 +896,8 @@ mod tests {
                     payload.len()
                 ),
                 FrameEvent::Opaque {
-                    content_type,
-                    len,
-                    ts,
-                    end_ts,
-                    ..
-                } => format!("record {content_type} {len} {ts:?} {end_ts:?}\n"),
+                    len, ts, end_ts, ..
+                } => format!("record {CT_APPLICATION_DATA} {len} {ts:?} {end_ts:?}\n"),
                 FrameEvent::Sslv2 { body, ts } => format!("sslv2 {} {ts:?}\n", body.len()),
                 FrameEvent::Lost {
                     content_type,
