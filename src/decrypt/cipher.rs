@@ -2,7 +2,8 @@
 //!
 //! Keys are expanded once per direction (AES round keys, GHASH key, HMAC pads) and reused
 //! for every record. Decryption writes into the caller's `Vec`, reusing its capacity; on any
-//! failure the `Vec` is left empty, so unauthenticated bytes never reach a caller.
+//! failure the `Vec` is left empty, so unauthenticated bytes never reach a caller, except
+//! through [`Unsealed`], which reads an AES-GCM record in parts and says so.
 //!
 //! The AEADs are aws-lc-rs's (AES-NI, VAES, CLMUL and AVX2/AVX-512 chosen at run time);
 //! CBC and HMAC, for the TLS 1.0-1.2 CBC suites, are RustCrypto's.
@@ -13,6 +14,8 @@ use std::sync::Arc;
 use aes::cipher::consts::U16;
 use aes::cipher::{BlockModeDecrypt, InOutBuf, InnerIvInit, KeyInit};
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::cipher::{DecryptingKey, DecryptionContext, UnboundCipherKey, AES_128, AES_256};
+use aws_lc_rs::iv::FixedLength;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Sha256, Sha384};
@@ -28,6 +31,9 @@ pub(crate) const TAG_LEN: usize = 16;
 pub(crate) struct AeadKey {
     cipher: BulkCipher,
     key: Arc<LessSafeKey>,
+    /// AES-GCM: the same key in counter mode, for reading a record in parts
+    /// ([`Unsealed`]).
+    ctr: Option<Arc<DecryptingKey>>,
 }
 
 impl fmt::Debug for AeadKey {
@@ -49,10 +55,30 @@ impl AeadKey {
             BulkCipher::ChaCha20Poly1305 => &aead::CHACHA20_POLY1305,
             BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc => return Err(DecryptError::BadSecret),
         };
+        let ctr = match cipher {
+            BulkCipher::Aes128Gcm => Some(&AES_128),
+            BulkCipher::Aes256Gcm => Some(&AES_256),
+            _ => None,
+        }
+        .and_then(|alg| UnboundCipherKey::new(alg, key).ok())
+        .and_then(|k| DecryptingKey::ctr(k).ok())
+        .map(Arc::new);
         let key = UnboundKey::new(alg, key).map_err(|_| DecryptError::BadSecret)?;
         Ok(AeadKey {
             cipher,
             key: Arc::new(LessSafeKey::new(key)),
+            ctr,
+        })
+    }
+
+    /// `sealed` (ciphertext and tag) under `nonce`, to be read in parts without its tag
+    /// checked ([`Unsealed`]); `None` for ChaCha20-Poly1305 or a record shorter than a tag.
+    pub(crate) fn unsealed<'p>(&self, nonce: [u8; 12], sealed: &'p [u8]) -> Option<Unsealed<'p>> {
+        let ct = sealed.get(..sealed.len().checked_sub(TAG_LEN)?)?;
+        Some(Unsealed {
+            key: Arc::clone(self.ctr.as_ref()?),
+            nonce,
+            ct,
         })
     }
 
@@ -98,6 +124,72 @@ impl AeadKey {
             )
             .expect("sealing never fails below 2^36 bytes");
         buf
+    }
+}
+
+/// An AES-GCM record read in parts, each decrypted on its own without the tag checked.
+///
+/// GCM encrypts in counter mode (NIST SP 800-38D 7.1): with a 96-bit nonce, plaintext
+/// block `i` is the ciphertext XOR AES(key, nonce || 2 + i), so any range of a record
+/// decrypts alone, and what a reader only counts (a response body it neither hashes nor
+/// decodes) need not be decrypted at all. The tag covers the whole record, so nothing read
+/// this way is authenticated: the caller reads a side's records so only once one of them
+/// with the same key opened whole, which proves the key.
+pub(crate) struct Unsealed<'p> {
+    key: Arc<DecryptingKey>,
+    nonce: [u8; 12],
+    /// The ciphertext, without the tag.
+    ct: &'p [u8],
+}
+
+impl fmt::Debug for Unsealed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Unsealed({} bytes)", self.ct.len())
+    }
+}
+
+impl<'p> Unsealed<'p> {
+    /// Plaintext bytes in the record.
+    pub(crate) fn len(&self) -> usize {
+        self.ct.len()
+    }
+
+    /// Only the first `len` bytes (TLS 1.3: the content, without its type and padding).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.ct = self.ct.get(..len).unwrap_or(self.ct);
+    }
+
+    /// The plaintext of `start..end` (clamped to the record), decrypted into `out`, which
+    /// it replaces; `None` if the cipher refused (it does not for AES in counter mode).
+    pub(crate) fn read<'o>(
+        &self,
+        start: usize,
+        end: usize,
+        out: &'o mut Vec<u8>,
+    ) -> Option<&'o [u8]> {
+        let end = end.min(self.ct.len());
+        let start = start.min(end);
+        let skip = start % 16;
+        out.clear();
+        out.resize(skip, 0);
+        out.extend_from_slice(self.ct.get(start..end).unwrap_or_default());
+        let mut counter = [0u8; 16];
+        counter[..12].copy_from_slice(&self.nonce);
+        // J0 + 1 is the first block's counter (SP 800-38D 7.1, steps 2 and 3); a record's
+        // 1,041 blocks at most never carry out of the 32-bit counter.
+        let block = u32::try_from(start / 16).unwrap_or(u32::MAX);
+        counter[12..].copy_from_slice(&block.wrapping_add(2).to_be_bytes());
+        let iv = DecryptionContext::Iv128(FixedLength::from(counter));
+        if self.key.decrypt(out, iv).is_err() {
+            out.clear();
+            return None;
+        }
+        out.get(skip..)
+    }
+
+    /// The plaintext byte at `at`.
+    pub(crate) fn byte(&self, at: usize, scratch: &mut Vec<u8>) -> Option<u8> {
+        self.read(at, at + 1, scratch)?.first().copied()
     }
 }
 

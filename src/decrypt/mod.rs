@@ -11,7 +11,11 @@
 //!
 //! Guarantees:
 //! - **No garbage upward.** On every error the output buffer is empty: a record that fails
-//!   authentication (wrong key, flipped byte, truncated) never yields plaintext.
+//!   authentication (wrong key, flipped byte, truncated) never yields plaintext. The one
+//!   reading without the tag is `RecordDecryptor::unsealed` (`Unsealed`: an AES-GCM
+//!   application-data record read in parts, in counter mode), which the TLS dissector uses
+//!   only once a record of the same key opened whole, and only to pass by what the HTTP
+//!   dissector would only count.
 //! - **Sequence numbers advance on every record attempted**, success or failure, exactly as
 //!   the sender's did when it sent the record. So one corrupted record costs that record
 //!   only: the next one still decrypts. The one exception is a TLS 1.3 cleartext
@@ -54,6 +58,7 @@ pub use keylog::{
 };
 pub use suite::{suite, BulkCipher, HashAlg, MacAlg, SuiteInfo, SuiteProtocol};
 
+pub(crate) use cipher::Unsealed;
 use tls12::Tls12State;
 use tls13::Tls13State;
 
@@ -236,6 +241,25 @@ impl RecordDecryptor {
     /// `application_traffic_secret_N+1` and resets the sequence number to 0. Call it after
     /// decrypting this direction's KeyUpdate message; the next record uses the new keys.
     /// Refused for TLS 1.2 (`UnsupportedVersion`).
+    /// The next record, when it can be read in parts without its tag checked
+    /// ([`Unsealed`]: AES-GCM application data, in TLS 1.3 unpadded). It takes the
+    /// record's sequence number as [`Self::decrypt`] would; `None` takes nothing, and the
+    /// record is for `decrypt`.
+    pub(crate) fn unsealed<'p>(
+        &mut self,
+        content_type: u8,
+        payload: &'p [u8],
+        scratch: &mut Vec<u8>,
+    ) -> Option<Unsealed<'p>> {
+        let u = match &self.state {
+            State::Tls12(s) => s.unsealed(content_type, payload),
+            State::Tls13(_) if content_type != 23 => None,
+            State::Tls13(s) => s.unsealed(self.seq, payload, scratch),
+        }?;
+        self.seq = self.seq.wrapping_add(1);
+        Some(u)
+    }
+
     pub fn key_update(&mut self) -> Result<(), DecryptError> {
         match &mut self.state {
             State::Tls13(s) => {

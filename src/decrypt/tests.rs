@@ -999,3 +999,105 @@ fn test_keylog_to_decryptor() {
         HANDSHAKE
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Records read in parts (Unsealed)
+
+/// Every range of `u` against `content`, the plaintext opening the record whole gives.
+fn check_ranges(u: &Unsealed<'_>, content: &[u8]) {
+    assert_eq!(u.len(), content.len());
+    let mut out = Vec::new();
+    let n = content.len();
+    let mut edges: Vec<usize> = [0, 1, 15, 16, 17, 31, 32, 33, 500, n / 2]
+        .into_iter()
+        .filter(|&e| e <= n)
+        .collect();
+    edges.extend([n.saturating_sub(17), n.saturating_sub(1), n]);
+    for &a in &edges {
+        for &b in edges.iter().filter(|&&b| b >= a) {
+            assert_eq!(
+                u.read(a, b, &mut out),
+                Some(&content[a..b]),
+                "{a}..{b} of {n}"
+            );
+        }
+    }
+    // Past the end: clamped.
+    assert_eq!(u.read(n, n + 10, &mut out), Some(&[][..]));
+}
+
+#[test]
+fn test_unsealed_reads_real_records_as_decrypt_does() {
+    // RFC 8448's client application record (AES-128-GCM, sequence 0): bytes 00..31.
+    let mut dec = RecordDecryptor::tls13(tls13_aes128(), &hex(RFC8448_CLIENT_AP)).unwrap();
+    let frag = hex(RFC8448_CLIENT_APPDATA);
+    let mut scratch = Vec::new();
+    let u = dec.unsealed(APPDATA, &frag, &mut scratch).unwrap();
+    check_ranges(&u, &(0u8..=0x31).collect::<Vec<u8>>());
+    assert_eq!(dec.seq(), 1);
+
+    // OpenSSL's TLS 1.2 AES-128-GCM session: the Finished (a handshake record) is left to
+    // decrypt, which takes sequence 0; the request is read in parts at sequence 1 (the
+    // explicit nonce in the record, not the counter, makes the nonce).
+    let mut dec = decryptor(&GCM128, false);
+    let (fin_type, fin) = GCM128.records[0];
+    assert!(dec.unsealed(fin_type, &hex(fin), &mut scratch).is_none());
+    assert_eq!(dec.seq(), 0);
+    assert_eq!(open(&mut dec, fin_type, 0x0303, fin).unwrap().0, HANDSHAKE);
+    let frag = hex(GCM128.records[1].1);
+    let u = dec.unsealed(APPDATA, &frag, &mut scratch).unwrap();
+    check_ranges(&u, GET);
+    assert_eq!(dec.seq(), 2);
+
+    // ChaCha20-Poly1305 (TLS 1.2 and 1.3) and CBC are opened whole.
+    for v in [&CHACHA, &CBC_SHA_MTE] {
+        let mut dec = decryptor(v, v.etm);
+        let frag = hex(v.records[1].1);
+        assert!(dec.unsealed(APPDATA, &frag, &mut scratch).is_none());
+        assert_eq!(dec.seq(), 0);
+    }
+}
+
+#[test]
+fn test_unsealed_takes_only_unpadded_application_data() {
+    for id in [0x1301, 0x1302, 0x1303] {
+        let s = suite(id).unwrap();
+        let secret = vec![0x5a; s.hash.len()];
+        let aes = id != 0x1303;
+        for len in [0usize, 1, 15, 16, 17, 100, 4096, 16384] {
+            let content: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+            let mut scratch = Vec::new();
+            for (tail, opens_in_parts) in [
+                (&[APPDATA][..], aes),
+                (&[APPDATA, 0, 0][..], false),
+                (&[HANDSHAKE][..], false),
+                (&[ALERT][..], false),
+            ] {
+                let inner = [&content[..], tail].concat();
+                let frag = seal13(s, &secret, 9, [APPDATA, 3, 3], &inner);
+                let mut dec = RecordDecryptor::tls13(s, &secret).unwrap();
+                dec.set_seq(9);
+                match dec.unsealed(APPDATA, &frag, &mut scratch) {
+                    Some(u) => {
+                        assert!(opens_in_parts, "{id:#x} {len} {tail:?}");
+                        check_ranges(&u, &content);
+                        assert_eq!(dec.seq(), 10);
+                    }
+                    None => {
+                        assert!(!opens_in_parts, "{id:#x} {len} {tail:?}");
+                        // Nothing taken: the record still opens whole at its number.
+                        assert_eq!(dec.seq(), 9);
+                        let mut out = Vec::new();
+                        assert_eq!(dec.decrypt(APPDATA, 0x0303, &frag, &mut out), Ok(tail[0]));
+                        assert_eq!(out, content);
+                    }
+                }
+            }
+        }
+        // Too short for a tag and a type.
+        let mut dec = RecordDecryptor::tls13(s, &secret).unwrap();
+        assert!(dec.unsealed(APPDATA, &[0; 16], &mut Vec::new()).is_none());
+        assert!(dec.unsealed(APPDATA, &[], &mut Vec::new()).is_none());
+        assert_eq!(dec.seq(), 0);
+    }
+}

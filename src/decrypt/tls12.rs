@@ -26,7 +26,7 @@
 //!   padding_length) || MAC, with the MAC over `seq_num || type || version || length ||
 //!   IV || ciphertext` (length = IV + ciphertext bytes), checked before decrypting.
 
-use super::cipher::{AeadKey, CbcKey, MacKey, TAG_LEN};
+use super::cipher::{AeadKey, CbcKey, MacKey, Unsealed, TAG_LEN};
 use super::kdf::{prf_tls10, prf_tls12};
 use super::suite::{BulkCipher, SuiteInfo, SuiteProtocol};
 use super::DecryptError;
@@ -36,6 +36,7 @@ use super::DecryptError;
 pub(crate) const MAX_CIPHERTEXT: usize = (1 << 14) + 2048;
 
 const GCM_EXPLICIT_NONCE: usize = 8;
+const APPLICATION_DATA: u8 = 23;
 const BLOCK: usize = 16;
 
 #[derive(Clone, Debug)]
@@ -133,6 +134,26 @@ impl Tls12State {
 
     /// Decrypts one record's fragment with sequence number `seq`. Returns the content type
     /// (the record's own: TLS 1.2 has no inner type).
+    /// An AES-GCM application-data record to read in parts ([`Unsealed`]); `None` leaves
+    /// it to [`Self::decrypt`] (another type, another cipher, a length out of range).
+    pub(crate) fn unsealed<'p>(&self, content_type: u8, payload: &'p [u8]) -> Option<Unsealed<'p>> {
+        let Tls12State::Aead {
+            key,
+            iv,
+            chacha: false,
+        } = self
+        else {
+            return None;
+        };
+        if content_type != APPLICATION_DATA || payload.len() > MAX_CIPHERTEXT {
+            return None;
+        }
+        let (explicit, sealed) = payload.split_at_checked(GCM_EXPLICIT_NONCE)?;
+        let mut nonce = *iv;
+        nonce[4..].copy_from_slice(explicit);
+        key.unsealed(nonce, sealed)
+    }
+
     pub(crate) fn decrypt(
         &mut self,
         seq: u64,

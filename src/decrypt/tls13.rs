@@ -11,7 +11,7 @@
 //!     HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length)
 //! ```
 
-use super::cipher::{AeadKey, TAG_LEN};
+use super::cipher::{AeadKey, Unsealed, TAG_LEN};
 use super::kdf::hkdf_expand_label;
 use super::keylog::Secret;
 use super::suite::{SuiteInfo, SuiteProtocol};
@@ -23,6 +23,7 @@ pub(crate) const MAX_CIPHERTEXT: usize = (1 << 14) + 256;
 /// change_cipher_spec: sent in the clear in TLS 1.3 for middlebox compatibility (RFC 8446
 /// 5: "An implementation may receive an unencrypted record of type change_cipher_spec").
 const CHANGE_CIPHER_SPEC: u8 = 20;
+const APPLICATION_DATA: u8 = 23;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Tls13State {
@@ -78,6 +79,37 @@ impl Tls13State {
         content_type == CHANGE_CIPHER_SPEC
     }
 
+    /// RFC 8446 5.3: the IV XOR the sequence number, padded on the left to 12 bytes.
+    fn nonce(&self, seq: u64) -> [u8; 12] {
+        let mut nonce = self.iv;
+        for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
+            *n ^= s;
+        }
+        nonce
+    }
+
+    /// The record at `seq` to read in parts ([`Unsealed`]) when it is application data
+    /// under AES-GCM without padding (its last plaintext byte, the only one decrypted here,
+    /// is its type): its content, without that byte. `None` leaves the record to
+    /// [`Self::decrypt`] (another type, padding, ChaCha20-Poly1305, a length out of range).
+    pub(crate) fn unsealed<'p>(
+        &self,
+        seq: u64,
+        payload: &'p [u8],
+        scratch: &mut Vec<u8>,
+    ) -> Option<Unsealed<'p>> {
+        if payload.len() > MAX_CIPHERTEXT {
+            return None;
+        }
+        let mut u = self.key.unsealed(self.nonce(seq), payload)?;
+        let last = u.len().checked_sub(1)?;
+        if u.byte(last, scratch)? != APPLICATION_DATA {
+            return None;
+        }
+        u.truncate(last);
+        Some(u)
+    }
+
     pub(crate) fn decrypt(
         &self,
         seq: u64,
@@ -97,10 +129,7 @@ impl Tls13State {
             out.clear();
             return Err(DecryptError::BadLength(payload.len()));
         }
-        let mut nonce = self.iv;
-        for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
-            *n ^= s;
-        }
+        let nonce = self.nonce(seq);
         let len = u16::try_from(payload.len())
             .map_err(|_| DecryptError::RecordOverflow(payload.len()))?
             .to_be_bytes();

@@ -114,6 +114,15 @@ pub trait PlaintextSink {
     /// lost their `:authority` to an HPACK table the capture never saw.
     fn session_hint(&mut self, _alpn: Option<&str>, _sni: Option<&str>) {}
     fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], ctx: &mut StreamCtx);
+    /// How many of `dir`'s next plaintext bytes the sink would only count (a body it
+    /// neither hashes nor decodes), which a decryptor may then pass by unread through
+    /// [`Self::skip`]; `None` for a sink that reads every byte (the default).
+    fn skippable(&self, _dir: Dir) -> Option<u64> {
+        None
+    }
+    /// `len` of `dir`'s next plaintext bytes, at most what [`Self::skippable`] allowed, went
+    /// by unread: the sink counts them as it would have counted them in [`Self::data`].
+    fn skip(&mut self, _dir: Dir, _ts: Ts, _len: u64, _ctx: &mut StreamCtx) {}
     /// Plaintext that could not be recovered (a record that failed to decrypt, a gap);
     /// `len` is `u64::MAX` when the amount is unknown (the dissector resynchronises).
     fn gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx);

@@ -146,6 +146,12 @@ impl PlaintextSink for InnerSink<'_> {
     fn data(&mut self, dir: Dir, ts: Ts, bytes: &[u8], ctx: &mut StreamCtx) {
         self.inner.handle_data(dir, ts, bytes, ctx, self.keys);
     }
+    fn skippable(&self, dir: Dir) -> Option<u64> {
+        self.inner.skippable(dir)
+    }
+    fn skip(&mut self, dir: Dir, ts: Ts, len: u64, ctx: &mut StreamCtx) {
+        self.inner.skip(dir, ts, len, ctx);
+    }
     fn gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
         self.inner.handle_gap(dir, len, ts, ctx, self.keys);
     }
@@ -297,6 +303,33 @@ impl App {
             }
             App::Http1(h) => h.handle_data(dir, ts, data, ctx),
             App::Http2(h) => h.handle_data(dir, ts, data, ctx),
+        }
+    }
+
+    /// Decrypted HTTP: how many of `dir`'s next bytes its dissector only counts
+    /// ([`PlaintextSink::skippable`]); `None` for the other dissectors, which read all.
+    fn skippable(&self, dir: Dir) -> Option<u64> {
+        match self {
+            App::Http1(h) => match &h.h2 {
+                Some(h2) if h.h1.is_switched(dir) => h2.skippable(dir),
+                // Switched to something else (WebSocket, a tunnel): only counted.
+                None if h.h1.is_switched(dir) => Some(u64::MAX),
+                _ => h.h1.skippable(dir),
+            },
+            App::Http2(h) => h.skippable(dir),
+            _ => None,
+        }
+    }
+
+    /// `len` bytes of `dir` that [`Self::skippable`] allowed went by unread.
+    fn skip(&mut self, dir: Dir, ts: Ts, len: u64, ctx: &mut StreamCtx) {
+        match self {
+            App::Http1(h) => match &mut h.h2 {
+                Some(h2) if h.h1.is_switched(dir) => h2.skip(dir, ts, len, ctx),
+                _ => h.h1.skip(dir, ts, len, ctx),
+            },
+            App::Http2(h) => h.skip(dir, ts, len, ctx),
+            _ => {}
         }
     }
 

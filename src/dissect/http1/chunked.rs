@@ -216,6 +216,23 @@ impl ChunkDecoder {
 
     /// `State::Data`: the first `rem` bytes of the `len` given (or all of them) are chunk
     /// data; the CRLF after them follows.
+    /// Chunk data still to come in the current chunk (0 outside chunk data).
+    pub(super) fn data_left(&self) -> u64 {
+        match self.state {
+            State::Data { rem } => rem,
+            _ => 0,
+        }
+    }
+
+    /// `n` bytes of chunk data went by unread (at most [`Self::data_left`]): as
+    /// [`Self::step`] over them.
+    pub(super) fn skip_data(&mut self, n: u64) {
+        if let State::Data { rem } = self.state {
+            let len = usize::try_from(n).unwrap_or(usize::MAX);
+            self.data(rem, len);
+        }
+    }
+
     fn data(&mut self, rem: u64, len: usize) -> ChunkStep {
         let n = usize::try_from(rem).unwrap_or(usize::MAX).min(len);
         let left = rem - n as u64;

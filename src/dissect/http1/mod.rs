@@ -350,6 +350,68 @@ impl Http1Dissector {
         pos
     }
 
+    /// How many of `dir`'s next bytes are only counted, so that a decryptor may pass them
+    /// by unread ([`Self::skip`]): the rest of a body (of its chunk, when chunked) whose
+    /// bytes nothing hashes, decodes or keeps for DoH, or anything after the direction was
+    /// given up. `None` with `--body-hash`, which reads every body byte.
+    pub fn skippable(&self, dir: Dir) -> Option<u64> {
+        if self.opts.body_hash {
+            return None;
+        }
+        let ds = &self.dirs[dir.index()];
+        Some(match &ds.state {
+            State::Dead => u64::MAX,
+            State::Body(body) if !ds.body.wants_bytes() && ds.doh.is_none() => {
+                match &body.framing {
+                    Framing::Length(rem) => *rem,
+                    Framing::UntilClose => u64::MAX,
+                    Framing::Chunked(dec) => dec.data_left(),
+                }
+            }
+            _ => 0,
+        })
+    }
+
+    /// `len` bytes of `dir` (at most [`Self::skippable`]) went by unread: what
+    /// [`Self::handle_data`] does with bytes it only counts.
+    pub fn skip(&mut self, dir: Dir, ts: Ts, len: u64, ctx: &mut StreamCtx) {
+        self.frame = ctx.frame();
+        let d = dir.index();
+        let ds = &mut self.dirs[d];
+        let (index, done) = match &mut ds.state {
+            State::Dead => {
+                self.skipped(dir, usize::try_from(len).unwrap_or(usize::MAX));
+                return;
+            }
+            State::Body(body) => {
+                let done = match &mut body.framing {
+                    Framing::Length(rem) => {
+                        *rem = rem.saturating_sub(len);
+                        *rem == 0
+                    }
+                    Framing::UntilClose => false,
+                    Framing::Chunked(dec) => {
+                        dec.skip_data(len);
+                        false
+                    }
+                };
+                (body.index, done)
+            }
+            _ => return,
+        };
+        ds.last_ts = ts;
+        if let Some(ex) = self.exchange_mut(index) {
+            let counter = match dir {
+                Dir::ToServer => &mut ex.request_body_bytes,
+                Dir::ToClient => &mut ex.body_bytes,
+            };
+            *counter = counter.saturating_add(len);
+        }
+        if done {
+            self.end_body(dir, ts, ctx);
+        }
+    }
+
     /// `len` bytes of `dir` were never captured.
     pub fn handle_gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
         self.frame = ctx.frame();

@@ -370,6 +370,55 @@ impl Http2Dissector {
         }
     }
 
+    /// How many of `dir`'s next bytes are only counted, so that a decryptor may pass them
+    /// by unread ([`Self::skip`]): the rest of a frame skipped whole, or of a DATA payload
+    /// (past its Pad Length) that no body sink or DoH message reads; everything once the
+    /// direction or the connection was given up. `None` with `--body-hash`, which reads
+    /// every body byte.
+    pub fn skippable(&self, dir: Dir) -> Option<u64> {
+        if self.opts.body_hash {
+            return None;
+        }
+        let side = &self.sides[dir.index()];
+        if self.closed || side.phase == Phase::Dead {
+            return Some(u64::MAX);
+        }
+        if side.phase != Phase::Payload {
+            return Some(0);
+        }
+        let cur = &side.cur;
+        let rest = u64::from(cur.head.length.saturating_sub(cur.done));
+        Some(match cur.mode {
+            Mode::Skip => rest,
+            Mode::Data
+                if !(cur.doh || cur.sink)
+                    && (!cur.head.has(flags::PADDED) || cur.pad.is_some()) =>
+            {
+                rest
+            }
+            _ => 0,
+        })
+    }
+
+    /// `len` bytes of `dir` (at most [`Self::skippable`]) went by unread: what
+    /// [`Self::handle_data`] does with bytes it only counts.
+    pub fn skip(&mut self, dir: Dir, ts: Ts, len: u64, ctx: &mut StreamCtx) {
+        let d = dir.index();
+        let side = &mut self.sides[d];
+        if self.closed || side.phase != Phase::Payload {
+            return;
+        }
+        if ctx.late.is_some() {
+            side.late = Late::join(side.late, ctx.late);
+        }
+        let rest = side.cur.head.length.saturating_sub(side.cur.done);
+        let n = u32::try_from(len).unwrap_or(u32::MAX).min(rest);
+        side.cur.done += n;
+        if side.cur.done == side.cur.head.length {
+            self.end_payload(d, ts, ctx);
+        }
+    }
+
     /// `len` bytes of one direction were never captured.
     pub fn handle_gap(&mut self, dir: Dir, len: u64, ts: Ts, ctx: &mut StreamCtx) {
         if self.closed || len == 0 {

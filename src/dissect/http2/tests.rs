@@ -1035,3 +1035,107 @@ fn gzip_body_cut_by_loss_or_reset_is_truncated() {
         );
     }
 }
+
+/// Feeds `bytes` as a decryptor reading records in parts does: what
+/// [`Http2Dissector::skippable`] allows is skipped, the rest given `window` bytes at a time.
+/// Returns the bytes skipped.
+fn feed_skipping(
+    d: &mut Http2Dissector,
+    dir: Dir,
+    ts: Ts,
+    bytes: &[u8],
+    window: usize,
+    ctx: &mut StreamCtx,
+) -> u64 {
+    let (mut pos, mut skipped) = (0, 0);
+    while pos < bytes.len() {
+        let left = bytes.len() - pos;
+        let s = d.skippable(dir).unwrap().min(left as u64);
+        if s > 0 {
+            d.skip(dir, ts, s, ctx);
+            pos += s as usize;
+            skipped += s;
+            continue;
+        }
+        let end = pos + window.min(left);
+        d.handle_data(dir, ts, &bytes[pos..end], ctx);
+        pos = end;
+    }
+    skipped
+}
+
+/// Bodies counted only (identity, no hash), decoded (gzip), padded, a frame of an unknown
+/// type skipped whole: skipping what the dissector only counts gives what reading it does.
+#[test]
+fn skipping_what_it_only_counts_gives_identical_results() {
+    let big: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+    let gz = gzip(&big);
+    let mut enc = [TestEncoder::new(), TestEncoder::new()];
+    let mut c = PREFACE.to_vec();
+    c.extend(settings(&[]));
+    let mut s = settings(&[]);
+    coded_stream(&mut enc, 1, "identity", &mut c, &mut s);
+    coded_stream(&mut enc, 3, "gzip", &mut c, &mut s);
+    coded_stream(&mut enc, 5, "identity", &mut c, &mut s);
+    let (mut a, mut b) = (big.chunks(16000).peekable(), gz.chunks(5000).peekable());
+    while a.peek().is_some() || b.peek().is_some() {
+        if let Some(p) = a.next() {
+            let end = if a.peek().is_none() { END_STREAM } else { 0 };
+            s.extend(frame(0x0, end, 1, p));
+            let mut padded = vec![7u8];
+            padded.extend_from_slice(p);
+            padded.extend_from_slice(&[0; 7]);
+            s.extend(frame(0x0, end | PADDED, 5, &padded));
+        }
+        if let Some(p) = b.next() {
+            let end = if b.peek().is_none() { END_STREAM } else { 0 };
+            s.extend(frame(0x0, end, 3, p));
+            // An extension frame, skipped whole.
+            s.extend(frame(0xfa, 0, 0, &[9; 3000]));
+        }
+    }
+    let run = |skip: bool, cut: usize, window: usize| {
+        let mut d = Http2Dissector::new(opts());
+        let mut ctx = StreamCtx::new();
+        let mut skipped = 0;
+        for (dir, bytes) in [(C, &c), (S, &s)] {
+            for (i, part) in bytes.chunks(cut).enumerate() {
+                if skip {
+                    skipped += feed_skipping(&mut d, dir, ms(i as i64), part, window, &mut ctx);
+                } else {
+                    for w in part.chunks(window) {
+                        d.handle_data(dir, ms(i as i64), w, &mut ctx);
+                    }
+                }
+            }
+        }
+        d.handle_close(ms(999), &mut ctx);
+        let out = format!(
+            "{:?}\n{:?}\n{:?}",
+            d.take_finished(),
+            ctx.warnings,
+            d.stats()
+        );
+        (out, skipped)
+    };
+    // With --body-hash every body byte is read: nothing is offered.
+    let hashing = Http2Dissector::new(Http2Options {
+        body_hash: true,
+        ..opts()
+    });
+    assert_eq!(hashing.skippable(S), None);
+    for cut in [1, 1448, 16384, 1 << 20] {
+        for window in [1, 9, 512] {
+            let (whole, _) = run(false, cut, window);
+            let (parts, skipped) = run(true, cut, window);
+            assert_eq!(parts, whole, "cut {cut}, window {window}");
+            assert!(
+                whole.contains("decoded: Bytes { bytes: 40000, stop: None }"),
+                "{whole}"
+            );
+            // The two identity bodies and the extension frames, less what the windows
+            // took before each was known to be skippable.
+            assert!(skipped > 60_000, "cut {cut}, window {window}: {skipped}");
+        }
+    }
+}

@@ -41,10 +41,13 @@
 //!   open from the first one, as with a key log known from the start.
 //!
 //! Every failure is counted; the first few are warnings on the connection. Nothing that
-//! failed authentication is ever handed upward.
+//! failed authentication is ever handed upward. Once a side's record opened whole, its next
+//! application-data records may be read in parts without their tags checked
+//! (`ConnKeys::unsealed`): the key is proven, and a byte damaged in a part never read
+//! changes nothing reported.
 
 use crate::decrypt::{
-    suite, BulkCipher, DecryptError, KeyLog, RecordDecryptor, SecretKind, SessionSecrets,
+    suite, BulkCipher, DecryptError, KeyLog, RecordDecryptor, SecretKind, SessionSecrets, Unsealed,
 };
 
 /// Sequence numbers tried after a gap before a direction gives up on that record.
@@ -94,6 +97,10 @@ struct DirKeys {
     seen: u64,
     /// Searches in a row that found no sequence number.
     failed_searches: u32,
+    /// The last record of this side opened whole (its tag checked) with `current`, out of
+    /// the handshake, and no gap or key change came since: the key and the sequence number
+    /// are known good, so the next record may be read in parts ([`ConnKeys::unsealed`]).
+    proven: bool,
 }
 
 /// The outcome of one protected record.
@@ -205,6 +212,7 @@ impl ConnKeys {
         }
         let searched = d.lost;
         let r = open_record(d, content_type, version, payload, out);
+        d.proven = matches!(r, Opened::Plain(_)) && !d.in_handshake && d.early.is_none();
         match &r {
             Opened::Plain(_) => {
                 self.opened += 1;
@@ -230,6 +238,31 @@ impl ConnKeys {
         (r, problem)
     }
 
+    /// The next protected record of this side, to be read in parts without its tag checked
+    /// ([`Unsealed`]), when the last one opened whole with the same key
+    /// ([`DirKeys::proven`]) and this one is AES-GCM application data (in TLS 1.3, without
+    /// padding). It counts as opened and takes its sequence number; `None` leaves the
+    /// record to [`Self::open`].
+    pub(crate) fn unsealed<'p>(
+        &mut self,
+        from_client: bool,
+        content_type: u8,
+        payload: &'p [u8],
+        scratch: &mut Vec<u8>,
+    ) -> Option<Unsealed<'p>> {
+        let d = &mut self.dirs[usize::from(!from_client)];
+        if !d.proven || d.lost || !matches!(d.setup, Setup::Ready) {
+            return None;
+        }
+        let u = d
+            .current
+            .as_mut()?
+            .unsealed(content_type, payload, scratch)?;
+        d.seen += 1;
+        self.opened += 1;
+        Some(u)
+    }
+
     /// Whether some side sent protected records for which the key log had no secrets, in
     /// the end (said once, at the close, since a live key log may still bring them).
     pub fn missing_secrets(&self, keys: &KeyLog) -> bool {
@@ -248,13 +281,16 @@ impl ConnKeys {
 
     /// Bytes of this direction were lost: the next record's sequence number is unknown.
     pub fn lost(&mut self, from_client: bool) {
-        self.dirs[usize::from(!from_client)].lost = true;
+        let d = &mut self.dirs[usize::from(!from_client)];
+        d.lost = true;
+        d.proven = false;
     }
 
     /// TLS 1.3: this side's Finished was decrypted; its next record uses the application
     /// traffic secret.
     pub fn finished(&mut self, from_client: bool) {
         let d = &mut self.dirs[usize::from(!from_client)];
+        d.proven = false;
         if d.in_handshake {
             if let Some(app) = d.app.take() {
                 d.current = Some(app);
@@ -267,6 +303,7 @@ impl ConnKeys {
     /// TLS 1.3: this side sent a KeyUpdate; its next record uses the next secret.
     pub fn key_update(&mut self, from_client: bool) -> Result<(), DecryptError> {
         let d = &mut self.dirs[usize::from(!from_client)];
+        d.proven = false;
         match (&mut d.current, d.in_handshake) {
             (Some(c), false) => c.key_update(),
             _ => Ok(()),

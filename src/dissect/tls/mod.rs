@@ -34,7 +34,11 @@
 //! handshake parser as clear-text hellos) and decrypted application data goes to the
 //! [`PlaintextSink`] (the HTTP dissectors, chosen by content as on clear streams); records
 //! without keys, or that fail authentication, go to `on_ciphertext` (counts, timing) and a
-//! failure is a `decrypt` warning plus a plaintext gap, never bytes upward. With a key log
+//! failure is a `decrypt` warning plus a plaintext gap, never bytes upward. An
+//! application-data record whose first bytes the sink would only count (the rest of a
+//! response body that nothing hashes or decodes) is read in parts once its side's key is
+//! proven (`TlsDissector::read_in_parts`): what the sink only counts is never decrypted,
+//! and the record's tag is not checked. With a key log
 //! still being written (a live capture), a protected record whose side's secrets are not
 //! logged yet is kept, with everything after it, and replayed through `on_record` when they
 //! come ([`late`]: bounded, in order, with the original times and frame numbers).
@@ -114,7 +118,7 @@ pub mod record;
 #[cfg(test)]
 mod tests;
 
-use crate::decrypt::KeyLog;
+use crate::decrypt::{KeyLog, Unsealed};
 use crate::dissect::stream::{Dir, PlaintextSink, StreamCtx};
 use crate::time::Ts;
 
@@ -145,6 +149,11 @@ const HS_KEY_UPDATE: u8 = 24;
 const EXT_ENCRYPT_THEN_MAC: u16 = 22;
 /// Decryption failures listed as warnings per connection (the rest are counted).
 const MAX_DECRYPT_WARNINGS: u64 = 4;
+/// A record this long is read in parts ([`TlsDissector::read_in_parts`]) even when its
+/// first bytes are needed: most of it may not be (the next HTTP/2 DATA payload).
+const READ_IN_PARTS_FROM: usize = 2048;
+/// The first window decrypted of a record read in parts.
+const FIRST_WINDOW: usize = 512;
 
 /// The warning of a session whose client random no key log line names (the CLI counts
 /// these connections by this exact text for its one-line summary on standard error).
@@ -686,6 +695,20 @@ impl TlsDissector {
             return;
         };
         let from_client = self.is_client(dir);
+        if content_type == CT_APPLICATION_DATA {
+            let parts = env.sink.skippable(dir);
+            if parts.is_some_and(|first| first > 0 || payload.len() >= READ_IN_PARTS_FROM) {
+                let mut plain = std::mem::take(&mut self.plain);
+                let unsealed = self
+                    .keys
+                    .unsealed(from_client, content_type, payload, &mut plain);
+                self.plain = plain;
+                if let Some(u) = unsealed {
+                    self.read_in_parts(dir, (ts, end_ts), payload.len(), &u, ctx, env);
+                    return;
+                }
+            }
+        }
         let facts = self.session_facts();
         let mut plain = std::mem::take(&mut self.plain);
         let (opened, problem) = self.keys.open(
@@ -760,6 +783,55 @@ impl TlsDissector {
                 }
             }
         }
+        self.plain = plain;
+    }
+
+    /// An application-data record read in parts ([`crate::decrypt::Unsealed`]): what the
+    /// sink only counts is passed by undecrypted ([`PlaintextSink::skip`]), the rest is
+    /// decrypted in windows that start at [`FIRST_WINDOW`] bytes and double while the sink
+    /// reads on, since what it needs next (an HTTP/2 frame head, a status line) is known
+    /// only once it has read what comes before.
+    fn read_in_parts(
+        &mut self,
+        dir: Dir,
+        (ts, end_ts): (Ts, Ts),
+        record_len: usize,
+        u: &Unsealed<'_>,
+        ctx: &mut StreamCtx,
+        env: &mut Decrypting<'_>,
+    ) {
+        self.decrypted = true;
+        self.count_app_data(dir, ts, record_len);
+        let sni = self.ch.as_ref().and_then(|c| c.sni.as_deref());
+        env.sink.session_hint(self.alpn.as_deref(), sni);
+        // As a record opened whole: readable at its last byte.
+        let first = ctx.first_byte.replace(ts);
+        let mut plain = std::mem::take(&mut self.plain);
+        let len = u.len();
+        let mut pos = 0;
+        let mut window = FIRST_WINDOW;
+        while pos < len {
+            let left = len - pos;
+            let skip = env.sink.skippable(dir).unwrap_or(0);
+            let skip = usize::try_from(skip).unwrap_or(usize::MAX).min(left);
+            if skip > 0 {
+                env.sink.skip(dir, end_ts, skip as u64, ctx);
+                pos += skip;
+                window = FIRST_WINDOW;
+                continue;
+            }
+            let end = pos + window.min(left);
+            match u.read(pos, end, &mut plain) {
+                Some(bytes) => env.sink.data(dir, end_ts, bytes, ctx),
+                None => {
+                    env.sink.gap(dir, left as u64, end_ts, ctx);
+                    break;
+                }
+            }
+            pos = end;
+            window = window.saturating_mul(2);
+        }
+        ctx.first_byte = first;
         self.plain = plain;
     }
 

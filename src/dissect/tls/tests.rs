@@ -1651,6 +1651,11 @@ const STS0: [u8; 32] = [0x52; 32];
 /// One TLS 1.3 record (TLS_AES_128_GCM_SHA256) sealed with `secret` at sequence number
 /// `seq`: `content` then its real content type.
 fn sealed13(secret: &[u8], seq: u64, inner_type: u8, content: &[u8]) -> Vec<u8> {
+    sealed_inner13(secret, seq, &[content, &[inner_type]].concat())
+}
+
+/// As [`sealed13`], of the inner plaintext as given (content, type, any padding).
+fn sealed_inner13(secret: &[u8], seq: u64, inner: &[u8]) -> Vec<u8> {
     use crate::decrypt::{cipher::AeadKey, hkdf_expand_label, suite};
     let s = suite(0x1301).unwrap();
     let mut key = vec![0u8; s.key_len()];
@@ -1660,13 +1665,9 @@ fn sealed13(secret: &[u8], seq: u64, inner_type: u8, content: &[u8]) -> Vec<u8> 
     for (n, b) in iv[4..].iter_mut().zip(seq.to_be_bytes()) {
         *n ^= b;
     }
-    let mut inner = content.to_vec();
-    inner.push(inner_type);
     let len = ((inner.len() + 16) as u16).to_be_bytes();
     let aad = [23, 3, 3, len[0], len[1]];
-    let frag = AeadKey::new(s.cipher, &key)
-        .unwrap()
-        .seal(&iv, &aad, &inner);
+    let frag = AeadKey::new(s.cipher, &key).unwrap().seal(&iv, &aad, inner);
     record(23, 0x0303, &frag)
 }
 
@@ -1950,4 +1951,124 @@ fn a_connection_that_ends_before_its_keys_says_how_many_records_waited() {
     // Timing and counters as without keys: the client's Finished ends the handshake.
     let (plain, _) = run(&flow);
     assert_eq!(format!("{:?}", d.facts()), format!("{:?}", plain.facts()));
+}
+
+/// A sink that reads the server's plaintext only in places: [`NEEDED`] bytes of every
+/// [`PERIOD`] (from the start of the stream), the rest only counted, as an HTTP dissector
+/// counts a body. Each byte handed up is checked against the stream sent.
+struct Parts {
+    want: Vec<u8>,
+    pos: usize,
+    skipped: usize,
+    skips: usize,
+    reads: usize,
+    gaps: usize,
+}
+
+const PERIOD: usize = 3000;
+const NEEDED: usize = 700;
+
+impl PlaintextSink for Parts {
+    fn data(&mut self, dir: Dir, _ts: Ts, bytes: &[u8], _ctx: &mut StreamCtx) {
+        if dir == Dir::ToClient {
+            assert_eq!(bytes, &self.want[self.pos..self.pos + bytes.len()]);
+            self.pos += bytes.len();
+            self.reads += 1;
+        }
+    }
+    fn skippable(&self, dir: Dir) -> Option<u64> {
+        (dir == Dir::ToClient).then(|| {
+            let at = self.pos % PERIOD;
+            if at < NEEDED {
+                0
+            } else {
+                (PERIOD - at) as u64
+            }
+        })
+    }
+    fn skip(&mut self, dir: Dir, _ts: Ts, len: u64, _ctx: &mut StreamCtx) {
+        assert_eq!(dir, Dir::ToClient);
+        let len = len as usize;
+        let allowed = self.skippable(dir).unwrap() as usize;
+        assert!(len > 0 && len <= allowed, "{len} of {allowed}");
+        self.pos += len;
+        self.skipped += len;
+        self.skips += 1;
+    }
+    fn gap(&mut self, _dir: Dir, _len: u64, _ts: Ts, _ctx: &mut StreamCtx) {
+        self.gaps += 1;
+    }
+}
+
+#[test]
+fn records_read_in_parts_hand_up_the_bytes_opening_them_whole_does() {
+    let mut flow = tls13_sealed_flow();
+    // The server's application data so far (its records 1 and 2), then more.
+    let mut want = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec();
+    let mut stream = Vec::new();
+    let mut seq = 3;
+    let mut x: u32 = 7;
+    for (i, len) in [16384, 16384, 100, 5000, 1, 16384, 9000, 16384, 2, 16384]
+        .into_iter()
+        .enumerate()
+    {
+        let content: Vec<u8> = (0..len)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (x >> 16) as u8
+            })
+            .collect();
+        let inner: Vec<u8> = match i {
+            // Padding: opened whole.
+            3 => [&content[..], &[23, 0, 0, 0]].concat(),
+            _ => [&content[..], &[23]].concat(),
+        };
+        let frag = sealed_inner13(&STS0, seq, &inner);
+        seq += 1;
+        stream.extend_from_slice(&frag);
+        want.extend_from_slice(&content);
+        if i == 4 {
+            // A NewSessionTicket among the data: a handshake record, opened whole.
+            stream.extend_from_slice(&sealed13(&STS0, seq, 22, &hs(4, &[0x10; 40])));
+            seq += 1;
+        }
+    }
+    // In segments of odd sizes, so that records lie across them (copied together) as well
+    // as inside them.
+    let mut at = 0;
+    for (ms, size) in (70..).zip([1448usize, 60_000, 3, 20_000].into_iter().cycle()) {
+        if at >= stream.len() {
+            break;
+        }
+        let end = (at + size).min(stream.len());
+        flow.push((Dir::ToClient, ms, stream[at..end].to_vec()));
+        at = end;
+    }
+    let mut keys = KeyLog::new();
+    keys.add_text(&key_lines(&[HS_SECRETS, APP_SECRETS].concat()));
+    let mut d = TlsDissector::new();
+    let mut ctx = StreamCtx::new();
+    let mut sink = Parts {
+        want,
+        pos: 0,
+        skipped: 0,
+        skips: 0,
+        reads: 0,
+        gaps: 0,
+    };
+    for (i, (dir, ms, bytes)) in flow.iter().enumerate() {
+        ctx.packet = i as u64 + 1;
+        d.handle_data_decrypting(*dir, t(*ms), bytes, &mut ctx, &keys, &mut sink);
+    }
+    d.handle_close_decrypting(t(100), &mut ctx, &keys, &mut sink);
+    assert_eq!(sink.pos, sink.want.len(), "every byte handed up or skipped");
+    assert_eq!(sink.gaps, 0);
+    assert!(ctx.warnings.is_empty(), "{:?}", kinds(&ctx));
+    // Much of what the sink only counts was never decrypted (the windows read past what it
+    // needs: 512 bytes, then 1,024 of each 3,000); both kinds of calls came.
+    assert!(sink.skipped * 5 > sink.want.len() * 2, "{}", sink.skipped);
+    assert!(sink.skips > 10 && sink.reads > 10);
+    // Every record counts as opened: the client's two, the server's flight, its records.
+    assert_eq!(d.keys.failed, 0);
+    assert_eq!(d.keys.opened, 2 + 4 + seq);
 }
