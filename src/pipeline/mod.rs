@@ -589,16 +589,17 @@ impl Analyzer {
 
     /// Turns ended TCP connections into reports.
     fn collect_tcp(&mut self) {
-        let mut finished = Vec::new();
-        while let Some(f) = self.flows.poll_finished() {
-            finished.push(f);
+        let mut finished = self.flows.take_finished();
+        if finished.is_empty() {
+            self.flows.give_back_finished(finished);
+            return;
         }
         // Dissectors on workers come back, done with everything sent them: all of this
         // call's at once, one wait per worker rather than per connection.
         if let Some(w) = self.workers.as_mut() {
             w.take_back(finished.iter_mut().map(|(_, a)| a));
         }
-        for (facts, mut a) in finished {
+        for (facts, mut a) in finished.drain(..) {
             let ends = |dir: Dir| {
                 let (c, s) = (facts.client, facts.server);
                 if dir == Dir::ToServer {
@@ -647,6 +648,7 @@ impl Analyzer {
             });
             self.done.push(conn);
         }
+        self.flows.give_back_finished(finished);
     }
 
     /// Streaming: the next finished result, or `None` until more packets (or

@@ -1126,7 +1126,11 @@ impl<A> TcpConn<A> {
     }
 
     /// Ends the connection for good (end of capture, expiry, eviction).
-    fn finish<H: TcpHandler<A>>(mut self, h: &mut H) -> (TcpFacts, A) {
+    /// Ends the connection where it lies and hands out its facts and state: only those two
+    /// move out of the box, not the whole connection (a flood finishes hundreds of
+    /// thousands).
+    #[allow(clippy::boxed_local)] // The box is the point: moving `self` out of it is the cost.
+    fn finish<H: TcpHandler<A>>(mut self: Box<Self>, h: &mut H) -> (TcpFacts, A) {
         if self.state != State::Closed {
             let ts = self.facts.last_ts;
             self.flush(ts, h);
@@ -1136,7 +1140,8 @@ impl<A> TcpConn<A> {
             self.facts.bytes[d] = self.delivered(d);
             self.facts.gaps[d] = self.re(d).map_or(0, Reassembler::gap_bytes);
         }
-        (self.facts, self.app)
+        let TcpConn { facts, app, .. } = *self;
+        (facts, app)
     }
 
     /// Whether a SYN seen now starts a new connection on this 5-tuple.
@@ -1446,7 +1451,7 @@ impl<A> FlowTable<A> {
 
     fn finish_slot<H: TcpHandler<A>>(&mut self, slot: usize, h: &mut H) {
         if let Some(c) = self.slab[slot].take() {
-            self.finished.push_back((*c).finish(h));
+            self.finished.push_back(c.finish(h));
             self.free.push(slot);
         }
     }
@@ -1562,6 +1567,21 @@ impl<A> FlowTable<A> {
     /// The next connection that has ended, with the caller's state for it.
     pub fn poll_finished(&mut self) -> Option<(TcpFacts, A)> {
         self.finished.pop_front()
+    }
+
+    /// Every connection that has ended, in order, at once (the queue is swapped out, its
+    /// entries not moved); [`Self::give_back_finished`] returns its room when drained.
+    pub fn take_finished(&mut self) -> VecDeque<(TcpFacts, A)> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// The queue [`Self::take_finished`] handed out, drained: its room is kept for the next
+    /// connections that end (nothing ended meanwhile, as only the caller finishes them).
+    pub fn give_back_finished(&mut self, mut queue: VecDeque<(TcpFacts, A)>) {
+        queue.clear();
+        if self.finished.is_empty() {
+            self.finished = queue;
+        }
     }
 }
 
