@@ -30,6 +30,9 @@ use crate::pageload::model::{
 };
 use crate::time::{ms_between, round_ms, Ts};
 
+/// Addresses of one answer deduplicated on the stack ([`AddrIndex::push`]).
+const FEW: usize = 8;
+
 pub const NO_DNS_NOTE: &str = "not observed: resolved from a cache or before the capture";
 
 /// Lookups answered this long before the latest candidate still count as "the same
@@ -63,10 +66,19 @@ impl AddrIndex {
         let Some(r) = t.response_ts else {
             return;
         };
-        let mut seen: Vec<IpAddr> = Vec::new();
+        // The addresses indexed so far: the first few on the stack (a lookup answers one or
+        // two; a flood of lookups paid an allocation each here).
+        let mut few = [IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED); FEW];
+        let mut n = 0;
+        let mut more: Vec<IpAddr> = Vec::new();
         for a in answer_addresses(t) {
-            if !seen.contains(&a) {
-                seen.push(a);
+            if !few[..n].contains(&a) && !more.contains(&a) {
+                if n < FEW {
+                    few[n] = a;
+                    n += 1;
+                } else {
+                    more.push(a);
+                }
                 let v = self.by_addr.entry(a).or_default();
                 // Usually the latest: an append.
                 let at = v.partition_point(|&e| e <= (r, i));
@@ -166,6 +178,9 @@ fn name_from(t: &DnsTransaction, name: &mut Option<String>, source: &mut Option<
 /// client's first packet; its own `used` set, since a browser racing QUIC and TCP to one
 /// host uses one lookup for both), and fills hostnames from DNS when there was no SNI.
 pub fn link_dns_quic(quic: &mut [QuicConnection], dns: &[DnsTransaction]) {
+    if quic.is_empty() {
+        return;
+    }
     let index = AddrIndex::new(dns);
     let mut used = HashSet::default();
     for q in quic.iter_mut() {
