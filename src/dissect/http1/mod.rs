@@ -400,13 +400,7 @@ impl Http1Dissector {
             _ => return,
         };
         ds.last_ts = ts;
-        if let Some(ex) = self.exchange_mut(index) {
-            let counter = match dir {
-                Dir::ToServer => &mut ex.request_body_bytes,
-                Dir::ToClient => &mut ex.body_bytes,
-            };
-            *counter = counter.saturating_add(len);
-        }
+        self.count_body(dir, index, len);
         if done {
             self.end_body(dir, ts, ctx);
         }
@@ -1146,12 +1140,17 @@ impl Http1Dissector {
                 format!("DoH message over {cap} bytes not decoded"),
             );
         }
+        self.count_body(dir, index, bytes.len() as u64);
+    }
+
+    /// `n` more body bytes of `dir` in exchange `index`.
+    fn count_body(&mut self, dir: Dir, index: usize, n: u64) {
         if let Some(ex) = self.exchange_mut(index) {
             let counter = match dir {
                 Dir::ToServer => &mut ex.request_body_bytes,
                 Dir::ToClient => &mut ex.body_bytes,
             };
-            *counter = counter.saturating_add(bytes.len() as u64);
+            *counter = counter.saturating_add(n);
         }
     }
 

@@ -747,11 +747,8 @@ impl TlsDissector {
                 self.decrypted = true;
                 self.in_decrypted = true;
                 if inner == CT_APPLICATION_DATA {
-                    self.count_app_data(dir, ts, payload.len());
-                    let sni = self.ch.as_ref().and_then(|c| c.sni.as_deref());
-                    env.sink.session_hint(self.alpn.as_deref(), sni);
                     // Plaintext is readable once the whole record is in and its tag checked.
-                    let first = ctx.first_byte.replace(ts);
+                    let first = self.app_data_readable(dir, ts, payload.len(), ctx, env);
                     env.sink.data(dir, end_ts, &plain, ctx);
                     ctx.first_byte = first;
                 } else {
@@ -786,6 +783,24 @@ impl TlsDissector {
         self.plain = plain;
     }
 
+    /// A decrypted application-data record of `record_len` bytes, first sent at `ts`, is
+    /// about to go to the sink: counted, the session's ALPN and SNI told first, and `ts`
+    /// noted as when its bytes began to arrive. Returns the note it replaces, for the
+    /// caller to put back once the record's plaintext went up.
+    fn app_data_readable(
+        &mut self,
+        dir: Dir,
+        ts: Ts,
+        record_len: usize,
+        ctx: &mut StreamCtx,
+        env: &mut Decrypting<'_>,
+    ) -> Option<Ts> {
+        self.count_app_data(dir, ts, record_len);
+        let sni = self.ch.as_ref().and_then(|c| c.sni.as_deref());
+        env.sink.session_hint(self.alpn.as_deref(), sni);
+        ctx.first_byte.replace(ts)
+    }
+
     /// An application-data record read in parts ([`crate::decrypt::Unsealed`]): what the
     /// sink only counts is passed by undecrypted ([`PlaintextSink::skip`]), the rest is
     /// decrypted in windows that start at [`FIRST_WINDOW`] bytes and double while the sink
@@ -801,11 +816,8 @@ impl TlsDissector {
         env: &mut Decrypting<'_>,
     ) {
         self.decrypted = true;
-        self.count_app_data(dir, ts, record_len);
-        let sni = self.ch.as_ref().and_then(|c| c.sni.as_deref());
-        env.sink.session_hint(self.alpn.as_deref(), sni);
         // As a record opened whole: readable at its last byte.
-        let first = ctx.first_byte.replace(ts);
+        let first = self.app_data_readable(dir, ts, record_len, ctx, env);
         let mut plain = std::mem::take(&mut self.plain);
         let len = u.len();
         let mut pos = 0;
