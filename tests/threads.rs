@@ -137,6 +137,82 @@ fn cli_threads_one_and_two_agree() {
     }
 }
 
+/// With two threads, streamed records are written on a thread of their own while the
+/// analysis reads on: the same lines in the same order as one thread, across many batches
+/// of them (connections and their lookups, with a filter and without, JSON lines and CSV);
+/// and a write that fails ends the run with its error, as on one thread.
+#[test]
+fn cli_records_written_on_their_own_thread_are_the_same() {
+    let path = |kind: &str| {
+        std::env::temp_dir().join(format!(
+            "pagetrace-writer-{kind}-{}.pcap",
+            std::process::id()
+        ))
+    };
+    for kind in ["lookups-and-syns", "slowloris"] {
+        let mut w =
+            common::gen::PcapWriter::new(Vec::new(), common::gen::LINKTYPE_ETHERNET).unwrap();
+        assert!(common::gen::hostile(kind, 3_000, &mut w).unwrap());
+        std::fs::write(path(kind), w.into_inner()).unwrap();
+    }
+    let run = |threads: &str, extra: &[&str]| {
+        // Requests (CSV's rows) from the slowloris, lookups and connections from the other.
+        let kind = if extra.contains(&"csv") {
+            "slowloris"
+        } else {
+            "lookups-and-syns"
+        };
+        Command::new(env!("CARGO_BIN_EXE_pagetrace"))
+            .args(["analyze", "-q"])
+            .arg(path(kind))
+            .args(["--threads", threads])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    for extra in [
+        &["--format", "jsonl"][..],
+        &[
+            "--format",
+            "jsonl",
+            "-Y",
+            "port in {80..1000} or ip ~ \"5$\"",
+        ],
+        &["--format", "csv"],
+    ] {
+        let one = run("1", extra);
+        assert!(
+            one.status.success(),
+            "{}",
+            String::from_utf8_lossy(&one.stderr)
+        );
+        let lines = one.stdout.iter().filter(|&&b| b == b'\n').count();
+        assert!(lines > 300, "{extra:?}: {lines} lines");
+        let two = run("2", extra);
+        assert!(
+            two.status.success(),
+            "{}",
+            String::from_utf8_lossy(&two.stderr)
+        );
+        assert!(one.stdout == two.stdout, "{extra:?}");
+        assert_eq!(one.stderr, two.stderr, "{extra:?}");
+    }
+    if std::path::Path::new("/dev/full").exists() {
+        for threads in ["1", "2"] {
+            let o = run(threads, &["--format", "jsonl", "-o", "/dev/full"]);
+            assert_eq!(o.status.code(), Some(2), "{threads} threads");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                err.contains("No space left on device"),
+                "{threads} threads: {err}"
+            );
+        }
+    }
+    for kind in ["lookups-and-syns", "slowloris"] {
+        std::fs::remove_file(path(kind)).unwrap();
+    }
+}
+
 /// The analysis stops early (its output went away) while the reading thread is many
 /// batches ahead and blocked handing over the next: the read ends there, without a hang,
 /// having handed over the packets before.

@@ -68,7 +68,8 @@ fn threads(a: &AnalyzeArgs) -> usize {
 /// Threads for the one capture of a run: `--threads`, else the machine's cores. Two read
 /// the capture on one and analyze it on the other, each busy about as long (the kernel's
 /// copy of the file, the analysis); a third and more run the dissectors of the larger
-/// connections (README, Speed and memory).
+/// connections (README, Speed and memory). Streamed records are written on one more
+/// (`records::write_all`), busy when a flood makes many.
 fn one_capture_threads(a: &AnalyzeArgs) -> usize {
     a.threads.map_or_else(|| threads(a), usize::from)
 }
@@ -110,11 +111,11 @@ fn stream_one(
     keylog: Option<&KeyFile>,
     filter: Option<&Filter>,
     say: Say,
-    out: (Option<Box<dyn io::Write>>, Option<&str>),
+    out: (Option<Box<dyn io::Write + Send>>, Option<&str>),
 ) -> Result<(), CliError> {
     let threaded = out.1.is_none() && one_capture_threads(a) > 1;
     let (mut reader, analyzer) = open_stream(a, capture, keylog, threaded)?;
-    super::records::run(&mut reader, analyzer, a, filter, say, out)
+    super::records::run(&mut reader, analyzer, a, filter, say, out, threaded)
 }
 
 /// `--format parquet`: the capture at position `n` of the list into its files under
@@ -132,7 +133,7 @@ fn parquet_one(
     let (mut reader, analyzer) = open_stream(a, capture, keylog, threaded)?;
     let tables = ParquetTables::create(dir, n, capture)
         .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", dir.display())))?;
-    super::records::run_parquet(&mut reader, analyzer, filter, say, (tables, tag))
+    super::records::run_parquet(&mut reader, analyzer, filter, say, (tables, tag), threaded)
 }
 
 /// Several captures, each on its own, `--threads` at once, written in the order given.
@@ -191,7 +192,7 @@ fn run_many(
                 let f = &files[i];
                 let file = std::fs::File::create(f)
                     .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", f.display())))?;
-                let w: Box<dyn io::Write> = Box::new(io::BufWriter::new(file));
+                let w: Box<dyn io::Write + Send> = Box::new(io::BufWriter::new(file));
                 stream_one(a, c, keylog, filter, say, (Some(w), Some(c)))
             });
             for (r, f) in results.into_iter().zip(&files) {

@@ -3,7 +3,8 @@
 //! ([`Analyzer::poll`]), so memory tracks what is open, not the capture; the filter is
 //! applied to each as it comes (`report::records` says what a streamed record lacks).
 //! Parquet takes the same items into its tables (`report::parquet`), one capture's files
-//! at a time.
+//! at a time. With two threads or more, the writing is done on a thread of its own
+//! ([`write_all`]), in the same order.
 //!
 //! With a filter, a DNS transaction that does not match alone waits in a window of the
 //! last [`DNS_WINDOW`] lookups and is written just before the first kept connection that
@@ -13,11 +14,12 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 
 use pagetrace::capture::CaptureReader;
 use pagetrace::pageload::filter::Filter;
-use pagetrace::pageload::model::{DnsTransaction, FilterCounts, FilterInfo, Report};
+use pagetrace::pageload::model::{CaptureInfo, DnsTransaction, FilterCounts, FilterInfo, Report};
 use pagetrace::pipeline::{self, Analyzer, Output, DNS_WINDOW};
 use pagetrace::report::parquet::ParquetTables;
 use pagetrace::report::records;
@@ -39,18 +41,21 @@ pub fn run(
     a: &AnalyzeArgs,
     filter: Option<&Filter>,
     say: Say,
-    (out, tag): (Option<Box<dyn Write>>, Option<&str>),
+    (out, tag): (Option<Box<dyn Write + Send>>, Option<&str>),
+    threaded: bool,
 ) -> Result<(), CliError> {
-    let out: Box<dyn Write> = match (out, &a.output) {
+    let out: Box<dyn Write + Send> = match (out, &a.output) {
         (Some(out), _) => out,
         (None, Some(p)) => {
             Box::new(BufWriter::new(File::create(p).map_err(|e| {
                 CliError::Usage(format!("cannot write {}: {e}", p.display()))
             })?))
         }
-        (None, None) => Box::new(BufWriter::new(io::stdout().lock())),
+        // Unlocked (a lock is not for another thread), the buffer large enough that
+        // taking the lock per write costs nothing.
+        (None, None) => Box::new(BufWriter::with_capacity(OUT_BUFFER, io::stdout())),
     };
-    let out: Box<dyn Write> = match tag {
+    let out: Box<dyn Write + Send> = match tag {
         Some(t) => Box::new(Tagged::new(out, t)),
         None => out,
     };
@@ -59,7 +64,13 @@ pub fn run(
     } else {
         To::Jsonl(out)
     };
-    stream(reader, analyzer, Sink::new(to, filter)?, say, tag)
+    stream(
+        reader,
+        analyzer,
+        Sink::new(to, filter)?,
+        say,
+        (tag, threaded),
+    )
 }
 
 /// As [`run`], into the Parquet tables of one capture (`tag` as there).
@@ -69,46 +80,126 @@ pub fn run_parquet(
     filter: Option<&Filter>,
     say: Say,
     (tables, tag): (ParquetTables, Option<&str>),
+    threaded: bool,
 ) -> Result<(), CliError> {
     stream(
         reader,
         analyzer,
         Sink::new(To::Parquet(Box::new(tables)), filter)?,
         say,
-        tag,
+        (tag, threaded),
     )
+}
+
+/// Standard output's buffer.
+const OUT_BUFFER: usize = 64 << 10;
+/// Items handed to the writing thread at once.
+const WRITE_BATCH: usize = 256;
+/// Batches on their way to the writing thread before the analysis waits.
+const WRITE_DEPTH: usize = 4;
+
+/// Every item of the capture through `sink`, and the sink back: on this thread, or
+/// (`threaded`) written on a thread of its own while the analysis reads on, in the same
+/// order (a flood's records cost as much to write as its packets to analyze). At most
+/// [`WRITE_DEPTH`] batches of [`WRITE_BATCH`] items wait for it.
+fn write_all<'f>(
+    reader: &mut CaptureReader,
+    mut analyzer: Analyzer,
+    mut sink: Sink<'f>,
+    threaded: bool,
+) -> Result<(Sink<'f>, CaptureInfo), CliError> {
+    if !threaded {
+        let mut failed: Option<io::Error> = None;
+        pipeline::drive_while(reader, &mut analyzer, |an, _| {
+            while let Some(mut o) = an.poll() {
+                if let Err(e) = sink.write(&mut o) {
+                    failed = Some(e);
+                    return false;
+                }
+            }
+            true
+        });
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        let capture = analyzer.finish_stream_with(|mut o| {
+            if failed.is_none() {
+                failed = sink.write(&mut o).err();
+            }
+        });
+        return match failed {
+            Some(e) => Err(e.into()),
+            None => Ok((sink, capture)),
+        };
+    }
+    std::thread::scope(|s| {
+        let (tx, rx) = sync_channel::<Vec<Output>>(WRITE_DEPTH);
+        // Written batches come back to be dropped here: freed on the thread that made
+        // them, as glibc's allocator wants (freed on the writer, each contended its lock).
+        let (written_tx, written) = sync_channel::<Vec<Output>>(WRITE_DEPTH + 2);
+        let writer = std::thread::Builder::new()
+            .name("pagetrace-write".into())
+            .spawn_scoped(s, move || -> io::Result<Sink<'f>> {
+                for mut batch in rx {
+                    for o in &mut batch {
+                        sink.write(o)?;
+                    }
+                    let _ = written_tx.try_send(batch);
+                }
+                Ok(sink)
+            })
+            .map_err(CliError::Io)?;
+        let mut batch = Vec::with_capacity(WRITE_BATCH);
+        // `false` once the writer is gone (it failed: its error tells).
+        let send = |o: Output, batch: &mut Vec<Output>| -> bool {
+            batch.push(o);
+            if batch.len() < WRITE_BATCH {
+                return true;
+            }
+            let mut next = written.try_recv().unwrap_or_default();
+            next.clear();
+            tx.send(std::mem::replace(batch, next)).is_ok()
+        };
+        let mut open = true;
+        pipeline::drive_while(reader, &mut analyzer, |an, _| {
+            while let Some(o) = an.poll() {
+                open = send(o, &mut batch);
+                if !open {
+                    return false;
+                }
+            }
+            true
+        });
+        let capture = open.then(|| {
+            analyzer.finish_stream_with(|o| {
+                if open {
+                    open = send(o, &mut batch);
+                }
+            })
+        });
+        if open && !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let sink = match writer.join() {
+            Ok(r) => r?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        // The writer ends only with the batches, or failing.
+        Ok((sink, capture.unwrap_or_default()))
+    })
 }
 
 /// Every item of the capture through `sink`, the diagnostics, then the capture's own
 /// record and the end of the output.
 fn stream(
     reader: &mut CaptureReader,
-    mut analyzer: Analyzer,
-    mut sink: Sink<'_>,
+    analyzer: Analyzer,
+    sink: Sink<'_>,
     say: Say,
-    tag: Option<&str>,
+    (tag, threaded): (Option<&str>, bool),
 ) -> Result<(), CliError> {
-    let mut failed: Option<io::Error> = None;
-    pipeline::drive_while(reader, &mut analyzer, |an, _| {
-        while let Some(o) = an.poll() {
-            if let Err(e) = sink.write(o) {
-                failed = Some(e);
-                return false;
-            }
-        }
-        true
-    });
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
-    let capture = analyzer.finish_stream_with(|o| {
-        if failed.is_none() {
-            failed = sink.write(o).err();
-        }
-    });
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
+    let (sink, capture) = write_all(reader, analyzer, sink, threaded)?;
     // What the whole-report formats say on standard error about the file and its caps,
     // from the capture's own warnings (the records carry their connections').
     let capture = Report {
@@ -139,8 +230,8 @@ fn stream(
 
 /// Where a [`Sink`]'s records go.
 enum To {
-    Jsonl(Box<dyn Write>),
-    Csv(Box<dyn Write>),
+    Jsonl(Box<dyn Write + Send>),
+    Csv(Box<dyn Write + Send>),
     // Boxed: its builders and writers are kilobytes, the others a pointer.
     Parquet(Box<ParquetTables>),
 }
@@ -169,29 +260,31 @@ impl<'f> Sink<'f> {
         })
     }
 
-    fn write(&mut self, o: Output) -> io::Result<()> {
+    fn write(&mut self, o: &mut Output) -> io::Result<()> {
+        let index_of = |i: &u64| *i;
         match o {
             Output::Dns { index, transaction } => {
+                let index = index_of(index);
                 self.before.dns += 1;
                 let Some(f) = self.filter else {
-                    return self.dns_line(index, &transaction);
+                    return self.dns_line(index, transaction);
                 };
-                let shown = f.matches_dns(&transaction);
+                let shown = f.matches_dns(transaction);
                 if shown {
-                    self.dns_line(index, &transaction)?;
+                    self.dns_line(index, transaction)?;
                 }
-                self.window.push_back((index, transaction, shown));
+                self.window.push_back((index, transaction.clone(), shown));
                 if self.window.len() > DNS_WINDOW {
                     self.window.pop_front();
                 }
                 Ok(())
             }
-            Output::Connection(mut c) => {
+            Output::Connection(c) => {
                 self.before.connections += 1;
                 self.before.requests += c.http.len();
                 let kept = match self.filter {
                     None => (0..c.http.len()).collect(),
-                    Some(f) => match f.tcp_requests(&c, self.lookup(c.dns)) {
+                    Some(f) => match f.tcp_requests(c, self.lookup(c.dns)) {
                         Some(k) => k,
                         None => return Ok(()),
                     },
@@ -199,17 +292,17 @@ impl<'f> Sink<'f> {
                 c.http = keep(std::mem::take(&mut c.http), &kept);
                 self.linked_dns(c.dns)?;
                 match &mut self.to {
-                    To::Jsonl(out) => records::jsonl_connection(out, &c, &kept),
-                    To::Csv(out) => records::csv_connection(out, &c, &kept),
-                    To::Parquet(t) => t.connection(&c, &kept),
+                    To::Jsonl(out) => records::jsonl_connection(out, c, &kept),
+                    To::Csv(out) => records::csv_connection(out, c, &kept),
+                    To::Parquet(t) => t.connection(c, &kept),
                 }
             }
-            Output::Quic(mut q) => {
+            Output::Quic(q) => {
                 self.before.quic += 1;
                 self.before.requests += q.http.len();
                 let kept = match self.filter {
                     None => (0..q.http.len()).collect(),
-                    Some(f) => match f.quic_requests(&q, self.lookup(q.dns)) {
+                    Some(f) => match f.quic_requests(q, self.lookup(q.dns)) {
                         Some(k) => k,
                         None => return Ok(()),
                     },
@@ -217,9 +310,9 @@ impl<'f> Sink<'f> {
                 q.http = keep(std::mem::take(&mut q.http), &kept);
                 self.linked_dns(q.dns)?;
                 match &mut self.to {
-                    To::Jsonl(out) => records::jsonl_quic(out, &q, &kept),
-                    To::Csv(out) => records::csv_quic(out, &q, &kept),
-                    To::Parquet(t) => t.quic(&q, &kept),
+                    To::Jsonl(out) => records::jsonl_quic(out, q, &kept),
+                    To::Csv(out) => records::csv_quic(out, q, &kept),
+                    To::Parquet(t) => t.quic(q, &kept),
                 }
             }
         }
