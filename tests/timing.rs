@@ -9,7 +9,7 @@ mod common;
 
 use pagetrace::pageload::model::HttpExchange;
 use pagetrace::pipeline::AnalyzerConfig;
-use pagetrace::report::timing::{rows, Phase};
+use pagetrace::report::timing::{load_span, load_span_of, rows, Phase};
 use pagetrace::time::Ts;
 
 fn last_instant(h: &HttpExchange) -> Option<Ts> {
@@ -128,4 +128,27 @@ fn har_time_is_the_sum_of_its_phases() {
             );
         }
     }
+}
+
+/// The page load's span from the rows' ends alone (the table's summary line) is the span
+/// of the rows themselves, on every capture, and on a folded flood of connection rows.
+#[test]
+fn the_load_span_without_rows_is_the_rows_span() {
+    let root = common::root();
+    let mut spans = 0;
+    for (cap, keys) in common::captures() {
+        let bytes = std::fs::read(root.join(&cap)).unwrap();
+        let keylog = keys.map(|k| std::fs::read_to_string(root.join(k)).unwrap());
+        let r = common::analyze_with(bytes, &cap, AnalyzerConfig::default(), keylog.as_deref());
+        let span = load_span(&rows(&r));
+        assert_eq!(load_span_of(&r), span, "{cap}");
+        spans += usize::from(span.is_some());
+    }
+    let mut w = common::gen::PcapWriter::new(Vec::new(), common::gen::LINKTYPE_ETHERNET).unwrap();
+    assert!(common::gen::hostile("lookups-and-syns", 2_000, &mut w).unwrap());
+    let r = common::analyze_bytes(w.into_inner(), AnalyzerConfig::default());
+    let span = load_span(&rows(&r));
+    assert!(span.is_some());
+    assert_eq!(load_span_of(&r), span);
+    assert!(spans >= 30, "{spans} captures with a span");
 }

@@ -320,7 +320,7 @@ fn render(s: &mut String, r: &Report, folded: Option<(&Report, &Vec<fold::Group>
         (Some(a), Some(b)) => format!(" · capture spans {}", fmt_ms(b.ms_since(a).max(0.0))),
         _ => String::new(),
     };
-    let span = match timing::load_span(&timing::rows(r)) {
+    let span = match timing::load_span(&rows) {
         Some((a, b)) => format!("{span} · page load {}", fmt_ms(b.ms_since(a))),
         None => span,
     };

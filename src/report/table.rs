@@ -76,7 +76,7 @@ fn write_head<W: Write>(out: &mut W, r: &Report, p: Paint, keys_given: bool) -> 
         plural(r.dns.len(), "DNS transaction")
     )?;
     if let (Some(a), Some(b)) = (r.capture.first_ts, r.capture.last_ts) {
-        let load = timing::load_span(&timing::rows(r))
+        let load = timing::load_span_of(r)
             .map(|(s, e)| {
                 format!(
                     "; the page load {} (first lookup to last response byte)",

@@ -577,38 +577,80 @@ fn first_request(http: &[HttpExchange]) -> Option<(Ts, usize)> {
 
 /// The rows of a report, sorted by start (then connection and exchange index).
 pub fn rows(r: &Report) -> Vec<Row<'_>> {
-    let mut conns: Vec<Conn> = r
-        .connections
+    let mut conns = conns_of(r);
+    conns.sort_by_key(|&c| (conn_start(c), c.key()));
+    let mut rows = Vec::new();
+    each_row(r, &conns, |c, exchange, setup| {
+        rows.extend(match (c, exchange) {
+            (Conn::Tcp(tcp), None) => setup.and_then(|s| connection_row(tcp, r, s)),
+            (_, Some((i, h))) => exchange_row(c, i, h, setup, r.capture.first_ts),
+            (Conn::Quic(_), None) => None,
+        });
+    });
+    rows.sort_by_key(|row| (row.start, row.conn.key(), row.exchange.map(|e| e.0)));
+    rows
+}
+
+/// The connections with rows: every TCP one, the QUIC ones with requests.
+fn conns_of(r: &Report) -> Vec<Conn<'_>> {
+    r.connections
         .iter()
         .map(Conn::Tcp)
         .chain(r.quic.iter().filter(|q| !q.http.is_empty()).map(Conn::Quic))
-        .collect();
-    conns.sort_by_key(|&c| (conn_start(c), c.key()));
+        .collect()
+}
+
+/// Calls `row` for each row of `conns`, in their order: a connection row (a TCP
+/// connection without requests: no exchange, its setup) or an exchange's (its index and
+/// itself, with the setup on the first request only).
+fn each_row<'a>(
+    r: &Report,
+    conns: &[Conn<'a>],
+    mut row: impl FnMut(Conn<'a>, Option<(usize, &'a HttpExchange)>, Option<&Setup>),
+) {
     let mut ready: Vec<Vec<Ts>> = vec![Vec::new(); r.dns.len()];
-    for &c in &conns {
+    for &c in conns {
         if let (Some(i), Some(t)) = (c.dns(), ready_at(c)) {
             if let Some(v) = ready.get_mut(i) {
                 v.push(t);
             }
         }
     }
-    let mut rows = Vec::new();
-    for c in conns {
+    for &c in conns {
         let first = first_request(c.http());
         let setup = setup_of(c, r, first.map(|f| f.0), &ready);
         if let Conn::Tcp(tcp) = c {
             if tcp.http.is_empty() {
-                rows.extend(connection_row(tcp, r, &setup));
+                row(c, None, Some(&setup));
                 continue;
             }
         }
         for (i, h) in c.http().iter().enumerate() {
             let setup = (Some(i) == first.map(|f| f.1)).then_some(&setup);
-            rows.extend(exchange_row(c, i, h, setup, r.capture.first_ts));
+            row(c, Some((i, h)), setup);
         }
     }
-    rows.sort_by_key(|row| (row.start, row.conn.key(), row.exchange.map(|e| e.0)));
-    rows
+}
+
+/// [`load_span`] of [`rows`], without making them: their starts and ends alone (a flood's
+/// table spent a tenth of its time on rows for its summary line).
+pub fn load_span_of(r: &Report) -> Option<(Ts, Ts)> {
+    let mut span: Option<(Ts, Ts)> = None;
+    each_row(r, &conns_of(r), |c, exchange, setup| {
+        let ends = match (c, exchange) {
+            (Conn::Tcp(tcp), None) => setup
+                .and_then(|s| connection_layout(tcp, r, s))
+                .map(|l| (l.start, l.end)),
+            (_, Some((_, h))) => {
+                exchange_layout(c, h, setup, r.capture.first_ts).map(|l| (l.start, l.end))
+            }
+            (Conn::Quic(_), None) => None,
+        };
+        if let Some((s, e)) = ends {
+            span = Some(span.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
+        }
+    });
+    span.map(|(s, e)| (s, e.max(s)))
 }
 
 /// The page load's time, one definition for every output: from the start of the first row
@@ -631,6 +673,43 @@ fn exchange_row<'a>(
     setup: Option<&Setup>,
     capture_start: Option<Ts>,
 ) -> Option<Row<'a>> {
+    let Layout {
+        start,
+        spans,
+        end,
+        setup,
+    } = exchange_layout(c, h, setup, capture_start)?;
+    let timings = timings_of(&spans, setup.as_ref());
+    Some(Row {
+        conn: c,
+        exchange: Some((i, h)),
+        url: exchange_url(c, h),
+        start,
+        end,
+        timings,
+        spans: spans
+            .into_iter()
+            .filter(|s| s.to > s.from || s.phase != Phase::Blocked)
+            .collect(),
+        dns: setup.and_then(|s| s.dns_index),
+    })
+}
+
+/// Where a row starts and ends, its phases laid out in between, and the setup it carries.
+struct Layout {
+    start: Ts,
+    spans: Vec<Span>,
+    end: Ts,
+    setup: Option<Setup>,
+}
+
+/// [`exchange_row`]'s layout.
+fn exchange_layout(
+    c: Conn,
+    h: &HttpExchange,
+    setup: Option<&Setup>,
+    capture_start: Option<Ts>,
+) -> Option<Layout> {
     let own_start = exchange_start(h);
     let setup = setup
         .map(|s| s.cut(h.request_ts.or(own_start)))
@@ -651,23 +730,17 @@ fn exchange_row<'a>(
     ]);
     let (spans, end) = lay_out(start, &marks);
     let end = end.max(exchange_end(h).unwrap_or(start));
-    let timings = timings_of(&spans, setup.as_ref());
-    Some(Row {
-        conn: c,
-        exchange: Some((i, h)),
-        url: exchange_url(c, h),
+    Some(Layout {
         start,
+        spans,
         end,
-        timings,
-        spans: spans
-            .into_iter()
-            .filter(|s| s.to > s.from || s.phase != Phase::Blocked)
-            .collect(),
-        dns: setup.and_then(|s| s.dns_index),
+        setup,
     })
 }
 
-fn connection_row<'a>(c: &'a Connection, r: &Report, setup: &Setup) -> Option<Row<'a>> {
+/// [`connection_row`]'s layout: its setup, then what it carried to its close (or the
+/// capture's end).
+fn connection_layout(c: &Connection, r: &Report, setup: &Setup) -> Option<Layout> {
     let start = setup.start().or_else(|| tcp_start(c))?;
     let data_from = setup
         .end()
@@ -687,6 +760,18 @@ fn connection_row<'a>(c: &'a Connection, r: &Report, setup: &Setup) -> Option<Ro
     marks.push((Phase::Blocked, Some(data_from)));
     marks.push((Phase::Data, Some(data_to)));
     let (spans, end) = lay_out(start, &marks);
+    Some(Layout {
+        start,
+        spans,
+        end,
+        setup: None,
+    })
+}
+
+fn connection_row<'a>(c: &'a Connection, r: &Report, setup: &Setup) -> Option<Row<'a>> {
+    let Layout {
+        start, spans, end, ..
+    } = connection_layout(c, r, setup)?;
     let mut timings = timings_of(&spans, Some(setup));
     timings.blocked = Some(
         spans
