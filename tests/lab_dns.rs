@@ -168,7 +168,7 @@ fn chain_of(t: &DnsTransaction) -> Vec<(IpAddr, String, String)> {
         .as_deref()
         .unwrap_or_default()
         .iter()
-        .map(|s| (s.server.ip(), s.qname.clone(), s.qtype.clone()))
+        .map(|s| (s.server.ip(), s.qname.clone(), s.qtype.to_string()))
         .collect()
 }
 

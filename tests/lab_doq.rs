@@ -91,7 +91,7 @@ fn records_of(v: &Value) -> Vec<(String, String, u32, String)> {
 fn records(rs: &[pagetrace::pageload::model::DnsAnswer]) -> Vec<(String, String, u32, String)> {
     let mut out: Vec<_> = rs
         .iter()
-        .map(|a| (a.name.clone(), a.rtype.clone(), a.ttl, a.data.clone()))
+        .map(|a| (a.name.clone(), a.rtype.to_string(), a.ttl, a.data.clone()))
         .collect();
     out.sort();
     out

@@ -344,8 +344,8 @@ fn dnssec_records(msg: &DnsMessage) -> Vec<String> {
     {
         if matches!(r.rtype.0, 43 | 46..=48 | 50 | 51) {
             let name = r.rtype.name();
-            if !out.contains(&name) {
-                out.push(name);
+            if !out.iter().any(|n| *n == name) {
+                out.push(name.into_owned());
             }
         }
     }

@@ -477,14 +477,14 @@ pub struct DnsQuestion {
     pub name: String,
     /// IANA mnemonic, `TYPEn` for unknown types.
     #[serde(rename = "type")]
-    pub qtype: String,
+    pub qtype: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct DnsAnswer {
     pub name: String,
     #[serde(rename = "type")]
-    pub rtype: String,
+    pub rtype: Cow<'static, str>,
     pub ttl: u32,
     /// Presentation form: an address, a name, `mname rname serial ...` for SOA, SVCB params.
     pub data: String,
@@ -522,7 +522,7 @@ pub struct DnsTransaction {
     pub questions: Vec<DnsQuestion>,
     pub response_ts: Option<Ts>,
     pub latency_ms: Option<f64>,
-    pub rcode: Option<String>,
+    pub rcode: Option<Cow<'static, str>>,
     pub truncated: bool,
     pub answers: Vec<DnsAnswer>,
     /// Authority section (SOA of a negative answer, NS referrals).
@@ -603,7 +603,7 @@ pub struct ChainStep {
     /// The zone the server answered for, when the referrals (or its SOA) tell.
     pub zone: Option<String>,
     pub qname: String,
-    pub qtype: String,
+    pub qtype: Cow<'static, str>,
     pub outcome: StepOutcome,
     /// A referral's zone: where it sent the resolver next.
     pub referral: Option<String>,

@@ -632,7 +632,7 @@ mod tests {
     fn rr(name: &str, rtype: &str, data: &str) -> DnsAnswer {
         DnsAnswer {
             name: name.into(),
-            rtype: rtype.into(),
+            rtype: rtype.to_string().into(),
             ttl: 300,
             data: data.into(),
             addr: data.parse().ok().filter(|_| rtype == "A"),
@@ -658,7 +658,7 @@ mod tests {
                     id: 1,
                     questions: vec![DnsQuestion {
                         name: name.into(),
-                        qtype: qtype.into(),
+                        qtype: qtype.to_string().into(),
                     }],
                     ..DnsTransaction::default()
                 },
@@ -668,7 +668,7 @@ mod tests {
         fn answered(mut self, ms: i64, rcode: &str) -> Tx {
             self.t.response_ts = Some(Ts::from_nanos(ms * 1_000_000));
             self.t.latency_ms = Some((ms * 1_000_000 - self.t.ts.nanos()) as f64 / 1e6);
-            self.t.rcode = Some(rcode.into());
+            self.t.rcode = Some(rcode.to_string().into());
             self
         }
 
@@ -773,7 +773,7 @@ mod tests {
             .map(|s| {
                 (
                     s.qname.as_str(),
-                    s.qtype.as_str(),
+                    &*s.qtype,
                     s.role.as_str(),
                     s.outcome.as_str(),
                     s.referral.as_deref(),

@@ -17,6 +17,7 @@
 //! - Redirects: a 3xx response with a `Location` is linked to the first later request, on
 //!   any connection, whose URL is that location.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -43,18 +44,60 @@ pub const SAME_BURST: Ts = Ts::from_nanos(1_000_000_000);
 /// time: a connection finds its lookup by one hash probe and a binary search, however
 /// many lookups and connections the capture holds.
 ///
-/// Keyed with std's SipHash: addresses come from the wire, and a weak hash of sequential
-/// or chosen addresses collides.
+/// Keyed with a seeded hash ([`SeededHash`]): addresses come from the wire, and a weak
+/// unseeded hash of sequential or chosen addresses collides.
 #[derive(Default)]
 pub struct AddrIndex {
-    by_addr: HashMap<IpAddr, Vec<(Ts, usize)>>,
+    by_addr: HashMap<IpAddr, Lookups, SeededHash>,
+}
+
+/// One address's lookups, (answer time, lookup) in order: the one most addresses have
+/// inline, more on the heap (a flood of lookups, each answering its own address, paid an
+/// allocation per address).
+enum Lookups {
+    One((Ts, usize)),
+    Many(Vec<(Ts, usize)>),
+}
+
+impl Lookups {
+    fn as_slice(&self) -> &[(Ts, usize)] {
+        match self {
+            Lookups::One(e) => std::slice::from_ref(e),
+            Lookups::Many(v) => v,
+        }
+    }
+
+    fn insert(&mut self, e: (Ts, usize)) {
+        match self {
+            Lookups::One(x) => {
+                let (a, b) = if *x <= e { (*x, e) } else { (e, *x) };
+                *self = Lookups::Many(vec![a, b]);
+            }
+            // Usually the latest: an append.
+            Lookups::Many(v) => {
+                let at = v.partition_point(|&x| x <= e);
+                v.insert(at, e);
+            }
+        }
+    }
+
+    /// Takes `e` out; `true` when none are left.
+    fn remove(&mut self, e: (Ts, usize)) -> bool {
+        match self {
+            Lookups::One(x) => *x == e,
+            Lookups::Many(v) => {
+                if let Ok(at) = v.binary_search(&e) {
+                    v.remove(at);
+                }
+                v.is_empty()
+            }
+        }
+    }
 }
 
 impl AddrIndex {
     pub fn new(dns: &[DnsTransaction]) -> AddrIndex {
-        let mut index = AddrIndex {
-            by_addr: HashMap::default(),
-        };
+        let mut index = AddrIndex::default();
         for (i, t) in dns.iter().enumerate() {
             index.push(i, t);
         }
@@ -79,10 +122,12 @@ impl AddrIndex {
                 } else {
                     more.push(a);
                 }
-                let v = self.by_addr.entry(a).or_default();
-                // Usually the latest: an append.
-                let at = v.partition_point(|&e| e <= (r, i));
-                v.insert(at, (r, i));
+                match self.by_addr.entry(a) {
+                    Entry::Vacant(v) => {
+                        v.insert(Lookups::One((r, i)));
+                    }
+                    Entry::Occupied(mut o) => o.get_mut().insert((r, i)),
+                }
             }
         }
     }
@@ -93,13 +138,8 @@ impl AddrIndex {
             return;
         };
         for a in answer_addresses(t) {
-            if let Some(v) = self.by_addr.get_mut(&a) {
-                if let Ok(at) = v.binary_search(&(r, i)) {
-                    v.remove(at);
-                }
-                if v.is_empty() {
-                    self.by_addr.remove(&a);
-                }
+            if self.by_addr.get_mut(&a).is_some_and(|v| v.remove((r, i))) {
+                self.by_addr.remove(&a);
             }
         }
     }
@@ -110,7 +150,7 @@ impl AddrIndex {
     /// same name at once (two curl processes, two browser profiles) each made their own,
     /// and each connection is linked to one.
     pub fn find(&self, ip: IpAddr, start: Ts, used: &HashSet<usize, SeededHash>) -> Option<usize> {
-        let v = self.by_addr.get(&ip)?;
+        let v = self.by_addr.get(&ip)?.as_slice();
         let candidates = &v[..v.partition_point(|&(r, _)| r <= start)];
         let &(latest_ts, latest) = candidates.last()?;
         if !used.contains(&latest) {

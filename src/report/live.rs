@@ -176,7 +176,7 @@ pub fn write_dns_line<W: Write>(
         .collect();
     let result = match (&t.rcode, answers.is_empty()) {
         (None, _) => p.red("no answer"),
-        (Some(r), true) => r.clone(),
+        (Some(r), true) => r.to_string(),
         (Some(r), false) if r == "NOERROR" => answers.join(", "),
         (Some(r), false) => format!("{r} {}", answers.join(", ")),
     };

@@ -444,7 +444,7 @@ impl ParquetTables {
         r.server.append_value(addr(t.server));
         r.transport.append_value(t.transport.as_str());
         r.qname.append_option(question.map(|q| q.name.as_str()));
-        r.qtype.append_option(question.map(|q| q.qtype.as_str()));
+        r.qtype.append_option(question.map(|q| &*q.qtype));
         r.rcode.append_option(t.rcode.as_deref());
         r.latency_ms.append_option(t.latency_ms);
         for a in &t.answers {

@@ -1412,7 +1412,7 @@ fn dns_fits(r: &Report) -> [Fit; 2] {
         let answers = answers.join("\n");
         let rcode = match (&d.rcode, d.truncated) {
             (Some(r), true) => format!("{r} (TC)"),
-            (Some(r), false) => r.clone(),
+            (Some(r), false) => r.to_string(),
             (None, _) => "no answer".into(),
         };
         // DNSSEC: validated (AD), or asked for / signed and not validated; CD when the

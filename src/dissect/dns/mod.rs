@@ -293,7 +293,7 @@ impl DnsMessage {
     }
 
     /// `NOERROR`, `NXDOMAIN`, ... of the 12-bit RCODE.
-    pub fn rcode_name(&self) -> String {
+    pub fn rcode_name(&self) -> std::borrow::Cow<'static, str> {
         rcode_name(self.rcode)
     }
 

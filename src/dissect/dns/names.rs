@@ -5,6 +5,7 @@
 //! registries' RFCs define (`TYPE123` and `CLASS3` from RFC 3597 §5, `RCODE23`, `key667`
 //! from RFC 9460 §2.1), so unknown codes are values, never errors.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A resource-record type (also used for QTYPEs). A newtype rather than an enum: the
@@ -60,7 +61,7 @@ impl RrType {
     }
 
     /// The mnemonic, or `TYPEn` (RFC 3597 §5).
-    pub fn name(self) -> String {
+    pub fn name(self) -> Cow<'static, str> {
         type_name(self.0)
     }
 }
@@ -178,17 +179,17 @@ pub fn type_mnemonic(t: u16) -> Option<&'static str> {
 }
 
 /// RR type mnemonic, `TYPEn` for a code without one (RFC 3597 §5).
-pub fn type_name(t: u16) -> String {
+pub fn type_name(t: u16) -> Cow<'static, str> {
     match type_mnemonic(t) {
-        Some(m) => m.to_string(),
-        None => format!("TYPE{t}"),
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(format!("TYPE{t}")),
     }
 }
 
 /// RCODE mnemonic for the 12-bit value (header bits plus EDNS extended bits), `RCODEn`
 /// for a code without one. 16 is BADVERS here: in a message header (as opposed to a TSIG
 /// record's error field) RFC 6891 §9 gives it that meaning.
-pub fn rcode_name(rcode: u16) -> String {
+pub fn rcode_name(rcode: u16) -> Cow<'static, str> {
     let m = match rcode {
         0 => "NOERROR",
         1 => "FORMERR",
@@ -210,9 +211,9 @@ pub fn rcode_name(rcode: u16) -> String {
         21 => "BADALG",
         22 => "BADTRUNC",
         23 => "BADCOOKIE",
-        _ => return format!("RCODE{rcode}"),
+        _ => return Cow::Owned(format!("RCODE{rcode}")),
     };
-    m.to_string()
+    Cow::Borrowed(m)
 }
 
 /// OPCODE mnemonic, `OPCODEn` for a code without one.

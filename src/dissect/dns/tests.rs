@@ -81,7 +81,7 @@ fn realistic_response_parses_fully() {
         (
             m.questions.len(),
             m.questions[0].name.as_str(),
-            m.questions[0].qtype.name()
+            m.questions[0].qtype.name().into_owned()
         ),
         (1, "www.example.com", "A".to_string())
     );
@@ -166,7 +166,7 @@ fn header_flags_and_extended_rcode() {
     );
     // NXDOMAIN without EDNS.
     let msg = parse_message(&header(1, 0x8183, [0; 4])).unwrap();
-    assert_eq!((msg.rcode, msg.rcode_name().as_str()), (3, "NXDOMAIN"));
+    assert_eq!((msg.rcode, &*msg.rcode_name()), (3, "NXDOMAIN"));
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn unknown_types_do_not_stop_parsing() {
     let data: Vec<_> = msg
         .answers
         .iter()
-        .map(|r| (r.rtype.name(), r.data.as_str()))
+        .map(|r| (r.rtype.name().into_owned(), r.data.as_str()))
         .collect();
     assert_eq!(
         data,
@@ -678,5 +678,10 @@ fn tcp_random_segments_never_panic() {
 
 /// A record as (owner, type, TTL, presentation data).
 fn record_view(r: &DnsRecord) -> (String, String, u32, String) {
-    (r.name.clone(), r.rtype.name(), r.ttl, r.data.clone())
+    (
+        r.name.clone(),
+        r.rtype.name().into_owned(),
+        r.ttl,
+        r.data.clone(),
+    )
 }
