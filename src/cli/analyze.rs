@@ -84,7 +84,7 @@ fn open_stream(
 ) -> Result<(CaptureReader, Analyzer), CliError> {
     let (file, _) = input::open(capture)?;
     let reader = if threaded {
-        CaptureReader::with_read_ahead_chunks(file, readahead::chunk_for(keylog.is_some()))
+        CaptureReader::with_read_ahead_chunks(file, readahead::chunk_for_stream(keylog.is_some()))
     } else {
         CaptureReader::new(file)
     }

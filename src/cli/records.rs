@@ -94,9 +94,9 @@ pub fn run_parquet(
 /// Standard output's buffer.
 const OUT_BUFFER: usize = 64 << 10;
 /// Items handed to the writing thread at once.
-const WRITE_BATCH: usize = 256;
+const WRITE_BATCH: usize = 64;
 /// Batches on their way to the writing thread before the analysis waits.
-const WRITE_DEPTH: usize = 4;
+const WRITE_DEPTH: usize = 2;
 
 /// Every item of the capture through `sink`, and the sink back: on this thread, or
 /// (`threaded`) written on a thread of its own while the analysis reads on, in the same
@@ -156,7 +156,11 @@ fn write_all<'f>(
             if batch.len() < WRITE_BATCH {
                 return true;
             }
+            // Every batch written since: dropped here, one kept to fill again.
             let mut next = written.try_recv().unwrap_or_default();
+            while let Ok(more) = written.try_recv() {
+                drop(more);
+            }
             next.clear();
             tx.send(std::mem::replace(batch, next)).is_ok()
         };
