@@ -19,6 +19,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use crate::dissect::dns::{self as wire, DnsMessage};
 use crate::expiry::LazyHeap;
@@ -33,15 +34,24 @@ pub const MAX_PENDING: usize = 65_536;
 pub const STREAM_WAIT_NANOS: i64 = 5_000_000_000;
 
 /// (client, server, id, stream (DNS over QUIC), first question name lowercased, first
-/// question type)
+/// question type). The name is shared by the pending map and the expiry queue.
 type Key = (
     SocketAddr,
     SocketAddr,
     u16,
     Option<u64>,
-    String,
+    Arc<str>,
     Option<u16>,
 );
+
+/// `name` lowercased (ASCII, RFC 4343), in one allocation when it already is.
+fn key_name(name: &str) -> Arc<str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Arc::from(name.to_ascii_lowercase())
+    } else {
+        Arc::from(name)
+    }
+}
 
 /// The transaction log. Transactions are numbered in order of creation; in streaming mode
 /// the ones handed out by [`DnsLog::take_ready`] are dropped, so memory holds only what is
@@ -138,7 +148,7 @@ impl DnsLog {
             server,
             msg.id(),
             stream,
-            q.map(|q| q.name.to_ascii_lowercase()).unwrap_or_default(),
+            q.map_or_else(|| Arc::from(""), |q| key_name(&q.name)),
             q.map(|q| q.qtype.0),
         );
         let blank = |query_packet| DnsTransaction {
