@@ -265,10 +265,9 @@ impl<'f> Sink<'f> {
     }
 
     fn write(&mut self, o: &mut Output) -> io::Result<()> {
-        let index_of = |i: &u64| *i;
         match o {
             Output::Dns { index, transaction } => {
-                let index = index_of(index);
+                let index = *index;
                 self.before.dns += 1;
                 let Some(f) = self.filter else {
                     return self.dns_line(index, transaction);
